@@ -1,0 +1,121 @@
+// Device memory from per-device stream-ordered pools, pinned and mapped host memory.
+//
+// Lifetimes: a buffer remembers every stream that cudago queued work on with it. Freeing a
+// device buffer is stream-ordered after all of that work; freeing a host buffer waits for it.
+// So nothing is freed while a stream may still use it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "cudago/stream.hpp"
+
+namespace cudago {
+
+struct PoolConfig {
+  uint64_t release_threshold_bytes = 0;  // 0 = default: keep everything (UINT64_MAX)
+  uint64_t reserve_bytes = 0;            // reserve now: allocate and return to the pool
+};
+
+struct PoolStats {
+  uint64_t reserved_bytes = 0, used_bytes = 0;
+  uint64_t reserved_high_bytes = 0, used_high_bytes = 0;
+};
+
+// The cudago memory pool of `device` (cudaMemPoolCreate), created on first use.
+cudaMemPool_t device_pool(int device);
+void pool_configure(int device, const PoolConfig& config);
+PoolStats pool_stats(int device);
+void pool_trim(int device, uint64_t keep_bytes);
+void pool_reset_high_water(int device);
+
+// The streams, other than an owner, on which work was queued with a buffer.
+class StreamUses {
+ public:
+  void note(const StreamPtr& stream);
+  std::vector<StreamPtr> snapshot() const;
+  void add(const std::vector<StreamPtr>& streams);
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<StreamPtr> streams_;
+};
+
+class HostBuffer {
+ public:
+  enum Flags : unsigned { kPinned = 0, kMapped = 1, kWriteCombined = 2 };
+
+  // Zero-filled page-locked memory, portable to every device.
+  static std::shared_ptr<HostBuffer> allocate(int device, uint64_t bytes, unsigned flags);
+  ~HostBuffer();  // waits for the streams that used it, then frees
+  HostBuffer(const HostBuffer&) = delete;
+  HostBuffer& operator=(const HostBuffer&) = delete;
+
+  void* host() const noexcept { return host_; }
+  void* device_pointer() const;  // Error(kNotSupported) unless mapped
+  uint64_t size() const noexcept { return size_; }
+  int device() const noexcept { return device_; }
+  bool mapped() const noexcept { return (flags_ & kMapped) != 0; }
+
+  void used_on(const StreamPtr& stream) { uses_.note(stream); }
+  void add_uses(const std::vector<StreamPtr>& streams) { uses_.add(streams); }
+
+ private:
+  HostBuffer(int device, void* host, uint64_t size, unsigned flags)
+      : device_(device), host_(host), size_(size), flags_(flags) {}
+  int device_;
+  void* host_;
+  uint64_t size_;
+  unsigned flags_;
+  StreamUses uses_;
+};
+
+using HostBufferPtr = std::shared_ptr<HostBuffer>;
+
+class DeviceBuffer {
+ public:
+  // Usable on any stream on return (allocated on the device's internal stream, then synced).
+  static std::unique_ptr<DeviceBuffer> allocate(int device, uint64_t bytes);
+  // Stream-ordered: usable by work queued on `stream` after this call.
+  static std::unique_ptr<DeviceBuffer> allocate_async(const StreamPtr& stream, uint64_t bytes);
+  // A view of a mapped host buffer's device address; releasing it does not free the memory.
+  static std::unique_ptr<DeviceBuffer> view_of(const HostBufferPtr& mapped);
+
+  ~DeviceBuffer();  // release(), errors ignored
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+  // Queues the free on the owning stream after all work queued with the buffer elsewhere.
+  void release();
+
+  void* data() const noexcept { return data_; }
+  uint64_t size() const noexcept { return size_; }
+  int device() const noexcept { return device_; }
+  const StreamPtr& stream() const noexcept { return stream_; }
+
+  // Records that work using the buffer was queued on `stream`.
+  void used_on(const StreamPtr& stream) {
+    if (stream.get() != stream_.get()) uses_.note(stream);
+  }
+  // Makes `stream` wait for all work queued with the buffer on the owner and other streams.
+  void order_after_uses(const Stream& stream) const;
+
+ private:
+  DeviceBuffer(int device, void* data, uint64_t size, StreamPtr stream, HostBufferPtr host)
+      : device_(device),
+        data_(data),
+        size_(size),
+        stream_(std::move(stream)),
+        host_(std::move(host)) {}
+  int device_;
+  void* data_;
+  uint64_t size_;
+  StreamPtr stream_;    // the owning stream: allocation and free are ordered on it
+  HostBufferPtr host_;  // set for views of mapped host memory
+  StreamUses uses_;
+  bool released_ = false;
+};
+
+}  // namespace cudago

@@ -1,0 +1,44 @@
+// Streams and events. A stream is shared (std::shared_ptr): buffers that were used on it keep
+// it alive until their stream-ordered free has been queued.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <memory>
+
+namespace cudago {
+
+class Event;
+
+class Stream {
+ public:
+  enum Flags : unsigned { kDefault = 0, kNonBlocking = 1 };
+
+  static std::shared_ptr<Stream> create(int device, unsigned flags, int priority);
+  ~Stream();
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  cudaStream_t get() const noexcept { return stream_; }
+  int device() const noexcept { return device_; }
+  int priority() const noexcept { return priority_; }
+
+  void synchronize() const;  // reports an earlier kernel fault as Error(kKernelFault)
+  bool query() const;        // true when all queued work is done
+  void wait(const Event& event) const;
+
+ private:
+  Stream(int device, cudaStream_t stream, int priority)
+      : device_(device), stream_(stream), priority_(priority) {}
+  int device_;
+  cudaStream_t stream_;
+  int priority_;
+};
+
+using StreamPtr = std::shared_ptr<Stream>;
+
+// The library's own non-blocking stream of `device`, created on first use and kept for the
+// life of the process: it carries allocations made without a stream and their frees.
+const StreamPtr& internal_stream(int device);
+
+}  // namespace cudago

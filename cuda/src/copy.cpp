@@ -1,0 +1,139 @@
+#include "cudago/copy.hpp"
+
+#include <string>
+
+#include "cudago/device.hpp"
+#include "cudago/error.hpp"
+
+namespace cudago {
+
+void check_range(uint64_t size, uint64_t offset, uint64_t bytes, const char* what) {
+  if (offset > size || bytes > size - offset) {
+    throw Error(Status::kOutOfRange, std::to_string(bytes) + " bytes at offset " +
+                                         std::to_string(offset) + " exceed the " +
+                                         std::to_string(size) + "-byte " + what);
+  }
+}
+
+namespace {
+
+char* at(const DeviceBuffer& b, uint64_t offset) { return static_cast<char*>(b.data()) + offset; }
+char* at(const HostBuffer& b, uint64_t offset) { return static_cast<char*>(b.host()) + offset; }
+
+void same_device(int a, int b, const char* what) {
+  if (a != b) {
+    throw Error(Status::kDeviceMismatch, std::string(what) + ": device " + std::to_string(a) +
+                                             " and device " + std::to_string(b) +
+                                             " (peer copies are not supported yet)");
+  }
+}
+
+// Runs `op` on the buffer's owning stream after all work queued with `buffers`, then waits.
+template <class Op>
+void run_sync(const DeviceBuffer& owner, std::initializer_list<const DeviceBuffer*> buffers,
+              Op op) {
+  const Stream& s = *owner.stream();
+  DeviceGuard guard(owner.device());
+  for (const DeviceBuffer* b : buffers) b->order_after_uses(s);
+  op(s.get());
+  CUDAGO_CUDA_TRY(cudaStreamSynchronize(s.get()));
+}
+
+}  // namespace
+
+void copy_to_device(DeviceBuffer& dst, uint64_t dst_offset, const void* src, uint64_t bytes) {
+  check_range(dst.size(), dst_offset, bytes, "destination buffer");
+  if (bytes == 0) return;
+  CUDAGO_EXPECTS(src != nullptr, kInvalidArgument, "source host pointer is NULL");
+  run_sync(dst, {&dst}, [&](cudaStream_t s) {
+    CUDAGO_CUDA_TRY(cudaMemcpyAsync(at(dst, dst_offset), src, bytes, cudaMemcpyHostToDevice, s));
+  });
+}
+
+void copy_to_host(void* dst, DeviceBuffer& src, uint64_t src_offset, uint64_t bytes) {
+  check_range(src.size(), src_offset, bytes, "source buffer");
+  if (bytes == 0) return;
+  CUDAGO_EXPECTS(dst != nullptr, kInvalidArgument, "destination host pointer is NULL");
+  run_sync(src, {&src}, [&](cudaStream_t s) {
+    CUDAGO_CUDA_TRY(cudaMemcpyAsync(dst, at(src, src_offset), bytes, cudaMemcpyDeviceToHost, s));
+  });
+}
+
+void copy_device(DeviceBuffer& dst, uint64_t dst_offset, DeviceBuffer& src, uint64_t src_offset,
+                 uint64_t bytes) {
+  check_range(dst.size(), dst_offset, bytes, "destination buffer");
+  check_range(src.size(), src_offset, bytes, "source buffer");
+  same_device(dst.device(), src.device(), "device-to-device copy");
+  if (bytes == 0) return;
+  run_sync(dst, {&dst, &src}, [&](cudaStream_t s) {
+    CUDAGO_CUDA_TRY(cudaMemcpyAsync(at(dst, dst_offset), at(src, src_offset), bytes,
+                                    cudaMemcpyDeviceToDevice, s));
+  });
+}
+
+void fill(DeviceBuffer& dst, uint64_t offset, uint8_t value, uint64_t bytes) {
+  check_range(dst.size(), offset, bytes, "buffer");
+  if (bytes == 0) return;
+  run_sync(dst, {&dst}, [&](cudaStream_t s) {
+    CUDAGO_CUDA_TRY(cudaMemsetAsync(at(dst, offset), value, bytes, s));
+  });
+}
+
+namespace {
+void check_stream(const StreamPtr& stream, const DeviceBuffer& b, const char* what) {
+  CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "stream is NULL");
+  same_device(stream->device(), b.device(), what);
+}
+}  // namespace
+
+void copy_to_device_async(const StreamPtr& stream, DeviceBuffer& dst, uint64_t dst_offset,
+                          HostBuffer& src, uint64_t src_offset, uint64_t bytes) {
+  check_stream(stream, dst, "stream and destination buffer");
+  check_range(dst.size(), dst_offset, bytes, "destination buffer");
+  check_range(src.size(), src_offset, bytes, "source host buffer");
+  if (bytes == 0) return;
+  DeviceGuard guard(stream->device());
+  CUDAGO_CUDA_TRY(cudaMemcpyAsync(at(dst, dst_offset), at(src, src_offset), bytes,
+                                  cudaMemcpyHostToDevice, stream->get()));
+  dst.used_on(stream);
+  src.used_on(stream);
+}
+
+void copy_to_host_async(const StreamPtr& stream, HostBuffer& dst, uint64_t dst_offset,
+                        DeviceBuffer& src, uint64_t src_offset, uint64_t bytes) {
+  check_stream(stream, src, "stream and source buffer");
+  check_range(dst.size(), dst_offset, bytes, "destination host buffer");
+  check_range(src.size(), src_offset, bytes, "source buffer");
+  if (bytes == 0) return;
+  DeviceGuard guard(stream->device());
+  CUDAGO_CUDA_TRY(cudaMemcpyAsync(at(dst, dst_offset), at(src, src_offset), bytes,
+                                  cudaMemcpyDeviceToHost, stream->get()));
+  dst.used_on(stream);
+  src.used_on(stream);
+}
+
+void copy_device_async(const StreamPtr& stream, DeviceBuffer& dst, uint64_t dst_offset,
+                       DeviceBuffer& src, uint64_t src_offset, uint64_t bytes) {
+  check_stream(stream, dst, "stream and destination buffer");
+  check_stream(stream, src, "stream and source buffer");
+  check_range(dst.size(), dst_offset, bytes, "destination buffer");
+  check_range(src.size(), src_offset, bytes, "source buffer");
+  if (bytes == 0) return;
+  DeviceGuard guard(stream->device());
+  CUDAGO_CUDA_TRY(cudaMemcpyAsync(at(dst, dst_offset), at(src, src_offset), bytes,
+                                  cudaMemcpyDeviceToDevice, stream->get()));
+  dst.used_on(stream);
+  src.used_on(stream);
+}
+
+void fill_async(const StreamPtr& stream, DeviceBuffer& dst, uint64_t offset, uint8_t value,
+                uint64_t bytes) {
+  check_stream(stream, dst, "stream and buffer");
+  check_range(dst.size(), offset, bytes, "buffer");
+  if (bytes == 0) return;
+  DeviceGuard guard(stream->device());
+  CUDAGO_CUDA_TRY(cudaMemsetAsync(at(dst, offset), value, bytes, stream->get()));
+  dst.used_on(stream);
+}
+
+}  // namespace cudago

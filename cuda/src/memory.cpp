@@ -1,0 +1,238 @@
+#include "cudago/memory.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <string>
+
+#include "cudago/device.hpp"
+#include "cudago/error.hpp"
+#include "cudago/event.hpp"
+
+namespace cudago {
+namespace {
+
+struct PoolSlot {
+  std::once_flag once;
+  cudaMemPool_t pool = nullptr;
+  uint64_t total_memory = 0;
+};
+
+PoolSlot& pool_slot(int device) {
+  require_device(device);
+  // Never destroyed: pools outlive every buffer, and must not be torn down after the runtime.
+  static PoolSlot* slots = new PoolSlot[static_cast<size_t>(device_count())];
+  PoolSlot& slot = slots[device];
+  std::call_once(slot.once, [&] {
+    DeviceGuard guard(device);
+    int supported = 0;
+    CUDAGO_CUDA_TRY(cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, device));
+    if (!supported) {
+      throw Error(Status::kNotSupported,
+                  "device " + std::to_string(device) + " does not support CUDA memory pools");
+    }
+    cudaMemPoolProps props{};
+    props.allocType = cudaMemAllocationTypePinned;
+    props.handleTypes = cudaMemHandleTypeNone;
+    props.location.type = cudaMemLocationTypeDevice;
+    props.location.id = device;
+    cudaMemPool_t pool = nullptr;
+    CUDAGO_CUDA_TRY(cudaMemPoolCreate(&pool, &props));
+    uint64_t keep_all = std::numeric_limits<uint64_t>::max();
+    CUDAGO_CUDA_TRY(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_all));
+    size_t free_b = 0, total_b = 0;
+    CUDAGO_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
+    slot.total_memory = total_b;
+    slot.pool = pool;
+  });
+  return slot;
+}
+
+uint64_t pool_attribute(cudaMemPool_t pool, cudaMemPoolAttr attr) {
+  uint64_t v = 0;
+  CUDAGO_CUDA_TRY(cudaMemPoolGetAttribute(pool, attr, &v));
+  return v;
+}
+
+void* pool_allocate(int device, uint64_t bytes, const Stream& stream) {
+  PoolSlot& slot = pool_slot(device);
+  if (bytes > slot.total_memory) {
+    throw Error(Status::kOutOfMemory, "cannot allocate " + std::to_string(bytes) +
+                                          " bytes: device " + std::to_string(device) + " has " +
+                                          std::to_string(slot.total_memory) + " bytes in all");
+  }
+  void* p = nullptr;
+  CUDAGO_CUDA_TRY(cudaMallocFromPoolAsync(&p, bytes, slot.pool, stream.get()));
+  return p;
+}
+
+}  // namespace
+
+cudaMemPool_t device_pool(int device) { return pool_slot(device).pool; }
+
+void pool_configure(int device, const PoolConfig& config) {
+  cudaMemPool_t pool = device_pool(device);
+  DeviceGuard guard(device);
+  uint64_t threshold = config.release_threshold_bytes == 0 ? std::numeric_limits<uint64_t>::max()
+                                                           : config.release_threshold_bytes;
+  CUDAGO_CUDA_TRY(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
+  if (config.reserve_bytes > 0) {
+    const StreamPtr& s = internal_stream(device);
+    void* p = pool_allocate(device, config.reserve_bytes, *s);
+    CUDAGO_CUDA_TRY(cudaFreeAsync(p, s->get()));
+    CUDAGO_CUDA_TRY(cudaStreamSynchronize(s->get()));
+  }
+}
+
+PoolStats pool_stats(int device) {
+  cudaMemPool_t pool = device_pool(device);
+  DeviceGuard guard(device);
+  PoolStats st;
+  st.reserved_bytes = pool_attribute(pool, cudaMemPoolAttrReservedMemCurrent);
+  st.used_bytes = pool_attribute(pool, cudaMemPoolAttrUsedMemCurrent);
+  st.reserved_high_bytes = pool_attribute(pool, cudaMemPoolAttrReservedMemHigh);
+  st.used_high_bytes = pool_attribute(pool, cudaMemPoolAttrUsedMemHigh);
+  return st;
+}
+
+void pool_trim(int device, uint64_t keep_bytes) {
+  cudaMemPool_t pool = device_pool(device);
+  DeviceGuard guard(device);
+  CUDAGO_CUDA_TRY(cudaMemPoolTrimTo(pool, keep_bytes));
+}
+
+void pool_reset_high_water(int device) {
+  cudaMemPool_t pool = device_pool(device);
+  DeviceGuard guard(device);
+  uint64_t zero = 0;
+  CUDAGO_CUDA_TRY(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReservedMemHigh, &zero));
+  CUDAGO_CUDA_TRY(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &zero));
+}
+
+void StreamUses::note(const StreamPtr& stream) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const StreamPtr& s : streams_) {
+    if (s.get() == stream.get()) return;
+  }
+  streams_.push_back(stream);
+}
+
+std::vector<StreamPtr> StreamUses::snapshot() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return streams_;
+}
+
+void StreamUses::add(const std::vector<StreamPtr>& streams) {
+  for (const StreamPtr& s : streams) note(s);
+}
+
+// ---- host buffers ----
+
+std::shared_ptr<HostBuffer> HostBuffer::allocate(int device, uint64_t bytes, unsigned flags) {
+  CUDAGO_EXPECTS((flags & ~unsigned{kMapped | kWriteCombined}) == 0, kInvalidArgument,
+                 "unknown host buffer flags " + std::to_string(flags));
+  require_device(device);
+  DeviceGuard guard(device);
+  if (flags & kMapped) {
+    int can_map = 0;
+    CUDAGO_CUDA_TRY(cudaDeviceGetAttribute(&can_map, cudaDevAttrCanMapHostMemory, device));
+    if (!can_map) {
+      throw Error(Status::kNotSupported,
+                  "device " + std::to_string(device) + " cannot map host memory");
+    }
+  }
+  void* p = nullptr;
+  if (bytes > 0) {
+    unsigned cuda_flags = cudaHostAllocPortable;
+    if (flags & kMapped) cuda_flags |= cudaHostAllocMapped;
+    if (flags & kWriteCombined) cuda_flags |= cudaHostAllocWriteCombined;
+    CUDAGO_CUDA_TRY(cudaHostAlloc(&p, bytes, cuda_flags));
+    std::memset(p, 0, bytes);
+  }
+  return std::shared_ptr<HostBuffer>(new HostBuffer(device, p, bytes, flags));
+}
+
+HostBuffer::~HostBuffer() {
+  for (const StreamPtr& s : uses_.snapshot()) {
+    if (cudaStreamSynchronize(s->get()) != cudaSuccess) (void)cudaGetLastError();
+  }
+  if (host_ != nullptr && cudaFreeHost(host_) != cudaSuccess) (void)cudaGetLastError();
+}
+
+void* HostBuffer::device_pointer() const {
+  CUDAGO_EXPECTS(mapped(), kNotSupported,
+                 "host buffer is not mapped (allocate it with CUDAGO_HOST_MAPPED)");
+  if (host_ == nullptr) return nullptr;
+  DeviceGuard guard(device_);
+  void* d = nullptr;
+  CUDAGO_CUDA_TRY(cudaHostGetDevicePointer(&d, host_, 0));
+  return d;
+}
+
+// ---- device buffers ----
+
+std::unique_ptr<DeviceBuffer> DeviceBuffer::allocate(int device, uint64_t bytes) {
+  require_device(device);
+  const StreamPtr& s = internal_stream(device);
+  DeviceGuard guard(device);
+  void* p = nullptr;
+  if (bytes > 0) {
+    p = pool_allocate(device, bytes, *s);
+    cudaError_t err = cudaStreamSynchronize(s->get());
+    if (err != cudaSuccess) {
+      (void)cudaFreeAsync(p, s->get());
+      CUDAGO_CUDA_TRY(err);
+    }
+  }
+  return std::unique_ptr<DeviceBuffer>(new DeviceBuffer(device, p, bytes, s, nullptr));
+}
+
+std::unique_ptr<DeviceBuffer> DeviceBuffer::allocate_async(const StreamPtr& stream,
+                                                           uint64_t bytes) {
+  CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "stream is NULL");
+  DeviceGuard guard(stream->device());
+  void* p = bytes > 0 ? pool_allocate(stream->device(), bytes, *stream) : nullptr;
+  return std::unique_ptr<DeviceBuffer>(
+      new DeviceBuffer(stream->device(), p, bytes, stream, nullptr));
+}
+
+std::unique_ptr<DeviceBuffer> DeviceBuffer::view_of(const HostBufferPtr& mapped) {
+  CUDAGO_EXPECTS(mapped != nullptr, kInvalidHandle, "host buffer is NULL");
+  void* d = mapped->device_pointer();
+  const StreamPtr& s = internal_stream(mapped->device());
+  return std::unique_ptr<DeviceBuffer>(
+      new DeviceBuffer(mapped->device(), d, mapped->size(), s, mapped));
+}
+
+DeviceBuffer::~DeviceBuffer() {
+  try {
+    release();
+  } catch (...) {
+    // A destructor cannot report; release() has already cleared the per-thread error.
+  }
+}
+
+void DeviceBuffer::release() {
+  if (released_) return;
+  released_ = true;
+  std::vector<StreamPtr> uses = uses_.snapshot();
+  if (host_) {
+    // A view: the host buffer waits for every stream that used the memory through it.
+    // (Synchronous operations on the view have completed before they returned.)
+    host_->add_uses(uses);
+    host_.reset();
+    return;
+  }
+  if (data_ == nullptr) return;
+  DeviceGuard guard(device_);
+  for (const StreamPtr& s : uses) stream_wait_stream(*stream_, *s);
+  CUDAGO_CUDA_TRY(cudaFreeAsync(data_, stream_->get()));
+}
+
+void DeviceBuffer::order_after_uses(const Stream& stream) const {
+  stream_wait_stream(stream, *stream_);
+  for (const StreamPtr& s : uses_.snapshot()) stream_wait_stream(stream, *s);
+}
+
+}  // namespace cudago

@@ -1,0 +1,69 @@
+// Helpers for the C ABI tests: status checks that print the thread's error detail.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "cudago.h"
+#include "gpu_skip.hpp"
+
+#define NEED_GPU()                                       \
+  do {                                                   \
+    int32_t n_ = 0;                                      \
+    ASSERT_EQ(cudago_device_count(&n_), CUDAGO_SUCCESS); \
+    CUDAGO_NEED_GPU(n_, cudago_no_device_reason());      \
+  } while (0)
+
+inline std::string last_error_text() {
+  cudago_error_info_t e = CUDAGO_ERROR_INFO_INIT;
+  if (cudago_error_last(&e) != CUDAGO_SUCCESS) return "<cudago_error_last failed>";
+  return std::string(e.operation) + ": " + e.native_name + ": " + e.message;
+}
+
+#define CG_OK(call) ASSERT_EQ((call), CUDAGO_SUCCESS) << #call << " -> " << last_error_text()
+#define CG_EXPECT(status, call) EXPECT_EQ((call), (status)) << #call << " -> " << last_error_text()
+
+#include <memory>
+
+// Owning wrappers so a failed assertion does not leak handles.
+struct StreamDel {
+  void operator()(cudago_stream_s* s) const { cudago_stream_destroy(s); }
+};
+struct EventDel {
+  void operator()(cudago_event_s* e) const { cudago_event_destroy(e); }
+};
+struct BufferDel {
+  void operator()(cudago_buffer_s* b) const { cudago_buffer_free(b); }
+};
+struct HostDel {
+  void operator()(cudago_host_buffer_s* h) const { cudago_host_buffer_free(h); }
+};
+using Stream = std::unique_ptr<cudago_stream_s, StreamDel>;
+using Event = std::unique_ptr<cudago_event_s, EventDel>;
+using Buffer = std::unique_ptr<cudago_buffer_s, BufferDel>;
+using Host = std::unique_ptr<cudago_host_buffer_s, HostDel>;
+
+inline Stream make_stream(int32_t device = 0, uint32_t flags = CUDAGO_STREAM_NON_BLOCKING,
+                          int32_t priority = 0) {
+  cudago_stream_t s = nullptr;
+  EXPECT_EQ(cudago_stream_create(&s, device, flags, priority), CUDAGO_SUCCESS) << last_error_text();
+  return Stream(s);
+}
+inline Buffer make_buffer(uint64_t bytes, int32_t device = 0) {
+  cudago_buffer_t b = nullptr;
+  EXPECT_EQ(cudago_buffer_alloc(&b, device, bytes), CUDAGO_SUCCESS) << last_error_text();
+  return Buffer(b);
+}
+inline Host make_host(uint64_t bytes, uint32_t flags = CUDAGO_HOST_PINNED, int32_t device = 0) {
+  cudago_host_buffer_t h = nullptr;
+  EXPECT_EQ(cudago_host_buffer_alloc(&h, device, bytes, flags), CUDAGO_SUCCESS)
+      << last_error_text();
+  return Host(h);
+}
+template <class T>
+T* host_ptr(const Host& h) {
+  void* p = nullptr;
+  EXPECT_EQ(cudago_host_buffer_host_pointer(h.get(), &p), CUDAGO_SUCCESS);
+  return static_cast<T*>(p);
+}
