@@ -284,9 +284,12 @@ CUDAGO_API cudago_status_t cudago_buffer_from_mapped(cudago_buffer_t *out,
  * sizes; zero-length operations succeed and do nothing. Device-to-device copies need both
  * buffers on one device.
  *
- * Synchronous forms take any host memory (borrowed for the call), run on the device buffer's
- * own stream and return when the copy is complete. Asynchronous forms take a host buffer and a
- * stream; the host buffer must not be reused until the stream has passed the copy.
+ * Synchronous forms take any host memory (borrowed for the call) and return when the copy is
+ * complete. They are ordered after all work that cudago calls queued with the device buffers on
+ * any stream (so a result can be read back right after the kernel that wrote it), and they run
+ * on the buffer's owning stream. Asynchronous forms take a host buffer and a stream and are
+ * ordered on that stream only; the host buffer must not be reused until the stream has passed
+ * the copy.
  * ------------------------------------------------------------------------------------------- */
 CUDAGO_API cudago_status_t cudago_copy_h2d(cudago_buffer_t dst, uint64_t dst_offset,
                                            const void *src, uint64_t bytes);

@@ -13,6 +13,7 @@ namespace {
 struct DeviceCensus {
   int count = 0;
   std::string reason;
+  cudaError_t error = cudaSuccess;  // why count is 0, when CUDA said so
 };
 
 const DeviceCensus& census() noexcept {
@@ -22,6 +23,7 @@ const DeviceCensus& census() noexcept {
     if (err != cudaSuccess) {
       (void)cudaGetLastError();
       d.count = 0;
+      d.error = err;
       d.reason = std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
     } else if (d.count == 0) {
       d.reason = "the CUDA driver reports no devices";
@@ -39,7 +41,12 @@ const std::string& no_device_reason() noexcept { return census().reason; }
 
 void require_device(int device) {
   const DeviceCensus& c = census();
-  if (c.count == 0) throw Error(Status::kNoDevice, "no CUDA device: " + c.reason);
+  if (c.count == 0) {
+    const bool native = c.error != cudaSuccess;
+    throw Error(Status::kNoDevice, "no CUDA device: " + c.reason,
+                native ? static_cast<int32_t>(c.error) : 0,
+                native ? cudaGetErrorName(c.error) : "");
+  }
   if (device < 0 || device >= c.count) {
     throw Error(Status::kInvalidDevice, "invalid device ordinal " + std::to_string(device) +
                                             " (this process sees " + std::to_string(c.count) +

@@ -122,6 +122,10 @@ TEST(NoDevice, EveryGpuCallSaysSoClearly) {
   ASSERT_EQ(cudago_error_last(&e), CUDAGO_SUCCESS);
   EXPECT_STREQ(e.operation, "cudago_pool_stats");
   EXPECT_NE(std::strstr(e.message, "no CUDA device"), nullptr) << e.message;
+  // The CUDA reason travels as the native error too (cudaErrorInsufficientDriver without a
+  // driver, cudaErrorNoDevice without a GPU).
+  EXPECT_NE(e.native_code, 0);
+  EXPECT_EQ(std::string(e.native_name).rfind("cudaError", 0), 0u) << e.native_name;
   EXPECT_EQ(s, nullptr);
   EXPECT_EQ(b, nullptr);
 }
