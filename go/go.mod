@@ -1,0 +1,3 @@
+module github.com/cudago/cudago/go
+
+go 1.23

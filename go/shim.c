@@ -1,0 +1,386 @@
+/* shim.c: see shim.h. Compiled by cgo with the package's pkg-config flags. */
+#include "shim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Returned when calloc fails: one per status, so the status still reaches Go. Never freed. */
+#define CG_NOMEM(s) \
+  { sizeof(cudago_error_info_t), (s), 0, "", "", "(no detail: out of host memory for it)" }
+static cg_err_t cg_nomem[] = {
+    CG_NOMEM(0),  CG_NOMEM(1),  CG_NOMEM(2),  CG_NOMEM(3),  CG_NOMEM(4),  CG_NOMEM(5),
+    CG_NOMEM(6),  CG_NOMEM(7),  CG_NOMEM(8),  CG_NOMEM(9),  CG_NOMEM(10), CG_NOMEM(11),
+    CG_NOMEM(12), CG_NOMEM(13), CG_NOMEM(14), CG_NOMEM(15),
+};
+#define CG_NNOMEM (sizeof cg_nomem / sizeof cg_nomem[0])
+
+static int cg_is_static(const cg_err_t *e) {
+  size_t i;
+  for (i = 0; i < CG_NNOMEM; i++) {
+    if (e == &cg_nomem[i]) return 1;
+  }
+  return 0;
+}
+
+void cg_err_free(cg_err_t *err) {
+  if (err != NULL && !cg_is_static(err)) free(err);
+}
+
+/* The failure path: copies the calling thread's detail in this same C call. The returned status
+ * is authoritative; the detail's status is overwritten with it. */
+static cg_err_t *cg_fail(cudago_status_t st) {
+  cg_err_t *e = (cg_err_t *)calloc(1, sizeof *e);
+  if (e == NULL) {
+    size_t i = (size_t)st < CG_NNOMEM ? (size_t)st : (size_t)CUDAGO_ERROR_INTERNAL;
+    return &cg_nomem[i];
+  }
+  e->struct_size = (uint32_t)sizeof *e;
+  if (cudago_error_last(e) != CUDAGO_SUCCESS) {
+    memset(e, 0, sizeof *e);
+    e->struct_size = (uint32_t)sizeof *e;
+  }
+  e->status = (int32_t)st;
+  /* Strings are NUL-terminated by the library; make sure of it anyway. */
+  e->native_name[sizeof e->native_name - 1] = '\0';
+  e->operation[sizeof e->operation - 1] = '\0';
+  e->message[sizeof e->message - 1] = '\0';
+  return e;
+}
+
+static inline cg_err_t *cg_err(cudago_status_t st) {
+  return st == CUDAGO_SUCCESS ? NULL : cg_fail(st);
+}
+
+/* ---- Versions and devices. ---- */
+
+cg_int_result cg_driver_version(void) {
+  cg_int_result r = {NULL, 0};
+  r.err = cg_err(cudago_driver_version(&r.value));
+  return r;
+}
+
+cg_int_result cg_runtime_version(void) {
+  cg_int_result r = {NULL, 0};
+  r.err = cg_err(cudago_runtime_version(&r.value));
+  return r;
+}
+
+cg_int_result cg_device_count(void) {
+  cg_int_result r = {NULL, 0};
+  r.err = cg_err(cudago_device_count(&r.value));
+  return r;
+}
+
+cg_err_t *cg_device_properties(int32_t device, cudago_device_properties_t *out) {
+  return cg_err(cudago_device_properties(device, out));
+}
+
+cg_meminfo_result cg_device_memory_info(int32_t device) {
+  cg_meminfo_result r = {NULL, 0, 0};
+  r.err = cg_err(cudago_device_memory_info(device, &r.free_bytes, &r.total_bytes));
+  return r;
+}
+
+/* ---- Streams and events. ---- */
+
+cg_stream_result cg_stream_create(int32_t device, uint32_t flags, int32_t priority) {
+  cg_stream_result r = {NULL, NULL};
+  r.err = cg_err(cudago_stream_create(&r.handle, device, flags, priority));
+  return r;
+}
+
+cg_err_t *cg_stream_destroy(cudago_stream_t s) { return cg_err(cudago_stream_destroy(s)); }
+
+cg_err_t *cg_stream_synchronize(cudago_stream_t s) {
+  return cg_err(cudago_stream_synchronize(s));
+}
+
+cg_int_result cg_stream_query(cudago_stream_t s) {
+  cg_int_result r = {NULL, 0};
+  r.err = cg_err(cudago_stream_query(s, &r.value));
+  return r;
+}
+
+cg_err_t *cg_stream_wait_event(cudago_stream_t s, cudago_event_t e) {
+  return cg_err(cudago_stream_wait_event(s, e));
+}
+
+cg_int_result cg_stream_priority(cudago_stream_t s) {
+  cg_int_result r = {NULL, 0};
+  r.err = cg_err(cudago_stream_priority(s, &r.value));
+  return r;
+}
+
+cg_event_result cg_event_create(int32_t device, uint32_t flags) {
+  cg_event_result r = {NULL, NULL};
+  r.err = cg_err(cudago_event_create(&r.handle, device, flags));
+  return r;
+}
+
+cg_err_t *cg_event_destroy(cudago_event_t e) { return cg_err(cudago_event_destroy(e)); }
+
+cg_err_t *cg_event_record(cudago_event_t e, cudago_stream_t s) {
+  return cg_err(cudago_event_record(e, s));
+}
+
+cg_err_t *cg_event_synchronize(cudago_event_t e) { return cg_err(cudago_event_synchronize(e)); }
+
+cg_int_result cg_event_query(cudago_event_t e) {
+  cg_int_result r = {NULL, 0};
+  r.err = cg_err(cudago_event_query(e, &r.value));
+  return r;
+}
+
+cg_float_result cg_event_elapsed_ms(cudago_event_t start, cudago_event_t end) {
+  cg_float_result r = {NULL, 0.0f};
+  r.err = cg_err(cudago_event_elapsed_ms(start, end, &r.value));
+  return r;
+}
+
+/* ---- Pools. ---- */
+
+cg_err_t *cg_pool_configure(int32_t device, const cudago_pool_config_t *config) {
+  return cg_err(cudago_pool_configure(device, config));
+}
+
+cg_err_t *cg_pool_stats(int32_t device, cudago_pool_stats_t *out) {
+  return cg_err(cudago_pool_stats(device, out));
+}
+
+cg_err_t *cg_pool_trim(int32_t device, uint64_t keep_bytes) {
+  return cg_err(cudago_pool_trim(device, keep_bytes));
+}
+
+cg_err_t *cg_pool_reset_high_water(int32_t device) {
+  return cg_err(cudago_pool_reset_high_water(device));
+}
+
+/* ---- Buffers. ---- */
+
+cg_buffer_result cg_buffer_alloc(int32_t device, uint64_t bytes) {
+  cg_buffer_result r = {NULL, NULL};
+  r.err = cg_err(cudago_buffer_alloc(&r.handle, device, bytes));
+  return r;
+}
+
+cg_buffer_result cg_buffer_alloc_async(cudago_stream_t s, uint64_t bytes) {
+  cg_buffer_result r = {NULL, NULL};
+  r.err = cg_err(cudago_buffer_alloc_async(&r.handle, s, bytes));
+  return r;
+}
+
+cg_err_t *cg_buffer_free(cudago_buffer_t b) { return cg_err(cudago_buffer_free(b)); }
+
+cg_buffer_result cg_buffer_from_mapped(cudago_host_buffer_t h) {
+  cg_buffer_result r = {NULL, NULL};
+  r.err = cg_err(cudago_buffer_from_mapped(&r.handle, h));
+  return r;
+}
+
+cg_host_result cg_host_buffer_alloc(int32_t device, uint64_t bytes, uint32_t flags) {
+  cg_host_result r = {NULL, NULL, NULL};
+  cudago_status_t st = cudago_host_buffer_alloc(&r.handle, device, bytes, flags);
+  if (st == CUDAGO_SUCCESS) {
+    st = cudago_host_buffer_host_pointer(r.handle, &r.host);
+    if (st != CUDAGO_SUCCESS) {
+      r.err = cg_fail(st);
+      cudago_host_buffer_free(r.handle);
+      r.handle = NULL;
+      r.host = NULL;
+      return r;
+    }
+  }
+  r.err = cg_err(st);
+  return r;
+}
+
+cg_err_t *cg_host_buffer_free(cudago_host_buffer_t h) {
+  return cg_err(cudago_host_buffer_free(h));
+}
+
+/* ---- Copies and memset. ---- */
+
+cg_err_t *cg_copy_h2d(cudago_buffer_t dst, uint64_t dst_offset, const void *src, uint64_t bytes) {
+  return cg_err(cudago_copy_h2d(dst, dst_offset, src, bytes));
+}
+
+cg_err_t *cg_copy_d2h(void *dst, cudago_buffer_t src, uint64_t src_offset, uint64_t bytes) {
+  return cg_err(cudago_copy_d2h(dst, src, src_offset, bytes));
+}
+
+cg_err_t *cg_copy_d2d(cudago_buffer_t dst, uint64_t dst_offset, cudago_buffer_t src,
+                      uint64_t src_offset, uint64_t bytes) {
+  return cg_err(cudago_copy_d2d(dst, dst_offset, src, src_offset, bytes));
+}
+
+cg_err_t *cg_memset(cudago_buffer_t dst, uint64_t offset, uint8_t value, uint64_t bytes) {
+  return cg_err(cudago_memset(dst, offset, value, bytes));
+}
+
+cg_err_t *cg_copy_h2d_async(cudago_stream_t s, cudago_buffer_t dst, uint64_t dst_offset,
+                            cudago_host_buffer_t src, uint64_t src_offset, uint64_t bytes) {
+  return cg_err(cudago_copy_h2d_async(s, dst, dst_offset, src, src_offset, bytes));
+}
+
+cg_err_t *cg_copy_d2h_async(cudago_stream_t s, cudago_host_buffer_t dst, uint64_t dst_offset,
+                            cudago_buffer_t src, uint64_t src_offset, uint64_t bytes) {
+  return cg_err(cudago_copy_d2h_async(s, dst, dst_offset, src, src_offset, bytes));
+}
+
+cg_err_t *cg_copy_d2d_async(cudago_stream_t s, cudago_buffer_t dst, uint64_t dst_offset,
+                            cudago_buffer_t src, uint64_t src_offset, uint64_t bytes) {
+  return cg_err(cudago_copy_d2d_async(s, dst, dst_offset, src, src_offset, bytes));
+}
+
+cg_err_t *cg_memset_async(cudago_stream_t s, cudago_buffer_t dst, uint64_t offset,
+                          uint8_t value, uint64_t bytes) {
+  return cg_err(cudago_memset_async(s, dst, offset, value, bytes));
+}
+
+/* ---- Kernels. ---- */
+
+cg_err_t *cg_vector_add_f32(cudago_stream_t s, cudago_buffer_t a, cudago_buffer_t b,
+                            cudago_buffer_t c, uint64_t n) {
+  return cg_err(cudago_vector_add_f32(s, a, b, c, n));
+}
+
+/* ---- For the tests. ---- */
+
+#define CG_FIELD(T, f) {#f, offsetof(T, f), sizeof(((T *)0)->f)}
+#define CG_ALIGN(T) _Alignof(T)
+
+static const cg_field_layout cg_error_info_fields[] = {
+    CG_FIELD(cudago_error_info_t, struct_size), CG_FIELD(cudago_error_info_t, status),
+    CG_FIELD(cudago_error_info_t, native_code), CG_FIELD(cudago_error_info_t, native_name),
+    CG_FIELD(cudago_error_info_t, operation),   CG_FIELD(cudago_error_info_t, message),
+};
+
+#define CG_PROP(f) CG_FIELD(cudago_device_properties_t, f)
+static const cg_field_layout cg_properties_fields[] = {
+    CG_PROP(struct_size),
+    CG_PROP(ordinal),
+    CG_PROP(name),
+    CG_PROP(uuid),
+    CG_PROP(pci_bus_id),
+    CG_PROP(pci_domain),
+    CG_PROP(pci_bus),
+    CG_PROP(pci_device),
+    CG_PROP(compute_major),
+    CG_PROP(compute_minor),
+    CG_PROP(multiprocessor_count),
+    CG_PROP(clock_khz),
+    CG_PROP(memory_clock_khz),
+    CG_PROP(memory_bus_width_bits),
+    CG_PROP(l2_cache_bytes),
+    CG_PROP(max_threads_per_block),
+    CG_PROP(max_threads_per_multiprocessor),
+    CG_PROP(max_blocks_per_multiprocessor),
+    CG_PROP(registers_per_multiprocessor),
+    CG_PROP(warp_size),
+    CG_PROP(async_engine_count),
+    CG_PROP(ecc_enabled),
+    CG_PROP(integrated),
+    CG_PROP(can_map_host_memory),
+    CG_PROP(memory_pools_supported),
+    CG_PROP(stream_priority_least),
+    CG_PROP(stream_priority_greatest),
+    CG_PROP(total_memory_bytes),
+    CG_PROP(free_memory_bytes),
+    CG_PROP(shared_memory_per_block_bytes),
+    CG_PROP(shared_memory_per_block_optin_bytes),
+    CG_PROP(shared_memory_per_multiprocessor_bytes),
+};
+
+static const cg_field_layout cg_pool_config_fields[] = {
+    CG_FIELD(cudago_pool_config_t, struct_size),
+    CG_FIELD(cudago_pool_config_t, reserved0),
+    CG_FIELD(cudago_pool_config_t, release_threshold_bytes),
+    CG_FIELD(cudago_pool_config_t, reserve_bytes),
+};
+
+static const cg_field_layout cg_pool_stats_fields[] = {
+    CG_FIELD(cudago_pool_stats_t, struct_size),
+    CG_FIELD(cudago_pool_stats_t, reserved0),
+    CG_FIELD(cudago_pool_stats_t, reserved_bytes),
+    CG_FIELD(cudago_pool_stats_t, used_bytes),
+    CG_FIELD(cudago_pool_stats_t, reserved_high_bytes),
+    CG_FIELD(cudago_pool_stats_t, used_high_bytes),
+};
+
+#define CG_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+static const cg_struct_layout cg_layouts[] = {
+    {"cudago_error_info_t", sizeof(cudago_error_info_t), CG_ALIGN(cudago_error_info_t),
+     CG_COUNT(cg_error_info_fields), cg_error_info_fields},
+    {"cudago_device_properties_t", sizeof(cudago_device_properties_t),
+     CG_ALIGN(cudago_device_properties_t), CG_COUNT(cg_properties_fields), cg_properties_fields},
+    {"cudago_pool_config_t", sizeof(cudago_pool_config_t), CG_ALIGN(cudago_pool_config_t),
+     CG_COUNT(cg_pool_config_fields), cg_pool_config_fields},
+    {"cudago_pool_stats_t", sizeof(cudago_pool_stats_t), CG_ALIGN(cudago_pool_stats_t),
+     CG_COUNT(cg_pool_stats_fields), cg_pool_stats_fields},
+};
+
+size_t cg_layout_count(void) { return CG_COUNT(cg_layouts); }
+
+const cg_struct_layout *cg_layout(size_t i) {
+  return i < CG_COUNT(cg_layouts) ? &cg_layouts[i] : NULL;
+}
+
+void cg_test_fill_properties(cudago_device_properties_t *p) {
+  int i;
+  memset(p, 0, sizeof *p);
+  p->struct_size = (uint32_t)sizeof *p;
+  p->ordinal = 3;
+  strcpy(p->name, "NVIDIA Test GPU");
+  for (i = 0; i < 16; i++) p->uuid[i] = (uint8_t)(0xa0 + i);
+  strcpy(p->pci_bus_id, "0000:1a:00.0");
+  p->pci_domain = 101;
+  p->pci_bus = 102;
+  p->pci_device = 103;
+  p->compute_major = 104;
+  p->compute_minor = 105;
+  p->multiprocessor_count = 106;
+  p->clock_khz = 107;
+  p->memory_clock_khz = 108;
+  p->memory_bus_width_bits = 109;
+  p->l2_cache_bytes = 110;
+  p->max_threads_per_block = 111;
+  p->max_threads_per_multiprocessor = 112;
+  p->max_blocks_per_multiprocessor = 113;
+  p->registers_per_multiprocessor = 114;
+  p->warp_size = 115;
+  p->async_engine_count = 116;
+  p->ecc_enabled = 1;
+  p->integrated = 0;
+  p->can_map_host_memory = 1;
+  p->memory_pools_supported = 1;
+  p->stream_priority_least = 117;
+  p->stream_priority_greatest = -118;
+  p->total_memory_bytes = UINT64_C(1) << 40;
+  p->free_memory_bytes = (UINT64_C(1) << 40) - 119;
+  p->shared_memory_per_block_bytes = UINT64_C(120) << 32;
+  p->shared_memory_per_block_optin_bytes = UINT64_C(121) << 32;
+  p->shared_memory_per_multiprocessor_bytes = UINT64_C(122) << 32;
+}
+
+void cg_test_fill_pool_stats(cudago_pool_stats_t *p) {
+  memset(p, 0, sizeof *p);
+  p->struct_size = (uint32_t)sizeof *p;
+  p->reserved_bytes = UINT64_C(1) << 33;
+  p->used_bytes = (UINT64_C(1) << 33) + 1;
+  p->reserved_high_bytes = (UINT64_C(1) << 33) + 2;
+  p->used_high_bytes = (UINT64_C(1) << 33) + 3;
+}
+
+cg_err_t *cg_test_error(int32_t status, int32_t with_detail) {
+  cg_err_t *e = (cg_err_t *)calloc(1, sizeof *e);
+  if (e == NULL) return &cg_nomem[CUDAGO_ERROR_INTERNAL];
+  e->struct_size = (uint32_t)sizeof *e;
+  e->status = status;
+  if (with_detail) {
+    e->native_code = 2;
+    strcpy(e->native_name, "cudaErrorMemoryAllocation");
+    strcpy(e->operation, "cudago_buffer_alloc");
+    strcpy(e->message, "cudaMallocFromPoolAsync(...) failed: out of memory");
+  }
+  return e;
+}
