@@ -13,8 +13,9 @@
  *
  * Error detail: when a call fails, the detail (status, native CUDA code and name, the operation
  * and a message) is kept for the calling OS thread and can be read with cudago_error_last() on
- * that same thread before the next cudago call. Bindings whose callers move between threads
- * (Go) read it inside the same foreign call.
+ * that same thread before the next cudago call that returns a status (functions that return no
+ * status, such as cudago_status_string(), leave it alone). Bindings whose callers move between
+ * threads (Go) read it inside the same foreign call.
  *
  * Devices: every handle remembers its device, and every call that touches a GPU makes that
  * device current for the duration of the call and restores the caller's current device after.

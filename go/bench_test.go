@@ -36,7 +36,7 @@ func benchBuffer[T Numeric](b *testing.B, dev Device, n int) *DeviceBuffer[T] {
 	d, err := NewDeviceBuffer[T](dev, n)
 	must(b, "NewDeviceBuffer", err)
 	closeT(b, "buffer", d)
-	must(b, "Memset", d.Memset(0))
+	must(b, "Memset", d.Memset(0x3f)) // every element 0.747f (or 0x3f3f...): real data, not zeros
 	return d
 }
 
@@ -44,6 +44,9 @@ func benchHost[T Numeric](b *testing.B, dev Device, n int) *HostBuffer[T] {
 	h, err := NewHostBuffer[T](dev, n)
 	must(b, "NewHostBuffer", err)
 	closeT(b, "host buffer", h)
+	for i, s := 0, h.Slice(); i < len(s); i++ {
+		s[i] = T(i%251 + 1) // written, non-zero data
+	}
 	return h
 }
 

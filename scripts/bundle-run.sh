@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# bundle/run.sh (source: scripts/bundle-run.sh, copied by scripts/gpu-bundle.sh).
+#
+# Runs cudago's tests, examples and benchmarks on a GPU machine that has no Go and no
+# GoogleTest, from the prebuilt binaries in bundle/. Run from the repository root:
+#   bash bundle/run.sh
+# Output goes to the terminal and into $OUT (a temporary folder when OUT is unset):
+#   run.log          everything printed
+#   bench-cpp.jsonl  bench_capi rows       bench-go.txt  Go benchmark output
+#   peers.jsonl      peers.py rows         bench.md      the report with the targets
+# Every step runs under a timeout, and the whole run under RUN_BUDGET_S seconds (default 480).
+# The race-detector step runs every Go test; CUDAGO_RACE_RUN=REGEX runs only those it matches.
+# The last lines are one "PASS|FAIL|SKIP step (seconds)" line per step and
+#   gpu-bundle: N passed, M failed
+# The exit status is non-zero when a step failed.
+set -uo pipefail
+
+bundle=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$bundle/.." && pwd)
+bin="$bundle/bin"
+out=${OUT:-}
+if [ -z "$out" ]; then out=$(mktemp -d); fi
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+log="$out/run.log"
+: >"$log"
+
+export CUDAGO_REQUIRE_GPU=1
+export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export PYTHONUNBUFFERED=1
+export GOTRACEBACK=all
+
+budget=${RUN_BUDGET_S:-480}
+reserve=30 # kept for the report at the end
+t_start=$SECONDS
+summary=()
+n_pass=0
+n_fail=0
+
+say() { echo "$*" | tee -a "$log"; }
+
+record() { # record RESULT NAME SECONDS [NOTE]
+  summary+=("$1 $2 ($3s)${4:+ $4}")
+  case $1 in
+    PASS) n_pass=$((n_pass + 1)) ;;
+    FAIL) n_fail=$((n_fail + 1)) ;;
+  esac
+}
+
+# time_left CAP: seconds this step may take: CAP, less if the run's budget is nearly spent.
+time_left() {
+  local left=$((budget - (SECONDS - t_start) - reserve))
+  if [ "$left" -lt "$1" ]; then echo "$left"; else echo "$1"; fi
+}
+
+# step NAME CAP_SECONDS DEST CMD...: runs CMD under a timeout. DEST "-" streams its output to
+# the terminal and run.log; a file name keeps stdout in that file ($OUT/DEST), shown afterwards.
+step() {
+  local name=$1 cap=$2 dest=$3
+  shift 3
+  local t rc t0
+  t=$(time_left "$cap")
+  if [ "$t" -lt 5 ]; then
+    say "==> $name: SKIP (the run's ${budget}s budget is spent)"
+    record SKIP "$name" 0 "(no time left)"
+    return
+  fi
+  if [ ! -x "$1" ] && ! command -v "$1" >/dev/null 2>&1; then
+    say "==> $name: FAIL ($1 not found)"
+    record FAIL "$name" 0 "($1 not found)"
+    return
+  fi
+  say "==> $name (timeout ${t}s): ${*##"$bundle"/}"
+  t0=$SECONDS
+  if [ "$dest" = - ]; then
+    timeout -k 10 "$t" "$@" 2>&1 | tee -a "$log"
+    rc=${PIPESTATUS[0]}
+  else
+    timeout -k 10 "$t" "$@" >"$out/$dest" 2>"$out/$dest.err"
+    rc=$?
+    cat "$out/$dest" "$out/$dest.err" | tee -a "$log"
+    rm -f "$out/$dest.err"
+  fi
+  local dt=$((SECONDS - t0))
+  if [ "$rc" -eq 0 ]; then
+    record PASS "$name" "$dt"
+  elif [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    say "==> $name: timed out after ${t}s"
+    record FAIL "$name" "$dt" "(timed out)"
+  else
+    say "==> $name: exit status $rc"
+    record FAIL "$name" "$dt"
+  fi
+}
+
+# Counts the Go test verdicts in the verbose output of the last Go step.
+go_summary() {
+  local p f s
+  p=$(grep -cE '^\s*--- PASS' "$log")
+  f=$(grep -cE '^\s*--- FAIL' "$log")
+  s=$(grep -cE '^\s*--- SKIP' "$log")
+  say "go tests so far (run.log): $p passed, $f failed, $s skipped"
+}
+
+say "cudago GPU run: $(date -u +%Y-%m-%dT%H:%M:%SZ), bundle $bundle, output $out"
+if command -v nvidia-smi >/dev/null 2>&1; then
+  nvidia-smi -L 2>&1 | tee -a "$log"
+else
+  say "nvidia-smi: not found"
+fi
+
+# Steps run in go/, where the Go tests find their testdata, when the repository is there.
+cd "$repo/go" 2>/dev/null || cd "$bundle" || exit 1
+
+step core_test 120 - "$bin/core_test"
+step capi_test 120 - "$bin/capi_test"
+step c99 60 - "$bin/abi_c99"
+step go_test 180 - "$bin/cudago.test" -test.v -test.count=1 -test.timeout 170s
+go_summary
+# The race detector over every Go test (about 45 s on an H100); CUDAGO_RACE_RUN=REGEX limits it,
+# e.g. to the tests that share handles between goroutines: 'Concurren|Race|Pool'.
+race_args=()
+if [ -n "${CUDAGO_RACE_RUN:-}" ]; then race_args=(-test.run "$CUDAGO_RACE_RUN"); fi
+step go_race 150 - "$bin/cudago-race.test" "${race_args[@]}" -test.count=1 -test.timeout 140s
+step example_c 60 - "$bin/vector_add_c"
+step example_go 60 - "$bin/vecadd"
+step bench_capi 120 bench-cpp.jsonl "$bin/bench_capi"
+# Three 1 s repetitions of each benchmark: the report takes the median (host copies over PCIe
+# vary by several GB/s between runs on the shared machines).
+step bench_go 240 bench-go.txt "$bin/cudago.test" -test.run '^$' -test.bench . -test.benchtime 1s \
+  -test.count 3 -test.timeout 230s
+step peers 180 peers.jsonl python3 "$bundle/peers/peers.py" copy vecadd h2d
+reserve=0
+step report 30 - python3 "$bundle/report.py" --dir "$out"
+
+say ""
+say "total $((SECONDS - t_start))s; output in $out"
+for line in "${summary[@]}"; do say "$line"; done
+say "gpu-bundle: $n_pass passed, $n_fail failed"
+[ "$n_fail" -eq 0 ]

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Builds bundle/: everything needed to test and benchmark cudago on a GPU machine that has the
+# CUDA driver and Python (PyTorch, CuPy) but no Go, no GoogleTest and no network.
+#
+#   scripts/gpu-bundle.sh            # on the build machine, after scripts/setup.sh
+#   bash bundle/run.sh               # on the GPU machine, from the repository root
+#
+# The build (build-bundle/) targets Hopper only (-Dcuda_sm=90 -Dcuda_ptx=) to keep the bundle
+# small. bundle/ holds:
+#   lib/    libcudago.so*
+#   bin/    core_test capi_test abi_c99 bench_capi vector_add_c (meson), cudago.test and
+#           cudago-race.test (go test -c), vecadd (the Go example)
+#   peers/  peers.py (PyTorch and CuPy figures for the same operations)
+#   run.sh  (from scripts/bundle-run.sh)   report.py (from scripts/bench-report.py)
+# Fails if the bundle exceeds 60 MiB.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+build="$root/build-bundle"
+bundle="$root/bundle"
+peers=${PEERS_PY:-$root/../shared/peers/peers.py}
+limit_mib=60
+
+die() {
+  echo "gpu-bundle.sh: $1" >&2
+  if [ -n "${2:-}" ] && [ -s "$2" ]; then tail -n 60 "$2" >&2; fi
+  exit 1
+}
+
+if ! command -v nvcc >/dev/null 2>&1; then
+  export PATH="${CUDA_PATH:-/usr/local/cuda}/bin:$PATH"
+fi
+for tool in nvcc meson ninja go python3; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool not found; run scripts/setup.sh"
+done
+[ -f "$peers" ] || die "peers.py not found at $peers (set PEERS_PY)"
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+echo "==> meson build in build-bundle/ (sm_90 only)"
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" -Dcuda_sm=90 -Dcuda_ptx= -Dtests=true >"$log" 2>&1 ||
+    die "meson setup build-bundle failed" "$log"
+else
+  meson configure "$build" -Dcuda_sm=90 -Dcuda_ptx= -Dtests=true >"$log" 2>&1 ||
+    die "meson configure build-bundle failed" "$log"
+fi
+meson compile -C "$build" >"$log" 2>&1 || die "meson compile -C build-bundle failed" "$log"
+
+rm -rf "$bundle"
+mkdir -p "$bundle/lib" "$bundle/bin" "$bundle/peers"
+
+for f in "$build"/capi/libcudago.so*; do
+  [ -d "$f" ] || cp -a "$f" "$bundle/lib/" # the library and its SONAME links, not the .p folder
+done
+for exe in tests/core_test tests/capi_test tests/c99/abi_c99 tests/bench/bench_capi \
+  examples/vector_add_c; do
+  [ -x "$build/$exe" ] || die "missing $build/$exe"
+  cp "$build/$exe" "$bundle/bin/"
+done
+
+# GoogleTest may be linked shared on some distributions: carry any such library along.
+while read -r lib; do
+  cp -L "$lib" "$bundle/lib/"
+done < <(ldd "$bundle"/bin/* 2>/dev/null | awk '/lib(gtest|gmock)/ && $3 ~ /^\// {print $3}' | sort -u)
+
+echo "==> go test -c (normal and -race) and the Go example"
+# meson devenv finds the uninstalled cudago.pc; -s -w drops the symbol table and DWARF (stack
+# traces keep their function names) to keep the bundle small.
+in_devenv() {
+  local dir=$1
+  shift
+  meson devenv -C "$build" --workdir "$root/$dir" "$@"
+}
+in_devenv go go test -c -ldflags='-s -w' -o "$bundle/bin/cudago.test" . >"$log" 2>&1 ||
+  die "go test -c failed" "$log"
+in_devenv go go test -c -race -ldflags='-s -w' -o "$bundle/bin/cudago-race.test" . >"$log" 2>&1 ||
+  die "go test -c -race failed" "$log"
+in_devenv examples/go go build -ldflags='-s -w' -o "$bundle/bin/vecadd" ./vecadd >"$log" 2>&1 ||
+  die "go build ./vecadd (examples/go) failed" "$log"
+for exe in cudago.test cudago-race.test vecadd; do
+  # go test -c writes nothing, successfully, for a package without tests.
+  [ -x "$bundle/bin/$exe" ] || die "bundle/bin/$exe was not built (does go/ have tests?)"
+done
+
+cp "$peers" "$bundle/peers/peers.py"
+cp "$root/scripts/bundle-run.sh" "$bundle/run.sh"
+cp "$root/scripts/bench-report.py" "$bundle/report.py"
+chmod +x "$bundle/run.sh" "$bundle/report.py"
+
+ls -l "$bundle/lib" "$bundle/bin"
+bytes=$(du -sb "$bundle" | cut -f1)
+mib=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
+echo "bundle: $mib MiB in $bundle"
+if [ "$bytes" -gt $((limit_mib * 1048576)) ]; then
+  die "bundle is $mib MiB, over the ${limit_mib} MiB limit"
+fi
+echo "run it on the GPU machine from the repository root: bash bundle/run.sh"

@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# Builds cudago and runs every test: the GoogleTest suites and the C99 ABI program (meson test),
+# then gofmt, go vet and go test for the Go package, and go vet + go build for the Go examples.
+# Stops at the first failure with a message saying which step failed.
+#
+# The last line of output is always the summary:
+#   tests: N passed, M failed, K skipped
+# counting GoogleTest cases, the C99 program's checks and Go tests (subtests included). A failing
+# step that is not a test (build, gofmt, vet) counts as one failure.
+#
+# Environment: CUDAGO_REQUIRE_GPU=1 turns GPU skips into failures; CUDA_PATH (default
+# /usr/local/cuda) locates nvcc when it is not on PATH.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+build="$root/build"
+
+work=$(mktemp -d)
+passed=0
+failed=0
+skipped=0
+
+finish() {
+  local rc=$?
+  rm -rf "$work"
+  if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+  echo "tests: $passed passed, $failed failed, $skipped skipped"
+  exit "$rc"
+}
+trap finish EXIT
+
+step() { echo "==> $*"; }
+
+# die MESSAGE [LOG]: reports a failed step, with the end of its log, and exits.
+die() {
+  echo "test.sh: FAILED: $1" >&2
+  if [ -n "${2:-}" ] && [ -s "$2" ]; then
+    echo "---- last lines of the log ----" >&2
+    tail -n 60 "$2" >&2
+    echo "-------------------------------" >&2
+  fi
+  exit 1
+}
+
+# add "P F S": adds counts printed by the parsers below.
+add() {
+  local p f s
+  read -r p f s <<<"$1"
+  passed=$((passed + p))
+  failed=$((failed + f))
+  skipped=$((skipped + s))
+}
+
+if ! command -v nvcc >/dev/null 2>&1; then
+  export PATH="${CUDA_PATH:-/usr/local/cuda}/bin:$PATH"
+fi
+command -v nvcc >/dev/null 2>&1 || die "nvcc not found (install the CUDA toolkit or set CUDA_PATH); run scripts/setup.sh"
+for tool in meson ninja go gofmt python3; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool not found; run scripts/setup.sh"
+done
+# Never download another Go toolchain behind the user's back.
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+
+# ---- build ----------------------------------------------------------------------------------
+if [ ! -f "$build/build.ninja" ]; then
+  step "meson setup build"
+  meson setup "$build" >"$work/setup.log" 2>&1 || die "meson setup build" "$work/setup.log"
+fi
+step "meson compile -C build"
+meson compile -C "$build" >"$work/build.log" 2>&1 || die "build (meson compile -C build)" "$work/build.log"
+if grep -q 'warning' "$work/build.log"; then
+  grep -i 'warning' "$work/build.log" | head -n 20
+fi
+
+# ---- meson test: GoogleTest suites and the C99 program --------------------------------------
+step "meson test -C build --print-errorlogs"
+meson introspect --tests "$build" >"$work/tests.json"
+# Meson asks each gtest suite for <name>.xml in the test's working directory; drop stale ones.
+python3 - "$work/tests.json" "$build" <<'PY'
+import json, os, sys
+for t in json.load(open(sys.argv[1])):
+    if t.get("protocol") == "gtest":
+        path = os.path.join(t.get("workdir") or sys.argv[2], t["name"] + ".xml")
+        if os.path.exists(path):
+            os.remove(path)
+PY
+rm -f "$build/meson-logs/testlog.json"
+test_rc=0
+meson test -C "$build" --print-errorlogs || test_rc=$?
+
+counts=$(python3 - "$work/tests.json" "$build" <<'PY'
+import json, os, re, sys
+import xml.etree.ElementTree as ET
+
+tests, build = json.load(open(sys.argv[1])), sys.argv[2]
+results = {}
+log = os.path.join(build, "meson-logs", "testlog.json")
+if os.path.exists(log):
+    for line in open(log, encoding="utf8", errors="replace"):
+        if line.strip():
+            r = json.loads(line)
+            results[r["name"]] = r
+p = f = s = 0
+for t in tests:
+    name, r = t["name"], results.get(t["name"])
+    if r is None:
+        continue  # not run (filtered out)
+    res = r.get("result", "")
+    if t.get("protocol") == "gtest":
+        path = os.path.join(t.get("workdir") or build, name + ".xml")
+        try:
+            cases = ET.parse(path).getroot().iter("testcase")
+        except (OSError, ET.ParseError):
+            cases = None
+        if cases is not None:
+            n = nf = 0
+            for c in cases:
+                n += 1
+                if c.find("failure") is not None or c.find("error") is not None:
+                    nf += 1
+                elif (c.find("skipped") is not None or c.get("result") == "skipped"
+                      or c.get("status") == "notrun"):
+                    s += 1
+                else:
+                    p += 1
+            if n:
+                # A suite that failed (a crash, a leak check) with no failed case counts once.
+                if res not in ("OK", "SKIP", "EXPECTEDFAIL") and nf == 0:
+                    nf = 1
+                f += nf
+                continue
+    else:
+        m = re.search(r"^\S+: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?$",
+                      r.get("stdout") or "", re.M)
+        if m:
+            p, f, s = p + int(m[1]), f + int(m[2]), s + int(m[3] or 0)
+            if res not in ("OK", "SKIP", "EXPECTEDFAIL") and int(m[2]) == 0:
+                f += 1
+            continue
+    if res in ("OK", "EXPECTEDFAIL"):
+        p += 1
+    elif res == "SKIP":
+        s += 1
+    else:
+        f += 1
+print(p, f, s)
+PY
+) || die "could not read the meson test results"
+add "$counts"
+[ "$test_rc" -eq 0 ] || die "meson test (GoogleTest suites / C99 program); see the logs above and $build/meson-logs/testlog.txt"
+
+# ---- Go ---------------------------------------------------------------------------------------
+# meson devenv puts the uninstalled cudago.pc on PKG_CONFIG_PATH and libcudago on
+# LD_LIBRARY_PATH, so cgo builds and runs against this build.
+in_devenv() {
+  local dir=$1
+  shift
+  meson devenv -C "$build" --workdir "$root/$dir" "$@"
+}
+
+step "gofmt -l (go)"
+in_devenv go gofmt -l . >"$work/gofmt.log" 2>&1 || die "gofmt -l go" "$work/gofmt.log"
+if [ -s "$work/gofmt.log" ]; then
+  echo "files that gofmt would change:" >&2
+  cat "$work/gofmt.log" >&2
+  die "gofmt -l go: run 'gofmt -w' on the files above"
+fi
+
+step "go vet ./... (go)"
+in_devenv go go vet ./... >"$work/vet.log" 2>&1 || die "go vet ./... in go/" "$work/vet.log"
+
+step "go test -count=1 ./... (go)"
+go_rc=0
+in_devenv go go test -count=1 -json ./... >"$work/gotest.json" 2>"$work/gotest.err" || go_rc=$?
+gocounts=$(python3 - "$work/gotest.json" <<'PY'
+import collections, json, sys
+
+p = f = s = 0
+output = collections.defaultdict(list)
+failed, pkg_failed, pkg_lines = [], [], []
+for line in open(sys.argv[1], encoding="utf8", errors="replace"):
+    try:
+        ev = json.loads(line)
+    except ValueError:
+        continue
+    key = (ev.get("Package", ""), ev.get("Test"))
+    act = ev.get("Action")
+    if act == "output":
+        output[key].append(ev.get("Output", ""))
+    elif act in ("pass", "fail", "skip"):
+        if key[1]:
+            if act == "pass":
+                p += 1
+            elif act == "skip":
+                s += 1
+            else:
+                f += 1
+                failed.append(key)
+        else:
+            line = f"{act}\t{key[0]}"
+            if ev.get("Elapsed") is not None:
+                line += f"\t{ev['Elapsed']:.2f}s"
+            pkg_lines.append(line)
+            if act == "fail":
+                pkg_failed.append(key)
+for line in pkg_lines:
+    print(line, file=sys.stderr)
+for key in failed + pkg_failed:
+    print(f"---- {key[0]} {key[1] or '(package)'} ----", file=sys.stderr)
+    sys.stderr.write("".join(output[key][-80:]))
+print(p, f, s)
+PY
+) || die "could not read go test -json output"
+add "$gocounts"
+if [ "$go_rc" -ne 0 ]; then
+  cat "$work/gotest.err" >&2
+  die "go test ./... in go/"
+fi
+
+step "go vet ./... && go build ./... (examples/go)"
+in_devenv examples/go go vet ./... >"$work/exvet.log" 2>&1 || die "go vet ./... in examples/go" "$work/exvet.log"
+# -o into a folder: a lone main package would otherwise be written over its own directory name.
+mkdir -p "$work/exbin"
+in_devenv examples/go go build -o "$work/exbin/" ./... >"$work/exbuild.log" 2>&1 ||
+  die "go build ./... in examples/go" "$work/exbuild.log"
+
+echo "test.sh: all steps passed"

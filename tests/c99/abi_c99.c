@@ -1,0 +1,523 @@
+/*
+ * abi_c99.c: proves that cudago.h is clean C99 and that libcudago keeps the contract the header
+ * describes, from a program that knows nothing of C++. Built with
+ * -std=c99 -Wall -Wextra -pedantic -Werror.
+ *
+ * Compile time: the layout of every public struct (sizeof and each field's offset) is the
+ * natural C layout, fixed here as numbers, so that a change of the header that moves a field
+ * breaks this build (and the Go binding, which mirrors these numbers) loudly.
+ *
+ * Run time: versions, status strings, the error record, argument checks and NULL handles; with
+ * no device, that creation reports CUDAGO_ERROR_NO_DEVICE with detail; with a device (required
+ * when CUDAGO_REQUIRE_GPU=1), vector adds against a CPU loop and a pinned asynchronous round
+ * trip. Prints "c99: N passed, M failed, K skipped" and exits non-zero on any failure.
+ */
+#include <cudago.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------------------------------
+ * Compile-time layout checks. C99 has no _Static_assert: an array of negative size is.
+ * ------------------------------------------------------------------------------------------- */
+#define ABI_CHECK(name, cond) typedef char abi_check_##name[(cond) ? 1 : -1]
+#define ABI_SIZE(type, size) ABI_CHECK(size_##type, sizeof(type) == (size))
+#define ABI_OFFSET(type, field, off) ABI_CHECK(off_##type##_##field, offsetof(type, field) == (off))
+
+ABI_SIZE(cudago_status_t, 4);
+
+ABI_SIZE(cudago_error_info_t, 652);
+ABI_OFFSET(cudago_error_info_t, struct_size, 0);
+ABI_OFFSET(cudago_error_info_t, status, 4);
+ABI_OFFSET(cudago_error_info_t, native_code, 8);
+ABI_OFFSET(cudago_error_info_t, native_name, 12);
+ABI_OFFSET(cudago_error_info_t, operation, 76);
+ABI_OFFSET(cudago_error_info_t, message, 140);
+
+ABI_SIZE(cudago_device_properties_t, 440);
+ABI_OFFSET(cudago_device_properties_t, struct_size, 0);
+ABI_OFFSET(cudago_device_properties_t, ordinal, 4);
+ABI_OFFSET(cudago_device_properties_t, name, 8);
+ABI_OFFSET(cudago_device_properties_t, uuid, 264);
+ABI_OFFSET(cudago_device_properties_t, pci_bus_id, 280);
+ABI_OFFSET(cudago_device_properties_t, pci_domain, 312);
+ABI_OFFSET(cudago_device_properties_t, pci_bus, 316);
+ABI_OFFSET(cudago_device_properties_t, pci_device, 320);
+ABI_OFFSET(cudago_device_properties_t, compute_major, 324);
+ABI_OFFSET(cudago_device_properties_t, compute_minor, 328);
+ABI_OFFSET(cudago_device_properties_t, multiprocessor_count, 332);
+ABI_OFFSET(cudago_device_properties_t, clock_khz, 336);
+ABI_OFFSET(cudago_device_properties_t, memory_clock_khz, 340);
+ABI_OFFSET(cudago_device_properties_t, memory_bus_width_bits, 344);
+ABI_OFFSET(cudago_device_properties_t, l2_cache_bytes, 348);
+ABI_OFFSET(cudago_device_properties_t, max_threads_per_block, 352);
+ABI_OFFSET(cudago_device_properties_t, max_threads_per_multiprocessor, 356);
+ABI_OFFSET(cudago_device_properties_t, max_blocks_per_multiprocessor, 360);
+ABI_OFFSET(cudago_device_properties_t, registers_per_multiprocessor, 364);
+ABI_OFFSET(cudago_device_properties_t, warp_size, 368);
+ABI_OFFSET(cudago_device_properties_t, async_engine_count, 372);
+ABI_OFFSET(cudago_device_properties_t, ecc_enabled, 376);
+ABI_OFFSET(cudago_device_properties_t, integrated, 380);
+ABI_OFFSET(cudago_device_properties_t, can_map_host_memory, 384);
+ABI_OFFSET(cudago_device_properties_t, memory_pools_supported, 388);
+ABI_OFFSET(cudago_device_properties_t, stream_priority_least, 392);
+ABI_OFFSET(cudago_device_properties_t, stream_priority_greatest, 396);
+ABI_OFFSET(cudago_device_properties_t, total_memory_bytes, 400);
+ABI_OFFSET(cudago_device_properties_t, free_memory_bytes, 408);
+ABI_OFFSET(cudago_device_properties_t, shared_memory_per_block_bytes, 416);
+ABI_OFFSET(cudago_device_properties_t, shared_memory_per_block_optin_bytes, 424);
+ABI_OFFSET(cudago_device_properties_t, shared_memory_per_multiprocessor_bytes, 432);
+
+ABI_SIZE(cudago_pool_config_t, 24);
+ABI_OFFSET(cudago_pool_config_t, struct_size, 0);
+ABI_OFFSET(cudago_pool_config_t, reserved0, 4);
+ABI_OFFSET(cudago_pool_config_t, release_threshold_bytes, 8);
+ABI_OFFSET(cudago_pool_config_t, reserve_bytes, 16);
+
+ABI_SIZE(cudago_pool_stats_t, 40);
+ABI_OFFSET(cudago_pool_stats_t, struct_size, 0);
+ABI_OFFSET(cudago_pool_stats_t, reserved0, 4);
+ABI_OFFSET(cudago_pool_stats_t, reserved_bytes, 8);
+ABI_OFFSET(cudago_pool_stats_t, used_bytes, 16);
+ABI_OFFSET(cudago_pool_stats_t, reserved_high_bytes, 24);
+ABI_OFFSET(cudago_pool_stats_t, used_high_bytes, 32);
+
+/* The initialiser macros must be valid C99 constant initialisers. */
+static const cudago_error_info_t kErrorInfoInit = CUDAGO_ERROR_INFO_INIT;
+static const cudago_pool_config_t kPoolConfigInit = CUDAGO_POOL_CONFIG_INIT;
+
+/* ---------------------------------------------------------------------------------------------
+ * A tiny check harness.
+ * ------------------------------------------------------------------------------------------- */
+static int g_passed = 0;
+static int g_failed = 0;
+static int g_skipped = 0;
+
+static void check(int ok, const char *what, int line) {
+  if (ok) {
+    g_passed++;
+  } else {
+    g_failed++;
+    fprintf(stderr, "abi_c99.c:%d: FAILED: %s\n", line, what);
+  }
+}
+#define CHECK(cond) check((cond) != 0, #cond, __LINE__)
+
+/* Checks that `call` returned `want`, naming both statuses on failure. */
+static void check_status(cudago_status_t got, cudago_status_t want, const char *call, int line) {
+  cudago_error_info_t info = CUDAGO_ERROR_INFO_INIT;
+  if (got == want) {
+    g_passed++;
+    return;
+  }
+  g_failed++;
+  /* Read the detail first: it belongs to the last call on this thread. */
+  if (cudago_error_last(&info) != CUDAGO_SUCCESS) info.status = CUDAGO_SUCCESS;
+  fprintf(stderr, "abi_c99.c:%d: FAILED: %s\n  returned %s\n  expected %s\n", line, call,
+          cudago_status_string(got), cudago_status_string(want));
+  if (info.status != CUDAGO_SUCCESS) {
+    fprintf(stderr, "  detail: op=%s native=%d (%s): %s\n", info.operation, info.native_code,
+            info.native_name, info.message);
+  }
+}
+#define CHECK_STATUS(call, want) check_status((call), (want), #call, __LINE__)
+#define CHECK_OK(call) check_status((call), CUDAGO_SUCCESS, #call, __LINE__)
+
+/* Reads the calling thread's last error record; returns 1 when the read itself succeeded. */
+static int last_error(cudago_error_info_t *info) {
+  cudago_error_info_t fresh = CUDAGO_ERROR_INFO_INIT;
+  *info = fresh;
+  return cudago_error_last(info) == CUDAGO_SUCCESS;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Checks that need no device.
+ * ------------------------------------------------------------------------------------------- */
+static void test_struct_inits(void) {
+  CHECK(kErrorInfoInit.struct_size == sizeof(cudago_error_info_t));
+  CHECK(kErrorInfoInit.status == 0 && kErrorInfoInit.message[0] == '\0');
+  CHECK(kPoolConfigInit.struct_size == sizeof(cudago_pool_config_t));
+  CHECK(kPoolConfigInit.release_threshold_bytes == 0 && kPoolConfigInit.reserve_bytes == 0);
+}
+
+static void test_versions(void) {
+  char want[32];
+  const char *got = cudago_version_string();
+  int32_t runtime = -1;
+  int32_t driver = -1;
+
+  CHECK(cudago_version_number() == CUDAGO_VERSION_NUMBER);
+  sprintf(want, "%d.%d.%d", CUDAGO_VERSION_MAJOR, CUDAGO_VERSION_MINOR, CUDAGO_VERSION_PATCH);
+  CHECK(got != NULL);
+  CHECK(got != NULL && strcmp(got, want) == 0);
+
+  CHECK_OK(cudago_runtime_version(&runtime));
+  CHECK(runtime >= 12000);
+  CHECK_OK(cudago_driver_version(&driver));
+  CHECK(driver >= 0);
+  CHECK_STATUS(cudago_runtime_version(NULL), CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(cudago_driver_version(NULL), CUDAGO_ERROR_INVALID_ARGUMENT);
+}
+
+static void test_status_strings(void) {
+  static const char *const names[] = {
+      "CUDAGO_SUCCESS",
+      "CUDAGO_ERROR_INVALID_ARGUMENT",
+      "CUDAGO_ERROR_INVALID_HANDLE",
+      "CUDAGO_ERROR_OUT_OF_RANGE",
+      "CUDAGO_ERROR_NO_DEVICE",
+      "CUDAGO_ERROR_INVALID_DEVICE",
+      "CUDAGO_ERROR_DEVICE_MISMATCH",
+      "CUDAGO_ERROR_OUT_OF_MEMORY",
+      "CUDAGO_ERROR_NOT_SUPPORTED",
+      "CUDAGO_ERROR_LAUNCH_FAILED",
+      "CUDAGO_ERROR_KERNEL_FAULT",
+      "CUDAGO_ERROR_CUDA",
+      "CUDAGO_ERROR_CUBLAS",
+      "CUDAGO_ERROR_CUFFT",
+      "CUDAGO_ERROR_NVRTC",
+      "CUDAGO_ERROR_INTERNAL",
+  };
+  enum { kCount = (int)(sizeof(names) / sizeof(names[0])) };
+  const char *strings[kCount];
+  int i;
+  int j;
+  int all_named = 1;
+  int all_distinct = 1;
+  const char *out_of_range;
+
+  CHECK(kCount == CUDAGO_ERROR_INTERNAL + 1);
+  for (i = 0; i < kCount; i++) {
+    strings[i] = cudago_status_string((cudago_status_t)i);
+    if (strings[i] == NULL || strncmp(strings[i], names[i], strlen(names[i])) != 0) {
+      all_named = 0;
+      fprintf(stderr, "status %d: string \"%s\" does not start with %s\n", i,
+              strings[i] ? strings[i] : "(null)", names[i]);
+    }
+  }
+  CHECK(all_named);
+  for (i = 0; i < kCount; i++) {
+    for (j = i + 1; j < kCount; j++) {
+      if (strings[i] && strings[j] && strcmp(strings[i], strings[j]) == 0) all_distinct = 0;
+    }
+  }
+  CHECK(all_distinct);
+
+  out_of_range = cudago_status_string((cudago_status_t)(CUDAGO_ERROR_INTERNAL + 1));
+  CHECK(out_of_range != NULL && out_of_range[0] != '\0');
+  out_of_range = cudago_status_string((cudago_status_t)9999);
+  CHECK(out_of_range != NULL && out_of_range[0] != '\0');
+  out_of_range = cudago_status_string(CUDAGO_STATUS_FORCE32);
+  CHECK(out_of_range != NULL && out_of_range[0] != '\0');
+}
+
+static void test_null_arguments(void) {
+  cudago_error_info_t info;
+
+  CHECK_STATUS(cudago_device_count(NULL), CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(cudago_stream_create(NULL, 0, CUDAGO_STREAM_DEFAULT, 0),
+               CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(cudago_event_create(NULL, 0, CUDAGO_EVENT_DEFAULT), CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(cudago_buffer_alloc(NULL, 0, 16), CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(cudago_host_buffer_alloc(NULL, 0, 16, CUDAGO_HOST_PINNED),
+               CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(cudago_error_last(NULL), CUDAGO_ERROR_INVALID_ARGUMENT);
+
+  /* The failed call above left its detail behind, under its own name. */
+  CHECK_STATUS(cudago_buffer_alloc(NULL, 0, 16), CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK(last_error(&info));
+  CHECK(info.status == CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK(info.operation[0] != '\0');
+  CHECK(info.message[0] != '\0');
+
+  /* NULL handles are refused, not dereferenced. */
+  {
+    uint64_t bytes = 0;
+    int32_t done = 0;
+    CHECK_STATUS(cudago_buffer_size(NULL, &bytes), CUDAGO_ERROR_INVALID_HANDLE);
+    CHECK_STATUS(cudago_host_buffer_size(NULL, &bytes), CUDAGO_ERROR_INVALID_HANDLE);
+    CHECK_STATUS(cudago_stream_synchronize(NULL), CUDAGO_ERROR_INVALID_HANDLE);
+    CHECK_STATUS(cudago_event_query(NULL, &done), CUDAGO_ERROR_INVALID_HANDLE);
+  }
+}
+
+static void test_destroy_null(void) {
+  CHECK_OK(cudago_stream_destroy(NULL));
+  CHECK_OK(cudago_event_destroy(NULL));
+  CHECK_OK(cudago_buffer_free(NULL));
+  CHECK_OK(cudago_host_buffer_free(NULL));
+}
+
+/* The error record: success clears it, and a short struct_size limits what is written. */
+static void test_error_record(void) {
+  cudago_error_info_t info;
+  int32_t count = 0;
+  size_t i;
+  int untouched = 1;
+
+  CHECK_OK(cudago_device_count(&count));
+  CHECK(last_error(&info));
+  CHECK(info.status == CUDAGO_SUCCESS);
+
+  CHECK_STATUS(cudago_stream_create(NULL, 0, CUDAGO_STREAM_DEFAULT, 0),
+               CUDAGO_ERROR_INVALID_ARGUMENT);
+  memset(&info, 'x', sizeof info);
+  info.struct_size = (uint32_t)offsetof(cudago_error_info_t, message);
+  CHECK_OK(cudago_error_last(&info));
+  CHECK(info.status == CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK(memchr(info.operation, '\0', sizeof info.operation) != NULL);
+  for (i = 0; i < sizeof info.message; i++) {
+    if (info.message[i] != 'x') untouched = 0;
+  }
+  CHECK(untouched);
+}
+
+static void test_no_device(void) {
+  cudago_stream_t stream = NULL;
+  cudago_buffer_t buffer = NULL;
+  cudago_host_buffer_t host = NULL;
+  cudago_error_info_t info;
+  const char *reason = cudago_no_device_reason();
+
+  CHECK(reason != NULL && reason[0] != '\0');
+
+  CHECK_STATUS(cudago_stream_create(&stream, 0, CUDAGO_STREAM_DEFAULT, 0), CUDAGO_ERROR_NO_DEVICE);
+  CHECK(stream == NULL);
+  CHECK(last_error(&info));
+  CHECK(info.status == CUDAGO_ERROR_NO_DEVICE);
+  CHECK(info.message[0] != '\0');
+  CHECK(info.operation[0] != '\0');
+
+  CHECK_STATUS(cudago_buffer_alloc(&buffer, 0, 1024), CUDAGO_ERROR_NO_DEVICE);
+  CHECK(buffer == NULL);
+  CHECK(last_error(&info));
+  CHECK(info.status == CUDAGO_ERROR_NO_DEVICE);
+  CHECK(info.message[0] != '\0');
+  CHECK(info.operation[0] != '\0');
+
+  CHECK_STATUS(cudago_host_buffer_alloc(&host, 0, 1024, CUDAGO_HOST_PINNED),
+               CUDAGO_ERROR_NO_DEVICE);
+  CHECK(host == NULL);
+  CHECK(last_error(&info));
+  CHECK(info.status == CUDAGO_ERROR_NO_DEVICE);
+  CHECK(info.message[0] != '\0');
+  CHECK(info.operation[0] != '\0');
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Checks on a device.
+ * ------------------------------------------------------------------------------------------- */
+static void fill_inputs(float *a, float *b, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    a[i] = (float)(i % 1000) * 0.25f - 17.0f;
+    b[i] = 1.0f / (float)(i % 997 + 1);
+  }
+}
+
+/* Counts elements where c != a + b. Float addition is exact IEEE rounding on both sides. */
+static size_t count_wrong(const float *a, const float *b, const float *c, size_t n) {
+  size_t i;
+  size_t wrong = 0;
+  for (i = 0; i < n; i++) {
+    if (c[i] != a[i] + b[i]) wrong++;
+  }
+  return wrong;
+}
+
+/* Vector add through synchronous copies from ordinary host memory. */
+static void test_vector_add_sync(cudago_stream_t stream, size_t n) {
+  uint64_t bytes = (uint64_t)n * sizeof(float);
+  float *a = (float *)malloc(n * sizeof(float));
+  float *b = (float *)malloc(n * sizeof(float));
+  float *c = (float *)malloc(n * sizeof(float));
+  cudago_buffer_t da = NULL;
+  cudago_buffer_t db = NULL;
+  cudago_buffer_t dc = NULL;
+  uint64_t size = 0;
+
+  CHECK(a != NULL && b != NULL && c != NULL);
+  if (a == NULL || b == NULL || c == NULL) goto done;
+  fill_inputs(a, b, n);
+  memset(c, 0xff, n * sizeof(float)); /* NaN: an unwritten element cannot pass */
+
+  CHECK_OK(cudago_buffer_alloc(&da, 0, bytes));
+  CHECK_OK(cudago_buffer_alloc(&db, 0, bytes));
+  CHECK_OK(cudago_buffer_alloc(&dc, 0, bytes));
+  if (da == NULL || db == NULL || dc == NULL) goto done;
+  CHECK_OK(cudago_buffer_size(da, &size));
+  CHECK(size == bytes);
+
+  CHECK_OK(cudago_copy_h2d(da, 0, a, bytes));
+  CHECK_OK(cudago_copy_h2d(db, 0, b, bytes));
+  CHECK_OK(cudago_memset(dc, 0, 0xff, bytes));
+  CHECK_OK(cudago_vector_add_f32(stream, da, db, dc, n));
+  CHECK_OK(cudago_stream_synchronize(stream));
+  CHECK_OK(cudago_copy_d2h(c, dc, 0, bytes));
+  {
+    size_t wrong = count_wrong(a, b, c, n);
+    if (wrong != 0)
+      fprintf(stderr, "vector add n=%lu: %lu wrong\n", (unsigned long)n, (unsigned long)wrong);
+    CHECK(wrong == 0);
+  }
+
+  /* Out of range is refused, not written. */
+  CHECK_STATUS(cudago_copy_h2d(da, 4, a, bytes), CUDAGO_ERROR_OUT_OF_RANGE);
+  CHECK_STATUS(cudago_vector_add_f32(stream, da, db, dc, (uint64_t)n + 1),
+               CUDAGO_ERROR_OUT_OF_RANGE);
+
+done:
+  CHECK_OK(cudago_buffer_free(da));
+  CHECK_OK(cudago_buffer_free(db));
+  CHECK_OK(cudago_buffer_free(dc));
+  free(a);
+  free(b);
+  free(c);
+}
+
+/* Pinned host buffers, stream-ordered allocation and asynchronous copies, timed with events. */
+static void test_pinned_async_round_trip(cudago_stream_t stream, size_t n) {
+  uint64_t bytes = (uint64_t)n * sizeof(float);
+  cudago_host_buffer_t ha = NULL;
+  cudago_host_buffer_t hb = NULL;
+  cudago_host_buffer_t hc = NULL;
+  cudago_buffer_t da = NULL;
+  cudago_buffer_t db = NULL;
+  cudago_buffer_t dc = NULL;
+  cudago_event_t start = NULL;
+  cudago_event_t stop = NULL;
+  void *pa = NULL;
+  void *pb = NULL;
+  void *pc = NULL;
+  float ms = -1.0f;
+
+  CHECK_OK(cudago_host_buffer_alloc(&ha, 0, bytes, CUDAGO_HOST_PINNED));
+  CHECK_OK(cudago_host_buffer_alloc(&hb, 0, bytes, CUDAGO_HOST_PINNED));
+  CHECK_OK(cudago_host_buffer_alloc(&hc, 0, bytes, CUDAGO_HOST_PINNED));
+  if (ha == NULL || hb == NULL || hc == NULL) goto done;
+  CHECK_OK(cudago_host_buffer_host_pointer(ha, &pa));
+  CHECK_OK(cudago_host_buffer_host_pointer(hb, &pb));
+  CHECK_OK(cudago_host_buffer_host_pointer(hc, &pc));
+  if (pa == NULL || pb == NULL || pc == NULL) goto done;
+  fill_inputs((float *)pa, (float *)pb, n);
+  memset(pc, 0xff, bytes);
+
+  CHECK_OK(cudago_event_create(&start, 0, CUDAGO_EVENT_DEFAULT));
+  CHECK_OK(cudago_event_create(&stop, 0, CUDAGO_EVENT_DEFAULT));
+  CHECK_OK(cudago_buffer_alloc_async(&da, stream, bytes));
+  CHECK_OK(cudago_buffer_alloc_async(&db, stream, bytes));
+  CHECK_OK(cudago_buffer_alloc_async(&dc, stream, bytes));
+  if (da == NULL || db == NULL || dc == NULL || start == NULL || stop == NULL) goto done;
+
+  CHECK_OK(cudago_event_record(start, stream));
+  CHECK_OK(cudago_copy_h2d_async(stream, da, 0, ha, 0, bytes));
+  CHECK_OK(cudago_copy_h2d_async(stream, db, 0, hb, 0, bytes));
+  CHECK_OK(cudago_memset_async(stream, dc, 0, 0xff, bytes));
+  CHECK_OK(cudago_vector_add_f32(stream, da, db, dc, n));
+  CHECK_OK(cudago_copy_d2h_async(stream, hc, 0, dc, 0, bytes));
+  CHECK_OK(cudago_event_record(stop, stream));
+  CHECK_OK(cudago_stream_synchronize(stream));
+  CHECK_OK(cudago_event_elapsed_ms(start, stop, &ms));
+  CHECK(ms >= 0.0f);
+  {
+    size_t wrong = count_wrong((const float *)pa, (const float *)pb, (const float *)pc, n);
+    if (wrong != 0)
+      fprintf(stderr, "async round trip n=%lu: %lu wrong\n", (unsigned long)n,
+              (unsigned long)wrong);
+    CHECK(wrong == 0);
+  }
+
+  /* Bytes back exactly as they went: H2D then D2H of a, through a device-to-device copy. */
+  memset(pc, 0, bytes);
+  CHECK_OK(cudago_copy_d2d_async(stream, dc, 0, da, 0, bytes));
+  CHECK_OK(cudago_copy_d2h_async(stream, hc, 0, dc, 0, bytes));
+  CHECK_OK(cudago_stream_synchronize(stream));
+  CHECK(memcmp(pa, pc, bytes) == 0);
+
+done:
+  /* Freed in stream order; host buffers wait for queued work before release. */
+  CHECK_OK(cudago_buffer_free(da));
+  CHECK_OK(cudago_buffer_free(db));
+  CHECK_OK(cudago_buffer_free(dc));
+  CHECK_OK(cudago_host_buffer_free(ha));
+  CHECK_OK(cudago_host_buffer_free(hb));
+  CHECK_OK(cudago_host_buffer_free(hc));
+  CHECK_OK(cudago_event_destroy(start));
+  CHECK_OK(cudago_event_destroy(stop));
+}
+
+static void test_with_device(int32_t count) {
+  cudago_stream_t stream = NULL;
+  cudago_pool_stats_t stats;
+  int32_t d;
+  int32_t device = -1;
+
+  CHECK(cudago_no_device_reason() != NULL && cudago_no_device_reason()[0] == '\0');
+  for (d = 0; d < count; d++) {
+    cudago_device_properties_t p;
+    memset(&p, 0, sizeof p);
+    p.struct_size = sizeof p;
+    CHECK_OK(cudago_device_properties(d, &p));
+    CHECK(p.ordinal == d);
+    CHECK(p.name[0] != '\0');
+    CHECK(p.compute_major >= 5);
+    CHECK(p.multiprocessor_count > 0);
+    CHECK(p.warp_size == 32);
+    CHECK(p.total_memory_bytes > 0);
+    printf("c99: device %d: %s, compute %d.%d, %d SMs, %.1f GiB\n", (int)d, p.name,
+           (int)p.compute_major, (int)p.compute_minor, (int)p.multiprocessor_count,
+           (double)p.total_memory_bytes / (1024.0 * 1024.0 * 1024.0));
+  }
+  CHECK_STATUS(cudago_stream_create(&stream, count, CUDAGO_STREAM_DEFAULT, 0),
+               CUDAGO_ERROR_INVALID_DEVICE);
+
+  CHECK_OK(cudago_stream_create(&stream, 0, CUDAGO_STREAM_NON_BLOCKING, 0));
+  if (stream == NULL) return;
+  CHECK_OK(cudago_stream_device(stream, &device));
+  CHECK(device == 0);
+
+  test_vector_add_sync(stream, 1000);
+  test_vector_add_sync(stream, 1000003);
+  test_pinned_async_round_trip(stream, 1000003);
+
+  CHECK_OK(cudago_stream_destroy(stream));
+
+  memset(&stats, 0, sizeof stats);
+  stats.struct_size = sizeof stats;
+  CHECK_OK(cudago_pool_stats(0, &stats));
+  CHECK(stats.used_bytes <= stats.reserved_bytes);
+  CHECK(stats.used_high_bytes >= 3u * 1000003u * sizeof(float)); /* the round trip's buffers */
+}
+
+int main(void) {
+  int32_t count = -1;
+  const char *require = getenv("CUDAGO_REQUIRE_GPU");
+  int require_gpu = require != NULL && strcmp(require, "1") == 0;
+
+  test_struct_inits();
+  test_versions();
+  test_status_strings();
+  test_null_arguments();
+  test_destroy_null();
+  test_error_record();
+
+  CHECK_OK(cudago_device_count(&count));
+  CHECK(count >= 0);
+  if (count > 0) {
+    test_with_device(count);
+  } else {
+    test_no_device();
+    if (require_gpu) {
+      check(0, "CUDAGO_REQUIRE_GPU=1 but there is no CUDA device", __LINE__);
+      fprintf(stderr, "no CUDA device: %s\n", cudago_no_device_reason());
+    } else {
+      g_skipped++;
+      printf("c99: GPU checks skipped: no CUDA device: %s\n", cudago_no_device_reason());
+    }
+  }
+
+  printf("c99: %d passed, %d failed, %d skipped\n", g_passed, g_failed, g_skipped);
+  return g_failed == 0 ? 0 : 1;
+}
