@@ -232,3 +232,35 @@ func ExampleStatus() {
 	// CUDAGO_ERROR_KERNEL_FAULT
 	// CUDAGO_STATUS(42)
 }
+
+// A stream runs queued work in order; Wait returns when it is done or the context ends.
+func ExampleStream_Wait() {
+	dev, err := cudago.GetDevice(0)
+	if err != nil {
+		fmt.Println(err) // e.g. no CUDA device
+		return
+	}
+	s, err := cudago.NewStream(dev, cudago.StreamOptions{NonBlocking: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close()
+	buf, err := cudago.NewDeviceBufferAsync[float32](s, 1<<20)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer buf.Close()
+	if err := buf.MemsetAsync(s, 0); err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Wait(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("stream idle:", s.Device())
+}
