@@ -315,12 +315,41 @@ CUDAGO_API cudago_status_t cudago_memset_async(cudago_stream_t stream, cudago_bu
                                                uint64_t offset, uint8_t value, uint64_t bytes);
 
 /* ---------------------------------------------------------------------------------------------
+ * Element types. Buffers hold bytes; operations that interpret them take an element type.
+ * Values never change once released.
+ * ------------------------------------------------------------------------------------------- */
+typedef enum cudago_dtype {
+  CUDAGO_DTYPE_F32 = 0,
+  CUDAGO_DTYPE_F64 = 1,
+  CUDAGO_DTYPE_F16 = 2,  /* IEEE 754 binary16 */
+  CUDAGO_DTYPE_BF16 = 3, /* bfloat16 */
+  CUDAGO_DTYPE_I8 = 4,
+  CUDAGO_DTYPE_U8 = 5,
+  CUDAGO_DTYPE_I32 = 6,
+  CUDAGO_DTYPE_U32 = 7,
+  CUDAGO_DTYPE_I64 = 8,
+  CUDAGO_DTYPE_U64 = 9,
+  CUDAGO_DTYPE_FORCE32 = 0x7fffffff
+} cudago_dtype_t;
+
+/* Bytes per element of `dtype`; 0 for a value that is not an element type. */
+CUDAGO_API size_t cudago_dtype_size(cudago_dtype_t dtype);
+
+/* ---------------------------------------------------------------------------------------------
  * Kernels.
  * ------------------------------------------------------------------------------------------- */
 /* c[i] = a[i] + b[i] for i < n, float32, queued on `stream`. Each buffer must hold n floats and
  * live on the stream's device; c may alias a or b. n = 0 is a no-op. */
 CUDAGO_API cudago_status_t cudago_vector_add_f32(cudago_stream_t stream, cudago_buffer_t a,
                                                  cudago_buffer_t b, cudago_buffer_t c, uint64_t n);
+
+/* [elementwise+reduce] */
+
+/* [sgemm+transpose] */
+
+/* [blas] */
+
+/* [fft] */
 
 #ifdef __cplusplus
 } /* extern "C" */

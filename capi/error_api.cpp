@@ -1,6 +1,7 @@
 // Status strings and versions.
 #include "cudago.h"
 #include "cudago/device.hpp"
+#include "cudago/dtype.hpp"
 #include "guard.hpp"
 
 extern "C" {
@@ -43,6 +44,10 @@ const char* cudago_status_string(cudago_status_t status) {
       break;
   }
   return "CUDAGO_ERROR_UNKNOWN: unknown status";
+}
+
+size_t cudago_dtype_size(cudago_dtype_t dtype) {
+  return cudago::dtype_size(static_cast<cudago::DType>(dtype));
 }
 
 uint32_t cudago_version_number(void) { return CUDAGO_VERSION_NUMBER; }

@@ -77,3 +77,4 @@ namespace detail {
 
 }  // namespace detail
 }  // namespace cudago
+
