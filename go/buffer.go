@@ -109,7 +109,7 @@ func NewDeviceBufferAsync[T Numeric](s *Stream, n int) (*DeviceBuffer[T], error)
 		return nil, err
 	}
 	r := C.cg_buffer_alloc_async(s.h, C.uint64_t(bytes))
-	s.release()
+	s.drop()
 	runtime.KeepAlive(s)
 	if r.err != nil {
 		return nil, convertError(op, r.err)
@@ -117,7 +117,7 @@ func NewDeviceBufferAsync[T Numeric](s *Stream, n int) (*DeviceBuffer[T], error)
 	return &DeviceBuffer[T]{c: newDevBuf(r.handle, s.dev, n, bytes, typeLabel[T]("DeviceBuffer"))}, nil
 }
 
-// use checks b and takes a reference for one C call; the caller must call b.c.release.
+// use checks b and takes a reference for one C call; the caller must call b.drop.
 func (b *DeviceBuffer[T]) use(op string) error {
 	if b == nil || b.c == nil {
 		return errNil(op, "*DeviceBuffer")
@@ -127,6 +127,9 @@ func (b *DeviceBuffer[T]) use(op string) error {
 	}
 	return nil
 }
+
+// drop releases the reference taken by use.
+func (b *DeviceBuffer[T]) drop() { b.c.release() }
 
 // Len returns the number of elements.
 func (b *DeviceBuffer[T]) Len() int {
@@ -194,7 +197,7 @@ func (b *DeviceBuffer[T]) copyIn(op string, off int, src []T, whole bool) error 
 		err = checkRange(op, off, len(src), b.c.n)
 	}
 	if err != nil {
-		b.c.release()
+		b.drop()
 		return err
 	}
 	var info *C.cg_err_t
@@ -203,7 +206,7 @@ func (b *DeviceBuffer[T]) copyIn(op string, off int, src []T, whole bool) error 
 		info = C.cg_copy_h2d(b.c.h, C.uint64_t(uint64(off)*sz),
 			unsafe.Pointer(unsafe.SliceData(src)), C.uint64_t(uint64(len(src))*sz))
 	}
-	b.c.release()
+	b.drop()
 	runtime.KeepAlive(b)
 	return errorFrom(op, info)
 }
@@ -232,7 +235,7 @@ func (b *DeviceBuffer[T]) copyOut(op string, dst []T, off int, whole bool) error
 		err = checkRange(op, off, len(dst), b.c.n)
 	}
 	if err != nil {
-		b.c.release()
+		b.drop()
 		return err
 	}
 	var info *C.cg_err_t
@@ -241,7 +244,7 @@ func (b *DeviceBuffer[T]) copyOut(op string, dst []T, off int, whole bool) error
 		info = C.cg_copy_d2h(unsafe.Pointer(unsafe.SliceData(dst)), b.c.h,
 			C.uint64_t(uint64(off)*sz), C.uint64_t(uint64(len(dst))*sz))
 	}
-	b.c.release()
+	b.drop()
 	runtime.KeepAlive(b)
 	return errorFrom(op, info)
 }
@@ -250,11 +253,7 @@ func (b *DeviceBuffer[T]) copyOut(op string, dst []T, off int, whole bool) error
 // when the copy is complete.
 func (b *DeviceBuffer[T]) CopyFrom(src *DeviceBuffer[T]) error {
 	const op = "copy d2d"
-	if err := b.use(op); err != nil {
-		return err
-	}
-	if err := src.use(op); err != nil {
-		b.c.release()
+	if err := useAll(op, b, src); err != nil {
 		return err
 	}
 	var info *C.cg_err_t
@@ -262,10 +261,7 @@ func (b *DeviceBuffer[T]) CopyFrom(src *DeviceBuffer[T]) error {
 	if n == want {
 		info = C.cg_copy_d2d(b.c.h, 0, src.c.h, 0, C.uint64_t(b.c.bytes))
 	}
-	src.c.release()
-	b.c.release()
-	runtime.KeepAlive(b)
-	runtime.KeepAlive(src)
+	dropAll(b, src)
 	if n != want {
 		return checkSameLen(op, "source buffer", n, want)
 	}
@@ -276,16 +272,7 @@ func (b *DeviceBuffer[T]) CopyFrom(src *DeviceBuffer[T]) error {
 // buffer on s.
 func (b *DeviceBuffer[T]) CopyFromAsync(s *Stream, src *DeviceBuffer[T]) error {
 	const op = "copy d2d async"
-	if err := b.use(op); err != nil {
-		return err
-	}
-	if err := src.use(op); err != nil {
-		b.c.release()
-		return err
-	}
-	if err := s.use(op); err != nil {
-		src.c.release()
-		b.c.release()
+	if err := useAll(op, b, src, s); err != nil {
 		return err
 	}
 	var info *C.cg_err_t
@@ -293,12 +280,7 @@ func (b *DeviceBuffer[T]) CopyFromAsync(s *Stream, src *DeviceBuffer[T]) error {
 	if n == want {
 		info = C.cg_copy_d2d_async(s.h, b.c.h, 0, src.c.h, 0, C.uint64_t(b.c.bytes))
 	}
-	s.release()
-	src.c.release()
-	b.c.release()
-	runtime.KeepAlive(b)
-	runtime.KeepAlive(src)
-	runtime.KeepAlive(s)
+	dropAll(b, src, s)
 	if n != want {
 		return checkSameLen(op, "source buffer", n, want)
 	}
@@ -309,16 +291,7 @@ func (b *DeviceBuffer[T]) CopyFromAsync(s *Stream, src *DeviceBuffer[T]) error {
 // elements, into the buffer on s. Do not write src.Slice() until s has passed the copy.
 func (b *DeviceBuffer[T]) CopyFromHostAsync(s *Stream, src *HostBuffer[T]) error {
 	const op = "copy h2d async"
-	if err := b.use(op); err != nil {
-		return err
-	}
-	if err := src.use(op); err != nil {
-		b.c.release()
-		return err
-	}
-	if err := s.use(op); err != nil {
-		src.c.release()
-		b.c.release()
+	if err := useAll(op, b, src, s); err != nil {
 		return err
 	}
 	var info *C.cg_err_t
@@ -326,12 +299,7 @@ func (b *DeviceBuffer[T]) CopyFromHostAsync(s *Stream, src *HostBuffer[T]) error
 	if n == want {
 		info = C.cg_copy_h2d_async(s.h, b.c.h, 0, src.c.h, 0, C.uint64_t(b.c.bytes))
 	}
-	s.release()
-	src.c.release()
-	b.c.release()
-	runtime.KeepAlive(b)
-	runtime.KeepAlive(src)
-	runtime.KeepAlive(s)
+	dropAll(b, src, s)
 	if n != want {
 		return checkSameLen(op, "host buffer", n, want)
 	}
@@ -343,16 +311,7 @@ func (b *DeviceBuffer[T]) CopyFromHostAsync(s *Stream, src *HostBuffer[T]) error
 // or an event).
 func (b *DeviceBuffer[T]) CopyToHostAsync(s *Stream, dst *HostBuffer[T]) error {
 	const op = "copy d2h async"
-	if err := b.use(op); err != nil {
-		return err
-	}
-	if err := dst.use(op); err != nil {
-		b.c.release()
-		return err
-	}
-	if err := s.use(op); err != nil {
-		dst.c.release()
-		b.c.release()
+	if err := useAll(op, b, dst, s); err != nil {
 		return err
 	}
 	var info *C.cg_err_t
@@ -360,12 +319,7 @@ func (b *DeviceBuffer[T]) CopyToHostAsync(s *Stream, dst *HostBuffer[T]) error {
 	if n == want {
 		info = C.cg_copy_d2h_async(s.h, dst.c.h, 0, b.c.h, 0, C.uint64_t(b.c.bytes))
 	}
-	s.release()
-	dst.c.release()
-	b.c.release()
-	runtime.KeepAlive(b)
-	runtime.KeepAlive(dst)
-	runtime.KeepAlive(s)
+	dropAll(b, dst, s)
 	if n != want {
 		return checkSameLen(op, "host buffer", n, want)
 	}
@@ -379,7 +333,7 @@ func (b *DeviceBuffer[T]) Memset(value byte) error {
 		return err
 	}
 	info := C.cg_memset(b.c.h, 0, C.uint8_t(value), C.uint64_t(b.c.bytes))
-	b.c.release()
+	b.drop()
 	runtime.KeepAlive(b)
 	return errorFrom(op, info)
 }
@@ -387,18 +341,11 @@ func (b *DeviceBuffer[T]) Memset(value byte) error {
 // MemsetAsync queues, on s, the setting of every byte of the buffer to value.
 func (b *DeviceBuffer[T]) MemsetAsync(s *Stream, value byte) error {
 	const op = "memset async"
-	if err := b.use(op); err != nil {
-		return err
-	}
-	if err := s.use(op); err != nil {
-		b.c.release()
+	if err := useAll(op, b, s); err != nil {
 		return err
 	}
 	info := C.cg_memset_async(s.h, b.c.h, 0, C.uint8_t(value), C.uint64_t(b.c.bytes))
-	s.release()
-	b.c.release()
-	runtime.KeepAlive(b)
-	runtime.KeepAlive(s)
+	dropAll(b, s)
 	return errorFrom(op, info)
 }
 

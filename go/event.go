@@ -60,6 +60,7 @@ func (e *Event) finalize() {
 	}
 }
 
+// use checks e and takes a reference for one C call; the caller must call e.drop.
 func (e *Event) use(op string) error {
 	if e == nil {
 		return errNil(op, "*Event")
@@ -69,6 +70,9 @@ func (e *Event) use(op string) error {
 	}
 	return nil
 }
+
+// drop releases the reference taken by use.
+func (e *Event) drop() { e.life.release() }
 
 // Device returns the event's device.
 func (e *Event) Device() Device {
@@ -81,18 +85,11 @@ func (e *Event) Device() Device {
 // Record captures the work queued on s so far; s must be on the event's device.
 func (e *Event) Record(s *Stream) error {
 	const op = "event record"
-	if err := e.use(op); err != nil {
-		return err
-	}
-	if err := s.use(op); err != nil {
-		e.release()
+	if err := useAll(op, e, s); err != nil {
 		return err
 	}
 	info := C.cg_event_record(e.h, s.h)
-	s.release()
-	e.release()
-	runtime.KeepAlive(e)
-	runtime.KeepAlive(s)
+	dropAll(e, s)
 	return errorFrom(op, info)
 }
 
@@ -108,7 +105,7 @@ func (e *Event) Synchronize() error {
 // syncHeld synchronizes with a reference taken by use, and releases it.
 func (e *Event) syncHeld() error {
 	info := C.cg_event_synchronize(e.h)
-	e.release()
+	e.drop()
 	runtime.KeepAlive(e)
 	return errorFrom("event synchronize", info)
 }
@@ -120,7 +117,7 @@ func (e *Event) Query() (bool, error) {
 		return false, err
 	}
 	r := C.cg_event_query(e.h)
-	e.release()
+	e.drop()
 	runtime.KeepAlive(e)
 	if r.err != nil {
 		return false, convertError(op, r.err)
@@ -139,18 +136,11 @@ func (e *Event) Wait(ctx context.Context) error {
 // resolution is about half a microsecond).
 func Elapsed(start, end *Event) (time.Duration, error) {
 	const op = "event elapsed"
-	if err := start.use(op); err != nil {
-		return 0, err
-	}
-	if err := end.use(op); err != nil {
-		start.release()
+	if err := useAll(op, start, end); err != nil {
 		return 0, err
 	}
 	r := C.cg_event_elapsed_ms(start.h, end.h)
-	end.release()
-	start.release()
-	runtime.KeepAlive(start)
-	runtime.KeepAlive(end)
+	dropAll(start, end)
 	if r.err != nil {
 		return 0, convertError(op, r.err)
 	}

@@ -74,6 +74,40 @@ func (l *life) close() bool {
 
 func (l *life) isClosed() bool { return l.state.Load()&closingBit != 0 }
 
+// user is a handle wrapper that a call can hold across a C call: use checks it and takes a
+// reference (or returns the ErrInvalidHandle error of a nil handle, or the ErrClosed one of a
+// closed handle), and drop releases the reference that use took.
+type user interface {
+	use(op string) error
+	drop()
+}
+
+// useAll takes a reference on each handle in order, for a call that passes them all to C. On the
+// first failure it drops the references already taken, in reverse order, and returns that
+// failure's error. A handle may appear more than once (references nest).
+//
+// The slice does not escape (only the wrapper pointers in it do, and those are heap objects
+// already), so a call's variadic slice stays on its stack; converting a pointer to user
+// allocates nothing either. Neither helper allocates.
+func useAll(op string, hs ...user) error {
+	for i, h := range hs {
+		if err := h.use(op); err != nil {
+			dropAll(hs[:i]...)
+			return err
+		}
+	}
+	return nil
+}
+
+// dropAll releases the references taken by useAll, in reverse order. Called after the C call,
+// it also keeps the wrappers reachable until the call has returned, so they need no
+// runtime.KeepAlive.
+func dropAll(hs ...user) {
+	for i := len(hs) - 1; i >= 0; i-- {
+		hs[i].drop()
+	}
+}
+
 // leaked is called by a finalizer that found the handle open: it counts the leak and, in debug
 // mode, reports what leaked and where it was created.
 func (l *life) leaked(what string) {

@@ -78,6 +78,7 @@ func (hb *HostBuffer[T]) init(dev Device, n int, mapped bool, label string) erro
 	return nil
 }
 
+// use checks hb and takes a reference for one C call; the caller must call hb.drop.
 func (hb *HostBuffer[T]) use(op string) error {
 	if hb == nil || hb.c == nil {
 		return errNil(op, "*HostBuffer")
@@ -87,6 +88,9 @@ func (hb *HostBuffer[T]) use(op string) error {
 	}
 	return nil
 }
+
+// drop releases the reference taken by use.
+func (hb *HostBuffer[T]) drop() { hb.c.release() }
 
 // Slice returns the buffer's memory as a slice of Len() elements, nil after Close.
 //
@@ -204,7 +208,7 @@ func (m *MappedBuffer[T]) Device() (*DeviceBuffer[T], error) {
 	}
 	r := C.cg_buffer_from_mapped(hb.c.h)
 	c := hb.c
-	hb.c.release()
+	hb.drop()
 	runtime.KeepAlive(m)
 	if r.err != nil {
 		return nil, convertError(op, r.err)

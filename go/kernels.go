@@ -7,7 +7,6 @@ import "C"
 
 import (
 	"io"
-	"runtime"
 	"strconv"
 )
 
@@ -15,22 +14,7 @@ import (
 // lengths and live on s's device; c may be a or b. It is one cgo call and does not block.
 func VectorAdd(s *Stream, a, b, c *DeviceBuffer[float32]) error {
 	const op = "vector add"
-	if err := s.use(op); err != nil {
-		return err
-	}
-	if err := a.use(op); err != nil {
-		s.release()
-		return err
-	}
-	if err := b.use(op); err != nil {
-		a.c.release()
-		s.release()
-		return err
-	}
-	if err := c.use(op); err != nil {
-		b.c.release()
-		a.c.release()
-		s.release()
+	if err := useAll(op, s, a, b, c); err != nil {
 		return err
 	}
 	var info *C.cg_err_t
@@ -40,14 +24,7 @@ func VectorAdd(s *Stream, a, b, c *DeviceBuffer[float32]) error {
 		info = C.cg_vector_add_f32(s.h, a.c.h, b.c.h, c.c.h, C.uint64_t(n))
 	}
 	nb, nc := b.c.n, c.c.n
-	c.c.release()
-	b.c.release()
-	a.c.release()
-	s.release()
-	runtime.KeepAlive(s)
-	runtime.KeepAlive(a)
-	runtime.KeepAlive(b)
-	runtime.KeepAlive(c)
+	dropAll(s, a, b, c)
 	if !same {
 		return errRange(op, "buffer lengths differ: a has "+strconv.Itoa(n)+", b "+
 			strconv.Itoa(nb)+", c "+strconv.Itoa(nc))

@@ -66,7 +66,7 @@ func (s *Stream) finalize() {
 	}
 }
 
-// use checks s and takes a reference for one C call; the caller must call s.release.
+// use checks s and takes a reference for one C call; the caller must call s.drop.
 func (s *Stream) use(op string) error {
 	if s == nil {
 		return errNil(op, "*Stream")
@@ -76,6 +76,9 @@ func (s *Stream) use(op string) error {
 	}
 	return nil
 }
+
+// drop releases the reference taken by use.
+func (s *Stream) drop() { s.life.release() }
 
 // Device returns the stream's device.
 func (s *Stream) Device() Device {
@@ -110,7 +113,7 @@ func (s *Stream) Query() (done bool, err error) {
 		return false, err
 	}
 	r := C.cg_stream_query(s.h)
-	s.release()
+	s.drop()
 	runtime.KeepAlive(s)
 	if r.err != nil {
 		return false, convertError(op, r.err)
@@ -129,7 +132,7 @@ func (s *Stream) Wait(ctx context.Context) error {
 // syncHeld synchronizes with a reference taken by use, and releases it.
 func (s *Stream) syncHeld() error {
 	info := C.cg_stream_synchronize(s.h)
-	s.release()
+	s.drop()
 	runtime.KeepAlive(s)
 	return errorFrom("stream synchronize", info)
 }
@@ -173,18 +176,11 @@ func waitFor(ctx context.Context, w waiter, op string) error {
 // another device). It does not block the caller.
 func (s *Stream) WaitEvent(e *Event) error {
 	const op = "stream wait event"
-	if err := s.use(op); err != nil {
-		return err
-	}
-	if err := e.use(op); err != nil {
-		s.release()
+	if err := useAll(op, s, e); err != nil {
 		return err
 	}
 	info := C.cg_stream_wait_event(s.h, e.h)
-	e.release()
-	s.release()
-	runtime.KeepAlive(s)
-	runtime.KeepAlive(e)
+	dropAll(s, e)
 	return errorFrom(op, info)
 }
 
