@@ -344,12 +344,375 @@ CUDAGO_API cudago_status_t cudago_vector_add_f32(cudago_stream_t stream, cudago_
                                                  cudago_buffer_t b, cudago_buffer_t c, uint64_t n);
 
 /* [elementwise+reduce] */
+/* Elementwise operations, queued on `stream` (nothing waits for the GPU). Element types: F32,
+ * F64, F16, BF16 (others: CUDAGO_ERROR_INVALID_ARGUMENT). Each operand is a buffer (borrowed
+ * handle) and an offset in elements of the dtype; elements [offset, offset + n) must lie within
+ * the buffer (CUDAGO_ERROR_OUT_OF_RANGE, also on overflow), and every buffer must be on the
+ * stream's device (CUDAGO_ERROR_DEVICE_MISMATCH). Any offset works (16-byte vector accesses are
+ * used where the operands allow it). An output may be exactly an input (same buffer and
+ * offset); ranges of one buffer that overlap partially are refused (INVALID_ARGUMENT). n = 0 is
+ * a no-op. F16 and BF16 are computed in float32 and rounded once to the element type (to
+ * nearest, ties to even); F32 and F64 in their own precision. */
+typedef enum cudago_binary_op {
+  CUDAGO_BINARY_ADD = 0, /* c = a + b */
+  CUDAGO_BINARY_SUB = 1, /* c = a - b */
+  CUDAGO_BINARY_MUL = 2, /* c = a * b */
+  CUDAGO_BINARY_DIV = 3, /* c = a / b (IEEE: x/0 is +-Inf or NaN) */
+  CUDAGO_BINARY_FORCE32 = 0x7fffffff
+} cudago_binary_op_t;
+
+/* c[i] = a[i] op b[i] for i < n. */
+CUDAGO_API cudago_status_t cudago_elementwise_binary(cudago_stream_t stream, cudago_binary_op_t op,
+                                                     cudago_dtype_t dtype, cudago_buffer_t a,
+                                                     uint64_t a_offset, cudago_buffer_t b,
+                                                     uint64_t b_offset, cudago_buffer_t c,
+                                                     uint64_t c_offset, uint64_t n);
+/* y[i] = alpha * x[i] + y[i], one fused multiply-add in the compute type; alpha is rounded to
+ * it (float32 for F32, F16, BF16). */
+CUDAGO_API cudago_status_t cudago_elementwise_axpy(cudago_stream_t stream, cudago_dtype_t dtype,
+                                                   double alpha, cudago_buffer_t x,
+                                                   uint64_t x_offset, cudago_buffer_t y,
+                                                   uint64_t y_offset, uint64_t n);
+/* x[i] = alpha * x[i]. */
+CUDAGO_API cudago_status_t cudago_elementwise_scale(cudago_stream_t stream, cudago_dtype_t dtype,
+                                                    double alpha, cudago_buffer_t x,
+                                                    uint64_t x_offset, uint64_t n);
+/* x[i] = value, rounded to the element type as cudago_elementwise_cast rounds an F64. */
+CUDAGO_API cudago_status_t cudago_elementwise_fill(cudago_stream_t stream, cudago_dtype_t dtype,
+                                                   double value, cudago_buffer_t x,
+                                                   uint64_t x_offset, uint64_t n);
+/* dst[i] = src[i] converted from src_dtype to dst_dtype, for every pair of F32, F64, F16, BF16:
+ * round to nearest, ties to even, in one rounding (F64 -> F16 too); widening is exact; NaN
+ * stays NaN (payload not kept); out-of-range values become +-Inf. Offsets count elements of
+ * each side's own type. src and dst must not overlap unless the types have the same size and
+ * the ranges are identical. */
+CUDAGO_API cudago_status_t cudago_elementwise_cast(cudago_stream_t stream,
+                                                   cudago_dtype_t src_dtype, cudago_buffer_t src,
+                                                   uint64_t src_offset, cudago_dtype_t dst_dtype,
+                                                   cudago_buffer_t dst, uint64_t dst_offset,
+                                                   uint64_t n);
+
+/* Reductions, queued on `stream`, writing their results into a device buffer (nothing waits
+ * for the GPU; read the result with a copy). Element types F32 and F64 (others:
+ * CUDAGO_ERROR_INVALID_ARGUMENT); results have the input's type, except ARGMAX, whose results are
+ * int64 (CUDAGO_DTYPE_I64) indices counted from the start of the range (of the row). Offsets
+ * count elements of each buffer's own type and are checked like the elementwise ones; `out`
+ * must not overlap the inputs.
+ *
+ * Accuracy: inputs accumulate in their own type, in compensated (Kahan) per-thread partial sums
+ * combined by a tree, so that, with u = 2^-24 (F32) or 2^-53 (F64) and independent of n:
+ *   SUM: |result - exact| <= 32 u sum|x_i|;  DOT: <= 33 u sum|x_i y_i|;
+ *   NRM2: relative error <= 18 u (it overflows to +Inf when the sum of squares does).
+ * MIN, MAX, ARGMAX are exact.
+ * NaN: SUM, DOT, NRM2 propagate it; MIN and MAX return NaN if any element is NaN; ARGMAX ranks
+ * NaN above every number (it returns the first NaN's index, else the first index of the
+ * maximum). Empty input: SUM, DOT, NRM2 give 0; MIN, MAX, ARGMAX refuse it (INVALID_ARGUMENT). */
+typedef enum cudago_reduce_op {
+  CUDAGO_REDUCE_SUM = 0,
+  CUDAGO_REDUCE_MIN = 1,
+  CUDAGO_REDUCE_MAX = 2,
+  CUDAGO_REDUCE_ARGMAX = 3, /* int64 results */
+  CUDAGO_REDUCE_DOT = 4,    /* sum of x[i] * y[i]: the only op that takes y */
+  CUDAGO_REDUCE_NRM2 = 5,   /* sqrt of the sum of x[i]^2 */
+  CUDAGO_REDUCE_FORCE32 = 0x7fffffff
+} cudago_reduce_op_t;
+
+/* out[out_offset] = op over x[x_offset .. x_offset + n) (and y[y_offset ..] for DOT; y must be
+ * NULL for the other ops). Scratch memory, if any, comes from the device's pool in stream order
+ * on `stream`. */
+CUDAGO_API cudago_status_t cudago_reduce_all(cudago_stream_t stream, cudago_reduce_op_t op,
+                                             cudago_dtype_t dtype, cudago_buffer_t x,
+                                             uint64_t x_offset, cudago_buffer_t y,
+                                             uint64_t y_offset, uint64_t n, cudago_buffer_t out,
+                                             uint64_t out_offset);
+/* Along the last axis of a rows x cols row-major array starting at x[x_offset] (and
+ * y[y_offset] for DOT): out[out_offset + r] = op over row r, for r < rows. rows = 0 is a no-op;
+ * rows * cols must not overflow. */
+CUDAGO_API cudago_status_t cudago_reduce_rows(cudago_stream_t stream, cudago_reduce_op_t op,
+                                              cudago_dtype_t dtype, cudago_buffer_t x,
+                                              uint64_t x_offset, cudago_buffer_t y,
+                                              uint64_t y_offset, uint64_t rows, uint64_t cols,
+                                              cudago_buffer_t out, uint64_t out_offset);
 
 /* [sgemm+transpose] */
+/* Layout changes: transposes and NHWC <-> NCHW conversion, queued on `stream`. They move bytes
+ * and never interpret them, so every element type works (1, 2, 4 or 8 bytes: f32, f16, bf16, f64,
+ * integers). All arrays are dense and row-major; dimensions are in elements. `in` and `out` are
+ * borrowed for the call (the work keeps them alive until it is done), must live on the stream's
+ * device, must each hold at least the tensor's bytes, and must not overlap (a transpose is never
+ * in place: CUDAGO_ERROR_INVALID_ARGUMENT). A tensor with a zero dimension is a no-op. Errors:
+ * INVALID_HANDLE (NULL stream or buffer), INVALID_ARGUMENT (dtype not an element type, overlap),
+ * OUT_OF_RANGE (dims whose product overflows, buffers too small), DEVICE_MISMATCH. */
+
+/* out (cols x rows) = the transpose of in (rows x cols). */
+CUDAGO_API cudago_status_t cudago_layout_transpose_2d(cudago_stream_t stream, cudago_dtype_t dtype,
+                                                      cudago_buffer_t in, cudago_buffer_t out,
+                                                      uint64_t rows, uint64_t cols);
+/* in is n x h x w x c (NHWC), out is n x c x h x w (NCHW). */
+CUDAGO_API cudago_status_t cudago_layout_nhwc_to_nchw(cudago_stream_t stream, cudago_dtype_t dtype,
+                                                      cudago_buffer_t in, cudago_buffer_t out,
+                                                      uint64_t n, uint64_t h, uint64_t w,
+                                                      uint64_t c);
+/* in is n x c x h x w (NCHW), out is n x h x w x c (NHWC). */
+CUDAGO_API cudago_status_t cudago_layout_nchw_to_nhwc(cudago_stream_t stream, cudago_dtype_t dtype,
+                                                      cudago_buffer_t in, cudago_buffer_t out,
+                                                      uint64_t n, uint64_t h, uint64_t w,
+                                                      uint64_t c);
+
+/* The hand-written tiled SGEMM (a teaching kernel; for production GEMM use the cuBLAS calls):
+ *   C = alpha * A * B + beta * C, float32, ROW-MAJOR, dense:
+ *   A is m x k (row i at a + i*k), B is k x n (row i at b + i*n), C is m x n (row i at c + i*n).
+ * Queued on `stream`; a, b and c are borrowed for the call (kept alive until the work is done),
+ * live on the stream's device and hold at least m*k, k*n and m*n floats. c must not overlap a or b
+ * (INVALID_ARGUMENT); a and b may be the same buffer. When beta == 0, C is only written, never
+ * read, so whatever it held (NaN included) does not reach the result. m = 0 or n = 0 is a no-op;
+ * k = 0 gives C = beta * C. Sums are accumulated in float32 in the order of k. Errors:
+ * INVALID_HANDLE, OUT_OF_RANGE (products that overflow, buffers too small), DEVICE_MISMATCH,
+ * NOT_SUPPORTED (m or n above 8,388,480: the launch grid's limit). */
+CUDAGO_API cudago_status_t cudago_gemm_tiled_f32(cudago_stream_t stream, uint64_t m, uint64_t n,
+                                                 uint64_t k, float alpha, cudago_buffer_t a,
+                                                 cudago_buffer_t b, float beta,
+                                                 cudago_buffer_t c);
 
 /* [blas] */
+/* ---------------------------------------------------------------------------------------------
+ * cuBLAS: GEMM, strided-batched GEMM, GEMV and level-1 AXPY, SCAL, DOT, NRM2.
+ *
+ * Every call is queued on `stream` and returns without waiting; buffers (borrowed) must live on
+ * the stream's device. Dimensions, leading dimensions, offsets, strides and increments are
+ * validated against the buffers' sizes before cuBLAS is called: every dimension must be at
+ * least 1 and at most INT32_MAX (CUDAGO_ERROR_INVALID_ARGUMENT), a leading dimension below the
+ * stored row/column length is CUDAGO_ERROR_INVALID_ARGUMENT, a buffer too small for what the
+ * parameters address is CUDAGO_ERROR_OUT_OF_RANGE, an integer element type is
+ * CUDAGO_ERROR_NOT_SUPPORTED, and outputs overlapping inputs in the same buffer are
+ * CUDAGO_ERROR_INVALID_ARGUMENT.
+ *
+ * cuBLAS handles are created once per device (on first use) and kept for the process; each call
+ * checks one out of a per-device pool, binds it to `stream` and a workspace from the device's
+ * memory pool, so calls from many threads on many streams run concurrently and safely.
+ *
+ * Launch cost: a small GEMM (up to 512^3 multiply-adds) issued again with exactly the same
+ * parameters and buffers is replayed from a CUDA graph captured on its second call, which cuts
+ * the host cost per call from cuBLAS's ~13 us to ~4 us; results are the same as a direct call
+ * (the replay reads the buffers' current contents). The environment variable
+ * CUDAGO_BLAS_GRAPHS=0, read once, turns this off.
+ *
+ * Layout. Both layouts are accepted. CUDAGO_BLAS_ROW_MAJOR: element (i, j) of a matrix with
+ * leading dimension ld is at [i * ld + j] (ld >= columns); CUDAGO_BLAS_COL_MAJOR: at
+ * [i + j * ld] (ld >= rows), as in BLAS. Row-major runs on column-major cuBLAS without moving
+ * data: a row-major matrix is the column-major matrix of its transpose with the same ld, so
+ * C = op(A) op(B) is computed as C^T = op(B)^T op(A)^T, i.e. cuBLAS receives
+ * (trans_b, trans_a, n, m, k, B, ldb, A, lda, C, ldc); for GEMV the op is flipped and m, n
+ * swapped.
+ * ------------------------------------------------------------------------------------------- */
+typedef enum cudago_blas_layout {
+  CUDAGO_BLAS_ROW_MAJOR = 0,
+  CUDAGO_BLAS_COL_MAJOR = 1,
+  CUDAGO_BLAS_LAYOUT_FORCE32 = 0x7fffffff
+} cudago_blas_layout_t;
+
+typedef enum cudago_blas_op {
+  CUDAGO_BLAS_OP_N = 0, /* use the matrix as stored */
+  CUDAGO_BLAS_OP_T = 1, /* use its transpose */
+  CUDAGO_BLAS_OP_FORCE32 = 0x7fffffff
+} cudago_blas_op_t;
+
+typedef enum cudago_blas_compute {
+  /* Accumulate exactly in the data's compute type: float32 for F32, F16 and BF16 data (F16/BF16
+   * use tensor cores with float32 accumulation), float64 for F64. F32 data never uses TF32. */
+  CUDAGO_BLAS_COMPUTE_DEFAULT = 0,
+  /* F32 data only: TF32 tensor cores (inputs rounded to 10-bit mantissas, float32
+   * accumulation): several times faster, relative error about 1e-3. */
+  CUDAGO_BLAS_COMPUTE_TF32 = 1,
+  CUDAGO_BLAS_COMPUTE_FORCE32 = 0x7fffffff
+} cudago_blas_compute_t;
+
+/* Parameters of C = alpha * op(A) * op(B) + beta * C, for `batch` matrices. Zero-initialise it,
+ * set struct_size and what differs from the defaults. The struct only grows at its end. */
+typedef struct cudago_gemm_params {
+  uint32_t struct_size; /* sizeof(cudago_gemm_params_t) */
+  int32_t layout;       /* cudago_blas_layout_t; 0 = row-major */
+  int32_t trans_a;      /* cudago_blas_op_t */
+  int32_t trans_b;      /* cudago_blas_op_t */
+  int32_t dtype;        /* cudago_dtype_t of A, B and C: F32, F64, F16 or BF16 */
+  int32_t compute;      /* cudago_blas_compute_t */
+  int64_t m, n, k;      /* C is m x n, op(A) is m x k, op(B) is k x n; each >= 1 */
+  double alpha, beta;   /* converted to the compute type (float32 or float64); when beta is 0,
+                           C is not read (it may hold NaNs) */
+  int64_t lda, ldb, ldc; /* leading dimensions in elements of the stored matrices; 0 = tight */
+  uint64_t a_offset, b_offset, c_offset; /* first element of each (first) matrix */
+  int64_t batch; /* number of products; 0 = 1 */
+  /* Elements between consecutive matrices of a batch (ignored when batch is 1). 0 for A or B
+   * uses the same matrix for every product; C's must keep the C matrices apart. */
+  int64_t stride_a, stride_b, stride_c;
+} cudago_gemm_params_t;
+
+#define CUDAGO_GEMM_PARAMS_INIT \
+  {sizeof(cudago_gemm_params_t), 0, 0, 0, 0, 0, 0, 0, 0, 1.0, 0.0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}
+
+/* GEMM and strided-batched GEMM (cublasGemmEx / cublasGemmStridedBatchedEx). *params is
+ * copied; a, b, c are borrowed. C must not overlap A or B. */
+CUDAGO_API cudago_status_t cudago_blas_gemm(cudago_stream_t stream,
+                                            const cudago_gemm_params_t *params, cudago_buffer_t a,
+                                            cudago_buffer_t b, cudago_buffer_t c);
+
+/* Parameters of y = alpha * op(A) * x + beta * y, A stored m x n. */
+typedef struct cudago_gemv_params {
+  uint32_t struct_size; /* sizeof(cudago_gemv_params_t) */
+  int32_t layout;       /* cudago_blas_layout_t; 0 = row-major */
+  int32_t trans;        /* cudago_blas_op_t */
+  int32_t dtype;        /* F32 or F64, of A, x and y */
+  int64_t m, n;         /* A as stored; x has n elements (m with OP_T), y has m (n) */
+  double alpha, beta;   /* when beta is 0, y is not read */
+  int64_t lda;          /* 0 = tight */
+  int64_t incx, incy;   /* element steps, >= 1; 0 = 1 */
+  uint64_t a_offset, x_offset, y_offset; /* in elements */
+} cudago_gemv_params_t;
+
+#define CUDAGO_GEMV_PARAMS_INIT \
+  {sizeof(cudago_gemv_params_t), 0, 0, 0, 0, 0, 1.0, 0.0, 0, 1, 1, 0, 0, 0}
+
+/* GEMV (cublasSgemv / cublasDgemv). *params is copied; a, x, y are borrowed. y must not overlap
+ * A or x. */
+CUDAGO_API cudago_status_t cudago_blas_gemv(cudago_stream_t stream,
+                                            const cudago_gemv_params_t *params, cudago_buffer_t a,
+                                            cudago_buffer_t x, cudago_buffer_t y);
+
+/* Level 1, F32 or F64 (`dtype`), on n >= 1 elements taken every inc (>= 1) elements from the
+ * start of each buffer. */
+/* y = alpha * x + y. x and y may be the same buffer only with incx == incy. */
+CUDAGO_API cudago_status_t cudago_blas_axpy(cudago_stream_t stream, int32_t dtype, int64_t n,
+                                            double alpha, cudago_buffer_t x, int64_t incx,
+                                            cudago_buffer_t y, int64_t incy);
+/* x = alpha * x. */
+CUDAGO_API cudago_status_t cudago_blas_scal(cudago_stream_t stream, int32_t dtype, int64_t n,
+                                            double alpha, cudago_buffer_t x, int64_t incx);
+/* result[result_offset] = sum x[i] * y[i], written on the device (cuBLAS device pointer mode):
+ * the call does not wait; read the result with a copy ordered after it. The result element has
+ * type `dtype` and must not overlap x or y. */
+CUDAGO_API cudago_status_t cudago_blas_dot(cudago_stream_t stream, int32_t dtype, int64_t n,
+                                           cudago_buffer_t x, int64_t incx, cudago_buffer_t y,
+                                           int64_t incy, cudago_buffer_t result,
+                                           uint64_t result_offset);
+/* result[result_offset] = sqrt(sum x[i]^2), on the device, like cudago_blas_dot. */
+CUDAGO_API cudago_status_t cudago_blas_nrm2(cudago_stream_t stream, int32_t dtype, int64_t n,
+                                            cudago_buffer_t x, int64_t incx,
+                                            cudago_buffer_t result, uint64_t result_offset);
 
 /* [fft] */
+/* ---------------------------------------------------------------------------------------------
+ * FFT (cuFFT). A transform is described by a cudago_fft_desc_t and queued on a stream with
+ * cudago_fft_exec(); plans come from a process-wide cache (below), so describing the transform
+ * again on every call is cheap.
+ *
+ * Layout (cuFFT's advanced layout, in elements of each side's element type: complex for a
+ * complex side, real for a real one): element (b, i0, .., i[rank-1]) lives at
+ *     b * dist + stride * (row-major index of i in an array of sizes embed)
+ * embed[0] only sets the default dist. A zero field takes its default: embed = that side's
+ * logical sizes, stride = 1, dist = stride * prod(embed). Sizes and embeds are outermost first
+ * (row-major: the last dimension is contiguous).
+ *
+ * Sides: C2C is complex -> complex with logical sizes `dims`. R2C reads reals of sizes dims and
+ * writes the non-redundant half of the Hermitian spectrum: complex sizes dims with the last one
+ * replaced by dims[rank-1]/2 + 1 (the rest follows from X[k] = conj(X[N-k])). C2R reads that
+ * half and writes reals of sizes dims. A complex element is two reals (re, im) of the precision.
+ * In place (in == out, equal offsets), the default layout of the real side of R2C/C2R is padded
+ * to 2 * (dims[rank-1]/2 + 1) reals in the last dimension, so both sides share their bytes.
+ *
+ * C2R overwrites its input: cuFFT uses the input as scratch for complex-to-real transforms, out
+ * of place too. cudago does not copy to protect it; keep a copy if you need the input.
+ *
+ * Errors: every argument is validated before cuFFT is called (rank, sizes, type and precision,
+ * direction, normalisation, each layout's extent against its buffer, alignment, devices,
+ * overlap); a cuFFT failure returns its status with the cufftResult in native_code and its name
+ * ("CUFFT_INVALID_SIZE") in native_name.
+ * ------------------------------------------------------------------------------------------- */
+typedef enum cudago_fft_type {
+  CUDAGO_FFT_C2C = 0, /* complex -> complex */
+  CUDAGO_FFT_R2C = 1, /* real -> half complex spectrum, forward only */
+  CUDAGO_FFT_C2R = 2, /* half complex spectrum -> real, inverse only; overwrites its input */
+  CUDAGO_FFT_TYPE_FORCE32 = 0x7fffffff
+} cudago_fft_type_t;
+
+typedef enum cudago_fft_direction {
+  CUDAGO_FFT_FORWARD = 0, /* X[k] = sum_j x[j] exp(-2 pi i jk/N) */
+  CUDAGO_FFT_INVERSE = 1, /* x[j] = sum_k X[k] exp(+2 pi i jk/N), unscaled */
+  CUDAGO_FFT_DIRECTION_FORCE32 = 0x7fffffff
+} cudago_fft_direction_t;
+
+/* Normalisation, with N = prod(dims). A scale pass on the stream over the output's layout
+ * elements (never the gaps between them); NONE costs nothing. */
+typedef enum cudago_fft_norm {
+  CUDAGO_FFT_NORM_NONE = 0,    /* no scaling (cuFFT's own convention) */
+  CUDAGO_FFT_NORM_INVERSE = 1, /* 1/N on inverse transforms (NumPy's default, "backward") */
+  CUDAGO_FFT_NORM_ORTHO = 2,   /* 1/sqrt(N) both ways */
+  CUDAGO_FFT_NORM_FORWARD = 3, /* 1/N on forward transforms */
+  CUDAGO_FFT_NORM_FORCE32 = 0x7fffffff
+} cudago_fft_norm_t;
+
+#define CUDAGO_FFT_MAX_RANK 3
+
+typedef struct cudago_fft_layout {
+  int64_t embed[CUDAGO_FFT_MAX_RANK]; /* storage sizes, >= the logical ones; 0 = default */
+  int64_t stride;                     /* elements between neighbours in a row; 0 = 1 */
+  int64_t dist;                       /* elements between transforms of a batch; 0 = default */
+} cudago_fft_layout_t;
+
+typedef struct cudago_fft_desc {
+  uint32_t struct_size;              /* sizeof(cudago_fft_desc_t) */
+  int32_t rank;                      /* 1, 2 or 3 */
+  int64_t dims[CUDAGO_FFT_MAX_RANK]; /* logical sizes, outermost first; unused ones 0 */
+  int32_t type;                      /* cudago_fft_type_t */
+  int32_t precision;                 /* CUDAGO_DTYPE_F32 or CUDAGO_DTYPE_F64 (real type) */
+  int64_t batch;                     /* transforms, >= 1 */
+  cudago_fft_layout_t in;            /* all zero = packed default */
+  cudago_fft_layout_t out;           /* all zero = packed default */
+} cudago_fft_desc_t;
+
+/* Queues the transform `desc` (copied) on `stream`: reads `in` from byte in_offset, writes `out`
+ * from byte out_offset. in == out with equal offsets is in place; other overlaps are refused.
+ * Both buffers must live on the stream's device and hold the layout's extent past their offset
+ * (CUDAGO_ERROR_OUT_OF_RANGE otherwise); offsets must be multiples of the side's element size.
+ * direction is a cudago_fft_direction_t (R2C must be forward, C2R inverse), norm a
+ * cudago_fft_norm_t. The plan's work area is allocated from the device's pool on `stream` and
+ * freed in stream order after the transform. Does not block. */
+CUDAGO_API cudago_status_t cudago_fft_exec(cudago_stream_t stream, const cudago_fft_desc_t *desc,
+                                           cudago_buffer_t in, uint64_t in_offset,
+                                           cudago_buffer_t out, uint64_t out_offset,
+                                           int32_t direction, int32_t norm);
+
+/* Bytes the layouts of `desc` (copied) span on the input and on the output side, for
+ * in_place = 0 or 1: what in and out must hold past their offsets. Validates desc. */
+CUDAGO_API cudago_status_t cudago_fft_extent(const cudago_fft_desc_t *desc, int32_t in_place,
+                                             uint64_t *in_bytes, uint64_t *out_bytes);
+
+/* The plan cache. Keyed by device, rank, sizes, type, precision, batch, both resolved layouts
+ * and in-place-ness; bounded by a count and by bytes, evicting the least recently used plan.
+ * Thread-safe: a plan is checked out for one cudago_fft_exec and returned after it, so no plan
+ * is ever used by two threads at once (cuFFT plans hold their stream); threads needing the same
+ * shape at the same time get separate plans, all cached afterwards. Evicting a plan first
+ * synchronises the stream of its last transform. Plans own no work area: "bytes" is the sum of
+ * the cached plans' work-area sizes, the pool memory each needs while it runs. */
+typedef struct cudago_fft_cache_stats {
+  uint32_t struct_size; /* sizeof(cudago_fft_cache_stats_t) */
+  uint32_t reserved0;
+  uint64_t hits;        /* exec calls that found an idle cached plan */
+  uint64_t misses;      /* exec calls that created a plan */
+  uint64_t evictions;   /* plans destroyed by the bounds or by clear */
+  uint64_t entries;     /* idle plans in the cache */
+  uint64_t bytes;       /* sum of their work-area sizes */
+  uint64_t in_use;      /* plans checked out by running exec calls */
+  uint64_t max_entries; /* the bounds */
+  uint64_t max_bytes;
+} cudago_fft_cache_stats_t;
+
+/* Fills *out (borrowed); out->struct_size must be set, fields beyond it are not written. */
+CUDAGO_API cudago_status_t cudago_fft_cache_stats(cudago_fft_cache_stats_t *out);
+/* Sets the bounds (defaults: 64 plans, 4 GiB) and evicts down to them. max_entries = 0 disables
+ * caching (each plan is destroyed after its transform). */
+CUDAGO_API cudago_status_t cudago_fft_cache_set_limits(uint64_t max_entries, uint64_t max_bytes);
+/* Destroys every idle plan; the counters are kept. */
+CUDAGO_API cudago_status_t cudago_fft_cache_clear(void);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,0 +1,100 @@
+// cuBLAS behind cudago: GEMM (f32 exact or tf32, f16, bf16, f64; strided-batched), GEMV and
+// level-1 AXPY, DOT, NRM2, SCAL, queued on the caller's stream.
+//
+// Handles: cuBLAS handles are created lazily per device and kept for the life of the process
+// (like the memory pools). A cuBLAS handle must not be used by two threads at once, so each
+// device keeps a small pool of handles, checked out under a mutex for the duration of one call
+// and returned after it. The pool grows to the largest number of concurrent callers of that
+// device and never shrinks. A pool (rather than one handle per thread) suits Go, whose
+// goroutines move between OS threads and whose thread count is unbounded, and it keeps the
+// number of workspaces at the real concurrency instead of the number of threads ever seen.
+//
+// Workspaces: each handle owns one workspace allocated once from the device's memory pool
+// (cublasSetWorkspace; 32 MiB on Hopper and newer, 4 MiB before, as cuBLAS recommends). The
+// workspace is used in stream order by the calls queued with the handle. A handle stays bound
+// to the last stream it ran on (and keeps that stream alive). When a caller on another stream
+// checks it out, an event is recorded on the previous stream and the caller's stream waits for
+// it, so two streams never use one workspace at the same time; then the handle is rebound
+// (cublasSetStream resets the workspace, so both are set again). Nothing is recorded per call:
+// a call on the handle's own stream costs no CUDA call besides cuBLAS's. Checkout prefers a
+// free handle bound to the caller's stream, so a steady state of N threads on N streams never
+// adds cross-stream waits.
+//
+// Graph replay: cuBLAS spends ~13 us of host time per call (H100 host, CUDA 13), far more than
+// a small GEMM takes on the GPU. Each handle therefore remembers the last small GEMM (at most
+// 2^27 multiply-adds) it launched directly; when the same GEMM (same parameters, pointers and
+// scalars) comes again, it is captured once into a CUDA graph on a private stream (thread-local
+// capture mode) and every later identical call launches the graph (~4 us). The graph uses the
+// handle's workspace, so it is ordered by the same fence as direct calls; up to 16 graphs per
+// handle are kept, least recently used evicted. If capture fails, the handle falls back to
+// direct calls. CUDAGO_BLAS_GRAPHS=0 in the environment disables the replay.
+//
+// Dimensions and leading dimensions are validated against the buffers (size, offsets, batch
+// strides, overflow, cuBLAS's 32-bit limits) before any cuBLAS call. Every dimension must be at
+// least 1 (Error(kInvalidArgument) otherwise).
+//
+// Layout: both layouts are accepted. A row-major matrix with leading dimension ld is the
+// column-major matrix of its transpose with the same ld, so a row-major C = op(A)·op(B) runs as
+// the column-major C^T = op(B)^T·op(A)^T: cuBLAS gets (transB, transA, n, m, k, B, ldb, A, lda,
+// C, ldc). No data moves.
+#pragma once
+
+#include <cstdint>
+
+#include "cudago/dtype.hpp"
+#include "cudago/memory.hpp"
+
+namespace cudago {
+
+enum class BlasLayout : int32_t { kRowMajor = 0, kColMajor = 1 };
+enum class BlasOp : int32_t { kN = 0, kT = 1 };
+// kDefault: exact accumulation in the inputs' compute type (f32 for f32/f16/bf16, f64 for
+// f64); kTF32: float32 data through TF32 tensor cores (inputs rounded to 10-bit mantissas).
+enum class BlasCompute : int32_t { kDefault = 0, kTF32 = 1 };
+
+struct GemmParams {
+  BlasLayout layout = BlasLayout::kRowMajor;
+  BlasOp trans_a = BlasOp::kN, trans_b = BlasOp::kN;
+  DType dtype = DType::kF32;  // of A, B and C
+  BlasCompute compute = BlasCompute::kDefault;
+  int64_t m = 0, n = 0, k = 0;                        // C is m x n, op(A) m x k, op(B) k x n
+  double alpha = 1, beta = 0;                         // converted to the compute type
+  int64_t lda = 0, ldb = 0, ldc = 0;                  // 0 = the minimum (tight)
+  uint64_t a_offset = 0, b_offset = 0, c_offset = 0;  // in elements
+  int64_t batch = 1;                                  // 0 is taken as 1
+  int64_t stride_a = 0, stride_b = 0, stride_c = 0;   // elements; 0 broadcasts A or B
+};
+
+// C = alpha·op(A)·op(B) + beta·C for each of `batch` matrices. C must not overlap A or B.
+void gemm(const StreamPtr& stream, const GemmParams& p, DeviceBuffer& a, DeviceBuffer& b,
+          DeviceBuffer& c);
+
+struct GemvParams {
+  BlasLayout layout = BlasLayout::kRowMajor;
+  BlasOp trans = BlasOp::kN;
+  DType dtype = DType::kF32;  // f32 or f64
+  int64_t m = 0, n = 0;       // A is m x n (as stored, before op)
+  double alpha = 1, beta = 0;
+  int64_t lda = 0;                                    // 0 = tight
+  int64_t incx = 1, incy = 1;                         // 0 is taken as 1; must be positive
+  uint64_t a_offset = 0, x_offset = 0, y_offset = 0;  // in elements
+};
+
+// y = alpha·op(A)·x + beta·y; x has n elements (m when transposed), y has m (n). y must not
+// overlap A or x.
+void gemv(const StreamPtr& stream, const GemvParams& p, DeviceBuffer& a, DeviceBuffer& x,
+          DeviceBuffer& y);
+
+// Level 1, f32 or f64, n >= 1 elements with positive increments, from the start of each
+// buffer. DOT and NRM2 write their result into `result` at element `result_offset` (device
+// pointer mode: asynchronous, no host synchronisation).
+void axpy(const StreamPtr& stream, DType dtype, int64_t n, double alpha, DeviceBuffer& x,
+          int64_t incx, DeviceBuffer& y, int64_t incy);
+void scal(const StreamPtr& stream, DType dtype, int64_t n, double alpha, DeviceBuffer& x,
+          int64_t incx);
+void dot(const StreamPtr& stream, DType dtype, int64_t n, DeviceBuffer& x, int64_t incx,
+         DeviceBuffer& y, int64_t incy, DeviceBuffer& result, uint64_t result_offset);
+void nrm2(const StreamPtr& stream, DType dtype, int64_t n, DeviceBuffer& x, int64_t incx,
+          DeviceBuffer& result, uint64_t result_offset);
+
+}  // namespace cudago

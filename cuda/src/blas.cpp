@@ -1,0 +1,675 @@
+// cuBLAS: per-device handle pools, validation of every dimension against the buffers, and the
+// GEMM / GEMV / level-1 calls. See cudago/blas.hpp for the handle and workspace design.
+#include "cudago/blas.hpp"
+
+#include <cublas_v2.h>
+
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cudago/device.hpp"
+#include "cudago/error.hpp"
+#include "cudago/library_error.hpp"
+
+namespace cudago {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Handle pools.
+// ---------------------------------------------------------------------------------------------
+
+// Everything a GEMM launch depends on, after validation and the layout mapping. Zero-filled
+// before use so that it compares with memcmp.
+struct GemmKey {
+  int32_t opx, opy, m, n, k, ldx, ldy, ldc, batch, type, compute, reserved;
+  const void* x;
+  const void* y;
+  void* c;
+  long long sx, sy, sc;
+  double alpha, beta;
+};
+
+bool operator==(const GemmKey& a, const GemmKey& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+struct GraphEntry {
+  GemmKey key;
+  cudaGraphExec_t exec;
+  uint64_t used;  // tick of the last launch, for LRU eviction
+};
+
+constexpr size_t kGraphsPerHandle = 16;
+
+// One cuBLAS handle with its workspace. Touched only by the thread that has it checked out.
+struct HandleSlot {
+  cublasHandle_t handle = nullptr;
+  void* workspace = nullptr;
+  size_t workspace_bytes = 0;
+  cudaEvent_t fence = nullptr;  // recorded on `last` when the handle moves to another stream
+  // The stream the handle is bound to: held, so that it stays valid (and its address unique)
+  // until the handle moves on; at most one stream per handle is kept alive this way.
+  StreamPtr last;
+  cublasPointerMode_t mode = CUBLAS_POINTER_MODE_HOST;
+  // Small GEMMs repeated with identical parameters replay a captured graph (see gemm()).
+  std::vector<GraphEntry> graphs;
+  GemmKey previous{};  // the last small GEMM launched directly
+  bool has_previous = false;
+  bool graphs_failed = false;  // capture failed once: launch directly from then on
+  uint64_t tick = 0;
+  cudaStream_t capture = nullptr;  // private stream that only ever captures
+};
+
+struct BlasPool {
+  std::mutex mutex;
+  std::vector<HandleSlot*> idle;  // checked-in slots; slots are never destroyed
+};
+
+BlasPool& blas_pool(int device) {
+  require_device(device);
+  // Never destroyed: handles live for the process, and must not be torn down after the runtime.
+  static BlasPool* pools = new BlasPool[static_cast<size_t>(device_count())];
+  return pools[device];
+}
+
+HandleSlot* create_slot(int device) {
+  DeviceGuard guard(device);
+  int major = 0;
+  CUDAGO_CUDA_TRY(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+  auto slot = std::make_unique<HandleSlot>();
+  slot->workspace_bytes = major >= 9 ? size_t{32} << 20 : size_t{4} << 20;
+  CUDAGO_CUBLAS_TRY(cublasCreate(&slot->handle));
+  try {
+    CUDAGO_CUBLAS_TRY(cublasSetMathMode(slot->handle, CUBLAS_DEFAULT_MATH));
+    CUDAGO_CUBLAS_TRY(cublasSetPointerMode(slot->handle, CUBLAS_POINTER_MODE_HOST));
+    CUDAGO_CUDA_TRY(cudaEventCreateWithFlags(&slot->fence, cudaEventDisableTiming));
+    const StreamPtr& s = internal_stream(device);
+    CUDAGO_CUDA_TRY(cudaMallocFromPoolAsync(&slot->workspace, slot->workspace_bytes,
+                                            device_pool(device), s->get()));
+    CUDAGO_CUDA_TRY(cudaStreamSynchronize(s->get()));
+  } catch (...) {
+    if (slot->fence != nullptr) (void)cudaEventDestroy(slot->fence);
+    (void)cublasDestroy(slot->handle);
+    throw;
+  }
+  return slot.release();
+}
+
+// A checked-out handle bound to the caller's stream, its workspace and a pointer mode. The
+// destructor checks it back in, after success or failure alike: work queued with the handle is
+// ordered by the lazy fence in bind(), so nothing needs recording per call.
+class Lease {
+ public:
+  Lease(const StreamPtr& stream, cublasPointerMode_t mode)
+      : pool_(blas_pool(stream->device())), stream_(stream) {
+    {
+      std::lock_guard<std::mutex> lock(pool_.mutex);
+      // Prefer the handle bound to this stream: no cross-stream wait, no rebinding.
+      for (size_t i = pool_.idle.size(); i-- > 0;) {
+        if (pool_.idle[i]->last.get() == stream.get()) {
+          slot_ = pool_.idle[i];
+          pool_.idle.erase(pool_.idle.begin() + static_cast<std::ptrdiff_t>(i));
+          break;
+        }
+      }
+      if (slot_ == nullptr && !pool_.idle.empty()) {
+        slot_ = pool_.idle.back();
+        pool_.idle.pop_back();
+      }
+    }
+    if (slot_ == nullptr) {
+      slot_ = create_slot(stream->device());  // slow, outside the lock
+    }
+    try {
+      bind(mode);
+    } catch (...) {
+      checkin();
+      throw;
+    }
+  }
+
+  ~Lease() { checkin(); }
+
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+
+  cublasHandle_t get() const noexcept { return slot_->handle; }
+  HandleSlot& slot() const noexcept { return *slot_; }
+
+ private:
+  void bind(cublasPointerMode_t mode) {
+    if (slot_->last.get() != stream_.get()) {
+      if (slot_->last) {
+        // The workspace may still be in use by work queued on the previous stream: the new
+        // stream waits for everything queued there so far (a superset of the handle's calls).
+        CUDAGO_CUDA_TRY(cudaEventRecord(slot_->fence, slot_->last->get()));
+        CUDAGO_CUDA_TRY(cudaStreamWaitEvent(stream_->get(), slot_->fence, 0));
+      }
+      CUDAGO_CUBLAS_TRY(cublasSetStream(slot_->handle, stream_->get()));
+      // cublasSetStream resets the workspace to cuBLAS's own pool: set ours again.
+      CUDAGO_CUBLAS_TRY(
+          cublasSetWorkspace(slot_->handle, slot_->workspace, slot_->workspace_bytes));
+      slot_->last = stream_;
+    }
+    if (slot_->mode != mode) {
+      CUDAGO_CUBLAS_TRY(cublasSetPointerMode(slot_->handle, mode));
+      slot_->mode = mode;
+    }
+  }
+
+  void checkin() noexcept {
+    HandleSlot* s = slot_;
+    if (s == nullptr) return;
+    slot_ = nullptr;
+    try {
+      std::lock_guard<std::mutex> lock(pool_.mutex);
+      pool_.idle.push_back(s);
+    } catch (...) {
+      // Only std::bad_alloc or a mutex error could get here; the slot is then lost (a leak of
+      // one handle, never a double use).
+    }
+  }
+
+  BlasPool& pool_;
+  const StreamPtr& stream_;
+  HandleSlot* slot_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Validation.
+// ---------------------------------------------------------------------------------------------
+
+std::string str(int64_t v) { return std::to_string(v); }
+
+void check_dim(const char* op, const char* name, int64_t v) {
+  CUDAGO_EXPECTS(v >= 1, kInvalidArgument,
+                 std::string(op) + ": " + name + " = " + str(v) + "; it must be at least 1");
+  CUDAGO_EXPECTS(v <= INT_MAX, kInvalidArgument,
+                 std::string(op) + ": " + name + " = " + str(v) +
+                     " exceeds cuBLAS's 32-bit limit " + str(INT_MAX));
+}
+
+uint64_t mul(const char* op, uint64_t a, uint64_t b) {
+  uint64_t r = 0;
+  CUDAGO_EXPECTS(!__builtin_mul_overflow(a, b, &r), kOutOfRange,
+                 std::string(op) + ": the matrix extent overflows 64 bits");
+  return r;
+}
+
+uint64_t add(const char* op, uint64_t a, uint64_t b) {
+  uint64_t r = 0;
+  CUDAGO_EXPECTS(!__builtin_add_overflow(a, b, &r), kOutOfRange,
+                 std::string(op) + ": the matrix extent overflows 64 bits");
+  return r;
+}
+
+size_t float_dtype_size(const char* op, DType t, bool half_ok) {
+  size_t sz = checked_dtype_size(static_cast<int32_t>(t));
+  bool ok =
+      t == DType::kF32 || t == DType::kF64 || (half_ok && (t == DType::kF16 || t == DType::kBF16));
+  CUDAGO_EXPECTS(ok, kNotSupported,
+                 std::string(op) + " has no " + dtype_name(t) + " form (it takes " +
+                     (half_ok ? "f32, f64, f16 or bf16" : "f32 or f64") + ")");
+  return sz;
+}
+
+void check_device(const char* op, const StreamPtr& stream,
+                  std::initializer_list<const DeviceBuffer*> bufs) {
+  for (const DeviceBuffer* b : bufs) {
+    CUDAGO_EXPECTS(b->device() == stream->device(), kDeviceMismatch,
+                   std::string(op) + ": a buffer of device " + std::to_string(b->device()) +
+                       " with a stream of device " + std::to_string(stream->device()));
+  }
+}
+
+// The element range [begin, end) a strided object occupies in its buffer.
+struct Span {
+  uint64_t begin = 0, end = 0;
+};
+
+// Checks that `span_elems` elements from `offset` fit in `buf`; returns the byte range.
+Span fit(const char* op, const char* name, const DeviceBuffer& buf, uint64_t offset,
+         uint64_t span_elems, size_t esz) {
+  uint64_t end = add(op, offset, span_elems);
+  uint64_t end_bytes = mul(op, end, esz);
+  CUDAGO_EXPECTS(end_bytes <= buf.size(), kOutOfRange,
+                 std::string(op) + ": " + name + " needs elements [" + std::to_string(offset) +
+                     ", " + std::to_string(end) + ") of " + std::to_string(esz) + " bytes (" +
+                     std::to_string(end_bytes) + " bytes) but its buffer has " +
+                     std::to_string(buf.size()) + " bytes");
+  return {offset * esz, end_bytes};
+}
+
+void check_disjoint(const char* op, const char* out_name, const DeviceBuffer& out, Span out_span,
+                    const char* in_name, const DeviceBuffer& in, Span in_span) {
+  if (&out != &in) return;
+  bool overlap = out_span.begin < in_span.end && in_span.begin < out_span.end;
+  CUDAGO_EXPECTS(!overlap, kInvalidArgument,
+                 std::string(op) + ": " + out_name + " overlaps " + in_name +
+                     " in the same buffer (cuBLAS does not allow it)");
+}
+
+struct Matrix {
+  int64_t ld;     // effective leading dimension
+  uint64_t span;  // elements from the first to one past the last of one matrix
+};
+
+// A matrix stored with `rows` x `cols` (as stored, before any transpose) in `layout`.
+Matrix matrix(const char* op, const char* name, const char* ld_name, BlasLayout layout,
+              int64_t rows, int64_t cols, int64_t ld) {
+  const bool row_major = layout == BlasLayout::kRowMajor;
+  const int64_t len = row_major ? cols : rows;    // contiguous run
+  const int64_t lines = row_major ? rows : cols;  // number of runs
+  if (ld == 0) ld = len;
+  CUDAGO_EXPECTS(ld >= len, kInvalidArgument,
+                 std::string(op) + ": " + ld_name + " = " + str(ld) + " is less than " + str(len) +
+                     ", the " + (row_major ? "row length" : "column length") + " of " + name +
+                     " (" + (row_major ? "row-major " : "column-major ") + str(rows) + " x " +
+                     str(cols) + ")");
+  CUDAGO_EXPECTS(ld <= INT_MAX, kInvalidArgument,
+                 std::string(op) + ": " + ld_name + " = " + str(ld) +
+                     " exceeds cuBLAS's 32-bit limit " + str(INT_MAX));
+  uint64_t span = add(op, mul(op, static_cast<uint64_t>(lines - 1), static_cast<uint64_t>(ld)),
+                      static_cast<uint64_t>(len));
+  return {ld, span};
+}
+
+// Extent of `batch` matrices `stride` apart.
+uint64_t batch_span(const char* op, const char* name, Matrix m, int64_t batch, int64_t stride) {
+  CUDAGO_EXPECTS(
+      stride >= 0, kInvalidArgument,
+      std::string(op) + ": stride of " + name + " = " + str(stride) + "; it must not be negative");
+  if (batch == 1) return m.span;
+  return add(op, mul(op, static_cast<uint64_t>(batch - 1), static_cast<uint64_t>(stride)), m.span);
+}
+
+cublasOperation_t to_cublas(BlasOp op) { return op == BlasOp::kT ? CUBLAS_OP_T : CUBLAS_OP_N; }
+
+void check_op(const char* op, const char* name, BlasOp v) {
+  CUDAGO_EXPECTS(v == BlasOp::kN || v == BlasOp::kT, kInvalidArgument,
+                 std::string(op) + ": " + name + " = " + str(static_cast<int32_t>(v)) +
+                     " is not a cudago_blas_op_t");
+}
+
+void check_layout(const char* op, BlasLayout v) {
+  CUDAGO_EXPECTS(v == BlasLayout::kRowMajor || v == BlasLayout::kColMajor, kInvalidArgument,
+                 std::string(op) + ": layout = " + str(static_cast<int32_t>(v)) +
+                     " is not a cudago_blas_layout_t");
+}
+
+cudaDataType cuda_type(DType t) {
+  switch (t) {
+    case DType::kF64:
+      return CUDA_R_64F;
+    case DType::kF16:
+      return CUDA_R_16F;
+    case DType::kBF16:
+      return CUDA_R_16BF;
+    default:
+      return CUDA_R_32F;
+  }
+}
+
+// Vector of n elements with increment inc (>= 1; 0 means 1) from `offset`.
+Span vector(const char* op, const char* name, const DeviceBuffer& buf, uint64_t offset, int64_t n,
+            int64_t& inc, size_t esz) {
+  if (inc == 0) inc = 1;
+  CUDAGO_EXPECTS(inc >= 1 && inc <= INT_MAX, kInvalidArgument,
+                 std::string(op) + ": increment of " + name + " = " + str(inc) +
+                     "; it must be in [1, " + str(INT_MAX) + "]");
+  uint64_t span = add(op, mul(op, static_cast<uint64_t>(n - 1), static_cast<uint64_t>(inc)), 1);
+  return fit(op, name, buf, offset, span, esz);
+}
+
+// CUDAGO_BLAS_GRAPHS=0 turns the graph replay of small GEMMs off.
+bool graphs_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("CUDAGO_BLAS_GRAPHS");
+    return v == nullptr || std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
+
+// GEMMs up to this many multiply-adds (512^3) are short enough on the GPU that cuBLAS's host
+// cost per call (~12 us on an H100 host) dominates; replaying a graph costs ~2-3 us.
+constexpr uint64_t kGraphMaxMacs = uint64_t{1} << 27;
+
+// Launches `key`'s GEMM on `stream` with `lease`'s handle, replaying a captured graph when the
+// same small GEMM was launched before. `direct(handle)` makes the cuBLAS call.
+template <class Direct>
+void launch_gemm(Lease& lease, const StreamPtr& stream, const GemmKey& key, uint64_t macs,
+                 Direct&& direct) {
+  HandleSlot& sl = lease.slot();
+  if (!graphs_enabled() || sl.graphs_failed || macs > kGraphMaxMacs) {
+    CUDAGO_CUBLAS_TRY(direct(lease.get()));
+    return;
+  }
+  ++sl.tick;
+  for (GraphEntry& g : sl.graphs) {
+    if (g.key == key) {
+      g.used = sl.tick;
+      CUDAGO_CUDA_TRY(cudaGraphLaunch(g.exec, stream->get()));
+      return;
+    }
+  }
+  if (!(sl.has_previous && sl.previous == key)) {
+    // First sight: launch directly and remember it; capture on the second identical call.
+    sl.previous = key;
+    sl.has_previous = true;
+    CUDAGO_CUBLAS_TRY(direct(lease.get()));
+    return;
+  }
+  // Capture on the handle's private stream (thread-local mode: other threads are unaffected),
+  // then rebind the handle to the caller's stream. The graph uses this handle's workspace, so
+  // its launches are ordered like direct calls by the lease's fence.
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t exec = nullptr;
+  bool ok = sl.capture != nullptr ||
+            cudaStreamCreateWithFlags(&sl.capture, cudaStreamNonBlocking) == cudaSuccess;
+  ok = ok && cublasSetStream(sl.handle, sl.capture) == CUBLAS_STATUS_SUCCESS &&
+       cublasSetWorkspace(sl.handle, sl.workspace, sl.workspace_bytes) == CUBLAS_STATUS_SUCCESS;
+  if (ok && cudaStreamBeginCapture(sl.capture, cudaStreamCaptureModeThreadLocal) == cudaSuccess) {
+    cublasStatus_t st = direct(sl.handle);
+    cudaError_t end = cudaStreamEndCapture(sl.capture, &graph);
+    ok = st == CUBLAS_STATUS_SUCCESS && end == cudaSuccess && graph != nullptr &&
+         cudaGraphInstantiate(&exec, graph, 0) == cudaSuccess;
+  } else {
+    ok = false;
+  }
+  if (graph != nullptr) (void)cudaGraphDestroy(graph);
+  (void)cudaGetLastError();  // a failed capture leaves nothing sticky; clear it
+  CUDAGO_CUBLAS_TRY(cublasSetStream(sl.handle, stream->get()));
+  CUDAGO_CUBLAS_TRY(cublasSetWorkspace(sl.handle, sl.workspace, sl.workspace_bytes));
+  if (!ok) {
+    sl.graphs_failed = true;
+    CUDAGO_CUBLAS_TRY(direct(lease.get()));
+    return;
+  }
+  if (sl.graphs.size() >= kGraphsPerHandle) {
+    size_t lru = 0;
+    for (size_t i = 1; i < sl.graphs.size(); ++i) {
+      if (sl.graphs[i].used < sl.graphs[lru].used) lru = i;
+    }
+    // An executable graph still in flight is freed when it completes.
+    (void)cudaGraphExecDestroy(sl.graphs[lru].exec);
+    sl.graphs.erase(sl.graphs.begin() + static_cast<std::ptrdiff_t>(lru));
+  }
+  sl.graphs.push_back({key, exec, sl.tick});
+  sl.has_previous = false;
+  CUDAGO_CUDA_TRY(cudaGraphLaunch(exec, stream->get()));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// GEMM.
+// ---------------------------------------------------------------------------------------------
+
+void gemm(const StreamPtr& stream, const GemmParams& p, DeviceBuffer& a, DeviceBuffer& b,
+          DeviceBuffer& c) {
+  const char* op = "gemm";
+  CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "gemm: stream is NULL");
+  check_layout(op, p.layout);
+  check_op(op, "trans_a", p.trans_a);
+  check_op(op, "trans_b", p.trans_b);
+  const size_t esz = float_dtype_size(op, p.dtype, true);
+  CUDAGO_EXPECTS(p.compute == BlasCompute::kDefault || p.compute == BlasCompute::kTF32,
+                 kInvalidArgument,
+                 "gemm: compute = " + str(static_cast<int32_t>(p.compute)) +
+                     " is not a cudago_blas_compute_t");
+  CUDAGO_EXPECTS(p.compute != BlasCompute::kTF32 || p.dtype == DType::kF32, kInvalidArgument,
+                 std::string("gemm: TF32 compute applies to f32 data, not ") + dtype_name(p.dtype));
+  check_dim(op, "m", p.m);
+  check_dim(op, "n", p.n);
+  check_dim(op, "k", p.k);
+  const int64_t batch = p.batch == 0 ? 1 : p.batch;
+  check_dim(op, "batch", batch);
+  check_device(op, stream, {&a, &b, &c});
+
+  const bool ta = p.trans_a == BlasOp::kT, tb = p.trans_b == BlasOp::kT;
+  Matrix ma = matrix(op, "A", "lda", p.layout, ta ? p.k : p.m, ta ? p.m : p.k, p.lda);
+  Matrix mb = matrix(op, "B", "ldb", p.layout, tb ? p.n : p.k, tb ? p.k : p.n, p.ldb);
+  Matrix mc = matrix(op, "C", "ldc", p.layout, p.m, p.n, p.ldc);
+  if (batch > 1) {
+    CUDAGO_EXPECTS(p.stride_c >= 0 && static_cast<uint64_t>(p.stride_c) >= mc.span,
+                   kInvalidArgument,
+                   "gemm: stride_c = " + str(p.stride_c) + " makes the " + str(batch) +
+                       " C matrices overlap (one spans " + std::to_string(mc.span) + " elements)");
+  }
+  Span sa = fit(op, "A", a, p.a_offset, batch_span(op, "A", ma, batch, p.stride_a), esz);
+  Span sb = fit(op, "B", b, p.b_offset, batch_span(op, "B", mb, batch, p.stride_b), esz);
+  Span sc = fit(op, "C", c, p.c_offset, batch_span(op, "C", mc, batch, p.stride_c), esz);
+  check_disjoint(op, "C", c, sc, "A", a, sa);
+  check_disjoint(op, "C", c, sc, "B", b, sb);
+
+  // Column-major operands for cuBLAS (row-major: C^T = op(B)^T op(A)^T, see blas.hpp).
+  const char* pa = static_cast<const char*>(a.data()) + p.a_offset * esz;
+  const char* pb = static_cast<const char*>(b.data()) + p.b_offset * esz;
+  char* pc = static_cast<char*>(c.data()) + p.c_offset * esz;
+  const bool row = p.layout == BlasLayout::kRowMajor;
+  const void* x = row ? pb : pa;
+  const void* y = row ? pa : pb;
+  cublasOperation_t opx = to_cublas(row ? p.trans_b : p.trans_a);
+  cublasOperation_t opy = to_cublas(row ? p.trans_a : p.trans_b);
+  const int cm = static_cast<int>(row ? p.n : p.m), cn = static_cast<int>(row ? p.m : p.n);
+  const int ldx = static_cast<int>(row ? mb.ld : ma.ld),
+            ldy = static_cast<int>(row ? ma.ld : mb.ld);
+  const long long sx = row ? p.stride_b : p.stride_a, sy = row ? p.stride_a : p.stride_b;
+
+  const cudaDataType t = cuda_type(p.dtype);
+  cublasComputeType_t ct = CUBLAS_COMPUTE_32F;
+  if (p.dtype == DType::kF64) ct = CUBLAS_COMPUTE_64F;
+  if (p.compute == BlasCompute::kTF32) ct = CUBLAS_COMPUTE_32F_FAST_TF32;
+  const float alpha_f = static_cast<float>(p.alpha), beta_f = static_cast<float>(p.beta);
+  const void* alpha = p.dtype == DType::kF64 ? static_cast<const void*>(&p.alpha) : &alpha_f;
+  const void* beta = p.dtype == DType::kF64 ? static_cast<const void*>(&p.beta) : &beta_f;
+
+  const int k = static_cast<int>(p.k), ldc = static_cast<int>(mc.ld);
+  auto direct = [&](cublasHandle_t h) {
+    if (batch == 1) {
+      return cublasGemmEx(h, opx, opy, cm, cn, k, alpha, x, t, ldx, y, t, ldy, beta, pc, t, ldc, ct,
+                          CUBLAS_GEMM_DEFAULT);
+    }
+    return cublasGemmStridedBatchedEx(h, opx, opy, cm, cn, k, alpha, x, t, ldx, sx, y, t, ldy, sy,
+                                      beta, pc, t, ldc, p.stride_c, static_cast<int>(batch), ct,
+                                      CUBLAS_GEMM_DEFAULT);
+  };
+  GemmKey key;
+  std::memset(&key, 0, sizeof key);
+  key.opx = opx;
+  key.opy = opy;
+  key.m = cm;
+  key.n = cn;
+  key.k = k;
+  key.ldx = ldx;
+  key.ldy = ldy;
+  key.ldc = ldc;
+  key.batch = static_cast<int32_t>(batch);
+  key.type = t;
+  key.compute = ct;
+  key.x = x;
+  key.y = y;
+  key.c = pc;
+  key.sx = batch > 1 ? sx : 0;
+  key.sy = batch > 1 ? sy : 0;
+  key.sc = batch > 1 ? p.stride_c : 0;
+  key.alpha = p.alpha;
+  key.beta = p.beta;
+  // Overflow-free: each factor is below 2^31; saturate instead of multiplying further.
+  uint64_t macs = static_cast<uint64_t>(p.m) * static_cast<uint64_t>(p.n);
+  macs = macs > kGraphMaxMacs ? macs : macs * static_cast<uint64_t>(p.k);
+  macs = macs > kGraphMaxMacs ? macs : macs * static_cast<uint64_t>(batch);
+
+  DeviceGuard guard(stream->device());
+  Lease lease(stream, CUBLAS_POINTER_MODE_HOST);
+  launch_gemm(lease, stream, key, macs, direct);
+  a.used_on(stream);
+  b.used_on(stream);
+  c.used_on(stream);
+}
+
+// ---------------------------------------------------------------------------------------------
+// GEMV.
+// ---------------------------------------------------------------------------------------------
+
+void gemv(const StreamPtr& stream, const GemvParams& p, DeviceBuffer& a, DeviceBuffer& x,
+          DeviceBuffer& y) {
+  const char* op = "gemv";
+  CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "gemv: stream is NULL");
+  check_layout(op, p.layout);
+  check_op(op, "trans", p.trans);
+  const size_t esz = float_dtype_size(op, p.dtype, false);
+  check_dim(op, "m", p.m);
+  check_dim(op, "n", p.n);
+  check_device(op, stream, {&a, &x, &y});
+  const bool t = p.trans == BlasOp::kT;
+  Matrix ma = matrix(op, "A", "lda", p.layout, p.m, p.n, p.lda);
+  Span sa = fit(op, "A", a, p.a_offset, ma.span, esz);
+  int64_t incx = p.incx, incy = p.incy;
+  Span sx = vector(op, "x", x, p.x_offset, t ? p.m : p.n, incx, esz);
+  Span sy = vector(op, "y", y, p.y_offset, t ? p.n : p.m, incy, esz);
+  check_disjoint(op, "y", y, sy, "A", a, sa);
+  check_disjoint(op, "y", y, sy, "x", x, sx);
+
+  // Row-major A (m x n) is the column-major n x m matrix A^T: flip the op and swap m, n.
+  const bool row = p.layout == BlasLayout::kRowMajor;
+  const cublasOperation_t cop = (row != t) ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const int cm = static_cast<int>(row ? p.n : p.m), cn = static_cast<int>(row ? p.m : p.n);
+  const char* pa = static_cast<const char*>(a.data()) + p.a_offset * esz;
+  const char* px = static_cast<const char*>(x.data()) + p.x_offset * esz;
+  char* py = static_cast<char*>(y.data()) + p.y_offset * esz;
+
+  DeviceGuard guard(stream->device());
+  Lease lease(stream, CUBLAS_POINTER_MODE_HOST);
+  if (p.dtype == DType::kF64) {
+    CUDAGO_CUBLAS_TRY(cublasDgemv(lease.get(), cop, cm, cn, &p.alpha,
+                                  reinterpret_cast<const double*>(pa), static_cast<int>(ma.ld),
+                                  reinterpret_cast<const double*>(px), static_cast<int>(incx),
+                                  &p.beta, reinterpret_cast<double*>(py), static_cast<int>(incy)));
+  } else {
+    const float alpha = static_cast<float>(p.alpha), beta = static_cast<float>(p.beta);
+    CUDAGO_CUBLAS_TRY(cublasSgemv(lease.get(), cop, cm, cn, &alpha,
+                                  reinterpret_cast<const float*>(pa), static_cast<int>(ma.ld),
+                                  reinterpret_cast<const float*>(px), static_cast<int>(incx), &beta,
+                                  reinterpret_cast<float*>(py), static_cast<int>(incy)));
+  }
+  a.used_on(stream);
+  x.used_on(stream);
+  y.used_on(stream);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Level 1.
+// ---------------------------------------------------------------------------------------------
+
+void axpy(const StreamPtr& stream, DType dtype, int64_t n, double alpha, DeviceBuffer& x,
+          int64_t incx, DeviceBuffer& y, int64_t incy) {
+  const char* op = "axpy";
+  CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "axpy: stream is NULL");
+  const size_t esz = float_dtype_size(op, dtype, false);
+  check_dim(op, "n", n);
+  check_device(op, stream, {&x, &y});
+  Span sx = vector(op, "x", x, 0, n, incx, esz);
+  Span sy = vector(op, "y", y, 0, n, incy, esz);
+  // y = a*x + y element by element is fine in place (same elements); any other overlap is not.
+  if (!(&x == &y && incx == incy)) check_disjoint(op, "y", y, sy, "x", x, sx);
+  DeviceGuard guard(stream->device());
+  Lease lease(stream, CUBLAS_POINTER_MODE_HOST);
+  if (dtype == DType::kF64) {
+    CUDAGO_CUBLAS_TRY(cublasDaxpy(lease.get(), static_cast<int>(n), &alpha,
+                                  static_cast<const double*>(x.data()), static_cast<int>(incx),
+                                  static_cast<double*>(y.data()), static_cast<int>(incy)));
+  } else {
+    const float a = static_cast<float>(alpha);
+    CUDAGO_CUBLAS_TRY(cublasSaxpy(lease.get(), static_cast<int>(n), &a,
+                                  static_cast<const float*>(x.data()), static_cast<int>(incx),
+                                  static_cast<float*>(y.data()), static_cast<int>(incy)));
+  }
+  x.used_on(stream);
+  y.used_on(stream);
+}
+
+void scal(const StreamPtr& stream, DType dtype, int64_t n, double alpha, DeviceBuffer& x,
+          int64_t incx) {
+  const char* op = "scal";
+  CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "scal: stream is NULL");
+  const size_t esz = float_dtype_size(op, dtype, false);
+  check_dim(op, "n", n);
+  check_device(op, stream, {&x});
+  vector(op, "x", x, 0, n, incx, esz);
+  DeviceGuard guard(stream->device());
+  Lease lease(stream, CUBLAS_POINTER_MODE_HOST);
+  if (dtype == DType::kF64) {
+    CUDAGO_CUBLAS_TRY(cublasDscal(lease.get(), static_cast<int>(n), &alpha,
+                                  static_cast<double*>(x.data()), static_cast<int>(incx)));
+  } else {
+    const float a = static_cast<float>(alpha);
+    CUDAGO_CUBLAS_TRY(cublasSscal(lease.get(), static_cast<int>(n), &a,
+                                  static_cast<float*>(x.data()), static_cast<int>(incx)));
+  }
+  x.used_on(stream);
+}
+
+void dot(const StreamPtr& stream, DType dtype, int64_t n, DeviceBuffer& x, int64_t incx,
+         DeviceBuffer& y, int64_t incy, DeviceBuffer& result, uint64_t result_offset) {
+  const char* op = "dot";
+  CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "dot: stream is NULL");
+  const size_t esz = float_dtype_size(op, dtype, false);
+  check_dim(op, "n", n);
+  check_device(op, stream, {&x, &y, &result});
+  Span sx = vector(op, "x", x, 0, n, incx, esz);
+  Span sy = vector(op, "y", y, 0, n, incy, esz);
+  Span sr = fit(op, "result", result, result_offset, 1, esz);
+  check_disjoint(op, "result", result, sr, "x", x, sx);
+  check_disjoint(op, "result", result, sr, "y", y, sy);
+  char* pr = static_cast<char*>(result.data()) + result_offset * esz;
+  DeviceGuard guard(stream->device());
+  Lease lease(stream, CUBLAS_POINTER_MODE_DEVICE);
+  if (dtype == DType::kF64) {
+    CUDAGO_CUBLAS_TRY(cublasDdot(lease.get(), static_cast<int>(n),
+                                 static_cast<const double*>(x.data()), static_cast<int>(incx),
+                                 static_cast<const double*>(y.data()), static_cast<int>(incy),
+                                 reinterpret_cast<double*>(pr)));
+  } else {
+    CUDAGO_CUBLAS_TRY(cublasSdot(lease.get(), static_cast<int>(n),
+                                 static_cast<const float*>(x.data()), static_cast<int>(incx),
+                                 static_cast<const float*>(y.data()), static_cast<int>(incy),
+                                 reinterpret_cast<float*>(pr)));
+  }
+  x.used_on(stream);
+  y.used_on(stream);
+  result.used_on(stream);
+}
+
+void nrm2(const StreamPtr& stream, DType dtype, int64_t n, DeviceBuffer& x, int64_t incx,
+          DeviceBuffer& result, uint64_t result_offset) {
+  const char* op = "nrm2";
+  CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "nrm2: stream is NULL");
+  const size_t esz = float_dtype_size(op, dtype, false);
+  check_dim(op, "n", n);
+  check_device(op, stream, {&x, &result});
+  Span sx = vector(op, "x", x, 0, n, incx, esz);
+  Span sr = fit(op, "result", result, result_offset, 1, esz);
+  check_disjoint(op, "result", result, sr, "x", x, sx);
+  char* pr = static_cast<char*>(result.data()) + result_offset * esz;
+  DeviceGuard guard(stream->device());
+  Lease lease(stream, CUBLAS_POINTER_MODE_DEVICE);
+  if (dtype == DType::kF64) {
+    CUDAGO_CUBLAS_TRY(cublasDnrm2(lease.get(), static_cast<int>(n),
+                                  static_cast<const double*>(x.data()), static_cast<int>(incx),
+                                  reinterpret_cast<double*>(pr)));
+  } else {
+    CUDAGO_CUBLAS_TRY(cublasSnrm2(lease.get(), static_cast<int>(n),
+                                  static_cast<const float*>(x.data()), static_cast<int>(incx),
+                                  reinterpret_cast<float*>(pr)));
+  }
+  x.used_on(stream);
+  result.used_on(stream);
+}
+
+}  // namespace cudago

@@ -1,0 +1,98 @@
+//go:build cgo
+
+package cudago
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// cuBLAS benchmarks. Square GEMMs report TFLOP/s (2n³ floating-point operations per product)
+// from the wall time of b.N products queued on one stream and synchronised once at the end, on
+// non-zero random data (a random block of 64 Ki values tiled over each matrix). Names match
+// the peer figures of ../shared/peers/peers.py (group sgemm): fp32 is exact float32, tf32 the
+// TF32 tensor-core mode, fp16 and bf16 accumulate in float32.
+
+func BenchmarkGEMM(b *testing.B) {
+	sizes := []int{1024, 4096, 8192}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("fp32_%d", n), func(b *testing.B) { benchGEMM[float32](b, n, ComputeDefault) })
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("tf32_%d", n), func(b *testing.B) { benchGEMM[float32](b, n, ComputeTF32) })
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("fp16_%d", n), func(b *testing.B) { benchGEMM[Float16](b, n, ComputeDefault) })
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("bf16_%d", n), func(b *testing.B) { benchGEMM[BFloat16](b, n, ComputeDefault) })
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("fp64_%d", n), func(b *testing.B) { benchGEMM[float64](b, n, ComputeDefault) })
+	}
+}
+
+// blasBenchMatrix returns an n x n device matrix of random values in [-1, 1].
+func blasBenchMatrix[T GEMMFloat](b *testing.B, dev Device, r *rand.Rand, n int) *DeviceBuffer[T] {
+	b.Helper()
+	d, err := NewDeviceBuffer[T](dev, n*n)
+	must(b, "NewDeviceBuffer", err)
+	closeT(b, "matrix", d)
+	block := make([]T, 1<<16)
+	for i := range block {
+		block[i] = gemmFromF64[T](r.Float64()*2 - 1)
+	}
+	for off := 0; off < n*n; off += len(block) {
+		must(b, "CopyFromHostAt", d.CopyFromHostAt(off, block[:min(len(block), n*n-off)]))
+	}
+	return d
+}
+
+func benchGEMM[T GEMMFloat](b *testing.B, n int, compute GEMMCompute) {
+	dev := requireGPU(b)
+	r := rand.New(rand.NewPCG(uint64(n), 7))
+	s := blasStream(b, dev)
+	x, y, z := blasBenchMatrix[T](b, dev, r, n), blasBenchMatrix[T](b, dev, r, n), blasBenchMatrix[T](b, dev, r, n)
+	cfg := GEMMConfig{M: n, N: n, K: n, Compute: compute}
+	for i := 0; i < 2; i++ { // warm-up: cuBLAS picks and loads its kernel
+		must(b, "warm-up", GEMMEx(s, cfg, 1, x, y, 0, z))
+	}
+	must(b, "Synchronize", s.Synchronize())
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := GEMMEx(s, cfg, 1, x, y, 0, z); err != nil {
+			b.Fatal(err)
+		}
+	}
+	must(b, "Synchronize", s.Synchronize())
+	b.StopTimer()
+	if sec := b.Elapsed().Seconds(); sec > 0 {
+		b.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(b.N)/sec/1e12, "TFLOP/s")
+	}
+}
+
+// BenchmarkGEMMLatency is the per-call cost of a small float32 GEMM from Go, launch included:
+// b.N calls queued back to back with no synchronisation between them (one at the end), as
+// peers.py times torch's a @ b at 64 x 64 x 64.
+func BenchmarkGEMMLatency(b *testing.B) {
+	b.Run("64", func(b *testing.B) {
+		dev := requireGPU(b)
+		r := rand.New(rand.NewPCG(64, 7))
+		s := blasStream(b, dev)
+		x, y, z := blasBenchMatrix[float32](b, dev, r, 64), blasBenchMatrix[float32](b, dev, r, 64), blasBenchMatrix[float32](b, dev, r, 64)
+		for i := 0; i < 10; i++ {
+			must(b, "warm-up", MatMul(s, x, y, z, 64, 64, 64))
+		}
+		must(b, "Synchronize", s.Synchronize())
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if err := MatMul(s, x, y, z, 64, 64, 64); err != nil {
+				b.Fatal(err)
+			}
+		}
+		must(b, "Synchronize", s.Synchronize())
+		b.StopTimer()
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N), "us/op")
+	})
+}

@@ -1,0 +1,86 @@
+//go:build cgo
+
+package cudago_test
+
+import (
+	"fmt"
+	"log"
+
+	cudago "github.com/cudago/cudago/go"
+)
+
+// Converting a batch of images from channels-last (NHWC, as decoded) to channels-first (NCHW,
+// as many models take them) on the GPU.
+func ExampleNHWCToNCHW() {
+	const n, h, w, c = 2, 4, 5, 3
+	dev, err := cudago.GetDevice(0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, err := cudago.NewStream(dev, cudago.StreamOptions{NonBlocking: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	nhwc := make([]float32, n*h*w*c)
+	for i := range nhwc {
+		nhwc[i] = float32(i % c) // channel index, to see where values go
+	}
+	in, err := cudago.NewDeviceBuffer[float32](dev, len(nhwc))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer in.Close()
+	out, err := cudago.NewDeviceBuffer[float32](dev, len(nhwc))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer out.Close()
+	if err := in.CopyFromHost(nhwc); err != nil {
+		log.Fatal(err)
+	}
+	if err := cudago.NHWCToNCHW(s, in, out, n, h, w, c); err != nil {
+		log.Fatal(err)
+	}
+	nchw := make([]float32, len(nhwc))
+	if err := out.CopyToHost(nchw); err != nil { // ordered after the conversion
+		log.Fatal(err)
+	}
+	fmt.Println(nchw[:h*w]) // the first image's channel 0: all zeros
+}
+
+// C = A*B with the hand-written tiled SGEMM; matrices are row-major Go slices.
+func ExampleSGEMM() {
+	const m, n, k = 2, 3, 2
+	a := []float32{1, 2, 3, 4}       // 2 x 2
+	b := []float32{1, 0, 1, 0, 1, 1} // 2 x 3
+	dev, err := cudago.GetDevice(0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, err := cudago.NewStream(dev, cudago.StreamOptions{NonBlocking: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	da, _ := cudago.NewDeviceBuffer[float32](dev, m*k)
+	defer da.Close()
+	db, _ := cudago.NewDeviceBuffer[float32](dev, k*n)
+	defer db.Close()
+	dc, _ := cudago.NewDeviceBuffer[float32](dev, m*n)
+	defer dc.Close()
+	if err := da.CopyFromHost(a); err != nil {
+		log.Fatal(err)
+	}
+	if err := db.CopyFromHost(b); err != nil {
+		log.Fatal(err)
+	}
+	if err := cudago.SGEMM(s, m, n, k, 1, da, db, 0, dc); err != nil {
+		log.Fatal(err)
+	}
+	c := make([]float32, m*n)
+	if err := dc.CopyToHost(c); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(c) // [1 2 3 3 4 7]
+}
