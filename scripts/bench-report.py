@@ -18,6 +18,7 @@ benchmark passed to b.SetBytes.
   python3 bench-report.py --go bench-go.txt --cpp bench-cpp.jsonl --peers peers.jsonl
 """
 import argparse
+import glob
 import json
 import os
 import re
@@ -82,13 +83,17 @@ def pick(rows, key, who_field, who):
 BENCH_LINE = re.compile(r"^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+(.+)$")
 
 
-def parse_go(path):
-    """{benchmark name: {unit: median value}} from `go test -bench` output."""
+def parse_go(paths):
+    """{benchmark name: {unit: median value}} from `go test -bench` output files."""
     runs = {}
-    if not path or not os.path.exists(path):
-        return {}
-    with open(path, encoding="utf8", errors="replace") as f:
-        for line in f:
+    if isinstance(paths, str):
+        paths = [paths]
+    for path in paths:
+        if not path or not os.path.exists(path):
+            continue
+        with open(path, encoding="utf8", errors="replace") as f:
+            lines = f.readlines()
+        for line in lines:
             m = BENCH_LINE.match(line.strip())
             if not m:
                 continue
@@ -327,7 +332,7 @@ def main():
     ap.add_argument("--md", help="where to write the Markdown report")
     a = ap.parse_args()
     d = a.dir or os.environ.get("OUT") or "."
-    go = a.go or os.path.join(d, "bench-go.txt")
+    go = [a.go] if a.go else sorted(glob.glob(os.path.join(d, "bench-go*.txt")))
     cpp = a.cpp or os.path.join(d, "bench-cpp.jsonl")
     peers = a.peers or os.path.join(d, "peers.jsonl")
     md = a.md or os.path.join(d, "bench.md")

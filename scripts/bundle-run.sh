@@ -30,7 +30,7 @@ export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export PYTHONUNBUFFERED=1
 export GOTRACEBACK=all
 
-budget=${RUN_BUDGET_S:-480}
+budget=${RUN_BUDGET_S:-560}
 reserve=30 # kept for the report at the end
 t_start=$SECONDS
 summary=()
@@ -119,17 +119,23 @@ step go_test 180 - "$bin/cudago.test" -test.v -test.count=1 -test.timeout 170s
 go_summary
 # The race detector over every Go test (about 45 s on an H100); CUDAGO_RACE_RUN=REGEX limits it,
 # e.g. to the tests that share handles between goroutines: 'Concurren|Race|Pool'.
-race_args=()
-if [ -n "${CUDAGO_RACE_RUN:-}" ]; then race_args=(-test.run "$CUDAGO_RACE_RUN"); fi
+# By default the race step runs the tests that share handles between goroutines (the compute
+# tests' CPU references run ten times slower under the race detector); CUDAGO_RACE_RUN=. runs all.
+race_args=(-test.run "${CUDAGO_RACE_RUN:-Concurren|Race|Close|Pool|Wait|Finalizer|HotPath|Cache}")
 step go_race 150 - "$bin/cudago-race.test" "${race_args[@]}" -test.count=1 -test.timeout 140s
 step example_c 60 - "$bin/vector_add_c"
 step example_go 60 - "$bin/vecadd"
 step bench_capi 120 bench-cpp.jsonl "$bin/bench_capi"
 # Three 1 s repetitions of each benchmark: the report takes the median (host copies over PCIe
 # vary by several GB/s between runs on the shared machines).
-step bench_go 240 bench-go.txt "$bin/cudago.test" -test.run '^$' -test.bench . -test.benchtime 1s \
+step bench_go 240 bench-go.txt "$bin/cudago.test" -test.run '^$' \
+  -test.bench '^Benchmark(H2D|D2H|D2D|VectorAdd|RoundTrip|CPUVectorAdd)$' -test.benchtime 1s \
   -test.count 3 -test.timeout 230s
-step peers 180 peers.jsonl python3 "$bundle/peers/peers.py" copy vecadd h2d
+# The compute benchmarks (kernels, cuBLAS, cuFFT): one pass each, appended to the same file.
+step bench_go_compute 240 bench-go-compute.txt "$bin/cudago.test" -test.run '^$' \
+  -test.bench '^Benchmark(Elementwise|Cast|Reduce|Transpose|NHWC|NCHW|SGEMM|GEMM|GEMV|BLAS|FFT)' \
+  -test.benchtime 0.5s -test.timeout 230s
+step peers 240 peers.jsonl python3 "$bundle/peers/peers.py" copy vecadd h2d reduce sgemm fft transpose
 reserve=0
 step report 30 - python3 "$bundle/report.py" --dir "$out"
 
