@@ -96,7 +96,7 @@ func GEMMEx[T GEMMFloat](s *Stream, cfg GEMMConfig, alpha float64, a, b *DeviceB
 	}
 	r := C.cg_blas_gemm(s.h, p, a.c.h, b.c.h, c.c.h)
 	dropAll(s, a, b, c)
-	return blasError(op, r)
+	return errorFrom(op, r.err)
 }
 
 // GEMM queues C = alpha·op(A)·op(B) + beta·C on s for row-major matrices (see [GEMMConfig]),
@@ -138,7 +138,7 @@ func GEMV[T BLASFloat](s *Stream, trans bool, m, n int, alpha float64, a *Device
 	}
 	r := C.cg_blas_gemv(s.h, p, a.c.h, x.c.h, y.c.h)
 	dropAll(s, a, x, y)
-	return blasError(op, r)
+	return errorFrom(op, r.err)
 }
 
 // BLASAxpy queues y = alpha·x + y on s (cuBLAS AXPY) over n elements taken every incx and incy
@@ -154,7 +154,7 @@ func BLASAxpy[T BLASFloat](s *Stream, n int, alpha float64, x *DeviceBuffer[T], 
 	r := C.cg_blas_axpy(s.h, C.int32_t(dt), C.int64_t(n), C.double(alpha), x.c.h,
 		C.int64_t(incx), y.c.h, C.int64_t(incy))
 	dropAll(s, x, y)
-	return blasError(op, r)
+	return errorFrom(op, r.err)
 }
 
 // BLASScal queues x = alpha·x on s (cuBLAS SCAL) over n elements taken every incx.
@@ -166,7 +166,7 @@ func BLASScal[T BLASFloat](s *Stream, n int, alpha float64, x *DeviceBuffer[T], 
 	}
 	r := C.cg_blas_scal(s.h, C.int32_t(dt), C.int64_t(n), C.double(alpha), x.c.h, C.int64_t(incx))
 	dropAll(s, x)
-	return blasError(op, r)
+	return errorFrom(op, r.err)
 }
 
 // BLASDot queues result[index] = Σ x[i]·y[i] on s (cuBLAS DOT in device pointer mode): the
@@ -185,7 +185,7 @@ func BLASDot[T BLASFloat](s *Stream, n int, x *DeviceBuffer[T], incx int, y *Dev
 	r := C.cg_blas_dot(s.h, C.int32_t(dt), C.int64_t(n), x.c.h, C.int64_t(incx), y.c.h,
 		C.int64_t(incy), result.c.h, C.uint64_t(index))
 	dropAll(s, x, y, result)
-	return blasError(op, r)
+	return errorFrom(op, r.err)
 }
 
 // BLASNrm2 queues result[index] = sqrt(Σ x[i]²) on s (cuBLAS NRM2, overflow-safe), on the
@@ -203,7 +203,7 @@ func BLASNrm2[T BLASFloat](s *Stream, n int, x *DeviceBuffer[T], incx int,
 	r := C.cg_blas_nrm2(s.h, C.int32_t(dt), C.int64_t(n), x.c.h, C.int64_t(incx), result.c.h,
 		C.uint64_t(index))
 	dropAll(s, x, result)
-	return blasError(op, r)
+	return errorFrom(op, r.err)
 }
 
 func blasOp(t bool) C.int32_t {
@@ -211,15 +211,4 @@ func blasOp(t bool) C.int32_t {
 		return C.CUDAGO_BLAS_OP_T
 	}
 	return C.CUDAGO_BLAS_OP_N
-}
-
-func blasError(op string, r C.cg_blas_result) error {
-	if r.status == 0 {
-		return nil
-	}
-	if r.err == nil {
-		return &Error{Status: Status(r.status), Op: op,
-			Msg: Status(r.status).Description() + " (no detail: out of host memory for it)"}
-	}
-	return convertError(op, r.err)
 }

@@ -91,18 +91,6 @@ func BinaryRange[T Float](s *Stream, op BinaryOp, a *DeviceBuffer[T], aOff int,
 	return binary(op.opName(), s, op, a, aOff, b, bOff, c, cOff, n)
 }
 
-// ewResult converts a shim's status and detail.
-func ewResult(op string, r C.cg_ew_result) error {
-	if r.status == 0 {
-		return nil
-	}
-	if r.err == nil {
-		return &Error{Status: Status(r.status), Op: op,
-			Msg: Status(r.status).Description() + " (no detail: out of host memory for it)"}
-	}
-	return convertError(op, r.err)
-}
-
 // checkOffsets refuses negative offsets and, where n >= 0, ranges beyond a buffer of length size.
 func checkOffsets(op, name string, off, n, size int) error {
 	if off < 0 {
@@ -154,7 +142,7 @@ func binary[T Float](op string, s *Stream, bop BinaryOp, a *DeviceBuffer[T], aOf
 	if err == nil {
 		err = checkOffsets(op, "c", cOff, n, c.c.n)
 	}
-	var r C.cg_ew_result
+	var r C.cg_result
 	if err == nil {
 		r = C.cg_ew_binary(s.h, C.int32_t(bop), C.int32_t(dt), a.c.h, C.uint64_t(aOff), b.c.h,
 			C.uint64_t(bOff), c.c.h, C.uint64_t(cOff), C.uint64_t(n))
@@ -163,7 +151,7 @@ func binary[T Float](op string, s *Stream, bop BinaryOp, a *DeviceBuffer[T], aOf
 	if err != nil {
 		return err
 	}
-	return ewResult(op, r)
+	return errorFrom(op, r.err)
 }
 
 // Axpy queues y = alpha*x + y over whole buffers of equal length: one fused multiply-add per
@@ -198,7 +186,7 @@ func axpy[T Float](s *Stream, alpha float64, x *DeviceBuffer[T], xOff int, y *De
 	if err == nil {
 		err = checkOffsets(op, "y", yOff, n, y.c.n)
 	}
-	var r C.cg_ew_result
+	var r C.cg_result
 	if err == nil {
 		r = C.cg_ew_axpy(s.h, C.int32_t(dt), C.double(alpha), x.c.h, C.uint64_t(xOff), y.c.h,
 			C.uint64_t(yOff), C.uint64_t(n))
@@ -207,7 +195,7 @@ func axpy[T Float](s *Stream, alpha float64, x *DeviceBuffer[T], xOff int, y *De
 	if err != nil {
 		return err
 	}
-	return ewResult(op, r)
+	return errorFrom(op, r.err)
 }
 
 // Scale queues x = alpha*x over the whole buffer.
@@ -247,7 +235,7 @@ func unary[T Float](op string, s *Stream, v float64, x *DeviceBuffer[T], off, n 
 		n = x.c.n
 	}
 	err := checkOffsets(op, "x", off, n, x.c.n)
-	var r C.cg_ew_result
+	var r C.cg_result
 	switch {
 	case err != nil:
 	case fill:
@@ -259,7 +247,7 @@ func unary[T Float](op string, s *Stream, v float64, x *DeviceBuffer[T], off, n 
 	if err != nil {
 		return err
 	}
-	return ewResult(op, r)
+	return errorFrom(op, r.err)
 }
 
 // Cast queues dst[i] = src[i] converted from From to To, over whole buffers of equal length:
@@ -296,7 +284,7 @@ func castRange[From, To Float](s *Stream, src *DeviceBuffer[From], srcOff int,
 	if err == nil {
 		err = checkOffsets(op, "dst", dstOff, n, dst.c.n)
 	}
-	var r C.cg_ew_result
+	var r C.cg_result
 	if err == nil {
 		r = C.cg_ew_cast(s.h, C.int32_t(from), src.c.h, C.uint64_t(srcOff), C.int32_t(to),
 			dst.c.h, C.uint64_t(dstOff), C.uint64_t(n))
@@ -305,5 +293,5 @@ func castRange[From, To Float](s *Stream, src *DeviceBuffer[From], srcOff int,
 	if err != nil {
 		return err
 	}
-	return ewResult(op, r)
+	return errorFrom(op, r.err)
 }

@@ -116,17 +116,6 @@ func fftDescToC[T FFTFloat](op string, d *FFTDesc) (C.cudago_fft_desc_t, error) 
 	return c, nil
 }
 
-func fftError(op string, status C.int32_t, info *C.cg_err_t) error {
-	if status == 0 {
-		return nil
-	}
-	if info != nil {
-		return convertError(op, info)
-	}
-	st := Status(status)
-	return &Error{Status: st, Op: op, Msg: st.Description()}
-}
-
 // FFT queues the transform d on s, reading in and writing out from their first element. See
 // FFTAt.
 func FFT[T FFTFloat](s *Stream, d FFTDesc, in, out *DeviceBuffer[T], dir FFTDirection,
@@ -157,7 +146,7 @@ func FFTAt[T FFTFloat](s *Stream, d FFTDesc, in *DeviceBuffer[T], inOff int, out
 	r := C.cg_fft_exec(s.h, desc, in.c.h, C.uint64_t(uint64(inOff)*sz), out.c.h,
 		C.uint64_t(uint64(outOff)*sz), C.int32_t(dir), C.int32_t(norm))
 	dropAll(s, in, out)
-	return fftError(op, r.status, r.err)
+	return errorFrom(op, r.err)
 }
 
 // FFTExtent returns how many T values the layouts of d span on the input and on the output side
@@ -176,7 +165,7 @@ func FFTExtent[T FFTFloat](d FFTDesc, inPlace bool) (inLen, outLen int, err erro
 		ip = 1
 	}
 	r := C.cg_fft_extent(desc, ip)
-	if err := fftError(op, r.status, r.err); err != nil {
+	if err := errorFrom(op, r.err); err != nil {
 		return 0, 0, err
 	}
 	sz := sizeOf[T]()
@@ -235,7 +224,7 @@ func GetFFTCacheStats() (FFTCacheStats, error) {
 		return FFTCacheStats{}, err
 	}
 	r := C.cg_fft_cache_stats()
-	if err := fftError("fft cache stats", r.status, r.err); err != nil {
+	if err := errorFrom("fft cache stats", r.err); err != nil {
 		return FFTCacheStats{}, err
 	}
 	st := &r.stats
@@ -253,7 +242,7 @@ func SetFFTCacheLimits(maxEntries, maxBytes uint64) error {
 		return err
 	}
 	r := C.cg_fft_cache_set_limits(C.uint64_t(maxEntries), C.uint64_t(maxBytes))
-	return fftError("fft cache limits", r.status, r.err)
+	return errorFrom("fft cache limits", r.err)
 }
 
 // ClearFFTCache destroys every idle cached plan; the counters are kept.
@@ -262,5 +251,5 @@ func ClearFFTCache() error {
 		return err
 	}
 	r := C.cg_fft_cache_clear()
-	return fftError("fft cache clear", r.status, r.err)
+	return errorFrom("fft cache clear", r.err)
 }

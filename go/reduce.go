@@ -204,7 +204,7 @@ func reduceCall[T ReduceFloat, O Numeric](s *Stream, rop ReduceOp, x, y *DeviceB
 	if err == nil && y != nil && y.c.n != n {
 		err = errRange(op, "x has "+strconv.Itoa(n)+" elements and y "+strconv.Itoa(y.c.n))
 	}
-	var r C.cg_ew_result
+	var r C.cg_result
 	if err == nil {
 		var yh C.cudago_buffer_t
 		if y != nil {
@@ -226,5 +226,5 @@ func reduceCall[T ReduceFloat, O Numeric](s *Stream, rop ReduceOp, x, y *DeviceB
 	if err != nil {
 		return err
 	}
-	return ewResult(op, r)
+	return errorFrom(op, r.err)
 }

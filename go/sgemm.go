@@ -42,7 +42,7 @@ func SGEMM(s *Stream, m, n, k int, alpha float32, a *DeviceBuffer[float32], b *D
 	}
 	na, nb, nc := a.c.n, b.c.n, c.c.n
 	fits := na >= ak && nb >= bk && nc >= ck
-	var r C.cg_sg_result
+	var r C.cg_result
 	if fits {
 		r = C.cg_gemm_tiled_f32(s.h, C.uint64_t(m), C.uint64_t(n), C.uint64_t(k), C.float(alpha),
 			a.c.h, b.c.h, C.float(beta), c.c.h)
@@ -53,5 +53,5 @@ func SGEMM(s *Stream, m, n, k int, alpha float32, a *DeviceBuffer[float32], b *D
 			" needs "+strconv.Itoa(ak)+", "+strconv.Itoa(bk)+" and "+strconv.Itoa(ck)+
 			" elements; a has "+strconv.Itoa(na)+", b "+strconv.Itoa(nb)+", c "+strconv.Itoa(nc))
 	}
-	return sgError(op, r)
+	return errorFrom(op, r.err)
 }

@@ -47,8 +47,13 @@ static cg_err_t *cg_fail(cudago_status_t st) {
   return e;
 }
 
-static inline cg_err_t *cg_err(cudago_status_t st) {
-  return st == CUDAGO_SUCCESS ? NULL : cg_fail(st);
+cg_err_t *cg_err(cudago_status_t st) { return st == CUDAGO_SUCCESS ? NULL : cg_fail(st); }
+
+cg_result cg_done(cudago_status_t st) {
+  cg_result r;
+  r.status = (int32_t)st;
+  r.err = cg_err(st);
+  return r;
 }
 
 /* ---- Versions and devices. ---- */
@@ -91,9 +96,7 @@ cg_stream_result cg_stream_create(int32_t device, uint32_t flags, int32_t priori
 
 cg_err_t *cg_stream_destroy(cudago_stream_t s) { return cg_err(cudago_stream_destroy(s)); }
 
-cg_err_t *cg_stream_synchronize(cudago_stream_t s) {
-  return cg_err(cudago_stream_synchronize(s));
-}
+cg_err_t *cg_stream_synchronize(cudago_stream_t s) { return cg_err(cudago_stream_synchronize(s)); }
 
 cg_int_result cg_stream_query(cudago_stream_t s) {
   cg_int_result r = {NULL, 0};
@@ -194,9 +197,7 @@ cg_host_result cg_host_buffer_alloc(int32_t device, uint64_t bytes, uint32_t fla
   return r;
 }
 
-cg_err_t *cg_host_buffer_free(cudago_host_buffer_t h) {
-  return cg_err(cudago_host_buffer_free(h));
-}
+cg_err_t *cg_host_buffer_free(cudago_host_buffer_t h) { return cg_err(cudago_host_buffer_free(h)); }
 
 /* ---- Copies and memset. ---- */
 
@@ -232,8 +233,8 @@ cg_err_t *cg_copy_d2d_async(cudago_stream_t s, cudago_buffer_t dst, uint64_t dst
   return cg_err(cudago_copy_d2d_async(s, dst, dst_offset, src, src_offset, bytes));
 }
 
-cg_err_t *cg_memset_async(cudago_stream_t s, cudago_buffer_t dst, uint64_t offset,
-                          uint8_t value, uint64_t bytes) {
+cg_err_t *cg_memset_async(cudago_stream_t s, cudago_buffer_t dst, uint64_t offset, uint8_t value,
+                          uint64_t bytes) {
   return cg_err(cudago_memset_async(s, dst, offset, value, bytes));
 }
 
@@ -246,7 +247,8 @@ cg_err_t *cg_vector_add_f32(cudago_stream_t s, cudago_buffer_t a, cudago_buffer_
 
 /* ---- For the tests. ---- */
 
-#define CG_FIELD(T, f) {#f, offsetof(T, f), sizeof(((T *)0)->f)}
+#define CG_FIELD(T, f) \
+  { #f, offsetof(T, f), sizeof(((T *)0)->f) }
 #define CG_ALIGN(T) _Alignof(T)
 
 static const cg_field_layout cg_error_info_fields[] = {

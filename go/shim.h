@@ -14,23 +14,56 @@
 #ifndef CUDAGO_GO_SHIM_H
 #define CUDAGO_GO_SHIM_H
 
+#include <cudago.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <cudago.h>
 
 typedef cudago_error_info_t cg_err_t;
 
 /* Releases an error detail returned by a shim (NULL and the static fallbacks are no-ops). */
 void cg_err_free(cg_err_t *err);
 
-typedef struct { cg_err_t *err; int32_t value; } cg_int_result;
-typedef struct { cg_err_t *err; float value; } cg_float_result;
-typedef struct { cg_err_t *err; uint64_t free_bytes, total_bytes; } cg_meminfo_result;
-typedef struct { cg_err_t *err; cudago_stream_t handle; } cg_stream_result;
-typedef struct { cg_err_t *err; cudago_event_t handle; } cg_event_result;
-typedef struct { cg_err_t *err; cudago_buffer_t handle; } cg_buffer_result;
-typedef struct { cg_err_t *err; cudago_host_buffer_t handle; void *host; } cg_host_result;
+/* The detail of a failed call, copied from the calling thread in the same C call: NULL on
+ * success, never NULL on failure (a static per-status record when calloc fails). Every shim,
+ * the areas' too, ends its call with it. */
+cg_err_t *cg_err(cudago_status_t st);
+
+/* The status beside its detail, for shims that return nothing else. */
+typedef struct {
+  int32_t status; /* cudago_status_t */
+  cg_err_t *err;  /* NULL exactly when status is CUDAGO_SUCCESS */
+} cg_result;
+cg_result cg_done(cudago_status_t st);
+
+typedef struct {
+  cg_err_t *err;
+  int32_t value;
+} cg_int_result;
+typedef struct {
+  cg_err_t *err;
+  float value;
+} cg_float_result;
+typedef struct {
+  cg_err_t *err;
+  uint64_t free_bytes, total_bytes;
+} cg_meminfo_result;
+typedef struct {
+  cg_err_t *err;
+  cudago_stream_t handle;
+} cg_stream_result;
+typedef struct {
+  cg_err_t *err;
+  cudago_event_t handle;
+} cg_event_result;
+typedef struct {
+  cg_err_t *err;
+  cudago_buffer_t handle;
+} cg_buffer_result;
+typedef struct {
+  cg_err_t *err;
+  cudago_host_buffer_t handle;
+  void *host;
+} cg_host_result;
 
 /* Versions and devices. */
 cg_int_result cg_driver_version(void);
@@ -81,8 +114,8 @@ cg_err_t *cg_copy_d2h_async(cudago_stream_t s, cudago_host_buffer_t dst, uint64_
                             cudago_buffer_t src, uint64_t src_offset, uint64_t bytes);
 cg_err_t *cg_copy_d2d_async(cudago_stream_t s, cudago_buffer_t dst, uint64_t dst_offset,
                             cudago_buffer_t src, uint64_t src_offset, uint64_t bytes);
-cg_err_t *cg_memset_async(cudago_stream_t s, cudago_buffer_t dst, uint64_t offset,
-                          uint8_t value, uint64_t bytes);
+cg_err_t *cg_memset_async(cudago_stream_t s, cudago_buffer_t dst, uint64_t offset, uint8_t value,
+                          uint64_t bytes);
 
 /* Kernels. */
 cg_err_t *cg_vector_add_f32(cudago_stream_t s, cudago_buffer_t a, cudago_buffer_t b,

@@ -1,8 +1,7 @@
 /*
  * shim_blas.h: cgo shims for the cuBLAS calls (GEMM, GEMV, level 1). Same contract as shim.h:
  * one cudago call each, and the detail of a failure is copied in the same C call (so on the
- * same OS thread) into a calloc'd cg_err_t that Go frees with cg_err_free. The status comes
- * back beside the detail, so a failed calloc (err == NULL) still reports the status.
+ * same OS thread) into a cg_result (see shim.h).
  *
  * The parameter structs are passed by value: no Go pointer crosses, and the Go side allocates
  * nothing per call. Go fills the C structs themselves (cgo's types), so their layouts agree by
@@ -13,23 +12,18 @@
 
 #include "shim.h"
 
-typedef struct {
-  int32_t status; /* cudago_status_t */
-  cg_err_t *err;  /* detail of a failure, or NULL (success, or no memory for the detail) */
-} cg_blas_result;
-
-cg_blas_result cg_blas_gemm(cudago_stream_t s, cudago_gemm_params_t p, cudago_buffer_t a,
-                            cudago_buffer_t b, cudago_buffer_t c);
-cg_blas_result cg_blas_gemv(cudago_stream_t s, cudago_gemv_params_t p, cudago_buffer_t a,
-                            cudago_buffer_t x, cudago_buffer_t y);
-cg_blas_result cg_blas_axpy(cudago_stream_t s, int32_t dtype, int64_t n, double alpha,
-                            cudago_buffer_t x, int64_t incx, cudago_buffer_t y, int64_t incy);
-cg_blas_result cg_blas_scal(cudago_stream_t s, int32_t dtype, int64_t n, double alpha,
-                            cudago_buffer_t x, int64_t incx);
-cg_blas_result cg_blas_dot(cudago_stream_t s, int32_t dtype, int64_t n, cudago_buffer_t x,
-                           int64_t incx, cudago_buffer_t y, int64_t incy, cudago_buffer_t result,
-                           uint64_t result_offset);
-cg_blas_result cg_blas_nrm2(cudago_stream_t s, int32_t dtype, int64_t n, cudago_buffer_t x,
-                            int64_t incx, cudago_buffer_t result, uint64_t result_offset);
+cg_result cg_blas_gemm(cudago_stream_t s, cudago_gemm_params_t p, cudago_buffer_t a,
+                       cudago_buffer_t b, cudago_buffer_t c);
+cg_result cg_blas_gemv(cudago_stream_t s, cudago_gemv_params_t p, cudago_buffer_t a,
+                       cudago_buffer_t x, cudago_buffer_t y);
+cg_result cg_blas_axpy(cudago_stream_t s, int32_t dtype, int64_t n, double alpha, cudago_buffer_t x,
+                       int64_t incx, cudago_buffer_t y, int64_t incy);
+cg_result cg_blas_scal(cudago_stream_t s, int32_t dtype, int64_t n, double alpha, cudago_buffer_t x,
+                       int64_t incx);
+cg_result cg_blas_dot(cudago_stream_t s, int32_t dtype, int64_t n, cudago_buffer_t x, int64_t incx,
+                      cudago_buffer_t y, int64_t incy, cudago_buffer_t result,
+                      uint64_t result_offset);
+cg_result cg_blas_nrm2(cudago_stream_t s, int32_t dtype, int64_t n, cudago_buffer_t x, int64_t incx,
+                       cudago_buffer_t result, uint64_t result_offset);
 
 #endif /* CUDAGO_GO_SHIM_BLAS_H */

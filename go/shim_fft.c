@@ -1,39 +1,13 @@
-// go:build cgo
-
 /* shim_fft.c: see shim_fft.h. */
 #include "shim_fft.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static cg_err_t *cg_fft_detail(cudago_status_t st) {
-  cg_err_t *e;
-  if (st == CUDAGO_SUCCESS) return NULL;
-  e = (cg_err_t *)calloc(1, sizeof *e);
-  if (e == NULL) return NULL; /* Go reports the status without detail */
-  e->struct_size = (uint32_t)sizeof *e;
-  if (cudago_error_last(e) != CUDAGO_SUCCESS) {
-    memset(e, 0, sizeof *e);
-    e->struct_size = (uint32_t)sizeof *e;
-  }
-  e->status = (int32_t)st; /* the returned status is authoritative */
-  e->native_name[sizeof e->native_name - 1] = '\0';
-  e->operation[sizeof e->operation - 1] = '\0';
-  e->message[sizeof e->message - 1] = '\0';
-  return e;
-}
-
-static cg_fft_result cg_fft(cudago_status_t st) {
-  cg_fft_result r;
-  r.status = (int32_t)st;
-  r.err = cg_fft_detail(st);
-  return r;
-}
-
-cg_fft_result cg_fft_exec(cudago_stream_t s, cudago_fft_desc_t desc, cudago_buffer_t in,
-                          uint64_t in_offset, cudago_buffer_t out, uint64_t out_offset,
-                          int32_t direction, int32_t norm) {
-  return cg_fft(cudago_fft_exec(s, &desc, in, in_offset, out, out_offset, direction, norm));
+cg_result cg_fft_exec(cudago_stream_t s, cudago_fft_desc_t desc, cudago_buffer_t in,
+                      uint64_t in_offset, cudago_buffer_t out, uint64_t out_offset,
+                      int32_t direction, int32_t norm) {
+  return cg_done(cudago_fft_exec(s, &desc, in, in_offset, out, out_offset, direction, norm));
 }
 
 cg_fft_extent_result cg_fft_extent(cudago_fft_desc_t desc, int32_t in_place) {
@@ -42,7 +16,7 @@ cg_fft_extent_result cg_fft_extent(cudago_fft_desc_t desc, int32_t in_place) {
   memset(&r, 0, sizeof r);
   st = cudago_fft_extent(&desc, in_place, &r.in_bytes, &r.out_bytes);
   r.status = (int32_t)st;
-  r.err = cg_fft_detail(st);
+  r.err = cg_err(st);
   return r;
 }
 
@@ -53,12 +27,12 @@ cg_fft_stats_result cg_fft_cache_stats(void) {
   r.stats.struct_size = (uint32_t)sizeof r.stats;
   st = cudago_fft_cache_stats(&r.stats);
   r.status = (int32_t)st;
-  r.err = cg_fft_detail(st);
+  r.err = cg_err(st);
   return r;
 }
 
-cg_fft_result cg_fft_cache_set_limits(uint64_t max_entries, uint64_t max_bytes) {
-  return cg_fft(cudago_fft_cache_set_limits(max_entries, max_bytes));
+cg_result cg_fft_cache_set_limits(uint64_t max_entries, uint64_t max_bytes) {
+  return cg_done(cudago_fft_cache_set_limits(max_entries, max_bytes));
 }
 
-cg_fft_result cg_fft_cache_clear(void) { return cg_fft(cudago_fft_cache_clear()); }
+cg_result cg_fft_cache_clear(void) { return cg_done(cudago_fft_cache_clear()); }

@@ -94,7 +94,7 @@ func layoutCall[T Numeric](op string, s *Stream, in, out *DeviceBuffer[T], kind 
 	if err := useAll(op, s, in, out); err != nil {
 		return err
 	}
-	var r C.cg_sg_result
+	var r C.cg_result
 	nin, nout := in.c.n, out.c.n
 	fits := nin >= elems && nout >= elems
 	if fits {
@@ -114,17 +114,5 @@ func layoutCall[T Numeric](op string, s *Stream, in, out *DeviceBuffer[T], kind 
 		return errRange(op, "shape "+shapeString(dims, names)+" has "+strconv.Itoa(elems)+
 			" elements; in has "+strconv.Itoa(nin)+", out "+strconv.Itoa(nout))
 	}
-	return sgError(op, r)
-}
-
-// sgError converts a cg_sg_result (see shim_sg.h) to an error.
-func sgError(op string, r C.cg_sg_result) error {
-	if r.status == 0 {
-		return nil
-	}
-	if r.err == nil {
-		return &Error{Status: Status(r.status), Op: op,
-			Msg: Status(r.status).Description() + " (no detail: out of host memory for it)"}
-	}
-	return convertError(op, r.err)
+	return errorFrom(op, r.err)
 }
