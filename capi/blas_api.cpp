@@ -9,20 +9,9 @@
 using cudago::capi::guard;
 using cudago::capi::handle;
 using cudago::capi::out_param;
+using cudago::capi::read_sized;
 
 namespace {
-
-// Reads the caller's struct up to its declared size; missing fields keep the defaults of T{}.
-template <class T>
-T read_params(const T* in, const char* name) {
-  out_param(in, name);
-  CUDAGO_EXPECTS(in->struct_size >= sizeof(uint32_t) * 2 && in->struct_size <= sizeof(T),
-                 kInvalidArgument,
-                 std::string(name) + "->struct_size must be set to sizeof(*" + name + ")");
-  T copy{};
-  std::memcpy(&copy, in, in->struct_size);
-  return copy;
-}
 
 cudago::DType dtype_of(int32_t t) { return static_cast<cudago::DType>(t); }
 
@@ -33,7 +22,7 @@ extern "C" {
 cudago_status_t cudago_blas_gemm(cudago_stream_t stream, const cudago_gemm_params_t* params,
                                  cudago_buffer_t a, cudago_buffer_t b, cudago_buffer_t c) {
   return guard("cudago_blas_gemm", [&] {
-    cudago_gemm_params_t in = read_params(params, "params");
+    cudago_gemm_params_t in = read_sized(params, "params");
     cudago::GemmParams p;
     p.layout = static_cast<cudago::BlasLayout>(in.layout);
     p.trans_a = static_cast<cudago::BlasOp>(in.trans_a);
@@ -63,7 +52,7 @@ cudago_status_t cudago_blas_gemm(cudago_stream_t stream, const cudago_gemm_param
 cudago_status_t cudago_blas_gemv(cudago_stream_t stream, const cudago_gemv_params_t* params,
                                  cudago_buffer_t a, cudago_buffer_t x, cudago_buffer_t y) {
   return guard("cudago_blas_gemv", [&] {
-    cudago_gemv_params_t in = read_params(params, "params");
+    cudago_gemv_params_t in = read_sized(params, "params");
     cudago::GemvParams p;
     p.layout = static_cast<cudago::BlasLayout>(in.layout);
     p.trans = static_cast<cudago::BlasOp>(in.trans);

@@ -1,6 +1,7 @@
 // The exception firewall of the C ABI and the handle types behind the opaque pointers.
 #pragma once
 
+#include <cstring>
 #include <memory>
 #include <new>
 #include <string>
@@ -63,6 +64,21 @@ template <class T>
 T* out_param(T* p, const char* name) {
   if (p == nullptr) throw Error(Status::kInvalidArgument, std::string(name) + " is NULL");
   return p;
+}
+
+// Copies a caller's size-tagged input struct: only the bytes its struct_size declares (an older,
+// smaller struct leaves the newer fields at their zero defaults). Refuses a size that is unset
+// or larger than this library's struct.
+template <class T>
+T read_sized(const T* in, const char* name) {
+  out_param(in, name);
+  if (in->struct_size < sizeof(uint32_t) * 2 || in->struct_size > sizeof(T)) {
+    throw Error(Status::kInvalidArgument,
+                std::string(name) + "->struct_size must be set to sizeof(*" + name + ")");
+  }
+  T copy{};
+  std::memcpy(&copy, in, in->struct_size);
+  return copy;
 }
 
 // Takes ownership of a freshly built handle and stores it in *out.

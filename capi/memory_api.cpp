@@ -11,22 +11,7 @@ using cudago::capi::guard;
 using cudago::capi::handle;
 using cudago::capi::out_param;
 using cudago::capi::publish;
-
-namespace {
-
-// Reads the caller's struct up to its declared size; missing fields keep their zero defaults.
-template <class T>
-T read_sized(const T* in, const char* name) {
-  out_param(in, name);
-  CUDAGO_EXPECTS(in->struct_size >= sizeof(uint32_t) * 2 && in->struct_size <= sizeof(T),
-                 kInvalidArgument,
-                 std::string(name) + "->struct_size must be set to sizeof(*" + name + ")");
-  T copy{};
-  std::memcpy(&copy, in, in->struct_size);
-  return copy;
-}
-
-}  // namespace
+using cudago::capi::read_sized;
 
 extern "C" {
 

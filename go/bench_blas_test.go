@@ -34,7 +34,7 @@ func BenchmarkGEMM(b *testing.B) {
 }
 
 // blasBenchMatrix returns an n x n device matrix of random values in [-1, 1].
-func blasBenchMatrix[T GEMMFloat](b *testing.B, dev Device, r *rand.Rand, n int) *DeviceBuffer[T] {
+func blasBenchMatrix[T Float](b *testing.B, dev Device, r *rand.Rand, n int) *DeviceBuffer[T] {
 	b.Helper()
 	d, err := NewDeviceBuffer[T](dev, n*n)
 	must(b, "NewDeviceBuffer", err)
@@ -49,7 +49,7 @@ func blasBenchMatrix[T GEMMFloat](b *testing.B, dev Device, r *rand.Rand, n int)
 	return d
 }
 
-func benchGEMM[T GEMMFloat](b *testing.B, n int, compute GEMMCompute) {
+func benchGEMM[T Float](b *testing.B, n int, compute GEMMCompute) {
 	dev := requireGPU(b)
 	r := rand.New(rand.NewPCG(uint64(n), 7))
 	s := blasStream(b, dev)

@@ -9,17 +9,6 @@ import "C"
 
 import "strconv"
 
-// GEMMFloat is the set of element types of cuBLAS GEMM: float32 (exact or TF32), float64, and
-// Float16 and BFloat16 (tensor cores, float32 accumulation).
-type GEMMFloat interface {
-	~float32 | ~float64 | Float16 | BFloat16
-}
-
-// BLASFloat is the set of element types of GEMV and the level-1 functions.
-type BLASFloat interface {
-	~float32 | ~float64
-}
-
 // GEMMCompute selects how a float32 GEMM computes.
 type GEMMCompute int32
 
@@ -68,7 +57,7 @@ type GEMMConfig struct {
 // A small GEMM (up to 512³ multiply-adds) repeated with the same configuration, scalars and
 // buffers is replayed from a CUDA graph captured on its second call: about 4 µs per call from
 // Go instead of cuBLAS's ~13 µs, with the same results (CUDAGO_BLAS_GRAPHS=0 turns it off).
-func GEMMEx[T GEMMFloat](s *Stream, cfg GEMMConfig, alpha float64, a, b *DeviceBuffer[T],
+func GEMMEx[T Float](s *Stream, cfg GEMMConfig, alpha float64, a, b *DeviceBuffer[T],
 	beta float64, c *DeviceBuffer[T]) error {
 	const op = "GEMM"
 	dt, _ := dtypeOf[T]()
@@ -102,7 +91,7 @@ func GEMMEx[T GEMMFloat](s *Stream, cfg GEMMConfig, alpha float64, a, b *DeviceB
 // GEMM queues C = alpha·op(A)·op(B) + beta·C on s for row-major matrices (see [GEMMConfig]),
 // with the exact compute mode: op(A) is m x k, op(B) k x n, C m x n; lda, ldb and ldc are the
 // leading dimensions (0 = tight).
-func GEMM[T GEMMFloat](s *Stream, transA, transB bool, m, n, k int, alpha float64,
+func GEMM[T Float](s *Stream, transA, transB bool, m, n, k int, alpha float64,
 	a *DeviceBuffer[T], lda int, b *DeviceBuffer[T], ldb int, beta float64,
 	c *DeviceBuffer[T], ldc int) error {
 	return GEMMEx(s, GEMMConfig{TransA: transA, TransB: transB, M: m, N: n, K: k,
@@ -111,7 +100,7 @@ func GEMM[T GEMMFloat](s *Stream, transA, transB bool, m, n, k int, alpha float6
 
 // MatMul queues C = A·B on s for dense row-major matrices: a is m x k, b is k x n and c is
 // m x n (element (i, j) at [i*n + j]), with the exact compute mode.
-func MatMul[T GEMMFloat](s *Stream, a, b, c *DeviceBuffer[T], m, n, k int) error {
+func MatMul[T Float](s *Stream, a, b, c *DeviceBuffer[T], m, n, k int) error {
 	return GEMMEx(s, GEMMConfig{M: m, N: n, K: k}, 1, a, b, 0, c)
 }
 
@@ -120,7 +109,7 @@ func MatMul[T GEMMFloat](s *Stream, a, b, c *DeviceBuffer[T], m, n, k int) error
 // trans) taken every incx, y has m (n) every incy; increments must be at least 1 (0 means 1).
 // In cuBLAS's column-major terms A is the n x m matrix Aᵀ, so the call runs with the opposite
 // transpose and m and n swapped.
-func GEMV[T BLASFloat](s *Stream, trans bool, m, n int, alpha float64, a *DeviceBuffer[T],
+func GEMV[T Real](s *Stream, trans bool, m, n int, alpha float64, a *DeviceBuffer[T],
 	lda int, x *DeviceBuffer[T], incx int, beta float64, y *DeviceBuffer[T], incy int) error {
 	const op = "GEMV"
 	dt, _ := dtypeOf[T]()
@@ -144,7 +133,7 @@ func GEMV[T BLASFloat](s *Stream, trans bool, m, n int, alpha float64, a *Device
 // BLASAxpy queues y = alpha·x + y on s (cuBLAS AXPY) over n elements taken every incx and incy
 // elements from the start of each buffer. x and y may be the same buffer only with equal
 // increments.
-func BLASAxpy[T BLASFloat](s *Stream, n int, alpha float64, x *DeviceBuffer[T], incx int,
+func BLASAxpy[T Real](s *Stream, n int, alpha float64, x *DeviceBuffer[T], incx int,
 	y *DeviceBuffer[T], incy int) error {
 	const op = "BLAS axpy"
 	dt, _ := dtypeOf[T]()
@@ -158,7 +147,7 @@ func BLASAxpy[T BLASFloat](s *Stream, n int, alpha float64, x *DeviceBuffer[T], 
 }
 
 // BLASScal queues x = alpha·x on s (cuBLAS SCAL) over n elements taken every incx.
-func BLASScal[T BLASFloat](s *Stream, n int, alpha float64, x *DeviceBuffer[T], incx int) error {
+func BLASScal[T Real](s *Stream, n int, alpha float64, x *DeviceBuffer[T], incx int) error {
 	const op = "BLAS scal"
 	dt, _ := dtypeOf[T]()
 	if err := useAll(op, s, x); err != nil {
@@ -172,7 +161,7 @@ func BLASScal[T BLASFloat](s *Stream, n int, alpha float64, x *DeviceBuffer[T], 
 // BLASDot queues result[index] = Σ x[i]·y[i] on s (cuBLAS DOT in device pointer mode): the
 // result stays on the GPU and the call does not wait; read it with a copy ordered after it
 // (a synchronous CopyToHost of result is). result must not overlap x or y.
-func BLASDot[T BLASFloat](s *Stream, n int, x *DeviceBuffer[T], incx int, y *DeviceBuffer[T],
+func BLASDot[T Real](s *Stream, n int, x *DeviceBuffer[T], incx int, y *DeviceBuffer[T],
 	incy int, result *DeviceBuffer[T], index int) error {
 	const op = "BLAS dot"
 	if index < 0 {
@@ -190,7 +179,7 @@ func BLASDot[T BLASFloat](s *Stream, n int, x *DeviceBuffer[T], incx int, y *Dev
 
 // BLASNrm2 queues result[index] = sqrt(Σ x[i]²) on s (cuBLAS NRM2, overflow-safe), on the
 // GPU like [BLASDot].
-func BLASNrm2[T BLASFloat](s *Stream, n int, x *DeviceBuffer[T], incx int,
+func BLASNrm2[T Real](s *Stream, n int, x *DeviceBuffer[T], incx int,
 	result *DeviceBuffer[T], index int) error {
 	const op = "BLAS nrm2"
 	if index < 0 {

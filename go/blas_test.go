@@ -33,7 +33,7 @@ type gemmPrec struct {
 	sqrtK   bool
 }
 
-func precisionOf[T GEMMFloat](compute GEMMCompute) gemmPrec {
+func precisionOf[T Float](compute GEMMCompute) gemmPrec {
 	var z T
 	switch any(z).(type) {
 	case Float16:
@@ -56,21 +56,7 @@ func (p gemmPrec) bound(k int) float64 {
 	return p.tol
 }
 
-func gemmToF64[T GEMMFloat](v T) float64 {
-	switch x := any(v).(type) {
-	case Float16:
-		return float64(x.Float32())
-	case BFloat16:
-		return float64(x.Float32())
-	case float32:
-		return float64(x)
-	case float64:
-		return x
-	}
-	panic("unreachable")
-}
-
-func gemmFromF64[T GEMMFloat](f float64) T {
+func gemmFromF64[T Float](f float64) T {
 	var z T
 	switch any(z).(type) {
 	case Float16:
@@ -85,7 +71,7 @@ func gemmFromF64[T GEMMFloat](f float64) T {
 
 // randMatrixData returns n values in [-1, 1] exactly representable in T: multiples of 1/128
 // for Float16 and BFloat16.
-func randMatrixData[T GEMMFloat](r *rand.Rand, n int) []T {
+func randMatrixData[T Float](r *rand.Rand, n int) []T {
 	v := make([]T, n)
 	var z T
 	switch any(z).(type) {
@@ -107,7 +93,7 @@ func blasSpan(rows, cols, ld int) int { return (rows-1)*ld + cols }
 
 // checkGEMM compares got (the whole C buffer) with alpha·op(A)·op(B) + beta·c0 for every batch
 // entry, and checks that elements outside the C matrices still hold c0's bits.
-func checkGEMM[T GEMMFloat](t *testing.T, what string, p gemmPrec, cfg GEMMConfig, alpha, beta float64,
+func checkGEMM[T Float](t *testing.T, what string, p gemmPrec, cfg GEMMConfig, alpha, beta float64,
 	a, b, c0, got []T) {
 	t.Helper()
 	lda, ldb, ldc := cfg.LDA, cfg.LDB, cfg.LDC
@@ -133,14 +119,14 @@ func checkGEMM[T GEMMFloat](t *testing.T, what string, p gemmPrec, cfg GEMMConfi
 				for l := 0; l < cfg.K; l++ {
 					var x, y float64
 					if cfg.TransA {
-						x = gemmToF64(a[oa+l*lda+i])
+						x = toF64(a[oa+l*lda+i])
 					} else {
-						x = gemmToF64(a[oa+i*lda+l])
+						x = toF64(a[oa+i*lda+l])
 					}
 					if cfg.TransB {
-						y = gemmToF64(b[ob+j*ldb+l])
+						y = toF64(b[ob+j*ldb+l])
 					} else {
-						y = gemmToF64(b[ob+l*ldb+j])
+						y = toF64(b[ob+l*ldb+j])
 					}
 					acc += x * y
 					mag += math.Abs(x * y)
@@ -149,10 +135,10 @@ func checkGEMM[T GEMMFloat](t *testing.T, what string, p gemmPrec, cfg GEMMConfi
 				inside[ci] = true
 				c := 0.0
 				if beta != 0 {
-					c = gemmToF64(c0[ci])
+					c = toF64(c0[ci])
 				}
 				ref := alpha*acc + beta*c
-				g := gemmToF64(got[ci])
+				g := toF64(got[ci])
 				e := g - ref
 				err2 += e * e
 				ref2 += ref * ref
@@ -178,7 +164,7 @@ func checkGEMM[T GEMMFloat](t *testing.T, what string, p gemmPrec, cfg GEMMConfi
 	}
 }
 
-func gemmBits[T GEMMFloat](v T) uint64 {
+func gemmBits[T Float](v T) uint64 {
 	switch x := any(v).(type) {
 	case Float16:
 		return uint64(x)
@@ -203,7 +189,7 @@ func blasUpload[T Numeric](t testing.TB, dev Device, v []T) *DeviceBuffer[T] {
 
 // runGEMM runs one GEMM on fresh random data and checks it. With beta == 0, C is poisoned
 // (0xFF bytes: NaN) first, so an unwritten element fails.
-func runGEMM[T GEMMFloat](t *testing.T, s *Stream, r *rand.Rand, compute GEMMCompute,
+func runGEMM[T Float](t *testing.T, s *Stream, r *rand.Rand, compute GEMMCompute,
 	cfg GEMMConfig, alpha, beta float64) {
 	t.Helper()
 	dev := s.Device()
@@ -245,7 +231,7 @@ func runGEMM[T GEMMFloat](t *testing.T, s *Stream, r *rand.Rand, compute GEMMCom
 
 var gemmSizes = [][3]int{{1, 1, 1}, {17, 31, 13}, {64, 33, 127}, {130, 67, 257}}
 
-func testGEMMAll[T GEMMFloat](t *testing.T, compute GEMMCompute) {
+func testGEMMAll[T Float](t *testing.T, compute GEMMCompute) {
 	dev := requireGPU(t)
 	r := newRand(t)
 	s := blasStream(t, dev)
@@ -486,7 +472,7 @@ func TestGEMV(t *testing.T) {
 	testGEMV[float64](t, s, r, 1e-12)
 }
 
-func testGEMV[T BLASFloat](t *testing.T, s *Stream, r *rand.Rand, tol float64) {
+func testGEMV[T Real](t *testing.T, s *Stream, r *rand.Rand, tol float64) {
 	dev := s.Device()
 	for _, trans := range []bool{false, true} {
 		for _, d := range [][2]int{{1, 1}, {17, 31}, {257, 130}, {1000, 3}} {
@@ -545,7 +531,7 @@ func TestBLASLevel1(t *testing.T) {
 	testLevel1[float64](t, s, r, 1e-13)
 }
 
-func testLevel1[T BLASFloat](t *testing.T, s *Stream, r *rand.Rand, tol float64) {
+func testLevel1[T Real](t *testing.T, s *Stream, r *rand.Rand, tol float64) {
 	dev := s.Device()
 	for _, n := range []int{1, 17, 1000, 1_000_003} {
 		for _, inc := range []int{1, 3} {

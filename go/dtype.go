@@ -9,6 +9,20 @@ import "C"
 
 import "math"
 
+// Float is every floating-point element type: float32 and float64 (and types defined on them),
+// Float16 and BFloat16. Half-precision values are computed in float32 on the GPU and rounded
+// once.
+type Float interface {
+	~float32 | ~float64 | Float16 | BFloat16
+}
+
+// Real is float32 or float64 (and types defined on them): the element types in which Go can do
+// arithmetic, used where results are computed or returned in the element type (reductions, BLAS
+// levels 1 and 2, FFT).
+type Real interface {
+	~float32 | ~float64
+}
+
 // Float16 is an IEEE 754 binary16 value as stored on the GPU (half). Go has no 16-bit float;
 // convert with [Float16From] and [Float16.Float32].
 type Float16 uint16

@@ -9,14 +9,6 @@ import "C"
 
 import "strconv"
 
-// Float is the set of element types of the elementwise operations: float32 and float64 (and
-// named types based on them), Float16 and BFloat16. Float16 and BFloat16 are computed in float32
-// and rounded once to the element type (to nearest, ties to even); float32 and float64 in their
-// own precision.
-type Float interface {
-	~float32 | ~float64 | Float16 | BFloat16
-}
-
 // BinaryOp selects the operation of [Binary] and [BinaryRange].
 type BinaryOp int32
 

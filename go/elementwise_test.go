@@ -14,7 +14,8 @@ import (
 // (any NaN matching any NaN). Outputs are poisoned with 0xFF bytes (NaN) first, so an element
 // the GPU skips fails, and elements outside a range must keep the poison.
 
-func ewToF64[T Float](v T) float64 {
+// toF64 widens any Float element exactly (the CPU references compute in float64).
+func toF64[T Float](v T) float64 {
 	switch x := any(v).(type) {
 	case Float16:
 		return float64(x.Float32())
@@ -25,7 +26,7 @@ func ewToF64[T Float](v T) float64 {
 	case float64:
 		return x
 	}
-	panic("ewToF64: unexpected type")
+	panic("toF64: unexpected type")
 }
 
 // ewF32RoundOdd rounds d to float32 by truncation, setting the last bit when inexact ("round to
@@ -70,7 +71,7 @@ func ewBits[T Float](v T) uint64 {
 }
 
 func ewSame[T Float](a, b T) bool {
-	return ewBits(a) == ewBits(b) || (math.IsNaN(ewToF64(a)) && math.IsNaN(ewToF64(b)))
+	return ewBits(a) == ewBits(b) || (math.IsNaN(toF64(a)) && math.IsNaN(toF64(b)))
 }
 
 func ewIs64[T Float]() bool {
@@ -101,7 +102,7 @@ func ewFMA32(a, x, y float32) float32 {
 // float32, rounded once to T.
 func ewBinaryRef[T Float](op BinaryOp, a, b T) T {
 	if ewIs64[T]() {
-		x, y := ewToF64(a), ewToF64(b)
+		x, y := toF64(a), toF64(b)
 		switch op {
 		case OpAdd:
 			return ewFromF64[T](x + y)
@@ -112,7 +113,7 @@ func ewBinaryRef[T Float](op BinaryOp, a, b T) T {
 		}
 		return ewFromF64[T](x / y)
 	}
-	x, y := float32(ewToF64(a)), float32(ewToF64(b))
+	x, y := float32(toF64(a)), float32(toF64(b))
 	var r float32
 	switch op {
 	case OpAdd:
@@ -193,8 +194,8 @@ func ewCheck[T Float](t *testing.T, what string, got, want []T, off, n int) {
 		}
 		if !ok {
 			if bad < 5 {
-				t.Errorf("%s: [%d] = %v (bits %#x), want %v (bits %#x)", what, i, ewToF64(got[i]),
-					ewBits(got[i]), ewToF64(want[i]), ewBits(want[i]))
+				t.Errorf("%s: [%d] = %v (bits %#x), want %v (bits %#x)", what, i, toF64(got[i]),
+					ewBits(got[i]), toF64(want[i]), ewBits(want[i]))
 			}
 			bad++
 		}
@@ -267,10 +268,10 @@ func testElementwise[T Float](t *testing.T) {
 		must(t, "CopyToHost", dy.CopyToHost(got))
 		for i := range want {
 			if ewIs64[T]() {
-				want[i] = ewFromF64[T](math.FMA(alpha, ewToF64(a[i]), ewToF64(b[i])))
+				want[i] = ewFromF64[T](math.FMA(alpha, toF64(a[i]), toF64(b[i])))
 			} else {
-				want[i] = ewFromF64[T](float64(ewFMA32(float32(alpha), float32(ewToF64(a[i])),
-					float32(ewToF64(b[i])))))
+				want[i] = ewFromF64[T](float64(ewFMA32(float32(alpha), float32(toF64(a[i])),
+					float32(toF64(b[i])))))
 			}
 		}
 		ewCheck(t, fmt.Sprintf("Axpy alpha=%v n=%d", alpha, n), got, want, 0, n)
@@ -279,9 +280,9 @@ func testElementwise[T Float](t *testing.T) {
 		must(t, "CopyToHost", dy.CopyToHost(got))
 		for i := range want {
 			if ewIs64[T]() {
-				want[i] = ewFromF64[T](alpha * ewToF64(want[i]))
+				want[i] = ewFromF64[T](alpha * toF64(want[i]))
 			} else {
-				want[i] = ewFromF64[T](float64(float32(alpha) * float32(ewToF64(want[i]))))
+				want[i] = ewFromF64[T](float64(float32(alpha) * float32(toF64(want[i]))))
 			}
 		}
 		ewCheck(t, fmt.Sprintf("Scale n=%d", n), got, want, 0, n)
@@ -338,7 +339,7 @@ func castTo[From, To Float](t *testing.T, dev Device, s *Stream, dsrc *DeviceBuf
 	got, want := make([]To, n), make([]To, n)
 	must(t, "CopyToHost", dst.CopyToHost(got))
 	for i := range want {
-		want[i] = ewFromF64[To](ewToF64(src[i]))
+		want[i] = ewFromF64[To](toF64(src[i]))
 	}
 	var f From
 	var to To
@@ -348,7 +349,7 @@ func castTo[From, To Float](t *testing.T, dev Device, s *Stream, dsrc *DeviceBuf
 	must(t, "CastRange", CastRange(s, dsrc, 3, dst2, 1, n-5))
 	must(t, "CopyToHost", dst2.CopyToHost(got))
 	for i := 0; i < n-5; i++ {
-		want[1+i] = ewFromF64[To](ewToF64(src[3+i]))
+		want[1+i] = ewFromF64[To](toF64(src[3+i]))
 	}
 	ewCheck(t, fmt.Sprintf("CastRange %T -> %T", f, to), got, want, 1, n-5)
 }

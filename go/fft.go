@@ -9,12 +9,6 @@ import "C"
 
 import "strconv"
 
-// FFTFloat is the set of real element types of FFT data: float32 (cuFFT's C2C/R2C/C2R) and
-// float64 (Z2Z/D2Z/Z2D). Complex values are stored as interleaved pairs (re, im) of T, so a
-// complex array of n elements is a DeviceBuffer[T] of 2n elements (the layout of Go's
-// complex64/complex128 and of cuFFT's cufftComplex/cufftDoubleComplex).
-type FFTFloat interface{ ~float32 | ~float64 }
-
 // FFTType is the kind of transform.
 type FFTType int32
 
@@ -71,7 +65,7 @@ type FFTDesc struct {
 	Out   FFTLayout
 }
 
-func fftPrecision[T FFTFloat]() C.int32_t {
+func fftPrecision[T Real]() C.int32_t {
 	if sizeOf[T]() == 8 {
 		return C.CUDAGO_DTYPE_F64
 	}
@@ -91,7 +85,7 @@ func (l *FFTLayout) toC(op, which string, out *C.cudago_fft_layout_t) error {
 	return nil
 }
 
-func fftDescToC[T FFTFloat](op string, d *FFTDesc) (C.cudago_fft_desc_t, error) {
+func fftDescToC[T Real](op string, d *FFTDesc) (C.cudago_fft_desc_t, error) {
 	var c C.cudago_fft_desc_t
 	c.struct_size = C.uint32_t(C.sizeof_cudago_fft_desc_t)
 	if len(d.Dims) > C.CUDAGO_FFT_MAX_RANK || len(d.Dims) == 0 {
@@ -118,7 +112,7 @@ func fftDescToC[T FFTFloat](op string, d *FFTDesc) (C.cudago_fft_desc_t, error) 
 
 // FFT queues the transform d on s, reading in and writing out from their first element. See
 // FFTAt.
-func FFT[T FFTFloat](s *Stream, d FFTDesc, in, out *DeviceBuffer[T], dir FFTDirection,
+func FFT[T Real](s *Stream, d FFTDesc, in, out *DeviceBuffer[T], dir FFTDirection,
 	norm FFTNorm) error {
 	return FFTAt(s, d, in, 0, out, 0, dir, norm)
 }
@@ -129,7 +123,7 @@ func FFT[T FFTFloat](s *Stream, d FFTDesc, in, out *DeviceBuffer[T], dir FFTDire
 // extents (ErrOutOfRange otherwise; see FFTExtent). FFTR2C must be Forward, FFTC2R Inverse.
 // The call is one cgo crossing and does not block; the plan comes from the plan cache and its
 // work area from the device's pool, in stream order.
-func FFTAt[T FFTFloat](s *Stream, d FFTDesc, in *DeviceBuffer[T], inOff int, out *DeviceBuffer[T],
+func FFTAt[T Real](s *Stream, d FFTDesc, in *DeviceBuffer[T], inOff int, out *DeviceBuffer[T],
 	outOff int, dir FFTDirection, norm FFTNorm) error {
 	const op = "fft"
 	if inOff < 0 || outOff < 0 {
@@ -151,7 +145,7 @@ func FFTAt[T FFTFloat](s *Stream, d FFTDesc, in *DeviceBuffer[T], inOff int, out
 
 // FFTExtent returns how many T values the layouts of d span on the input and on the output side
 // (in place or not): what the buffers must hold past their offsets. It needs no GPU.
-func FFTExtent[T FFTFloat](d FFTDesc, inPlace bool) (inLen, outLen int, err error) {
+func FFTExtent[T Real](d FFTDesc, inPlace bool) (inLen, outLen int, err error) {
 	const op = "fft extent"
 	if err := ready(); err != nil {
 		return 0, 0, err
@@ -175,19 +169,19 @@ func FFTExtent[T FFTFloat](d FFTDesc, inPlace bool) (inLen, outLen int, err erro
 // FFT1D queues batch complex-to-complex transforms of n points each, packed one after the
 // other (in and out hold 2*n*batch values). Like NumPy, the inverse is scaled by 1/n, so
 // FFT1D(..., Inverse) undoes FFT1D(..., Forward). in and out may be the same buffer.
-func FFT1D[T FFTFloat](s *Stream, in, out *DeviceBuffer[T], n, batch int, dir FFTDirection) error {
+func FFT1D[T Real](s *Stream, in, out *DeviceBuffer[T], n, batch int, dir FFTDirection) error {
 	return FFT(s, FFTDesc{Type: FFTC2C, Dims: []int{n}, Batch: batch}, in, out, dir, FFTNormInverse)
 }
 
 // FFT2D is FFT1D for rows x cols arrays (row-major, 2*rows*cols values each).
-func FFT2D[T FFTFloat](s *Stream, in, out *DeviceBuffer[T], rows, cols, batch int,
+func FFT2D[T Real](s *Stream, in, out *DeviceBuffer[T], rows, cols, batch int,
 	dir FFTDirection) error {
 	return FFT(s, FFTDesc{Type: FFTC2C, Dims: []int{rows, cols}, Batch: batch}, in, out, dir,
 		FFTNormInverse)
 }
 
 // FFT3D is FFT1D for d0 x d1 x d2 arrays (row-major).
-func FFT3D[T FFTFloat](s *Stream, in, out *DeviceBuffer[T], d0, d1, d2, batch int,
+func FFT3D[T Real](s *Stream, in, out *DeviceBuffer[T], d0, d1, d2, batch int,
 	dir FFTDirection) error {
 	return FFT(s, FFTDesc{Type: FFTC2C, Dims: []int{d0, d1, d2}, Batch: batch}, in, out, dir,
 		FFTNormInverse)
@@ -195,14 +189,14 @@ func FFT3D[T FFTFloat](s *Stream, in, out *DeviceBuffer[T], d0, d1, d2, batch in
 
 // RFFT1D queues batch real-to-complex forward transforms of n real points each (in holds
 // n*batch values) into n/2+1 complex values each (out holds 2*(n/2+1)*batch values), unscaled.
-func RFFT1D[T FFTFloat](s *Stream, in, out *DeviceBuffer[T], n, batch int) error {
+func RFFT1D[T Real](s *Stream, in, out *DeviceBuffer[T], n, batch int) error {
 	return FFT(s, FFTDesc{Type: FFTR2C, Dims: []int{n}, Batch: batch}, in, out, Forward,
 		FFTNormNone)
 }
 
 // IRFFT1D is the inverse of RFFT1D, scaled by 1/n: it reads batch half spectra of n/2+1
 // complex values and writes n reals each. It overwrites in.
-func IRFFT1D[T FFTFloat](s *Stream, in, out *DeviceBuffer[T], n, batch int) error {
+func IRFFT1D[T Real](s *Stream, in, out *DeviceBuffer[T], n, batch int) error {
 	return FFT(s, FFTDesc{Type: FFTC2R, Dims: []int{n}, Batch: batch}, in, out, Inverse,
 		FFTNormInverse)
 }

@@ -18,7 +18,7 @@ import (
 // constant for the Bluestein plans of awkward sizes), float64 1e-12. Outputs are poisoned with
 // NaN bytes first, so an unwritten element makes the error NaN and fails.
 
-func fftBound[T FFTFloat](n int) float64 {
+func fftBound[T Real](n int) float64 {
 	if sizeOf[T]() == 8 {
 		return 1e-12
 	}
@@ -78,7 +78,7 @@ func halfSpectrum(full []complex128, dims []int, batch int) []complex128 {
 	return h
 }
 
-func interleave[T FFTFloat](x []complex128) []T {
+func interleave[T Real](x []complex128) []T {
 	v := make([]T, 2*len(x))
 	for i, c := range x {
 		v[2*i], v[2*i+1] = T(real(c)), T(imag(c))
@@ -86,7 +86,7 @@ func interleave[T FFTFloat](x []complex128) []T {
 	return v
 }
 
-func deinterleave[T FFTFloat](v []T) []complex128 {
+func deinterleave[T Real](v []T) []complex128 {
 	x := make([]complex128, len(v)/2)
 	for i := range x {
 		x[i] = complex(float64(v[2*i]), float64(v[2*i+1]))
@@ -95,7 +95,7 @@ func deinterleave[T FFTFloat](v []T) []complex128 {
 }
 
 // randComplex returns values rounded to T's precision, so the reference sees the GPU's input.
-func randComplex[T FFTFloat](r *rand.Rand, n int) []complex128 {
+func randComplex[T Real](r *rand.Rand, n int) []complex128 {
 	x := make([]complex128, n)
 	for i := range x {
 		x[i] = complex(float64(T(r.Float64()*2-1)), float64(T(r.Float64()*2-1)))
@@ -132,7 +132,7 @@ func checkFFT(t *testing.T, what string, got, want []complex128, bound float64) 
 }
 
 // devFrom uploads v into a new buffer of len(v)+extra values; the extra ones are NaN.
-func devFrom[T FFTFloat](t *testing.T, dev Device, v []T, extra int) *DeviceBuffer[T] {
+func devFrom[T Real](t *testing.T, dev Device, v []T, extra int) *DeviceBuffer[T] {
 	t.Helper()
 	d, err := NewDeviceBuffer[T](dev, len(v)+extra)
 	must(t, "NewDeviceBuffer", err)
@@ -144,11 +144,11 @@ func devFrom[T FFTFloat](t *testing.T, dev Device, v []T, extra int) *DeviceBuff
 	return d
 }
 
-func poisoned[T FFTFloat](t *testing.T, dev Device, n int) *DeviceBuffer[T] {
+func poisoned[T Real](t *testing.T, dev Device, n int) *DeviceBuffer[T] {
 	return devFrom[T](t, dev, nil, n)
 }
 
-func download[T FFTFloat](t *testing.T, d *DeviceBuffer[T]) []T {
+func download[T Real](t *testing.T, d *DeviceBuffer[T]) []T {
 	t.Helper()
 	v := make([]T, d.Len())
 	must(t, "download", d.CopyToHost(v))
@@ -163,7 +163,7 @@ func realsOf(x []complex128) []float64 {
 	return v
 }
 
-func complexOfReals[T FFTFloat](v []T) []complex128 {
+func complexOfReals[T Real](v []T) []complex128 {
 	x := make([]complex128, len(v))
 	for i, f := range v {
 		x[i] = complex(float64(f), 0)
@@ -171,7 +171,7 @@ func complexOfReals[T FFTFloat](v []T) []complex128 {
 	return x
 }
 
-func testFFT1D[T FFTFloat](t *testing.T, dev Device, s *Stream, r *rand.Rand) {
+func testFFT1D[T Real](t *testing.T, dev Device, s *Stream, r *rand.Rand) {
 	for _, n := range []int{1, 2, 3, 7, 16, 17, 100, 1024} {
 		for _, batch := range []int{1, 3} {
 			name := fmt.Sprintf("n=%d/batch=%d", n, batch)
@@ -215,7 +215,7 @@ func TestFFT1D(t *testing.T) {
 	t.Run("float64", func(t *testing.T) { testFFT1D[float64](t, dev, s, r) })
 }
 
-func testFFTMultiDim[T FFTFloat](t *testing.T, dev Device, s *Stream, r *rand.Rand) {
+func testFFTMultiDim[T Real](t *testing.T, dev Device, s *Stream, r *rand.Rand) {
 	for _, dims := range [][]int{{5, 7}, {4, 6}, {1, 9}, {4, 6, 8}, {3, 5, 7}} {
 		const batch = 2
 		per := 1

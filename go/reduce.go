@@ -9,12 +9,6 @@ import "C"
 
 import "strconv"
 
-// ReduceFloat is the set of element types of the reductions: float32 and float64 (and named
-// types based on them). Each accumulates in its own type.
-type ReduceFloat interface {
-	~float32 | ~float64
-}
-
 // Reductions: Sum, Min, Max, ArgMax, Dot and Norm2 over a whole buffer, and the ...Rows forms
 // along the last axis of a rows x cols row-major array (x.Len() must be rows*cols, out.Len()
 // rows). They queue the work on s and return at once (one cgo call, no allocation), writing
@@ -63,99 +57,99 @@ func (o ReduceOp) opName(rows bool) string {
 }
 
 // Sum queues out[0] = the sum of x.
-func Sum[T ReduceFloat](s *Stream, x, out *DeviceBuffer[T]) error {
+func Sum[T Real](s *Stream, x, out *DeviceBuffer[T]) error {
 	return reduceCall(s, ReduceSum, x, nil, out, false, 0, 0)
 }
 
 // Min queues out[0] = the smallest element of x.
-func Min[T ReduceFloat](s *Stream, x, out *DeviceBuffer[T]) error {
+func Min[T Real](s *Stream, x, out *DeviceBuffer[T]) error {
 	return reduceCall(s, ReduceMin, x, nil, out, false, 0, 0)
 }
 
 // Max queues out[0] = the largest element of x.
-func Max[T ReduceFloat](s *Stream, x, out *DeviceBuffer[T]) error {
+func Max[T Real](s *Stream, x, out *DeviceBuffer[T]) error {
 	return reduceCall(s, ReduceMax, x, nil, out, false, 0, 0)
 }
 
 // ArgMax queues out[0] = the first index of the largest element of x.
-func ArgMax[T ReduceFloat](s *Stream, x *DeviceBuffer[T], out *DeviceBuffer[int64]) error {
+func ArgMax[T Real](s *Stream, x *DeviceBuffer[T], out *DeviceBuffer[int64]) error {
 	return reduceCall(s, ReduceArgMax, x, nil, out, false, 0, 0)
 }
 
 // Dot queues out[0] = the sum of x[i]*y[i]; x and y must have equal lengths.
-func Dot[T ReduceFloat](s *Stream, x, y, out *DeviceBuffer[T]) error {
+func Dot[T Real](s *Stream, x, y, out *DeviceBuffer[T]) error {
 	return reduceCall(s, ReduceDot, x, y, out, false, 0, 0)
 }
 
 // Norm2 queues out[0] = the Euclidean norm of x.
-func Norm2[T ReduceFloat](s *Stream, x, out *DeviceBuffer[T]) error {
+func Norm2[T Real](s *Stream, x, out *DeviceBuffer[T]) error {
 	return reduceCall(s, ReduceNorm2, x, nil, out, false, 0, 0)
 }
 
 // SumRows queues out[r] = the sum of row r of x, a rows x cols row-major array.
-func SumRows[T ReduceFloat](s *Stream, x *DeviceBuffer[T], rows, cols int, out *DeviceBuffer[T]) error {
+func SumRows[T Real](s *Stream, x *DeviceBuffer[T], rows, cols int, out *DeviceBuffer[T]) error {
 	return reduceCall(s, ReduceSum, x, nil, out, true, rows, cols)
 }
 
 // MinRows queues out[r] = the smallest element of row r.
-func MinRows[T ReduceFloat](s *Stream, x *DeviceBuffer[T], rows, cols int, out *DeviceBuffer[T]) error {
+func MinRows[T Real](s *Stream, x *DeviceBuffer[T], rows, cols int, out *DeviceBuffer[T]) error {
 	return reduceCall(s, ReduceMin, x, nil, out, true, rows, cols)
 }
 
 // MaxRows queues out[r] = the largest element of row r.
-func MaxRows[T ReduceFloat](s *Stream, x *DeviceBuffer[T], rows, cols int, out *DeviceBuffer[T]) error {
+func MaxRows[T Real](s *Stream, x *DeviceBuffer[T], rows, cols int, out *DeviceBuffer[T]) error {
 	return reduceCall(s, ReduceMax, x, nil, out, true, rows, cols)
 }
 
 // ArgMaxRows queues out[r] = the first column index of the largest element of row r.
-func ArgMaxRows[T ReduceFloat](s *Stream, x *DeviceBuffer[T], rows, cols int, out *DeviceBuffer[int64]) error {
+func ArgMaxRows[T Real](s *Stream, x *DeviceBuffer[T], rows, cols int, out *DeviceBuffer[int64]) error {
 	return reduceCall(s, ReduceArgMax, x, nil, out, true, rows, cols)
 }
 
 // DotRows queues out[r] = the dot product of row r of x and row r of y.
-func DotRows[T ReduceFloat](s *Stream, x, y *DeviceBuffer[T], rows, cols int, out *DeviceBuffer[T]) error {
+func DotRows[T Real](s *Stream, x, y *DeviceBuffer[T], rows, cols int, out *DeviceBuffer[T]) error {
 	return reduceCall(s, ReduceDot, x, y, out, true, rows, cols)
 }
 
 // Norm2Rows queues out[r] = the Euclidean norm of row r.
-func Norm2Rows[T ReduceFloat](s *Stream, x *DeviceBuffer[T], rows, cols int, out *DeviceBuffer[T]) error {
+func Norm2Rows[T Real](s *Stream, x *DeviceBuffer[T], rows, cols int, out *DeviceBuffer[T]) error {
 	return reduceCall(s, ReduceNorm2, x, nil, out, true, rows, cols)
 }
 
 // SumValue returns the sum of x. It queues the reduction on s and waits for it.
-func SumValue[T ReduceFloat](s *Stream, x *DeviceBuffer[T]) (T, error) {
+func SumValue[T Real](s *Stream, x *DeviceBuffer[T]) (T, error) {
 	return reduceValue[T, T](s, ReduceSum, x, nil)
 }
 
 // MinValue returns the smallest element of x, waiting for it.
-func MinValue[T ReduceFloat](s *Stream, x *DeviceBuffer[T]) (T, error) {
+func MinValue[T Real](s *Stream, x *DeviceBuffer[T]) (T, error) {
 	return reduceValue[T, T](s, ReduceMin, x, nil)
 }
 
 // MaxValue returns the largest element of x, waiting for it.
-func MaxValue[T ReduceFloat](s *Stream, x *DeviceBuffer[T]) (T, error) {
+func MaxValue[T Real](s *Stream, x *DeviceBuffer[T]) (T, error) {
 	return reduceValue[T, T](s, ReduceMax, x, nil)
 }
 
 // ArgMaxValue returns the first index of the largest element of x, waiting for it.
-func ArgMaxValue[T ReduceFloat](s *Stream, x *DeviceBuffer[T]) (int, error) {
+func ArgMaxValue[T Real](s *Stream, x *DeviceBuffer[T]) (int, error) {
 	i, err := reduceValue[T, int64](s, ReduceArgMax, x, nil)
 	return int(i), err
 }
 
 // DotValue returns the dot product of x and y, waiting for it.
-func DotValue[T ReduceFloat](s *Stream, x, y *DeviceBuffer[T]) (T, error) {
+func DotValue[T Real](s *Stream, x, y *DeviceBuffer[T]) (T, error) {
 	return reduceValue[T, T](s, ReduceDot, x, y)
 }
 
 // Norm2Value returns the Euclidean norm of x, waiting for it.
-func Norm2Value[T ReduceFloat](s *Stream, x *DeviceBuffer[T]) (T, error) {
+func Norm2Value[T Real](s *Stream, x *DeviceBuffer[T]) (T, error) {
 	return reduceValue[T, T](s, ReduceNorm2, x, nil)
 }
 
 // reduceValue reduces into a one-element buffer allocated on s and copies the result back (the
 // synchronous copy is ordered after the reduction).
-func reduceValue[T ReduceFloat, O Numeric](s *Stream, rop ReduceOp, x, y *DeviceBuffer[T]) (O, error) {
+func reduceValue[T Real, O Numeric](s *Stream, rop ReduceOp, x, y *DeviceBuffer[T]) (O, error) {
 	var zero O
 	out, err := NewDeviceBufferAsync[O](s, 1)
 	if err != nil {
@@ -173,7 +167,7 @@ func reduceValue[T ReduceFloat, O Numeric](s *Stream, rop ReduceOp, x, y *Device
 }
 
 // reduceCall queues a whole-buffer reduction or, byRows, a rows x cols one. y is nil except for Dot.
-func reduceCall[T ReduceFloat, O Numeric](s *Stream, rop ReduceOp, x, y *DeviceBuffer[T],
+func reduceCall[T Real, O Numeric](s *Stream, rop ReduceOp, x, y *DeviceBuffer[T],
 	out *DeviceBuffer[O], byRows bool, rows, cols int) error {
 	op := rop.opName(byRows)
 	if rows < 0 || cols < 0 {

@@ -29,7 +29,7 @@ func (k *neumaier) add(x float64) {
 
 func (k *neumaier) value() float64 { return k.s + k.c }
 
-func redUnit[T ReduceFloat]() float64 {
+func redUnit[T Real]() float64 {
 	var z T
 	if _, ok := any(z).(float32); ok {
 		return 0x1p-24
@@ -38,7 +38,7 @@ func redUnit[T ReduceFloat]() float64 {
 }
 
 // redRef returns the reference value of op over x (and y) and its allowed error.
-func redRef[T ReduceFloat](op ReduceOp, x, y []T) (want, bound float64) {
+func redRef[T Real](op ReduceOp, x, y []T) (want, bound float64) {
 	u := redUnit[T]()
 	var sum, abs neumaier
 	best, bestI := 0.0, 0
@@ -89,7 +89,7 @@ func redClose(got, want, bound float64) bool {
 	return math.Abs(got-want) <= bound // false for NaN
 }
 
-func redUniform[T ReduceFloat](r *rand.Rand, n int) []T {
+func redUniform[T Real](r *rand.Rand, n int) []T {
 	v := make([]T, n)
 	for i := range v {
 		v[i] = T(r.Float64()*2 - 1)
@@ -98,7 +98,7 @@ func redUniform[T ReduceFloat](r *rand.Rand, n int) []T {
 }
 
 // redRun queues op over the whole of x (and y) into a poisoned output and returns the result.
-func redRun[T ReduceFloat](t *testing.T, s *Stream, op ReduceOp, x, y *DeviceBuffer[T]) float64 {
+func redRun[T Real](t *testing.T, s *Stream, op ReduceOp, x, y *DeviceBuffer[T]) float64 {
 	t.Helper()
 	dev := s.Device()
 	if op == ReduceArgMax {
@@ -130,7 +130,7 @@ func redRun[T ReduceFloat](t *testing.T, s *Stream, op ReduceOp, x, y *DeviceBuf
 
 var redOps = []ReduceOp{ReduceSum, ReduceMin, ReduceMax, ReduceArgMax, ReduceDot, ReduceNorm2}
 
-func testReduce[T ReduceFloat](t *testing.T) {
+func testReduce[T Real](t *testing.T) {
 	dev := requireGPU(t)
 	r := newRand(t)
 	s, err := NewStream(dev, StreamOptions{NonBlocking: true})
@@ -169,7 +169,7 @@ func testReduce[T ReduceFloat](t *testing.T) {
 func TestReduceFloat32(t *testing.T) { testReduce[float32](t) }
 func TestReduceFloat64(t *testing.T) { testReduce[float64](t) }
 
-func testReduceRows[T ReduceFloat](t *testing.T) {
+func testReduceRows[T Real](t *testing.T) {
 	dev := requireGPU(t)
 	r := newRand(t)
 	s, err := NewStream(dev, StreamOptions{NonBlocking: true})
