@@ -2,17 +2,21 @@
 """One table from cudago's benchmarks and the peers' figures, with the issue's targets.
 
 Reads, from one GPU run (bundle/run.sh writes them to $OUT):
-  bench-go.txt     output of `cudago.test -test.bench .` (Go benchmarks)
+  bench-go*.txt    output of `cudago.test -test.bench` (Go benchmarks): bench-go.txt (copies,
+                   vecadd, round trip) and bench-go-compute.txt (GEMM, SGEMM, FFT, reductions,
+                   elementwise, layout changes)
   bench-cpp.jsonl  output of bench_capi (C++ over the C ABI, and raw CUDA references)
   peers.jsonl      output of peers.py (PyTorch and CuPy)
 and prints a Markdown report (also written to bench.md): for each operation the Go, C++,
 raw-CUDA, torch and cupy figures, Go over torch, and Go over the measured device-to-device
-copy bandwidth and over the datasheet HBM bandwidth; then each target with PASS or MISS.
+copy bandwidth and over the datasheet HBM bandwidth; then each target with PASS or MISS; then
+the compute benchmarks against their peers (table COMPUTE) and the compute targets.
 
 GB/s everywhere is 1e9 bytes per second of the bytes the operation must move: H2D/D2H the
 copy size, d2d_copy bytes read plus written (2 x size), vecadd_f32 12 bytes per element.
 Go figures are recomputed from ns/op with those byte counts, so they do not depend on what each
-benchmark passed to b.SetBytes.
+benchmark passed to b.SetBytes. Compute benchmarks likewise: TFLOP/s from 2mnk per GEMM, GB/s
+from the bytes peers.py counts for the same operation (table COMPUTE).
 
   python3 bench-report.py --dir $OUT
   python3 bench-report.py --go bench-go.txt --cpp bench-cpp.jsonl --peers peers.jsonl
@@ -43,6 +47,100 @@ OP_BY_KEY = {o[0]: o for o in OPS}
 # Datasheet memory bandwidth, GB/s, by a substring of the device name.
 HBM = [("H200", 4800.0, "H200 HBM3e 4.8 TB/s"), ("H100", 3350.0, "H100 SXM HBM3 3.35 TB/s")]
 DEFAULT_HBM = HBM[1]
+
+
+# ---- compute benchmarks ----------------------------------------------------------------------
+# Each compute benchmark of go/bench_{blas,sg,ew,fft}_test.go and the peers.py figure it is
+# compared with. unit "TFLOP/s": work is floating-point operations per op (2mnk per GEMM);
+# "GB/s": work is bytes moved per op, counted as peers.py counts them (FFT C2C 16 per point, R2C
+# 8, layout changes 2 x element size per element, sums 4 per element read, add 3 x element size);
+# "us": time per call (work None; the peer's ms is per call too). The peer op and params are
+# those peers.py emits (PEERS_OF: which peers run it); peer op None: no peer runs it.
+def mnk(n):
+    return {"m": n, "n": n, "k": n}
+
+
+def nhwc(n, h, w, c):
+    return {"shape": [n, h, w, c]}
+
+
+def fft1(n, batch):
+    return {"n": n, "batch": batch}
+
+
+COMPUTE = [  # Go benchmark (its name without the leading "Benchmark"), unit, work, peer op, params
+    # cuBLAS GEMM (bench_blas_test.go), peers.py group sgemm
+    ("GEMM/fp32_1024",                           "TFLOP/s", 2 * 1024**3,             "gemm_fp32",        mnk(1024)),
+    ("GEMM/fp32_4096",                           "TFLOP/s", 2 * 4096**3,             "gemm_fp32",        mnk(4096)),
+    ("GEMM/fp32_8192",                           "TFLOP/s", 2 * 8192**3,             "gemm_fp32",        mnk(8192)),
+    ("GEMM/tf32_1024",                           "TFLOP/s", 2 * 1024**3,             "gemm_tf32",        mnk(1024)),
+    ("GEMM/tf32_4096",                           "TFLOP/s", 2 * 4096**3,             "gemm_tf32",        mnk(4096)),
+    ("GEMM/tf32_8192",                           "TFLOP/s", 2 * 8192**3,             "gemm_tf32",        mnk(8192)),
+    ("GEMM/fp16_1024",                           "TFLOP/s", 2 * 1024**3,             "gemm_fp16",        mnk(1024)),
+    ("GEMM/fp16_4096",                           "TFLOP/s", 2 * 4096**3,             "gemm_fp16",        mnk(4096)),
+    ("GEMM/fp16_8192",                           "TFLOP/s", 2 * 8192**3,             "gemm_fp16",        mnk(8192)),
+    ("GEMM/bf16_1024",                           "TFLOP/s", 2 * 1024**3,             "gemm_bf16",        mnk(1024)),
+    ("GEMM/bf16_4096",                           "TFLOP/s", 2 * 4096**3,             "gemm_bf16",        mnk(4096)),
+    ("GEMM/bf16_8192",                           "TFLOP/s", 2 * 8192**3,             "gemm_bf16",        mnk(8192)),
+    ("GEMM/fp64_1024",                           "TFLOP/s", 2 * 1024**3,             None,               None),
+    ("GEMM/fp64_4096",                           "TFLOP/s", 2 * 4096**3,             None,               None),
+    ("GEMM/fp64_8192",                           "TFLOP/s", 2 * 8192**3,             None,               None),
+    ("GEMMLatency/64",                           "us",      None,                    "gemm_fp32",        mnk(64)),
+    # hand-written SGEMM (bench_sg_test.go), against cuBLAS fp32 through torch and cupy
+    ("SGEMM/1024",                               "TFLOP/s", 2 * 1024**3,             "gemm_fp32",        mnk(1024)),
+    ("SGEMM/4096",                               "TFLOP/s", 2 * 4096**3,             "gemm_fp32",        mnk(4096)),
+    # cuFFT (bench_fft_test.go), peers.py group fft (cupy.fft)
+    ("FFT/c2c_f32/n=16777216/batch=1",           "GB/s",    16 * (1 << 24),          "fft_c2c_f32",      fft1(1 << 24, 1)),
+    ("FFT/c2c_f32/n=4096/batch=4096",            "GB/s",    16 * 4096 * 4096,        "fft_c2c_f32",      fft1(4096, 4096)),
+    ("FFT/c2c_f32/n=1024/batch=65536",           "GB/s",    16 * 1024 * 65536,       "fft_c2c_f32",      fft1(1024, 65536)),
+    ("FFT/c2c_f32/n=65536/batch=256",            "GB/s",    16 * 65536 * 256,        "fft_c2c_f32",      fft1(65536, 256)),
+    ("FFT/r2c_f32/n=16777216/batch=1",           "GB/s",    8 * (1 << 24),           "fft_r2c_f32",      fft1(1 << 24, 1)),
+    ("FFT/r2c_f32/n=4096/batch=4096",            "GB/s",    8 * 4096 * 4096,         "fft_r2c_f32",      fft1(4096, 4096)),
+    ("FFT/r2c_f32/n=1024/batch=65536",           "GB/s",    8 * 1024 * 65536,        "fft_r2c_f32",      fft1(1024, 65536)),
+    ("FFT/r2c_f32/n=65536/batch=256",            "GB/s",    8 * 65536 * 256,         "fft_r2c_f32",      fft1(65536, 256)),
+    ("FFT/c2c_f32_2d/512x512/batch=64",          "GB/s",    16 * 512 * 512 * 64,     "fft2_c2c_f32",     {"shape": [512, 512], "batch": 64}),
+    # reductions (bench_ew_test.go), peers.py group reduce (sum_f32); 256M is 2^28 in the Go code
+    ("Reduce/sum_f32_n=256M",                    "GB/s",    4 * (1 << 28),           "sum_f32",          {"n": 1 << 28}),
+    ("Reduce/sum_f32_n=10M",                     "GB/s",    4 * 10_000_000,          "sum_f32",          {"n": 10_000_000}),
+    ("Reduce/sum_f32_n=1M",                      "GB/s",    4 * 1_000_000,           None,               None),
+    ("Reduce/sum_f32_n=64K",                     "GB/s",    4 * 65_536,              None,               None),
+    ("Reduce/sum_f32_n=32K",                     "GB/s",    4 * 32_768,              None,               None),
+    ("Reduce/rows_sum_f32_4096x65536",           "GB/s",    4 * 4096 * 65536,        None,               None),
+    # elementwise add (bench_ew_test.go), peers.py group vecadd
+    ("Elementwise/add_f32_n=256M",               "GB/s",    12 * (1 << 28),          "vecadd_f32",       {"n": 1 << 28}),
+    ("Elementwise/add_bf16_n=256M",              "GB/s",    6 * (1 << 28),           None,               None),
+    ("Elementwise/add_f32_n=10M",                "GB/s",    12 * 10_000_000,         "vecadd_f32",       {"n": 10_000_000}),
+    # layout changes (bench_sg_test.go), peers.py group transpose (shape is N, H, W, C)
+    ("Transpose/nhwc_to_nchw_f32_256x224x224x3", "GB/s",    8 * 256 * 224 * 224 * 3, "nhwc_to_nchw_f32", nhwc(256, 224, 224, 3)),
+    ("Transpose/nchw_to_nhwc_f32_256x224x224x3", "GB/s",    8 * 256 * 224 * 224 * 3, "nchw_to_nhwc_f32", nhwc(256, 224, 224, 3)),
+    ("Transpose/nhwc_to_nchw_f32_256x56x56x64",  "GB/s",    8 * 256 * 56 * 56 * 64,  "nhwc_to_nchw_f32", nhwc(256, 56, 56, 64)),
+    ("Transpose/nchw_to_nhwc_f32_256x56x56x64",  "GB/s",    8 * 256 * 56 * 56 * 64,  "nchw_to_nhwc_f32", nhwc(256, 56, 56, 64)),
+    ("Transpose/nhwc_to_nchw_f32_64x14x14x1024", "GB/s",    8 * 64 * 14 * 14 * 1024, "nhwc_to_nchw_f32", nhwc(64, 14, 14, 1024)),
+    ("Transpose/nchw_to_nhwc_f32_64x14x14x1024", "GB/s",    8 * 64 * 14 * 14 * 1024, "nchw_to_nhwc_f32", nhwc(64, 14, 14, 1024)),
+    ("Transpose/nhwc_to_nchw_f16_256x224x224x3", "GB/s",    4 * 256 * 224 * 224 * 3, None,               None),
+    ("Transpose/nchw_to_nhwc_f16_256x224x224x3", "GB/s",    4 * 256 * 224 * 224 * 3, None,               None),
+    ("Transpose/nhwc_to_nchw_f16_256x56x56x64",  "GB/s",    4 * 256 * 56 * 56 * 64,  None,               None),
+    ("Transpose/nchw_to_nhwc_f16_256x56x56x64",  "GB/s",    4 * 256 * 56 * 56 * 64,  None,               None),
+    ("Transpose/nhwc_to_nchw_f16_64x14x14x1024", "GB/s",    4 * 64 * 14 * 14 * 1024, None,               None),
+    ("Transpose/nchw_to_nhwc_f16_64x14x14x1024", "GB/s",    4 * 64 * 14 * 14 * 1024, None,               None),
+    ("Transpose/2d_f32_8192x8192",               "GB/s",    8 * 8192 * 8192,         None,               None),
+]
+COMPUTE = [("Benchmark" + c[0], *c[1:]) for c in COMPUTE]
+COMPUTE_NAMES = {c[0] for c in COMPUTE}
+# The compute families bundle-run.sh runs: one not in COMPUTE goes under "Other Go benchmarks",
+# never into the transfer table (a "...Latency" benchmark is no round trip).
+COMPUTE_FAMILY = re.compile(r"^Benchmark(Elementwise|Cast|Reduce|Transpose|NHWC|NCHW|SGEMM|GEMM|"
+                            r"GEMV|BLAS|FFT)")
+# Which peers peers.py runs each op through.
+PEERS_OF = {
+    "gemm_fp32": ("torch", "cupy"), "gemm_tf32": ("torch",), "gemm_fp16": ("torch",),
+    "gemm_bf16": ("torch",),
+    "fft_c2c_f32": ("cupy",), "fft_r2c_f32": ("cupy",), "fft2_c2c_f32": ("cupy",),
+    "sum_f32": ("torch", "cupy"), "vecadd_f32": ("torch", "cupy"),
+    "nhwc_to_nchw_f32": ("torch",), "nchw_to_nhwc_f32": ("torch",),
+}
+# The metric each unit's benchmarks report themselves (checked against the ns/op figure).
+GO_METRIC = {"TFLOP/s": "TFLOP/s", "GB/s": "GB/s", "us": "us/op"}
 
 
 def read_jsonl(path):
@@ -162,7 +260,9 @@ def go_figures(go):
     """{row key: (benchmark name, GB/s or us, note)} and the benchmarks no row takes."""
     figures, other = {}, []
     for name, m in sorted(go.items()):
-        key = classify_go(name)
+        if name in COMPUTE_NAMES:  # the Compute section's (GEMMLatency is no round trip)
+            continue
+        key = None if COMPUTE_FAMILY.match(name) else classify_go(name)
         if key is None or key in figures:
             other.append((name, m))
             continue
@@ -183,6 +283,112 @@ def go_figures(go):
     return figures, other
 
 
+def peer_figure(rows, peer, op, params, unit):
+    """One peer's figure for a COMPUTE row: TFLOP/s, GB/s, or us per call (from its ms)."""
+    field = {"TFLOP/s": "tflops", "GB/s": "gbps", "us": "ms"}[unit]
+    vals = [float(r[field]) for r in rows
+            if r.get("peer") == peer and matches(r, op, params) and r.get(field) is not None]
+    if not vals:
+        return None
+    v = statistics.median(vals)
+    return v * 1e3 if unit == "us" else v
+
+
+def compute_figures(go, peer_rows):
+    """{Go benchmark: {"go": figure, peer: figure...}} for each COMPUTE row, and warnings.
+
+    The Go figure comes from ns/op and the row's work; where the benchmark reports the same
+    metric itself and it differs by more than 5%, it counted other work: warned about."""
+    out, warnings = {}, []
+    for name, unit, work, op, params in COMPUTE:
+        m = go.get(name)
+        v = None
+        if m is not None:
+            ns = m["ns/op"]
+            if ns <= 0:
+                v = None
+            elif unit == "us":
+                v = ns / 1e3
+            else:  # work per ns: GB/s, or 1e3 x TFLOP/s
+                v = work / ns / (1e3 if unit == "TFLOP/s" else 1)
+            own = m.get(GO_METRIC[unit])
+            if v is not None and own is not None and abs(own - v) > 0.05 * v:
+                warnings.append(f"{name} reports {own:g} {GO_METRIC[unit]}, the report computes "
+                                f"{v:.4g} from ns/op: the work counted differs")
+        out[name] = {"go": v}
+        for peer in PEERS_OF.get(op, ()):
+            out[name][peer] = peer_figure(peer_rows, peer, op, params, unit)
+    return out, warnings
+
+
+def compute_targets(cf, d2d_ref):
+    """The issue's compute targets, as (name, measured, who, bound, comparison)."""
+    def share(k, v):
+        return None if v is None else k * v
+
+    targets = []
+    for t in ("fp32", "tf32", "fp16", "bf16"):  # cuBLAS from Go against cuBLAS from torch
+        for n in (1024, 4096, 8192):
+            f = cf[f"BenchmarkGEMM/{t}_{n}"]
+            targets.append((f"GEMM {t} {n} >= 98% of torch TFLOP/s", f["go"], "Go",
+                            share(0.98, f["torch"]), ">="))
+    f = cf["BenchmarkGEMMLatency/64"]
+    targets.append(("GEMM 64x64x64 fp32 per call <= 1/3 of torch's (us)", f["go"], "Go",
+                    share(1 / 3, f["torch"]), "<="))
+    cublas, src = cf["BenchmarkGEMM/fp32_4096"]["go"], "Go GEMM/fp32_4096"
+    if cublas is None:
+        cublas, src = cf["BenchmarkGEMM/fp32_4096"]["torch"], "torch gemm_fp32"
+    targets.append((f"SGEMM 4096 >= 70% of cuBLAS fp32 TFLOP/s ({src})",
+                    cf["BenchmarkSGEMM/4096"]["go"], "Go", share(0.7, cublas), ">="))
+    for name, _, _, op, _ in COMPUTE:
+        short = name.removeprefix("Benchmark")
+        if op in ("fft_c2c_f32", "fft_r2c_f32", "fft2_c2c_f32"):
+            targets.append((f"{short} >= 98% of cupy.fft GB/s", cf[name]["go"], "Go",
+                            share(0.98, cf[name]["cupy"]), ">="))
+    targets.append(("Reduce/sum_f32_n=256M (GB/s read) >= 90% of measured D2D copy GB/s",
+                    cf["BenchmarkReduce/sum_f32_n=256M"]["go"], "Go", share(0.9, d2d_ref), ">="))
+    for name, _, _, op, _ in COMPUTE:
+        short = name.removeprefix("Benchmark")
+        if op in ("nhwc_to_nchw_f32", "nchw_to_nhwc_f32"):
+            targets.append((f"{short} >= 80% of measured D2D copy GB/s", cf[name]["go"], "Go",
+                            share(0.8, d2d_ref), ">="))
+    return targets
+
+
+def compute_section(cf, warnings, d2d_ref):
+    lines = ["", "## Compute", ""]
+    lines.append("Go figures from ns/op and the work peers.py counts for the same operation: "
+                 "TFLOP/s = 2mnk per GEMM; GB/s = bytes read + written (FFT C2C 16 per point, "
+                 "R2C 8; layout changes 2 x element size), read only for sums (4 per element), "
+                 "12 per element for add f32; us = time per call, launch included (lower is "
+                 "better, so is a Go/torch below 1). Peers from the same run: torch (cuBLAS for "
+                 "GEMM), cupy (cuFFT for FFT); an empty cell: that peer does not run the "
+                 "operation.")
+    lines.append("")
+    lines.append("| benchmark | unit | Go | torch | cupy | Go/torch | Go/cupy | Go/D2D copy |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
+    unmeasured = []
+    for name, unit, _, op, _ in COMPUTE:
+        f = cf[name]
+        if all(v is None for v in f.values()):
+            unmeasured.append(name.removeprefix("Benchmark"))
+            continue
+        digits = 2 if unit == "us" else 1
+        peers = ("torch", "cupy")  # an empty cell: that peer does not run this operation
+        cells = [unit, fmt(f["go"], digits)]
+        cells += [fmt(f[p], digits) if p in f else "" for p in peers]
+        cells += [fmt(ratio(f["go"], f[p]), 2) if p in f else "" for p in peers]
+        cells.append(fmt(ratio(f["go"], d2d_ref), 2) if unit == "GB/s" else "")
+        lines.append(f"| {name.removeprefix('Benchmark')} | " + " | ".join(cells) + " |")
+    if unmeasured:
+        lines.append("")
+        lines.append("No figure at all, from Go or a peer (not run, failed, or renamed): "
+                     + ", ".join(unmeasured))
+    for w in warnings:
+        lines.append(f"- warning: {w}")
+    return lines
+
+
 # ---- report ----------------------------------------------------------------------------------
 def fmt(v, digits=1):
     return "n/a" if v is None else f"{v:,.{digits}f}"
@@ -192,9 +398,32 @@ def ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
 
 
+def targets_table(heading, tally, targets):
+    """A "## heading" table of (name, measured, who, bound, comparison), PASS or MISS each."""
+    lines = ["", f"## {heading}", ""]
+    lines.append("| target | measured | bound | result |")
+    lines.append("|---|---:|---:|---|")
+    n_pass = n_miss = n_na = 0
+    for name, value, who, bound, cmp in targets:
+        if value is None or bound is None:
+            result = "n/a (missing figure)"
+            n_na += 1
+        elif (value >= bound) if cmp == ">=" else (value <= bound):
+            result = "PASS"
+            n_pass += 1
+        else:
+            result = "MISS"
+            n_miss += 1
+        lines.append(f"| {name} | {fmt(value, 2)} ({who}) | {cmp} {fmt(bound, 2)} | {result} |")
+    lines.append("")
+    lines.append(f"{tally}: {n_pass} PASS, {n_miss} MISS, {n_na} n/a")
+    return lines
+
+
 def build_report(go_path, cpp_path, peers_path):
     cpp_rows, peer_rows = read_jsonl(cpp_path), read_jsonl(peers_path)
-    go_fig, go_other = go_figures(parse_go(go_path))
+    go = parse_go(go_path)
+    go_fig, go_other = go_figures(go)
     lines = []
     device = next((r["device"] for r in cpp_rows + peer_rows if "device" in r), None)
     hbm = next((h for h in HBM if device and h[0] in device), DEFAULT_HBM)
@@ -212,7 +441,8 @@ def build_report(go_path, cpp_path, peers_path):
             lines.append(f"- peers: torch {r['torch']}, cupy {r.get('cupy')}")
     for s in skips:
         lines.append(f"- bench_capi skipped: {s}")
-    lines.append(f"- sources: Go {'yes' if go_fig or go_other else 'none'}, "
+    go_compute = any(name in COMPUTE_NAMES for name in go)
+    lines.append(f"- sources: Go {'yes' if go_fig or go_other or go_compute else 'none'}, "
                  f"C++ {'yes' if any('op' in r for r in cpp_rows) else 'none'}, "
                  f"peers {'yes' if any('op' in r for r in peer_rows) else 'none'}")
 
@@ -280,25 +510,15 @@ def build_report(go_path, cpp_path, peers_path):
     targets.append(("Go round trip <= 1.25x the C++ round trip (us)", fig["roundtrip"]["go"], "Go",
                     None if c is None else 1.25 * c, "<="))
 
-    lines.append("")
-    lines.append("## Targets")
-    lines.append("")
-    lines.append("| target | measured | bound | result |")
-    lines.append("|---|---:|---:|---|")
-    n_pass = n_miss = n_na = 0
-    for name, value, who, bound, cmp in targets:
-        if value is None or bound is None:
-            result = "n/a (missing figure)"
-            n_na += 1
-        elif (value >= bound) if cmp == ">=" else (value <= bound):
-            result = "PASS"
-            n_pass += 1
-        else:
-            result = "MISS"
-            n_miss += 1
-        lines.append(f"| {name} | {fmt(value, 2)} ({who}) | {cmp} {fmt(bound, 2)} | {result} |")
-    lines.append("")
-    lines.append(f"targets: {n_pass} PASS, {n_miss} MISS, {n_na} n/a")
+    lines += targets_table("Targets", "targets", targets)
+
+    if go_compute:
+        cf, cf_warnings = compute_figures(go, peer_rows)
+        lines += compute_section(cf, cf_warnings, d2d_ref)
+        lines += targets_table("Targets (compute)", "compute targets", compute_targets(cf, d2d_ref))
+    else:
+        lines += ["", "## Compute", "", "No figure from the Go compute benchmarks of table COMPUTE "
+                  "(bench-go-compute.txt missing or empty): no compute table, no compute targets."]
 
     if go_other:
         lines.append("")
@@ -318,7 +538,7 @@ def build_report(go_path, cpp_path, peers_path):
             if note:
                 lines.append(f"- warning: {note}; its GB/s is taken from its MB/s")
 
-    has_data = bool(go_fig or go_other or any("op" in r for r in cpp_rows + peer_rows))
+    has_data = bool(go or any("op" in r for r in cpp_rows + peer_rows))
     return "\n".join(lines) + "\n", has_data
 
 

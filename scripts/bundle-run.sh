@@ -8,6 +8,7 @@
 #   run.log          everything printed
 #   bench-cpp.jsonl  bench_capi rows       bench-go.txt  Go benchmark output
 #   peers.jsonl      peers.py rows         bench.md      the report with the targets
+#   bench-go-compute.txt  Go compute benchmarks (GEMM, SGEMM, FFT, reductions, layouts)
 # Every step runs under a timeout, and the whole run under RUN_BUDGET_S seconds (default 480).
 # The race-detector step runs every Go test; CUDAGO_RACE_RUN=REGEX runs only those it matches.
 # The last lines are one "PASS|FAIL|SKIP step (seconds)" line per step and
