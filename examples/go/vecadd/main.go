@@ -1,7 +1,9 @@
 // Command vecadd prints the cudago, driver and runtime versions and every CUDA device, then
 // compares vector addition of 10M float32 on the CPU (a Go loop) and on the GPU, with the data
 // resident on the device and with the transfers included, and checks the GPU result against
-// the CPU one.
+// the CPU one. It ends with a table of each of the package's compute operations (elementwise,
+// reductions, layout change, GEMM, FFT), on the CPU in Go and on the GPU with the data already
+// there, each GPU result checked against the CPU one; it exits with status 1 if any check fails.
 //
 //	meson devenv -C build --workdir examples/go go run ./vecadd
 package main
@@ -9,6 +11,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"time"
 
@@ -16,8 +19,9 @@ import (
 )
 
 const (
-	n    = 10_000_000
-	reps = 20
+	vecLen = 10_000_000 // elements of the vector operations
+	reps   = 20         // GPU runs timed per operation (at least); CPU runs of vector add
+	seed   = 2025       // of the random inputs: rand.NewPCG(seed, 0)
 )
 
 func main() {
@@ -62,57 +66,47 @@ func run() error {
 			d.Ordinal(), p.Name, p.ComputeMajor, p.ComputeMinor, p.MultiprocessorCount,
 			float64(p.TotalMemory)/(1<<30), p.PCIBusID, p.UUIDString())
 	}
+	fmt.Printf("inputs: random float32, uniform in ±[0.5, 1.5), from math/rand/v2 rand.NewPCG(%d, 0)\n", seed)
 	fmt.Println()
-	return compare(devs[0])
+
+	g, err := newGPUBench(devs[0])
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	rng := rand.New(rand.NewPCG(seed, 0))
+	vecadd, err := compare(g, rng)
+	if err != nil {
+		return err
+	}
+	return opTable(g, rng, vecadd)
 }
 
-func compare(dev cudago.Device) error {
-	a, b := make([]float32, n), make([]float32, n)
-	for i := range a {
-		a[i] = float32(i%1000) * 0.5
-		b[i] = float32(i%777) * 0.25
-	}
+// compare prints the vector-add table and returns its device-resident result as a row of the
+// op table.
+func compare(g *gpuBench, rng *rand.Rand) (row, error) {
+	const n = vecLen
+	a, b := randomFloats(rng, n), randomFloats(rng, n)
 	const bytesPerPass = 12 * n // read a and b, write c
 
 	// CPU: best of reps.
 	want := make([]float32, n)
-	cpu := time.Duration(math.MaxInt64)
-	for r := 0; r < reps; r++ {
-		t0 := time.Now()
-		for i := range a {
-			want[i] = a[i] + b[i]
-		}
-		cpu = min(cpu, time.Since(t0))
-	}
+	cpu := cpuTime(reps, func() { addInto(want, a, b) })
 
-	s, err := cudago.NewStream(dev, cudago.StreamOptions{NonBlocking: true})
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	start, err := cudago.NewEvent(dev, cudago.EventOptions{})
-	if err != nil {
-		return err
-	}
-	defer start.Close()
-	end, err := cudago.NewEvent(dev, cudago.EventOptions{})
-	if err != nil {
-		return err
-	}
-	defer end.Close()
-
+	s := g.s
+	var err error
 	var bufs [3]*cudago.DeviceBuffer[float32]
 	for i := range bufs {
 		if bufs[i], err = cudago.NewDeviceBufferAsync[float32](s, n); err != nil {
-			return err
+			return row{}, err
 		}
 		defer bufs[i].Close()
 	}
 	da, db, dc := bufs[0], bufs[1], bufs[2]
 	var hosts [3]*cudago.HostBuffer[float32]
 	for i := range hosts {
-		if hosts[i], err = cudago.NewHostBuffer[float32](dev, n); err != nil {
-			return err
+		if hosts[i], err = cudago.NewHostBuffer[float32](g.dev, n); err != nil {
+			return row{}, err
 		}
 		defer hosts[i].Close()
 	}
@@ -120,51 +114,28 @@ func compare(dev cudago.Device) error {
 	copy(ha.Slice(), a)
 	copy(hb.Slice(), b)
 
-	// timed runs body reps times between two events, after one warm-up run.
-	timed := func(body func() error) (time.Duration, error) {
-		if err := body(); err != nil {
-			return 0, err
-		}
-		if err := start.Record(s); err != nil {
-			return 0, err
-		}
-		for r := 0; r < reps; r++ {
-			if err := body(); err != nil {
-				return 0, err
-			}
-		}
-		if err := end.Record(s); err != nil {
-			return 0, err
-		}
-		if err := end.Synchronize(); err != nil {
-			return 0, err
-		}
-		el, err := cudago.Elapsed(start, end)
-		return el / reps, err
-	}
-
 	// GPU, device-resident: the inputs are already on the device; only the kernel is timed.
 	if err := da.CopyFromHostAsync(s, ha); err != nil {
-		return err
+		return row{}, err
 	}
 	if err := db.CopyFromHostAsync(s, hb); err != nil {
-		return err
+		return row{}, err
 	}
-	kernel, err := timed(func() error { return cudago.VectorAdd(s, da, db, dc) })
+	kernel, err := g.time(func() error { return cudago.VectorAdd(s, da, db, dc) })
 	if err != nil {
-		return err
+		return row{}, err
 	}
 	got := make([]float32, n)
 	if err := dc.CopyToHost(got); err != nil {
-		return err
+		return row{}, err
 	}
 	if err := verify("device-resident", got, want); err != nil {
-		return err
+		return row{}, err
 	}
 
 	// GPU with transfers: pinned H2D of a and b, the kernel, D2H of c.
 	clear(hc.Slice())
-	whole, err := timed(func() error {
+	whole, err := g.time(func() error {
 		if err := da.CopyFromHostAsync(s, ha); err != nil {
 			return err
 		}
@@ -177,24 +148,24 @@ func compare(dev cudago.Device) error {
 		return dc.CopyToHostAsync(s, hc)
 	})
 	if err != nil {
-		return err
+		return row{}, err
 	}
 	if err := verify("with transfers", hc.Slice(), want); err != nil {
-		return err
+		return row{}, err
 	}
 
 	gbps := func(d time.Duration) float64 { return bytesPerPass / d.Seconds() / 1e9 }
 	fmt.Printf("vector add, n = %d float32 (%d MB per pass: a and b read, c written)\n\n", n, bytesPerPass/1_000_000)
 	fmt.Printf("%-34s %12s %10s %10s\n", "", "time/pass", "GB/s", "speed-up")
-	row := func(name string, d time.Duration) {
+	line := func(name string, d time.Duration) {
 		fmt.Printf("%-34s %9.3f ms %10.1f %9.1fx\n", name, float64(d.Nanoseconds())/1e6, gbps(d),
 			cpu.Seconds()/d.Seconds())
 	}
-	row("CPU (Go loop)", cpu)
-	row("GPU, device-resident (kernel)", kernel)
-	row("GPU, pinned H2D + kernel + D2H", whole)
+	line("CPU (Go loop)", cpu)
+	line("GPU, device-resident (kernel)", kernel)
+	line("GPU, pinned H2D + kernel + D2H", whole)
 	fmt.Printf("\nGPU results match the CPU exactly (%d elements, both runs)\n", n)
-	return nil
+	return row{op: "vector add f32", size: vecSize, cpu: cpu, gpu: kernel, work: bytesPerPass}, nil
 }
 
 func verify(what string, got, want []float32) error {
