@@ -28,6 +28,9 @@ log="$out/run.log"
 
 export CUDAGO_REQUIRE_GPU=1
 export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# cuBLAS and cuFFT come from the machine's CUDA toolkit (too large to carry).
+cuda_lib="${CUDA_PATH:-/usr/local/cuda}/lib64"
+if [ -d "$cuda_lib" ]; then export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$cuda_lib"; fi
 export PYTHONUNBUFFERED=1
 export GOTRACEBACK=all
 
