@@ -9,8 +9,9 @@
 #   bench-cpp.jsonl  bench_capi rows       bench-go.txt  Go benchmark output
 #   peers.jsonl      peers.py rows         bench.md      the report with the targets
 #   bench-go-compute.txt  Go compute benchmarks (GEMM, SGEMM, FFT, reductions, layouts)
-# Every step runs under a timeout, and the whole run under RUN_BUDGET_S seconds (default 480).
-# The race-detector step runs every Go test; CUDAGO_RACE_RUN=REGEX runs only those it matches.
+#   bench-go-gemm.txt     Go cuBLAS GEMM, timed in bursts like peers.py
+# Every step runs under a timeout, and the whole run under RUN_BUDGET_S seconds (default 560).
+# The race-detector step runs the concurrency tests; CUDAGO_RACE_RUN=REGEX picks others (. = all).
 # The last lines are one "PASS|FAIL|SKIP step (seconds)" line per step and
 #   gpu-bundle: N passed, M failed
 # The exit status is non-zero when a step failed.
@@ -137,8 +138,12 @@ step bench_go 240 bench-go.txt "$bin/cudago.test" -test.run '^$' \
   -test.count 3 -test.timeout 230s
 # The compute benchmarks (kernels, cuBLAS, cuFFT): one pass each, appended to the same file.
 step bench_go_compute 240 bench-go-compute.txt "$bin/cudago.test" -test.run '^$' \
-  -test.bench '^Benchmark(Elementwise|Cast|Reduce|Transpose|NHWC|NCHW|SGEMM|GEMM|GEMV|BLAS|FFT)' \
+  -test.bench '^Benchmark(Elementwise|Cast|Reduce|Transpose|NHWC|NCHW|SGEMM|GEMMLatency|GEMV|BLAS|FFT)' \
   -test.benchtime 0.5s -test.timeout 230s
+# cuBLAS GEMM timed as peers.py times torch: bursts of 10 after a warm-up, median of 5. Long
+# back-to-back runs of tensor-core GEMMs at 4096 are power-limited (see docs/PERFORMANCE.md).
+step bench_go_gemm 120 bench-go-gemm.txt "$bin/cudago.test" -test.run '^$' \
+  -test.bench '^BenchmarkGEMM$' -test.benchtime 10x -test.count 5 -test.timeout 110s
 step peers 240 peers.jsonl python3 "$bundle/peers/peers.py" copy vecadd h2d reduce sgemm fft transpose
 reserve=0
 step report 30 - python3 "$bundle/report.py" --dir "$out"
