@@ -72,15 +72,18 @@ CUDAGO_API const char *cudago_status_string(cudago_status_t status);
 
 /* Detail of the last call made on the calling OS thread. Grows only at its end. */
 typedef struct cudago_error_info {
-  uint32_t struct_size;  /* set by the caller: sizeof(cudago_error_info_t) */
-  int32_t status;        /* cudago_status_t */
-  int32_t native_code;   /* cudaError_t, cublasStatus_t, ... or 0 */
-  char native_name[64];  /* e.g. "cudaErrorMemoryAllocation", or "" */
-  char operation[64];    /* the cudago operation, e.g. "cudago_buffer_alloc" */
-  char message[512];     /* what failed and why, NUL-terminated, possibly truncated */
+  uint32_t struct_size; /* set by the caller: sizeof(cudago_error_info_t) */
+  int32_t status;       /* cudago_status_t */
+  int32_t native_code;  /* cudaError_t, cublasStatus_t, ... or 0 */
+  char native_name[64]; /* e.g. "cudaErrorMemoryAllocation", or "" */
+  char operation[64];   /* the cudago operation, e.g. "cudago_buffer_alloc" */
+  char message[512];    /* what failed and why, NUL-terminated, possibly truncated */
 } cudago_error_info_t;
 
-#define CUDAGO_ERROR_INFO_INIT {sizeof(cudago_error_info_t), 0, 0, {0}, {0}, {0}}
+#define CUDAGO_ERROR_INFO_INIT                         \
+  {                                                    \
+    sizeof(cudago_error_info_t), 0, 0, {0}, {0}, { 0 } \
+  }
 
 /* Copies the calling thread's last error detail into *out (borrowed). out->struct_size must be
  * set; fields beyond it are not written. After a successful call the status is CUDAGO_SUCCESS. */
@@ -89,7 +92,7 @@ CUDAGO_API cudago_status_t cudago_error_last(cudago_error_info_t *out);
 /* ---------------------------------------------------------------------------------------------
  * Versions.
  * ------------------------------------------------------------------------------------------- */
-CUDAGO_API uint32_t cudago_version_number(void); /* CUDAGO_VERSION_NUMBER of the library */
+CUDAGO_API uint32_t cudago_version_number(void);    /* CUDAGO_VERSION_NUMBER of the library */
 CUDAGO_API const char *cudago_version_string(void); /* "0.1.0", static */
 /* CUDA driver version (e.g. 13000), 0 where no driver is installed. */
 CUDAGO_API cudago_status_t cudago_driver_version(int32_t *out);
@@ -127,10 +130,10 @@ typedef struct cudago_device_properties {
   int32_t registers_per_multiprocessor;
   int32_t warp_size;
   int32_t async_engine_count;
-  int32_t ecc_enabled;            /* 0 or 1 */
-  int32_t integrated;             /* 0 or 1 */
-  int32_t can_map_host_memory;    /* 0 or 1 */
-  int32_t memory_pools_supported; /* 0 or 1 */
+  int32_t ecc_enabled;              /* 0 or 1 */
+  int32_t integrated;               /* 0 or 1 */
+  int32_t can_map_host_memory;      /* 0 or 1 */
+  int32_t memory_pools_supported;   /* 0 or 1 */
   int32_t stream_priority_least;    /* numerically largest = lowest priority */
   int32_t stream_priority_greatest; /* numerically smallest = highest priority */
   uint64_t total_memory_bytes;
@@ -185,8 +188,7 @@ CUDAGO_API cudago_status_t cudago_stream_native(cudago_stream_t stream, void **o
 #define CUDAGO_EVENT_DISABLE_TIMING 1u /* cheaper; cudago_event_elapsed_ms() refuses it */
 #define CUDAGO_EVENT_BLOCKING_SYNC 2u  /* synchronize() sleeps instead of spinning */
 
-CUDAGO_API cudago_status_t cudago_event_create(cudago_event_t *out, int32_t device,
-                                               uint32_t flags);
+CUDAGO_API cudago_status_t cudago_event_create(cudago_event_t *out, int32_t device, uint32_t flags);
 CUDAGO_API cudago_status_t cudago_event_destroy(cudago_event_t event); /* NULL is a no-op */
 /* Captures the work queued on `stream` so far; stream and event must share a device. */
 CUDAGO_API cudago_status_t cudago_event_record(cudago_event_t event, cudago_stream_t stream);
@@ -210,7 +212,8 @@ typedef struct cudago_pool_config {
   uint64_t reserve_bytes;
 } cudago_pool_config_t;
 
-#define CUDAGO_POOL_CONFIG_INIT {sizeof(cudago_pool_config_t), 0, 0, 0}
+#define CUDAGO_POOL_CONFIG_INIT \
+  { sizeof(cudago_pool_config_t), 0, 0, 0 }
 
 typedef struct cudago_pool_stats {
   uint32_t struct_size; /* sizeof(cudago_pool_stats_t) */
@@ -265,11 +268,9 @@ CUDAGO_API cudago_status_t cudago_host_buffer_alloc(cudago_host_buffer_t *out, i
 /* Waits for work cudago queued with the buffer, then releases it. NULL is a no-op. */
 CUDAGO_API cudago_status_t cudago_host_buffer_free(cudago_host_buffer_t buffer);
 CUDAGO_API cudago_status_t cudago_host_buffer_size(cudago_host_buffer_t buffer, uint64_t *bytes);
-CUDAGO_API cudago_status_t cudago_host_buffer_device(cudago_host_buffer_t buffer,
-                                                     int32_t *device);
+CUDAGO_API cudago_status_t cudago_host_buffer_device(cudago_host_buffer_t buffer, int32_t *device);
 /* Host address (borrowed, valid until the buffer is freed). */
-CUDAGO_API cudago_status_t cudago_host_buffer_host_pointer(cudago_host_buffer_t buffer,
-                                                           void **out);
+CUDAGO_API cudago_status_t cudago_host_buffer_host_pointer(cudago_host_buffer_t buffer, void **out);
 /* Device address of a MAPPED buffer (borrowed); CUDAGO_ERROR_NOT_SUPPORTED otherwise. */
 CUDAGO_API cudago_status_t cudago_host_buffer_device_pointer(cudago_host_buffer_t buffer,
                                                              void **out);
@@ -386,11 +387,10 @@ CUDAGO_API cudago_status_t cudago_elementwise_fill(cudago_stream_t stream, cudag
  * stays NaN (payload not kept); out-of-range values become +-Inf. Offsets count elements of
  * each side's own type. src and dst must not overlap unless the types have the same size and
  * the ranges are identical. */
-CUDAGO_API cudago_status_t cudago_elementwise_cast(cudago_stream_t stream,
-                                                   cudago_dtype_t src_dtype, cudago_buffer_t src,
-                                                   uint64_t src_offset, cudago_dtype_t dst_dtype,
-                                                   cudago_buffer_t dst, uint64_t dst_offset,
-                                                   uint64_t n);
+CUDAGO_API cudago_status_t cudago_elementwise_cast(cudago_stream_t stream, cudago_dtype_t src_dtype,
+                                                   cudago_buffer_t src, uint64_t src_offset,
+                                                   cudago_dtype_t dst_dtype, cudago_buffer_t dst,
+                                                   uint64_t dst_offset, uint64_t n);
 
 /* Reductions, queued on `stream`, writing their results into a device buffer (nothing waits
  * for the GPU; read the result with a copy). Element types F32 and F64 (others:
@@ -471,8 +471,7 @@ CUDAGO_API cudago_status_t cudago_layout_nchw_to_nhwc(cudago_stream_t stream, cu
  * NOT_SUPPORTED (m or n above 8,388,480: the launch grid's limit). */
 CUDAGO_API cudago_status_t cudago_gemm_tiled_f32(cudago_stream_t stream, uint64_t m, uint64_t n,
                                                  uint64_t k, float alpha, cudago_buffer_t a,
-                                                 cudago_buffer_t b, float beta,
-                                                 cudago_buffer_t c);
+                                                 cudago_buffer_t b, float beta, cudago_buffer_t c);
 
 /* [blas] */
 /* ---------------------------------------------------------------------------------------------
@@ -530,25 +529,25 @@ typedef enum cudago_blas_compute {
 /* Parameters of C = alpha * op(A) * op(B) + beta * C, for `batch` matrices. Zero-initialise it,
  * set struct_size and what differs from the defaults. The struct only grows at its end. */
 typedef struct cudago_gemm_params {
-  uint32_t struct_size; /* sizeof(cudago_gemm_params_t) */
-  int32_t layout;       /* cudago_blas_layout_t; 0 = row-major */
-  int32_t trans_a;      /* cudago_blas_op_t */
-  int32_t trans_b;      /* cudago_blas_op_t */
-  int32_t dtype;        /* cudago_dtype_t of A, B and C: F32, F64, F16 or BF16 */
-  int32_t compute;      /* cudago_blas_compute_t */
-  int64_t m, n, k;      /* C is m x n, op(A) is m x k, op(B) is k x n; each >= 1 */
-  double alpha, beta;   /* converted to the compute type (float32 or float64); when beta is 0,
-                           C is not read (it may hold NaNs) */
+  uint32_t struct_size;  /* sizeof(cudago_gemm_params_t) */
+  int32_t layout;        /* cudago_blas_layout_t; 0 = row-major */
+  int32_t trans_a;       /* cudago_blas_op_t */
+  int32_t trans_b;       /* cudago_blas_op_t */
+  int32_t dtype;         /* cudago_dtype_t of A, B and C: F32, F64, F16 or BF16 */
+  int32_t compute;       /* cudago_blas_compute_t */
+  int64_t m, n, k;       /* C is m x n, op(A) is m x k, op(B) is k x n; each >= 1 */
+  double alpha, beta;    /* converted to the compute type (float32 or float64); when beta is 0,
+                            C is not read (it may hold NaNs) */
   int64_t lda, ldb, ldc; /* leading dimensions in elements of the stored matrices; 0 = tight */
   uint64_t a_offset, b_offset, c_offset; /* first element of each (first) matrix */
-  int64_t batch; /* number of products; 0 = 1 */
+  int64_t batch;                         /* number of products; 0 = 1 */
   /* Elements between consecutive matrices of a batch (ignored when batch is 1). 0 for A or B
    * uses the same matrix for every product; C's must keep the C matrices apart. */
   int64_t stride_a, stride_b, stride_c;
 } cudago_gemm_params_t;
 
 #define CUDAGO_GEMM_PARAMS_INIT \
-  {sizeof(cudago_gemm_params_t), 0, 0, 0, 0, 0, 0, 0, 0, 1.0, 0.0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}
+  { sizeof(cudago_gemm_params_t), 0, 0, 0, 0, 0, 0, 0, 0, 1.0, 0.0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0 }
 
 /* GEMM and strided-batched GEMM (cublasGemmEx / cublasGemmStridedBatchedEx). *params is
  * copied; a, b, c are borrowed. C must not overlap A or B. */
@@ -570,7 +569,7 @@ typedef struct cudago_gemv_params {
 } cudago_gemv_params_t;
 
 #define CUDAGO_GEMV_PARAMS_INIT \
-  {sizeof(cudago_gemv_params_t), 0, 0, 0, 0, 0, 1.0, 0.0, 0, 1, 1, 0, 0, 0}
+  { sizeof(cudago_gemv_params_t), 0, 0, 0, 0, 0, 1.0, 0.0, 0, 1, 1, 0, 0, 0 }
 
 /* GEMV (cublasSgemv / cublasDgemv). *params is copied; a, x, y are borrowed. y must not overlap
  * A or x. */
@@ -596,8 +595,8 @@ CUDAGO_API cudago_status_t cudago_blas_dot(cudago_stream_t stream, int32_t dtype
                                            uint64_t result_offset);
 /* result[result_offset] = sqrt(sum x[i]^2), on the device, like cudago_blas_dot. */
 CUDAGO_API cudago_status_t cudago_blas_nrm2(cudago_stream_t stream, int32_t dtype, int64_t n,
-                                            cudago_buffer_t x, int64_t incx,
-                                            cudago_buffer_t result, uint64_t result_offset);
+                                            cudago_buffer_t x, int64_t incx, cudago_buffer_t result,
+                                            uint64_t result_offset);
 
 /* [fft] */
 /* ---------------------------------------------------------------------------------------------

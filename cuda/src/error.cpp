@@ -77,4 +77,3 @@ namespace detail {
 
 }  // namespace detail
 }  // namespace cudago
-
