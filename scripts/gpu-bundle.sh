@@ -5,7 +5,7 @@
 #   scripts/gpu-bundle.sh            # on the build machine, after scripts/setup.sh
 #   bash bundle/run.sh               # on the GPU machine, from the repository root
 #
-# The build (build-bundle/) targets Hopper only (-Dcuda_sm=90 -Dcuda_ptx=) to keep the bundle
+# The build (build-bundle/) targets Hopper only (-Dgpu_sm=90 -Dgpu_ptx=) to keep the bundle
 # small. bundle/ holds:
 #   lib/    libcudago.so*
 #   bin/    core_test capi_test abi_c99 bench_capi vector_add_c (meson), cudago.test and
@@ -42,10 +42,10 @@ trap 'rm -f "$log"' EXIT
 
 echo "==> meson build in build-bundle/ (sm_90 only)"
 if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" -Dcuda_sm=90 -Dcuda_ptx= -Dtests=true >"$log" 2>&1 ||
+  meson setup "$build" -Dgpu_sm=90 -Dgpu_ptx= -Dtests=true >"$log" 2>&1 ||
     die "meson setup build-bundle failed" "$log"
 else
-  meson configure "$build" -Dcuda_sm=90 -Dcuda_ptx= -Dtests=true >"$log" 2>&1 ||
+  meson configure "$build" -Dgpu_sm=90 -Dgpu_ptx= -Dtests=true >"$log" 2>&1 ||
     die "meson configure build-bundle failed" "$log"
 fi
 meson compile -C "$build" >"$log" 2>&1 || die "meson compile -C build-bundle failed" "$log"
