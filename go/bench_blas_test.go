@@ -41,7 +41,7 @@ func blasBenchMatrix[T Float](b *testing.B, dev Device, r *rand.Rand, n int) *De
 	closeT(b, "matrix", d)
 	block := make([]T, 1<<16)
 	for i := range block {
-		block[i] = gemmFromF64[T](r.Float64()*2 - 1)
+		block[i] = fromF64[T](r.Float64()*2 - 1)
 	}
 	for off := 0; off < n*n; off += len(block) {
 		must(b, "CopyFromHostAt", d.CopyFromHostAt(off, block[:min(len(block), n*n-off)]))

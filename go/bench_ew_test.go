@@ -27,7 +27,7 @@ func ewBenchData[T Float](b *testing.B, dev Device, n int) *DeviceBuffer[T] {
 		if v == 0 {
 			v = 0.5
 		}
-		block[i] = ewFromF64[T](v)
+		block[i] = fromF64[T](v)
 	}
 	for off := 0; off < n; off += len(block) {
 		m := min(len(block), n-off)

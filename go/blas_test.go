@@ -56,18 +56,6 @@ func (p gemmPrec) bound(k int) float64 {
 	return p.tol
 }
 
-func gemmFromF64[T Float](f float64) T {
-	var z T
-	switch any(z).(type) {
-	case Float16:
-		return any(Float16From(float32(f))).(T)
-	case BFloat16:
-		return any(BFloat16From(float32(f))).(T)
-	case float32:
-		return any(float32(f)).(T)
-	}
-	return any(f).(T)
-}
 
 // randMatrixData returns n values in [-1, 1] exactly representable in T: multiples of 1/128
 // for Float16 and BFloat16.
@@ -77,11 +65,11 @@ func randMatrixData[T Float](r *rand.Rand, n int) []T {
 	switch any(z).(type) {
 	case Float16, BFloat16:
 		for i := range v {
-			v[i] = gemmFromF64[T](float64(r.IntN(257)-128) / 128)
+			v[i] = fromF64[T](float64(r.IntN(257)-128) / 128)
 		}
 	default:
 		for i := range v {
-			v[i] = gemmFromF64[T](r.Float64()*2 - 1)
+			v[i] = fromF64[T](r.Float64()*2 - 1)
 		}
 	}
 	return v

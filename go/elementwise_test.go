@@ -42,8 +42,8 @@ func ewF32RoundOdd(d float64) float32 {
 	return math.Float32frombits(math.Float32bits(f) | 1)
 }
 
-// ewFromF64 rounds d to T once (to nearest, ties to even).
-func ewFromF64[T Float](d float64) T {
+// fromF64 rounds d to T once (to nearest, ties to even); the tests make their inputs with it.
+func fromF64[T Float](d float64) T {
 	var z T
 	switch any(z).(type) {
 	case Float16:
@@ -105,13 +105,13 @@ func ewBinaryRef[T Float](op BinaryOp, a, b T) T {
 		x, y := toF64(a), toF64(b)
 		switch op {
 		case OpAdd:
-			return ewFromF64[T](x + y)
+			return fromF64[T](x + y)
 		case OpSub:
-			return ewFromF64[T](x - y)
+			return fromF64[T](x - y)
 		case OpMul:
-			return ewFromF64[T](x * y)
+			return fromF64[T](x * y)
 		}
-		return ewFromF64[T](x / y)
+		return fromF64[T](x / y)
 	}
 	x, y := float32(toF64(a)), float32(toF64(b))
 	var r float32
@@ -125,7 +125,7 @@ func ewBinaryRef[T Float](op BinaryOp, a, b T) T {
 	default:
 		r = x / y
 	}
-	return ewFromF64[T](float64(r))
+	return fromF64[T](float64(r))
 }
 
 // ewRandom returns n random finite values: for the 16-bit types every bit pattern but Inf and
@@ -153,7 +153,7 @@ func ewRandom[T Float](r *rand.Rand, n int) []T {
 			if r.IntN(2) == 0 {
 				x = -x
 			}
-			v[i] = ewFromF64[T](x)
+			v[i] = fromF64[T](x)
 		}
 	}
 	return v
@@ -268,9 +268,9 @@ func testElementwise[T Float](t *testing.T) {
 		must(t, "CopyToHost", dy.CopyToHost(got))
 		for i := range want {
 			if ewIs64[T]() {
-				want[i] = ewFromF64[T](math.FMA(alpha, toF64(a[i]), toF64(b[i])))
+				want[i] = fromF64[T](math.FMA(alpha, toF64(a[i]), toF64(b[i])))
 			} else {
-				want[i] = ewFromF64[T](float64(ewFMA32(float32(alpha), float32(toF64(a[i])),
+				want[i] = fromF64[T](float64(ewFMA32(float32(alpha), float32(toF64(a[i])),
 					float32(toF64(b[i])))))
 			}
 		}
@@ -280,9 +280,9 @@ func testElementwise[T Float](t *testing.T) {
 		must(t, "CopyToHost", dy.CopyToHost(got))
 		for i := range want {
 			if ewIs64[T]() {
-				want[i] = ewFromF64[T](alpha * toF64(want[i]))
+				want[i] = fromF64[T](alpha * toF64(want[i]))
 			} else {
-				want[i] = ewFromF64[T](float64(float32(alpha) * float32(toF64(want[i]))))
+				want[i] = fromF64[T](float64(float32(alpha) * float32(toF64(want[i]))))
 			}
 		}
 		ewCheck(t, fmt.Sprintf("Scale n=%d", n), got, want, 0, n)
@@ -293,7 +293,7 @@ func testElementwise[T Float](t *testing.T) {
 			must(t, "FillRange", FillRange(s, v, dy, 1, n-2))
 			must(t, "CopyToHost", dy.CopyToHost(got))
 			for i := range want {
-				want[i] = ewFromF64[T](v)
+				want[i] = fromF64[T](v)
 			}
 			ewCheck(t, fmt.Sprintf("FillRange n=%d", n-2), got, want, 1, n-2)
 		}
@@ -322,7 +322,7 @@ func testCastFrom[From Float](t *testing.T, dev Device, s *Stream, r *rand.Rand)
 		}
 	}
 	for i, p := range probes {
-		src[i] = ewFromF64[From](p)
+		src[i] = fromF64[From](p)
 	}
 	dsrc := ewUpload(t, dev, src)
 	castTo[From, float32](t, dev, s, dsrc, src)
@@ -339,7 +339,7 @@ func castTo[From, To Float](t *testing.T, dev Device, s *Stream, dsrc *DeviceBuf
 	got, want := make([]To, n), make([]To, n)
 	must(t, "CopyToHost", dst.CopyToHost(got))
 	for i := range want {
-		want[i] = ewFromF64[To](toF64(src[i]))
+		want[i] = fromF64[To](toF64(src[i]))
 	}
 	var f From
 	var to To
@@ -349,7 +349,7 @@ func castTo[From, To Float](t *testing.T, dev Device, s *Stream, dsrc *DeviceBuf
 	must(t, "CastRange", CastRange(s, dsrc, 3, dst2, 1, n-5))
 	must(t, "CopyToHost", dst2.CopyToHost(got))
 	for i := 0; i < n-5; i++ {
-		want[1+i] = ewFromF64[To](toF64(src[3+i]))
+		want[1+i] = fromF64[To](toF64(src[3+i]))
 	}
 	ewCheck(t, fmt.Sprintf("CastRange %T -> %T", f, to), got, want, 1, n-5)
 }
