@@ -56,7 +56,6 @@ func (p gemmPrec) bound(k int) float64 {
 	return p.tol
 }
 
-
 // randMatrixData returns n values in [-1, 1] exactly representable in T: multiples of 1/128
 // for Float16 and BFloat16.
 func randMatrixData[T Float](r *rand.Rand, n int) []T {
