@@ -64,6 +64,7 @@ typedef enum cudago_status {
   CUDAGO_ERROR_CUFFT = 13,           /* a cuFFT error: see native_code */
   CUDAGO_ERROR_NVRTC = 14,           /* an NVRTC error: see native_code */
   CUDAGO_ERROR_INTERNAL = 15,        /* a bug in cudago */
+  CUDAGO_ERROR_NCCL = 16,            /* an NCCL error (or NCCL missing): see native_code */
   CUDAGO_STATUS_FORCE32 = 0x7fffffff
 } cudago_status_t;
 
@@ -712,6 +713,10 @@ CUDAGO_API cudago_status_t cudago_fft_cache_stats(cudago_fft_cache_stats_t *out)
 CUDAGO_API cudago_status_t cudago_fft_cache_set_limits(uint64_t max_entries, uint64_t max_bytes);
 /* Destroys every idle plan; the counters are kept. */
 CUDAGO_API cudago_status_t cudago_fft_cache_clear(void);
+
+/* [peer] */
+
+/* [nccl] */
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -40,6 +40,8 @@ const char* cudago_status_string(cudago_status_t status) {
       return "CUDAGO_ERROR_NVRTC: NVRTC error";
     case CUDAGO_ERROR_INTERNAL:
       return "CUDAGO_ERROR_INTERNAL: internal error";
+    case CUDAGO_ERROR_NCCL:
+      return "CUDAGO_ERROR_NCCL: NCCL error";
     case CUDAGO_STATUS_FORCE32:
       break;
   }

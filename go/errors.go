@@ -34,6 +34,7 @@ const (
 	StatusCUFFT           Status = 13 // a cuFFT error: see Error.Native
 	StatusNVRTC           Status = 14 // an NVRTC error: see Error.Native
 	StatusInternal        Status = 15 // a bug in cudago
+	StatusNCCL            Status = 16 // an NCCL error, or NCCL missing: see Error.Native
 )
 
 // The values above are cudago_status_t's: this fails to compile if one differs.
@@ -53,7 +54,8 @@ var _ = [1]struct{}{}[0|
 	(StatusCUBLAS-C.CUDAGO_ERROR_CUBLAS)|
 	(StatusCUFFT-C.CUDAGO_ERROR_CUFFT)|
 	(StatusNVRTC-C.CUDAGO_ERROR_NVRTC)|
-	(StatusInternal-C.CUDAGO_ERROR_INTERNAL)]
+	(StatusInternal-C.CUDAGO_ERROR_INTERNAL)|
+	(StatusNCCL-C.CUDAGO_ERROR_NCCL)]
 
 // statusNames holds the C enumerator name of each status; a test checks it against
 // cudago_status_string.
@@ -74,6 +76,7 @@ var statusNames = [...]string{
 	StatusCUFFT:           "CUDAGO_ERROR_CUFFT",
 	StatusNVRTC:           "CUDAGO_ERROR_NVRTC",
 	StatusInternal:        "CUDAGO_ERROR_INTERNAL",
+	StatusNCCL:            "CUDAGO_ERROR_NCCL",
 }
 
 // String returns the C name of the status ("CUDAGO_ERROR_OUT_OF_MEMORY"), or
@@ -175,6 +178,7 @@ var (
 	ErrCUFFT           = sentinel(StatusCUFFT, "cuFFT error")
 	ErrNVRTC           = sentinel(StatusNVRTC, "NVRTC error")
 	ErrInternal        = sentinel(StatusInternal, "internal error")
+	ErrNCCL            = sentinel(StatusNCCL, "NCCL error")
 
 	// ErrClosed matches the errors of methods called on a handle after its Close. Those
 	// errors have StatusInvalidHandle, so they match ErrInvalidHandle too; ErrInvalidHandle

@@ -16,8 +16,11 @@ import (
 
 // These tests need no GPU.
 
+// statusLast is the newest status; update it when cudago_status_t grows.
+const statusLast = StatusNCCL
+
 func TestStatusStringsMatchC(t *testing.T) {
-	for s := StatusSuccess; s <= StatusInternal; s++ {
+	for s := StatusSuccess; s <= statusLast; s++ {
 		name := s.String()
 		if name != statusNames[s] || !strings.HasPrefix(name, "CUDAGO_") {
 			t.Errorf("Status(%d).String() = %q", s, name)
@@ -36,8 +39,8 @@ func TestStatusStringsMatchC(t *testing.T) {
 	if got := Status(-1).String(); got != "CUDAGO_STATUS(-1)" {
 		t.Errorf("Status(-1).String() = %q", got)
 	}
-	if len(statusNames) != int(StatusInternal)+1 {
-		t.Errorf("statusNames has %d entries, want %d", len(statusNames), StatusInternal+1)
+	if len(statusNames) != int(statusLast)+1 {
+		t.Errorf("statusNames has %d entries, want %d", len(statusNames), statusLast+1)
 	}
 }
 
@@ -49,10 +52,10 @@ func TestSentinels(t *testing.T) {
 		StatusOutOfMemory: ErrOutOfMemory, StatusNotSupported: ErrNotSupported,
 		StatusLaunchFailed: ErrLaunchFailed, StatusKernelFault: ErrKernelFault,
 		StatusCUDA: ErrCUDA, StatusCUBLAS: ErrCUBLAS, StatusCUFFT: ErrCUFFT,
-		StatusNVRTC: ErrNVRTC, StatusInternal: ErrInternal,
+		StatusNVRTC: ErrNVRTC, StatusInternal: ErrInternal, StatusNCCL: ErrNCCL,
 	}
-	if len(sentinels) != int(StatusInternal) {
-		t.Fatalf("%d sentinels for %d error statuses", len(sentinels), StatusInternal)
+	if len(sentinels) != int(statusLast) {
+		t.Fatalf("%d sentinels for %d error statuses", len(sentinels), statusLast)
 	}
 	for st, sen := range sentinels {
 		if sen.Status != st || sen.Op != "" {

@@ -10,7 +10,7 @@
 static cg_err_t cg_nomem[] = {
     CG_NOMEM(0),  CG_NOMEM(1),  CG_NOMEM(2),  CG_NOMEM(3),  CG_NOMEM(4),  CG_NOMEM(5),
     CG_NOMEM(6),  CG_NOMEM(7),  CG_NOMEM(8),  CG_NOMEM(9),  CG_NOMEM(10), CG_NOMEM(11),
-    CG_NOMEM(12), CG_NOMEM(13), CG_NOMEM(14), CG_NOMEM(15),
+    CG_NOMEM(12), CG_NOMEM(13), CG_NOMEM(14), CG_NOMEM(15), CG_NOMEM(16),
 };
 #define CG_NNOMEM (sizeof cg_nomem / sizeof cg_nomem[0])
 

@@ -179,6 +179,7 @@ static void test_status_strings(void) {
       "CUDAGO_ERROR_CUFFT",
       "CUDAGO_ERROR_NVRTC",
       "CUDAGO_ERROR_INTERNAL",
+      "CUDAGO_ERROR_NCCL",
   };
   enum { kCount = (int)(sizeof(names) / sizeof(names[0])) };
   const char *strings[kCount];
@@ -188,7 +189,7 @@ static void test_status_strings(void) {
   int all_distinct = 1;
   const char *out_of_range;
 
-  CHECK(kCount == CUDAGO_ERROR_INTERNAL + 1);
+  CHECK(kCount == CUDAGO_ERROR_NCCL + 1);
   for (i = 0; i < kCount; i++) {
     strings[i] = cudago_status_string((cudago_status_t)i);
     if (strings[i] == NULL || strncmp(strings[i], names[i], strlen(names[i])) != 0) {
@@ -205,7 +206,7 @@ static void test_status_strings(void) {
   }
   CHECK(all_distinct);
 
-  out_of_range = cudago_status_string((cudago_status_t)(CUDAGO_ERROR_INTERNAL + 1));
+  out_of_range = cudago_status_string((cudago_status_t)(CUDAGO_ERROR_NCCL + 1));
   CHECK(out_of_range != NULL && out_of_range[0] != '\0');
   out_of_range = cudago_status_string((cudago_status_t)9999);
   CHECK(out_of_range != NULL && out_of_range[0] != '\0');

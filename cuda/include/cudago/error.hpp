@@ -28,6 +28,7 @@ enum class Status : int32_t {
   kCufft = 13,
   kNvrtc = 14,
   kInternal = 15,
+  kNccl = 16,
 };
 
 class Error : public std::runtime_error {
