@@ -10,6 +10,7 @@
 #   peers.jsonl      peers.py rows         bench.md      the report with the targets
 #   bench-go-compute.txt  Go compute benchmarks (GEMM, SGEMM, FFT, reductions, layouts)
 #   bench-go-gemm.txt     Go cuBLAS GEMM, timed in bursts like peers.py
+#   bench-go-multi.txt    Go many-GPU benchmarks (peer copies, all-reduce, spread)
 # Every step runs under a timeout, and the whole run under RUN_BUDGET_S seconds (default 560).
 # The race-detector step runs the concurrency tests; CUDAGO_RACE_RUN=REGEX picks others (. = all).
 # The last lines are one "PASS|FAIL|SKIP step (seconds)" line per step and
@@ -32,6 +33,15 @@ export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # cuBLAS and cuFFT come from the machine's CUDA toolkit (too large to carry).
 cuda_lib="${CUDA_PATH:-/usr/local/cuda}/lib64"
 if [ -d "$cuda_lib" ]; then export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$cuda_lib"; fi
+# NVLink multicast stays off on shared machines (a program using it can take the host's GPUs
+# out of service for others).
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+# NCCL is loaded at run time: use the toolkit's, else the one PyTorch's NCCL wheel ships.
+if [ -z "${CUDAGO_NCCL_LIBRARY:-}" ] && [ ! -e "$cuda_lib/libnccl.so.2" ] &&
+  ! ldconfig -p 2>/dev/null | grep -q 'libnccl\.so\.2'; then
+  nccl_lib=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib", "libnccl.so.2"))' 2>/dev/null || true)
+  if [ -n "$nccl_lib" ] && [ -e "$nccl_lib" ]; then export CUDAGO_NCCL_LIBRARY="$nccl_lib"; fi
+fi
 export PYTHONUNBUFFERED=1
 export GOTRACEBACK=all
 
@@ -144,6 +154,9 @@ step bench_go_compute 240 bench-go-compute.txt "$bin/cudago.test" -test.run '^$'
 # back-to-back runs of tensor-core GEMMs at 4096 are power-limited (see docs/PERFORMANCE.md).
 step bench_go_gemm 120 bench-go-gemm.txt "$bin/cudago.test" -test.run '^$' \
   -test.bench '^BenchmarkGEMM$' -test.benchtime 10x -test.count 5 -test.timeout 110s
+# Many GPUs (peer copies, NCCL all-reduce, the spread helper); each skips with fewer than 2.
+step bench_go_multi 120 bench-go-multi.txt "$bin/cudago.test" -test.run '^$' \
+  -test.bench '^Benchmark(PeerCopy|AllReduce|Spread)' -test.benchtime 0.5s -test.timeout 110s
 step peers 240 peers.jsonl python3 "$bundle/peers/peers.py" copy vecadd h2d reduce sgemm fft transpose
 reserve=0
 step report 30 - python3 "$bundle/report.py" --dir "$out"
