@@ -284,8 +284,7 @@ CUDAGO_API cudago_status_t cudago_buffer_from_mapped(cudago_buffer_t *out,
 
 /* ---------------------------------------------------------------------------------------------
  * Copies and memset. Offsets and lengths are in bytes and are checked against the buffers'
- * sizes; zero-length operations succeed and do nothing. Device-to-device copies need both
- * buffers on one device.
+ * sizes; zero-length operations succeed and do nothing.
  *
  * Synchronous forms take any host memory (borrowed for the call) and return when the copy is
  * complete. They are ordered after all work that cudago calls queued with the device buffers on
@@ -293,6 +292,17 @@ CUDAGO_API cudago_status_t cudago_buffer_from_mapped(cudago_buffer_t *out,
  * on the buffer's owning stream. Asynchronous forms take a host buffer and a stream and are
  * ordered on that stream only; the host buffer must not be reused until the stream has passed
  * the copy.
+ *
+ * Device-to-device copies may cross devices (peer copies, cudaMemcpyPeerAsync). With peer access
+ * enabled from the stream's device to the other one (cudago_device_enable_peer_access) the data
+ * moves directly over NVLink or PCIe; without it the CUDA driver stages it through host memory,
+ * which works between any two devices but is several times slower and uses host bandwidth.
+ * cudago_copy_d2d runs a peer copy on dst's owning stream. cudago_copy_d2d_async takes a stream
+ * of either buffer's device (another device is CUDAGO_ERROR_DEVICE_MISMATCH); a peer copy is
+ * ordered after all work cudago calls queued with both buffers on any stream, as the synchronous
+ * forms are, and both buffers' frees wait for it. A same-device asynchronous copy needs the
+ * stream on that device and is ordered on the stream only. Memset and kernels still need their
+ * buffers on the stream's device.
  * ------------------------------------------------------------------------------------------- */
 CUDAGO_API cudago_status_t cudago_copy_h2d(cudago_buffer_t dst, uint64_t dst_offset,
                                            const void *src, uint64_t bytes);
@@ -715,8 +725,139 @@ CUDAGO_API cudago_status_t cudago_fft_cache_set_limits(uint64_t max_entries, uin
 CUDAGO_API cudago_status_t cudago_fft_cache_clear(void);
 
 /* [peer] */
+/* ---------------------------------------------------------------------------------------------
+ * Peer access between devices of one process. Peer copies themselves are cudago_copy_d2d and
+ * cudago_copy_d2d_async with buffers of two devices; they work with or without peer access.
+ * ------------------------------------------------------------------------------------------- */
+/* *out = 1 when `device` can read and write `peer`'s memory directly (NVLink or PCIe), else 0.
+ * A device always accesses its own memory: device == peer gives 1. Invalid ordinals are
+ * CUDAGO_ERROR_INVALID_DEVICE (CUDAGO_ERROR_NO_DEVICE without a GPU). */
+CUDAGO_API cudago_status_t cudago_device_can_access_peer(int32_t device, int32_t peer,
+                                                         int32_t *out);
+/* Lets `device` access `peer`'s memory directly, buffers of peer's cudago pool included, so that
+ * peer copies between the two go straight over NVLink/PCIe. One direction only: enable both
+ * (d, p) and (p, d) for copies issued on either device's streams. Idempotent (already enabled is
+ * success); device == peer is a successful no-op. CUDAGO_ERROR_NOT_SUPPORTED when
+ * cudago_device_can_access_peer() gives 0. Process-wide, for every thread. */
+CUDAGO_API cudago_status_t cudago_device_enable_peer_access(int32_t device, int32_t peer);
+/* Undoes cudago_device_enable_peer_access(): later peer copies are staged through host memory.
+ * Idempotent (not enabled is success); device == peer is a successful no-op. Work queued while
+ * access was enabled that uses the other device's memory (peer copies, kernels given peer
+ * pointers) must have completed first: synchronise the streams that carry it. */
+CUDAGO_API cudago_status_t cudago_device_disable_peer_access(int32_t device, int32_t peer);
 
 /* [nccl] */
+/* ---------------------------------------------------------------------------------------------
+ * NCCL collectives: communicators over the GPUs of this process or over processes, and
+ * all-reduce, broadcast, reduce, all-gather, reduce-scatter queued on a cudago stream.
+ *
+ * Loading: libcudago does not link NCCL. The first NCCL call of the process opens
+ * $CUDAGO_NCCL_LIBRARY if set, else "libnccl.so.2" from the loader path (once, thread-safe).
+ * Where it cannot be opened (or lacks a needed function), every cudago_nccl_ / cudago_comm_
+ * call that needs it returns CUDAGO_ERROR_NCCL with native_code 0 and a message naming the
+ * library and dlerror's reason; argument errors found before loading are still reported as
+ * such. An NCCL failure returns its mapped status (ncclInvalidArgument and ncclInvalidUsage:
+ * INVALID_ARGUMENT, ncclUnhandledCudaError: CUDA, others: NCCL) with the ncclResult_t in
+ * native_code and its name ("ncclSystemError") in native_name.
+ *
+ * Shared machines: NVLink multicast (NVLS) reserves memory on every GPU of the node and is best
+ * left off where machines are shared: set NCCL_NVLS_ENABLE=0 in the environment before the
+ * first NCCL call. cudago never changes the environment itself.
+ *
+ * Groups: a thread that issues a collective on several communicators of one clique (one per
+ * GPU of this process) must bracket those calls between cudago_comm_group_start() and
+ * cudago_comm_group_end(); otherwise the first call may wait forever for its peers. NCCL keeps
+ * the group per OS thread, so start, the calls and end must come from one thread (the Go
+ * package locks the goroutine to its thread in GroupStart and unlocks it in GroupEnd; its
+ * AllReduceAll helper does the whole sequence). Inside a group, errors of the NCCL calls may
+ * surface only at group end.
+ *
+ * Collectives: elements of `dtype` (F32, F64, F16, BF16, I32; others NOT_SUPPORTED); offsets
+ * and counts in elements; count >= 1 (INVALID_ARGUMENT). The stream and both buffers must be on
+ * the communicator's device (DEVICE_MISMATCH); each buffer must hold its range
+ * (OUT_OF_RANGE). send and recv may be the same buffer only in place, as defined per call;
+ * other overlaps are INVALID_ARGUMENT. Every rank of the communicator must make the same calls
+ * in the same order with the same count, dtype, op and root. Calls are queued and return
+ * without waiting; the buffers stay alive until the work is done. After each call the
+ * communicator's asynchronous error (ncclCommGetAsyncError) is reported, if any.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct cudago_comm_s *cudago_comm_t;
+
+#define CUDAGO_NCCL_UNIQUE_ID_BYTES 128
+/* An opaque id that ranks of one communicator share (ncclUniqueId); copy it between processes
+ * byte for byte. */
+typedef struct cudago_nccl_unique_id {
+  char internal[CUDAGO_NCCL_UNIQUE_ID_BYTES];
+} cudago_nccl_unique_id_t;
+
+typedef enum cudago_nccl_op {
+  CUDAGO_NCCL_SUM = 0,
+  CUDAGO_NCCL_PROD = 1,
+  CUDAGO_NCCL_MIN = 2,
+  CUDAGO_NCCL_MAX = 3,
+  CUDAGO_NCCL_AVG = 4, /* sum / number of ranks */
+  CUDAGO_NCCL_OP_FORCE32 = 0x7fffffff
+} cudago_nccl_op_t;
+
+/* NCCL's version code (major*10000 + minor*100 + patch, e.g. 22803); loads NCCL. *out is 0 when
+ * the call fails (CUDAGO_ERROR_NCCL where NCCL is absent). */
+CUDAGO_API cudago_status_t cudago_nccl_version(int32_t *out);
+
+/* One communicator per device of this process (ncclCommInitAll): comms[i] (owned) is rank i on
+ * devices[i]; devices NULL means 0..count-1. Devices must be distinct valid ordinals; count >= 1.
+ * On failure no handle is written. Destroy each with cudago_comm_destroy(). */
+CUDAGO_API cudago_status_t cudago_comm_init_all(cudago_comm_t *comms, int32_t count,
+                                                const int32_t *devices);
+/* A new unique id (ncclGetUniqueId), made by one process and sent to the others. */
+CUDAGO_API cudago_status_t cudago_comm_unique_id(cudago_nccl_unique_id_t *out);
+/* Rank `rank` of `nranks` on `device` (ncclCommInitRank); *id is copied. Blocks until all
+ * nranks ranks have called it with the same id. *out is owned. */
+CUDAGO_API cudago_status_t cudago_comm_init_rank(cudago_comm_t *out, int32_t device, int32_t nranks,
+                                                 const cudago_nccl_unique_id_t *id, int32_t rank);
+/* ncclCommDestroy (ncclCommAbort when the communicator has failed). NULL is a no-op. Queued
+ * collectives still complete first. */
+CUDAGO_API cudago_status_t cudago_comm_destroy(cudago_comm_t comm);
+CUDAGO_API cudago_status_t cudago_comm_device(cudago_comm_t comm, int32_t *device);
+CUDAGO_API cudago_status_t cudago_comm_rank(cudago_comm_t comm, int32_t *rank);
+CUDAGO_API cudago_status_t cudago_comm_size(cudago_comm_t comm, int32_t *size);
+
+/* recv[recv_offset + i] = op over ranks of send[send_offset + i], i < count. In place: the same
+ * buffer and offset. */
+CUDAGO_API cudago_status_t cudago_comm_all_reduce(cudago_comm_t comm, cudago_stream_t stream,
+                                                  cudago_dtype_t dtype, cudago_nccl_op_t op,
+                                                  cudago_buffer_t send, uint64_t send_offset,
+                                                  cudago_buffer_t recv, uint64_t recv_offset,
+                                                  int64_t count);
+/* recv = root's send, count elements (send is read on root only, but checked everywhere). In
+ * place: the same buffer and offset. */
+CUDAGO_API cudago_status_t cudago_comm_broadcast(cudago_comm_t comm, cudago_stream_t stream,
+                                                 cudago_dtype_t dtype, cudago_buffer_t send,
+                                                 uint64_t send_offset, cudago_buffer_t recv,
+                                                 uint64_t recv_offset, int64_t count, int32_t root);
+/* root's recv = op over ranks of send (recv is written on root only, but checked everywhere).
+ * In place: the same buffer and offset. */
+CUDAGO_API cudago_status_t cudago_comm_reduce(cudago_comm_t comm, cudago_stream_t stream,
+                                              cudago_dtype_t dtype, cudago_nccl_op_t op,
+                                              cudago_buffer_t send, uint64_t send_offset,
+                                              cudago_buffer_t recv, uint64_t recv_offset,
+                                              int64_t count, int32_t root);
+/* recv holds size * count elements: rank r's send (count elements) lands at
+ * recv_offset + r * count. In place: the same buffer with send_offset == recv_offset +
+ * rank * count. */
+CUDAGO_API cudago_status_t cudago_comm_all_gather(cudago_comm_t comm, cudago_stream_t stream,
+                                                  cudago_dtype_t dtype, cudago_buffer_t send,
+                                                  uint64_t send_offset, cudago_buffer_t recv,
+                                                  uint64_t recv_offset, int64_t count);
+/* send holds size * count elements; rank r's recv (count elements) = op over ranks of send's
+ * slice r. In place: the same buffer with recv_offset == send_offset + rank * count. */
+CUDAGO_API cudago_status_t cudago_comm_reduce_scatter(cudago_comm_t comm, cudago_stream_t stream,
+                                                      cudago_dtype_t dtype, cudago_nccl_op_t op,
+                                                      cudago_buffer_t send, uint64_t send_offset,
+                                                      cudago_buffer_t recv, uint64_t recv_offset,
+                                                      int64_t count);
+/* ncclGroupStart / ncclGroupEnd on the calling OS thread (they nest). */
+CUDAGO_API cudago_status_t cudago_comm_group_start(void);
+CUDAGO_API cudago_status_t cudago_comm_group_end(void);
 
 #ifdef __cplusplus
 } /* extern "C" */

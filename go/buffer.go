@@ -249,8 +249,11 @@ func (b *DeviceBuffer[T]) copyOut(op string, dst []T, off int, whole bool) error
 	return errorFrom(op, info)
 }
 
-// CopyFrom copies src, which must have the same length and device, into the buffer. It returns
-// when the copy is complete.
+// CopyFrom copies src, which must have the same length, into the buffer. It returns when the
+// copy is complete. src may live on another device (a peer copy): the copy then goes directly
+// over NVLink or PCIe where peer access is enabled ([Device.EnablePeerAccess]) and is staged
+// through host memory by the driver otherwise. Like every synchronous copy it is ordered after
+// all work queued with both buffers on any stream.
 func (b *DeviceBuffer[T]) CopyFrom(src *DeviceBuffer[T]) error {
 	const op = "copy d2d"
 	if err := useAll(op, b, src); err != nil {
@@ -268,8 +271,11 @@ func (b *DeviceBuffer[T]) CopyFrom(src *DeviceBuffer[T]) error {
 	return errorFrom(op, info)
 }
 
-// CopyFromAsync queues a copy of src, which must have the same length and device, into the
-// buffer on s.
+// CopyFromAsync queues a copy of src, which must have the same length, into the buffer on s.
+// With both buffers on one device, s must be on that device and the copy is ordered on s only.
+// Across devices (a peer copy, see CopyFrom) s may be on either buffer's device, and the copy
+// is also ordered after all work queued with both buffers on any stream, so a result written
+// on the other device's stream needs no event first.
 func (b *DeviceBuffer[T]) CopyFromAsync(s *Stream, src *DeviceBuffer[T]) error {
 	const op = "copy d2d async"
 	if err := useAll(op, b, src, s); err != nil {

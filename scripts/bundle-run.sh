@@ -129,6 +129,7 @@ cd "$repo/go" 2>/dev/null || cd "$bundle" || exit 1
 
 step core_test 120 - "$bin/core_test"
 step capi_test 120 - "$bin/capi_test"
+step peer_test 120 - "$bin/peer_test"
 step c99 60 - "$bin/abi_c99"
 step go_test 180 - "$bin/cudago.test" -test.v -test.count=1 -test.timeout 170s
 go_summary

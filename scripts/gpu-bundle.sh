@@ -8,7 +8,7 @@
 # The build (build-bundle/) targets Hopper only (-Dgpu_sm=90 -Dgpu_ptx=) to keep the bundle
 # small. bundle/ holds:
 #   lib/    libcudago.so*
-#   bin/    core_test capi_test abi_c99 bench_capi vector_add_c (meson), cudago.test and
+#   bin/    core_test capi_test peer_test abi_c99 bench_capi vector_add_c (meson), cudago.test and
 #           cudago-race.test (go test -c), vecadd (the Go example)
 #   peers/  peers.py (PyTorch and CuPy figures for the same operations)
 #   run.sh  (from scripts/bundle-run.sh)   report.py (from scripts/bench-report.py)
@@ -56,7 +56,7 @@ mkdir -p "$bundle/lib" "$bundle/bin" "$bundle/peers"
 for f in "$build"/capi/libcudago.so*; do
   [ -d "$f" ] || cp -a "$f" "$bundle/lib/" # the library and its SONAME links, not the .p folder
 done
-for exe in tests/core_test tests/capi_test tests/c99/abi_c99 tests/bench/bench_capi \
+for exe in tests/core_test tests/capi_test tests/peer_test tests/c99/abi_c99 tests/bench/bench_capi \
   examples/vector_add_c; do
   [ -x "$build/$exe" ] || die "missing $build/$exe"
   cp "$build/$exe" "$bundle/bin/"

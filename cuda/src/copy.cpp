@@ -23,8 +23,20 @@ char* at(const HostBuffer& b, uint64_t offset) { return static_cast<char*>(b.hos
 void same_device(int a, int b, const char* what) {
   if (a != b) {
     throw Error(Status::kDeviceMismatch, std::string(what) + ": device " + std::to_string(a) +
-                                             " and device " + std::to_string(b) +
-                                             " (peer copies are not supported yet)");
+                                             " and device " + std::to_string(b));
+  }
+}
+
+// Queues a device-to-device copy on `s`; across devices it is a peer copy (direct over
+// NVLink/PCIe with peer access, staged through host memory by the driver without).
+void queue_device_copy(DeviceBuffer& dst, uint64_t dst_offset, const DeviceBuffer& src,
+                       uint64_t src_offset, uint64_t bytes, cudaStream_t s) {
+  if (dst.device() == src.device()) {
+    CUDAGO_CUDA_TRY(cudaMemcpyAsync(at(dst, dst_offset), at(src, src_offset), bytes,
+                                    cudaMemcpyDeviceToDevice, s));
+  } else {
+    CUDAGO_CUDA_TRY(cudaMemcpyPeerAsync(at(dst, dst_offset), dst.device(), at(src, src_offset),
+                                        src.device(), bytes, s));
   }
 }
 
@@ -63,12 +75,11 @@ void copy_device(DeviceBuffer& dst, uint64_t dst_offset, DeviceBuffer& src, uint
                  uint64_t bytes) {
   check_range(dst.size(), dst_offset, bytes, "destination buffer");
   check_range(src.size(), src_offset, bytes, "source buffer");
-  same_device(dst.device(), src.device(), "device-to-device copy");
   if (bytes == 0) return;
-  run_sync(dst, {&dst, &src}, [&](cudaStream_t s) {
-    CUDAGO_CUDA_TRY(cudaMemcpyAsync(at(dst, dst_offset), at(src, src_offset), bytes,
-                                    cudaMemcpyDeviceToDevice, s));
-  });
+  // Across devices too: on dst's owning stream, after the work queued with both buffers on
+  // every stream of either device.
+  run_sync(dst, {&dst, &src},
+           [&](cudaStream_t s) { queue_device_copy(dst, dst_offset, src, src_offset, bytes, s); });
 }
 
 void fill(DeviceBuffer& dst, uint64_t offset, uint8_t value, uint64_t bytes) {
@@ -114,14 +125,26 @@ void copy_to_host_async(const StreamPtr& stream, HostBuffer& dst, uint64_t dst_o
 
 void copy_device_async(const StreamPtr& stream, DeviceBuffer& dst, uint64_t dst_offset,
                        DeviceBuffer& src, uint64_t src_offset, uint64_t bytes) {
-  check_stream(stream, dst, "stream and destination buffer");
-  check_stream(stream, src, "stream and source buffer");
+  CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "stream is NULL");
+  const bool peer = dst.device() != src.device();
+  if (peer && stream->device() != dst.device() && stream->device() != src.device()) {
+    throw Error(Status::kDeviceMismatch,
+                "peer copy from device " + std::to_string(src.device()) + " to device " +
+                    std::to_string(dst.device()) + " on a stream of device " +
+                    std::to_string(stream->device()) + " (it must be on one of the two)");
+  }
+  if (!peer) check_stream(stream, dst, "stream and buffers");  // src is on dst's device
   check_range(dst.size(), dst_offset, bytes, "destination buffer");
   check_range(src.size(), src_offset, bytes, "source buffer");
   if (bytes == 0) return;
   DeviceGuard guard(stream->device());
-  CUDAGO_CUDA_TRY(cudaMemcpyAsync(at(dst, dst_offset), at(src, src_offset), bytes,
-                                  cudaMemcpyDeviceToDevice, stream->get()));
+  if (peer) {
+    // One of the buffers lives on another device than the stream: its own work cannot be
+    // ordered by the caller's stream alone, so wait for all work queued with both buffers.
+    dst.order_after_uses(*stream);
+    src.order_after_uses(*stream);
+  }
+  queue_device_copy(dst, dst_offset, src, src_offset, bytes, stream->get());
   dst.used_on(stream);
   src.used_on(stream);
 }

@@ -3,6 +3,12 @@
 //
 // Synchronous forms run on the device buffer's owning stream after all work queued with the
 // buffers on any stream, and return when done. Asynchronous forms are queued on `stream`.
+//
+// Device-to-device copies may cross devices (peer copies, cudaMemcpyPeerAsync): direct over
+// NVLink/PCIe where peer access is enabled (enable_peer_access), staged through host memory by
+// the driver otherwise. The synchronous form runs on dst's owning stream; the asynchronous one
+// takes a stream of either buffer's device and is ordered after all work queued with both
+// buffers on any stream (a same-device asynchronous copy is ordered on its stream only).
 #pragma once
 
 #include <cstdint>

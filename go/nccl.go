@@ -1,0 +1,337 @@
+//go:build cgo
+
+package cudago
+
+/*
+#include "shim_nccl.h"
+*/
+import "C"
+
+import (
+	"runtime"
+	"strconv"
+	"unsafe"
+)
+
+// NCCL collectives: communicators over the GPUs of this process ([NewComms]) or over processes
+// ([NewUniqueID] and [NewCommRank]), and all-reduce, broadcast, reduce, all-gather and
+// reduce-scatter queued on a [Stream].
+//
+// NCCL is loaded at run time (libnccl.so.2 from the loader path, or $CUDAGO_NCCL_LIBRARY), on
+// first use; where it is missing every NCCL call returns an error matching [ErrNCCL] that names
+// the library and why it could not be loaded. On shared machines set NCCL_NVLS_ENABLE=0 in the
+// environment before the first NCCL call (NVLink multicast reserves memory on every GPU of the
+// node); the package never changes the environment.
+
+// NCCLOp is the reduction of a collective.
+type NCCLOp int32
+
+// The reductions, with the values of cudago_nccl_op_t.
+const (
+	NCCLSum  NCCLOp = C.CUDAGO_NCCL_SUM
+	NCCLProd NCCLOp = C.CUDAGO_NCCL_PROD
+	NCCLMin  NCCLOp = C.CUDAGO_NCCL_MIN
+	NCCLMax  NCCLOp = C.CUDAGO_NCCL_MAX
+	NCCLAvg  NCCLOp = C.CUDAGO_NCCL_AVG // the sum divided by the number of ranks
+)
+
+// NCCLID is the unique id that the ranks of one communicator share ([NewUniqueID]): made by
+// one process and sent to the others byte for byte.
+type NCCLID [C.CUDAGO_NCCL_UNIQUE_ID_BYTES]byte
+
+// NCCLVersion returns the version code of the loaded NCCL (major·10000 + minor·100 + patch,
+// e.g. 22803). It loads NCCL, and fails with [ErrNCCL] where it cannot be loaded.
+func NCCLVersion() (int, error) {
+	r := C.cg_nccl_version()
+	if r.err != nil {
+		return 0, convertError("nccl version", r.err)
+	}
+	return int(r.value), nil
+}
+
+// Comm is one rank of an NCCL communicator, bound to one device. Methods are safe for
+// concurrent use, but every rank must issue the same collectives in the same order. Close it
+// when done.
+type Comm struct {
+	life
+	h          C.cudago_comm_t
+	dev        int32
+	rank, size int32
+}
+
+func newComm(h C.cudago_comm_t, dev, rank, size int32) *Comm {
+	c := &Comm{h: h, dev: dev, rank: rank, size: size}
+	c.life.init()
+	runtime.SetFinalizer(c, (*Comm).finalize)
+	return c
+}
+
+func (c *Comm) finalize() {
+	if c.life.close() {
+		c.life.leaked("Comm rank " + strconv.Itoa(int(c.rank)) + " on device " + strconv.Itoa(int(c.dev)))
+		C.cg_err_free(C.cg_comm_destroy(c.h).err)
+	}
+}
+
+// NewComms creates one communicator per device of this process (ncclCommInitAll): the i-th is
+// rank i on devices[i]. Devices must be distinct. Drive the communicators of one clique from
+// one goroutine with [GroupStart]/[GroupEnd] around the per-device calls (as [AllReduceAll]
+// does), or from one goroutine per communicator.
+func NewComms(devices []Device) ([]*Comm, error) {
+	const op = "comm init all"
+	if len(devices) == 0 {
+		return nil, errArg(op, "no devices")
+	}
+	if len(devices) > 1<<20 {
+		return nil, errArg(op, strconv.Itoa(len(devices))+" devices")
+	}
+	if err := ready(); err != nil {
+		return nil, err
+	}
+	ords := make([]C.int32_t, len(devices))
+	for i, d := range devices {
+		ords[i] = C.int32_t(d.ordinal)
+	}
+	hs := make([]C.cudago_comm_t, len(devices))
+	r := C.cg_comm_init_all((*C.cudago_comm_t)(unsafe.Pointer(&hs[0])), C.int32_t(len(devices)),
+		(*C.int32_t)(unsafe.Pointer(&ords[0])))
+	if r.err != nil {
+		return nil, convertError(op, r.err)
+	}
+	comms := make([]*Comm, len(hs))
+	for i, h := range hs {
+		info := C.cg_comm_info(h)
+		if info.err != nil { // cannot happen for a fresh handle; free everything
+			err := convertError(op, info.err)
+			for _, c := range comms[:i] {
+				c.Close()
+			}
+			for _, h2 := range hs[i:] {
+				C.cg_err_free(C.cg_comm_destroy(h2).err)
+			}
+			return nil, err
+		}
+		comms[i] = newComm(h, int32(info.device), int32(info.rank), int32(info.size))
+	}
+	return comms, nil
+}
+
+// NewUniqueID makes the id for [NewCommRank] (ncclGetUniqueId). Call it in one process and
+// send the id to the others.
+func NewUniqueID() (NCCLID, error) {
+	var id NCCLID
+	r := C.cg_comm_unique_id()
+	if r.err != nil {
+		return id, convertError("comm unique id", r.err)
+	}
+	id = *(*NCCLID)(unsafe.Pointer(&r.id))
+	return id, nil
+}
+
+// NewCommRank creates rank `rank` of an nranks-rank communicator on dev (ncclCommInitRank). It
+// blocks until all nranks ranks have called it with the same id.
+func NewCommRank(dev Device, nranks int, id NCCLID, rank int) (*Comm, error) {
+	const op = "comm init rank"
+	if nranks < 1 || nranks > 1<<30 {
+		return nil, errArg(op, "nranks "+strconv.Itoa(nranks))
+	}
+	if rank < 0 || rank >= nranks {
+		return nil, errArg(op, "rank "+strconv.Itoa(rank)+" outside [0, "+strconv.Itoa(nranks)+")")
+	}
+	if err := ready(); err != nil {
+		return nil, err
+	}
+	var cid C.cudago_nccl_unique_id_t
+	*(*NCCLID)(unsafe.Pointer(&cid)) = id
+	r := C.cg_comm_init_rank(C.int32_t(dev.ordinal), C.int32_t(nranks), cid, C.int32_t(rank))
+	if r.err != nil {
+		return nil, convertError(op, r.err)
+	}
+	return newComm(r.handle, int32(r.device), int32(r.rank), int32(r.size)), nil
+}
+
+// use checks c and takes a reference for one C call; the caller must call c.drop.
+func (c *Comm) use(op string) error {
+	if c == nil {
+		return errNil(op, "*Comm")
+	}
+	if !c.life.acquire() {
+		return errClosed(op, "communicator")
+	}
+	return nil
+}
+
+// drop releases the reference taken by use.
+func (c *Comm) drop() { c.life.release() }
+
+// Device returns the communicator's device.
+func (c *Comm) Device() Device {
+	if c == nil {
+		return Device{}
+	}
+	return Device{ordinal: c.dev}
+}
+
+// Rank returns this communicator's rank.
+func (c *Comm) Rank() int {
+	if c == nil {
+		return 0
+	}
+	return int(c.rank)
+}
+
+// Size returns the number of ranks.
+func (c *Comm) Size() int {
+	if c == nil {
+		return 0
+	}
+	return int(c.size)
+}
+
+// Close destroys the communicator (ncclCommDestroy; ncclCommAbort if it has failed). Queued
+// collectives complete first. Close waits for calls in flight on c; later calls return an error
+// matching ErrClosed. A second Close returns nil.
+func (c *Comm) Close() error {
+	if c == nil || !c.life.close() {
+		return nil
+	}
+	runtime.SetFinalizer(c, nil)
+	return errorFrom("comm destroy", C.cg_comm_destroy(c.h).err)
+}
+
+// collective runs one C collective with references on the communicator, stream and buffers.
+func collective[T Float](op string, c *Comm, s *Stream, send, recv *DeviceBuffer[T],
+	call func(dt C.int32_t) C.cg_result) error {
+	dt, _ := dtypeOf[T]()
+	if err := useAll(op, c, s, send, recv); err != nil {
+		return err
+	}
+	r := call(C.int32_t(dt))
+	dropAll(c, s, send, recv)
+	return errorFrom(op, r.err)
+}
+
+// AllReduce queues recv = op over all ranks of send on s, over send.Len() elements (recv must
+// hold as many). send and recv may be the same buffer (in place). s and both buffers must be on
+// c's device.
+func AllReduce[T Float](c *Comm, s *Stream, op NCCLOp, send, recv *DeviceBuffer[T]) error {
+	return collective("all reduce", c, s, send, recv, func(dt C.int32_t) C.cg_result {
+		return C.cg_comm_all_reduce(c.h, s.h, dt, C.int32_t(op), send.c.h, recv.c.h,
+			C.int64_t(send.c.n))
+	})
+}
+
+// Broadcast queues recv = root's send on s, over send.Len() elements (send is read on root
+// only). send and recv may be the same buffer (in place).
+func Broadcast[T Float](c *Comm, s *Stream, send, recv *DeviceBuffer[T], root int) error {
+	if err := checkRoot("broadcast", root); err != nil {
+		return err
+	}
+	return collective("broadcast", c, s, send, recv, func(dt C.int32_t) C.cg_result {
+		return C.cg_comm_broadcast(c.h, s.h, dt, send.c.h, recv.c.h, C.int64_t(send.c.n),
+			C.int32_t(root))
+	})
+}
+
+// Reduce queues root's recv = op over all ranks of send on s, over send.Len() elements (recv is
+// written on root only). send and recv may be the same buffer (in place).
+func Reduce[T Float](c *Comm, s *Stream, op NCCLOp, send, recv *DeviceBuffer[T], root int) error {
+	if err := checkRoot("reduce", root); err != nil {
+		return err
+	}
+	return collective("reduce", c, s, send, recv, func(dt C.int32_t) C.cg_result {
+		return C.cg_comm_reduce(c.h, s.h, dt, C.int32_t(op), send.c.h, recv.c.h,
+			C.int64_t(send.c.n), C.int32_t(root))
+	})
+}
+
+// AllGather queues the gather of every rank's send into recv on s: rank r's send.Len()
+// elements land at recv[r·send.Len():]. recv must hold Size()·send.Len() elements.
+func AllGather[T Float](c *Comm, s *Stream, send, recv *DeviceBuffer[T]) error {
+	return collective("all gather", c, s, send, recv, func(dt C.int32_t) C.cg_result {
+		return C.cg_comm_all_gather(c.h, s.h, dt, send.c.h, recv.c.h, C.int64_t(send.c.n))
+	})
+}
+
+// ReduceScatter queues, on s, recv = op over all ranks of slice r of send, where r is this
+// rank and slices have recv.Len() elements; send must hold Size()·recv.Len() elements.
+func ReduceScatter[T Float](c *Comm, s *Stream, op NCCLOp, send, recv *DeviceBuffer[T]) error {
+	return collective("reduce scatter", c, s, send, recv, func(dt C.int32_t) C.cg_result {
+		return C.cg_comm_reduce_scatter(c.h, s.h, dt, C.int32_t(op), send.c.h, recv.c.h,
+			C.int64_t(recv.c.n))
+	})
+}
+
+func checkRoot(op string, root int) error {
+	if root < 0 || root > 1<<30 {
+		return errArg(op, "root "+strconv.Itoa(root))
+	}
+	return nil
+}
+
+// GroupStart opens an NCCL group (ncclGroupStart) on the calling goroutine's OS thread and
+// locks the goroutine to that thread until the matching [GroupEnd] (NCCL keeps groups per
+// thread). One goroutine driving the communicators of several GPUs of this process must issue
+// the per-device calls of each collective inside a group, or the first call may wait forever
+// for its peers. Groups nest.
+func GroupStart() error {
+	runtime.LockOSThread()
+	r := C.cg_comm_group_start()
+	if r.err != nil {
+		runtime.UnlockOSThread()
+		return convertError("group start", r.err)
+	}
+	return nil
+}
+
+// GroupEnd closes the group opened by [GroupStart] and launches its collectives; errors of the
+// calls inside the group may surface here. It unlocks the goroutine from its thread.
+func GroupEnd() error {
+	r := C.cg_comm_group_end()
+	runtime.UnlockOSThread()
+	return errorFrom("group end", r.err)
+}
+
+// AllReduceAll queues an in-place all-reduce of bufs[i] on streams[i] with comms[i], for every
+// communicator of a clique of this process, from the calling goroutine: the calls are checked
+// first (matching lengths, devices, handles), then issued inside one NCCL group. Nothing waits
+// for the GPUs; synchronize the streams to read the results.
+func AllReduceAll[T Float](comms []*Comm, streams []*Stream, op NCCLOp, bufs []*DeviceBuffer[T]) error {
+	const opName = "all reduce all"
+	if len(comms) == 0 || len(streams) != len(comms) || len(bufs) != len(comms) {
+		return errArg(opName, strconv.Itoa(len(comms))+" communicators, "+
+			strconv.Itoa(len(streams))+" streams and "+strconv.Itoa(len(bufs))+
+			" buffers; they must be as many, at least one")
+	}
+	for i, c := range comms {
+		if c == nil || streams[i] == nil || bufs[i] == nil || bufs[i].c == nil {
+			return errNil(opName, "communicator, stream or buffer "+strconv.Itoa(i))
+		}
+		if streams[i].dev != c.dev || bufs[i].c.dev != c.dev {
+			return &Error{Status: StatusDeviceMismatch, Op: opName, Msg: "index " + strconv.Itoa(i) +
+				": communicator on device " + strconv.Itoa(int(c.dev)) + ", stream on " +
+				strconv.Itoa(int(streams[i].dev)) + ", buffer on " + strconv.Itoa(int(bufs[i].c.dev))}
+		}
+		if bufs[i].c.n != bufs[0].c.n {
+			return errRange(opName, "buffer "+strconv.Itoa(i)+" has "+strconv.Itoa(bufs[i].c.n)+
+				" elements, buffer 0 "+strconv.Itoa(bufs[0].c.n))
+		}
+		if int(c.size) != len(comms) {
+			return errArg(opName, "communicator "+strconv.Itoa(i)+" has "+strconv.Itoa(int(c.size))+
+				" ranks, but "+strconv.Itoa(len(comms))+" were given")
+		}
+	}
+	if err := GroupStart(); err != nil {
+		return err
+	}
+	var first error
+	for i, c := range comms {
+		if err := AllReduce(c, streams[i], op, bufs[i], bufs[i]); err != nil && first == nil {
+			first = err
+		}
+	}
+	if err := GroupEnd(); err != nil && first == nil {
+		first = err
+	}
+	return first
+}

@@ -1,0 +1,85 @@
+/* shim_nccl.c: see shim_nccl.h. Compiled by cgo with the package's pkg-config flags. */
+#include "shim_nccl.h"
+
+#include <string.h>
+
+cg_int_result cg_nccl_version(void) {
+  cg_int_result r;
+  r.value = 0;
+  r.err = cg_err(cudago_nccl_version(&r.value));
+  return r;
+}
+
+cg_nccl_id_result cg_comm_unique_id(void) {
+  cg_nccl_id_result r;
+  memset(&r.id, 0, sizeof r.id);
+  r.err = cg_err(cudago_comm_unique_id(&r.id));
+  return r;
+}
+
+cg_result cg_comm_init_all(cudago_comm_t *comms, int32_t count, const int32_t *devices) {
+  return cg_done(cudago_comm_init_all(comms, count, devices));
+}
+
+cg_comm_result cg_comm_info(cudago_comm_t comm) {
+  cg_comm_result r;
+  cudago_status_t st;
+  memset(&r, 0, sizeof r);
+  r.handle = comm;
+  st = cudago_comm_device(comm, &r.device);
+  if (st == CUDAGO_SUCCESS) st = cudago_comm_rank(comm, &r.rank);
+  if (st == CUDAGO_SUCCESS) st = cudago_comm_size(comm, &r.size);
+  r.err = cg_err(st);
+  return r;
+}
+
+cg_comm_result cg_comm_init_rank(int32_t device, int32_t nranks, cudago_nccl_unique_id_t id,
+                                 int32_t rank) {
+  cg_comm_result r;
+  cudago_comm_t c = NULL;
+  cudago_status_t st = cudago_comm_init_rank(&c, device, nranks, &id, rank);
+  if (st != CUDAGO_SUCCESS) {
+    memset(&r, 0, sizeof r);
+    r.err = cg_err(st);
+    return r;
+  }
+  r = cg_comm_info(c);
+  if (r.err != NULL) {
+    cudago_comm_destroy(c);
+    r.handle = NULL;
+  }
+  return r;
+}
+
+cg_result cg_comm_destroy(cudago_comm_t comm) { return cg_done(cudago_comm_destroy(comm)); }
+
+cg_result cg_comm_all_reduce(cudago_comm_t c, cudago_stream_t s, int32_t dtype, int32_t op,
+                             cudago_buffer_t send, cudago_buffer_t recv, int64_t count) {
+  return cg_done(cudago_comm_all_reduce(c, s, (cudago_dtype_t)dtype, (cudago_nccl_op_t)op, send, 0,
+                                        recv, 0, count));
+}
+
+cg_result cg_comm_broadcast(cudago_comm_t c, cudago_stream_t s, int32_t dtype, cudago_buffer_t send,
+                            cudago_buffer_t recv, int64_t count, int32_t root) {
+  return cg_done(cudago_comm_broadcast(c, s, (cudago_dtype_t)dtype, send, 0, recv, 0, count, root));
+}
+
+cg_result cg_comm_reduce(cudago_comm_t c, cudago_stream_t s, int32_t dtype, int32_t op,
+                         cudago_buffer_t send, cudago_buffer_t recv, int64_t count, int32_t root) {
+  return cg_done(cudago_comm_reduce(c, s, (cudago_dtype_t)dtype, (cudago_nccl_op_t)op, send, 0,
+                                    recv, 0, count, root));
+}
+
+cg_result cg_comm_all_gather(cudago_comm_t c, cudago_stream_t s, int32_t dtype,
+                             cudago_buffer_t send, cudago_buffer_t recv, int64_t count) {
+  return cg_done(cudago_comm_all_gather(c, s, (cudago_dtype_t)dtype, send, 0, recv, 0, count));
+}
+
+cg_result cg_comm_reduce_scatter(cudago_comm_t c, cudago_stream_t s, int32_t dtype, int32_t op,
+                                 cudago_buffer_t send, cudago_buffer_t recv, int64_t count) {
+  return cg_done(cudago_comm_reduce_scatter(c, s, (cudago_dtype_t)dtype, (cudago_nccl_op_t)op, send,
+                                            0, recv, 0, count));
+}
+
+cg_result cg_comm_group_start(void) { return cg_done(cudago_comm_group_start()); }
+cg_result cg_comm_group_end(void) { return cg_done(cudago_comm_group_end()); }
