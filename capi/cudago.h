@@ -795,7 +795,7 @@ typedef enum cudago_nccl_op {
   CUDAGO_NCCL_PROD = 1,
   CUDAGO_NCCL_MIN = 2,
   CUDAGO_NCCL_MAX = 3,
-  CUDAGO_NCCL_AVG = 4, /* sum / number of ranks */
+  CUDAGO_NCCL_AVG = 4, /* sum / number of ranks; not for f64 (CUDAGO_ERROR_NOT_SUPPORTED) */
   CUDAGO_NCCL_OP_FORCE32 = 0x7fffffff
 } cudago_nccl_op_t;
 

@@ -196,6 +196,11 @@ func ncclOneRank[T Float](t *testing.T, c *Comm, dev Device) {
 		send := ncclUpload(t, dev, data)
 		for _, op := range []NCCLOp{NCCLSum, NCCLProd, NCCLMin, NCCLMax, NCCLAvg} {
 			recv := ncclUpload(t, dev, make([]T, n))
+			if _, f64 := any(data[0]).(float64); f64 && op == NCCLAvg {
+				// Refused: NCCL's f64 average was seen to skip elements (see cudago.h).
+				wantErr(t, "AllReduce avg f64", AllReduce(c, s, op, send, recv), ErrNotSupported)
+				continue
+			}
 			must(t, "AllReduce", AllReduce(c, s, op, send, recv))
 			ncclEqual(t, fmt.Sprintf("all-reduce op %d n %d", op, n), ncclDownload(t, recv), data)
 		}

@@ -161,7 +161,7 @@ ncclDataType_t nccl_type(const char* op, DType t) {
                                          dtype_name(t));
 }
 
-ncclRedOp_t nccl_op(const char* op, NcclOp o) {
+ncclRedOp_t nccl_op(const char* op, NcclOp o, DType t) {
   switch (o) {
     case NcclOp::kSum:
       return ncclSum;
@@ -172,6 +172,16 @@ ncclRedOp_t nccl_op(const char* op, NcclOp o) {
     case NcclOp::kMax:
       return ncclMax;
     case NcclOp::kAvg:
+      // NCCL's float64 average left the last element of a 65537-element all-reduce unwritten
+      // on an H200 (NCCL 2.28, one rank; every other type and op was right): refuse it rather
+      // than return a wrong answer. SUM followed by a scale gives the same result.
+      if (t == DType::kF64) {
+        throw Error(Status::kNotSupported,
+                    std::string(op) +
+                        ": CUDAGO_NCCL_AVG is not supported for f64 (NCCL's f64 "
+                        "average was seen to skip elements); use CUDAGO_NCCL_SUM "
+                        "and scale by 1/size");
+      }
       return ncclAvg;
   }
   throw Error(Status::kInvalidArgument, std::string(op) +
@@ -411,7 +421,7 @@ void all_reduce(Comm& comm, const StreamPtr& stream, DType dtype, NcclOp op, Dev
   const uint64_t n = static_cast<uint64_t>(count);
   Checked c = check(name, comm, stream, dtype, send, send_offset, n, recv, recv_offset, n,
                     recv_offset, count);
-  ncclRedOp_t o = nccl_op(name, op);
+  ncclRedOp_t o = nccl_op(name, op, dtype);
   DeviceGuard guard(comm.device());
   CUDAGO_NCCL_TRY(nccl().AllReduce(at(send, send_offset, c.esz), at(recv, recv_offset, c.esz), n,
                                    c.type, o, comm.get(), stream->get()));
@@ -440,7 +450,7 @@ void reduce(Comm& comm, const StreamPtr& stream, DType dtype, NcclOp op, DeviceB
   Checked c = check(name, comm, stream, dtype, send, send_offset, n, recv, recv_offset, n,
                     recv_offset, count);
   check_root(name, comm, root);
-  ncclRedOp_t o = nccl_op(name, op);
+  ncclRedOp_t o = nccl_op(name, op, dtype);
   DeviceGuard guard(comm.device());
   CUDAGO_NCCL_TRY(nccl().Reduce(at(send, send_offset, c.esz), at(recv, recv_offset, c.esz), n,
                                 c.type, o, root, comm.get(), stream->get()));
@@ -479,7 +489,7 @@ void reduce_scatter(Comm& comm, const StreamPtr& stream, DType dtype, NcclOp op,
   const uint64_t inplace = recv_offset >= slot ? recv_offset - slot : ~uint64_t{0};
   Checked c = check(name, comm, stream, dtype, send, send_offset, total, recv, recv_offset, n,
                     inplace, count);
-  ncclRedOp_t o = nccl_op(name, op);
+  ncclRedOp_t o = nccl_op(name, op, dtype);
   DeviceGuard guard(comm.device());
   CUDAGO_NCCL_TRY(nccl().ReduceScatter(at(send, send_offset, c.esz), at(recv, recv_offset, c.esz),
                                        n, c.type, o, comm.get(), stream->get()));
