@@ -67,3 +67,32 @@ T* host_ptr(const Host& h) {
   EXPECT_EQ(cudago_host_buffer_host_pointer(h.get(), &p), CUDAGO_SUCCESS);
   return static_cast<T*>(p);
 }
+
+// A short name of an element type, for test messages ("f32", "bf16", ...).
+inline const char* dtype_label(cudago_dtype_t t) {
+  switch (t) {
+    case CUDAGO_DTYPE_F32:
+      return "f32";
+    case CUDAGO_DTYPE_F64:
+      return "f64";
+    case CUDAGO_DTYPE_F16:
+      return "f16";
+    case CUDAGO_DTYPE_BF16:
+      return "bf16";
+    case CUDAGO_DTYPE_I8:
+      return "i8";
+    case CUDAGO_DTYPE_U8:
+      return "u8";
+    case CUDAGO_DTYPE_I32:
+      return "i32";
+    case CUDAGO_DTYPE_U32:
+      return "u32";
+    case CUDAGO_DTYPE_I64:
+      return "i64";
+    case CUDAGO_DTYPE_U64:
+      return "u64";
+    case CUDAGO_DTYPE_FORCE32:
+      break;
+  }
+  return "?";
+}

@@ -22,19 +22,6 @@ using ew_ref::put;
 
 constexpr cudago_dtype_t kFloatTypes[] = {CUDAGO_DTYPE_F32, CUDAGO_DTYPE_F64, CUDAGO_DTYPE_F16,
                                           CUDAGO_DTYPE_BF16};
-const char* type_name(cudago_dtype_t t) {
-  switch (t) {
-    case CUDAGO_DTYPE_F32:
-      return "f32";
-    case CUDAGO_DTYPE_F64:
-      return "f64";
-    case CUDAGO_DTYPE_F16:
-      return "f16";
-    default:
-      return "bf16";
-  }
-}
-
 // One, a vector's worth and its neighbours, the block size and its neighbours, primes, many
 // blocks.
 constexpr uint64_t kSizes[] = {1, 2, 3, 7, 8, 9, 255, 256, 257, 1021, 4099, 65537, 1000003};
@@ -156,7 +143,7 @@ TEST_F(Elementwise, BinaryOpsMatchTheCpuBitForBit) {
             put(t, want, o.c + i, binary_ref(op, t, get(t, a, o.a + i), get(t, b, o.b + i)));
           }
           ASSERT_TRUE(check_output(t, download(dc, c_elems * es), want, o.c, n))
-              << type_name(t) << " op " << op << " n=" << n << " offsets " << o.a << "," << o.b
+              << dtype_label(t) << " op " << op << " n=" << n << " offsets " << o.a << "," << o.b
               << "," << o.c << " seed=" << seed_;
         }
       }
@@ -187,8 +174,8 @@ TEST_F(Elementwise, InPlaceAliasing) {
     std::vector<uint8_t> got = download(da, want.size());
     for (uint64_t i = 0; i < off + n; ++i) {
       ASSERT_TRUE(ew_ref::same_element(t, got, want, i))
-          << type_name(t) << " i=" << i << " got " << get(t, got, i) << " want " << get(t, want, i)
-          << " seed=" << seed_;
+          << dtype_label(t) << " i=" << i << " got " << get(t, got, i) << " want "
+          << get(t, want, i) << " seed=" << seed_;
     }
   }
 }
@@ -222,7 +209,7 @@ TEST_F(Elementwise, AxpyScaleFillMatchTheCpu) {
           put(t, want, o.c + i, r);
         }
         ASSERT_TRUE(check_output(t, download(dy, y.size()), want, o.c, n))
-            << "axpy " << type_name(t) << " alpha=" << alpha << " n=" << n << " offsets " << o.a
+            << "axpy " << dtype_label(t) << " alpha=" << alpha << " n=" << n << " offsets " << o.a
             << "," << o.c << " seed=" << seed_;
 
         // scale, in place on x's range inside a poisoned buffer.
@@ -240,7 +227,7 @@ TEST_F(Elementwise, AxpyScaleFillMatchTheCpu) {
                   : static_cast<double>(static_cast<float>(ca) * static_cast<float>(xi)));
         }
         ASSERT_TRUE(check_output(t, download(dxs, xs.size()), want_s, o.a, n))
-            << "scale " << type_name(t) << " n=" << n << " seed=" << seed_;
+            << "scale " << dtype_label(t) << " n=" << n << " seed=" << seed_;
 
         // fill with a value that needs rounding in every type.
         const double value = alpha * 1.0000001234567;
@@ -249,7 +236,7 @@ TEST_F(Elementwise, AxpyScaleFillMatchTheCpu) {
         std::vector<uint8_t> want_f(xs.size(), 0xFF);
         for (uint64_t i = 0; i < n; ++i) put(t, want_f, o.a + i, value);
         ASSERT_TRUE(check_output(t, download(dxs, xs.size()), want_f, o.a, n))
-            << "fill " << type_name(t) << " n=" << n << " seed=" << seed_;
+            << "fill " << dtype_label(t) << " n=" << n << " seed=" << seed_;
       }
     }
   }
@@ -317,7 +304,7 @@ TEST_F(Elementwise, CastsBetweenEveryPairRoundOnce) {
         std::vector<uint8_t> want(total * es, 0xFF);
         for (uint64_t i = 0; i < n; ++i) put(to, want, dst_off + i, get(from, src, off + i));
         ASSERT_TRUE(check_output(to, download(ddst, total * es), want, dst_off, n))
-            << type_name(from) << " -> " << type_name(to) << " dst_off=" << dst_off
+            << dtype_label(from) << " -> " << dtype_label(to) << " dst_off=" << dst_off
             << " seed=" << seed_;
       }
     }

@@ -184,21 +184,6 @@ void expect_poison(const std::vector<uint8_t>& got, size_t begin, size_t end,
 const cudago_dtype_t kTypes[] = {CUDAGO_DTYPE_F32, CUDAGO_DTYPE_F64, CUDAGO_DTYPE_F16,
                                  CUDAGO_DTYPE_BF16, CUDAGO_DTYPE_I32};
 
-std::string tname(cudago_dtype_t t) {
-  switch (t) {
-    case CUDAGO_DTYPE_F32:
-      return "f32";
-    case CUDAGO_DTYPE_F64:
-      return "f64";
-    case CUDAGO_DTYPE_F16:
-      return "f16";
-    case CUDAGO_DTYPE_BF16:
-      return "bf16";
-    default:
-      return "i32";
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // No GPU needed.
 // ---------------------------------------------------------------------------------------------
@@ -341,8 +326,8 @@ TEST(NcclOneRank, CollectivesAreCopies) {
                       cudago_comm_all_reduce(c, s.get(), t, op, x.get(), 0, x.get(), 0, 1));
             continue;
           }
-          std::string what = tname(t) + " kind " + std::to_string(kind) + " op " +
-                             std::to_string(op) + " count " + std::to_string(count);
+          std::string what = std::string(dtype_label(t)) + " kind " + std::to_string(kind) +
+                             " op " + std::to_string(op) + " count " + std::to_string(count);
           const uint64_t n = static_cast<uint64_t>(count);
           auto data = encode(random_ints(n, 100, rng), t);
           Buffer send = poisoned((so + n + pad) * es, 0);
@@ -389,7 +374,7 @@ TEST(NcclOneRank, CollectivesAreCopies) {
       CG_OK(cudago_comm_reduce_scatter(c, s.get(), t, CUDAGO_NCCL_MAX, b.get(), so, b.get(), so,
                                        count));
       wait_all({s.get()});
-      expect_bytes(get(b, (so + n) * es), so * es, data, tname(t) + " in place");
+      expect_bytes(get(b, (so + n) * es), so * es, data, std::string(dtype_label(t)) + " in place");
     }
   }
 }
@@ -541,7 +526,7 @@ TEST_F(NcclTwo, AllReduceEqualsCpu) {
         if (count > 4096 && op != CUDAGO_NCCL_SUM) continue;  // large sizes: sum only
         for (bool in_place : {false, true}) {
           const uint64_t n = static_cast<uint64_t>(count);
-          std::string what = tname(t) + " op " + std::to_string(op) + " count " +
+          std::string what = std::string(dtype_label(t)) + " op " + std::to_string(op) + " count " +
                              std::to_string(count) + (in_place ? " in place" : "");
           std::vector<double> v[2] = {random_ints(n, limit_for(t, op), rng),
                                       random_ints(n, limit_for(t, op), rng)};
@@ -616,7 +601,7 @@ TEST_F(NcclTwo, BroadcastReduceGatherScatter) {
     const size_t es = esize(t);
     for (int64_t count : {int64_t{1}, int64_t{7}, int64_t{4099}, int64_t{(1 << 18) + 3}}) {
       const uint64_t n = static_cast<uint64_t>(count);
-      const std::string base = tname(t) + " count " + std::to_string(count);
+      const std::string base = std::string(dtype_label(t)) + " count " + std::to_string(count);
       std::vector<double> v[2] = {random_ints(2 * n, 64, rng), random_ints(2 * n, 64, rng)};
       auto first = [&](int r) {
         return std::vector<double>(v[r].begin(), v[r].begin() + static_cast<ptrdiff_t>(n));
