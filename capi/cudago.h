@@ -859,6 +859,160 @@ CUDAGO_API cudago_status_t cudago_comm_reduce_scatter(cudago_comm_t comm, cudago
 CUDAGO_API cudago_status_t cudago_comm_group_start(void);
 CUDAGO_API cudago_status_t cudago_comm_group_end(void);
 
+/* [nvrtc] Run-time compilation (NVRTC) and launch of your own kernels.
+ *
+ * cudago_module_compile compiles CUDA C++ source to SASS for the device's architecture
+ * (-arch=sm_XY from its compute capability, unless opts->arch says otherwise) and loads it on
+ * that device; a module belongs to that one device. Kernels are looked up by name (extern "C"
+ * names, or a name expression given at compile time for templates) and are handles of their own
+ * that keep their module alive: destroying a module while its kernels live is allowed (the code
+ * stays loaded until the last kernel is destroyed). Destroying the last owner waits for the
+ * streams that launched its kernels, then unloads the code.
+ *
+ * Compile cache: results are cached by source, options, headers, name expressions, architecture
+ * and NVRTC version, in memory (LRU, 256 entries by default) and, once a directory is set, on
+ * disk (one file per key, written atomically; unreadable or foreign files are ignored). A hit
+ * does not run NVRTC. */
+typedef struct cudago_module_s *cudago_module_t;
+typedef struct cudago_kernel_s *cudago_kernel_t;
+
+typedef struct cudago_define {
+  const char *name;  /* -Dname=value */
+  const char *value; /* NULL or "" gives -Dname */
+} cudago_define_t;
+
+typedef struct cudago_header {
+  const char *name;    /* as written in #include "name" */
+  const char *content; /* the header's text */
+} cudago_header_t;
+
+/* opts->flags */
+#define CUDAGO_COMPILE_NO_CACHE 1u /* always run NVRTC; neither read nor fill the cache */
+
+/* Every pointer is borrowed for the call; strings and arrays are copied. Zero fields take the
+ * defaults. */
+typedef struct cudago_compile_options {
+  uint32_t struct_size; /* sizeof(cudago_compile_options_t) */
+  uint32_t flags;       /* CUDAGO_COMPILE_* */
+  const char *arch;     /* "sm_90", "compute_90" (PTX, JIT-compiled at load); NULL or "": the
+                           device's sm_XY */
+  const char *std;      /* "c++17" when NULL; "" passes no -std */
+  const cudago_define_t *defines;
+  int32_t num_defines;
+  int32_t num_options;
+  const char *const *options; /* extra NVRTC options, passed as they are */
+  const cudago_header_t *headers;
+  int32_t num_headers;
+  int32_t num_name_expressions;
+  const char *const *name_expressions; /* e.g. "block_sum<float, 256>" */
+  /* Optional, filled on success (warnings) and on failure (the errors): the compiler's log,
+   * truncated to log_cap - 1 bytes and NUL-terminated (when log_cap > 0); *log_len (when not
+   * NULL) gets the log's full length, so a caller can see that it was cut. */
+  char *log;
+  size_t log_cap;
+  size_t *log_len;
+} cudago_compile_options_t;
+
+/* Compiles `source` (copied) for `device` and loads it there; *out is owned by the caller. A
+ * compile error returns CUDAGO_ERROR_NVRTC with the log at the end of the error message (which
+ * is truncated) and whole in opts->log; an option NVRTC refuses returns
+ * CUDAGO_ERROR_INVALID_ARGUMENT. opts may be NULL (all defaults). */
+CUDAGO_API cudago_status_t cudago_module_compile(cudago_module_t *out, int32_t device,
+                                                 const cudago_compile_options_t *opts,
+                                                 const char *source);
+/* Compiles without loading and without a device: opts->arch is required. Count-then-fill: the
+ * image (CUBIN, or NUL-terminated PTX for compute_XY) is copied to image when cap is large
+ * enough, and *len gets its size; image may be NULL to ask for the size (a second call is
+ * served from the cache unless CUDAGO_COMPILE_NO_CACHE). */
+CUDAGO_API cudago_status_t cudago_rtc_compile(const cudago_compile_options_t *opts,
+                                              const char *source, void *image, size_t cap,
+                                              size_t *len);
+CUDAGO_API cudago_status_t cudago_module_destroy(cudago_module_t module);
+/* The compiler's log of a compiled module (warnings; often empty). Same truncation rule as
+ * cudago_compile_options_t.log; *len (required) gets the full length. */
+CUDAGO_API cudago_status_t cudago_module_log(cudago_module_t module, char *buf, size_t cap,
+                                             size_t *len);
+CUDAGO_API cudago_status_t cudago_module_device(cudago_module_t module, int32_t *out);
+
+/* Looks a kernel up; *out is owned by the caller and keeps the module alive. A name given as a
+ * name expression at compile time is found by that expression. */
+CUDAGO_API cudago_status_t cudago_module_kernel(cudago_kernel_t *out, cudago_module_t module,
+                                                const char *name);
+CUDAGO_API cudago_status_t cudago_kernel_destroy(cudago_kernel_t kernel);
+
+typedef struct cudago_kernel_attributes {
+  uint32_t struct_size; /* set by the caller: sizeof(cudago_kernel_attributes_t) */
+  int32_t num_regs;     /* registers per thread */
+  int32_t max_threads_per_block;
+  int32_t num_params;   /* -1 when the driver cannot report the parameters (then unchecked) */
+  int64_t shared_bytes; /* static shared memory per block */
+  int64_t const_bytes;
+  int64_t local_bytes; /* per thread */
+  int32_t ptx_version, binary_version;
+} cudago_kernel_attributes_t;
+
+CUDAGO_API cudago_status_t cudago_kernel_attributes(cudago_kernel_t kernel,
+                                                    cudago_kernel_attributes_t *out);
+/* The block size with the best occupancy for dyn_smem bytes of dynamic shared memory, and the
+ * smallest grid that fills the device with it. */
+CUDAGO_API cudago_status_t cudago_kernel_occupancy(cudago_kernel_t kernel, size_t dyn_smem,
+                                                   int32_t *block, int32_t *min_grid);
+
+typedef enum cudago_arg_kind {
+  CUDAGO_ARG_BUFFER = 0,      /* buffer's device address + offset (bytes) */
+  CUDAGO_ARG_HOST_BUFFER = 1, /* a mapped host buffer's device address + offset (bytes) */
+  CUDAGO_ARG_I32 = 2,         /* v.i, must fit */
+  CUDAGO_ARG_U32 = 3,         /* v.u, must fit */
+  CUDAGO_ARG_I64 = 4,         /* v.i */
+  CUDAGO_ARG_U64 = 5,         /* v.u */
+  CUDAGO_ARG_F32 = 6,         /* v.f, rounded to float */
+  CUDAGO_ARG_F64 = 7,         /* v.f */
+  CUDAGO_ARG_BYTES = 8        /* size bytes at bytes: a plain struct, as the kernel lays it out */
+} cudago_arg_kind_t;
+
+typedef union cudago_arg_value {
+  int64_t i;
+  uint64_t u;
+  double f;
+} cudago_arg_value_t;
+
+typedef struct cudago_kernel_arg {
+  int32_t kind;    /* cudago_arg_kind_t */
+  uint32_t size;   /* CUDAGO_ARG_BYTES: the number of bytes */
+  uint64_t offset; /* buffer kinds: byte offset into the buffer */
+  cudago_buffer_t buffer;
+  cudago_host_buffer_t host;
+  cudago_arg_value_t v;
+  const void *bytes;
+} cudago_kernel_arg_t;
+
+/* Queues kernel<<<grid, block, dyn_smem, stream>>>(args...). args (borrowed, copied during the
+ * call) must match the kernel's parameters in count and in each size (checked against CUDA's
+ * parameter info, cudaFuncGetParamInfo, before anything is queued: CUDAGO_ERROR_INVALID_ARGUMENT;
+ * unchecked where the driver cannot report it, see num_params). Buffers and the
+ * stream must be on the module's device (CUDAGO_ERROR_DEVICE_MISMATCH). */
+CUDAGO_API cudago_status_t cudago_kernel_launch(cudago_kernel_t kernel, cudago_stream_t stream,
+                                                const uint32_t grid[3], const uint32_t block[3],
+                                                uint32_t dyn_smem, const cudago_kernel_arg_t *args,
+                                                int32_t nargs);
+
+typedef struct cudago_rtc_cache_stats {
+  uint32_t struct_size; /* set by the caller: sizeof(cudago_rtc_cache_stats_t) */
+  uint32_t reserved0;
+  uint64_t hits;      /* served from memory */
+  uint64_t disk_hits; /* served from the disk directory */
+  uint64_t misses;    /* compiled by NVRTC with the cache on */
+  uint64_t entries;   /* results held in memory */
+} cudago_rtc_cache_stats_t;
+
+/* dir (copied) is created if missing; NULL or "" turns the disk cache off (the default). */
+CUDAGO_API cudago_status_t cudago_rtc_cache_set_dir(const char *dir);
+/* The number of results kept in memory; 0 turns the memory cache off. */
+CUDAGO_API cudago_status_t cudago_rtc_cache_set_capacity(uint64_t entries);
+CUDAGO_API cudago_status_t cudago_rtc_cache_stats(cudago_rtc_cache_stats_t *out);
+/* Empties the memory cache and zeroes the stats; files on disk stay. */
+CUDAGO_API cudago_status_t cudago_rtc_cache_clear(void);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -54,6 +54,21 @@ Status status_from_cufft(cufftResult result) noexcept {
   }
 }
 
+Status status_from_nvrtc(nvrtcResult result) noexcept {
+  switch (result) {
+    case NVRTC_SUCCESS:
+      return Status::kSuccess;
+    case NVRTC_ERROR_OUT_OF_MEMORY:
+      return Status::kOutOfMemory;
+    case NVRTC_ERROR_INVALID_INPUT:
+    case NVRTC_ERROR_INVALID_OPTION:
+    case NVRTC_ERROR_INVALID_PROGRAM:
+      return Status::kInvalidArgument;
+    default:
+      return Status::kNvrtc;
+  }
+}
+
 const char* cufft_result_name(cufftResult result) noexcept {
   switch (result) {
     case CUFFT_SUCCESS:
@@ -112,6 +127,14 @@ namespace detail {
       status_from_cufft(result),
       std::string(call) + " failed at " + where(file, line) + ": " + cufft_result_name(result),
       static_cast<int32_t>(result), cufft_result_name(result));
+}
+
+[[noreturn]] void throw_nvrtc_error(nvrtcResult result, const char* call, const char* file,
+                                    int line) {
+  throw Error(
+      status_from_nvrtc(result),
+      std::string(call) + " failed at " + where(file, line) + ": " + nvrtcGetErrorString(result),
+      static_cast<int32_t>(result), nvrtcGetErrorString(result));
 }
 
 }  // namespace detail

@@ -4,6 +4,7 @@
 
 #include <cublas_v2.h>
 #include <cufft.h>
+#include <nvrtc.h>
 
 #include "cudago/error.hpp"
 
@@ -13,11 +14,14 @@ Status status_from_cublas(cublasStatus_t status) noexcept;
 Status status_from_cufft(cufftResult result) noexcept;
 // cuFFT has no status-string function: cudago keeps the table ("CUFFT_INVALID_SIZE", ...).
 const char* cufft_result_name(cufftResult result) noexcept;
+Status status_from_nvrtc(nvrtcResult result) noexcept;
 
 namespace detail {
 [[noreturn]] void throw_cublas_error(cublasStatus_t status, const char* call, const char* file,
                                      int line);
 [[noreturn]] void throw_cufft_error(cufftResult result, const char* call, const char* file,
+                                    int line);
+[[noreturn]] void throw_nvrtc_error(nvrtcResult result, const char* call, const char* file,
                                     int line);
 }  // namespace detail
 
@@ -37,4 +41,12 @@ namespace detail {
     if (cudago_res_ != CUFFT_SUCCESS) {                                            \
       ::cudago::detail::throw_cufft_error(cudago_res_, #call, __FILE__, __LINE__); \
     }                                                                              \
+  } while (0)
+
+#define CUDAGO_NVRTC_TRY(call)                                                       \
+  do {                                                                               \
+    nvrtcResult cudago_nvrtc_ = (call);                                              \
+    if (cudago_nvrtc_ != NVRTC_SUCCESS) {                                            \
+      ::cudago::detail::throw_nvrtc_error(cudago_nvrtc_, #call, __FILE__, __LINE__); \
+    }                                                                                \
   } while (0)
