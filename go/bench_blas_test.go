@@ -52,21 +52,11 @@ func blasBenchMatrix[T Float](b *testing.B, dev Device, r *rand.Rand, n int) *De
 func benchGEMM[T Float](b *testing.B, n int, compute GEMMCompute) {
 	dev := requireGPU(b)
 	r := rand.New(rand.NewPCG(uint64(n), 7))
-	s := blasStream(b, dev)
+	s := benchStream(b, dev)
 	x, y, z := blasBenchMatrix[T](b, dev, r, n), blasBenchMatrix[T](b, dev, r, n), blasBenchMatrix[T](b, dev, r, n)
 	cfg := GEMMConfig{M: n, N: n, K: n, Compute: compute}
-	for i := 0; i < 2; i++ { // warm-up: cuBLAS picks and loads its kernel
-		must(b, "warm-up", GEMMEx(s, cfg, 1, x, y, 0, z))
-	}
-	must(b, "Synchronize", s.Synchronize())
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := GEMMEx(s, cfg, 1, x, y, 0, z); err != nil {
-			b.Fatal(err)
-		}
-	}
-	must(b, "Synchronize", s.Synchronize())
-	b.StopTimer()
+	// Two warm-ups: cuBLAS picks and loads its kernel.
+	runQueued(b, s, 2, func() error { return GEMMEx(s, cfg, 1, x, y, 0, z) })
 	if sec := b.Elapsed().Seconds(); sec > 0 {
 		b.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(b.N)/sec/1e12, "TFLOP/s")
 	}
@@ -79,20 +69,9 @@ func BenchmarkGEMMLatency(b *testing.B) {
 	b.Run("64", func(b *testing.B) {
 		dev := requireGPU(b)
 		r := rand.New(rand.NewPCG(64, 7))
-		s := blasStream(b, dev)
+		s := benchStream(b, dev)
 		x, y, z := blasBenchMatrix[float32](b, dev, r, 64), blasBenchMatrix[float32](b, dev, r, 64), blasBenchMatrix[float32](b, dev, r, 64)
-		for i := 0; i < 10; i++ {
-			must(b, "warm-up", MatMul(s, x, y, z, 64, 64, 64))
-		}
-		must(b, "Synchronize", s.Synchronize())
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if err := MatMul(s, x, y, z, 64, 64, 64); err != nil {
-				b.Fatal(err)
-			}
-		}
-		must(b, "Synchronize", s.Synchronize())
-		b.StopTimer()
+		runQueued(b, s, 10, func() error { return MatMul(s, x, y, z, 64, 64, 64) })
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N), "us/op")
 	})
 }

@@ -41,16 +41,7 @@ func benchAdd[T Float](b *testing.B, n int, elemBytes float64) {
 	s := benchStream(b, dev)
 	x, y := ewBenchData[T](b, dev, n), ewBenchData[T](b, dev, n)
 	z := ewBenchData[T](b, dev, n)
-	must(b, "warm-up", Add(s, x, y, z))
-	must(b, "Synchronize", s.Synchronize())
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := Add(s, x, y, z); err != nil {
-			b.Fatal(err)
-		}
-	}
-	must(b, "Synchronize", s.Synchronize())
-	b.StopTimer()
+	runQueued(b, s, 1, func() error { return Add(s, x, y, z) })
 	reportGBps(b, 3*elemBytes*float64(n))
 }
 
@@ -79,16 +70,7 @@ func BenchmarkReduce(b *testing.B) {
 				}
 				return Sum(s, x, out)
 			}
-			must(b, "warm-up", run())
-			must(b, "Synchronize", s.Synchronize())
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := run(); err != nil {
-					b.Fatal(err)
-				}
-			}
-			must(b, "Synchronize", s.Synchronize())
-			b.StopTimer()
+			runQueued(b, s, 1, func() error { return run() })
 			reportGBps(b, 4*float64(n))
 		})
 	}

@@ -39,18 +39,7 @@ func runFFTBench(b *testing.B, d FFTDesc, bytesPerOp float64) {
 	out, err := NewDeviceBuffer[float32](dev, outLen)
 	must(b, "NewDeviceBuffer", err)
 	closeT(b, "out", out)
-	for i := 0; i < 3; i++ { // plan, pool and clocks warm
-		must(b, "warm-up", FFT(s, d, in, out, Forward, FFTNormNone))
-	}
-	must(b, "Synchronize", s.Synchronize())
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := FFT(s, d, in, out, Forward, FFTNormNone); err != nil {
-			b.Fatal(err)
-		}
-	}
-	must(b, "Synchronize", s.Synchronize())
-	b.StopTimer()
+	runQueued(b, s, 3, func() error { return FFT(s, d, in, out, Forward, FFTNormNone) })
 	reportGBps(b, bytesPerOp)
 	b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/op")
 }

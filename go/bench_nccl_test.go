@@ -43,7 +43,7 @@ func benchAllReduce(b *testing.B, devs []Device, comms []*Comm, bytes int) {
 	streams := make([]*Stream, len(devs))
 	bufs := make([]*DeviceBuffer[float32], len(devs))
 	for i, d := range devs {
-		streams[i] = blasStream(b, d)
+		streams[i] = benchStream(b, d)
 		buf, err := NewDeviceBuffer[float32](d, n)
 		must(b, "NewDeviceBuffer", err)
 		closeT(b, "buffer", buf)

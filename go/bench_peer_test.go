@@ -30,16 +30,7 @@ func BenchmarkPeerCopy(b *testing.B) {
 			s := benchStream(b, d0)
 			src := benchBuffer[byte](b, d0, peerCopyBytes)
 			dst := benchBuffer[byte](b, d1, peerCopyBytes)
-			must(b, "warm-up", dst.CopyFromAsync(s, src))
-			must(b, "Synchronize", s.Synchronize())
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := dst.CopyFromAsync(s, src); err != nil {
-					b.Fatal(err)
-				}
-			}
-			must(b, "Synchronize", s.Synchronize())
-			b.StopTimer()
+			runQueued(b, s, 1, func() error { return dst.CopyFromAsync(s, src) })
 			reportGBps(b, peerCopyBytes)
 		})
 	}

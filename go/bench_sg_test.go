@@ -47,16 +47,7 @@ func benchLayout[T Numeric](b *testing.B, s *Stream, in, out *DeviceBuffer[T], d
 	if dir == "nchw_to_nhwc" {
 		f = NCHWToNHWC[T]
 	}
-	must(b, "warm-up", f(s, in, out, n, h, w, c))
-	must(b, "Synchronize", s.Synchronize())
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := f(s, in, out, n, h, w, c); err != nil {
-			b.Fatal(err)
-		}
-	}
-	must(b, "Synchronize", s.Synchronize())
-	b.StopTimer()
+	runQueued(b, s, 1, func() error { return f(s, in, out, n, h, w, c) })
 	reportGBps(b, 2*float64(sizeOf[T]())*float64(n*h*w*c))
 }
 
@@ -89,16 +80,7 @@ func BenchmarkTranspose(b *testing.B) {
 		s := benchStream(b, dev)
 		in := benchRandomBuffer(b, dev, r*c)
 		out := benchBuffer[float32](b, dev, r*c)
-		must(b, "warm-up", Transpose2D(s, in, out, r, c))
-		must(b, "Synchronize", s.Synchronize())
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if err := Transpose2D(s, in, out, r, c); err != nil {
-				b.Fatal(err)
-			}
-		}
-		must(b, "Synchronize", s.Synchronize())
-		b.StopTimer()
+		runQueued(b, s, 1, func() error { return Transpose2D(s, in, out, r, c) })
 		reportGBps(b, 8*float64(r*c))
 	})
 }
@@ -114,16 +96,7 @@ func BenchmarkSGEMM(b *testing.B) {
 			x := benchRandomBuffer(b, dev, m*m)
 			y := benchRandomBuffer(b, dev, m*m)
 			z := benchBuffer[float32](b, dev, m*m)
-			must(b, "warm-up", SGEMM(s, m, m, m, 1, x, y, 0, z))
-			must(b, "Synchronize", s.Synchronize())
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := SGEMM(s, m, m, m, 1, x, y, 0, z); err != nil {
-					b.Fatal(err)
-				}
-			}
-			must(b, "Synchronize", s.Synchronize())
-			b.StopTimer()
+			runQueued(b, s, 1, func() error { return SGEMM(s, m, m, m, 1, x, y, 0, z) })
 			if sec := b.Elapsed().Seconds(); sec > 0 {
 				b.ReportMetric(2*float64(m)*float64(m)*float64(m)*float64(b.N)/sec/1e12, "TFLOP/s")
 			}

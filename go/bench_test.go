@@ -25,11 +25,30 @@ func reportGBps(b *testing.B, bytesPerOp float64) {
 	}
 }
 
-func benchStream(b *testing.B, dev Device) *Stream {
+func benchStream(t testing.TB, dev Device) *Stream {
+	t.Helper()
 	s, err := NewStream(dev, StreamOptions{NonBlocking: true})
-	must(b, "NewStream", err)
-	closeT(b, "stream", s)
+	must(t, "NewStream", err)
+	closeT(t, "stream", s)
 	return s
+}
+
+// runQueued times b.N calls of op queued on s, after warm untimed calls, and synchronises once
+// at the end; the caller reports the rate from b.Elapsed() (reportGBps).
+func runQueued(b *testing.B, s *Stream, warm int, op func() error) {
+	b.Helper()
+	for i := 0; i < warm; i++ {
+		must(b, "warm-up", op())
+	}
+	must(b, "Synchronize", s.Synchronize())
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := op(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	must(b, "Synchronize", s.Synchronize())
+	b.StopTimer()
 }
 
 func benchBuffer[T Numeric](b *testing.B, dev Device, n int) *DeviceBuffer[T] {
@@ -56,16 +75,7 @@ func BenchmarkH2D(b *testing.B) {
 		s := benchStream(b, dev)
 		d := benchBuffer[float32](b, dev, transferElems)
 		h := benchHost[float32](b, dev, transferElems)
-		must(b, "warm-up", d.CopyFromHostAsync(s, h))
-		must(b, "Synchronize", s.Synchronize())
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if err := d.CopyFromHostAsync(s, h); err != nil {
-				b.Fatal(err)
-			}
-		}
-		must(b, "Synchronize", s.Synchronize())
-		b.StopTimer()
+		runQueued(b, s, 1, func() error { return d.CopyFromHostAsync(s, h) })
 		reportGBps(b, 4*transferElems)
 	})
 	b.Run("pageable", func(b *testing.B) {
@@ -93,16 +103,7 @@ func BenchmarkD2H(b *testing.B) {
 		s := benchStream(b, dev)
 		d := benchBuffer[float32](b, dev, transferElems)
 		h := benchHost[float32](b, dev, transferElems)
-		must(b, "warm-up", d.CopyToHostAsync(s, h))
-		must(b, "Synchronize", s.Synchronize())
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if err := d.CopyToHostAsync(s, h); err != nil {
-				b.Fatal(err)
-			}
-		}
-		must(b, "Synchronize", s.Synchronize())
-		b.StopTimer()
+		runQueued(b, s, 1, func() error { return d.CopyToHostAsync(s, h) })
 		reportGBps(b, 4*transferElems)
 	})
 	b.Run("pageable", func(b *testing.B) {
@@ -129,16 +130,7 @@ func BenchmarkD2D(b *testing.B) {
 	s := benchStream(b, dev)
 	src := benchBuffer[float32](b, dev, d2dElems)
 	dst := benchBuffer[float32](b, dev, d2dElems)
-	must(b, "warm-up", dst.CopyFromAsync(s, src))
-	must(b, "Synchronize", s.Synchronize())
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := dst.CopyFromAsync(s, src); err != nil {
-			b.Fatal(err)
-		}
-	}
-	must(b, "Synchronize", s.Synchronize())
-	b.StopTimer()
+	runQueued(b, s, 1, func() error { return dst.CopyFromAsync(s, src) })
 	reportGBps(b, 2*4*d2dElems)
 }
 
@@ -153,16 +145,7 @@ func BenchmarkVectorAdd(b *testing.B) {
 			x := benchBuffer[float32](b, dev, c.n)
 			y := benchBuffer[float32](b, dev, c.n)
 			z := benchBuffer[float32](b, dev, c.n)
-			must(b, "warm-up", VectorAdd(s, x, y, z))
-			must(b, "Synchronize", s.Synchronize())
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := VectorAdd(s, x, y, z); err != nil {
-					b.Fatal(err)
-				}
-			}
-			must(b, "Synchronize", s.Synchronize())
-			b.StopTimer()
+			runQueued(b, s, 1, func() error { return VectorAdd(s, x, y, z) })
 			reportGBps(b, 12*float64(c.n))
 		})
 	}

@@ -221,7 +221,7 @@ var gemmSizes = [][3]int{{1, 1, 1}, {17, 31, 13}, {64, 33, 127}, {130, 67, 257}}
 func testGEMMAll[T Float](t *testing.T, compute GEMMCompute) {
 	dev := requireGPU(t)
 	r := newRand(t)
-	s := blasStream(t, dev)
+	s := benchStream(t, dev)
 	for _, ta := range []bool{false, true} {
 		for _, tb := range []bool{false, true} {
 			for i, d := range gemmSizes {
@@ -265,7 +265,7 @@ func TestGEMMFloat64(t *testing.T)  { testGEMMAll[float64](t, ComputeDefault) }
 
 func TestMatMul(t *testing.T) {
 	dev := requireGPU(t)
-	s := blasStream(t, dev)
+	s := benchStream(t, dev)
 	// [1 2 3; 4 5 6] · [7 8; 9 10; 11 12] = [58 64; 139 154]
 	a := blasUpload(t, dev, []float32{1, 2, 3, 4, 5, 6})
 	b := blasUpload(t, dev, []float32{7, 8, 9, 10, 11, 12})
@@ -291,7 +291,7 @@ func TestMatMul(t *testing.T) {
 func TestGEMMRepeatedOnFreshData(t *testing.T) {
 	dev := requireGPU(t)
 	r := newRand(t)
-	s1, s2 := blasStream(t, dev), blasStream(t, dev)
+	s1, s2 := benchStream(t, dev), benchStream(t, dev)
 	const m, n, k = 45, 39, 71
 	a, b, c := blasUpload(t, dev, make([]float32, m*k)), blasUpload(t, dev, make([]float32, k*n)), blasUpload(t, dev, make([]float32, m*n))
 	cfg := GEMMConfig{M: m, N: n, K: k}
@@ -313,7 +313,7 @@ func TestGEMMRepeatedOnFreshData(t *testing.T) {
 
 func TestGEMMBadArguments(t *testing.T) {
 	dev := requireGPU(t)
-	s := blasStream(t, dev)
+	s := benchStream(t, dev)
 	a := blasUpload(t, dev, make([]float32, 20)) // 4 x 5
 	b := blasUpload(t, dev, make([]float32, 30)) // 5 x 6
 	c := blasUpload(t, dev, make([]float32, 24)) // 4 x 6
@@ -454,7 +454,7 @@ func TestGEMMConcurrentGoroutines(t *testing.T) {
 func TestGEMV(t *testing.T) {
 	dev := requireGPU(t)
 	r := newRand(t)
-	s := blasStream(t, dev)
+	s := benchStream(t, dev)
 	testGEMV[float32](t, s, r, 1e-5)
 	testGEMV[float64](t, s, r, 1e-12)
 }
@@ -513,7 +513,7 @@ func testGEMV[T Real](t *testing.T, s *Stream, r *rand.Rand, tol float64) {
 func TestBLASLevel1(t *testing.T) {
 	dev := requireGPU(t)
 	r := newRand(t)
-	s := blasStream(t, dev)
+	s := benchStream(t, dev)
 	testLevel1[float32](t, s, r, 1e-5)
 	testLevel1[float64](t, s, r, 1e-13)
 }
@@ -583,7 +583,7 @@ func TestGEMMAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector")
 	}
-	s := blasStream(t, dev)
+	s := benchStream(t, dev)
 	a := blasUpload(t, dev, make([]float32, 64*64))
 	var failed error
 	c := blasUpload(t, dev, make([]float32, 64*64))
@@ -599,12 +599,4 @@ func TestGEMMAllocations(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("MatMul: %v allocations per call, want 0", allocs)
 	}
-}
-
-func blasStream(t testing.TB, dev Device) *Stream {
-	t.Helper()
-	s, err := NewStream(dev, StreamOptions{NonBlocking: true})
-	must(t, "NewStream", err)
-	closeT(t, "stream", s)
-	return s
 }

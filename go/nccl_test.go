@@ -161,7 +161,7 @@ func TestNCCLOneRank(t *testing.T) {
 	t.Run("f16", func(t *testing.T) { ncclOneRank[Float16](t, c, dev) })
 	t.Run("bf16", func(t *testing.T) { ncclOneRank[BFloat16](t, c, dev) })
 
-	s := blasStream(t, dev)
+	s := benchStream(t, dev)
 	empty, err := NewDeviceBuffer[float32](dev, 0)
 	must(t, "NewDeviceBuffer", err)
 	closeT(t, "empty", empty)
@@ -190,7 +190,7 @@ func TestNCCLOneRank(t *testing.T) {
 }
 
 func ncclOneRank[T Float](t *testing.T, c *Comm, dev Device) {
-	s := blasStream(t, dev)
+	s := benchStream(t, dev)
 	for _, n := range []int{1, 7, 1021, 65537} {
 		data := ncclInts[T](t, n, 100)
 		send := ncclUpload(t, dev, data)
@@ -234,7 +234,7 @@ func TestNCCLTwo(t *testing.T) {
 			t.Errorf("comm %d: rank %d size %d device %v", i, c.Rank(), c.Size(), c.Device())
 		}
 	}
-	streams := []*Stream{blasStream(t, devs[0]), blasStream(t, devs[1])}
+	streams := []*Stream{benchStream(t, devs[0]), benchStream(t, devs[1])}
 	t.Run("f32", func(t *testing.T) { ncclTwo[float32](t, comms, streams, devs) })
 	t.Run("f64", func(t *testing.T) { ncclTwo[float64](t, comms, streams, devs) })
 	t.Run("f16", func(t *testing.T) { ncclTwo[Float16](t, comms, streams, devs) })
