@@ -133,8 +133,6 @@ step peer_test 120 - "$bin/peer_test"
 step c99 60 - "$bin/abi_c99"
 step go_test 180 - "$bin/cudago.test" -test.v -test.count=1 -test.timeout 170s
 go_summary
-# The race detector over every Go test (about 45 s on an H100); CUDAGO_RACE_RUN=REGEX limits it,
-# e.g. to the tests that share handles between goroutines: 'Concurren|Race|Pool'.
 # By default the race step runs the tests that share handles between goroutines (the compute
 # tests' CPU references run ten times slower under the race detector); CUDAGO_RACE_RUN=. runs all.
 race_args=(-test.run "${CUDAGO_RACE_RUN:-Concurren|Race|Close|Pool|Wait|Finalizer|HotPath|Cache}")
