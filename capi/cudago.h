@@ -65,6 +65,8 @@ typedef enum cudago_status {
   CUDAGO_ERROR_NVRTC = 14,           /* an NVRTC error: see native_code */
   CUDAGO_ERROR_INTERNAL = 15,        /* a bug in cudago */
   CUDAGO_ERROR_NCCL = 16,            /* an NCCL error (or NCCL missing): see native_code */
+  CUDAGO_ERROR_CAPTURE = 17,         /* a stream capture or CUDA graph failed (illegal call during
+                                        a capture, update with another topology) */
   CUDAGO_STATUS_FORCE32 = 0x7fffffff
 } cudago_status_t;
 
@@ -1012,6 +1014,65 @@ CUDAGO_API cudago_status_t cudago_rtc_cache_set_capacity(uint64_t entries);
 CUDAGO_API cudago_status_t cudago_rtc_cache_stats(cudago_rtc_cache_stats_t *out);
 /* Empties the memory cache and zeroes the stats; files on disk stay. */
 CUDAGO_API cudago_status_t cudago_rtc_cache_clear(void);
+
+/* [graph] ------------------------------------------------------------------------------------
+ * CUDA Graphs: capture the work cudago queues on a stream, then replay it with one launch.
+ *
+ * Between cudago_stream_begin_capture and cudago_stream_end_capture, every cudago call that
+ * queues work on the stream (kernels, cudago_kernel_launch, async copies and memsets, cuBLAS and
+ * cuFFT calls) is recorded into a graph instead of running. end_capture instantiates it; each
+ * cudago_graph_launch then replays it, ordered on the launch stream like any other work.
+ *
+ *  - Buffers used in the capture must outlive the graph's launches: launching after one of
+ *    them was destroyed is CUDAGO_ERROR_INVALID_HANDLE, and a buffer's free waits for the
+ *    graph's launches. Modules, mapped host buffers and cuFFT plans used in it are kept alive
+ *    by the graph. cuBLAS/cuFFT work areas and reduction scratch are allocated by the graph.
+ *  - Allocating a buffer on the capturing stream is CUDAGO_ERROR_CAPTURE (allocate before the
+ *    capture). Destroying a buffer during the capture is allowed (a buffer owned by the
+ *    capturing stream is freed when the capture ends); a graph that used it refuses to launch.
+ *  - Illegal calls fail the capture: a synchronous cudago copy or memset by the capturing
+ *    thread (THREAD_LOCAL and GLOBAL modes), a synchronisation or query of the capturing
+ *    stream, anything CUDA forbids in the mode. The call itself returns an error, and
+ *    end_capture returns CUDAGO_ERROR_CAPTURE (or the failed call's status) with the reason;
+ *    in every case the stream leaves capture mode and stays usable.
+ *  - In THREAD_LOCAL and GLOBAL modes, end the capture on the thread that began it.
+ *  - cudago_stream_destroy of a capturing stream ends and drops its capture.
+ *  - Work forked to other streams with events inside a capture is captured by CUDA, but only
+ *    buffers used on the capturing stream itself are tracked by the graph.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct cudago_graph_s *cudago_graph_t;
+
+typedef enum cudago_capture_mode {
+  CUDAGO_CAPTURE_THREAD_LOCAL = 0, /* this thread's unsafe calls fail the capture (default) */
+  CUDAGO_CAPTURE_GLOBAL = 1,       /* any thread's unsafe CUDA calls fail it */
+  CUDAGO_CAPTURE_RELAXED = 2       /* nothing is refused; the caller takes care */
+} cudago_capture_mode_t;
+
+/* Starts capturing stream. CUDAGO_ERROR_CAPTURE when it is already capturing. */
+CUDAGO_API cudago_status_t cudago_stream_begin_capture(cudago_stream_t stream, int32_t mode);
+/* Ends the capture and instantiates it: *out (owned) is set on success, NULL on failure. The
+ * stream is no longer capturing when this returns (unless the wrong thread called it:
+ * CUDAGO_ERROR_CAPTURE, and the capture goes on); a NULL out still ends the capture and drops
+ * the graph (CUDAGO_ERROR_INVALID_ARGUMENT). An empty capture gives a valid graph. */
+CUDAGO_API cudago_status_t cudago_stream_end_capture(cudago_stream_t stream, cudago_graph_t *out);
+CUDAGO_API cudago_status_t cudago_stream_is_capturing(cudago_stream_t stream, int32_t *capturing);
+
+/* Queues one replay on stream (of the graph's device: CUDAGO_ERROR_DEVICE_MISMATCH; not itself
+ * capturing: CUDAGO_ERROR_CAPTURE). Launches of one graph run one after another. */
+CUDAGO_API cudago_status_t cudago_graph_launch(cudago_graph_t graph, cudago_stream_t stream);
+/* Uploads the graph's work ahead of its first launch, so that one is as fast as the rest (same
+ * stream rules as cudago_graph_launch). */
+CUDAGO_API cudago_status_t cudago_graph_upload(cudago_graph_t graph, cudago_stream_t stream);
+/* Ends the capture in progress on stream and applies it to graph: same nodes, types, order and
+ * dependencies, same kernels; kernel arguments, launch sizes and copy/memset addresses may
+ * change. Otherwise CUDAGO_ERROR_CAPTURE names CUDA's reason and graph is unchanged. Either
+ * way the stream is no longer capturing (a NULL graph too: the capture is dropped and the call
+ * returns CUDAGO_ERROR_INVALID_HANDLE). Launches already queued are not affected. */
+CUDAGO_API cudago_status_t cudago_graph_update(cudago_graph_t graph, cudago_stream_t stream);
+CUDAGO_API cudago_status_t cudago_graph_node_count(cudago_graph_t graph, uint64_t *count);
+CUDAGO_API cudago_status_t cudago_graph_device(cudago_graph_t graph, int32_t *device);
+/* Waits for the graph's launches, then frees it and what it kept alive. NULL is a no-op. */
+CUDAGO_API cudago_status_t cudago_graph_destroy(cudago_graph_t graph);
 
 #ifdef __cplusplus
 } /* extern "C" */

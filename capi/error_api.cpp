@@ -42,6 +42,8 @@ const char* cudago_status_string(cudago_status_t status) {
       return "CUDAGO_ERROR_INTERNAL: internal error";
     case CUDAGO_ERROR_NCCL:
       return "CUDAGO_ERROR_NCCL: NCCL error";
+    case CUDAGO_ERROR_CAPTURE:
+      return "CUDAGO_ERROR_CAPTURE: stream capture or graph error";
     case CUDAGO_STATUS_FORCE32:
       break;
   }

@@ -6,7 +6,8 @@
 namespace cudago::capi {
 namespace {
 
-static_assert(static_cast<int>(Status::kNccl) == CUDAGO_ERROR_NCCL,
+static_assert(static_cast<int>(Status::kNccl) == CUDAGO_ERROR_NCCL &&
+                  static_cast<int>(Status::kCapture) == CUDAGO_ERROR_CAPTURE,
               "cudago::Status and cudago_status_t must agree");
 static_assert(static_cast<int>(Status::kInternal) == CUDAGO_ERROR_INTERNAL,
               "cudago::Status and cudago_status_t must agree");

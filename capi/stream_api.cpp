@@ -1,6 +1,7 @@
 // Streams and events.
 #include "cudago.h"
 #include "cudago/event.hpp"
+#include "cudago/graph.hpp"
 #include "cudago/stream.hpp"
 #include "guard.hpp"
 
@@ -20,7 +21,10 @@ cudago_status_t cudago_stream_create(cudago_stream_t* out, int32_t device, uint3
 }
 
 cudago_status_t cudago_stream_destroy(cudago_stream_t stream) {
-  return guard("cudago_stream_destroy", [&] { delete stream; });
+  return guard("cudago_stream_destroy", [&] {
+    if (stream != nullptr) cudago::Graph::abandon_capture(stream->impl);
+    delete stream;
+  });
 }
 
 cudago_status_t cudago_stream_synchronize(cudago_stream_t stream) {

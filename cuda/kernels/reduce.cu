@@ -379,22 +379,6 @@ unsigned pass1_blocks(int device) {
   return std::max(1u, std::min(blocks, kMaxPartials));
 }
 
-// A stream-ordered scratch allocation from the device's pool, freed in stream order.
-class Scratch {
- public:
-  Scratch(int device, uint64_t bytes, cudaStream_t stream) : stream_(stream) {
-    CUDAGO_CUDA_TRY(cudaMallocFromPoolAsync(&p_, bytes, device_pool(device), stream));
-  }
-  ~Scratch() { (void)cudaFreeAsync(p_, stream_); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  void* get() const noexcept { return p_; }
-
- private:
-  void* p_ = nullptr;
-  cudaStream_t stream_;
-};
-
 template <class T, ReduceOp Op, int kIn>
 void launch_all(int device, const T* x, const T* y, uint64_t n, void* out, cudaStream_t stream) {
   using P = typename PolicyOf<T, Op>::type;
@@ -410,8 +394,8 @@ void launch_all(int device, const T* x, const T* y, uint64_t n, void* out, cudaS
   const uint64_t wanted = (n + per_block - 1) / per_block;
   const unsigned blocks = static_cast<unsigned>(
       std::max<uint64_t>(2, std::min<uint64_t>(wanted, pass1_blocks<T, Op, kIn>(device))));
-  Scratch partials(device, uint64_t{blocks} * sizeof(Acc), stream);
-  Acc* pp = static_cast<Acc*>(partials.get());
+  StreamScratch partials(device, uint64_t{blocks} * sizeof(Acc), stream);
+  Acc* pp = static_cast<Acc*>(partials.data());
   reduce_all_pass1<T, Op, kIn><<<blocks, kThreads, 0, stream>>>(x, y, n, pp, o);
   CUDAGO_CHECK_LAUNCH();
   reduce_all_pass2<T, Op><<<1, kThreads, 0, stream>>>(pp, blocks, o);

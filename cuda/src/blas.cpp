@@ -16,6 +16,8 @@
 
 #include "cudago/device.hpp"
 #include "cudago/error.hpp"
+#include "cudago/event.hpp"
+#include "cudago/graph.hpp"
 #include "cudago/library_error.hpp"
 
 namespace cudago {
@@ -51,11 +53,13 @@ struct HandleSlot {
   cublasHandle_t handle = nullptr;
   void* workspace = nullptr;
   size_t workspace_bytes = 0;
-  cudaEvent_t fence = nullptr;  // recorded on `last` when the handle moves to another stream
   // The stream the handle is bound to: held, so that it stays valid (and its address unique)
   // until the handle moves on; at most one stream per handle is kept alive this way.
   StreamPtr last;
   cublasPointerMode_t mode = CUBLAS_POINTER_MODE_HOST;
+  // Set after a lease inside a capture (which binds the capture's own workspace): the next
+  // lease binds the stream and this workspace again.
+  bool rebind = false;
   // Small GEMMs repeated with identical parameters replay a captured graph (see gemm()).
   std::vector<GraphEntry> graphs;
   GemmKey previous{};  // the last small GEMM launched directly
@@ -79,6 +83,7 @@ BlasPool& blas_pool(int device) {
 
 HandleSlot* create_slot(int device) {
   DeviceGuard guard(device);
+  RelaxedCaptureMode relaxed;  // set-up outside any capture of this thread
   int major = 0;
   CUDAGO_CUDA_TRY(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
   auto slot = std::make_unique<HandleSlot>();
@@ -87,13 +92,11 @@ HandleSlot* create_slot(int device) {
   try {
     CUDAGO_CUBLAS_TRY(cublasSetMathMode(slot->handle, CUBLAS_DEFAULT_MATH));
     CUDAGO_CUBLAS_TRY(cublasSetPointerMode(slot->handle, CUBLAS_POINTER_MODE_HOST));
-    CUDAGO_CUDA_TRY(cudaEventCreateWithFlags(&slot->fence, cudaEventDisableTiming));
     const StreamPtr& s = internal_stream(device);
     CUDAGO_CUDA_TRY(cudaMallocFromPoolAsync(&slot->workspace, slot->workspace_bytes,
                                             device_pool(device), s->get()));
     CUDAGO_CUDA_TRY(cudaStreamSynchronize(s->get()));
   } catch (...) {
-    if (slot->fence != nullptr) (void)cudaEventDestroy(slot->fence);
     (void)cublasDestroy(slot->handle);
     throw;
   }
@@ -102,11 +105,13 @@ HandleSlot* create_slot(int device) {
 
 // A checked-out handle bound to the caller's stream, its workspace and a pointer mode. The
 // destructor checks it back in, after success or failure alike: work queued with the handle is
-// ordered by the lazy fence in bind(), so nothing needs recording per call.
+// ordered by the lazy wait in bind(), so nothing needs recording per call.
 class Lease {
  public:
   Lease(const StreamPtr& stream, cublasPointerMode_t mode)
-      : pool_(blas_pool(stream->device())), stream_(stream) {
+      : pool_(blas_pool(stream->device())),
+        stream_(stream),
+        capturing_(stream->capturing() && stream->capture() != nullptr) {
     {
       std::lock_guard<std::mutex> lock(pool_.mutex);
       // Prefer the handle bound to this stream: no cross-stream wait, no rebinding.
@@ -140,21 +145,33 @@ class Lease {
 
   cublasHandle_t get() const noexcept { return slot_->handle; }
   HandleSlot& slot() const noexcept { return *slot_; }
+  // True when the caller's stream is being captured into a graph.
+  bool capturing() const noexcept { return capturing_; }
 
  private:
   void bind(cublasPointerMode_t mode) {
-    if (slot_->last.get() != stream_.get()) {
-      if (slot_->last) {
+    if (capturing_) {
+      // Inside a capture the graph gets a workspace of its own (an allocation node, freed by a
+      // free node after the call), so its replays never share the handle's workspace with work
+      // outside the graph, and nothing outside the capture is waited on.
+      scratch_ = std::make_unique<StreamScratch>(stream_->device(), slot_->workspace_bytes,
+                                                 stream_->get());
+      slot_->rebind = true;
+      CUDAGO_CUBLAS_TRY(cublasSetStream(slot_->handle, stream_->get()));
+      CUDAGO_CUBLAS_TRY(
+          cublasSetWorkspace(slot_->handle, scratch_->data(), slot_->workspace_bytes));
+    } else if (slot_->last.get() != stream_.get() || slot_->rebind) {
+      if (slot_->last && slot_->last.get() != stream_.get()) {
         // The workspace may still be in use by work queued on the previous stream: the new
         // stream waits for everything queued there so far (a superset of the handle's calls).
-        CUDAGO_CUDA_TRY(cudaEventRecord(slot_->fence, slot_->last->get()));
-        CUDAGO_CUDA_TRY(cudaStreamWaitEvent(stream_->get(), slot_->fence, 0));
+        stream_wait_stream(*stream_, *slot_->last);
       }
       CUDAGO_CUBLAS_TRY(cublasSetStream(slot_->handle, stream_->get()));
       // cublasSetStream resets the workspace to cuBLAS's own pool: set ours again.
       CUDAGO_CUBLAS_TRY(
           cublasSetWorkspace(slot_->handle, slot_->workspace, slot_->workspace_bytes));
       slot_->last = stream_;
+      slot_->rebind = false;
     }
     if (slot_->mode != mode) {
       CUDAGO_CUBLAS_TRY(cublasSetPointerMode(slot_->handle, mode));
@@ -177,7 +194,9 @@ class Lease {
 
   BlasPool& pool_;
   const StreamPtr& stream_;
+  const bool capturing_;
   HandleSlot* slot_ = nullptr;
+  std::unique_ptr<StreamScratch> scratch_;  // the capture's workspace
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -345,7 +364,7 @@ template <class Direct>
 void launch_gemm(Lease& lease, const StreamPtr& stream, const GemmKey& key, uint64_t macs,
                  Direct&& direct) {
   HandleSlot& sl = lease.slot();
-  if (!graphs_enabled() || sl.graphs_failed || macs > kGraphMaxMacs) {
+  if (!graphs_enabled() || sl.graphs_failed || macs > kGraphMaxMacs || lease.capturing()) {
     CUDAGO_CUBLAS_TRY(direct(lease.get()));
     return;
   }
@@ -366,9 +385,10 @@ void launch_gemm(Lease& lease, const StreamPtr& stream, const GemmKey& key, uint
   }
   // Capture on the handle's private stream (thread-local mode: other threads are unaffected),
   // then rebind the handle to the caller's stream. The graph uses this handle's workspace, so
-  // its launches are ordered like direct calls by the lease's fence.
+  // its launches are ordered like direct calls by the lease's wait.
   cudaGraph_t graph = nullptr;
   cudaGraphExec_t exec = nullptr;
+  RelaxedCaptureMode relaxed;  // a capture of this thread elsewhere must not forbid ours
   bool ok = sl.capture != nullptr ||
             cudaStreamCreateWithFlags(&sl.capture, cudaStreamNonBlocking) == cudaSuccess;
   ok = ok && cublasSetStream(sl.handle, sl.capture) == CUBLAS_STATUS_SUCCESS &&

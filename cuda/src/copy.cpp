@@ -4,6 +4,7 @@
 
 #include "cudago/device.hpp"
 #include "cudago/error.hpp"
+#include "cudago/graph.hpp"
 
 namespace cudago {
 
@@ -44,7 +45,12 @@ void queue_device_copy(DeviceBuffer& dst, uint64_t dst_offset, const DeviceBuffe
 template <class Op>
 void run_sync(const DeviceBuffer& owner, std::initializer_list<const DeviceBuffer*> buffers,
               Op op) {
-  const Stream& s = *owner.stream();
+  Capture::refuse_sync("a synchronous copy or memset");
+  // The owner may be a caller's stream that another thread is capturing: run on the device's
+  // internal stream then, ordered after the owner's work from before the capture.
+  const StreamPtr& owning = owner.stream();
+  const Stream& s =
+      owning->capturing() && owning->capture() ? *internal_stream(owner.device()) : *owning;
   DeviceGuard guard(owner.device());
   for (const DeviceBuffer* b : buffers) b->order_after_uses(s);
   op(s.get());

@@ -49,6 +49,17 @@ Status status_from_cuda(cudaError_t err) noexcept {
     case cudaErrorECCUncorrectable:
     case cudaErrorContextIsDestroyed:
       return Status::kKernelFault;
+    case cudaErrorStreamCaptureUnsupported:
+    case cudaErrorStreamCaptureInvalidated:
+    case cudaErrorStreamCaptureMerge:
+    case cudaErrorStreamCaptureUnmatched:
+    case cudaErrorStreamCaptureUnjoined:
+    case cudaErrorStreamCaptureIsolation:
+    case cudaErrorStreamCaptureImplicit:
+    case cudaErrorCapturedEvent:
+    case cudaErrorStreamCaptureWrongThread:
+    case cudaErrorGraphExecUpdateFailure:
+      return Status::kCapture;
     default:
       return Status::kCuda;
   }

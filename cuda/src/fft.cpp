@@ -15,6 +15,7 @@
 
 #include "cudago/device.hpp"
 #include "cudago/error.hpp"
+#include "cudago/graph.hpp"
 #include "cudago/library_error.hpp"
 
 namespace cudago {
@@ -222,9 +223,8 @@ struct Plan {
 void destroy_plan(Plan& p) noexcept {
   try {
     DeviceGuard guard(p.key.device);
-    if (p.last_stream && cudaStreamSynchronize(p.last_stream->get()) != cudaSuccess) {
-      (void)cudaGetLastError();
-    }
+    RelaxedCaptureMode relaxed;
+    if (p.last_stream) p.last_stream->host_wait();
     (void)cufftDestroy(p.handle);
   } catch (...) {
   }
@@ -274,6 +274,14 @@ class PlanCache {
     for (Plan& v : victims) destroy_plan(v);
   }
 
+  // For a plan captured into a graph: the graph owns it from now on (it is destroyed with the
+  // graph, never evicted while the graph may replay it).
+  Plan detach(Plan p) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    --in_use_;
+    return p;
+  }
+
   // For a plan whose transform failed: it is not reused.
   void discard(Plan p) {
     {
@@ -319,6 +327,7 @@ class PlanCache {
 
  private:
   static Plan create(const PlanKey& key, const Resolved& r) {
+    RelaxedCaptureMode relaxed;  // cuFFT allocates plan data: allowed while this thread captures
     Plan p;
     p.key = key;
     CUDAGO_CUFFT_TRY(cufftCreate(&p.handle));
@@ -506,9 +515,10 @@ void fft_exec(const StreamPtr& stream, const FftDesc& desc, DeviceBuffer& in, ui
   try {
     CUDAGO_CUFFT_TRY(cufftSetStream(plan.handle, stream->get()));
     plan.last_stream = stream;
-    std::unique_ptr<DeviceBuffer> work;
+    // The work area is stream-ordered scratch (an allocation node inside a capture).
+    std::unique_ptr<StreamScratch> work;
     if (plan.work_bytes > 0) {
-      work = DeviceBuffer::allocate_async(stream, plan.work_bytes);
+      work = std::make_unique<StreamScratch>(dev, plan.work_bytes, stream->get());
       CUDAGO_CUFFT_TRY(cufftSetWorkArea(plan.handle, work->data()));
     }
     void* pin = static_cast<char*>(in.data()) + in_offset;
@@ -516,7 +526,7 @@ void fft_exec(const StreamPtr& stream, const FftDesc& desc, DeviceBuffer& in, ui
     run_exec(plan.handle, desc, pin, pout, direction);
     in.used_on(stream);
     out.used_on(stream);
-    if (work) work->release();  // stream-ordered after the transform
+    work.reset();  // freed in stream order after the transform
     const double factor = norm_factor(norm, direction, r.n_total);
     if (factor != 1.0) {
       detail::launch_fft_scale(pout, desc.precision, r.out.complex ? 2 : 1, desc.rank,
@@ -526,6 +536,17 @@ void fft_exec(const StreamPtr& stream, const FftDesc& desc, DeviceBuffer& in, ui
   } catch (...) {
     c.discard(std::move(plan));
     throw;
+  }
+  if (std::shared_ptr<Capture> cap = stream->capturing() ? stream->capture() : nullptr) {
+    // The graph's nodes read the plan's device data at every replay: the graph owns the plan
+    // (destroyed after the graph's launches, so no stream wait is needed then).
+    auto owned = std::shared_ptr<Plan>(new Plan(c.detach(std::move(plan))), [](Plan* p) {
+      p->last_stream.reset();
+      destroy_plan(*p);
+      delete p;
+    });
+    cap->keep(std::move(owned));
+    return;
   }
   c.give_back(std::move(plan));
 }

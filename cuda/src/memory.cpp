@@ -9,6 +9,7 @@
 #include "cudago/device.hpp"
 #include "cudago/error.hpp"
 #include "cudago/event.hpp"
+#include "cudago/graph.hpp"
 
 namespace cudago {
 namespace {
@@ -78,6 +79,7 @@ void pool_configure(int device, const PoolConfig& config) {
                                                            : config.release_threshold_bytes;
   CUDAGO_CUDA_TRY(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
   if (config.reserve_bytes > 0) {
+    RelaxedCaptureMode relaxed;  // internal work, outside any capture of this thread
     const StreamPtr& s = internal_stream(device);
     void* p = pool_allocate(device, config.reserve_bytes, *s);
     CUDAGO_CUDA_TRY(cudaFreeAsync(p, s->get()));
@@ -108,6 +110,16 @@ void pool_reset_high_water(int device) {
   uint64_t zero = 0;
   CUDAGO_CUDA_TRY(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReservedMemHigh, &zero));
   CUDAGO_CUDA_TRY(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &zero));
+}
+
+StreamScratch::StreamScratch(int device, uint64_t bytes, cudaStream_t stream) : stream_(stream) {
+  if (bytes > 0) {
+    CUDAGO_CUDA_TRY(cudaMallocFromPoolAsync(&p_, bytes, device_pool(device), stream));
+  }
+}
+
+StreamScratch::~StreamScratch() {
+  if (p_ != nullptr && cudaFreeAsync(p_, stream_) != cudaSuccess) (void)cudaGetLastError();
 }
 
 void StreamUses::note(const StreamPtr& stream) {
@@ -144,6 +156,7 @@ std::shared_ptr<HostBuffer> HostBuffer::allocate(int device, uint64_t bytes, uns
   }
   void* p = nullptr;
   if (bytes > 0) {
+    RelaxedCaptureMode relaxed;  // not stream work: allowed while this thread captures
     unsigned cuda_flags = cudaHostAllocPortable;
     if (flags & kMapped) cuda_flags |= cudaHostAllocMapped;
     if (flags & kWriteCombined) cuda_flags |= cudaHostAllocWriteCombined;
@@ -154,10 +167,15 @@ std::shared_ptr<HostBuffer> HostBuffer::allocate(int device, uint64_t bytes, uns
 }
 
 HostBuffer::~HostBuffer() {
-  for (const StreamPtr& s : uses_.snapshot()) {
-    if (cudaStreamSynchronize(s->get()) != cudaSuccess) (void)cudaGetLastError();
-  }
+  RelaxedCaptureMode relaxed;
+  for (const StreamPtr& s : uses_.snapshot()) s->host_wait();
   if (host_ != nullptr && cudaFreeHost(host_) != cudaSuccess) (void)cudaGetLastError();
+}
+
+void HostBuffer::note_captured(const Stream& stream) {
+  if (auto cap = stream.capture()) {
+    if (auto self = weak_from_this().lock()) cap->keep(std::move(self));
+  }
 }
 
 void* HostBuffer::device_pointer() const {
@@ -178,6 +196,7 @@ std::unique_ptr<DeviceBuffer> DeviceBuffer::allocate(int device, uint64_t bytes)
   DeviceGuard guard(device);
   void* p = nullptr;
   if (bytes > 0) {
+    RelaxedCaptureMode relaxed;  // internal work, outside any capture of this thread
     p = pool_allocate(device, bytes, *s);
     cudaError_t err = cudaStreamSynchronize(s->get());
     if (err != cudaSuccess) {
@@ -191,6 +210,9 @@ std::unique_ptr<DeviceBuffer> DeviceBuffer::allocate(int device, uint64_t bytes)
 std::unique_ptr<DeviceBuffer> DeviceBuffer::allocate_async(const StreamPtr& stream,
                                                            uint64_t bytes) {
   CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "stream is NULL");
+  CUDAGO_EXPECTS(!stream->capturing() || stream->capture() == nullptr, kCapture,
+                 "cannot allocate a buffer on a stream that is being captured: allocate it "
+                 "before the capture (work inside the capture may use it)");
   DeviceGuard guard(stream->device());
   void* p = bytes > 0 ? pool_allocate(stream->device(), bytes, *stream) : nullptr;
   return std::unique_ptr<DeviceBuffer>(
@@ -213,10 +235,39 @@ DeviceBuffer::~DeviceBuffer() {
   }
 }
 
+namespace {
+
+// Queues the free of `data` on `owner` after the work queued on `uses`. While `owner` is being
+// captured the free cannot be queued there (it would become a node of the graph): it is
+// deferred to the end of that capture.
+void free_after(int device, void* data, const StreamPtr& owner,
+                const std::vector<StreamPtr>& uses) {
+  if (owner->capturing()) {
+    if (std::shared_ptr<Capture> cap = owner->capture()) {
+      cap->defer([device, data, owner, uses] { free_after(device, data, owner, uses); });
+      return;
+    }
+  }
+  DeviceGuard guard(device);
+  RelaxedCaptureMode relaxed;  // not captured work: allowed while this thread captures
+  for (const StreamPtr& s : uses) stream_wait_stream(*owner, *s);
+  CUDAGO_CUDA_TRY(cudaFreeAsync(data, owner->get()));
+}
+
+}  // namespace
+
+void DeviceBuffer::note_captured(const Stream& stream) {
+  if (std::shared_ptr<Capture> cap = stream.capture()) {
+    cap->track(uses_);
+    if (host_) cap->keep(host_);
+  }
+}
+
 void DeviceBuffer::release() {
   if (released_) return;
   released_ = true;
-  std::vector<StreamPtr> uses = uses_.snapshot();
+  uses_->mark_released();
+  std::vector<StreamPtr> uses = uses_->snapshot();
   if (host_) {
     // A view: the host buffer waits for every stream that used the memory through it.
     // (Synchronous operations on the view have completed before they returned.)
@@ -225,14 +276,12 @@ void DeviceBuffer::release() {
     return;
   }
   if (data_ == nullptr) return;
-  DeviceGuard guard(device_);
-  for (const StreamPtr& s : uses) stream_wait_stream(*stream_, *s);
-  CUDAGO_CUDA_TRY(cudaFreeAsync(data_, stream_->get()));
+  free_after(device_, data_, stream_, uses);
 }
 
 void DeviceBuffer::order_after_uses(const Stream& stream) const {
   stream_wait_stream(stream, *stream_);
-  for (const StreamPtr& s : uses_.snapshot()) stream_wait_stream(stream, *s);
+  for (const StreamPtr& s : uses_->snapshot()) stream_wait_stream(stream, *s);
 }
 
 }  // namespace cudago

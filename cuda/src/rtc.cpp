@@ -17,6 +17,7 @@
 
 #include "cudago/device.hpp"
 #include "cudago/error.hpp"
+#include "cudago/graph.hpp"
 #include "cudago/library_error.hpp"
 
 namespace cudago {
@@ -421,9 +422,8 @@ std::shared_ptr<Module> Module::load(int device, CompileResult result) {
 }
 
 Module::~Module() {
-  for (const StreamPtr& s : uses_.snapshot()) {
-    if (cudaStreamSynchronize(s->get()) != cudaSuccess) (void)cudaGetLastError();
-  }
+  RelaxedCaptureMode relaxed;
+  for (const StreamPtr& s : uses_.snapshot()) s->host_wait();
   // Libraries are context-independent: no current device is needed to unload one.
   if (cudaLibraryUnload(library_) != cudaSuccess) (void)cudaGetLastError();
 }
@@ -535,6 +535,10 @@ void Kernel::launch(const StreamPtr& stream, Dim3 grid, Dim3 block, uint32_t dyn
 
   DeviceGuard guard(module_->device());
   module_->uses_.note(stream);
+  if (stream->capturing()) {
+    // A graph replays the kernel: it keeps the module loaded.
+    if (std::shared_ptr<Capture> cap = stream->capture()) cap->keep(module_);
+  }
   CUDAGO_CUDA_TRY(cudaLaunchKernel(reinterpret_cast<const void*>(kernel_),
                                    dim3(grid.x, grid.y, grid.z), dim3(block.x, block.y, block.z),
                                    ptrs.empty() ? nullptr : ptrs.data(), dynamic_smem,

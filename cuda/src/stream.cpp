@@ -7,6 +7,7 @@
 #include "cudago/device.hpp"
 #include "cudago/error.hpp"
 #include "cudago/event.hpp"
+#include "cudago/graph.hpp"
 
 namespace cudago {
 
@@ -26,8 +27,38 @@ std::shared_ptr<Stream> Stream::create(int device, unsigned flags, int priority)
 }
 
 Stream::~Stream() {
+  if (capture_) {
+    // Destroyed while capturing (a C caller that never ended it): end and drop the capture.
+    cudaGraph_t g = nullptr;
+    if (cudaStreamEndCapture(stream_, &g) == cudaSuccess && g != nullptr) (void)cudaGraphDestroy(g);
+    (void)cudaGetLastError();
+    capture_.reset();
+  }
   // Returns at once; CUDA releases the stream when its queued work is done.
   if (cudaStreamDestroy(stream_) != cudaSuccess) (void)cudaGetLastError();
+}
+
+std::shared_ptr<Capture> Stream::capture() const {
+  if (!capturing()) return nullptr;
+  std::lock_guard<std::mutex> lock(capture_mutex_);
+  return capture_;
+}
+
+void Stream::host_wait() const noexcept {
+  try {
+    DeviceGuard guard(device_);
+    std::shared_ptr<Capture> cap;
+    cudaError_t err = cudaSuccess;
+    {
+      // Under the lock, a capture cannot begin between the check and the synchronisation.
+      std::lock_guard<std::mutex> lock(capture_mutex_);
+      cap = capture_;
+      if (!cap) err = cudaStreamSynchronize(stream_);
+    }
+    if (cap) err = cudaEventSynchronize(cap->before());
+    if (err != cudaSuccess) (void)cudaGetLastError();
+  } catch (...) {
+  }
 }
 
 void Stream::synchronize() const {
@@ -110,7 +141,15 @@ float Event::elapsed_ms(const Event& start, const Event& end) {
 
 void stream_wait_stream(const Stream& waiter, const Stream& waited) {
   if (waiter.get() == waited.get()) return;
+  // A capturing waiter: a graph is ordered by the stream it is launched on (see event.hpp).
+  if (waiter.capturing() && waiter.capture() != nullptr) return;
   DeviceGuard guard(waited.device());
+  // Under the lock, `waited` cannot begin a capture between the check and the record.
+  std::lock_guard<std::mutex> lock(waited.capture_mutex_);
+  if (waited.capture_) {
+    CUDAGO_CUDA_TRY(cudaStreamWaitEvent(waiter.get(), waited.capture_->before(), 0));
+    return;
+  }
   cudaEvent_t ev = nullptr;
   CUDAGO_CUDA_TRY(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming));
   cudaError_t err = cudaEventRecord(ev, waited.get());

@@ -12,7 +12,7 @@ namespace {
 
 TEST(Status, EveryStatusHasADistinctStaticString) {
   std::set<std::string> seen;
-  for (int s = CUDAGO_SUCCESS; s <= CUDAGO_ERROR_NCCL; ++s) {
+  for (int s = CUDAGO_SUCCESS; s <= CUDAGO_ERROR_CAPTURE; ++s) {
     const char* str = cudago_status_string(static_cast<cudago_status_t>(s));
     ASSERT_NE(str, nullptr);
     EXPECT_TRUE(seen.insert(str).second) << str;
@@ -41,6 +41,7 @@ TEST(Status, ValuesNeverChange) {
   EXPECT_EQ(CUDAGO_ERROR_NVRTC, 14);
   EXPECT_EQ(CUDAGO_ERROR_INTERNAL, 15);
   EXPECT_EQ(CUDAGO_ERROR_NCCL, 16);
+  EXPECT_EQ(CUDAGO_ERROR_CAPTURE, 17);
 }
 
 TEST(Version, RunTimeMatchesHeader) {

@@ -29,6 +29,7 @@ enum class Status : int32_t {
   kNvrtc = 14,
   kInternal = 15,
   kNccl = 16,
+  kCapture = 17,
 };
 
 class Error : public std::runtime_error {

@@ -34,6 +34,10 @@ class Event {
 };
 
 // Makes `waiter` wait for all work queued so far on `waited` (no-op when they are the same).
+// Under cudago's stream capture (graph.hpp): a capturing `waiter` does not wait (a graph is
+// ordered by the stream it is launched on, and waiting on work outside the capture is illegal
+// there); a capturing `waited` is represented by the work queued before its capture began, so
+// that no other stream is ever pulled into a capture.
 void stream_wait_stream(const Stream& waiter, const Stream& waited);
 
 }  // namespace cudago

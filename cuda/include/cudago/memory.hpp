@@ -5,6 +5,7 @@
 // So nothing is freed while a stream may still use it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -31,19 +32,38 @@ PoolStats pool_stats(int device);
 void pool_trim(int device, uint64_t keep_bytes);
 void pool_reset_high_water(int device);
 
-// The streams, other than an owner, on which work was queued with a buffer.
+// The streams, other than an owner, on which work was queued with a buffer, and whether the
+// buffer was freed (graphs that captured it refuse to launch then).
 class StreamUses {
  public:
   void note(const StreamPtr& stream);
   std::vector<StreamPtr> snapshot() const;
   void add(const std::vector<StreamPtr>& streams);
+  void mark_released() noexcept { released_.store(true, std::memory_order_release); }
+  bool released() const noexcept { return released_.load(std::memory_order_acquire); }
 
  private:
   mutable std::mutex mutex_;
   std::vector<StreamPtr> streams_;
+  std::atomic<bool> released_{false};
 };
 
-class HostBuffer {
+// Stream-ordered scratch memory from the device's pool, freed in stream order when it goes out
+// of scope. Inside a capture, the allocation and the free become nodes of the graph.
+class StreamScratch {
+ public:
+  StreamScratch(int device, uint64_t bytes, cudaStream_t stream);
+  ~StreamScratch();
+  StreamScratch(const StreamScratch&) = delete;
+  StreamScratch& operator=(const StreamScratch&) = delete;
+  void* data() const noexcept { return p_; }
+
+ private:
+  void* p_ = nullptr;
+  cudaStream_t stream_;
+};
+
+class HostBuffer : public std::enable_shared_from_this<HostBuffer> {
  public:
   enum Flags : unsigned { kPinned = 0, kMapped = 1, kWriteCombined = 2 };
 
@@ -59,12 +79,16 @@ class HostBuffer {
   int device() const noexcept { return device_; }
   bool mapped() const noexcept { return (flags_ & kMapped) != 0; }
 
-  void used_on(const StreamPtr& stream) { uses_.note(stream); }
+  void used_on(const StreamPtr& stream) {
+    if (stream->capturing()) note_captured(*stream);
+    uses_.note(stream);
+  }
   void add_uses(const std::vector<StreamPtr>& streams) { uses_.add(streams); }
 
  private:
   HostBuffer(int device, void* host, uint64_t size, unsigned flags)
       : device_(device), host_(host), size_(size), flags_(flags) {}
+  void note_captured(const Stream& stream);
   int device_;
   void* host_;
   uint64_t size_;
@@ -78,7 +102,8 @@ class DeviceBuffer {
  public:
   // Usable on any stream on return (allocated on the device's internal stream, then synced).
   static std::unique_ptr<DeviceBuffer> allocate(int device, uint64_t bytes);
-  // Stream-ordered: usable by work queued on `stream` after this call.
+  // Stream-ordered: usable by work queued on `stream` after this call. Error(kCapture) while
+  // `stream` is being captured (allocate before the capture).
   static std::unique_ptr<DeviceBuffer> allocate_async(const StreamPtr& stream, uint64_t bytes);
   // A view of a mapped host buffer's device address; releasing it does not free the memory.
   static std::unique_ptr<DeviceBuffer> view_of(const HostBufferPtr& mapped);
@@ -95,9 +120,11 @@ class DeviceBuffer {
   int device() const noexcept { return device_; }
   const StreamPtr& stream() const noexcept { return stream_; }
 
-  // Records that work using the buffer was queued on `stream`.
+  // Records that work using the buffer was queued on `stream` (and, during a capture, that the
+  // graph uses it).
   void used_on(const StreamPtr& stream) {
-    if (stream.get() != stream_.get()) uses_.note(stream);
+    if (stream->capturing()) note_captured(*stream);
+    if (stream.get() != stream_.get()) uses_->note(stream);
   }
   // Makes `stream` wait for all work queued with the buffer on the owner and other streams.
   void order_after_uses(const Stream& stream) const;
@@ -108,13 +135,15 @@ class DeviceBuffer {
         data_(data),
         size_(size),
         stream_(std::move(stream)),
-        host_(std::move(host)) {}
+        host_(std::move(host)),
+        uses_(std::make_shared<StreamUses>()) {}
+  void note_captured(const Stream& stream);
   int device_;
   void* data_;
   uint64_t size_;
-  StreamPtr stream_;    // the owning stream: allocation and free are ordered on it
-  HostBufferPtr host_;  // set for views of mapped host memory
-  StreamUses uses_;
+  StreamPtr stream_;                  // the owning stream: allocation and free are ordered on it
+  HostBufferPtr host_;                // set for views of mapped host memory
+  std::shared_ptr<StreamUses> uses_;  // shared with graphs that captured the buffer
   bool released_ = false;
 };
 

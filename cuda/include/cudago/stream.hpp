@@ -4,11 +4,15 @@
 
 #include <cuda_runtime_api.h>
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 
 namespace cudago {
 
 class Event;
+class Capture;  // graph.hpp
+class Graph;
 
 class Stream {
  public:
@@ -27,12 +31,27 @@ class Stream {
   bool query() const;        // true when all queued work is done
   void wait(const Event& event) const;
 
+  // cudago's capture in progress on this stream (graph.hpp), or null. capturing() is a cheap
+  // hint for hot paths; capture() is exact.
+  bool capturing() const noexcept { return capturing_.load(std::memory_order_acquire); }
+  std::shared_ptr<Capture> capture() const;
+
+  // Waits on the host for the work queued on this stream; during a capture, for the work queued
+  // before it began (captured work does not run until the graph is launched). Errors are
+  // cleared and ignored: this is for destructors, which have nobody to report to.
+  void host_wait() const noexcept;
+
  private:
+  friend class Graph;
+  friend void stream_wait_stream(const Stream& waiter, const Stream& waited);
   Stream(int device, cudaStream_t stream, int priority)
       : device_(device), stream_(stream), priority_(priority) {}
   int device_;
   cudaStream_t stream_;
   int priority_;
+  mutable std::mutex capture_mutex_;  // guards capture_ and orders it with event records
+  std::shared_ptr<Capture> capture_;
+  std::atomic<bool> capturing_{false};
 };
 
 using StreamPtr = std::shared_ptr<Stream>;
