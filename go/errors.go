@@ -35,6 +35,7 @@ const (
 	StatusNVRTC           Status = 14 // an NVRTC error: see Error.Native
 	StatusInternal        Status = 15 // a bug in cudago
 	StatusNCCL            Status = 16 // an NCCL error, or NCCL missing: see Error.Native
+	StatusCapture         Status = 17 // a stream capture or CUDA graph failed
 )
 
 // The values above are cudago_status_t's: this fails to compile if one differs.
@@ -55,7 +56,8 @@ var _ = [1]struct{}{}[0|
 	(StatusCUFFT-C.CUDAGO_ERROR_CUFFT)|
 	(StatusNVRTC-C.CUDAGO_ERROR_NVRTC)|
 	(StatusInternal-C.CUDAGO_ERROR_INTERNAL)|
-	(StatusNCCL-C.CUDAGO_ERROR_NCCL)]
+	(StatusNCCL-C.CUDAGO_ERROR_NCCL)|
+	(StatusCapture-C.CUDAGO_ERROR_CAPTURE)]
 
 // statusNames holds the C enumerator name of each status; a test checks it against
 // cudago_status_string.
@@ -77,6 +79,7 @@ var statusNames = [...]string{
 	StatusNVRTC:           "CUDAGO_ERROR_NVRTC",
 	StatusInternal:        "CUDAGO_ERROR_INTERNAL",
 	StatusNCCL:            "CUDAGO_ERROR_NCCL",
+	StatusCapture:         "CUDAGO_ERROR_CAPTURE",
 }
 
 // String returns the C name of the status ("CUDAGO_ERROR_OUT_OF_MEMORY"), or
@@ -179,6 +182,7 @@ var (
 	ErrNVRTC           = sentinel(StatusNVRTC, "NVRTC error")
 	ErrInternal        = sentinel(StatusInternal, "internal error")
 	ErrNCCL            = sentinel(StatusNCCL, "NCCL error")
+	ErrCapture         = sentinel(StatusCapture, "stream capture or graph error")
 
 	// ErrClosed matches the errors of methods called on a handle after its Close. Those
 	// errors have StatusInvalidHandle, so they match ErrInvalidHandle too; ErrInvalidHandle

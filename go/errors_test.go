@@ -17,7 +17,7 @@ import (
 // These tests need no GPU.
 
 // statusLast is the newest status; update it when cudago_status_t grows.
-const statusLast = StatusNCCL
+const statusLast = StatusCapture
 
 func TestStatusStringsMatchC(t *testing.T) {
 	for s := StatusSuccess; s <= statusLast; s++ {
@@ -52,7 +52,7 @@ func TestSentinels(t *testing.T) {
 		StatusOutOfMemory: ErrOutOfMemory, StatusNotSupported: ErrNotSupported,
 		StatusLaunchFailed: ErrLaunchFailed, StatusKernelFault: ErrKernelFault,
 		StatusCUDA: ErrCUDA, StatusCUBLAS: ErrCUBLAS, StatusCUFFT: ErrCUFFT,
-		StatusNVRTC: ErrNVRTC, StatusInternal: ErrInternal, StatusNCCL: ErrNCCL,
+		StatusNVRTC: ErrNVRTC, StatusInternal: ErrInternal, StatusNCCL: ErrNCCL, StatusCapture: ErrCapture,
 	}
 	if len(sentinels) != int(statusLast) {
 		t.Fatalf("%d sentinels for %d error statuses", len(sentinels), statusLast)
