@@ -7,10 +7,12 @@
  * natural C layout, fixed here as numbers, so that a change of the header that moves a field
  * breaks this build (and the Go binding, which mirrors these numbers) loudly.
  *
- * Run time: versions, status strings, the error record, argument checks and NULL handles; with
- * no device, that creation reports CUDAGO_ERROR_NO_DEVICE with detail; with a device (required
- * when CUDAGO_REQUIRE_GPU=1), vector adds against a CPU loop and a pinned asynchronous round
- * trip. Prints "c99: N passed, M failed, K skipped" and exits non-zero on any failure.
+ * Run time: versions, status strings, the error record, argument checks and NULL handles; run-time
+ * compilation to an explicit architecture (sm_90, no device needed) and its cache; with no
+ * device, that creation and loading report CUDAGO_ERROR_NO_DEVICE with detail; with a device
+ * (required when CUDAGO_REQUIRE_GPU=1), vector adds against a CPU loop, a pinned asynchronous
+ * round trip, and a run-time compiled kernel launched directly and replayed from a captured
+ * CUDA graph. Prints "c99: N passed, M failed, K skipped" and exits non-zero on any failure.
  */
 #include <cudago.h>
 #include <stddef.h>
@@ -83,6 +85,67 @@ ABI_OFFSET(cudago_pool_stats_t, reserved_bytes, 8);
 ABI_OFFSET(cudago_pool_stats_t, used_bytes, 16);
 ABI_OFFSET(cudago_pool_stats_t, reserved_high_bytes, 24);
 ABI_OFFSET(cudago_pool_stats_t, used_high_bytes, 32);
+
+/* Run-time compilation. Structs holding pointers are pinned where pointers are 64-bit. */
+#if UINTPTR_MAX == 0xffffffffffffffffu
+ABI_SIZE(cudago_define_t, 16);
+ABI_OFFSET(cudago_define_t, name, 0);
+ABI_OFFSET(cudago_define_t, value, 8);
+
+ABI_SIZE(cudago_header_t, 16);
+ABI_OFFSET(cudago_header_t, name, 0);
+ABI_OFFSET(cudago_header_t, content, 8);
+
+ABI_SIZE(cudago_compile_options_t, 96);
+ABI_OFFSET(cudago_compile_options_t, struct_size, 0);
+ABI_OFFSET(cudago_compile_options_t, flags, 4);
+ABI_OFFSET(cudago_compile_options_t, arch, 8);
+ABI_OFFSET(cudago_compile_options_t, std, 16);
+ABI_OFFSET(cudago_compile_options_t, defines, 24);
+ABI_OFFSET(cudago_compile_options_t, num_defines, 32);
+ABI_OFFSET(cudago_compile_options_t, num_options, 36);
+ABI_OFFSET(cudago_compile_options_t, options, 40);
+ABI_OFFSET(cudago_compile_options_t, headers, 48);
+ABI_OFFSET(cudago_compile_options_t, num_headers, 56);
+ABI_OFFSET(cudago_compile_options_t, num_name_expressions, 60);
+ABI_OFFSET(cudago_compile_options_t, name_expressions, 64);
+ABI_OFFSET(cudago_compile_options_t, log, 72);
+ABI_OFFSET(cudago_compile_options_t, log_cap, 80);
+ABI_OFFSET(cudago_compile_options_t, log_len, 88);
+
+ABI_SIZE(cudago_kernel_arg_t, 48);
+ABI_OFFSET(cudago_kernel_arg_t, kind, 0);
+ABI_OFFSET(cudago_kernel_arg_t, size, 4);
+ABI_OFFSET(cudago_kernel_arg_t, offset, 8);
+ABI_OFFSET(cudago_kernel_arg_t, buffer, 16);
+ABI_OFFSET(cudago_kernel_arg_t, host, 24);
+ABI_OFFSET(cudago_kernel_arg_t, v, 32);
+ABI_OFFSET(cudago_kernel_arg_t, bytes, 40);
+#endif
+
+ABI_SIZE(cudago_arg_value_t, 8);
+
+ABI_SIZE(cudago_kernel_attributes_t, 48);
+ABI_OFFSET(cudago_kernel_attributes_t, struct_size, 0);
+ABI_OFFSET(cudago_kernel_attributes_t, num_regs, 4);
+ABI_OFFSET(cudago_kernel_attributes_t, max_threads_per_block, 8);
+ABI_OFFSET(cudago_kernel_attributes_t, num_params, 12);
+ABI_OFFSET(cudago_kernel_attributes_t, shared_bytes, 16);
+ABI_OFFSET(cudago_kernel_attributes_t, const_bytes, 24);
+ABI_OFFSET(cudago_kernel_attributes_t, local_bytes, 32);
+ABI_OFFSET(cudago_kernel_attributes_t, ptx_version, 40);
+ABI_OFFSET(cudago_kernel_attributes_t, binary_version, 44);
+
+ABI_SIZE(cudago_rtc_cache_stats_t, 40);
+ABI_OFFSET(cudago_rtc_cache_stats_t, struct_size, 0);
+ABI_OFFSET(cudago_rtc_cache_stats_t, reserved0, 4);
+ABI_OFFSET(cudago_rtc_cache_stats_t, hits, 8);
+ABI_OFFSET(cudago_rtc_cache_stats_t, disk_hits, 16);
+ABI_OFFSET(cudago_rtc_cache_stats_t, misses, 24);
+ABI_OFFSET(cudago_rtc_cache_stats_t, entries, 32);
+
+/* Graphs: the capture mode travels as an int32_t. */
+ABI_SIZE(cudago_capture_mode_t, 4);
 
 /* The initialiser macros must be valid C99 constant initialisers. */
 static const cudago_error_info_t kErrorInfoInit = CUDAGO_ERROR_INFO_INIT;
@@ -180,6 +243,7 @@ static void test_status_strings(void) {
       "CUDAGO_ERROR_NVRTC",
       "CUDAGO_ERROR_INTERNAL",
       "CUDAGO_ERROR_NCCL",
+      "CUDAGO_ERROR_CAPTURE",
   };
   enum { kCount = (int)(sizeof(names) / sizeof(names[0])) };
   const char *strings[kCount];
@@ -189,7 +253,7 @@ static void test_status_strings(void) {
   int all_distinct = 1;
   const char *out_of_range;
 
-  CHECK(kCount == CUDAGO_ERROR_NCCL + 1);
+  CHECK(kCount == CUDAGO_ERROR_CAPTURE + 1);
   for (i = 0; i < kCount; i++) {
     strings[i] = cudago_status_string((cudago_status_t)i);
     if (strings[i] == NULL || strncmp(strings[i], names[i], strlen(names[i])) != 0) {
@@ -206,7 +270,7 @@ static void test_status_strings(void) {
   }
   CHECK(all_distinct);
 
-  out_of_range = cudago_status_string((cudago_status_t)(CUDAGO_ERROR_NCCL + 1));
+  out_of_range = cudago_status_string((cudago_status_t)(CUDAGO_ERROR_CAPTURE + 1));
   CHECK(out_of_range != NULL && out_of_range[0] != '\0');
   out_of_range = cudago_status_string((cudago_status_t)9999);
   CHECK(out_of_range != NULL && out_of_range[0] != '\0');
@@ -249,6 +313,9 @@ static void test_destroy_null(void) {
   CHECK_OK(cudago_event_destroy(NULL));
   CHECK_OK(cudago_buffer_free(NULL));
   CHECK_OK(cudago_host_buffer_free(NULL));
+  CHECK_OK(cudago_module_destroy(NULL));
+  CHECK_OK(cudago_kernel_destroy(NULL));
+  CHECK_OK(cudago_graph_destroy(NULL));
 }
 
 /* The error record: success clears it, and a short struct_size limits what is written. */
@@ -275,10 +342,147 @@ static void test_error_record(void) {
   CHECK(untouched);
 }
 
+/* Run-time compiled kernels: y = a * x + y, and one that does not compile. */
+static const char kAxpbSource[] =
+    "extern \"C\" __global__ void axpb(float a, const float* x, float* y, int n) {\n"
+    "  int i = blockIdx.x * blockDim.x + threadIdx.x;\n"
+    "  if (i < n) y[i] = a * x[i] + y[i];\n"
+    "}\n";
+static const char kBadSource[] =
+    "extern \"C\" __global__ void bad(float* y) {\n"
+    "  undeclared_thing(y);\n"
+    "}\n";
+
+static cudago_compile_options_t compile_options(const char *arch) {
+  cudago_compile_options_t o;
+  memset(&o, 0, sizeof o);
+  o.struct_size = sizeof o;
+  o.arch = arch;
+  return o;
+}
+
+static cudago_rtc_cache_stats_t rtc_cache_stats(void) {
+  cudago_rtc_cache_stats_t s;
+  memset(&s, 0, sizeof s);
+  s.struct_size = sizeof s;
+  CHECK_OK(cudago_rtc_cache_stats(&s));
+  return s;
+}
+
+/* Compile-only to an explicit architecture needs no device; the cache; argument checks; NULL
+ * handles of modules and kernels. */
+static void test_rtc_compile(void) {
+  cudago_compile_options_t o = compile_options("sm_90");
+  cudago_compile_options_t no_arch = compile_options(NULL);
+  cudago_rtc_cache_stats_t stats;
+  cudago_kernel_attributes_t attrs;
+  cudago_error_info_t info;
+  cudago_module_t module = NULL;
+  cudago_kernel_t kernel = NULL;
+  unsigned char *image = NULL;
+  size_t len = 0;
+  size_t len2 = 0;
+  char log[4096];
+  size_t log_len = 0;
+  int32_t device = -1;
+  int32_t block = 0;
+  int32_t grid = 0;
+  const uint32_t dims[3] = {1, 1, 1};
+
+  /* Count, then fill: a CUBIN is an ELF image. */
+  o.flags = CUDAGO_COMPILE_NO_CACHE;
+  CHECK_OK(cudago_rtc_compile(&o, kAxpbSource, NULL, 0, &len));
+  CHECK(len > 4);
+  if (len > 4) image = (unsigned char *)malloc(len);
+  if (image != NULL) {
+    memset(image, 0, len);
+    CHECK_OK(cudago_rtc_compile(&o, kAxpbSource, image, 3, &len2)); /* too small: size only */
+    CHECK(len2 == len && image[0] == 0);
+    CHECK_OK(cudago_rtc_compile(&o, kAxpbSource, image, len, &len2));
+    CHECK(len2 == len);
+    CHECK(image[0] == 0x7f && image[1] == 'E' && image[2] == 'L' && image[3] == 'F');
+    free(image);
+  }
+
+  /* The memory cache: one miss, then one hit. */
+  o.flags = 0;
+  CHECK_OK(cudago_rtc_cache_set_dir(NULL));
+  CHECK_OK(cudago_rtc_cache_clear());
+  stats = rtc_cache_stats();
+  CHECK(stats.hits == 0 && stats.misses == 0 && stats.entries == 0);
+  CHECK_OK(cudago_rtc_compile(&o, kAxpbSource, NULL, 0, &len));
+  CHECK_OK(cudago_rtc_compile(&o, kAxpbSource, NULL, 0, &len2));
+  CHECK(len > 0 && len2 == len);
+  stats = rtc_cache_stats();
+  CHECK(stats.misses == 1 && stats.hits == 1 && stats.entries == 1);
+  CHECK_OK(cudago_rtc_cache_clear());
+  CHECK(rtc_cache_stats().entries == 0);
+
+  CHECK_STATUS(cudago_rtc_cache_stats(NULL), CUDAGO_ERROR_INVALID_ARGUMENT);
+  stats.struct_size = 0;
+  CHECK_STATUS(cudago_rtc_cache_stats(&stats), CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(cudago_rtc_compile(NULL, kAxpbSource, NULL, 0, &len), CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(cudago_rtc_compile(&no_arch, kAxpbSource, NULL, 0, &len),
+               CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(cudago_rtc_compile(&o, kAxpbSource, NULL, 0, NULL), CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(cudago_rtc_compile(&o, NULL, NULL, 0, &len), CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(cudago_module_compile(NULL, 0, &o, kAxpbSource), CUDAGO_ERROR_INVALID_ARGUMENT);
+
+  /* A compile error: NVRTC's status, with the whole log in opts->log. */
+  log[0] = '\0';
+  o.log = log;
+  o.log_cap = sizeof log;
+  o.log_len = &log_len;
+  CHECK_STATUS(cudago_rtc_compile(&o, kBadSource, NULL, 0, &len), CUDAGO_ERROR_NVRTC);
+  CHECK(last_error(&info));
+  CHECK(info.status == CUDAGO_ERROR_NVRTC);
+  CHECK(log_len > 0 && log_len == strlen(log));
+  CHECK(strstr(log, "undeclared_thing") != NULL);
+
+  /* NULL handles are refused, not dereferenced. */
+  CHECK_STATUS(cudago_module_kernel(&kernel, module, "axpb"), CUDAGO_ERROR_INVALID_HANDLE);
+  CHECK(kernel == NULL);
+  CHECK_STATUS(cudago_module_log(NULL, log, sizeof log, &log_len), CUDAGO_ERROR_INVALID_HANDLE);
+  CHECK_STATUS(cudago_module_device(NULL, &device), CUDAGO_ERROR_INVALID_HANDLE);
+  memset(&attrs, 0, sizeof attrs);
+  attrs.struct_size = sizeof attrs;
+  CHECK_STATUS(cudago_kernel_attributes(NULL, &attrs), CUDAGO_ERROR_INVALID_HANDLE);
+  CHECK_STATUS(cudago_kernel_occupancy(NULL, 0, &block, &grid), CUDAGO_ERROR_INVALID_HANDLE);
+  CHECK_STATUS(cudago_kernel_launch(NULL, NULL, dims, dims, 0, NULL, 0),
+               CUDAGO_ERROR_INVALID_HANDLE);
+}
+
+/* Graph calls with NULL handles. */
+static void test_graph_null_handles(void) {
+  cudago_graph_t graph = (cudago_graph_t)&g_passed; /* any non-NULL value: must be reset */
+  int32_t capturing = -1;
+  uint64_t nodes = 0;
+  int32_t device = -1;
+  cudago_error_info_t info;
+
+  CHECK(CUDAGO_CAPTURE_THREAD_LOCAL == 0 && CUDAGO_CAPTURE_GLOBAL == 1 &&
+        CUDAGO_CAPTURE_RELAXED == 2);
+  CHECK_STATUS(cudago_stream_begin_capture(NULL, CUDAGO_CAPTURE_THREAD_LOCAL),
+               CUDAGO_ERROR_INVALID_HANDLE);
+  CHECK_STATUS(cudago_stream_end_capture(NULL, &graph), CUDAGO_ERROR_INVALID_HANDLE);
+  CHECK(graph == NULL);
+  CHECK_STATUS(cudago_stream_is_capturing(NULL, &capturing), CUDAGO_ERROR_INVALID_HANDLE);
+  CHECK_STATUS(cudago_graph_launch(NULL, NULL), CUDAGO_ERROR_INVALID_HANDLE);
+  CHECK(last_error(&info));
+  CHECK(info.status == CUDAGO_ERROR_INVALID_HANDLE);
+  CHECK(strcmp(info.operation, "cudago_graph_launch") == 0);
+  CHECK_STATUS(cudago_graph_upload(NULL, NULL), CUDAGO_ERROR_INVALID_HANDLE);
+  CHECK_STATUS(cudago_graph_update(NULL, NULL), CUDAGO_ERROR_INVALID_HANDLE);
+  CHECK_STATUS(cudago_graph_node_count(NULL, &nodes), CUDAGO_ERROR_INVALID_HANDLE);
+  CHECK_STATUS(cudago_graph_device(NULL, &device), CUDAGO_ERROR_INVALID_HANDLE);
+}
+
 static void test_no_device(void) {
   cudago_stream_t stream = NULL;
   cudago_buffer_t buffer = NULL;
   cudago_host_buffer_t host = NULL;
+  cudago_module_t module = NULL;
+  cudago_compile_options_t sm90 = compile_options("sm_90");
   cudago_error_info_t info;
   const char *reason = cudago_no_device_reason();
 
@@ -305,6 +509,16 @@ static void test_no_device(void) {
   CHECK(info.status == CUDAGO_ERROR_NO_DEVICE);
   CHECK(info.message[0] != '\0');
   CHECK(info.operation[0] != '\0');
+
+  /* Compiling for a device needs its architecture; with an explicit one the compile works but
+   * loading still needs the device. */
+  CHECK_STATUS(cudago_module_compile(&module, 0, NULL, kAxpbSource), CUDAGO_ERROR_NO_DEVICE);
+  CHECK(module == NULL);
+  CHECK_STATUS(cudago_module_compile(&module, 0, &sm90, kAxpbSource), CUDAGO_ERROR_NO_DEVICE);
+  CHECK(module == NULL);
+  CHECK(last_error(&info));
+  CHECK(info.status == CUDAGO_ERROR_NO_DEVICE);
+  CHECK(strcmp(info.operation, "cudago_module_compile") == 0);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -449,6 +663,155 @@ done:
   CHECK_OK(cudago_event_destroy(stop));
 }
 
+/* y = 2 x + y0: 2 x is exact, so the GPU's fused multiply-add and the CPU's two operations
+ * round alike. Returns the number of elements that differ. */
+static size_t count_wrong_axpb(const float *x, const float *y0, const float *y, size_t n) {
+  size_t i;
+  size_t wrong = 0;
+  for (i = 0; i < n; i++) {
+    if (y[i] != 2.0f * x[i] + y0[i]) wrong++;
+  }
+  return wrong;
+}
+
+/* A run-time compiled kernel launched directly, then captured (with a reset of y) into a graph
+ * that is replayed; a synchronous copy inside a capture fails it. */
+static void test_rtc_and_graph(cudago_stream_t stream) {
+  enum { kN = 4099 };
+  const uint64_t bytes = (uint64_t)kN * sizeof(float);
+  const uint32_t grid[3] = {(kN + 255) / 256, 1, 1};
+  const uint32_t block[3] = {256, 1, 1};
+  float *x = (float *)malloc(bytes);
+  float *y0 = (float *)malloc(bytes);
+  float *y = (float *)malloc(bytes);
+  cudago_module_t module = NULL;
+  cudago_kernel_t kernel = NULL;
+  cudago_kernel_t missing = NULL;
+  cudago_graph_t graph = NULL;
+  cudago_graph_t failed = NULL;
+  cudago_buffer_t dx = NULL;
+  cudago_buffer_t dy = NULL;
+  cudago_buffer_t dy0 = NULL;
+  cudago_kernel_arg_t args[4];
+  cudago_kernel_attributes_t attrs;
+  cudago_rtc_cache_stats_t stats;
+  int32_t capturing = -1;
+  int32_t device = -1;
+  uint64_t nodes = 0;
+  size_t wrong;
+
+  CHECK(x != NULL && y0 != NULL && y != NULL);
+  if (x == NULL || y0 == NULL || y == NULL) goto done;
+  fill_inputs(x, y0, kN);
+
+  CHECK_OK(cudago_module_compile(&module, 0, NULL, kAxpbSource));
+  if (module == NULL) goto done;
+  stats = rtc_cache_stats();
+  CHECK(stats.misses + stats.hits + stats.disk_hits >= 1); /* it went through the cache */
+  CHECK_OK(cudago_module_device(module, &device));
+  CHECK(device == 0);
+  CHECK_OK(cudago_module_kernel(&kernel, module, "axpb"));
+  CHECK_STATUS(cudago_module_kernel(&missing, module, "nope"), CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK(missing == NULL);
+  if (kernel == NULL) goto done;
+  memset(&attrs, 0, sizeof attrs);
+  attrs.struct_size = sizeof attrs;
+  CHECK_OK(cudago_kernel_attributes(kernel, &attrs));
+  CHECK(attrs.num_params == 4 || attrs.num_params == -1);
+  CHECK(attrs.max_threads_per_block >= 256);
+  CHECK(attrs.num_regs > 0);
+
+  CHECK_OK(cudago_buffer_alloc(&dx, 0, bytes));
+  CHECK_OK(cudago_buffer_alloc(&dy, 0, bytes));
+  CHECK_OK(cudago_buffer_alloc(&dy0, 0, bytes));
+  if (dx == NULL || dy == NULL || dy0 == NULL) goto done;
+  CHECK_OK(cudago_copy_h2d(dx, 0, x, bytes));
+  CHECK_OK(cudago_copy_h2d(dy0, 0, y0, bytes));
+
+  memset(args, 0, sizeof args);
+  args[0].kind = CUDAGO_ARG_F32;
+  args[0].v.f = 2.0;
+  args[1].kind = CUDAGO_ARG_BUFFER;
+  args[1].buffer = dx;
+  args[2].kind = CUDAGO_ARG_BUFFER;
+  args[2].buffer = dy;
+  args[3].kind = CUDAGO_ARG_I32;
+  args[3].v.i = kN;
+
+  /* Directly. */
+  CHECK_OK(cudago_copy_d2d(dy, 0, dy0, 0, bytes));
+  CHECK_OK(cudago_kernel_launch(kernel, stream, grid, block, 0, args, 4));
+  CHECK_OK(cudago_stream_synchronize(stream));
+  memset(y, 0xff, bytes);
+  CHECK_OK(cudago_copy_d2h(y, dy, 0, bytes));
+  wrong = count_wrong_axpb(x, y0, y, kN);
+  if (wrong != 0) fprintf(stderr, "rtc kernel: %lu wrong\n", (unsigned long)wrong);
+  CHECK(wrong == 0);
+  if (attrs.num_params == 4) { /* with -1 the count is unchecked: the launch would run */
+    CHECK_STATUS(cudago_kernel_launch(kernel, stream, grid, block, 0, args, 3),
+                 CUDAGO_ERROR_INVALID_ARGUMENT);
+  }
+
+  /* Captured: nothing runs until the graph is launched. */
+  CHECK_OK(cudago_memset(dy, 0, 0xff, bytes));
+  CHECK_OK(cudago_stream_begin_capture(stream, CUDAGO_CAPTURE_THREAD_LOCAL));
+  CHECK_OK(cudago_stream_is_capturing(stream, &capturing));
+  CHECK(capturing == 1);
+  CHECK_OK(cudago_copy_d2d_async(stream, dy, 0, dy0, 0, bytes));
+  CHECK_OK(cudago_kernel_launch(kernel, stream, grid, block, 0, args, 4));
+  CHECK_OK(cudago_stream_end_capture(stream, &graph));
+  CHECK_OK(cudago_stream_is_capturing(stream, &capturing));
+  CHECK(capturing == 0);
+  if (graph == NULL) goto done;
+  CHECK_OK(cudago_graph_node_count(graph, &nodes));
+  CHECK(nodes >= 2); /* the copy and the kernel */
+  device = -1;
+  CHECK_OK(cudago_graph_device(graph, &device));
+  CHECK(device == 0);
+  CHECK_OK(cudago_stream_synchronize(stream));
+  memset(y, 0, bytes);
+  CHECK_OK(cudago_copy_d2h(y, dy, 0, bytes));
+  CHECK(count_wrong_axpb(x, y0, y, kN) == kN); /* still the 0xff poison */
+
+  /* Replayed twice: each replay resets y, so both give 2 x + y0. */
+  CHECK_OK(cudago_graph_upload(graph, stream));
+  CHECK_OK(cudago_graph_launch(graph, stream));
+  CHECK_OK(cudago_graph_launch(graph, stream));
+  CHECK_OK(cudago_stream_synchronize(stream));
+  memset(y, 0xff, bytes);
+  CHECK_OK(cudago_copy_d2h(y, dy, 0, bytes));
+  wrong = count_wrong_axpb(x, y0, y, kN);
+  if (wrong != 0) fprintf(stderr, "graph replay: %lu wrong\n", (unsigned long)wrong);
+  CHECK(wrong == 0);
+
+  /* A synchronous copy inside a capture is refused and fails the capture; the stream works. */
+  CHECK_OK(cudago_stream_begin_capture(stream, CUDAGO_CAPTURE_THREAD_LOCAL));
+  CHECK_STATUS(cudago_copy_d2h(y, dy, 0, bytes), CUDAGO_ERROR_CAPTURE);
+  failed = (cudago_graph_t)&g_passed;
+  CHECK_STATUS(cudago_stream_end_capture(stream, &failed), CUDAGO_ERROR_CAPTURE);
+  CHECK(failed == NULL);
+  CHECK_OK(cudago_stream_is_capturing(stream, &capturing));
+  CHECK(capturing == 0);
+  CHECK_OK(cudago_graph_launch(graph, stream));
+  CHECK_OK(cudago_stream_synchronize(stream));
+
+  /* A graph refuses to launch once a buffer it uses is freed. */
+  CHECK_OK(cudago_buffer_free(dy0));
+  dy0 = NULL;
+  CHECK_STATUS(cudago_graph_launch(graph, stream), CUDAGO_ERROR_INVALID_HANDLE);
+
+done:
+  CHECK_OK(cudago_graph_destroy(graph));
+  CHECK_OK(cudago_kernel_destroy(kernel));
+  CHECK_OK(cudago_module_destroy(module));
+  CHECK_OK(cudago_buffer_free(dx));
+  CHECK_OK(cudago_buffer_free(dy));
+  CHECK_OK(cudago_buffer_free(dy0));
+  free(x);
+  free(y0);
+  free(y);
+}
+
 static void test_with_device(int32_t count) {
   cudago_stream_t stream = NULL;
   cudago_pool_stats_t stats;
@@ -482,6 +845,7 @@ static void test_with_device(int32_t count) {
   test_vector_add_sync(stream, 1000);
   test_vector_add_sync(stream, 1000003);
   test_pinned_async_round_trip(stream, 1000003);
+  test_rtc_and_graph(stream);
 
   CHECK_OK(cudago_stream_destroy(stream));
 
@@ -503,6 +867,8 @@ int main(void) {
   test_null_arguments();
   test_destroy_null();
   test_error_record();
+  test_rtc_compile();
+  test_graph_null_handles();
 
   CHECK_OK(cudago_device_count(&count));
   CHECK(count >= 0);
