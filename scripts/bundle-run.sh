@@ -156,6 +156,12 @@ step bench_go_gemm 120 bench-go-gemm.txt "$bin/cudago.test" -test.run '^$' \
 # Many GPUs (peer copies, NCCL all-reduce, the spread helper); each skips with fewer than 2.
 step bench_go_multi 120 bench-go-multi.txt "$bin/cudago.test" -test.run '^$' \
   -test.bench '^Benchmark(PeerCopy|AllReduce|Spread)' -test.benchtime 0.5s -test.timeout 110s
+# Run-time compilation and CUDA Graphs: compile and cache-hit times, launch cost, and 1000 tiny
+# kernels queued one by one against one graph replay.
+step bench_go_graph 120 bench-go-graph.txt "$bin/cudago.test" -test.run '^$' \
+  -test.bench '^Benchmark(GraphTinyKernels|RTC)' -test.benchtime 0.5s -test.count 3 \
+  -test.timeout 110s
+step peer_graph 60 - python3 "$bundle/peers/graph_peer.py"
 step peers 240 peers.jsonl python3 "$bundle/peers/peers.py" copy vecadd h2d reduce sgemm fft transpose
 reserve=0
 step report 30 - python3 "$bundle/report.py" --dir "$out"

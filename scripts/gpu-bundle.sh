@@ -10,7 +10,7 @@
 #   lib/    libcudago.so*
 #   bin/    core_test capi_test peer_test abi_c99 bench_capi vector_add_c (meson), cudago.test and
 #           cudago-race.test (go test -c), vecadd (the Go example)
-#   peers/  peers.py (PyTorch and CuPy figures for the same operations)
+#   peers/  peers.py (PyTorch and CuPy figures for the same operations), graph_peer.py
 #   run.sh  (from scripts/bundle-run.sh)   report.py (from scripts/bench-report.py)
 # Fails if the bundle exceeds 60 MiB.
 set -euo pipefail
@@ -87,6 +87,7 @@ for exe in cudago.test cudago-race.test vecadd; do
 done
 
 cp "$peers" "$bundle/peers/peers.py"
+cp "$root/scripts/graph-peer.py" "$bundle/peers/graph_peer.py"
 cp "$root/scripts/bundle-run.sh" "$bundle/run.sh"
 cp "$root/scripts/bench-report.py" "$bundle/report.py"
 chmod +x "$bundle/run.sh" "$bundle/report.py"

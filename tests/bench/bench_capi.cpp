@@ -13,6 +13,11 @@
 // cudago, CUDA's for the raw reference); synchronous calls and the round trip with
 // std::chrono::steady_clock.
 //
+// The graph rows time 1000 one-thread kernels and a stream synchronisation per repetition on the
+// host clock, queued one by one or replayed from one captured graph (as the Go benchmark
+// BenchmarkGraphTinyKernels): "ms" per repetition, "us_per_kernel", and on the graph row
+// "speedup", the one-by-one figure over the graph's.
+//
 // Without a device it prints {"skip": "no CUDA device: ..."} and exits 0, or 1 when
 // CUDAGO_REQUIRE_GPU=1.
 #include <cuda_runtime.h>
@@ -329,6 +334,87 @@ void BenchRoundTrip() {
   std::fflush(stdout);
 }
 
+// 1000 tiny kernels (one thread adds 1 to a float), queued one by one with cudago_kernel_launch,
+// against the same 1000 captured once into a graph (uploaded, warmed up) and replayed with one
+// cudago_graph_launch; each repetition ends with a stream synchronisation. Then the host cost of
+// capturing and instantiating the 1000 launches.
+void BenchGraphTinyKernels() {
+  constexpr int kKernels = 1000;
+  Stream stream;
+  Buffer counter(sizeof(float));
+  cudago_module_t module = nullptr;
+  CG(cudago_module_compile(&module, kDevice, nullptr,
+                           "extern \"C\" __global__ void bump(float* p) { p[0] += 1.0f; }"));
+  cudago_kernel_t kernel = nullptr;
+  CG(cudago_module_kernel(&kernel, module, "bump"));
+  cudago_kernel_arg_t arg{};
+  arg.kind = CUDAGO_ARG_BUFFER;
+  arg.buffer = counter.b;
+  const uint32_t one[3] = {1, 1, 1};
+  auto queue = [&] {
+    for (int i = 0; i < kKernels; i++) {
+      CG(cudago_kernel_launch(kernel, stream.s, one, one, 0, &arg, 1));
+    }
+  };
+  auto capture = [&] {
+    cudago_graph_t g = nullptr;
+    CG(cudago_stream_begin_capture(stream.s, CUDAGO_CAPTURE_THREAD_LOCAL));
+    queue();
+    CG(cudago_stream_end_capture(stream.s, &g));
+    return g;
+  };
+  // Each way must add exactly kKernels (a float counts exactly up to 2^24).
+  auto expect_count = [&](const char* what, auto run) {
+    CG(cudago_memset(counter.b, 0, 0, sizeof(float)));
+    run();
+    CG(cudago_stream_synchronize(stream.s));
+    float got = -1;
+    CG(cudago_copy_d2h(&got, counter.b, 0, sizeof got));
+    if (got != static_cast<float>(kKernels)) {
+      Fail(what, "the counter reads " + std::to_string(got) + ", want " + std::to_string(kKernels));
+    }
+  };
+
+  cudago_graph_t graph = capture();
+  uint64_t nodes = 0;
+  CG(cudago_graph_node_count(graph, &nodes));
+  if (nodes != static_cast<uint64_t>(kKernels)) {
+    Fail("cudago_graph_node_count",
+         std::to_string(nodes) + " nodes, want " + std::to_string(kKernels));
+  }
+  CG(cudago_graph_upload(graph, stream.s));
+  expect_count("one-by-one launches", queue);
+  expect_count("graph launch", [&] { CG(cudago_graph_launch(graph, stream.s)); });  // warm-up
+
+  const double one_by_one = TimeWall(1, [&] {
+    queue();
+    CG(cudago_stream_synchronize(stream.s));
+  });
+  const double replay = TimeWall(1, [&] {
+    CG(cudago_graph_launch(graph, stream.s));
+    CG(cudago_stream_synchronize(stream.s));
+  });
+  const double capture_ms = TimeWall(1, [&] { CG(cudago_graph_destroy(capture())); });
+  CG(cudago_graph_destroy(graph));
+  CG(cudago_kernel_destroy(kernel));
+  CG(cudago_module_destroy(module));
+
+  const std::string params = "{\"kernels\": " + std::to_string(kKernels) + ", \"launch\": ";
+  std::printf(
+      "{\"op\": \"graph_tiny_kernels\", \"impl\": \"cudago-cpp\", \"params\": %s\"one_by_one\"}, "
+      "\"ms\": %.5f, \"us_per_kernel\": %.4f}\n",
+      params.c_str(), one_by_one, one_by_one * 1e3 / kKernels);
+  std::printf(
+      "{\"op\": \"graph_tiny_kernels\", \"impl\": \"cudago-cpp\", \"params\": %s\"graph\"}, "
+      "\"ms\": %.5f, \"us_per_kernel\": %.4f, \"speedup\": %.2f}\n",
+      params.c_str(), replay, replay * 1e3 / kKernels, one_by_one / replay);
+  std::printf(
+      "{\"op\": \"graph_capture\", \"impl\": \"cudago-cpp\", \"params\": {\"kernels\": %d}, "
+      "\"ms\": %.5f}\n",
+      kKernels, capture_ms);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main() {
@@ -364,5 +450,6 @@ int main() {
   BenchVectorAdd(10000000);
   BenchVectorAdd(uint64_t{1} << 28);
   BenchRoundTrip();
+  BenchGraphTinyKernels();
   return 0;
 }
