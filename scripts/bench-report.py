@@ -420,6 +420,49 @@ def targets_table(heading, tally, targets):
     return lines
 
 
+def graph_section(go, cpp_rows, peer_rows):
+    """1000 tiny kernels one by one and as one graph replay: Go, the C++ twin, CuPy, PyTorch."""
+    def go_us(sub):
+        m = go.get(f"BenchmarkGraphTinyKernels/{sub}")
+        return m.get("µs/kernel") if m else None
+
+    def row_us(rows, field, who, launch):
+        for r in rows:
+            if r.get(field) != who:
+                continue
+            if r.get("op") == "graph_tiny_kernels" and r.get("params", {}).get("launch") == launch:
+                return r.get("us_per_kernel")
+            if r.get("op") == "tiny_" + launch:
+                return r.get("us_per_kernel")
+        return None
+
+    cells = {
+        "one_by_one": [go_us("OneByOne"), row_us(cpp_rows, "impl", "cudago-cpp", "one_by_one"),
+                       row_us(peer_rows, "peer", "cupy", "one_by_one"),
+                       row_us(peer_rows, "peer", "torch", "one_by_one")],
+        "graph": [go_us("Graph"), row_us(cpp_rows, "impl", "cudago-cpp", "graph"),
+                  row_us(peer_rows, "peer", "cupy", "graph"),
+                  row_us(peer_rows, "peer", "torch", "graph")],
+    }
+    if not any(v is not None for vs in cells.values() for v in vs):
+        return []
+    out = ["", "## CUDA Graphs", "",
+           "1000 tiny kernels (one thread adds 1 to a float; torch: `add_` on one element), each "
+           "way ended by a synchronize; microseconds per kernel, wall clock (lower is better).",
+           "", "| launch | Go | C++ | cupy | torch | Go/C++ | Go/cupy | Go/torch |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for label, key in (("one by one", "one_by_one"), ("one graph replay", "graph")):
+        g, c, cu, t = cells[key]
+        out.append(f"| {label} | {fmt(g, 3)} | {fmt(c, 3)} | {fmt(cu, 3)} | {fmt(t, 3)} | "
+                   f"{fmt(ratio(g, c), 2)} | {fmt(ratio(g, cu), 2)} | {fmt(ratio(g, t), 2)} |")
+    g1, gg = cells["one_by_one"][0], cells["graph"][0]
+    if g1 and gg:
+        out.append("")
+        out.append(f"Go: the graph replay is {g1 / gg:.1f}x faster per kernel than launching one "
+                   f"by one.")
+    return out
+
+
 def build_report(go_path, cpp_path, peers_path):
     cpp_rows, peer_rows = read_jsonl(cpp_path), read_jsonl(peers_path)
     go = parse_go(go_path)
@@ -519,6 +562,8 @@ def build_report(go_path, cpp_path, peers_path):
     else:
         lines += ["", "## Compute", "", "No figure from the Go compute benchmarks of table COMPUTE "
                   "(bench-go-compute.txt missing or empty): no compute table, no compute targets."]
+
+    lines += graph_section(go, cpp_rows, peer_rows)
 
     if go_other:
         lines.append("")

@@ -69,7 +69,8 @@ time_left() {
 }
 
 # step NAME CAP_SECONDS DEST CMD...: runs CMD under a timeout. DEST "-" streams its output to
-# the terminal and run.log; a file name keeps stdout in that file ($OUT/DEST), shown afterwards.
+# the terminal and run.log; a file name keeps stdout in that file ($OUT/DEST), shown afterwards;
+# "+name" appends to it ($OUT brings back at most 8 files).
 step() {
   local name=$1 cap=$2 dest=$3
   shift 3
@@ -91,10 +92,13 @@ step() {
     timeout -k 10 "$t" "$@" 2>&1 | tee -a "$log"
     rc=${PIPESTATUS[0]}
   else
-    timeout -k 10 "$t" "$@" >"$out/$dest" 2>"$out/$dest.err"
+    local file=${dest#+}
+    if [ "$file" = "$dest" ]; then : >"$out/$file"; fi
+    timeout -k 10 "$t" "$@" >"$out/$file.new" 2>"$out/$file.err"
     rc=$?
-    cat "$out/$dest" "$out/$dest.err" | tee -a "$log"
-    rm -f "$out/$dest.err"
+    cat "$out/$file.new" "$out/$file.err" | tee -a "$log"
+    cat "$out/$file.new" >>"$out/$file"
+    rm -f "$out/$file.new" "$out/$file.err"
   fi
   local dt=$((SECONDS - t0))
   if [ "$rc" -eq 0 ]; then
@@ -158,11 +162,11 @@ step bench_go_multi 120 bench-go-multi.txt "$bin/cudago.test" -test.run '^$' \
   -test.bench '^Benchmark(PeerCopy|AllReduce|Spread)' -test.benchtime 0.5s -test.timeout 110s
 # Run-time compilation and CUDA Graphs: compile and cache-hit times, launch cost, and 1000 tiny
 # kernels queued one by one against one graph replay.
-step bench_go_graph 120 bench-go-graph.txt "$bin/cudago.test" -test.run '^$' \
+step bench_go_graph 120 +bench-go-multi.txt "$bin/cudago.test" -test.run '^$' \
   -test.bench '^Benchmark(GraphTinyKernels|RTC)' -test.benchtime 0.5s -test.count 3 \
   -test.timeout 110s
-step peer_graph 60 - python3 "$bundle/peers/graph_peer.py"
 step peers 240 peers.jsonl python3 "$bundle/peers/peers.py" copy vecadd h2d reduce sgemm fft transpose
+step peer_graph 60 +peers.jsonl python3 "$bundle/peers/graph_peer.py"
 reserve=0
 step report 30 - python3 "$bundle/report.py" --dir "$out"
 
