@@ -1027,6 +1027,9 @@ CUDAGO_API cudago_status_t cudago_rtc_cache_clear(void);
  *    them was destroyed is CUDAGO_ERROR_INVALID_HANDLE, and a buffer's free waits for the
  *    graph's launches. Modules, mapped host buffers and cuFFT plans used in it are kept alive
  *    by the graph. cuBLAS/cuFFT work areas and reduction scratch are allocated by the graph.
+ *  - cuFFT cannot create a plan during a capture: run each transform shape once before
+ *    capturing it (a plan-cache miss inside a capture is CUDAGO_ERROR_CAPTURE, refused before
+ *    cuFFT is called, so the capture goes on).
  *  - Allocating a buffer on the capturing stream is CUDAGO_ERROR_CAPTURE (allocate before the
  *    capture). Destroying a buffer during the capture is allowed (a buffer owned by the
  *    capturing stream is freed when the capture ends); a graph that used it refuses to launch.

@@ -49,7 +49,8 @@ func (s *Stream) Capture(fn func() error) (*Graph, error) {
 //
 // fn runs on the calling goroutine, locked to its OS thread; work it queues on other streams,
 // or from other goroutines, is not captured (unless joined to s through events). Buffers must
-// be allocated before the capture. A call that is illegal during a capture fails, and so does
+// be allocated before the capture, and each FFT shape must have run once before it (cuFFT
+// cannot create a plan during a capture: ErrCapture). A call that is illegal during a capture fails, and so does
 // the capture: a synchronous copy (CopyFromHost, CopyToHost, ...), s.Synchronize, s.Query.
 // When fn returns an error (or panics), the capture is ended and dropped and that error is
 // returned (the panic goes on); when the capture itself failed, the error matches ErrCapture or

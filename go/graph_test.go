@@ -5,6 +5,7 @@ package cudago
 import (
 	"errors"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -588,5 +589,63 @@ func TestGraphClosedHandles(t *testing.T) {
 	must(t, "Close", closed.Close())
 	if _, err := closed.Capture(func() error { return nil }); !errors.Is(err, ErrClosed) {
 		t.Errorf("capture on a closed stream: %v", err)
+	}
+}
+
+// Library set-up inside a capture. cuFFT cannot create a plan while a stream is being captured:
+// a transform whose plan is not cached is refused with ErrCapture before cuFFT is called, and
+// the stream stays usable; after one eager run of the shape the capture works, on blocking and
+// non-blocking streams, and the replay matches the eager result.
+func TestGraphFFTPlanMissAndWarmCapture(t *testing.T) {
+	dev := requireGPU(t)
+	r := newRand(t)
+	for _, opts := range []StreamOptions{{NonBlocking: true}, {}} {
+		must(t, "ClearFFTCache", ClearFFTCache())
+		s, err := NewStream(dev, opts)
+		must(t, "NewStream", err)
+		closeT(t, "stream", s)
+		n := 3001 + r.IntN(64)
+		x := make([]float32, 2*n)
+		for i := range x {
+			x[i] = float32(r.Float64()*2 - 1)
+		}
+		in := devFrom(t, dev, x, 0)
+		out := devFrom(t, dev, make([]float32, 2*n), 0)
+		a := devFrom(t, dev, x[:16*16], 0)
+		c := devFrom(t, dev, make([]float32, 16*16), 0)
+		capture := func() (*Graph, error) {
+			return s.Capture(func() error {
+				if err := FFT1D(s, in, out, n, 1, Forward); err != nil {
+					return err
+				}
+				return MatMul(s, a, a, c, 16, 16, 16)
+			})
+		}
+		_, err = capture()
+		wantErr(t, "capture with a cold plan cache", err, ErrCapture)
+		if err != nil && !strings.Contains(err.Error(), "before the capture") {
+			t.Errorf("the plan-miss error does not say what to do: %v", err)
+		}
+		// Eagerly: creates the plan; its result is the reference.
+		want := devFrom(t, dev, make([]float32, 2*n), 0)
+		wantC := devFrom(t, dev, make([]float32, 16*16), 0)
+		must(t, "FFT1D", FFT1D(s, in, want, n, 1, Forward))
+		must(t, "MatMul", MatMul(s, a, a, wantC, 16, 16, 16))
+		g, err := capture()
+		must(t, "capture with the plan cached", err)
+		closeT(t, "graph", g)
+		must(t, "Launch", g.Launch(s))
+		got, gotC := download(t, out), download(t, c)
+		w, wc := download(t, want), download(t, wantC)
+		for i := range w {
+			if !closeTo(float64(got[i]), float64(w[i]), 1e-3) {
+				t.Fatalf("blocking=%v FFT[%d]: replay %v, eager %v", !opts.NonBlocking, i, got[i], w[i])
+			}
+		}
+		for i := range wc {
+			if !closeTo(float64(gotC[i]), float64(wc[i]), 1e-4) {
+				t.Fatalf("blocking=%v GEMM[%d]: replay %v, eager %v", !opts.NonBlocking, i, gotC[i], wc[i])
+			}
+		}
 	}
 }

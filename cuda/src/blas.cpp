@@ -128,7 +128,9 @@ class Lease {
       }
     }
     if (slot_ == nullptr) {
-      slot_ = create_slot(stream->device());  // slow, outside the lock
+      // Slow, outside the lock, and outside any capture of this thread.
+      const int device = stream->device();
+      slot_ = outside_capture([device] { return create_slot(device); });
     }
     try {
       bind(mode);

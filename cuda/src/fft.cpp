@@ -234,8 +234,9 @@ void destroy_plan(Plan& p) noexcept {
 class PlanCache {
  public:
   // A plan for `key`: an idle cached one (a hit) or a new one (a miss). The caller owns it
-  // until give_back() or discard().
-  Plan checkout(const PlanKey& key, const Resolved& r) {
+  // until give_back() or discard(). Inside a capture a miss is Error(kCapture): cuFFT cannot
+  // create a plan while a stream is being captured (it fails, and the capture with it).
+  Plan checkout(const PlanKey& key, const Resolved& r, bool capturing) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = index_.find(key);
@@ -250,6 +251,12 @@ class PlanCache {
         return p;
       }
       ++misses_;
+      if (capturing) {
+        throw Error(Status::kCapture,
+                    "FFT: no idle cached plan for this transform, and cuFFT cannot create one "
+                    "while a stream is being captured: run the same transform once before the "
+                    "capture (plans are cached by shape and layout)");
+      }
       ++in_use_;
     }
     try {
@@ -511,7 +518,7 @@ void fft_exec(const StreamPtr& stream, const FftDesc& desc, DeviceBuffer& in, ui
 
   DeviceGuard guard(dev);
   PlanCache& c = cache();
-  Plan plan = c.checkout(key, r);
+  Plan plan = c.checkout(key, r, stream->capturing() && stream->capture() != nullptr);
   try {
     CUDAGO_CUFFT_TRY(cufftSetStream(plan.handle, stream->get()));
     plan.last_stream = stream;

@@ -10,7 +10,7 @@
 namespace cudago {
 namespace {
 
-// The thread-local and global captures begun by this thread, innermost last.
+// The captures begun by this thread, innermost last.
 thread_local std::vector<std::weak_ptr<Capture>> this_thread_captures;
 
 cudaStreamCaptureMode cuda_mode(CaptureMode mode) {
@@ -122,7 +122,7 @@ std::shared_ptr<Capture> Capture::of_this_thread() {
 
 void Capture::refuse_sync(const char* what) {
   std::shared_ptr<Capture> cap = of_this_thread();
-  if (!cap) return;
+  if (!cap || cap->mode() == CaptureMode::kRelaxed) return;
   Error e(Status::kCapture,
           std::string(what) +
               " while this thread is capturing a stream: a synchronous call runs now and cannot "
@@ -168,7 +168,7 @@ void Graph::begin_capture(const StreamPtr& stream, CaptureMode mode) {
   CUDAGO_CUDA_TRY(cudaStreamBeginCapture(stream->get(), m));
   stream->capture_ = cap;
   stream->capturing_.store(true, std::memory_order_release);
-  if (mode != CaptureMode::kRelaxed) this_thread_captures.push_back(cap);
+  this_thread_captures.push_back(cap);
 }
 
 Graph::Ended Graph::end(const StreamPtr& stream) {

@@ -415,6 +415,20 @@ TEST(GraphGpu, BlasFftAndReductionReplay) {
     poison(fout, 2 * fft_n * fft_batch * 4);
     poison(rout, (red_at + 1) * 4);
   };
+  // cuFFT cannot create a plan during a capture: a shape whose plan is not cached is refused
+  // before cuFFT runs, and the capture goes on. One eager transform caches the plan.
+  CG_OK(cudago_fft_cache_clear());
+  CG_OK(cudago_stream_begin_capture(s.get(), CUDAGO_CAPTURE_THREAD_LOCAL));
+  CG_EXPECT(CUDAGO_ERROR_CAPTURE, cudago_fft_exec(s.get(), &fd, fin.get(), 0, fout.get(), 0,
+                                                  CUDAGO_FFT_FORWARD, CUDAGO_FFT_NORM_NONE));
+  {
+    Graph empty = end_capture(s.get());
+    ASSERT_NE(empty, nullptr) << "a refused plan miss failed the capture";
+    EXPECT_EQ(node_count(empty), 0u);
+  }
+  CG_OK(cudago_fft_exec(s.get(), &fd, fin.get(), 0, fout.get(), 0, CUDAGO_FFT_FORWARD,
+                        CUDAGO_FFT_NORM_NONE));
+  CG_OK(cudago_stream_synchronize(s.get()));
   poison_outputs();
   CG_OK(cudago_stream_begin_capture(s.get(), CUDAGO_CAPTURE_THREAD_LOCAL));
   CG_OK(cudago_blas_gemm(s.get(), &gp, da.get(), db.get(), dc.get()));

@@ -17,6 +17,8 @@
 //    when the capture ends, any other one at once (after the work queued before the capture);
 //    the graph refuses to launch either way;
 //  - a buffer cannot be allocated on the capturing stream (allocate before capturing);
+//  - a cuFFT plan cannot be created during a capture (cuFFT fails): a plan-cache miss inside a
+//    capture is Error(kCapture), refused before cuFFT is called;
 //  - in the thread-local and global modes, a synchronous cudago copy or memset issued by the
 //    capturing thread is an error that fails the capture, as CUDA fails it for a
 //    synchronisation of the capturing stream. end_capture() then reports the first error; the
@@ -26,9 +28,11 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,8 +66,7 @@ class Capture {
   // Fails the capture: end_capture() reports the first failure.
   void fail(const Error& error);
 
-  // Thread-local and global captures of the calling thread register here, so synchronous calls
-  // of that thread can be refused. Null when the thread has none.
+  // The innermost capture begun by the calling thread and not ended yet, or null.
   static std::shared_ptr<Capture> of_this_thread();
   // Throws Error(kCapture) naming `what`, and fails the capture, when the calling thread is
   // capturing in the thread-local or global mode.
@@ -128,6 +131,30 @@ class Graph {
   std::vector<StreamPtr> launched_on_;  // every stream it was launched on
   const Stream* last_launch_ = nullptr;
 };
+
+// Runs `fn` (library set-up: cuFFT plans, cuBLAS handles) where no capture can interfere with
+// it: directly when the calling thread has no capture in progress, otherwise on a short-lived
+// thread of its own with the same current device (cuFFT's plan creation fails on a capturing
+// thread even in the relaxed mode). Exceptions are rethrown in the caller.
+template <class Fn>
+auto outside_capture(Fn&& fn) -> decltype(fn()) {
+  if (Capture::of_this_thread() == nullptr) return fn();
+  int device = 0;
+  CUDAGO_CUDA_TRY(cudaGetDevice(&device));
+  std::exception_ptr failure;
+  std::optional<decltype(fn())> result;
+  std::thread worker([&] {
+    try {
+      CUDAGO_CUDA_TRY(cudaSetDevice(device));
+      result.emplace(fn());
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
+  worker.join();
+  if (failure) std::rethrow_exception(failure);
+  return std::move(*result);
+}
 
 // Switches the calling thread to the relaxed capture mode for its lifetime: library-internal
 // set-up (cuBLAS handles, cuFFT plans, pools) may then allocate and synchronise while the
