@@ -8,13 +8,15 @@ import "testing"
 // with Kernel.Launch, against the same 1000 kernels captured once into a Graph and replayed with
 // one Graph.Launch. Each op is the 1000 kernels and a stream synchronize; the metric is µs per
 // kernel, wall clock, so it holds the host's launch cost and the GPU's per-kernel cost.
+// GraphEmptyKernel replays 1000 launches of an empty kernel instead: no kernel waits for another's
+// store, so it shows the GPU's floor per graph node.
 
 const graphBenchKernels = 1000
 
 func BenchmarkGraphTinyKernels(b *testing.B) {
 	dev := requireGPU(b)
-	m, err := Compile(dev, `extern "C" __global__ void bump(float* p) { p[0] += 1.0f; }`,
-		CompileOptions{})
+	m, err := Compile(dev, `extern "C" __global__ void bump(float* p) { p[0] += 1.0f; }
+extern "C" __global__ void noop(float*) {}`, CompileOptions{})
 	must(b, "Compile", err)
 	defer m.Close()
 	k, err := m.Kernel("bump")
@@ -56,6 +58,34 @@ func BenchmarkGraphTinyKernels(b *testing.B) {
 	})
 	b.Run("Graph", func(b *testing.B) {
 		g, err := s.Capture(queue)
+		must(b, "Capture", err)
+		defer g.Close()
+		must(b, "Upload", g.Upload(s))
+		must(b, "warm-up", g.Launch(s))
+		must(b, "sync", s.Synchronize())
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if err := g.Launch(s); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.Synchronize(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		report(b)
+	})
+	b.Run("GraphEmptyKernel", func(b *testing.B) {
+		noop, err := m.Kernel("noop")
+		must(b, "Kernel", err)
+		defer noop.Close()
+		g, err := s.Capture(func() error {
+			for i := 0; i < graphBenchKernels; i++ {
+				if err := noop.Launch(s, Dim3{X: 1}, Dim3{X: 1}, 0, arg); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 		must(b, "Capture", err)
 		defer g.Close()
 		must(b, "Upload", g.Upload(s))

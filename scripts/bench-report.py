@@ -443,6 +443,8 @@ def graph_section(go, cpp_rows, peer_rows):
         "graph": [go_us("Graph"), row_us(cpp_rows, "impl", "cudago-cpp", "graph"),
                   row_us(peer_rows, "peer", "cupy", "graph"),
                   row_us(peer_rows, "peer", "torch", "graph")],
+        "graph_empty": [go_us("GraphEmptyKernel"), None,
+                        row_us(peer_rows, "peer", "cupy", "graph_empty"), None],
     }
     if not any(v is not None for vs in cells.values() for v in vs):
         return []
@@ -451,7 +453,8 @@ def graph_section(go, cpp_rows, peer_rows):
            "way ended by a synchronize; microseconds per kernel, wall clock (lower is better).",
            "", "| launch | Go | C++ | cupy | torch | Go/C++ | Go/cupy | Go/torch |",
            "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for label, key in (("one by one", "one_by_one"), ("one graph replay", "graph")):
+    for label, key in (("one by one", "one_by_one"), ("one graph replay", "graph"),
+                       ("one graph replay, empty kernels", "graph_empty")):
         g, c, cu, t = cells[key]
         out.append(f"| {label} | {fmt(g, 3)} | {fmt(c, 3)} | {fmt(cu, 3)} | {fmt(t, 3)} | "
                    f"{fmt(ratio(g, c), 2)} | {fmt(ratio(g, cu), 2)} | {fmt(ratio(g, t), 2)} |")

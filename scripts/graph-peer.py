@@ -4,7 +4,8 @@
 1000 tiny kernels that each add 1 to one float, queued one by one and replayed from one CUDA
 graph, in CuPy (a RawKernel, the same kernel source as cudago's benchmark) and PyTorch
 (Tensor.add_ on a one-element tensor, its cheapest kernel launch). Each figure is wall-clock
-microseconds per kernel including a final synchronize, the median of 5 repetitions. Prints
+microseconds per kernel including a final synchronize, the median of 5 repetitions (CuPy also
+replays a graph of 1000 empty kernels: the GPU's floor per node). Prints
 one JSON line per figure; a missing package prints an "error" line instead.
 """
 import json
@@ -52,6 +53,15 @@ def cupy_figures():
     g.upload(s)
     us = timed(lambda: g.launch(s), s.synchronize)
     emit("cupy", "tiny_graph", us, float(p.get()[0]))
+    # The same with an empty kernel: no kernel waits for another's store.
+    e = cp.RawKernel(r'extern "C" __global__ void noop(float*) {}', "noop")
+    s.begin_capture()
+    for _ in range(KERNELS):
+        e((1,), (1,), (p,), stream=s)
+    ge = s.end_capture()
+    ge.upload(s)
+    us = timed(lambda: ge.launch(s), s.synchronize)
+    emit("cupy", "tiny_graph_empty", us, None)
 
 
 def torch_figures():
