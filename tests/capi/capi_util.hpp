@@ -69,6 +69,33 @@ T* host_ptr(const Host& h) {
 }
 
 // A short name of an element type, for test messages ("f32", "bf16", ...).
+// Kernel launch arguments (cudago_kernel_launch).
+inline cudago_kernel_arg_t arg_buffer(cudago_buffer_t b, uint64_t offset = 0) {
+  cudago_kernel_arg_t a{};
+  a.kind = CUDAGO_ARG_BUFFER;
+  a.buffer = b;
+  a.offset = offset;
+  return a;
+}
+inline cudago_kernel_arg_t arg_f32(double v) {
+  cudago_kernel_arg_t a{};
+  a.kind = CUDAGO_ARG_F32;
+  a.v.f = v;
+  return a;
+}
+inline cudago_kernel_arg_t arg_u64(uint64_t v) {
+  cudago_kernel_arg_t a{};
+  a.kind = CUDAGO_ARG_U64;
+  a.v.u = v;
+  return a;
+}
+inline cudago_kernel_arg_t arg_i32(int64_t v) {
+  cudago_kernel_arg_t a{};
+  a.kind = CUDAGO_ARG_I32;
+  a.v.i = v;
+  return a;
+}
+
 inline const char* dtype_label(cudago_dtype_t t) {
   switch (t) {
     case CUDAGO_DTYPE_F32:

@@ -90,25 +90,6 @@ Kernels compile_kernels() {
   return k;
 }
 
-cudago_kernel_arg_t arg_buffer(cudago_buffer_t b) {
-  cudago_kernel_arg_t a{};
-  a.kind = CUDAGO_ARG_BUFFER;
-  a.buffer = b;
-  return a;
-}
-cudago_kernel_arg_t arg_f32(float v) {
-  cudago_kernel_arg_t a{};
-  a.kind = CUDAGO_ARG_F32;
-  a.v.f = v;
-  return a;
-}
-cudago_kernel_arg_t arg_i32(int64_t v) {
-  cudago_kernel_arg_t a{};
-  a.kind = CUDAGO_ARG_I32;
-  a.v.i = v;
-  return a;
-}
-
 // k(a, x, y, n) over n elements (axpb or scale).
 cudago_status_t launch_axy(const Kernel& k, cudago_stream_t s, float a, cudago_buffer_t x,
                            cudago_buffer_t y, uint64_t n) {

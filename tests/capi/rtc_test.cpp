@@ -77,32 +77,6 @@ const char* kBad =
     "  undeclared_thing(y);\n"
     "}\n";
 
-cudago_kernel_arg_t arg_buffer(cudago_buffer_t b, uint64_t offset = 0) {
-  cudago_kernel_arg_t a{};
-  a.kind = CUDAGO_ARG_BUFFER;
-  a.buffer = b;
-  a.offset = offset;
-  return a;
-}
-cudago_kernel_arg_t arg_f32(double v) {
-  cudago_kernel_arg_t a{};
-  a.kind = CUDAGO_ARG_F32;
-  a.v.f = v;
-  return a;
-}
-cudago_kernel_arg_t arg_u64(uint64_t v) {
-  cudago_kernel_arg_t a{};
-  a.kind = CUDAGO_ARG_U64;
-  a.v.u = v;
-  return a;
-}
-cudago_kernel_arg_t arg_i32(int64_t v) {
-  cudago_kernel_arg_t a{};
-  a.kind = CUDAGO_ARG_I32;
-  a.v.i = v;
-  return a;
-}
-
 // Compiles the SAXPY module for device 0 (REAL=float, the header given by name).
 Module compile_saxpy(const std::string& source, uint32_t flags = 0) {
   cudago_define_t def{"REAL", "float"};
