@@ -111,7 +111,7 @@ class Lease {
   Lease(const StreamPtr& stream, cublasPointerMode_t mode)
       : pool_(blas_pool(stream->device())),
         stream_(stream),
-        capturing_(stream->capturing() && stream->capture() != nullptr) {
+        capturing_(stream->capture() != nullptr) {
     {
       std::lock_guard<std::mutex> lock(pool_.mutex);
       // Prefer the handle bound to this stream: no cross-stream wait, no rebinding.

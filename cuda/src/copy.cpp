@@ -49,8 +49,7 @@ void run_sync(const DeviceBuffer& owner, std::initializer_list<const DeviceBuffe
   // The owner may be a caller's stream that another thread is capturing: run on the device's
   // internal stream then, ordered after the owner's work from before the capture.
   const StreamPtr& owning = owner.stream();
-  const Stream& s =
-      owning->capturing() && owning->capture() ? *internal_stream(owner.device()) : *owning;
+  const Stream& s = owning->capture() ? *internal_stream(owner.device()) : *owning;
   DeviceGuard guard(owner.device());
   for (const DeviceBuffer* b : buffers) b->order_after_uses(s);
   op(s.get());

@@ -518,7 +518,7 @@ void fft_exec(const StreamPtr& stream, const FftDesc& desc, DeviceBuffer& in, ui
 
   DeviceGuard guard(dev);
   PlanCache& c = cache();
-  Plan plan = c.checkout(key, r, stream->capturing() && stream->capture() != nullptr);
+  Plan plan = c.checkout(key, r, stream->capture() != nullptr);
   try {
     CUDAGO_CUFFT_TRY(cufftSetStream(plan.handle, stream->get()));
     plan.last_stream = stream;
@@ -544,7 +544,7 @@ void fft_exec(const StreamPtr& stream, const FftDesc& desc, DeviceBuffer& in, ui
     c.discard(std::move(plan));
     throw;
   }
-  if (std::shared_ptr<Capture> cap = stream->capturing() ? stream->capture() : nullptr) {
+  if (std::shared_ptr<Capture> cap = stream->capture()) {
     // The graph's nodes read the plan's device data at every replay: the graph owns the plan
     // (destroyed after the graph's launches, so no stream wait is needed then).
     auto owned = std::shared_ptr<Plan>(new Plan(c.detach(std::move(plan))), [](Plan* p) {

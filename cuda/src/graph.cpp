@@ -259,7 +259,7 @@ void Graph::launch(const StreamPtr& stream) {
                  "a graph of device " + std::to_string(device_) +
                      " cannot be launched on a stream of device " +
                      std::to_string(stream->device()));
-  CUDAGO_EXPECTS(!stream->capturing() || stream->capture() == nullptr, kCapture,
+  CUDAGO_EXPECTS(stream->capture() == nullptr, kCapture,
                  "a graph cannot be launched into a stream that is being captured");
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -288,7 +288,7 @@ void Graph::upload(const StreamPtr& stream) {
                  "a graph of device " + std::to_string(device_) +
                      " cannot be uploaded on a stream of device " +
                      std::to_string(stream->device()));
-  CUDAGO_EXPECTS(!stream->capturing() || stream->capture() == nullptr, kCapture,
+  CUDAGO_EXPECTS(stream->capture() == nullptr, kCapture,
                  "a graph cannot be uploaded on a stream that is being captured");
   DeviceGuard guard(device_);
   CUDAGO_CUDA_TRY(cudaGraphUpload(exec_, stream->get()));

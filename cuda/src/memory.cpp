@@ -210,7 +210,7 @@ std::unique_ptr<DeviceBuffer> DeviceBuffer::allocate(int device, uint64_t bytes)
 std::unique_ptr<DeviceBuffer> DeviceBuffer::allocate_async(const StreamPtr& stream,
                                                            uint64_t bytes) {
   CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "stream is NULL");
-  CUDAGO_EXPECTS(!stream->capturing() || stream->capture() == nullptr, kCapture,
+  CUDAGO_EXPECTS(stream->capture() == nullptr, kCapture,
                  "cannot allocate a buffer on a stream that is being captured: allocate it "
                  "before the capture (work inside the capture may use it)");
   DeviceGuard guard(stream->device());
@@ -242,11 +242,9 @@ namespace {
 // deferred to the end of that capture.
 void free_after(int device, void* data, const StreamPtr& owner,
                 const std::vector<StreamPtr>& uses) {
-  if (owner->capturing()) {
-    if (std::shared_ptr<Capture> cap = owner->capture()) {
-      cap->defer([device, data, owner, uses] { free_after(device, data, owner, uses); });
-      return;
-    }
+  if (std::shared_ptr<Capture> cap = owner->capture()) {
+    cap->defer([device, data, owner, uses] { free_after(device, data, owner, uses); });
+    return;
   }
   DeviceGuard guard(device);
   RelaxedCaptureMode relaxed;  // not captured work: allowed while this thread captures

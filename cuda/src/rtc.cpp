@@ -535,10 +535,8 @@ void Kernel::launch(const StreamPtr& stream, Dim3 grid, Dim3 block, uint32_t dyn
 
   DeviceGuard guard(module_->device());
   module_->uses_.note(stream);
-  if (stream->capturing()) {
-    // A graph replays the kernel: it keeps the module loaded.
-    if (std::shared_ptr<Capture> cap = stream->capture()) cap->keep(module_);
-  }
+  // A graph replays the kernel: it keeps the module loaded.
+  if (std::shared_ptr<Capture> cap = stream->capture()) cap->keep(module_);
   CUDAGO_CUDA_TRY(cudaLaunchKernel(reinterpret_cast<const void*>(kernel_),
                                    dim3(grid.x, grid.y, grid.z), dim3(block.x, block.y, block.z),
                                    ptrs.empty() ? nullptr : ptrs.data(), dynamic_smem,

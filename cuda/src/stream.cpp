@@ -142,7 +142,7 @@ float Event::elapsed_ms(const Event& start, const Event& end) {
 void stream_wait_stream(const Stream& waiter, const Stream& waited) {
   if (waiter.get() == waited.get()) return;
   // A capturing waiter: a graph is ordered by the stream it is launched on (see event.hpp).
-  if (waiter.capturing() && waiter.capture() != nullptr) return;
+  if (waiter.capture() != nullptr) return;
   DeviceGuard guard(waited.device());
   // Under the lock, `waited` cannot begin a capture between the check and the record.
   std::lock_guard<std::mutex> lock(waited.capture_mutex_);

@@ -31,8 +31,8 @@ class Stream {
   bool query() const;        // true when all queued work is done
   void wait(const Event& event) const;
 
-  // cudago's capture in progress on this stream (graph.hpp), or null. capturing() is a cheap
-  // hint for hot paths; capture() is exact.
+  // cudago's capture in progress on this stream (graph.hpp), or null; it takes no lock when
+  // there is none. capturing() is the lock-free hint it starts with, for inline hot paths.
   bool capturing() const noexcept { return capturing_.load(std::memory_order_acquire); }
   std::shared_ptr<Capture> capture() const;
 
