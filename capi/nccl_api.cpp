@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cudago.h"
+#include "cudago/device.hpp"
 #include "cudago/nccl.hpp"
 #include "guard.hpp"
 
@@ -44,6 +45,16 @@ cudago_status_t cudago_comm_init_all(cudago_comm_t* comms, int32_t count, const 
     if (count < 1) {
       throw cudago::Error(cudago::Status::kInvalidArgument,
                           "count = " + std::to_string(count) + "; it must be at least 1");
+    }
+    // Ranks are distinct devices, so a count above the device count is refused before anything
+    // is sized by it.
+    const int32_t devices_seen = cudago::device_count();
+    if (devices_seen == 0) cudago::require_device(0);  // throws NO_DEVICE with the reason
+    if (count > devices_seen) {
+      throw cudago::Error(cudago::Status::kInvalidArgument,
+                          "count = " + std::to_string(count) + " but this process sees " +
+                              std::to_string(devices_seen) +
+                              " device(s); NCCL needs one distinct device per rank");
     }
     std::vector<int> devs(static_cast<size_t>(count));
     for (int32_t i = 0; i < count; ++i) devs[static_cast<size_t>(i)] = devices ? devices[i] : i;

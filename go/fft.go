@@ -136,6 +136,14 @@ func FFTAt[T Real](s *Stream, d FFTDesc, in *DeviceBuffer[T], inOff int, out *De
 	if err := useAll(op, s, in, out); err != nil {
 		return err
 	}
+	// Offsets past the end are refused here, before they are scaled to bytes (a huge one would
+	// wrap to a small byte offset and transform the wrong data).
+	if inOff > in.c.n || outOff > out.c.n {
+		dropAll(s, in, out)
+		return errRange(op, "offset "+strconv.Itoa(inOff)+" (input of "+strconv.Itoa(in.c.n)+
+			" values) or "+strconv.Itoa(outOff)+" (output of "+strconv.Itoa(out.c.n)+
+			" values) is past the end of its buffer")
+	}
 	sz := sizeOf[T]()
 	r := C.cg_fft_exec(s.h, desc, in.c.h, C.uint64_t(uint64(inOff)*sz), out.c.h,
 		C.uint64_t(uint64(outOff)*sz), C.int32_t(dir), C.int32_t(norm))

@@ -402,6 +402,14 @@ func TestFFTBadInput(t *testing.T) {
 		FFTNormNone), ErrOutOfRange)
 	wantErr(t, "odd offset", FFTAt(s, FFTDesc{Dims: []int{16}}, a, 1, b, 0, Forward,
 		FFTNormNone), ErrInvalidArgument)
+	// Regression (fuzzing): an offset whose byte value wraps (2^62 float32 values is 2^64
+	// bytes) transformed the data at byte 0 instead of failing.
+	for _, off := range []int{1 << 62, 1<<62 + 16, math.MaxInt, 129} {
+		wantErr(t, "huge input offset", FFTAt(s, FFTDesc{Dims: []int{16}}, a, off, b, 0, Forward,
+			FFTNormNone), ErrOutOfRange)
+		wantErr(t, "huge output offset", FFTAt(s, FFTDesc{Dims: []int{16}}, a, 0, b, off, Forward,
+			FFTNormNone), ErrOutOfRange)
+	}
 	// float64 transform on buffers sized for float32 data.
 	a64 := poisoned[float64](t, dev, 64)
 	b64 := poisoned[float64](t, dev, 64)

@@ -106,9 +106,27 @@ func sortedKeys(m map[string]string) []string {
 const compileLogCap = 64 << 10
 
 func buildOptions(op string, opts CompileOptions, logCap int) (*cOptions, error) {
-	for _, s := range append([]string{opts.Arch, opts.Std}, opts.Options...) {
-		if strings.IndexByte(s, 0) >= 0 {
-			return nil, errArg(op, "an option contains a NUL byte")
+	// C strings end at the first NUL: refuse one inside any string rather than cut it there.
+	type named struct{ what, s string } // what names the string; s is quoted after it unless ""
+	all := []named{{"arch", opts.Arch}, {"std", opts.Std}}
+	for _, o := range opts.Options {
+		all = append(all, named{"option", o})
+	}
+	for k, v := range opts.Defines {
+		all = append(all, named{"define name", k}, named{"define value", v})
+	}
+	for k, v := range opts.Headers {
+		all = append(all, named{"header name", k}, named{"header content of " + strconv.Quote(k), v})
+	}
+	for _, e := range opts.NameExpressions {
+		all = append(all, named{"name expression", e})
+	}
+	for _, n := range all {
+		if strings.IndexByte(n.s, 0) >= 0 {
+			if strings.HasPrefix(n.what, "header content") {
+				return nil, errArg(op, "the "+n.what+" contains a NUL byte")
+			}
+			return nil, errArg(op, "the "+n.what+" "+strconv.Quote(n.s)+" contains a NUL byte")
 		}
 	}
 	c := &cOptions{}

@@ -121,6 +121,27 @@ func TestCompileValidation(t *testing.T) {
 	wantErr(t, "bad arch", err, ErrInvalidArgument)
 	_, err = CompileImage("a\x00b", CompileOptions{Arch: "sm_90"})
 	wantErr(t, "NUL in source", err, ErrInvalidArgument)
+	// Regression (fuzzing): a NUL inside any string was cut there by C instead of refused.
+	for what, o := range map[string]CompileOptions{
+		"define name":     {Defines: map[string]string{"A\x00B": "1"}},
+		"define value":    {Defines: map[string]string{"A": "1\x00; evil"}},
+		"header name":     {Headers: map[string]string{"h\x00.h": "int x;"}},
+		"header content":  {Headers: map[string]string{"h.h": "int x;\x00 int y;"}},
+		"name expression": {NameExpressions: []string{"k<float>\x00"}},
+		"option":          {Options: []string{"-DA\x00"}},
+	} {
+		o.Arch, o.NoCache = "sm_90", true
+		_, err = CompileImage(rtcSaxpy, o)
+		wantErr(t, "NUL in "+what, err, ErrInvalidArgument)
+		if err == nil || !strings.Contains(err.Error(), what) || !strings.Contains(err.Error(), "NUL") {
+			t.Errorf("NUL in %s: the error %v does not name it", what, err)
+		}
+	}
+	// Regression (fuzzing): NVRTC 13.0 lowers this name expression to a NULL name (the source
+	// holds a 0xFF byte); libcudago dereferenced it.
+	_, err = CompileImage("template <typename T> __global__ void k(T* x) { *x = 0; }\n\xff\n",
+		CompileOptions{Arch: "sm_90", NoCache: true, NameExpressions: []string{"k<float>"}})
+	wantErr(t, "unlowered name expression", err, ErrNVRTC)
 	_, err = CompileImage(rtcSaxpy, CompileOptions{Arch: "sm_90", Options: []string{"--no-such-option-cudago"}})
 	wantErr(t, "unknown option", err, ErrInvalidArgument)
 	_, err = CompileImage(rtcSaxpy, CompileOptions{Arch: "sm_90", Defines: map[string]string{"": "1"}})

@@ -80,7 +80,7 @@ Side resolve_side(const FftDesc& d, const FftLayout& lay, bool complex, bool pad
                        "] = " + std::to_string(e) + " is negative");
     if (e == 0) {
       s.embed[i] = s.n[i];
-      if (i == r - 1 && padded_real) s.embed[i] = 2 * (d.dims[r - 1] / 2 + 1);
+      if (i == r - 1 && padded_real) s.embed[i] = mul(2, d.dims[r - 1] / 2 + 1, "the padded size");
     } else {
       default_embed = false;
       CUDAGO_EXPECTS(e >= s.n[i], kInvalidArgument,
@@ -113,7 +113,7 @@ Side resolve_side(const FftDesc& d, const FftLayout& lay, bool complex, bool pad
                  1, "the layout extent");
   mul(s.extent, static_cast<int64_t>(s.elem_bytes), "the layout's byte size");
   int64_t per = 1;
-  for (int i = 0; i < r; ++i) per *= s.n[i];
+  for (int i = 0; i < r; ++i) per = mul(per, s.n[i], "the transform size");
   s.basic = default_embed && !padded_real && s.stride == 1 && s.dist == per;
   return s;
 }

@@ -125,6 +125,11 @@ CompileResult run_nvrtc(const std::string& source, const CompileOptions& o, cons
   for (const auto& e : o.name_expressions) {
     const char* lowered = nullptr;
     CUDAGO_NVRTC_TRY(nvrtcGetLoweredName(prog.get(), e.c_str(), &lowered));
+    // NVRTC 13.0 reports success with a NULL name for some sources (one with a 0xFF byte, for
+    // one): the expression named nothing that was instantiated.
+    CUDAGO_EXPECTS(lowered != nullptr && *lowered != '\0', kNvrtc,
+                   "NVRTC lowered no name for the name expression '" + e +
+                       "' (it names no __global__ function the source instantiates)");
     out.lowered_names[e] = lowered;
   }
   return out;
@@ -174,7 +179,10 @@ std::string key_file_name(const std::string& key) {
   return std::string(buf) + ".cubin-cache";
 }
 
-constexpr char kMagic[] = "CUDAGO-RTC-CACHE-1\n";
+// Version 2 ends with a checksum of everything before it, so a corrupted image (a flipped
+// byte that leaves the structure intact) is a miss, never a successful compile.
+constexpr char kMagic[] = "CUDAGO-RTC-CACHE-2\n";
+constexpr uint64_t kChecksumSeed = 0x6a09e667f3bcc909ULL;
 
 void write_u64(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -195,6 +203,7 @@ std::string serialize(const std::string& key, const CompileResult& r) {
     write_blob(out, e);
     write_blob(out, l);
   }
+  write_u64(out, fnv1a(out, kChecksumSeed));
   return out;
 }
 
@@ -225,9 +234,14 @@ class Reader {
   size_t pos_ = 0;
 };
 
-bool deserialize(const std::string& data, const std::string& key, CompileResult& r) {
+bool deserialize(const std::string& file, const std::string& key, CompileResult& r) {
   const size_t magic_len = sizeof(kMagic) - 1;
-  if (data.size() < magic_len || data.compare(0, magic_len, kMagic) != 0) return false;
+  if (file.size() < magic_len + 8 || file.compare(0, magic_len, kMagic) != 0) return false;
+  const std::string data = file.substr(0, file.size() - 8);
+  Reader tail(file);
+  tail.skip(data.size());
+  uint64_t sum = 0;
+  if (!tail.u64(sum) || sum != fnv1a(data, kChecksumSeed)) return false;
   Reader rd(data);
   rd.skip(magic_len);
   std::string stored_key, image;

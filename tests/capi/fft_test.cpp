@@ -572,6 +572,11 @@ TEST(FftDesc, InvalidDescriptorsAreRefused) {
   expect(CUDAGO_ERROR_OUT_OF_RANGE, d, "size overflow");
   d = make_desc(1, {int64_t{1} << 40}, CUDAGO_FFT_C2C, CUDAGO_DTYPE_F32, int64_t{1} << 30);
   expect(CUDAGO_ERROR_OUT_OF_RANGE, d, "batch overflow");
+  // Regression (UBSan): the padded real row of an in-place R2C, 2 * (dims/2 + 1), overflowed.
+  d = make_desc(1, {INT64_MAX}, CUDAGO_FFT_R2C, CUDAGO_DTYPE_F32, 1);
+  EXPECT_EQ(cudago_fft_extent(&d, 1, &ib, &ob), CUDAGO_ERROR_OUT_OF_RANGE) << last_error_text();
+  d = make_desc(3, {INT64_MAX, INT64_MAX, 2}, CUDAGO_FFT_C2R, CUDAGO_DTYPE_F64, 1);
+  EXPECT_EQ(cudago_fft_extent(&d, 1, &ib, &ob), CUDAGO_ERROR_OUT_OF_RANGE) << last_error_text();
   EXPECT_EQ(cudago_fft_extent(nullptr, 0, &ib, &ob), CUDAGO_ERROR_INVALID_ARGUMENT);
   EXPECT_EQ(cudago_fft_extent(&ok, 0, nullptr, &ob), CUDAGO_ERROR_INVALID_ARGUMENT);
   EXPECT_EQ(cudago_fft_extent(&ok, 2, &ib, &ob), CUDAGO_ERROR_INVALID_ARGUMENT);

@@ -230,6 +230,16 @@ TEST(NcclValidation, NullAndCounts) {
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_all(nullptr, 1, nullptr));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_all(&c, 0, nullptr));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_all(&c, -3, nullptr));
+  // Regression (fuzzing): a huge count allocated 8 GiB before anything was validated. A count
+  // above the device count is refused first (no device at all: NO_DEVICE).
+  int32_t devices = 0;
+  CG_OK(cudago_device_count(&devices));
+  const cudago_status_t too_many =
+      devices == 0 ? CUDAGO_ERROR_NO_DEVICE : CUDAGO_ERROR_INVALID_ARGUMENT;
+  CG_EXPECT(too_many, cudago_comm_init_all(&c, INT32_MAX, nullptr));
+  CG_EXPECT(too_many, cudago_comm_init_all(&c, devices + 1, nullptr));
+  EXPECT_NE(last_error_text().find(devices == 0 ? "no CUDA device" : "sees"), std::string::npos)
+      << last_error_text();
   EXPECT_EQ(c, nullptr);
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_unique_id(nullptr));
   cudago_nccl_unique_id_t id;

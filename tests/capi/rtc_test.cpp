@@ -273,6 +273,23 @@ template <typename T> __global__ void scale(T* x, T s) { x[threadIdx.x] *= s; }
   EXPECT_NE(text.find("_Z5scaleIdEvPT_S0_"), std::string::npos);
 }
 
+// Regression (fuzzing): NVRTC 13.0 reports success with a NULL lowered name for a name
+// expression when the source holds a 0xFF byte; the library dereferenced it.
+TEST(Rtc, NameExpressionThatLowersToNothingIsAnError) {
+  const char* src = "template <typename T> __global__ void k(T* x) { *x = 0; }\n\xff\n";
+  const char* names[] = {"k<float>"};
+  cudago_compile_options_t o = default_options();
+  o.arch = "sm_90";
+  o.flags = CUDAGO_COMPILE_NO_CACHE;
+  o.name_expressions = names;
+  o.num_name_expressions = 1;
+  size_t len = 0;
+  cudago_status_t st = cudago_rtc_compile(&o, src, nullptr, 0, &len);
+  const std::string detail = last_error_text();
+  EXPECT_EQ(st, CUDAGO_ERROR_NVRTC) << detail;
+  EXPECT_NE(detail.find("k<float>"), std::string::npos) << detail;
+}
+
 TEST(Rtc, MemoryCacheHitsOnSecondCompile) {
   CG_OK(cudago_rtc_cache_set_dir(nullptr));
   CG_OK(cudago_rtc_cache_clear());
@@ -357,6 +374,27 @@ TEST(Rtc, DiskCacheServesAFreshCacheAndIgnoresCorruptFiles) {
   CG_OK(cudago_rtc_cache_clear());
   CG_OK(cudago_rtc_compile(&o, src.c_str(), second.data(), second.size(), &len));
   EXPECT_EQ(cache_stats().disk_hits, 1u);
+
+  // One flipped byte in the middle of the image leaves the file's structure intact: the
+  // checksum turns it into a miss instead of a corrupted "successful" compile.
+  std::string bytes;
+  {
+    std::ifstream in(files[0], std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const size_t image_at = bytes.find(std::string(first.begin(), first.begin() + 16));
+  ASSERT_NE(image_at, std::string::npos) << "the image is stored as it is";
+  bytes[image_at + first.size() / 2] ^= 0x20;
+  {
+    std::ofstream out(files[0], std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  CG_OK(cudago_rtc_cache_clear());
+  CG_OK(cudago_rtc_compile(&o, src.c_str(), second.data(), second.size(), &len));
+  s = cache_stats();
+  EXPECT_EQ(s.disk_hits, 0u);
+  EXPECT_EQ(s.misses, 1u);
+  EXPECT_EQ(first, second);
 
   CG_OK(cudago_rtc_cache_set_dir(nullptr));
   CG_OK(cudago_rtc_cache_clear());
