@@ -50,10 +50,7 @@ void translate(const cudago::DeviceProperties& p, cudago_device_properties_t* ou
   c.shared_memory_per_block_bytes = p.shared_memory_per_block_bytes;
   c.shared_memory_per_block_optin_bytes = p.shared_memory_per_block_optin_bytes;
   c.shared_memory_per_multiprocessor_bytes = p.shared_memory_per_multiprocessor_bytes;
-  // Write only as much as the caller's (possibly older, smaller) struct holds.
-  const uint32_t caller_size = out->struct_size;
-  std::memcpy(out, &c, caller_size < sizeof c ? caller_size : sizeof c);
-  out->struct_size = caller_size;
+  cudago::capi::write_sized(out, "out", c);
 }
 
 }  // namespace
@@ -68,9 +65,7 @@ const char* cudago_no_device_reason(void) { return cudago::no_device_reason().c_
 
 cudago_status_t cudago_device_properties(int32_t device, cudago_device_properties_t* out) {
   return guard("cudago_device_properties", [&] {
-    out_param(out, "out");
-    CUDAGO_EXPECTS(out->struct_size >= offsetof(cudago_device_properties_t, name), kInvalidArgument,
-                   "out->struct_size must be set to sizeof(*out)");
+    cudago::capi::sized_out(out, "out");
     translate(cudago::device_properties(device), out);
   });
 }

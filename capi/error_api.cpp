@@ -8,42 +8,11 @@ extern "C" {
 
 const char* cudago_status_string(cudago_status_t status) {
   switch (status) {
-    case CUDAGO_SUCCESS:
-      return "CUDAGO_SUCCESS: success";
-    case CUDAGO_ERROR_INVALID_ARGUMENT:
-      return "CUDAGO_ERROR_INVALID_ARGUMENT: invalid argument";
-    case CUDAGO_ERROR_INVALID_HANDLE:
-      return "CUDAGO_ERROR_INVALID_HANDLE: invalid or closed handle";
-    case CUDAGO_ERROR_OUT_OF_RANGE:
-      return "CUDAGO_ERROR_OUT_OF_RANGE: out of range";
-    case CUDAGO_ERROR_NO_DEVICE:
-      return "CUDAGO_ERROR_NO_DEVICE: no CUDA device";
-    case CUDAGO_ERROR_INVALID_DEVICE:
-      return "CUDAGO_ERROR_INVALID_DEVICE: invalid device ordinal";
-    case CUDAGO_ERROR_DEVICE_MISMATCH:
-      return "CUDAGO_ERROR_DEVICE_MISMATCH: objects of different devices";
-    case CUDAGO_ERROR_OUT_OF_MEMORY:
-      return "CUDAGO_ERROR_OUT_OF_MEMORY: out of memory";
-    case CUDAGO_ERROR_NOT_SUPPORTED:
-      return "CUDAGO_ERROR_NOT_SUPPORTED: not supported";
-    case CUDAGO_ERROR_LAUNCH_FAILED:
-      return "CUDAGO_ERROR_LAUNCH_FAILED: kernel launch failed";
-    case CUDAGO_ERROR_KERNEL_FAULT:
-      return "CUDAGO_ERROR_KERNEL_FAULT: kernel fault, CUDA context lost";
-    case CUDAGO_ERROR_CUDA:
-      return "CUDAGO_ERROR_CUDA: CUDA runtime error";
-    case CUDAGO_ERROR_CUBLAS:
-      return "CUDAGO_ERROR_CUBLAS: cuBLAS error";
-    case CUDAGO_ERROR_CUFFT:
-      return "CUDAGO_ERROR_CUFFT: cuFFT error";
-    case CUDAGO_ERROR_NVRTC:
-      return "CUDAGO_ERROR_NVRTC: NVRTC error";
-    case CUDAGO_ERROR_INTERNAL:
-      return "CUDAGO_ERROR_INTERNAL: internal error";
-    case CUDAGO_ERROR_NCCL:
-      return "CUDAGO_ERROR_NCCL: NCCL error";
-    case CUDAGO_ERROR_CAPTURE:
-      return "CUDAGO_ERROR_CAPTURE: stream capture or graph error";
+#define CUDAGO_STATUS_CASE_(suffix, camel, value, text) \
+  case CUDAGO_##suffix:                                 \
+    return "CUDAGO_" #suffix ": " text;
+    CUDAGO_STATUS_LIST(CUDAGO_STATUS_CASE_)
+#undef CUDAGO_STATUS_CASE_
     case CUDAGO_STATUS_FORCE32:
       break;
   }

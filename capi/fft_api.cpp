@@ -26,14 +26,9 @@ cudago::FftLayout layout_of(const cudago_fft_layout_t& l) {
   return r;
 }
 
-cudago::FftDesc desc_of(const cudago_fft_desc_t* d) {
-  out_param(d, "desc");
-  if (d->struct_size < sizeof(cudago_fft_desc_t)) {
-    throw cudago::Error(
-        cudago::Status::kInvalidArgument,
-        "desc->struct_size is " + std::to_string(d->struct_size) +
-            "; set it to sizeof(cudago_fft_desc_t) = " + std::to_string(sizeof(cudago_fft_desc_t)));
-  }
+cudago::FftDesc desc_of(const cudago_fft_desc_t* desc) {
+  const cudago_fft_desc_t copy = cudago::capi::read_sized(desc, "desc");
+  const cudago_fft_desc_t* d = &copy;
   cudago::FftDesc r;
   r.rank = d->rank;
   for (int i = 0; i < CUDAGO_FFT_MAX_RANK; ++i) r.dims[i] = d->dims[i];
@@ -77,15 +72,9 @@ extern "C" cudago_status_t cudago_fft_extent(const cudago_fft_desc_t* desc, int3
 
 extern "C" cudago_status_t cudago_fft_cache_stats(cudago_fft_cache_stats_t* out) {
   return guard("cudago_fft_cache_stats", [&] {
-    out_param(out, "out");
-    if (out->struct_size < offsetof(cudago_fft_cache_stats_t, hits)) {
-      throw cudago::Error(cudago::Status::kInvalidArgument,
-                          "out->struct_size is " + std::to_string(out->struct_size) +
-                              "; set it to sizeof(cudago_fft_cache_stats_t)");
-    }
+    cudago::capi::sized_out(out, "out");
     const cudago::FftCacheStats s = cudago::fft_cache_stats();
     cudago_fft_cache_stats_t full{};
-    full.struct_size = out->struct_size;
     full.hits = s.hits;
     full.misses = s.misses;
     full.evictions = s.evictions;
@@ -94,9 +83,7 @@ extern "C" cudago_status_t cudago_fft_cache_stats(cudago_fft_cache_stats_t* out)
     full.in_use = s.in_use;
     full.max_entries = s.max_entries;
     full.max_bytes = s.max_bytes;
-    // Fields are only ever appended: an older caller's smaller struct gets whole fields.
-    const size_t n = out->struct_size < sizeof full ? out->struct_size : sizeof full;
-    std::memcpy(out, &full, n);
+    cudago::capi::write_sized(out, "out", full);
   });
 }
 

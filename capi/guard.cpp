@@ -6,16 +6,6 @@
 namespace cudago::capi {
 namespace {
 
-static_assert(static_cast<int>(Status::kNccl) == CUDAGO_ERROR_NCCL &&
-                  static_cast<int>(Status::kCapture) == CUDAGO_ERROR_CAPTURE,
-              "cudago::Status and cudago_status_t must agree");
-static_assert(static_cast<int>(Status::kInternal) == CUDAGO_ERROR_INTERNAL,
-              "cudago::Status and cudago_status_t must agree");
-static_assert(static_cast<int>(Status::kKernelFault) == CUDAGO_ERROR_KERNEL_FAULT,
-              "cudago::Status and cudago_status_t must agree");
-static_assert(static_cast<int>(Status::kNoDevice) == CUDAGO_ERROR_NO_DEVICE,
-              "cudago::Status and cudago_status_t must agree");
-
 thread_local cudago_error_info_t last_error = CUDAGO_ERROR_INFO_INIT;
 
 void copy_str(char* dst, size_t cap, const char* src) {
@@ -40,18 +30,20 @@ cudago_status_t record_error(const char* op, Status status, int32_t native_code,
 }  // namespace cudago::capi
 
 extern "C" cudago_status_t cudago_error_last(cudago_error_info_t* out) {
-  // Fields are only ever appended, so a caller's smaller (older) struct gets whole fields.
-  if (out == nullptr || out->struct_size < offsetof(cudago_error_info_t, native_code)) {
-    return CUDAGO_ERROR_INVALID_ARGUMENT;
+  // No guard: reading the detail must not replace it. A bad size is refused without a record.
+  try {
+    cudago::capi::sized_out(out, "out");
+  } catch (const cudago::Error& e) {
+    return static_cast<cudago_status_t>(e.status());
+  } catch (...) {
+    return CUDAGO_ERROR_INTERNAL;
   }
   const cudago_error_info_t& e = cudago::capi::last_error;
-  const uint32_t caller_size = out->struct_size;
-  const size_t n = caller_size < sizeof e ? caller_size : sizeof e;
   if (e.status == CUDAGO_SUCCESS) {
-    std::memset(out, 0, n);
+    cudago_error_info_t none = CUDAGO_ERROR_INFO_INIT;
+    cudago::capi::write_sized(out, "out", none);
   } else {
-    std::memcpy(out, &e, n);
+    cudago::capi::write_sized(out, "out", e);
   }
-  out->struct_size = caller_size;
   return CUDAGO_SUCCESS;
 }

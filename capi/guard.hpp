@@ -66,19 +66,100 @@ T* out_param(T* p, const char* name) {
   return p;
 }
 
-// Copies a caller's size-tagged input struct: only the bytes its struct_size declares (an older,
-// smaller struct leaves the newer fields at their zero defaults). Refuses a size that is unset
-// or larger than this library's struct.
+// ---- Size-tagged structs: the one policy of docs/ABI.md ("Size-tagged structs") ----
+//
+// A struct_size is the size of a released version of the struct (SizeTag<T>::released, the last
+// one being sizeof(T)); any other value, 0 included, is CUDAGO_ERROR_INVALID_ARGUMENT: an odd size
+// would cut a field (a pointer) in two. A size above sizeof(T) comes from a newer header:
+//  - inputs: CUDAGO_ERROR_NOT_SUPPORTED (this library cannot honour fields it does not know);
+//    a released older size is copied over the struct's defaults (its cudago_*_init()), so the
+//    fields that caller lacks take their defaults;
+//  - outputs: sizeof(T) bytes are written and the caller's newer fields are left as they were
+//    (its _init zeroes them); a smaller released size gets the fields it has.
+// struct_size keeps the caller's value. Nothing past min(struct_size, sizeof(T)) is ever read
+// or written.
+template <class T>
+struct SizeTag;
+
+#define CUDAGO_SIZE_TAG_(type, init_fn, ...)                                          \
+  template <>                                                                         \
+  struct SizeTag<type> {                                                              \
+    static constexpr const char* kName = #type;                                       \
+    static constexpr uint32_t released[] = {__VA_ARGS__};                             \
+    static void init(type* p) { init_fn(p); }                                         \
+    static_assert(released[sizeof released / sizeof released[0] - 1] == sizeof(type), \
+                  "the last released size of " #type " must be its sizeof");          \
+  }
+// Released sizes, oldest first. 0.2.0 started the list over (the ABI broke); append the new
+// sizeof each time a struct grows in a release.
+CUDAGO_SIZE_TAG_(cudago_error_info_t, cudago_error_info_init, sizeof(cudago_error_info_t));
+CUDAGO_SIZE_TAG_(cudago_device_properties_t, cudago_device_properties_init,
+                 sizeof(cudago_device_properties_t));
+CUDAGO_SIZE_TAG_(cudago_pool_config_t, cudago_pool_config_init, sizeof(cudago_pool_config_t));
+CUDAGO_SIZE_TAG_(cudago_pool_stats_t, cudago_pool_stats_init, sizeof(cudago_pool_stats_t));
+CUDAGO_SIZE_TAG_(cudago_gemm_params_t, cudago_gemm_params_init, sizeof(cudago_gemm_params_t));
+CUDAGO_SIZE_TAG_(cudago_gemv_params_t, cudago_gemv_params_init, sizeof(cudago_gemv_params_t));
+CUDAGO_SIZE_TAG_(cudago_fft_desc_t, cudago_fft_desc_init, sizeof(cudago_fft_desc_t));
+CUDAGO_SIZE_TAG_(cudago_fft_cache_stats_t, cudago_fft_cache_stats_init,
+                 sizeof(cudago_fft_cache_stats_t));
+CUDAGO_SIZE_TAG_(cudago_compile_options_t, cudago_compile_options_init,
+                 sizeof(cudago_compile_options_t));
+CUDAGO_SIZE_TAG_(cudago_kernel_attributes_t, cudago_kernel_attributes_init,
+                 sizeof(cudago_kernel_attributes_t));
+CUDAGO_SIZE_TAG_(cudago_rtc_cache_stats_t, cudago_rtc_cache_stats_init,
+                 sizeof(cudago_rtc_cache_stats_t));
+#undef CUDAGO_SIZE_TAG_
+
+// Validates a caller's struct_size for T; returns the bytes of T to copy. Larger sizes are
+// allowed only where `newer_ok` (outputs).
+template <class T>
+size_t checked_struct_size(uint32_t size, const char* name, bool newer_ok) {
+  using Tag = SizeTag<T>;
+  if (size > sizeof(T)) {
+    if (newer_ok) return sizeof(T);
+    throw Error(Status::kNotSupported,
+                std::string(name) + "->struct_size is " + std::to_string(size) + " but this " +
+                    "libcudago's " + Tag::kName + " has " + std::to_string(sizeof(T)) +
+                    " bytes: the caller was built against a newer cudago.h; use a libcudago at "
+                    "least as new as that header");
+  }
+  for (uint32_t r : Tag::released) {
+    if (size == r) return size;
+  }
+  std::string sizes;
+  for (uint32_t r : Tag::released) sizes += (sizes.empty() ? "" : ", ") + std::to_string(r);
+  throw Error(Status::kInvalidArgument,
+              std::string(name) + "->struct_size is " + std::to_string(size) +
+                  "; it must be the size of a released " + Tag::kName + " (" + sizes +
+                  " bytes): initialise the struct with its _init function");
+}
+
+// Copies a caller's size-tagged input struct under the policy above.
 template <class T>
 T read_sized(const T* in, const char* name) {
   out_param(in, name);
-  if (in->struct_size < sizeof(uint32_t) * 2 || in->struct_size > sizeof(T)) {
-    throw Error(Status::kInvalidArgument,
-                std::string(name) + "->struct_size must be set to sizeof(*" + name + ")");
-  }
-  T copy{};
-  std::memcpy(&copy, in, in->struct_size);
+  const size_t n = checked_struct_size<T>(in->struct_size, name, false);
+  T copy;
+  SizeTag<T>::init(&copy);
+  std::memcpy(&copy, in, n);
+  copy.struct_size = static_cast<uint32_t>(sizeof(T));
   return copy;
+}
+
+// Checks a caller's output struct before the work that fills it, so a bad size fails first.
+template <class T>
+T* sized_out(T* out, const char* name) {
+  out_param(out, name);
+  checked_struct_size<T>(out->struct_size, name, true);
+  return out;
+}
+
+// Writes `value` to a caller's size-tagged output struct under the policy above.
+template <class T>
+void write_sized(T* out, const char* name, const T& value) {
+  const uint32_t size = out_param(out, name)->struct_size;
+  std::memcpy(out, &value, checked_struct_size<T>(size, name, true));
+  out->struct_size = size;
 }
 
 // Takes ownership of a freshly built handle and stores it in *out.

@@ -25,17 +25,14 @@ cudago_status_t cudago_pool_configure(int32_t device, const cudago_pool_config_t
 
 cudago_status_t cudago_pool_stats(int32_t device, cudago_pool_stats_t* out) {
   return guard("cudago_pool_stats", [&] {
-    out_param(out, "out");
-    CUDAGO_EXPECTS(out->struct_size >= sizeof(uint32_t) * 2, kInvalidArgument,
-                   "out->struct_size must be set to sizeof(*out)");
+    cudago::capi::sized_out(out, "out");
     cudago::PoolStats s = cudago::pool_stats(device);
     cudago_pool_stats_t c{};
-    c.struct_size = out->struct_size;
     c.reserved_bytes = s.reserved_bytes;
     c.used_bytes = s.used_bytes;
     c.reserved_high_bytes = s.reserved_high_bytes;
     c.used_high_bytes = s.used_high_bytes;
-    std::memcpy(out, &c, out->struct_size < sizeof c ? out->struct_size : sizeof c);
+    cudago::capi::write_sized(out, "out", c);
   });
 }
 

@@ -238,13 +238,9 @@ cudago_status_t cudago_kernel_destroy(cudago_kernel_t kernel) {
 cudago_status_t cudago_kernel_attributes(cudago_kernel_t kernel, cudago_kernel_attributes_t* out) {
   return guard("cudago_kernel_attributes", [&] {
     const cudago::Kernel& k = *handle(kernel, "kernel").impl;
-    out_param(out, "out");
-    if (out->struct_size < sizeof(uint32_t) * 2) {
-      throw Error(Status::kInvalidArgument, "out->struct_size must be set to sizeof(*out)");
-    }
+    cudago::capi::sized_out(out, "out");
     const cudago::KernelAttributes& a = k.attributes();
     cudago_kernel_attributes_t c{};
-    c.struct_size = out->struct_size;
     c.num_regs = a.num_regs;
     c.max_threads_per_block = a.max_threads_per_block;
     c.num_params = a.num_params;
@@ -253,7 +249,7 @@ cudago_status_t cudago_kernel_attributes(cudago_kernel_t kernel, cudago_kernel_a
     c.local_bytes = a.local_bytes;
     c.ptx_version = a.ptx_version;
     c.binary_version = a.binary_version;
-    std::memcpy(out, &c, out->struct_size < sizeof c ? out->struct_size : sizeof c);
+    cudago::capi::write_sized(out, "out", c);
   });
 }
 
@@ -302,18 +298,14 @@ cudago_status_t cudago_rtc_cache_set_capacity(uint64_t entries) {
 
 cudago_status_t cudago_rtc_cache_stats(cudago_rtc_cache_stats_t* out) {
   return guard("cudago_rtc_cache_stats", [&] {
-    out_param(out, "out");
-    if (out->struct_size < sizeof(uint32_t) * 2) {
-      throw Error(Status::kInvalidArgument, "out->struct_size must be set to sizeof(*out)");
-    }
+    cudago::capi::sized_out(out, "out");
     cudago::CacheStats s = cudago::cache_stats();
     cudago_rtc_cache_stats_t c{};
-    c.struct_size = out->struct_size;
     c.hits = s.hits;
     c.disk_hits = s.disk_hits;
     c.misses = s.misses;
     c.entries = s.entries;
-    std::memcpy(out, &c, out->struct_size < sizeof c ? out->struct_size : sizeof c);
+    cudago::capi::write_sized(out, "out", c);
   });
 }
 

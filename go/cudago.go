@@ -80,14 +80,15 @@ package cudago
 /*
 #cgo pkg-config: cudago
 #include "shim.h"
-#if CUDAGO_VERSION_MAJOR != 0
-#error "cudago: this Go package is written for libcudago ABI major version 0 (cudago.h CUDAGO_VERSION_MAJOR)"
+#if CUDAGO_VERSION_MAJOR != 0 || CUDAGO_VERSION_MINOR != 2
+#error "cudago: this Go package is written for libcudago 0.2 (cudago.h CUDAGO_VERSION_MAJOR/MINOR)"
 #endif
 */
 import "C"
 
 import (
 	"fmt"
+	"strconv"
 	"sync"
 )
 
@@ -99,7 +100,7 @@ const (
 	headerVersionNumber = C.CUDAGO_VERSION_NUMBER
 )
 
-// Version returns the version of the loaded libcudago ("0.1.0").
+// Version returns the version of the loaded libcudago ("0.2.0").
 func Version() string {
 	return C.GoString(C.cudago_version_string())
 }
@@ -117,19 +118,26 @@ var versionErr = sync.OnceValue(func() error {
 })
 
 // versionCompatible compares a library version number (major*10000 + minor*100 + patch) with
-// the header's.
+// the header's. From 1.0 the library needs the header's major and at least its minor; before
+// 1.0 every minor version may break the ABI (as 0.2 did), so 0.x needs the header's minor.
 func versionCompatible(lib, header uint32) error {
 	libMajor, libMinor := lib/10000, lib/100%100
 	hdrMajor, hdrMinor := header/10000, header/100%100
-	if libMajor == hdrMajor && libMinor >= hdrMinor {
+	need := "major " + strconv.Itoa(int(hdrMajor)) + " and minor >= " + strconv.Itoa(int(hdrMinor))
+	if hdrMajor == 0 {
+		need = "version 0." + strconv.Itoa(int(hdrMinor)) + ".x"
+		if libMajor == 0 && libMinor == hdrMinor {
+			return nil
+		}
+	} else if libMajor == hdrMajor && libMinor >= hdrMinor {
 		return nil
 	}
 	return &Error{
 		Status: StatusNotSupported,
 		Op:     "version check",
 		Msg: fmt.Sprintf("libcudago %d.%d.%d is loaded but this package was built against cudago.h %d.%d.%d "+
-			"(the library needs major %d and minor >= %d); rebuild or reinstall libcudago",
-			libMajor, libMinor, lib%100, hdrMajor, hdrMinor, header%100, hdrMajor, hdrMinor),
+			"(the library needs %s); rebuild or reinstall libcudago",
+			libMajor, libMinor, lib%100, hdrMajor, hdrMinor, header%100, need),
 	}
 }
 

@@ -13,74 +13,11 @@ import (
 )
 
 // Status is the stable status code of a cudago operation (cudago_status_t). Values never
-// change; new ones are only appended.
+// change; new ones are only appended. The constants are generated from cudago.h's status table
+// (status_table.go).
 type Status int32
 
-// The statuses, with the values of cudago_status_t.
-const (
-	StatusSuccess         Status = 0
-	StatusInvalidArgument Status = 1  // nil, negative or overflowing size, bad flag
-	StatusInvalidHandle   Status = 2  // nil or closed handle
-	StatusOutOfRange      Status = 3  // offset + length beyond a buffer, mismatched lengths
-	StatusNoDevice        Status = 4  // no usable CUDA device or driver
-	StatusInvalidDevice   Status = 5  // device ordinal out of range
-	StatusDeviceMismatch  Status = 6  // handles of different devices used together
-	StatusOutOfMemory     Status = 7  // device or pinned host memory exhausted
-	StatusNotSupported    Status = 8  // the device or build cannot do this
-	StatusLaunchFailed    Status = 9  // a kernel could not be launched
-	StatusKernelFault     Status = 10 // a kernel faulted; the process's CUDA context is lost
-	StatusCUDA            Status = 11 // another CUDA runtime error: see Error.Native
-	StatusCUBLAS          Status = 12 // a cuBLAS error: see Error.Native
-	StatusCUFFT           Status = 13 // a cuFFT error: see Error.Native
-	StatusNVRTC           Status = 14 // an NVRTC error: see Error.Native
-	StatusInternal        Status = 15 // a bug in cudago
-	StatusNCCL            Status = 16 // an NCCL error, or NCCL missing: see Error.Native
-	StatusCapture         Status = 17 // a stream capture or CUDA graph failed
-)
-
-// The values above are cudago_status_t's: this fails to compile if one differs.
-var _ = [1]struct{}{}[0|
-	(StatusSuccess-C.CUDAGO_SUCCESS)|
-	(StatusInvalidArgument-C.CUDAGO_ERROR_INVALID_ARGUMENT)|
-	(StatusInvalidHandle-C.CUDAGO_ERROR_INVALID_HANDLE)|
-	(StatusOutOfRange-C.CUDAGO_ERROR_OUT_OF_RANGE)|
-	(StatusNoDevice-C.CUDAGO_ERROR_NO_DEVICE)|
-	(StatusInvalidDevice-C.CUDAGO_ERROR_INVALID_DEVICE)|
-	(StatusDeviceMismatch-C.CUDAGO_ERROR_DEVICE_MISMATCH)|
-	(StatusOutOfMemory-C.CUDAGO_ERROR_OUT_OF_MEMORY)|
-	(StatusNotSupported-C.CUDAGO_ERROR_NOT_SUPPORTED)|
-	(StatusLaunchFailed-C.CUDAGO_ERROR_LAUNCH_FAILED)|
-	(StatusKernelFault-C.CUDAGO_ERROR_KERNEL_FAULT)|
-	(StatusCUDA-C.CUDAGO_ERROR_CUDA)|
-	(StatusCUBLAS-C.CUDAGO_ERROR_CUBLAS)|
-	(StatusCUFFT-C.CUDAGO_ERROR_CUFFT)|
-	(StatusNVRTC-C.CUDAGO_ERROR_NVRTC)|
-	(StatusInternal-C.CUDAGO_ERROR_INTERNAL)|
-	(StatusNCCL-C.CUDAGO_ERROR_NCCL)|
-	(StatusCapture-C.CUDAGO_ERROR_CAPTURE)]
-
-// statusNames holds the C enumerator name of each status; a test checks it against
-// cudago_status_string.
-var statusNames = [...]string{
-	StatusSuccess:         "CUDAGO_SUCCESS",
-	StatusInvalidArgument: "CUDAGO_ERROR_INVALID_ARGUMENT",
-	StatusInvalidHandle:   "CUDAGO_ERROR_INVALID_HANDLE",
-	StatusOutOfRange:      "CUDAGO_ERROR_OUT_OF_RANGE",
-	StatusNoDevice:        "CUDAGO_ERROR_NO_DEVICE",
-	StatusInvalidDevice:   "CUDAGO_ERROR_INVALID_DEVICE",
-	StatusDeviceMismatch:  "CUDAGO_ERROR_DEVICE_MISMATCH",
-	StatusOutOfMemory:     "CUDAGO_ERROR_OUT_OF_MEMORY",
-	StatusNotSupported:    "CUDAGO_ERROR_NOT_SUPPORTED",
-	StatusLaunchFailed:    "CUDAGO_ERROR_LAUNCH_FAILED",
-	StatusKernelFault:     "CUDAGO_ERROR_KERNEL_FAULT",
-	StatusCUDA:            "CUDAGO_ERROR_CUDA",
-	StatusCUBLAS:          "CUDAGO_ERROR_CUBLAS",
-	StatusCUFFT:           "CUDAGO_ERROR_CUFFT",
-	StatusNVRTC:           "CUDAGO_ERROR_NVRTC",
-	StatusInternal:        "CUDAGO_ERROR_INTERNAL",
-	StatusNCCL:            "CUDAGO_ERROR_NCCL",
-	StatusCapture:         "CUDAGO_ERROR_CAPTURE",
-}
+// The Status constants and their names are generated from cudago.h: status_table.go.
 
 // String returns the C name of the status ("CUDAGO_ERROR_OUT_OF_MEMORY"), or
 // "CUDAGO_STATUS(n)" for a value this package does not know.

@@ -222,8 +222,11 @@ func TestVersion(t *testing.T) {
 		lib, hdr uint32
 		ok       bool
 	}{
-		{100, 100, true}, {101, 100, true}, {200, 100, true}, {100, 101, true},
+		// 0.x: the same minor (every 0.x minor may break the ABI).
+		{100, 100, true}, {101, 100, true}, {100, 101, true}, {200, 100, false},
 		{100, 200, false}, {10100, 100, false}, {100, 10100, false}, {0, 100, false},
+		// From 1.0: the same major, a minor at least the header's.
+		{10100, 10100, true}, {10200, 10100, true}, {10100, 10200, false}, {20000, 10100, false},
 	}
 	for _, c := range cases {
 		err := versionCompatible(c.lib, c.hdr)

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Builds cudago and runs every test: the GoogleTest suites and the C99 ABI program (meson test),
-# then gofmt, go vet and go test for the Go package, and go vet + go build for the Go examples.
+# Builds cudago and runs every test: scripts/test-setup.sh (setup.sh's dry runs), the GoogleTest
+# suites and the C99 ABI program (meson test), then gofmt, go vet and go test for the Go package,
+# and go vet + go build for the Go examples.
 # Stops at the first failure with a message saying which step failed.
 #
 # The last line of output is always the summary:
 #   tests: N passed, M failed, K skipped
-# counting GoogleTest cases, the C99 program's checks and Go tests (subtests included). A failing
-# step that is not a test (build, gofmt, vet) counts as one failure.
+# counting setup.sh's dry-run cases, GoogleTest cases, the C99 program's checks and Go tests
+# (subtests included). A failing step that is not a test (build, gofmt, vet) counts as one failure.
 #
 # Environment: CUDAGO_REQUIRE_GPU=1 turns GPU skips into failures; CUDA_PATH (default
 # /usr/local/cuda) locates nvcc when it is not on PATH.
@@ -61,6 +62,14 @@ for tool in meson ninja go gofmt python3; do
 done
 # Never download another Go toolchain behind the user's back.
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+
+# ---- setup.sh's choices per distribution: dry runs on made-up os-release files -------------
+step "scripts/test-setup.sh"
+setup_rc=0
+"$root/scripts/test-setup.sh" >"$work/setup-tests.log" 2>&1 || setup_rc=$?
+setup_counts=$(sed -n 's/^setup-tests: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2 0/p' "$work/setup-tests.log")
+add "${setup_counts:-0 1 0}"
+[ "$setup_rc" -eq 0 ] || die "scripts/test-setup.sh" "$work/setup-tests.log"
 
 # ---- build ----------------------------------------------------------------------------------
 if [ ! -f "$build/build.ninja" ]; then
@@ -158,6 +167,10 @@ in_devenv() {
   shift
   meson devenv -C "$build" --workdir "$root/$dir" "$@"
 }
+
+step "scripts/gen-status.py --check (go/status_table.go against cudago.h's status table)"
+python3 "$root/scripts/gen-status.py" --check >"$work/gen-status.log" 2>&1 ||
+  die "go/status_table.go is out of date" "$work/gen-status.log"
 
 step "gofmt -l (go)"
 in_devenv go gofmt -l . >"$work/gofmt.log" 2>&1 || die "gofmt -l go" "$work/gofmt.log"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # libcudago.so exports the C ABI and nothing else (no C++ symbols, no static CUDA runtime), and
-# carries the SONAME libcudago.so.<major>.
+# carries the SONAME libcudago.so.<abi> (<major>, or 0.<minor> before 1.0).
 set -euo pipefail
 lib=$1
 major=$2

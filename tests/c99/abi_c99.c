@@ -318,8 +318,13 @@ static void test_destroy_null(void) {
   CHECK_OK(cudago_graph_destroy(NULL));
 }
 
-/* The error record: success clears it, and a short struct_size limits what is written. */
+/* The error record: success clears it; struct_size must be a released size (an odd one is
+ * refused, never half-written), and a larger one (a newer header) leaves its tail alone. */
 static void test_error_record(void) {
+  struct {
+    cudago_error_info_t info;
+    char newer[16];
+  } big;
   cudago_error_info_t info;
   int32_t count = 0;
   size_t i;
@@ -333,13 +338,25 @@ static void test_error_record(void) {
                CUDAGO_ERROR_INVALID_ARGUMENT);
   memset(&info, 'x', sizeof info);
   info.struct_size = (uint32_t)offsetof(cudago_error_info_t, message);
-  CHECK_OK(cudago_error_last(&info));
-  CHECK(info.status == CUDAGO_ERROR_INVALID_ARGUMENT);
-  CHECK(memchr(info.operation, '\0', sizeof info.operation) != NULL);
-  for (i = 0; i < sizeof info.message; i++) {
-    if (info.message[i] != 'x') untouched = 0;
+  CHECK_STATUS(cudago_error_last(&info), CUDAGO_ERROR_INVALID_ARGUMENT);
+  for (i = sizeof info.struct_size; i < sizeof info; i++) {
+    if (((const unsigned char *)&info)[i] != 'x') untouched = 0;
   }
   CHECK(untouched);
+
+  memset(&big, 'y', sizeof big);
+  big.info.struct_size = (uint32_t)sizeof big;
+  CHECK_OK(cudago_error_last(&big.info));
+  CHECK(big.info.status == CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK(big.info.struct_size == sizeof big);
+  CHECK(memchr(big.info.message, '\0', sizeof big.info.message) != NULL);
+  for (i = 0; i < sizeof big.newer; i++) {
+    if (big.newer[i] != 'y') untouched = 0;
+  }
+  CHECK(untouched);
+
+  cudago_error_info_init(&info);
+  CHECK(info.struct_size == sizeof info && info.status == 0 && info.message[0] == '\0');
 }
 
 /* Run-time compiled kernels: y = a * x + y, and one that does not compile. */

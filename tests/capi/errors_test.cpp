@@ -46,7 +46,7 @@ TEST(Status, ValuesNeverChange) {
 
 TEST(Version, RunTimeMatchesHeader) {
   EXPECT_EQ(cudago_version_number(), static_cast<uint32_t>(CUDAGO_VERSION_NUMBER));
-  EXPECT_STREQ(cudago_version_string(), "0.1.0");
+  EXPECT_STREQ(cudago_version_string(), "0.2.0");
   int32_t rt = 0, drv = -1;
   CG_OK(cudago_runtime_version(&rt));
   EXPECT_GE(rt, 12040);
@@ -85,18 +85,62 @@ TEST(ErrorDetail, IsPerThread) {
   EXPECT_EQ(e.status, CUDAGO_ERROR_INVALID_ARGUMENT);
 }
 
-TEST(ErrorDetail, RespectsAnOlderSmallerStruct) {
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_device_count(nullptr));
-  cudago_error_info_t e;
-  std::memset(&e, 0x5A, sizeof e);
-  e.struct_size = offsetof(cudago_error_info_t, native_name);  // only status and native_code
-  ASSERT_EQ(cudago_error_last(&e), CUDAGO_SUCCESS);
-  EXPECT_EQ(e.status, CUDAGO_ERROR_INVALID_ARGUMENT);
-  EXPECT_EQ(static_cast<unsigned char>(e.native_name[0]), 0x5A);  // not written
+// The size-tag policy (docs/ABI.md): only a released size, or a larger one for an output struct;
+// nothing is written past what the library knows, and a refused call writes nothing.
+TEST(ErrorDetail, StructSizeMustBeAReleasedSize) {
+  struct Newer {
+    cudago_error_info_t info;
+    unsigned char more[24];
+  };
+  for (uint32_t size = 0; size <= sizeof(Newer); ++size) {
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_device_count(nullptr));
+    Newer e;
+    std::memset(&e, 0x5A, sizeof e);
+    e.info.struct_size = size;
+    const cudago_status_t st = cudago_error_last(&e.info);
+    const bool accepted = size >= sizeof(cudago_error_info_t);
+    ASSERT_EQ(st, accepted ? CUDAGO_SUCCESS : CUDAGO_ERROR_INVALID_ARGUMENT) << "size " << size;
+    EXPECT_EQ(e.info.struct_size, size);
+    const auto* bytes = reinterpret_cast<const unsigned char*>(&e);
+    const size_t written = accepted ? sizeof(cudago_error_info_t) : sizeof(uint32_t);
+    for (size_t i = written; i < sizeof e; ++i) {
+      ASSERT_EQ(bytes[i], 0x5A) << "size " << size << ": byte " << i << " was written";
+    }
+    if (accepted) {
+      EXPECT_EQ(e.info.status, CUDAGO_ERROR_INVALID_ARGUMENT);
+      EXPECT_STREQ(e.info.operation, "cudago_device_count");
+    }
+  }
   EXPECT_EQ(cudago_error_last(nullptr), CUDAGO_ERROR_INVALID_ARGUMENT);
-  cudago_error_info_t zero;
-  std::memset(&zero, 0, sizeof zero);
-  EXPECT_EQ(cudago_error_last(&zero), CUDAGO_ERROR_INVALID_ARGUMENT);
+}
+
+// An input struct: only a released size. A torn size (20 cuts compile options' `std` pointer
+// in two) and a newer one are refused with a message, before any field is read.
+TEST(ErrorDetail, InputStructSizesAreCheckedBeforeUse) {
+  for (uint32_t size = 0; size <= sizeof(cudago_compile_options_t) + 8; ++size) {
+    cudago_compile_options_t o;
+    std::memset(&o, 0xFF, sizeof o);  // every pointer bogus: reading one would crash
+    o.struct_size = size;
+    size_t len = 0;
+    const cudago_status_t st = cudago_rtc_compile(&o, "", nullptr, 0, &len);
+    const std::string detail = last_error_text();
+    if (size == sizeof o) {
+      EXPECT_NE(detail.find("flags"), std::string::npos) << detail;  // got past the size
+      continue;
+    }
+    EXPECT_EQ(st, size > sizeof o ? CUDAGO_ERROR_NOT_SUPPORTED : CUDAGO_ERROR_INVALID_ARGUMENT)
+        << "size " << size;
+    EXPECT_NE(detail.find("struct_size is " + std::to_string(size)), std::string::npos) << detail;
+  }
+  cudago_compile_options_t o;
+  cudago_compile_options_init(&o);
+  EXPECT_EQ(o.struct_size, sizeof o);
+  EXPECT_EQ(o.arch, nullptr);
+  cudago_gemm_params_t g;
+  std::memset(&g, 0, sizeof g);
+  cudago_gemm_params_init(&g);
+  EXPECT_EQ(g.alpha, 1.0);  // the defaults, not zeros: a zeroed struct would compute beta * C
+  EXPECT_EQ(g.batch, 1);
 }
 
 TEST(NoDevice, EveryGpuCallSaysSoClearly) {

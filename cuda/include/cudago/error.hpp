@@ -8,28 +8,16 @@
 #include <stdexcept>
 #include <string>
 
+#include "cudago.h"  // CUDAGO_STATUS_LIST
+
 namespace cudago {
 
-// Mirrors cudago_status_t in capi/cudago.h (checked there by static_assert); values are fixed.
+// The statuses of cudago_status_t, from the one table in cudago.h (CUDAGO_STATUS_LIST): the
+// same names in CamelCase with a k, the same values.
 enum class Status : int32_t {
-  kSuccess = 0,
-  kInvalidArgument = 1,
-  kInvalidHandle = 2,
-  kOutOfRange = 3,
-  kNoDevice = 4,
-  kInvalidDevice = 5,
-  kDeviceMismatch = 6,
-  kOutOfMemory = 7,
-  kNotSupported = 8,
-  kLaunchFailed = 9,
-  kKernelFault = 10,
-  kCuda = 11,
-  kCublas = 12,
-  kCufft = 13,
-  kNvrtc = 14,
-  kInternal = 15,
-  kNccl = 16,
-  kCapture = 17,
+#define CUDAGO_STATUS_ENUMERATOR_(suffix, camel, value, text) k##camel = value,
+  CUDAGO_STATUS_LIST(CUDAGO_STATUS_ENUMERATOR_)
+#undef CUDAGO_STATUS_ENUMERATOR_
 };
 
 class Error : public std::runtime_error {
