@@ -363,8 +363,8 @@ CUDAGO_API cudago_status_t cudago_buffer_from_mapped(cudago_buffer_t *out,
                                                      cudago_host_buffer_t mapped);
 
 /* ---------------------------------------------------------------------------------------------
- * Copies and memset. Offsets and lengths are in bytes and are checked against the buffers'
- * sizes; zero-length operations succeed and do nothing.
+ * Copies and memset, source before destination (docs/ABI.md). Offsets and lengths are in bytes
+ * and are checked against the buffers' sizes; zero-length operations succeed and do nothing.
  *
  * Synchronous forms take any host memory (borrowed for the call) and return when the copy is
  * complete. They are ordered after all work that cudago calls queued with the device buffers on
@@ -384,27 +384,29 @@ CUDAGO_API cudago_status_t cudago_buffer_from_mapped(cudago_buffer_t *out,
  * stream on that device and is ordered on the stream only. Memset and kernels still need their
  * buffers on the stream's device.
  * ------------------------------------------------------------------------------------------- */
-CUDAGO_API cudago_status_t cudago_copy_h2d(cudago_buffer_t dst, uint64_t dst_offset,
-                                           const void *src, uint64_t bytes);
-CUDAGO_API cudago_status_t cudago_copy_d2h(void *dst, cudago_buffer_t src, uint64_t src_offset,
+CUDAGO_API cudago_status_t cudago_copy_h2d(const void *src, cudago_buffer_t dst,
+                                           uint64_t dst_offset, uint64_t bytes);
+CUDAGO_API cudago_status_t cudago_copy_d2h(cudago_buffer_t src, uint64_t src_offset, void *dst,
                                            uint64_t bytes);
-CUDAGO_API cudago_status_t cudago_copy_d2d(cudago_buffer_t dst, uint64_t dst_offset,
-                                           cudago_buffer_t src, uint64_t src_offset,
+CUDAGO_API cudago_status_t cudago_copy_d2d(cudago_buffer_t src, uint64_t src_offset,
+                                           cudago_buffer_t dst, uint64_t dst_offset,
                                            uint64_t bytes);
-CUDAGO_API cudago_status_t cudago_memset(cudago_buffer_t dst, uint64_t offset, uint8_t value,
+/* Sets `bytes` bytes of dst from dst_offset to `value`. */
+CUDAGO_API cudago_status_t cudago_memset(uint8_t value, cudago_buffer_t dst, uint64_t dst_offset,
                                          uint64_t bytes);
 
-CUDAGO_API cudago_status_t cudago_copy_h2d_async(cudago_stream_t stream, cudago_buffer_t dst,
-                                                 uint64_t dst_offset, cudago_host_buffer_t src,
-                                                 uint64_t src_offset, uint64_t bytes);
-CUDAGO_API cudago_status_t cudago_copy_d2h_async(cudago_stream_t stream, cudago_host_buffer_t dst,
-                                                 uint64_t dst_offset, cudago_buffer_t src,
-                                                 uint64_t src_offset, uint64_t bytes);
-CUDAGO_API cudago_status_t cudago_copy_d2d_async(cudago_stream_t stream, cudago_buffer_t dst,
-                                                 uint64_t dst_offset, cudago_buffer_t src,
-                                                 uint64_t src_offset, uint64_t bytes);
-CUDAGO_API cudago_status_t cudago_memset_async(cudago_stream_t stream, cudago_buffer_t dst,
-                                               uint64_t offset, uint8_t value, uint64_t bytes);
+CUDAGO_API cudago_status_t cudago_copy_h2d_async(cudago_stream_t stream, cudago_host_buffer_t src,
+                                                 uint64_t src_offset, cudago_buffer_t dst,
+                                                 uint64_t dst_offset, uint64_t bytes);
+CUDAGO_API cudago_status_t cudago_copy_d2h_async(cudago_stream_t stream, cudago_buffer_t src,
+                                                 uint64_t src_offset, cudago_host_buffer_t dst,
+                                                 uint64_t dst_offset, uint64_t bytes);
+CUDAGO_API cudago_status_t cudago_copy_d2d_async(cudago_stream_t stream, cudago_buffer_t src,
+                                                 uint64_t src_offset, cudago_buffer_t dst,
+                                                 uint64_t dst_offset, uint64_t bytes);
+CUDAGO_API cudago_status_t cudago_memset_async(cudago_stream_t stream, uint8_t value,
+                                               cudago_buffer_t dst, uint64_t dst_offset,
+                                               uint64_t bytes);
 
 /* ---------------------------------------------------------------------------------------------
  * Element types. Buffers hold bytes; operations that interpret them take an element type.
@@ -435,16 +437,15 @@ CUDAGO_API size_t cudago_dtype_size(cudago_dtype_t dtype);
 CUDAGO_API cudago_status_t cudago_vector_add_f32(cudago_stream_t stream, cudago_buffer_t a,
                                                  cudago_buffer_t b, cudago_buffer_t c, uint64_t n);
 
-/* [elementwise+reduce] */
 /* Elementwise operations, queued on `stream` (nothing waits for the GPU). Element types: F32,
  * F64, F16, BF16 (others: CUDAGO_ERROR_INVALID_ARGUMENT). Each operand is a buffer (borrowed
- * handle) and an offset in elements of the dtype; elements [offset, offset + n) must lie within
- * the buffer (CUDAGO_ERROR_OUT_OF_RANGE, also on overflow), and every buffer must be on the
- * stream's device (CUDAGO_ERROR_DEVICE_MISMATCH). Any offset works (16-byte vector accesses are
- * used where the operands allow it). An output may be exactly an input (same buffer and
- * offset); ranges of one buffer that overlap partially are refused (INVALID_ARGUMENT). n = 0 is
- * a no-op. F16 and BF16 are computed in float32 and rounded once to the element type (to
- * nearest, ties to even); F32 and F64 in their own precision. */
+ * handle) and a byte offset, a multiple of the element size (CUDAGO_ERROR_INVALID_ARGUMENT);
+ * its n elements must lie within the buffer (CUDAGO_ERROR_OUT_OF_RANGE, also on overflow), and
+ * every buffer must be on the stream's device (CUDAGO_ERROR_DEVICE_MISMATCH). Any offset works
+ * (16-byte vector accesses are used where the operands allow it). An output may be exactly an input
+ * (same buffer and offset); ranges of one buffer that overlap partially are refused
+ * (INVALID_ARGUMENT). n = 0 is a no-op. F16 and BF16 are computed in float32 and rounded once to
+ * the element type (to nearest, ties to even); F32 and F64 in their own precision. */
 typedef enum cudago_binary_op CUDAGO_ENUM_BASE {
   CUDAGO_BINARY_ADD = 0, /* c = a + b */
   CUDAGO_BINARY_SUB = 1, /* c = a - b */
@@ -454,41 +455,44 @@ typedef enum cudago_binary_op CUDAGO_ENUM_BASE {
 } cudago_binary_op_t;
 
 /* c[i] = a[i] op b[i] for i < n. */
-CUDAGO_API cudago_status_t cudago_elementwise_binary(cudago_stream_t stream, cudago_binary_op_t op,
-                                                     cudago_dtype_t dtype, cudago_buffer_t a,
+CUDAGO_API cudago_status_t cudago_elementwise_binary(cudago_stream_t stream, cudago_buffer_t a,
                                                      uint64_t a_offset, cudago_buffer_t b,
                                                      uint64_t b_offset, cudago_buffer_t c,
-                                                     uint64_t c_offset, uint64_t n);
+                                                     uint64_t c_offset, uint64_t n,
+                                                     cudago_dtype_t dtype, cudago_binary_op_t op);
 /* y[i] = alpha * x[i] + y[i], one fused multiply-add in the compute type; alpha is rounded to
- * it (float32 for F32, F16, BF16). */
-CUDAGO_API cudago_status_t cudago_elementwise_axpy(cudago_stream_t stream, cudago_dtype_t dtype,
-                                                   double alpha, cudago_buffer_t x,
-                                                   uint64_t x_offset, cudago_buffer_t y,
-                                                   uint64_t y_offset, uint64_t n);
-/* x[i] = alpha * x[i]. */
-CUDAGO_API cudago_status_t cudago_elementwise_scale(cudago_stream_t stream, cudago_dtype_t dtype,
-                                                    double alpha, cudago_buffer_t x,
-                                                    uint64_t x_offset, uint64_t n);
+ * it (float32 for F32, F16, BF16). Use this unless you need BLAS increments
+ * (cudago_blas_axpy). */
+CUDAGO_API cudago_status_t cudago_elementwise_axpy(cudago_stream_t stream, double alpha,
+                                                   cudago_buffer_t x, uint64_t x_offset,
+                                                   cudago_buffer_t y, uint64_t y_offset, uint64_t n,
+                                                   cudago_dtype_t dtype);
+/* x[i] = alpha * x[i]. Use this unless you need BLAS increments (cudago_blas_scal). */
+CUDAGO_API cudago_status_t cudago_elementwise_scale(cudago_stream_t stream, double alpha,
+                                                    cudago_buffer_t x, uint64_t x_offset,
+                                                    uint64_t n, cudago_dtype_t dtype);
 /* x[i] = value, rounded to the element type as cudago_elementwise_cast rounds an F64. */
-CUDAGO_API cudago_status_t cudago_elementwise_fill(cudago_stream_t stream, cudago_dtype_t dtype,
-                                                   double value, cudago_buffer_t x,
-                                                   uint64_t x_offset, uint64_t n);
+CUDAGO_API cudago_status_t cudago_elementwise_fill(cudago_stream_t stream, double value,
+                                                   cudago_buffer_t x, uint64_t x_offset, uint64_t n,
+                                                   cudago_dtype_t dtype);
 /* dst[i] = src[i] converted from src_dtype to dst_dtype, for every pair of F32, F64, F16, BF16:
  * round to nearest, ties to even, in one rounding (F64 -> F16 too); widening is exact; NaN
- * stays NaN (payload not kept); out-of-range values become +-Inf. Offsets count elements of
- * each side's own type. src and dst must not overlap unless the types have the same size and
+ * stays NaN (payload not kept); out-of-range values become +-Inf. Each offset is a multiple of
+ * its side's element size. src and dst must not overlap unless the types have the same size and
  * the ranges are identical. */
-CUDAGO_API cudago_status_t cudago_elementwise_cast(cudago_stream_t stream, cudago_dtype_t src_dtype,
-                                                   cudago_buffer_t src, uint64_t src_offset,
-                                                   cudago_dtype_t dst_dtype, cudago_buffer_t dst,
-                                                   uint64_t dst_offset, uint64_t n);
+CUDAGO_API cudago_status_t cudago_elementwise_cast(cudago_stream_t stream, cudago_buffer_t src,
+                                                   uint64_t src_offset, cudago_buffer_t dst,
+                                                   uint64_t dst_offset, uint64_t n,
+                                                   cudago_dtype_t src_dtype,
+                                                   cudago_dtype_t dst_dtype);
 
 /* Reductions, queued on `stream`, writing their results into a device buffer (nothing waits
  * for the GPU; read the result with a copy). Element types F32 and F64 (others:
  * CUDAGO_ERROR_INVALID_ARGUMENT); results have the input's type, except ARGMAX, whose results are
  * int64 (CUDAGO_DTYPE_I64) indices counted from the start of the range (of the row). Offsets
- * count elements of each buffer's own type and are checked like the elementwise ones; `out`
- * must not overlap the inputs.
+ * are in bytes, multiples of each buffer's element size, checked like the elementwise ones;
+ * `out` must not overlap the inputs. Use these unless you need BLAS increments
+ * (cudago_blas_dot, cudago_blas_nrm2).
  *
  * Accuracy: inputs accumulate in their own type, in compensated (Kahan) per-thread partial sums
  * combined by a tree, so that, with u = 2^-24 (F32) or 2^-53 (F64) and independent of n:
@@ -508,47 +512,48 @@ typedef enum cudago_reduce_op CUDAGO_ENUM_BASE {
   CUDAGO_REDUCE_FORCE32 = 0x7fffffff
 } cudago_reduce_op_t;
 
-/* out[out_offset] = op over x[x_offset .. x_offset + n) (and y[y_offset ..] for DOT; y must be
- * NULL for the other ops). Scratch memory, if any, comes from the device's pool in stream order
- * on `stream`. */
-CUDAGO_API cudago_status_t cudago_reduce_all(cudago_stream_t stream, cudago_reduce_op_t op,
-                                             cudago_dtype_t dtype, cudago_buffer_t x,
+/* out[0] = op over x[0 .. n) (and y[0 .. n) for DOT; y must be NULL for the other ops), each
+ * operand starting at its byte offset. Scratch memory, if any, comes from the device's pool in
+ * stream order on `stream`. */
+CUDAGO_API cudago_status_t cudago_reduce_all(cudago_stream_t stream, cudago_buffer_t x,
                                              uint64_t x_offset, cudago_buffer_t y,
-                                             uint64_t y_offset, uint64_t n, cudago_buffer_t out,
-                                             uint64_t out_offset);
-/* Along the last axis of a rows x cols row-major array starting at x[x_offset] (and
- * y[y_offset] for DOT): out[out_offset + r] = op over row r, for r < rows. rows = 0 is a no-op;
- * rows * cols must not overflow. */
-CUDAGO_API cudago_status_t cudago_reduce_rows(cudago_stream_t stream, cudago_reduce_op_t op,
-                                              cudago_dtype_t dtype, cudago_buffer_t x,
+                                             uint64_t y_offset, cudago_buffer_t out,
+                                             uint64_t out_offset, uint64_t n, cudago_dtype_t dtype,
+                                             cudago_reduce_op_t op);
+/* Along the last axis of a rows x cols row-major array starting at x's offset (and y's for
+ * DOT): out[r] = op over row r, for r < rows. rows = 0 is a no-op; rows * cols must not
+ * overflow. */
+CUDAGO_API cudago_status_t cudago_reduce_rows(cudago_stream_t stream, cudago_buffer_t x,
                                               uint64_t x_offset, cudago_buffer_t y,
-                                              uint64_t y_offset, uint64_t rows, uint64_t cols,
-                                              cudago_buffer_t out, uint64_t out_offset);
+                                              uint64_t y_offset, cudago_buffer_t out,
+                                              uint64_t out_offset, uint64_t rows, uint64_t cols,
+                                              cudago_dtype_t dtype, cudago_reduce_op_t op);
 
-/* [sgemm+transpose] */
 /* Layout changes: transposes and NHWC <-> NCHW conversion, queued on `stream`. They move bytes
  * and never interpret them, so every element type works (1, 2, 4 or 8 bytes: f32, f16, bf16, f64,
- * integers). All arrays are dense and row-major; dimensions are in elements. `in` and `out` are
- * borrowed for the call (the work keeps them alive until it is done), must live on the stream's
- * device, must each hold at least the tensor's bytes, and must not overlap (a transpose is never
+ * integers). All arrays are dense and row-major; dimensions are in elements, offsets in bytes
+ * (multiples of the element size). `in` and `out` are borrowed for the call (the work keeps them
+ * alive until it is done), must live on the stream's device, must each hold the tensor's bytes
+ * past their offsets, and must not overlap (a transpose is never
  * in place: CUDAGO_ERROR_INVALID_ARGUMENT). A tensor with a zero dimension is a no-op. Errors:
  * INVALID_HANDLE (NULL stream or buffer), INVALID_ARGUMENT (dtype not an element type, overlap),
  * OUT_OF_RANGE (dims whose product overflows, buffers too small), DEVICE_MISMATCH. */
 
 /* out (cols x rows) = the transpose of in (rows x cols). */
-CUDAGO_API cudago_status_t cudago_layout_transpose_2d(cudago_stream_t stream, cudago_dtype_t dtype,
-                                                      cudago_buffer_t in, cudago_buffer_t out,
-                                                      uint64_t rows, uint64_t cols);
+CUDAGO_API cudago_status_t cudago_layout_transpose_2d(cudago_stream_t stream, cudago_buffer_t in,
+                                                      uint64_t in_offset, cudago_buffer_t out,
+                                                      uint64_t out_offset, uint64_t rows,
+                                                      uint64_t cols, cudago_dtype_t dtype);
 /* in is n x h x w x c (NHWC), out is n x c x h x w (NCHW). */
-CUDAGO_API cudago_status_t cudago_layout_nhwc_to_nchw(cudago_stream_t stream, cudago_dtype_t dtype,
-                                                      cudago_buffer_t in, cudago_buffer_t out,
-                                                      uint64_t n, uint64_t h, uint64_t w,
-                                                      uint64_t c);
+CUDAGO_API cudago_status_t cudago_layout_nhwc_to_nchw(cudago_stream_t stream, cudago_buffer_t in,
+                                                      uint64_t in_offset, cudago_buffer_t out,
+                                                      uint64_t out_offset, uint64_t n, uint64_t h,
+                                                      uint64_t w, uint64_t c, cudago_dtype_t dtype);
 /* in is n x c x h x w (NCHW), out is n x h x w x c (NHWC). */
-CUDAGO_API cudago_status_t cudago_layout_nchw_to_nhwc(cudago_stream_t stream, cudago_dtype_t dtype,
-                                                      cudago_buffer_t in, cudago_buffer_t out,
-                                                      uint64_t n, uint64_t h, uint64_t w,
-                                                      uint64_t c);
+CUDAGO_API cudago_status_t cudago_layout_nchw_to_nhwc(cudago_stream_t stream, cudago_buffer_t in,
+                                                      uint64_t in_offset, cudago_buffer_t out,
+                                                      uint64_t out_offset, uint64_t n, uint64_t h,
+                                                      uint64_t w, uint64_t c, cudago_dtype_t dtype);
 
 /* The hand-written tiled SGEMM (a teaching kernel; for production GEMM use the cuBLAS calls):
  *   C = alpha * A * B + beta * C, float32, ROW-MAJOR, dense:
@@ -564,7 +569,6 @@ CUDAGO_API cudago_status_t cudago_gemm_tiled_f32(cudago_stream_t stream, uint64_
                                                  uint64_t k, float alpha, cudago_buffer_t a,
                                                  cudago_buffer_t b, float beta, cudago_buffer_t c);
 
-/* [blas] */
 /* ---------------------------------------------------------------------------------------------
  * cuBLAS: GEMM, strided-batched GEMM, GEMV and level-1 AXPY, SCAL, DOT, NRM2.
  *
@@ -617,29 +621,32 @@ typedef enum cudago_blas_compute CUDAGO_ENUM_BASE {
   CUDAGO_BLAS_COMPUTE_FORCE32 = 0x7fffffff
 } cudago_blas_compute_t;
 
-/* Parameters of C = alpha * op(A) * op(B) + beta * C, for `batch` matrices. Initialise it with
- * cudago_gemm_params_init (alpha = 1, beta = 0, batch = 1: a zeroed struct would compute
- * C = beta * C, so struct_size 0 is refused), then set what differs. */
+/* Parameters of C = alpha * op(A) * op(B) + beta * C, for `batch` matrices: the shape, the
+ * options and the scalars (the buffers and their byte offsets are the call's arguments).
+ * Initialise it with cudago_gemm_params_init (alpha = 1, beta = 0, batch = 1: a zeroed struct
+ * would compute C = beta * C, so struct_size 0 is refused), then set what differs. */
 typedef struct cudago_gemm_params {
-  uint32_t struct_size;  /* sizeof(cudago_gemm_params_t) */
-  int32_t layout;        /* cudago_blas_layout_t; 0 = row-major */
-  int32_t trans_a;       /* cudago_blas_op_t */
-  int32_t trans_b;       /* cudago_blas_op_t */
-  int32_t dtype;         /* cudago_dtype_t of A, B and C: F32, F64, F16 or BF16 */
-  int32_t compute;       /* cudago_blas_compute_t */
-  int64_t m, n, k;       /* C is m x n, op(A) is m x k, op(B) is k x n; each >= 1 */
-  double alpha, beta;    /* converted to the compute type (float32 or float64); when beta is 0,
-                            C is not read (it may hold NaNs) */
-  int64_t lda, ldb, ldc; /* leading dimensions in elements of the stored matrices; 0 = tight */
-  uint64_t a_offset, b_offset, c_offset; /* first element of each (first) matrix */
-  int64_t batch;                         /* number of products; 0 = 1 */
+  uint32_t struct_size;          /* sizeof(cudago_gemm_params_t), set by its _init */
+  cudago_blas_layout_t layout;   /* default row-major */
+  cudago_blas_op_t trans_a;      /* default OP_N */
+  cudago_blas_op_t trans_b;      /* default OP_N */
+  cudago_dtype_t dtype;          /* of A, B and C: F32 (default), F64, F16 or BF16 */
+  cudago_blas_compute_t compute; /* default CUDAGO_BLAS_COMPUTE_DEFAULT */
+  uint64_t m, n, k;              /* C is m x n, op(A) is m x k, op(B) is k x n; each >= 1 */
+  double alpha, beta;     /* converted to the compute type (float32 or float64); when beta is 0,
+                             C is not read (it may hold NaNs) */
+  uint64_t lda, ldb, ldc; /* leading dimensions in elements of the stored matrices; 0 = tight */
+  uint64_t batch;         /* number of products; default 1 (0 is refused) */
   /* Elements between consecutive matrices of a batch (ignored when batch is 1). 0 for A or B
    * uses the same matrix for every product; C's must keep the C matrices apart. */
-  int64_t stride_a, stride_b, stride_c;
+  uint64_t stride_a, stride_b, stride_c;
 } cudago_gemm_params_t;
 
-#define CUDAGO_GEMM_PARAMS_INIT \
-  { sizeof(cudago_gemm_params_t), 0, 0, 0, 0, 0, 0, 0, 0, 1.0, 0.0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0 }
+#define CUDAGO_GEMM_PARAMS_INIT                                                               \
+  {                                                                                           \
+    sizeof(cudago_gemm_params_t), CUDAGO_BLAS_ROW_MAJOR, CUDAGO_BLAS_OP_N, CUDAGO_BLAS_OP_N,  \
+        CUDAGO_DTYPE_F32, CUDAGO_BLAS_COMPUTE_DEFAULT, 0, 0, 0, 1.0, 0.0, 0, 0, 0, 1, 0, 0, 0 \
+  }
 static inline void cudago_gemm_params_init(cudago_gemm_params_t *p) {
   if (p != NULL) {
     cudago_gemm_params_t d = CUDAGO_GEMM_PARAMS_INIT;
@@ -647,27 +654,31 @@ static inline void cudago_gemm_params_init(cudago_gemm_params_t *p) {
   }
 }
 
-/* GEMM and strided-batched GEMM (cublasGemmEx / cublasGemmStridedBatchedEx). *params is
- * copied; a, b, c are borrowed. C must not overlap A or B. */
-CUDAGO_API cudago_status_t cudago_blas_gemm(cudago_stream_t stream,
-                                            const cudago_gemm_params_t *params, cudago_buffer_t a,
-                                            cudago_buffer_t b, cudago_buffer_t c);
+/* GEMM and strided-batched GEMM (cublasGemmEx / cublasGemmStridedBatchedEx). a, b, c are
+ * borrowed, each from its byte offset (a multiple of the element size) where its first matrix
+ * starts; *params is copied. C must not overlap A or B. */
+CUDAGO_API cudago_status_t cudago_blas_gemm(cudago_stream_t stream, cudago_buffer_t a,
+                                            uint64_t a_offset, cudago_buffer_t b, uint64_t b_offset,
+                                            cudago_buffer_t c, uint64_t c_offset,
+                                            const cudago_gemm_params_t *params);
 
 /* Parameters of y = alpha * op(A) * x + beta * y, A stored m x n. */
 typedef struct cudago_gemv_params {
-  uint32_t struct_size; /* sizeof(cudago_gemv_params_t) */
-  int32_t layout;       /* cudago_blas_layout_t; 0 = row-major */
-  int32_t trans;        /* cudago_blas_op_t */
-  int32_t dtype;        /* F32 or F64, of A, x and y */
-  int64_t m, n;         /* A as stored; x has n elements (m with OP_T), y has m (n) */
-  double alpha, beta;   /* when beta is 0, y is not read */
-  int64_t lda;          /* 0 = tight */
-  int64_t incx, incy;   /* element steps, >= 1; 0 = 1 */
-  uint64_t a_offset, x_offset, y_offset; /* in elements */
+  uint32_t struct_size;        /* sizeof(cudago_gemv_params_t), set by its _init */
+  cudago_blas_layout_t layout; /* default row-major */
+  cudago_blas_op_t trans;      /* default OP_N */
+  cudago_dtype_t dtype;        /* F32 (default) or F64, of A, x and y */
+  uint64_t m, n;               /* A as stored; x has n elements (m with OP_T), y has m (n) */
+  double alpha, beta;          /* default 1 and 0; when beta is 0, y is not read */
+  uint64_t lda;                /* 0 = tight */
+  uint64_t incx, incy;         /* element steps, >= 1; default 1 */
 } cudago_gemv_params_t;
 
-#define CUDAGO_GEMV_PARAMS_INIT \
-  { sizeof(cudago_gemv_params_t), 0, 0, 0, 0, 0, 1.0, 0.0, 0, 1, 1, 0, 0, 0 }
+#define CUDAGO_GEMV_PARAMS_INIT                                                                    \
+  {                                                                                                \
+    sizeof(cudago_gemv_params_t), CUDAGO_BLAS_ROW_MAJOR, CUDAGO_BLAS_OP_N, CUDAGO_DTYPE_F32, 0, 0, \
+        1.0, 0.0, 0, 1, 1                                                                          \
+  }
 static inline void cudago_gemv_params_init(cudago_gemv_params_t *p) {
   if (p != NULL) {
     cudago_gemv_params_t d = CUDAGO_GEMV_PARAMS_INIT;
@@ -675,34 +686,40 @@ static inline void cudago_gemv_params_init(cudago_gemv_params_t *p) {
   }
 }
 
-/* GEMV (cublasSgemv / cublasDgemv). *params is copied; a, x, y are borrowed. y must not overlap
- * A or x. */
-CUDAGO_API cudago_status_t cudago_blas_gemv(cudago_stream_t stream,
-                                            const cudago_gemv_params_t *params, cudago_buffer_t a,
-                                            cudago_buffer_t x, cudago_buffer_t y);
+/* GEMV (cublasSgemv / cublasDgemv). a, x, y are borrowed, each from its byte offset; *params is
+ * copied. y must not overlap A or x. */
+CUDAGO_API cudago_status_t cudago_blas_gemv(cudago_stream_t stream, cudago_buffer_t a,
+                                            uint64_t a_offset, cudago_buffer_t x, uint64_t x_offset,
+                                            cudago_buffer_t y, uint64_t y_offset,
+                                            const cudago_gemv_params_t *params);
 
-/* Level 1, F32 or F64 (`dtype`), on n >= 1 elements taken every inc (>= 1) elements from the
- * start of each buffer. */
-/* y = alpha * x + y. x and y may be the same buffer only with incx == incy. */
-CUDAGO_API cudago_status_t cudago_blas_axpy(cudago_stream_t stream, int32_t dtype, int64_t n,
-                                            double alpha, cudago_buffer_t x, int64_t incx,
-                                            cudago_buffer_t y, int64_t incy);
+/* Level 1, F32 or F64 (`dtype`), on n >= 1 elements taken every inc (>= 1) elements from each
+ * buffer's byte offset. For unit increments, the elementwise and reduction calls do the same
+ * work (cudago_elementwise_axpy, _scale, cudago_reduce_all with DOT or NRM2): use those unless
+ * you need increments. */
+/* y = alpha * x + y. x and y may overlap only exactly: the same buffer, offset and increment. */
+CUDAGO_API cudago_status_t cudago_blas_axpy(cudago_stream_t stream, double alpha, cudago_buffer_t x,
+                                            uint64_t x_offset, cudago_buffer_t y, uint64_t y_offset,
+                                            uint64_t n, uint64_t incx, uint64_t incy,
+                                            cudago_dtype_t dtype);
 /* x = alpha * x. */
-CUDAGO_API cudago_status_t cudago_blas_scal(cudago_stream_t stream, int32_t dtype, int64_t n,
-                                            double alpha, cudago_buffer_t x, int64_t incx);
-/* result[result_offset] = sum x[i] * y[i], written on the device (cuBLAS device pointer mode):
- * the call does not wait; read the result with a copy ordered after it. The result element has
- * type `dtype` and must not overlap x or y. */
-CUDAGO_API cudago_status_t cudago_blas_dot(cudago_stream_t stream, int32_t dtype, int64_t n,
-                                           cudago_buffer_t x, int64_t incx, cudago_buffer_t y,
-                                           int64_t incy, cudago_buffer_t result,
-                                           uint64_t result_offset);
-/* result[result_offset] = sqrt(sum x[i]^2), on the device, like cudago_blas_dot. */
-CUDAGO_API cudago_status_t cudago_blas_nrm2(cudago_stream_t stream, int32_t dtype, int64_t n,
-                                            cudago_buffer_t x, int64_t incx, cudago_buffer_t result,
-                                            uint64_t result_offset);
+CUDAGO_API cudago_status_t cudago_blas_scal(cudago_stream_t stream, double alpha, cudago_buffer_t x,
+                                            uint64_t x_offset, uint64_t n, uint64_t incx,
+                                            cudago_dtype_t dtype);
+/* result = sum x[i] * y[i], one element of type `dtype` at result_offset, written on the device
+ * (cuBLAS device pointer mode): the call does not wait; read the result with a copy ordered
+ * after it. It must not overlap x or y. */
+CUDAGO_API cudago_status_t cudago_blas_dot(cudago_stream_t stream, cudago_buffer_t x,
+                                           uint64_t x_offset, cudago_buffer_t y, uint64_t y_offset,
+                                           cudago_buffer_t result, uint64_t result_offset,
+                                           uint64_t n, uint64_t incx, uint64_t incy,
+                                           cudago_dtype_t dtype);
+/* result = sqrt(sum x[i]^2), on the device, like cudago_blas_dot. */
+CUDAGO_API cudago_status_t cudago_blas_nrm2(cudago_stream_t stream, cudago_buffer_t x,
+                                            uint64_t x_offset, cudago_buffer_t result,
+                                            uint64_t result_offset, uint64_t n, uint64_t incx,
+                                            cudago_dtype_t dtype);
 
-/* [fft] */
 /* ---------------------------------------------------------------------------------------------
  * FFT (cuFFT). A transform is described by a cudago_fft_desc_t and queued on a stream with
  * cudago_fft_exec(); plans come from a process-wide cache (below), so describing the transform
@@ -756,35 +773,39 @@ typedef enum cudago_fft_norm CUDAGO_ENUM_BASE {
 #define CUDAGO_FFT_MAX_RANK 3
 
 typedef struct cudago_fft_layout {
-  int64_t embed[CUDAGO_FFT_MAX_RANK]; /* storage sizes, >= the logical ones; 0 = default */
-  int64_t stride;                     /* elements between neighbours in a row; 0 = 1 */
-  int64_t dist;                       /* elements between transforms of a batch; 0 = default */
+  uint64_t embed[CUDAGO_FFT_MAX_RANK]; /* storage sizes, >= the logical ones; 0 = default */
+  uint64_t stride;                     /* elements between neighbours in a row; 0 = 1 */
+  uint64_t dist;                       /* elements between transforms of a batch; 0 = default */
 } cudago_fft_layout_t;
 
 typedef struct cudago_fft_desc {
-  uint32_t struct_size;              /* sizeof(cudago_fft_desc_t) */
-  int32_t rank;                      /* 1, 2 or 3 */
-  int64_t dims[CUDAGO_FFT_MAX_RANK]; /* logical sizes, outermost first; unused ones 0 */
-  int32_t type;                      /* cudago_fft_type_t */
-  int32_t precision;                 /* CUDAGO_DTYPE_F32 or CUDAGO_DTYPE_F64 (real type) */
-  int64_t batch;                     /* transforms, >= 1 */
-  cudago_fft_layout_t in;            /* all zero = packed default */
-  cudago_fft_layout_t out;           /* all zero = packed default */
+  uint32_t struct_size;               /* sizeof(cudago_fft_desc_t), set by its _init */
+  cudago_fft_type_t type;             /* default C2C */
+  cudago_dtype_t precision;           /* CUDAGO_DTYPE_F32 (default) or F64 (the real type) */
+  uint32_t reserved0;                 /* must be 0 */
+  uint64_t rank;                      /* 1, 2 or 3 */
+  uint64_t dims[CUDAGO_FFT_MAX_RANK]; /* logical sizes, outermost first; unused ones 0 */
+  uint64_t batch;                     /* transforms; default 1 (0 is refused) */
+  cudago_fft_layout_t in;             /* all zero = packed default */
+  cudago_fft_layout_t out;            /* all zero = packed default */
 } cudago_fft_desc_t;
 
-static inline void cudago_fft_desc_init(cudago_fft_desc_t *p) { CUDAGO_SIZED_INIT_(p); }
+static inline void cudago_fft_desc_init(cudago_fft_desc_t *p) {
+  CUDAGO_SIZED_INIT_(p);
+  if (p != NULL) p->batch = 1;
+}
 
 /* Queues the transform `desc` (copied) on `stream`: reads `in` from byte in_offset, writes `out`
  * from byte out_offset. in == out with equal offsets is in place; other overlaps are refused.
  * Both buffers must live on the stream's device and hold the layout's extent past their offset
  * (CUDAGO_ERROR_OUT_OF_RANGE otherwise); offsets must be multiples of the side's element size.
- * direction is a cudago_fft_direction_t (R2C must be forward, C2R inverse), norm a
- * cudago_fft_norm_t. The plan's work area is allocated from the device's pool on `stream` and
- * freed in stream order after the transform. Does not block. */
-CUDAGO_API cudago_status_t cudago_fft_exec(cudago_stream_t stream, const cudago_fft_desc_t *desc,
-                                           cudago_buffer_t in, uint64_t in_offset,
-                                           cudago_buffer_t out, uint64_t out_offset,
-                                           int32_t direction, int32_t norm);
+ * R2C must be forward, C2R inverse. The plan's work area is allocated from the device's pool on
+ * `stream` and freed in stream order after the transform. Does not block. */
+CUDAGO_API cudago_status_t cudago_fft_exec(cudago_stream_t stream, cudago_buffer_t in,
+                                           uint64_t in_offset, cudago_buffer_t out,
+                                           uint64_t out_offset, const cudago_fft_desc_t *desc,
+                                           cudago_fft_direction_t direction,
+                                           cudago_fft_norm_t norm);
 
 /* Bytes the layouts of `desc` (copied) span on the input and on the output side, for
  * in_place = 0 or 1: what in and out must hold past their offsets. Validates desc. */
@@ -823,7 +844,6 @@ CUDAGO_API cudago_status_t cudago_fft_cache_set_limits(uint64_t max_entries, uin
 /* Destroys every idle plan; the counters are kept. */
 CUDAGO_API cudago_status_t cudago_fft_cache_clear(void);
 
-/* [peer] */
 /* ---------------------------------------------------------------------------------------------
  * Peer access between devices of one process. Peer copies themselves are cudago_copy_d2d and
  * cudago_copy_d2d_async with buffers of two devices; they work with or without peer access.
@@ -845,7 +865,6 @@ CUDAGO_API cudago_status_t cudago_device_enable_peer_access(int32_t device, int3
  * pointers) must have completed first: synchronise the streams that carry it. */
 CUDAGO_API cudago_status_t cudago_device_disable_peer_access(int32_t device, int32_t peer);
 
-/* [nccl] */
 /* ---------------------------------------------------------------------------------------------
  * NCCL collectives: communicators over the GPUs of this process or over processes, and
  * all-reduce, broadcast, reduce, all-gather, reduce-scatter queued on a cudago stream.
@@ -872,7 +891,8 @@ CUDAGO_API cudago_status_t cudago_device_disable_peer_access(int32_t device, int
  * surface only at group end.
  *
  * Collectives: elements of `dtype` (F32, F64, F16, BF16, I32; others NOT_SUPPORTED); offsets
- * and counts in elements; count >= 1 (INVALID_ARGUMENT). The stream and both buffers must be on
+ * in bytes (multiples of the element size), counts in elements; count >= 1
+ * (INVALID_ARGUMENT). The stream and both buffers must be on
  * the communicator's device (DEVICE_MISMATCH); each buffer must hold its range
  * (OUT_OF_RANGE). send and recv may be the same buffer only in place, as defined per call;
  * other overlaps are INVALID_ARGUMENT. Every rank of the communicator must make the same calls
@@ -905,7 +925,7 @@ CUDAGO_API cudago_status_t cudago_nccl_version(int32_t *out);
 /* One communicator per device of this process (ncclCommInitAll): comms[i] (owned) is rank i on
  * devices[i]; devices NULL means 0..count-1. Devices must be distinct valid ordinals; count >= 1.
  * On failure no handle is written. Destroy each with cudago_comm_destroy(). */
-CUDAGO_API cudago_status_t cudago_comm_init_all(cudago_comm_t *comms, int32_t count,
+CUDAGO_API cudago_status_t cudago_comm_init_all(cudago_comm_t *comms, uint64_t count,
                                                 const int32_t *devices);
 /* A new unique id (ncclGetUniqueId), made by one process and sent to the others. */
 CUDAGO_API cudago_status_t cudago_comm_unique_id(cudago_nccl_unique_id_t *out);
@@ -920,45 +940,48 @@ CUDAGO_API cudago_status_t cudago_comm_device(cudago_comm_t comm, int32_t *devic
 CUDAGO_API cudago_status_t cudago_comm_rank(cudago_comm_t comm, int32_t *rank);
 CUDAGO_API cudago_status_t cudago_comm_size(cudago_comm_t comm, int32_t *size);
 
-/* recv[recv_offset + i] = op over ranks of send[send_offset + i], i < count. In place: the same
+/* recv[i] = op over ranks of send[i], i < count, each from its byte offset. In place: the same
  * buffer and offset. */
 CUDAGO_API cudago_status_t cudago_comm_all_reduce(cudago_comm_t comm, cudago_stream_t stream,
-                                                  cudago_dtype_t dtype, cudago_nccl_op_t op,
                                                   cudago_buffer_t send, uint64_t send_offset,
                                                   cudago_buffer_t recv, uint64_t recv_offset,
-                                                  int64_t count);
+                                                  uint64_t count, cudago_dtype_t dtype,
+                                                  cudago_nccl_op_t op);
 /* recv = root's send, count elements (send is read on root only, but checked everywhere). In
  * place: the same buffer and offset. */
 CUDAGO_API cudago_status_t cudago_comm_broadcast(cudago_comm_t comm, cudago_stream_t stream,
-                                                 cudago_dtype_t dtype, cudago_buffer_t send,
-                                                 uint64_t send_offset, cudago_buffer_t recv,
-                                                 uint64_t recv_offset, int64_t count, int32_t root);
+                                                 cudago_buffer_t send, uint64_t send_offset,
+                                                 cudago_buffer_t recv, uint64_t recv_offset,
+                                                 uint64_t count, cudago_dtype_t dtype,
+                                                 int32_t root);
 /* root's recv = op over ranks of send (recv is written on root only, but checked everywhere).
  * In place: the same buffer and offset. */
 CUDAGO_API cudago_status_t cudago_comm_reduce(cudago_comm_t comm, cudago_stream_t stream,
-                                              cudago_dtype_t dtype, cudago_nccl_op_t op,
                                               cudago_buffer_t send, uint64_t send_offset,
                                               cudago_buffer_t recv, uint64_t recv_offset,
-                                              int64_t count, int32_t root);
-/* recv holds size * count elements: rank r's send (count elements) lands at
- * recv_offset + r * count. In place: the same buffer with send_offset == recv_offset +
- * rank * count. */
+                                              uint64_t count, cudago_dtype_t dtype,
+                                              cudago_nccl_op_t op, int32_t root);
+/* recv holds size * count elements: rank r's send (count elements) lands r * count elements
+ * after recv's offset. In place: the same buffer with send_offset == recv_offset +
+ * rank * count * element size. */
 CUDAGO_API cudago_status_t cudago_comm_all_gather(cudago_comm_t comm, cudago_stream_t stream,
-                                                  cudago_dtype_t dtype, cudago_buffer_t send,
-                                                  uint64_t send_offset, cudago_buffer_t recv,
-                                                  uint64_t recv_offset, int64_t count);
+                                                  cudago_buffer_t send, uint64_t send_offset,
+                                                  cudago_buffer_t recv, uint64_t recv_offset,
+                                                  uint64_t count, cudago_dtype_t dtype);
 /* send holds size * count elements; rank r's recv (count elements) = op over ranks of send's
- * slice r. In place: the same buffer with recv_offset == send_offset + rank * count. */
+ * slice r. In place: the same buffer with recv_offset == send_offset + rank * count * element
+ * size. */
 CUDAGO_API cudago_status_t cudago_comm_reduce_scatter(cudago_comm_t comm, cudago_stream_t stream,
-                                                      cudago_dtype_t dtype, cudago_nccl_op_t op,
                                                       cudago_buffer_t send, uint64_t send_offset,
                                                       cudago_buffer_t recv, uint64_t recv_offset,
-                                                      int64_t count);
+                                                      uint64_t count, cudago_dtype_t dtype,
+                                                      cudago_nccl_op_t op);
 /* ncclGroupStart / ncclGroupEnd on the calling OS thread (they nest). */
 CUDAGO_API cudago_status_t cudago_comm_group_start(void);
 CUDAGO_API cudago_status_t cudago_comm_group_end(void);
 
-/* [nvrtc] Run-time compilation (NVRTC) and launch of your own kernels.
+/* ---------------------------------------------------------------------------------------------
+ * Run-time compilation (NVRTC) and launch of your own kernels.
  *
  * cudago_module_compile compiles CUDA C++ source to SASS for the device's architecture
  * (-arch=sm_XY from its compute capability, unless opts->arch says otherwise) and loads it on
@@ -989,27 +1012,28 @@ typedef struct cudago_header {
 #define CUDAGO_COMPILE_NO_CACHE 1u /* always run NVRTC; neither read nor fill the cache */
 
 /* Every pointer is borrowed for the call; strings and arrays are copied. Zero fields take the
- * defaults. */
+ * defaults. Each count is at most INT32_MAX (NVRTC takes an int), and num_defines + num_options
+ * too (CUDAGO_ERROR_INVALID_ARGUMENT, checked before any array is read). */
 typedef struct cudago_compile_options {
-  uint32_t struct_size; /* sizeof(cudago_compile_options_t) */
+  uint32_t struct_size; /* sizeof(cudago_compile_options_t), set by its _init */
   uint32_t flags;       /* CUDAGO_COMPILE_* */
   const char *arch;     /* "sm_90", "compute_90" (PTX, JIT-compiled at load); NULL or "": the
                            device's sm_XY */
   const char *std;      /* "c++17" when NULL; "" passes no -std */
   const cudago_define_t *defines;
-  int32_t num_defines;
-  int32_t num_options;
+  uint64_t num_defines;
   const char *const *options; /* extra NVRTC options, passed as they are */
+  uint64_t num_options;
   const cudago_header_t *headers;
-  int32_t num_headers;
-  int32_t num_name_expressions;
+  uint64_t num_headers;
   const char *const *name_expressions; /* e.g. "block_sum<float, 256>" */
+  uint64_t num_name_expressions;
   /* Optional, filled on success (warnings) and on failure (the errors): the compiler's log,
    * truncated to log_cap - 1 bytes and NUL-terminated (when log_cap > 0); *log_len (when not
    * NULL) gets the log's full length, so a caller can see that it was cut. */
   char *log;
-  size_t log_cap;
-  size_t *log_len;
+  uint64_t log_cap;
+  uint64_t *log_len;
 } cudago_compile_options_t;
 
 static inline void cudago_compile_options_init(cudago_compile_options_t *p) {
@@ -1019,22 +1043,26 @@ static inline void cudago_compile_options_init(cudago_compile_options_t *p) {
 /* Compiles `source` (copied) for `device` and loads it there; *out is owned by the caller. A
  * compile error returns CUDAGO_ERROR_NVRTC with the log at the end of the error message (which
  * is truncated) and whole in opts->log; an option NVRTC refuses returns
- * CUDAGO_ERROR_INVALID_ARGUMENT. opts may be NULL (all defaults). */
+ * CUDAGO_ERROR_INVALID_ARGUMENT. opts may be NULL (all defaults).
+ *
+ * Known upstream: NVRTC 13.0 itself crashes (SIGSEGV inside libnvrtc) on some malformed template
+ * sources given with name expressions; cudago cannot catch that. Compile untrusted source in a
+ * separate process. */
 CUDAGO_API cudago_status_t cudago_module_compile(cudago_module_t *out, int32_t device,
-                                                 const cudago_compile_options_t *opts,
-                                                 const char *source);
+                                                 const char *source,
+                                                 const cudago_compile_options_t *opts);
 /* Compiles without loading and without a device: opts->arch is required. Count-then-fill: the
  * image (CUBIN, or NUL-terminated PTX for compute_XY) is copied to image when cap is large
  * enough, and *len gets its size; image may be NULL to ask for the size (a second call is
  * served from the cache unless CUDAGO_COMPILE_NO_CACHE). */
-CUDAGO_API cudago_status_t cudago_rtc_compile(const cudago_compile_options_t *opts,
-                                              const char *source, void *image, size_t cap,
-                                              size_t *len);
+CUDAGO_API cudago_status_t cudago_rtc_compile(const char *source,
+                                              const cudago_compile_options_t *opts, void *image,
+                                              uint64_t cap, uint64_t *len);
 CUDAGO_API cudago_status_t cudago_module_destroy(cudago_module_t module);
 /* The compiler's log of a compiled module (warnings; often empty). Same truncation rule as
  * cudago_compile_options_t.log; *len (required) gets the full length. */
-CUDAGO_API cudago_status_t cudago_module_log(cudago_module_t module, char *buf, size_t cap,
-                                             size_t *len);
+CUDAGO_API cudago_status_t cudago_module_log(cudago_module_t module, char *buf, uint64_t cap,
+                                             uint64_t *len);
 CUDAGO_API cudago_status_t cudago_module_device(cudago_module_t module, int32_t *out);
 
 /* Looks a kernel up; *out is owned by the caller and keeps the module alive. A name given as a
@@ -1062,7 +1090,7 @@ CUDAGO_API cudago_status_t cudago_kernel_attributes(cudago_kernel_t kernel,
                                                     cudago_kernel_attributes_t *out);
 /* The block size with the best occupancy for dyn_smem bytes of dynamic shared memory, and the
  * smallest grid that fills the device with it. */
-CUDAGO_API cudago_status_t cudago_kernel_occupancy(cudago_kernel_t kernel, size_t dyn_smem,
+CUDAGO_API cudago_status_t cudago_kernel_occupancy(cudago_kernel_t kernel, uint64_t dyn_smem,
                                                    int32_t *block, int32_t *min_grid);
 
 typedef enum cudago_arg_kind CUDAGO_ENUM_BASE {
@@ -1084,10 +1112,12 @@ typedef union cudago_arg_value {
   double f;
 } cudago_arg_value_t;
 
+/* Frozen (docs/ABI.md): this layout never changes within the ABI version. */
 typedef struct cudago_kernel_arg {
-  int32_t kind;    /* cudago_arg_kind_t */
-  uint32_t size;   /* CUDAGO_ARG_BYTES: the number of bytes */
-  uint64_t offset; /* buffer kinds: byte offset into the buffer */
+  cudago_arg_kind_t kind;
+  uint32_t reserved0; /* must be 0 */
+  uint64_t size;      /* CUDAGO_ARG_BYTES: the number of bytes */
+  uint64_t offset;    /* buffer kinds: byte offset into the buffer */
   cudago_buffer_t buffer;
   cudago_host_buffer_t host;
   cudago_arg_value_t v;
@@ -1097,12 +1127,16 @@ typedef struct cudago_kernel_arg {
 /* Queues kernel<<<grid, block, dyn_smem, stream>>>(args...). args (borrowed, copied during the
  * call) must match the kernel's parameters in count and in each size (checked against CUDA's
  * parameter info, cudaFuncGetParamInfo, before anything is queued: CUDAGO_ERROR_INVALID_ARGUMENT;
- * unchecked where the driver cannot report it, see num_params). Buffers and the
- * stream must be on the module's device (CUDAGO_ERROR_DEVICE_MISMATCH). */
+ * unchecked where the driver cannot report it, see num_params). Buffers and the stream must be
+ * on the module's device (CUDAGO_ERROR_DEVICE_MISMATCH). grid and block are x, y, z sizes, each
+ * >= 1 and at most UINT32_MAX; dyn_smem (bytes) at most UINT32_MAX; nargs, and the size of a
+ * CUDAGO_ARG_BYTES argument, at most 32764 (CUDA's parameter space); a block above the kernel's
+ * maximum threads: all CUDAGO_ERROR_INVALID_ARGUMENT, checked before the handles. Other
+ * device limits fail the launch (CUDAGO_ERROR_LAUNCH_FAILED). */
 CUDAGO_API cudago_status_t cudago_kernel_launch(cudago_kernel_t kernel, cudago_stream_t stream,
-                                                const uint32_t grid[3], const uint32_t block[3],
-                                                uint32_t dyn_smem, const cudago_kernel_arg_t *args,
-                                                int32_t nargs);
+                                                const cudago_kernel_arg_t *args, uint64_t nargs,
+                                                const uint64_t grid[3], const uint64_t block[3],
+                                                uint64_t dyn_smem);
 
 typedef struct cudago_rtc_cache_stats {
   uint32_t struct_size; /* sizeof(cudago_rtc_cache_stats_t), set by its _init */
@@ -1125,7 +1159,7 @@ CUDAGO_API cudago_status_t cudago_rtc_cache_stats(cudago_rtc_cache_stats_t *out)
 /* Empties the memory cache and zeroes the stats; files on disk stay. */
 CUDAGO_API cudago_status_t cudago_rtc_cache_clear(void);
 
-/* [graph] ------------------------------------------------------------------------------------
+/* ---------------------------------------------------------------------------------------------
  * CUDA Graphs: capture the work cudago queues on a stream, then replay it with one launch.
  *
  * Between cudago_stream_begin_capture and cudago_stream_end_capture, every cudago call that
@@ -1163,7 +1197,8 @@ typedef enum cudago_capture_mode CUDAGO_ENUM_BASE {
 } cudago_capture_mode_t;
 
 /* Starts capturing stream. CUDAGO_ERROR_CAPTURE when it is already capturing. */
-CUDAGO_API cudago_status_t cudago_stream_begin_capture(cudago_stream_t stream, int32_t mode);
+CUDAGO_API cudago_status_t cudago_stream_begin_capture(cudago_stream_t stream,
+                                                       cudago_capture_mode_t mode);
 /* Ends the capture and instantiates it: *out (owned) is set on success, NULL on failure. The
  * stream is no longer capturing when this returns (unless the wrong thread called it:
  * CUDAGO_ERROR_CAPTURE, and the capture goes on); a NULL out still ends the capture and drops

@@ -1,5 +1,6 @@
 // FFT: descriptor translation and the plan cache.
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -10,6 +11,7 @@
 using cudago::capi::guard;
 using cudago::capi::handle;
 using cudago::capi::out_param;
+using cudago::capi::signed_count;
 
 namespace {
 
@@ -18,38 +20,58 @@ static_assert(CUDAGO_FFT_C2R == static_cast<int>(cudago::FftType::kC2R), "FFT ty
 static_assert(CUDAGO_FFT_NORM_FORWARD == static_cast<int>(cudago::FftNorm::kForward),
               "FFT norms must agree");
 
-cudago::FftLayout layout_of(const cudago_fft_layout_t& l) {
+// A uint64_t field of the descriptor as the core's int64_t; the parameter's name ("desc->in.dist",
+// "desc->dims[1]") is built only to refuse a value above INT64_MAX.
+int64_t field(uint64_t v, const char* prefix, const char* name, int index = -1) {
+  if (v <= static_cast<uint64_t>(INT64_MAX)) return static_cast<int64_t>(v);
+  std::string full = std::string(prefix) + name;
+  if (index >= 0) full += "[" + std::to_string(index) + "]";
+  return signed_count(v, full.c_str());  // throws
+}
+
+cudago::FftLayout layout_of(const cudago_fft_layout_t& l, const char* prefix) {
   cudago::FftLayout r;
-  for (int i = 0; i < CUDAGO_FFT_MAX_RANK; ++i) r.embed[i] = l.embed[i];
-  r.stride = l.stride;
-  r.dist = l.dist;
+  for (int i = 0; i < CUDAGO_FFT_MAX_RANK; ++i) r.embed[i] = field(l.embed[i], prefix, "embed", i);
+  r.stride = field(l.stride, prefix, "stride");
+  r.dist = field(l.dist, prefix, "dist");
   return r;
 }
 
 cudago::FftDesc desc_of(const cudago_fft_desc_t* desc) {
-  const cudago_fft_desc_t copy = cudago::capi::read_sized(desc, "desc");
-  const cudago_fft_desc_t* d = &copy;
+  const cudago_fft_desc_t d = cudago::capi::read_sized(desc, "desc");
+  if (d.reserved0 != 0) {
+    throw cudago::Error(cudago::Status::kInvalidArgument,
+                        "desc->reserved0 = " + std::to_string(d.reserved0) + "; it must be 0");
+  }
+  if (d.rank > CUDAGO_FFT_MAX_RANK) {
+    throw cudago::Error(cudago::Status::kInvalidArgument,
+                        "desc->rank = " + std::to_string(d.rank) + " is not 1, 2 or 3");
+  }
   cudago::FftDesc r;
-  r.rank = d->rank;
-  for (int i = 0; i < CUDAGO_FFT_MAX_RANK; ++i) r.dims[i] = d->dims[i];
-  r.type = static_cast<cudago::FftType>(d->type);
-  cudago::checked_dtype_size(d->precision);
-  r.precision = static_cast<cudago::DType>(d->precision);
-  r.batch = d->batch;
-  r.in = layout_of(d->in);
-  r.out = layout_of(d->out);
+  r.rank = static_cast<int32_t>(d.rank);  // 0 is refused by the core
+  for (int i = 0; i < CUDAGO_FFT_MAX_RANK; ++i) {
+    r.dims[i] = field(d.dims[i], "desc->", "dims", i);
+  }
+  r.type = static_cast<cudago::FftType>(d.type);
+  cudago::checked_dtype_size(d.precision);
+  r.precision = static_cast<cudago::DType>(d.precision);
+  r.batch = field(d.batch, "desc->", "batch");
+  r.in = layout_of(d.in, "desc->in.");
+  r.out = layout_of(d.out, "desc->out.");
   return r;
 }
 
 }  // namespace
 
-extern "C" cudago_status_t cudago_fft_exec(cudago_stream_t stream, const cudago_fft_desc_t* desc,
-                                           cudago_buffer_t in, uint64_t in_offset,
-                                           cudago_buffer_t out, uint64_t out_offset,
-                                           int32_t direction, int32_t norm) {
+extern "C" cudago_status_t cudago_fft_exec(cudago_stream_t stream, cudago_buffer_t in,
+                                           uint64_t in_offset, cudago_buffer_t out,
+                                           uint64_t out_offset, const cudago_fft_desc_t* desc,
+                                           cudago_fft_direction_t direction,
+                                           cudago_fft_norm_t norm) {
   return guard("cudago_fft_exec", [&] {
-    cudago::fft_exec(handle(stream, "stream").impl, desc_of(desc), *handle(in, "in").impl,
-                     in_offset, *handle(out, "out").impl, out_offset,
+    const cudago::FftDesc d = desc_of(desc);
+    cudago::fft_exec(handle(stream, "stream").impl, d, *handle(in, "in").impl, in_offset,
+                     *handle(out, "out").impl, out_offset,
                      static_cast<cudago::FftDirection>(direction),
                      static_cast<cudago::FftNorm>(norm));
   });

@@ -18,13 +18,14 @@ static_assert(CUDAGO_CAPTURE_RELAXED == static_cast<int>(cudago::CaptureMode::kR
 
 extern "C" {
 
-cudago_status_t cudago_stream_begin_capture(cudago_stream_t stream, int32_t mode) {
+cudago_status_t cudago_stream_begin_capture(cudago_stream_t stream, cudago_capture_mode_t mode) {
   return guard("cudago_stream_begin_capture", [&] {
     const auto& s = handle(stream, "stream").impl;
     if (mode < CUDAGO_CAPTURE_THREAD_LOCAL || mode > CUDAGO_CAPTURE_RELAXED) {
       throw cudago::Error(cudago::Status::kInvalidArgument,
-                          "unknown capture mode " + std::to_string(mode) +
-                              " (CUDAGO_CAPTURE_THREAD_LOCAL, _GLOBAL or _RELAXED)");
+                          "mode = " + std::to_string(static_cast<int32_t>(mode)) +
+                              " is not a cudago_capture_mode_t (CUDAGO_CAPTURE_THREAD_LOCAL, "
+                              "_GLOBAL or _RELAXED)");
     }
     cudago::Graph::begin_capture(s, static_cast<cudago::CaptureMode>(mode));
   });

@@ -1,12 +1,14 @@
 // The exception firewall of the C ABI and the handle types behind the opaque pointers.
 #pragma once
 
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <new>
 #include <string>
 
 #include "cudago.h"
+#include "cudago/dtype.hpp"
 #include "cudago/error.hpp"
 #include "cudago/event.hpp"
 #include "cudago/memory.hpp"
@@ -160,6 +162,35 @@ void write_sized(T* out, const char* name, const T& value) {
   const uint32_t size = out_param(out, name)->struct_size;
   std::memcpy(out, &value, checked_struct_size<T>(size, name, true));
   out->struct_size = size;
+}
+
+// ---- Units (docs/ABI.md, section 5) ----
+
+// A byte offset of the ABI as an element index of `dtype` (which is validated first): refuses an
+// offset that is not a multiple of the element size, naming the parameter.
+inline uint64_t element_offset(uint64_t bytes, int32_t dtype, const char* name) {
+  const size_t size = dtype_size(static_cast<DType>(dtype));
+  if (size == 0) {
+    throw Error(Status::kInvalidArgument, "the element type of " + std::string(name) + ", " +
+                                              std::to_string(dtype) + ", is not a cudago_dtype_t");
+  }
+  if (bytes % size != 0) {
+    throw Error(Status::kInvalidArgument, std::string(name) + " = " + std::to_string(bytes) +
+                                              " bytes is not a multiple of " + "the " +
+                                              std::to_string(size) + "-byte element size of " +
+                                              dtype_name(static_cast<DType>(dtype)));
+  }
+  return bytes / size;
+}
+
+// A uint64_t count of the ABI as the int64_t the core takes: refuses values above INT64_MAX (they
+// would turn negative), naming the parameter.
+inline int64_t signed_count(uint64_t v, const char* name) {
+  if (v > static_cast<uint64_t>(INT64_MAX)) {
+    throw Error(Status::kInvalidArgument,
+                std::string(name) + " = " + std::to_string(v) + " is too large");
+  }
+  return static_cast<int64_t>(v);
 }
 
 // Takes ownership of a freshly built handle and stores it in *out.

@@ -127,51 +127,52 @@ cudago_status_t cudago_host_buffer_device_pointer(cudago_host_buffer_t buffer, v
 
 // ---- copies ----
 
-cudago_status_t cudago_copy_h2d(cudago_buffer_t dst, uint64_t dst_offset, const void* src,
+cudago_status_t cudago_copy_h2d(const void* src, cudago_buffer_t dst, uint64_t dst_offset,
                                 uint64_t bytes) {
   return guard("cudago_copy_h2d",
                [&] { cudago::copy_to_device(*handle(dst, "dst").impl, dst_offset, src, bytes); });
 }
 
-cudago_status_t cudago_copy_d2h(void* dst, cudago_buffer_t src, uint64_t src_offset,
+cudago_status_t cudago_copy_d2h(cudago_buffer_t src, uint64_t src_offset, void* dst,
                                 uint64_t bytes) {
   return guard("cudago_copy_d2h",
                [&] { cudago::copy_to_host(dst, *handle(src, "src").impl, src_offset, bytes); });
 }
 
-cudago_status_t cudago_copy_d2d(cudago_buffer_t dst, uint64_t dst_offset, cudago_buffer_t src,
-                                uint64_t src_offset, uint64_t bytes) {
+cudago_status_t cudago_copy_d2d(cudago_buffer_t src, uint64_t src_offset, cudago_buffer_t dst,
+                                uint64_t dst_offset, uint64_t bytes) {
   return guard("cudago_copy_d2d", [&] {
     cudago::copy_device(*handle(dst, "dst").impl, dst_offset, *handle(src, "src").impl, src_offset,
                         bytes);
   });
 }
 
-cudago_status_t cudago_memset(cudago_buffer_t dst, uint64_t offset, uint8_t value, uint64_t bytes) {
+cudago_status_t cudago_memset(uint8_t value, cudago_buffer_t dst, uint64_t dst_offset,
+                              uint64_t bytes) {
   return guard("cudago_memset",
-               [&] { cudago::fill(*handle(dst, "dst").impl, offset, value, bytes); });
+               [&] { cudago::fill(*handle(dst, "dst").impl, dst_offset, value, bytes); });
 }
 
-cudago_status_t cudago_copy_h2d_async(cudago_stream_t stream, cudago_buffer_t dst,
-                                      uint64_t dst_offset, cudago_host_buffer_t src,
-                                      uint64_t src_offset, uint64_t bytes) {
+cudago_status_t cudago_copy_h2d_async(cudago_stream_t stream, cudago_host_buffer_t src,
+                                      uint64_t src_offset, cudago_buffer_t dst, uint64_t dst_offset,
+                                      uint64_t bytes) {
   return guard("cudago_copy_h2d_async", [&] {
     cudago::copy_to_device_async(handle(stream, "stream").impl, *handle(dst, "dst").impl,
                                  dst_offset, *handle(src, "src").impl, src_offset, bytes);
   });
 }
 
-cudago_status_t cudago_copy_d2h_async(cudago_stream_t stream, cudago_host_buffer_t dst,
-                                      uint64_t dst_offset, cudago_buffer_t src, uint64_t src_offset,
-                                      uint64_t bytes) {
+cudago_status_t cudago_copy_d2h_async(cudago_stream_t stream, cudago_buffer_t src,
+                                      uint64_t src_offset, cudago_host_buffer_t dst,
+                                      uint64_t dst_offset, uint64_t bytes) {
   return guard("cudago_copy_d2h_async", [&] {
     cudago::copy_to_host_async(handle(stream, "stream").impl, *handle(dst, "dst").impl, dst_offset,
                                *handle(src, "src").impl, src_offset, bytes);
   });
 }
 
-cudago_status_t cudago_copy_d2d_async(cudago_stream_t stream, cudago_buffer_t dst,
-                                      uint64_t dst_offset, cudago_buffer_t src, uint64_t src_offset,
+cudago_status_t cudago_copy_d2d_async(cudago_stream_t stream, cudago_buffer_t src,
+                                      uint64_t src_offset, cudago_buffer_t dst, uint64_t dst_offset,
                                       uint64_t bytes) {
   return guard("cudago_copy_d2d_async", [&] {
     cudago::copy_device_async(handle(stream, "stream").impl, *handle(dst, "dst").impl, dst_offset,
@@ -179,10 +180,10 @@ cudago_status_t cudago_copy_d2d_async(cudago_stream_t stream, cudago_buffer_t ds
   });
 }
 
-cudago_status_t cudago_memset_async(cudago_stream_t stream, cudago_buffer_t dst, uint64_t offset,
-                                    uint8_t value, uint64_t bytes) {
+cudago_status_t cudago_memset_async(cudago_stream_t stream, uint8_t value, cudago_buffer_t dst,
+                                    uint64_t dst_offset, uint64_t bytes) {
   return guard("cudago_memset_async", [&] {
-    cudago::fill_async(handle(stream, "stream").impl, *handle(dst, "dst").impl, offset, value,
+    cudago::fill_async(handle(stream, "stream").impl, *handle(dst, "dst").impl, dst_offset, value,
                        bytes);
   });
 }

@@ -1,4 +1,5 @@
 // NCCL communicators and collectives.
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -27,6 +28,32 @@ namespace {
 cudago::DType dt(cudago_dtype_t t) { return static_cast<cudago::DType>(t); }
 cudago::NcclOp op_of(cudago_nccl_op_t o) { return static_cast<cudago::NcclOp>(o); }
 
+// The operands of a collective in the core's terms: the handles (checked first), the ABI's byte
+// offsets as element offsets of dtype (multiples of its size) and the count as the core's
+// int64_t (NCCL takes a size_t). The core checks the rest: dtype support, count >= 1, devices,
+// ranges and overlaps.
+struct Operands {
+  cudago::Comm& comm;
+  const cudago::StreamPtr& stream;
+  cudago::DeviceBuffer& send;
+  uint64_t send_offset;
+  cudago::DeviceBuffer& recv;
+  uint64_t recv_offset;
+  int64_t count;
+};
+
+Operands operands(cudago_comm_t comm, cudago_stream_t stream, cudago_buffer_t send,
+                  uint64_t send_offset, cudago_buffer_t recv, uint64_t recv_offset, uint64_t count,
+                  cudago_dtype_t dtype) {
+  cudago::Comm& c = *handle(comm, "comm").impl;
+  const cudago::StreamPtr& s = handle(stream, "stream").impl;
+  cudago::DeviceBuffer& sb = *handle(send, "send").impl;
+  cudago::DeviceBuffer& rb = *handle(recv, "recv").impl;
+  const uint64_t so = cudago::capi::element_offset(send_offset, dtype, "send_offset");
+  const uint64_t ro = cudago::capi::element_offset(recv_offset, dtype, "recv_offset");
+  return Operands{c, s, sb, so, rb, ro, cudago::capi::signed_count(count, "count")};
+}
+
 }  // namespace
 
 extern "C" {
@@ -39,25 +66,31 @@ cudago_status_t cudago_nccl_version(int32_t* out) {
   });
 }
 
-cudago_status_t cudago_comm_init_all(cudago_comm_t* comms, int32_t count, const int32_t* devices) {
+cudago_status_t cudago_comm_init_all(cudago_comm_t* comms, uint64_t count, const int32_t* devices) {
   return guard("cudago_comm_init_all", [&] {
     out_param(comms, "comms");
     if (count < 1) {
+      throw cudago::Error(cudago::Status::kInvalidArgument, "count = 0; it must be at least 1");
+    }
+    // NCCL counts ranks in an int.
+    if (count > static_cast<uint64_t>(INT32_MAX)) {
       throw cudago::Error(cudago::Status::kInvalidArgument,
-                          "count = " + std::to_string(count) + "; it must be at least 1");
+                          "count = " + std::to_string(count) +
+                              " is above INT32_MAX, NCCL's limit on the number of ranks");
     }
     // Ranks are distinct devices, so a count above the device count is refused before anything
     // is sized by it.
     const int32_t devices_seen = cudago::device_count();
     if (devices_seen == 0) cudago::require_device(0);  // throws NO_DEVICE with the reason
-    if (count > devices_seen) {
+    if (count > static_cast<uint64_t>(devices_seen)) {
       throw cudago::Error(cudago::Status::kInvalidArgument,
                           "count = " + std::to_string(count) + " but this process sees " +
                               std::to_string(devices_seen) +
                               " device(s); NCCL needs one distinct device per rank");
     }
-    std::vector<int> devs(static_cast<size_t>(count));
-    for (int32_t i = 0; i < count; ++i) devs[static_cast<size_t>(i)] = devices ? devices[i] : i;
+    const size_t n = static_cast<size_t>(count);
+    std::vector<int> devs(n);
+    for (size_t i = 0; i < n; ++i) devs[i] = devices ? devices[i] : static_cast<int>(i);
     auto made = cudago::Comm::init_all(devs);
     // Build every handle before writing any, so a failure leaves comms untouched.
     std::vector<std::unique_ptr<cudago_comm_s>> hs;
@@ -119,58 +152,58 @@ cudago_status_t cudago_comm_size(cudago_comm_t comm, int32_t* size) {
 }
 
 cudago_status_t cudago_comm_all_reduce(cudago_comm_t comm, cudago_stream_t stream,
-                                       cudago_dtype_t dtype, cudago_nccl_op_t op,
                                        cudago_buffer_t send, uint64_t send_offset,
-                                       cudago_buffer_t recv, uint64_t recv_offset, int64_t count) {
+                                       cudago_buffer_t recv, uint64_t recv_offset, uint64_t count,
+                                       cudago_dtype_t dtype, cudago_nccl_op_t op) {
   return guard("cudago_comm_all_reduce", [&] {
-    cudago::all_reduce(*handle(comm, "comm").impl, handle(stream, "stream").impl, dt(dtype),
-                       op_of(op), *handle(send, "send").impl, send_offset,
-                       *handle(recv, "recv").impl, recv_offset, count);
+    Operands a = operands(comm, stream, send, send_offset, recv, recv_offset, count, dtype);
+    cudago::all_reduce(a.comm, a.stream, dt(dtype), op_of(op), a.send, a.send_offset, a.recv,
+                       a.recv_offset, a.count);
   });
 }
 
 cudago_status_t cudago_comm_broadcast(cudago_comm_t comm, cudago_stream_t stream,
-                                      cudago_dtype_t dtype, cudago_buffer_t send,
-                                      uint64_t send_offset, cudago_buffer_t recv,
-                                      uint64_t recv_offset, int64_t count, int32_t root) {
+                                      cudago_buffer_t send, uint64_t send_offset,
+                                      cudago_buffer_t recv, uint64_t recv_offset, uint64_t count,
+                                      cudago_dtype_t dtype, int32_t root) {
   return guard("cudago_comm_broadcast", [&] {
-    cudago::broadcast(*handle(comm, "comm").impl, handle(stream, "stream").impl, dt(dtype),
-                      *handle(send, "send").impl, send_offset, *handle(recv, "recv").impl,
-                      recv_offset, count, root);
+    Operands a = operands(comm, stream, send, send_offset, recv, recv_offset, count, dtype);
+    cudago::broadcast(a.comm, a.stream, dt(dtype), a.send, a.send_offset, a.recv, a.recv_offset,
+                      a.count, root);
   });
 }
 
-cudago_status_t cudago_comm_reduce(cudago_comm_t comm, cudago_stream_t stream, cudago_dtype_t dtype,
-                                   cudago_nccl_op_t op, cudago_buffer_t send, uint64_t send_offset,
-                                   cudago_buffer_t recv, uint64_t recv_offset, int64_t count,
+cudago_status_t cudago_comm_reduce(cudago_comm_t comm, cudago_stream_t stream, cudago_buffer_t send,
+                                   uint64_t send_offset, cudago_buffer_t recv, uint64_t recv_offset,
+                                   uint64_t count, cudago_dtype_t dtype, cudago_nccl_op_t op,
                                    int32_t root) {
   return guard("cudago_comm_reduce", [&] {
-    cudago::reduce(*handle(comm, "comm").impl, handle(stream, "stream").impl, dt(dtype), op_of(op),
-                   *handle(send, "send").impl, send_offset, *handle(recv, "recv").impl, recv_offset,
-                   count, root);
+    Operands a = operands(comm, stream, send, send_offset, recv, recv_offset, count, dtype);
+    cudago::reduce(a.comm, a.stream, dt(dtype), op_of(op), a.send, a.send_offset, a.recv,
+                   a.recv_offset, a.count, root);
   });
 }
 
 cudago_status_t cudago_comm_all_gather(cudago_comm_t comm, cudago_stream_t stream,
-                                       cudago_dtype_t dtype, cudago_buffer_t send,
-                                       uint64_t send_offset, cudago_buffer_t recv,
-                                       uint64_t recv_offset, int64_t count) {
+                                       cudago_buffer_t send, uint64_t send_offset,
+                                       cudago_buffer_t recv, uint64_t recv_offset, uint64_t count,
+                                       cudago_dtype_t dtype) {
   return guard("cudago_comm_all_gather", [&] {
-    cudago::all_gather(*handle(comm, "comm").impl, handle(stream, "stream").impl, dt(dtype),
-                       *handle(send, "send").impl, send_offset, *handle(recv, "recv").impl,
-                       recv_offset, count);
+    Operands a = operands(comm, stream, send, send_offset, recv, recv_offset, count, dtype);
+    cudago::all_gather(a.comm, a.stream, dt(dtype), a.send, a.send_offset, a.recv, a.recv_offset,
+                       a.count);
   });
 }
 
 cudago_status_t cudago_comm_reduce_scatter(cudago_comm_t comm, cudago_stream_t stream,
-                                           cudago_dtype_t dtype, cudago_nccl_op_t op,
                                            cudago_buffer_t send, uint64_t send_offset,
                                            cudago_buffer_t recv, uint64_t recv_offset,
-                                           int64_t count) {
+                                           uint64_t count, cudago_dtype_t dtype,
+                                           cudago_nccl_op_t op) {
   return guard("cudago_comm_reduce_scatter", [&] {
-    cudago::reduce_scatter(*handle(comm, "comm").impl, handle(stream, "stream").impl, dt(dtype),
-                           op_of(op), *handle(send, "send").impl, send_offset,
-                           *handle(recv, "recv").impl, recv_offset, count);
+    Operands a = operands(comm, stream, send, send_offset, recv, recv_offset, count, dtype);
+    cudago::reduce_scatter(a.comm, a.stream, dt(dtype), op_of(op), a.send, a.send_offset, a.recv,
+                           a.recv_offset, a.count);
   });
 }
 

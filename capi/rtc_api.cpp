@@ -1,4 +1,5 @@
 // NVRTC run-time compilation, kernel lookup and launch, and the compile cache.
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -30,21 +31,40 @@ std::string required_string(const char* s, const std::string& what) {
   return s;
 }
 
+// NVRTC counts its options (the defines among them) and its headers in an int; the name
+// expressions share the limit.
+constexpr uint64_t kMaxCompileArray = std::numeric_limits<int32_t>::max();
+// CUDA passes at most 32764 bytes of kernel parameters, each parameter taking at least one: no
+// kernel has more parameters, nor one larger.
+constexpr uint64_t kMaxParamBytes = 32764;
+
+// Checks an array argument and its count (`count_name`, at most `limit`, which `limit_text`
+// explains) before anything reads the array or is sized by the count.
 template <class T>
-const T* array_param(const T* p, int32_t n, const char* name) {
-  if (n < 0)
-    throw Error(Status::kInvalidArgument, std::string("the count of ") + name + " is negative");
+const T* array_param(const T* p, uint64_t n, const char* count_name, const char* name,
+                     uint64_t limit, const char* limit_text) {
+  if (n > limit) {
+    throw Error(Status::kInvalidArgument, std::string(count_name) + " = " + std::to_string(n) +
+                                              " is above " + std::to_string(limit) + " (" +
+                                              limit_text + ")");
+  }
   if (n > 0 && p == nullptr) {
     throw Error(Status::kInvalidArgument, std::string(name) + " is NULL with a nonzero count");
   }
   return p;
 }
 
+template <class T>
+const T* compile_array(const T* p, uint64_t n, const char* count_name, const char* name) {
+  return array_param(p, n, count_name, name, kMaxCompileArray,
+                     "INT32_MAX: NVRTC counts its options and headers in an int");
+}
+
 // Copies text into a caller's buffer: at most cap - 1 bytes and a NUL (when cap > 0).
-void fill_text(const std::string& text, char* buf, size_t cap, size_t* len) {
+void fill_text(const std::string& text, char* buf, uint64_t cap, uint64_t* len) {
   if (len != nullptr) *len = text.size();
   if (buf == nullptr || cap == 0) return;
-  size_t n = text.size() < cap - 1 ? text.size() : cap - 1;
+  const size_t n = text.size() < cap - 1 ? text.size() : static_cast<size_t>(cap - 1);
   std::memcpy(buf, text.data(), n);
   buf[n] = '\0';
 }
@@ -52,8 +72,8 @@ void fill_text(const std::string& text, char* buf, size_t cap, size_t* len) {
 struct ParsedOptions {
   cudago::CompileOptions options;
   char* log = nullptr;
-  size_t log_cap = 0;
-  size_t* log_len = nullptr;
+  uint64_t log_cap = 0;
+  uint64_t* log_len = nullptr;
 };
 
 ParsedOptions parse_options(const cudago_compile_options_t* opts) {
@@ -67,24 +87,34 @@ ParsedOptions parse_options(const cudago_compile_options_t* opts) {
   o.use_cache = (in.flags & CUDAGO_COMPILE_NO_CACHE) == 0;
   if (in.arch != nullptr) o.arch = in.arch;
   if (in.std != nullptr) o.std = in.std;
-  array_param(in.defines, in.num_defines, "opts->defines");
-  for (int32_t i = 0; i < in.num_defines; ++i) {
+  // Every count is checked before any array is read.
+  compile_array(in.defines, in.num_defines, "opts->num_defines", "opts->defines");
+  compile_array(in.options, in.num_options, "opts->num_options", "opts->options");
+  compile_array(in.headers, in.num_headers, "opts->num_headers", "opts->headers");
+  compile_array(in.name_expressions, in.num_name_expressions, "opts->num_name_expressions",
+                "opts->name_expressions");
+  // The defines and the options are one list of NVRTC options, with two of the core's own.
+  if (in.num_defines + in.num_options > kMaxCompileArray - 2) {
+    throw Error(Status::kInvalidArgument,
+                "opts->num_defines + opts->num_options = " +
+                    std::to_string(in.num_defines + in.num_options) + " is above " +
+                    std::to_string(kMaxCompileArray - 2) +
+                    " (NVRTC counts its options in an int, two of them cudago's)");
+  }
+  for (uint64_t i = 0; i < in.num_defines; ++i) {
     std::string idx = "opts->defines[" + std::to_string(i) + "]";
     o.defines.emplace_back(required_string(in.defines[i].name, idx + ".name"),
                            in.defines[i].value != nullptr ? in.defines[i].value : "");
   }
-  array_param(in.options, in.num_options, "opts->options");
-  for (int32_t i = 0; i < in.num_options; ++i) {
+  for (uint64_t i = 0; i < in.num_options; ++i) {
     o.extra.push_back(required_string(in.options[i], "opts->options[" + std::to_string(i) + "]"));
   }
-  array_param(in.headers, in.num_headers, "opts->headers");
-  for (int32_t i = 0; i < in.num_headers; ++i) {
+  for (uint64_t i = 0; i < in.num_headers; ++i) {
     std::string idx = "opts->headers[" + std::to_string(i) + "]";
     o.headers.emplace_back(required_string(in.headers[i].name, idx + ".name"),
                            required_string(in.headers[i].content, idx + ".content"));
   }
-  array_param(in.name_expressions, in.num_name_expressions, "opts->name_expressions");
-  for (int32_t i = 0; i < in.num_name_expressions; ++i) {
+  for (uint64_t i = 0; i < in.num_name_expressions; ++i) {
     o.name_expressions.push_back(required_string(
         in.name_expressions[i], "opts->name_expressions[" + std::to_string(i) + "]"));
   }
@@ -110,70 +140,89 @@ cudago::CompileResult compile_with_log(int device, const ParsedOptions& p,
   }
 }
 
-uint32_t dim(const uint32_t* d, int i, const char* name) {
+// A grid or block of the ABI (x, y, z sizes) as the core's Dim3: each in [1, UINT32_MAX], the
+// range of CUDA's dim3.
+cudago::Dim3 dims(const uint64_t* d, const char* name) {
   if (d == nullptr) throw Error(Status::kInvalidArgument, std::string(name) + " is NULL");
-  return d[i];
+  uint32_t v[3];
+  for (int i = 0; i < 3; ++i) {
+    if (d[i] < 1 || d[i] > std::numeric_limits<uint32_t>::max()) {
+      throw Error(Status::kInvalidArgument, std::string(name) + "[" + std::to_string(i) +
+                                                "] = " + std::to_string(d[i]) +
+                                                " is outside [1, UINT32_MAX]");
+    }
+    v[i] = static_cast<uint32_t>(d[i]);
+  }
+  return cudago::Dim3{v[0], v[1], v[2]};
 }
 
-cudago::KernelArg convert_arg(const cudago_kernel_arg_t& a, int32_t i) {
-  std::string idx = "args[" + std::to_string(i) + "]";
-  cudago::KernelArg k;
-  auto put = [&k](const auto& value) {
-    k.bytes.resize(sizeof value);
-    std::memcpy(k.bytes.data(), &value, sizeof value);
+// Converts args[i] into k without allocating on success; messages are built only on failure.
+void convert_arg(const cudago_kernel_arg_t& a, uint64_t i, cudago::KernelArg& k) {
+  auto fail = [i](const std::string& what) {
+    throw Error(Status::kInvalidArgument, "args[" + std::to_string(i) + "]" + what);
   };
+  if (a.reserved0 != 0) fail(".reserved0 = " + std::to_string(a.reserved0) + "; it must be 0");
   switch (a.kind) {
     case CUDAGO_ARG_BUFFER:
-      k.buffer = handle(a.buffer, (idx + ".buffer").c_str()).impl.get();
+      if (a.buffer == nullptr || !a.buffer->impl) {
+        throw Error(Status::kInvalidHandle,
+                    "args[" + std::to_string(i) + "].buffer handle is NULL");
+      }
+      k.buffer = a.buffer->impl.get();
       k.offset = a.offset;
       break;
     case CUDAGO_ARG_HOST_BUFFER:
-      k.host = handle(a.host, (idx + ".host").c_str()).impl;
+      if (a.host == nullptr || !a.host->impl) {
+        throw Error(Status::kInvalidHandle, "args[" + std::to_string(i) + "].host handle is NULL");
+      }
+      k.host = a.host->impl.get();
       k.offset = a.offset;
       break;
     case CUDAGO_ARG_I32:
       if (a.v.i < std::numeric_limits<int32_t>::min() ||
           a.v.i > std::numeric_limits<int32_t>::max()) {
-        throw Error(Status::kInvalidArgument, idx + ": value does not fit in int32");
+        fail(": value does not fit in int32");
       }
-      put(static_cast<int32_t>(a.v.i));
+      k.set_scalar(static_cast<int32_t>(a.v.i));
       break;
     case CUDAGO_ARG_U32:
-      if (a.v.u > std::numeric_limits<uint32_t>::max()) {
-        throw Error(Status::kInvalidArgument, idx + ": value does not fit in uint32");
-      }
-      put(static_cast<uint32_t>(a.v.u));
+      if (a.v.u > std::numeric_limits<uint32_t>::max()) fail(": value does not fit in uint32");
+      k.set_scalar(static_cast<uint32_t>(a.v.u));
       break;
     case CUDAGO_ARG_I64:
-      put(a.v.i);
+      k.set_scalar(a.v.i);
       break;
     case CUDAGO_ARG_U64:
-      put(a.v.u);
+      k.set_scalar(a.v.u);
       break;
     case CUDAGO_ARG_F32:
-      put(static_cast<float>(a.v.f));
+      k.set_scalar(static_cast<float>(a.v.f));
       break;
     case CUDAGO_ARG_F64:
-      put(a.v.f);
+      k.set_scalar(a.v.f);
       break;
     case CUDAGO_ARG_BYTES:
-      if (a.size == 0) throw Error(Status::kInvalidArgument, idx + ": size is 0");
-      if (a.bytes == nullptr) throw Error(Status::kInvalidArgument, idx + ".bytes is NULL");
-      k.bytes.assign(static_cast<const unsigned char*>(a.bytes),
-                     static_cast<const unsigned char*>(a.bytes) + a.size);
+      if (a.size == 0) fail(": size is 0");
+      if (a.size > kMaxParamBytes) {
+        fail(".size = " + std::to_string(a.size) + " is above " + std::to_string(kMaxParamBytes) +
+             ", CUDA's limit on a kernel's parameter bytes");
+      }
+      if (a.bytes == nullptr) fail(".bytes is NULL");
+      k.value = a.bytes;  // borrowed for the call
+      k.size = a.size;
       break;
     default:
-      throw Error(Status::kInvalidArgument, idx + ": unknown kind " + std::to_string(a.kind));
+      fail(".kind = " + std::to_string(static_cast<int32_t>(a.kind)) +
+           " is not a cudago_arg_kind_t");
   }
-  return k;
 }
 
 }  // namespace
 
 extern "C" {
 
-cudago_status_t cudago_module_compile(cudago_module_t* out, int32_t device,
-                                      const cudago_compile_options_t* opts, const char* source) {
+cudago_status_t cudago_module_compile(cudago_module_t* out, int32_t device, const char* source,
+                                      const cudago_compile_options_t* opts) {
   return guard("cudago_module_compile", [&] {
     out_param(out, "out");
     *out = nullptr;
@@ -184,8 +233,8 @@ cudago_status_t cudago_module_compile(cudago_module_t* out, int32_t device,
   });
 }
 
-cudago_status_t cudago_rtc_compile(const cudago_compile_options_t* opts, const char* source,
-                                   void* image, size_t cap, size_t* len) {
+cudago_status_t cudago_rtc_compile(const char* source, const cudago_compile_options_t* opts,
+                                   void* image, uint64_t cap, uint64_t* len) {
   return guard("cudago_rtc_compile", [&] {
     out_param(len, "len");
     ParsedOptions p = parse_options(opts);
@@ -205,7 +254,7 @@ cudago_status_t cudago_module_destroy(cudago_module_t module) {
   return guard("cudago_module_destroy", [&] { delete module; });
 }
 
-cudago_status_t cudago_module_log(cudago_module_t module, char* buf, size_t cap, size_t* len) {
+cudago_status_t cudago_module_log(cudago_module_t module, char* buf, uint64_t cap, uint64_t* len) {
   return guard("cudago_module_log", [&] {
     const cudago::Module& m = *handle(module, "module").impl;
     out_param(len, "len");
@@ -253,32 +302,48 @@ cudago_status_t cudago_kernel_attributes(cudago_kernel_t kernel, cudago_kernel_a
   });
 }
 
-cudago_status_t cudago_kernel_occupancy(cudago_kernel_t kernel, size_t dyn_smem, int32_t* block,
+cudago_status_t cudago_kernel_occupancy(cudago_kernel_t kernel, uint64_t dyn_smem, int32_t* block,
                                         int32_t* min_grid) {
   return guard("cudago_kernel_occupancy", [&] {
     const cudago::Kernel& k = *handle(kernel, "kernel").impl;
     out_param(block, "block");
     out_param(min_grid, "min_grid");
-    auto [b, g] = k.occupancy(dyn_smem);
+    if (dyn_smem > std::numeric_limits<size_t>::max()) {
+      throw Error(Status::kInvalidArgument, "dyn_smem is too large");
+    }
+    auto [b, g] = k.occupancy(static_cast<size_t>(dyn_smem));
     *block = b;
     *min_grid = g;
   });
 }
 
 cudago_status_t cudago_kernel_launch(cudago_kernel_t kernel, cudago_stream_t stream,
-                                     const uint32_t grid[3], const uint32_t block[3],
-                                     uint32_t dyn_smem, const cudago_kernel_arg_t* args,
-                                     int32_t nargs) {
+                                     const cudago_kernel_arg_t* args, uint64_t nargs,
+                                     const uint64_t grid[3], const uint64_t block[3],
+                                     uint64_t dyn_smem) {
   return guard("cudago_kernel_launch", [&] {
+    // The launch shape and the arguments are checked (and converted) first, so that their
+    // errors do not depend on the handles; nothing is sized by nargs before it is checked.
+    const cudago::Dim3 g = dims(grid, "grid");
+    const cudago::Dim3 b = dims(block, "block");
+    if (dyn_smem > std::numeric_limits<uint32_t>::max()) {
+      throw Error(Status::kInvalidArgument,
+                  "dyn_smem = " + std::to_string(dyn_smem) + " is above UINT32_MAX bytes");
+    }
+    array_param(args, nargs, "nargs", "args", kMaxParamBytes,
+                "a kernel's parameters take at most 32764 bytes, at least 1 each");
+    // Converted on the stack for the usual few arguments: the launch allocates nothing.
+    cudago::KernelArg inline_args[cudago::Kernel::kInlineArgs];
+    std::vector<cudago::KernelArg> heap_args;
+    cudago::KernelArg* converted = inline_args;
+    if (nargs > cudago::Kernel::kInlineArgs) {
+      heap_args.resize(static_cast<size_t>(nargs));
+      converted = heap_args.data();
+    }
+    for (uint64_t i = 0; i < nargs; ++i) convert_arg(args[i], i, converted[i]);
     const cudago::Kernel& k = *handle(kernel, "kernel").impl;
     const cudago::StreamPtr& s = handle(stream, "stream").impl;
-    cudago::Dim3 g{dim(grid, 0, "grid"), dim(grid, 1, "grid"), dim(grid, 2, "grid")};
-    cudago::Dim3 b{dim(block, 0, "block"), dim(block, 1, "block"), dim(block, 2, "block")};
-    array_param(args, nargs, "args");
-    std::vector<cudago::KernelArg> converted;
-    converted.reserve(static_cast<size_t>(nargs));
-    for (int32_t i = 0; i < nargs; ++i) converted.push_back(convert_arg(args[i], i));
-    k.launch(s, g, b, dyn_smem, converted);
+    k.launch(s, g, b, static_cast<uint32_t>(dyn_smem), converted, static_cast<size_t>(nargs));
   });
 }
 

@@ -4,42 +4,51 @@
 #include "cudago/transpose.hpp"
 #include "guard.hpp"
 
+using cudago::capi::element_offset;
 using cudago::capi::guard;
 using cudago::capi::handle;
 
-namespace {
-// Validates the C enum value and converts it (Error(kInvalidArgument) for a non-dtype).
-cudago::DType dtype_of(cudago_dtype_t t) {
-  cudago::checked_dtype_size(static_cast<int32_t>(t));
-  return static_cast<cudago::DType>(t);
-}
-}  // namespace
-
-extern "C" cudago_status_t cudago_layout_transpose_2d(cudago_stream_t stream, cudago_dtype_t dtype,
-                                                      cudago_buffer_t in, cudago_buffer_t out,
-                                                      uint64_t rows, uint64_t cols) {
+extern "C" cudago_status_t cudago_layout_transpose_2d(cudago_stream_t stream, cudago_buffer_t in,
+                                                      uint64_t in_offset, cudago_buffer_t out,
+                                                      uint64_t out_offset, uint64_t rows,
+                                                      uint64_t cols, cudago_dtype_t dtype) {
   return guard("cudago_layout_transpose_2d", [&] {
-    cudago::transpose_2d(handle(stream, "stream").impl, dtype_of(dtype), *handle(in, "in").impl,
-                         *handle(out, "out").impl, rows, cols);
+    const cudago::StreamPtr& s = handle(stream, "stream").impl;
+    cudago::DeviceBuffer& i = *handle(in, "in").impl;
+    cudago::DeviceBuffer& o = *handle(out, "out").impl;
+    // element_offset validates dtype (Error(kInvalidArgument) for a non-dtype) and the offsets.
+    const uint64_t ie = element_offset(in_offset, dtype, "in_offset");
+    const uint64_t oe = element_offset(out_offset, dtype, "out_offset");
+    cudago::transpose_2d(s, static_cast<cudago::DType>(dtype), i, ie, o, oe, rows, cols);
   });
 }
 
-extern "C" cudago_status_t cudago_layout_nhwc_to_nchw(cudago_stream_t stream, cudago_dtype_t dtype,
-                                                      cudago_buffer_t in, cudago_buffer_t out,
-                                                      uint64_t n, uint64_t h, uint64_t w,
-                                                      uint64_t c) {
+extern "C" cudago_status_t cudago_layout_nhwc_to_nchw(cudago_stream_t stream, cudago_buffer_t in,
+                                                      uint64_t in_offset, cudago_buffer_t out,
+                                                      uint64_t out_offset, uint64_t n, uint64_t h,
+                                                      uint64_t w, uint64_t c,
+                                                      cudago_dtype_t dtype) {
   return guard("cudago_layout_nhwc_to_nchw", [&] {
-    cudago::nhwc_to_nchw(handle(stream, "stream").impl, dtype_of(dtype), *handle(in, "in").impl,
-                         *handle(out, "out").impl, n, h, w, c);
+    const cudago::StreamPtr& s = handle(stream, "stream").impl;
+    cudago::DeviceBuffer& i = *handle(in, "in").impl;
+    cudago::DeviceBuffer& o = *handle(out, "out").impl;
+    const uint64_t ie = element_offset(in_offset, dtype, "in_offset");
+    const uint64_t oe = element_offset(out_offset, dtype, "out_offset");
+    cudago::nhwc_to_nchw(s, static_cast<cudago::DType>(dtype), i, ie, o, oe, n, h, w, c);
   });
 }
 
-extern "C" cudago_status_t cudago_layout_nchw_to_nhwc(cudago_stream_t stream, cudago_dtype_t dtype,
-                                                      cudago_buffer_t in, cudago_buffer_t out,
-                                                      uint64_t n, uint64_t h, uint64_t w,
-                                                      uint64_t c) {
+extern "C" cudago_status_t cudago_layout_nchw_to_nhwc(cudago_stream_t stream, cudago_buffer_t in,
+                                                      uint64_t in_offset, cudago_buffer_t out,
+                                                      uint64_t out_offset, uint64_t n, uint64_t h,
+                                                      uint64_t w, uint64_t c,
+                                                      cudago_dtype_t dtype) {
   return guard("cudago_layout_nchw_to_nhwc", [&] {
-    cudago::nchw_to_nhwc(handle(stream, "stream").impl, dtype_of(dtype), *handle(in, "in").impl,
-                         *handle(out, "out").impl, n, h, w, c);
+    const cudago::StreamPtr& s = handle(stream, "stream").impl;
+    cudago::DeviceBuffer& i = *handle(in, "in").impl;
+    cudago::DeviceBuffer& o = *handle(out, "out").impl;
+    const uint64_t ie = element_offset(in_offset, dtype, "in_offset");
+    const uint64_t oe = element_offset(out_offset, dtype, "out_offset");
+    cudago::nchw_to_nhwc(s, static_cast<cudago::DType>(dtype), i, ie, o, oe, n, h, w, c);
   });
 }

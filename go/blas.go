@@ -65,25 +65,39 @@ func GEMMEx[T Float](s *Stream, cfg GEMMConfig, alpha float64, a, b *DeviceBuffe
 		return errArg(op, "negative offset ("+strconv.Itoa(cfg.OffsetA)+", "+
 			strconv.Itoa(cfg.OffsetB)+", "+strconv.Itoa(cfg.OffsetC)+")")
 	}
+	if err := checkNonNegative(op, intArg{"M", cfg.M}, intArg{"N", cfg.N}, intArg{"K", cfg.K},
+		intArg{"LDA", cfg.LDA}, intArg{"LDB", cfg.LDB}, intArg{"LDC", cfg.LDC},
+		intArg{"Batch", cfg.Batch}, intArg{"StrideA", cfg.StrideA},
+		intArg{"StrideB", cfg.StrideB}, intArg{"StrideC", cfg.StrideC}); err != nil {
+		return err
+	}
 	var p C.cudago_gemm_params_t
 	p.struct_size = C.uint32_t(C.sizeof_cudago_gemm_params_t)
 	p.layout = C.CUDAGO_BLAS_ROW_MAJOR
 	p.trans_a = blasOp(cfg.TransA)
 	p.trans_b = blasOp(cfg.TransB)
-	p.dtype = C.int32_t(dt)
-	p.compute = C.int32_t(cfg.Compute)
-	p.m, p.n, p.k = C.int64_t(cfg.M), C.int64_t(cfg.N), C.int64_t(cfg.K)
+	p.dtype = dt
+	p.compute = C.cudago_blas_compute_t(cfg.Compute)
+	p.m, p.n, p.k = C.uint64_t(cfg.M), C.uint64_t(cfg.N), C.uint64_t(cfg.K)
 	p.alpha, p.beta = C.double(alpha), C.double(beta)
-	p.lda, p.ldb, p.ldc = C.int64_t(cfg.LDA), C.int64_t(cfg.LDB), C.int64_t(cfg.LDC)
-	p.a_offset, p.b_offset = C.uint64_t(cfg.OffsetA), C.uint64_t(cfg.OffsetB)
-	p.c_offset = C.uint64_t(cfg.OffsetC)
-	p.batch = C.int64_t(cfg.Batch)
-	p.stride_a, p.stride_b = C.int64_t(cfg.StrideA), C.int64_t(cfg.StrideB)
-	p.stride_c = C.int64_t(cfg.StrideC)
+	p.lda, p.ldb, p.ldc = C.uint64_t(cfg.LDA), C.uint64_t(cfg.LDB), C.uint64_t(cfg.LDC)
+	p.batch = C.uint64_t(max(cfg.Batch, 1)) // the C ABI refuses 0
+	p.stride_a, p.stride_b = C.uint64_t(cfg.StrideA), C.uint64_t(cfg.StrideB)
+	p.stride_c = C.uint64_t(cfg.StrideC)
 	if err := useAll(op, s, a, b, c); err != nil {
 		return err
 	}
-	r := C.cg_blas_gemm(s.h, p, a.c.h, b.c.h, c.c.h)
+	// Offsets past the end are refused here, before they are scaled to bytes (so the product
+	// cannot overflow).
+	if cfg.OffsetA > a.c.n || cfg.OffsetB > b.c.n || cfg.OffsetC > c.c.n {
+		dropAll(s, a, b, c)
+		return errRange(op, "offset "+strconv.Itoa(cfg.OffsetA)+", "+strconv.Itoa(cfg.OffsetB)+
+			" or "+strconv.Itoa(cfg.OffsetC)+" is past the end of its buffer ("+
+			strconv.Itoa(a.c.n)+", "+strconv.Itoa(b.c.n)+" and "+strconv.Itoa(c.c.n)+" values)")
+	}
+	sz := sizeOf[T]()
+	r := C.cg_blas_gemm(s.h, a.c.h, C.uint64_t(uint64(cfg.OffsetA)*sz), b.c.h,
+		C.uint64_t(uint64(cfg.OffsetB)*sz), c.c.h, C.uint64_t(uint64(cfg.OffsetC)*sz), p)
 	dropAll(s, a, b, c)
 	return errorFrom(op, r.err)
 }
@@ -113,35 +127,43 @@ func GEMV[T Real](s *Stream, trans bool, m, n int, alpha float64, a *DeviceBuffe
 	lda int, x *DeviceBuffer[T], incx int, beta float64, y *DeviceBuffer[T], incy int) error {
 	const op = "GEMV"
 	dt, _ := dtypeOf[T]()
+	if err := checkNonNegative(op, intArg{"m", m}, intArg{"n", n}, intArg{"lda", lda},
+		intArg{"incx", incx}, intArg{"incy", incy}); err != nil {
+		return err
+	}
 	var p C.cudago_gemv_params_t
 	p.struct_size = C.uint32_t(C.sizeof_cudago_gemv_params_t)
 	p.layout = C.CUDAGO_BLAS_ROW_MAJOR
 	p.trans = blasOp(trans)
-	p.dtype = C.int32_t(dt)
-	p.m, p.n = C.int64_t(m), C.int64_t(n)
+	p.dtype = dt
+	p.m, p.n = C.uint64_t(m), C.uint64_t(n)
 	p.alpha, p.beta = C.double(alpha), C.double(beta)
-	p.lda = C.int64_t(lda)
-	p.incx, p.incy = C.int64_t(incx), C.int64_t(incy)
+	p.lda = C.uint64_t(lda)
+	p.incx, p.incy = blasInc(incx), blasInc(incy)
 	if err := useAll(op, s, a, x, y); err != nil {
 		return err
 	}
-	r := C.cg_blas_gemv(s.h, p, a.c.h, x.c.h, y.c.h)
+	r := C.cg_blas_gemv(s.h, a.c.h, 0, x.c.h, 0, y.c.h, 0, p)
 	dropAll(s, a, x, y)
 	return errorFrom(op, r.err)
 }
 
 // BLASAxpy queues y = alpha·x + y on s (cuBLAS AXPY) over n elements taken every incx and incy
 // elements from the start of each buffer. x and y may be the same buffer only with equal
-// increments.
+// increments. Increments must be at least 1 (0 means 1), here and in the other level-1 calls.
 func BLASAxpy[T Real](s *Stream, n int, alpha float64, x *DeviceBuffer[T], incx int,
 	y *DeviceBuffer[T], incy int) error {
 	const op = "BLAS axpy"
 	dt, _ := dtypeOf[T]()
+	if err := checkNonNegative(op, intArg{"n", n}, intArg{"incx", incx},
+		intArg{"incy", incy}); err != nil {
+		return err
+	}
 	if err := useAll(op, s, x, y); err != nil {
 		return err
 	}
-	r := C.cg_blas_axpy(s.h, C.int32_t(dt), C.int64_t(n), C.double(alpha), x.c.h,
-		C.int64_t(incx), y.c.h, C.int64_t(incy))
+	r := C.cg_blas_axpy(s.h, C.double(alpha), x.c.h, 0, y.c.h, 0, C.uint64_t(n), blasInc(incx),
+		blasInc(incy), dt)
 	dropAll(s, x, y)
 	return errorFrom(op, r.err)
 }
@@ -150,10 +172,13 @@ func BLASAxpy[T Real](s *Stream, n int, alpha float64, x *DeviceBuffer[T], incx 
 func BLASScal[T Real](s *Stream, n int, alpha float64, x *DeviceBuffer[T], incx int) error {
 	const op = "BLAS scal"
 	dt, _ := dtypeOf[T]()
+	if err := checkNonNegative(op, intArg{"n", n}, intArg{"incx", incx}); err != nil {
+		return err
+	}
 	if err := useAll(op, s, x); err != nil {
 		return err
 	}
-	r := C.cg_blas_scal(s.h, C.int32_t(dt), C.int64_t(n), C.double(alpha), x.c.h, C.int64_t(incx))
+	r := C.cg_blas_scal(s.h, C.double(alpha), x.c.h, 0, C.uint64_t(n), blasInc(incx), dt)
 	dropAll(s, x)
 	return errorFrom(op, r.err)
 }
@@ -168,11 +193,20 @@ func BLASDot[T Real](s *Stream, n int, x *DeviceBuffer[T], incx int, y *DeviceBu
 		return errArg(op, "negative result index "+strconv.Itoa(index))
 	}
 	dt, _ := dtypeOf[T]()
+	if err := checkNonNegative(op, intArg{"n", n}, intArg{"incx", incx},
+		intArg{"incy", incy}); err != nil {
+		return err
+	}
 	if err := useAll(op, s, x, y, result); err != nil {
 		return err
 	}
-	r := C.cg_blas_dot(s.h, C.int32_t(dt), C.int64_t(n), x.c.h, C.int64_t(incx), y.c.h,
-		C.int64_t(incy), result.c.h, C.uint64_t(index))
+	if index > result.c.n {
+		dropAll(s, x, y, result)
+		return errRange(op, "result index "+strconv.Itoa(index)+" is past the end of a buffer of "+
+			strconv.Itoa(result.c.n)+" values")
+	}
+	r := C.cg_blas_dot(s.h, x.c.h, 0, y.c.h, 0, result.c.h, C.uint64_t(uint64(index)*sizeOf[T]()),
+		C.uint64_t(n), blasInc(incx), blasInc(incy), dt)
 	dropAll(s, x, y, result)
 	return errorFrom(op, r.err)
 }
@@ -186,18 +220,49 @@ func BLASNrm2[T Real](s *Stream, n int, x *DeviceBuffer[T], incx int,
 		return errArg(op, "negative result index "+strconv.Itoa(index))
 	}
 	dt, _ := dtypeOf[T]()
+	if err := checkNonNegative(op, intArg{"n", n}, intArg{"incx", incx}); err != nil {
+		return err
+	}
 	if err := useAll(op, s, x, result); err != nil {
 		return err
 	}
-	r := C.cg_blas_nrm2(s.h, C.int32_t(dt), C.int64_t(n), x.c.h, C.int64_t(incx), result.c.h,
-		C.uint64_t(index))
+	if index > result.c.n {
+		dropAll(s, x, result)
+		return errRange(op, "result index "+strconv.Itoa(index)+" is past the end of a buffer of "+
+			strconv.Itoa(result.c.n)+" values")
+	}
+	r := C.cg_blas_nrm2(s.h, x.c.h, 0, result.c.h, C.uint64_t(uint64(index)*sizeOf[T]()),
+		C.uint64_t(n), blasInc(incx), dt)
 	dropAll(s, x, result)
 	return errorFrom(op, r.err)
 }
 
-func blasOp(t bool) C.int32_t {
+func blasOp(t bool) C.cudago_blas_op_t {
 	if t {
 		return C.CUDAGO_BLAS_OP_T
 	}
 	return C.CUDAGO_BLAS_OP_N
+}
+
+// blasInc is a (checked non-negative) BLAS increment for the C ABI, which refuses 0: 0 means 1
+// in the Go API.
+func blasInc(inc int) C.uint64_t {
+	return C.uint64_t(max(inc, 1))
+}
+
+// intArg is a named int argument, for checkNonNegative.
+type intArg struct {
+	name string
+	v    int
+}
+
+// checkNonNegative refuses the first negative argument with ErrInvalidArgument: the C ABI's
+// counts, sizes and strides are uint64_t, where a negative value would wrap to a huge one.
+func checkNonNegative(op string, args ...intArg) error {
+	for _, a := range args {
+		if a.v < 0 {
+			return errArg(op, "negative "+a.name+" "+strconv.Itoa(a.v))
+		}
+	}
+	return nil
 }

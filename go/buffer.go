@@ -202,9 +202,11 @@ func (b *DeviceBuffer[T]) copyIn(op string, off int, src []T, whole bool) error 
 	}
 	var info *C.cg_err_t
 	if len(src) > 0 {
+		// Byte offset and length: the range was checked against the buffer, whose byte size
+		// fits in an int64, so neither product overflows.
 		sz := sizeOf[T]()
-		info = C.cg_copy_h2d(b.c.h, C.uint64_t(uint64(off)*sz),
-			unsafe.Pointer(unsafe.SliceData(src)), C.uint64_t(uint64(len(src))*sz))
+		info = C.cg_copy_h2d(unsafe.Pointer(unsafe.SliceData(src)), b.c.h,
+			C.uint64_t(uint64(off)*sz), C.uint64_t(uint64(len(src))*sz))
 	}
 	b.drop()
 	runtime.KeepAlive(b)
@@ -240,9 +242,9 @@ func (b *DeviceBuffer[T]) copyOut(op string, dst []T, off int, whole bool) error
 	}
 	var info *C.cg_err_t
 	if len(dst) > 0 {
-		sz := sizeOf[T]()
-		info = C.cg_copy_d2h(unsafe.Pointer(unsafe.SliceData(dst)), b.c.h,
-			C.uint64_t(uint64(off)*sz), C.uint64_t(uint64(len(dst))*sz))
+		sz := sizeOf[T]() // as in copyIn: the checked range cannot overflow
+		info = C.cg_copy_d2h(b.c.h, C.uint64_t(uint64(off)*sz),
+			unsafe.Pointer(unsafe.SliceData(dst)), C.uint64_t(uint64(len(dst))*sz))
 	}
 	b.drop()
 	runtime.KeepAlive(b)
@@ -262,7 +264,7 @@ func (b *DeviceBuffer[T]) CopyFrom(src *DeviceBuffer[T]) error {
 	var info *C.cg_err_t
 	n, want := src.c.n, b.c.n
 	if n == want {
-		info = C.cg_copy_d2d(b.c.h, 0, src.c.h, 0, C.uint64_t(b.c.bytes))
+		info = C.cg_copy_d2d(src.c.h, 0, b.c.h, 0, C.uint64_t(b.c.bytes))
 	}
 	dropAll(b, src)
 	if n != want {
@@ -284,7 +286,7 @@ func (b *DeviceBuffer[T]) CopyFromAsync(s *Stream, src *DeviceBuffer[T]) error {
 	var info *C.cg_err_t
 	n, want := src.c.n, b.c.n
 	if n == want {
-		info = C.cg_copy_d2d_async(s.h, b.c.h, 0, src.c.h, 0, C.uint64_t(b.c.bytes))
+		info = C.cg_copy_d2d_async(s.h, src.c.h, 0, b.c.h, 0, C.uint64_t(b.c.bytes))
 	}
 	dropAll(b, src, s)
 	if n != want {
@@ -303,7 +305,7 @@ func (b *DeviceBuffer[T]) CopyFromHostAsync(s *Stream, src *HostBuffer[T]) error
 	var info *C.cg_err_t
 	n, want := src.c.n, b.c.n
 	if n == want {
-		info = C.cg_copy_h2d_async(s.h, b.c.h, 0, src.c.h, 0, C.uint64_t(b.c.bytes))
+		info = C.cg_copy_h2d_async(s.h, src.c.h, 0, b.c.h, 0, C.uint64_t(b.c.bytes))
 	}
 	dropAll(b, src, s)
 	if n != want {
@@ -323,7 +325,7 @@ func (b *DeviceBuffer[T]) CopyToHostAsync(s *Stream, dst *HostBuffer[T]) error {
 	var info *C.cg_err_t
 	n, want := dst.c.n, b.c.n
 	if n == want {
-		info = C.cg_copy_d2h_async(s.h, dst.c.h, 0, b.c.h, 0, C.uint64_t(b.c.bytes))
+		info = C.cg_copy_d2h_async(s.h, b.c.h, 0, dst.c.h, 0, C.uint64_t(b.c.bytes))
 	}
 	dropAll(b, dst, s)
 	if n != want {
@@ -338,7 +340,7 @@ func (b *DeviceBuffer[T]) Memset(value byte) error {
 	if err := b.use(op); err != nil {
 		return err
 	}
-	info := C.cg_memset(b.c.h, 0, C.uint8_t(value), C.uint64_t(b.c.bytes))
+	info := C.cg_memset(C.uint8_t(value), b.c.h, 0, C.uint64_t(b.c.bytes))
 	b.drop()
 	runtime.KeepAlive(b)
 	return errorFrom(op, info)
@@ -350,7 +352,7 @@ func (b *DeviceBuffer[T]) MemsetAsync(s *Stream, value byte) error {
 	if err := useAll(op, b, s); err != nil {
 		return err
 	}
-	info := C.cg_memset_async(s.h, b.c.h, 0, C.uint8_t(value), C.uint64_t(b.c.bytes))
+	info := C.cg_memset_async(s.h, C.uint8_t(value), b.c.h, 0, C.uint64_t(b.c.bytes))
 	dropAll(b, s)
 	return errorFrom(op, info)
 }

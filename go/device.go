@@ -120,7 +120,7 @@ func (d Device) Properties() (DeviceProperties, error) {
 		return DeviceProperties{}, err
 	}
 	var p C.cudago_device_properties_t
-	p.struct_size = C.uint32_t(C.sizeof_cudago_device_properties_t)
+	C.cudago_device_properties_init(&p)
 	if err := errorFrom("device properties", C.cg_device_properties(C.int32_t(d.ordinal), &p)); err != nil {
 		return DeviceProperties{}, err
 	}

@@ -136,8 +136,10 @@ func binary[T Float](op string, s *Stream, bop BinaryOp, a *DeviceBuffer[T], aOf
 	}
 	var r C.cg_result
 	if err == nil {
-		r = C.cg_ew_binary(s.h, C.int32_t(bop), C.int32_t(dt), a.c.h, C.uint64_t(aOff), b.c.h,
-			C.uint64_t(bOff), c.c.h, C.uint64_t(cOff), C.uint64_t(n))
+		sz := sizeOf[T]() // byte offsets: each range was checked, so they cannot overflow
+		r = C.cg_ew_binary(s.h, a.c.h, C.uint64_t(uint64(aOff)*sz), b.c.h,
+			C.uint64_t(uint64(bOff)*sz), c.c.h, C.uint64_t(uint64(cOff)*sz), C.uint64_t(n),
+			C.int32_t(dt), C.int32_t(bop))
 	}
 	dropAll(s, a, b, c)
 	if err != nil {
@@ -180,8 +182,9 @@ func axpy[T Float](s *Stream, alpha float64, x *DeviceBuffer[T], xOff int, y *De
 	}
 	var r C.cg_result
 	if err == nil {
-		r = C.cg_ew_axpy(s.h, C.int32_t(dt), C.double(alpha), x.c.h, C.uint64_t(xOff), y.c.h,
-			C.uint64_t(yOff), C.uint64_t(n))
+		sz := sizeOf[T]() // byte offsets: each range was checked, so they cannot overflow
+		r = C.cg_ew_axpy(s.h, C.double(alpha), x.c.h, C.uint64_t(uint64(xOff)*sz), y.c.h,
+			C.uint64_t(uint64(yOff)*sz), C.uint64_t(n), C.int32_t(dt))
 	}
 	dropAll(s, x, y)
 	if err != nil {
@@ -227,13 +230,16 @@ func unary[T Float](op string, s *Stream, v float64, x *DeviceBuffer[T], off, n 
 		n = x.c.n
 	}
 	err := checkOffsets(op, "x", off, n, x.c.n)
+	sz := sizeOf[T]() // byte offset: the range was checked, so it cannot overflow
 	var r C.cg_result
 	switch {
 	case err != nil:
 	case fill:
-		r = C.cg_ew_fill(s.h, C.int32_t(dt), C.double(v), x.c.h, C.uint64_t(off), C.uint64_t(n))
+		r = C.cg_ew_fill(s.h, C.double(v), x.c.h, C.uint64_t(uint64(off)*sz), C.uint64_t(n),
+			C.int32_t(dt))
 	default:
-		r = C.cg_ew_scale(s.h, C.int32_t(dt), C.double(v), x.c.h, C.uint64_t(off), C.uint64_t(n))
+		r = C.cg_ew_scale(s.h, C.double(v), x.c.h, C.uint64_t(uint64(off)*sz), C.uint64_t(n),
+			C.int32_t(dt))
 	}
 	dropAll(s, x)
 	if err != nil {
@@ -278,8 +284,10 @@ func castRange[From, To Float](s *Stream, src *DeviceBuffer[From], srcOff int,
 	}
 	var r C.cg_result
 	if err == nil {
-		r = C.cg_ew_cast(s.h, C.int32_t(from), src.c.h, C.uint64_t(srcOff), C.int32_t(to),
-			dst.c.h, C.uint64_t(dstOff), C.uint64_t(n))
+		// Byte offsets, each in its side's element size: the ranges were checked, so they
+		// cannot overflow.
+		r = C.cg_ew_cast(s.h, src.c.h, C.uint64_t(uint64(srcOff)*sizeOf[From]()), dst.c.h,
+			C.uint64_t(uint64(dstOff)*sizeOf[To]()), C.uint64_t(n), C.int32_t(from), C.int32_t(to))
 	}
 	dropAll(s, src, dst)
 	if err != nil {

@@ -65,7 +65,7 @@ type FFTDesc struct {
 	Out   FFTLayout
 }
 
-func fftPrecision[T Real]() C.int32_t {
+func fftPrecision[T Real]() C.cudago_dtype_t {
 	if sizeOf[T]() == 8 {
 		return C.CUDAGO_DTYPE_F64
 	}
@@ -78,10 +78,17 @@ func (l *FFTLayout) toC(op, which string, out *C.cudago_fft_layout_t) error {
 			" embed sizes; at most 3")
 	}
 	for i, e := range l.Embed {
-		out.embed[i] = C.int64_t(e)
+		if e < 0 {
+			return errArg(op, which+" layout has a negative embed size "+strconv.Itoa(e))
+		}
+		out.embed[i] = C.uint64_t(e)
 	}
-	out.stride = C.int64_t(l.Stride)
-	out.dist = C.int64_t(l.Dist)
+	if l.Stride < 0 || l.Dist < 0 {
+		return errArg(op, which+" layout has a negative stride or dist ("+
+			strconv.Itoa(l.Stride)+", "+strconv.Itoa(l.Dist)+")")
+	}
+	out.stride = C.uint64_t(l.Stride)
+	out.dist = C.uint64_t(l.Dist)
 	return nil
 }
 
@@ -91,16 +98,19 @@ func fftDescToC[T Real](op string, d *FFTDesc) (C.cudago_fft_desc_t, error) {
 	if len(d.Dims) > C.CUDAGO_FFT_MAX_RANK || len(d.Dims) == 0 {
 		return c, errArg(op, "a transform has 1 to 3 dimensions, not "+strconv.Itoa(len(d.Dims)))
 	}
-	c.rank = C.int32_t(len(d.Dims))
+	c.rank = C.uint64_t(len(d.Dims))
 	for i, n := range d.Dims {
-		c.dims[i] = C.int64_t(n)
+		if n < 0 {
+			return c, errArg(op, "negative size "+strconv.Itoa(n))
+		}
+		c.dims[i] = C.uint64_t(n)
 	}
-	c._type = C.int32_t(d.Type)
+	c._type = C.cudago_fft_type_t(d.Type)
 	c.precision = fftPrecision[T]()
-	c.batch = C.int64_t(d.Batch)
-	if d.Batch == 0 {
-		c.batch = 1
+	if d.Batch < 0 {
+		return c, errArg(op, "negative batch "+strconv.Itoa(d.Batch))
 	}
+	c.batch = C.uint64_t(max(d.Batch, 1)) // 0 means 1
 	if err := d.In.toC(op, "input", &c.in); err != nil {
 		return c, err
 	}
@@ -145,8 +155,9 @@ func FFTAt[T Real](s *Stream, d FFTDesc, in *DeviceBuffer[T], inOff int, out *De
 			" values) is past the end of its buffer")
 	}
 	sz := sizeOf[T]()
-	r := C.cg_fft_exec(s.h, desc, in.c.h, C.uint64_t(uint64(inOff)*sz), out.c.h,
-		C.uint64_t(uint64(outOff)*sz), C.int32_t(dir), C.int32_t(norm))
+	r := C.cg_fft_exec(s.h, in.c.h, C.uint64_t(uint64(inOff)*sz), out.c.h,
+		C.uint64_t(uint64(outOff)*sz), desc, C.cudago_fft_direction_t(dir),
+		C.cudago_fft_norm_t(norm))
 	dropAll(s, in, out)
 	return errorFrom(op, r.err)
 }

@@ -104,7 +104,7 @@ func (s *Stream) begin(op string, mode CaptureMode) error {
 	if err := s.use(op); err != nil {
 		return err
 	}
-	info := C.cg_stream_begin_capture(s.h, C.int32_t(mode))
+	info := C.cg_stream_begin_capture(s.h, C.cudago_capture_mode_t(mode))
 	s.drop()
 	return errorFrom(op, info)
 }

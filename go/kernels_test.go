@@ -122,6 +122,12 @@ func TestHotPathAllocations(t *testing.T) {
 	closeT(t, "e", e)
 	must(t, "memset", a.Memset(0))
 	must(t, "memset", b.Memset(0))
+	mod, err := Compile(dev, rtcSaxpy, rtcSaxpyOpts)
+	must(t, "Compile", err)
+	closeT(t, "module", mod)
+	saxpy, err := mod.Kernel("saxpy")
+	must(t, "Kernel", err)
+	closeT(t, "kernel", saxpy)
 	var failed error
 	keep := func(err error) {
 		if err != nil && failed == nil {
@@ -137,6 +143,10 @@ func TestHotPathAllocations(t *testing.T) {
 		"Record":            func() { keep(e.Record(s)) },
 		"Synchronize":       func() { keep(s.Synchronize()) },
 		"Query":             func() { _, err := s.Query(); keep(err) },
+		"Kernel.Launch": func() {
+			keep(saxpy.Launch(s, Dim3{X: n / 256}, Dim3{X: 256}, 0, Float32(2), BufArg(a),
+				BufArg(b), Uint64(n)))
+		},
 	} {
 		if allocs := testing.AllocsPerRun(100, f); allocs != 0 {
 			t.Errorf("%s: %v allocations per call, want 0", name, allocs)

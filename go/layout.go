@@ -149,6 +149,6 @@ func testRawCall(i int) error {
 		}
 		return errorFrom("buffer alloc", r.err)
 	default:
-		return errorFrom("copy d2h", C.cg_copy_d2h(nil, nil, 0, 4))
+		return errorFrom("copy d2h", C.cg_copy_d2h(nil, 0, nil, 4))
 	}
 }

@@ -93,7 +93,7 @@ func NewComms(devices []Device) ([]*Comm, error) {
 		ords[i] = C.int32_t(d.ordinal)
 	}
 	hs := make([]C.cudago_comm_t, len(devices))
-	r := C.cg_comm_init_all((*C.cudago_comm_t)(unsafe.Pointer(&hs[0])), C.int32_t(len(devices)),
+	r := C.cg_comm_init_all((*C.cudago_comm_t)(unsafe.Pointer(&hs[0])), C.uint64_t(len(devices)),
 		(*C.int32_t)(unsafe.Pointer(&ords[0])))
 	if r.err != nil {
 		return nil, convertError(op, r.err)
@@ -216,8 +216,8 @@ func collective[T Float](op string, c *Comm, s *Stream, send, recv *DeviceBuffer
 // c's device.
 func AllReduce[T Float](c *Comm, s *Stream, op NCCLOp, send, recv *DeviceBuffer[T]) error {
 	return collective("all reduce", c, s, send, recv, func(dt C.int32_t) C.cg_result {
-		return C.cg_comm_all_reduce(c.h, s.h, dt, C.int32_t(op), send.c.h, recv.c.h,
-			C.int64_t(send.c.n))
+		return C.cg_comm_all_reduce(c.h, s.h, send.c.h, recv.c.h, C.uint64_t(send.c.n), dt,
+			C.int32_t(op))
 	})
 }
 
@@ -228,7 +228,7 @@ func Broadcast[T Float](c *Comm, s *Stream, send, recv *DeviceBuffer[T], root in
 		return err
 	}
 	return collective("broadcast", c, s, send, recv, func(dt C.int32_t) C.cg_result {
-		return C.cg_comm_broadcast(c.h, s.h, dt, send.c.h, recv.c.h, C.int64_t(send.c.n),
+		return C.cg_comm_broadcast(c.h, s.h, send.c.h, recv.c.h, C.uint64_t(send.c.n), dt,
 			C.int32_t(root))
 	})
 }
@@ -240,8 +240,8 @@ func Reduce[T Float](c *Comm, s *Stream, op NCCLOp, send, recv *DeviceBuffer[T],
 		return err
 	}
 	return collective("reduce", c, s, send, recv, func(dt C.int32_t) C.cg_result {
-		return C.cg_comm_reduce(c.h, s.h, dt, C.int32_t(op), send.c.h, recv.c.h,
-			C.int64_t(send.c.n), C.int32_t(root))
+		return C.cg_comm_reduce(c.h, s.h, send.c.h, recv.c.h, C.uint64_t(send.c.n), dt,
+			C.int32_t(op), C.int32_t(root))
 	})
 }
 
@@ -249,7 +249,7 @@ func Reduce[T Float](c *Comm, s *Stream, op NCCLOp, send, recv *DeviceBuffer[T],
 // elements land at recv[r·send.Len():]. recv must hold Size()·send.Len() elements.
 func AllGather[T Float](c *Comm, s *Stream, send, recv *DeviceBuffer[T]) error {
 	return collective("all gather", c, s, send, recv, func(dt C.int32_t) C.cg_result {
-		return C.cg_comm_all_gather(c.h, s.h, dt, send.c.h, recv.c.h, C.int64_t(send.c.n))
+		return C.cg_comm_all_gather(c.h, s.h, send.c.h, recv.c.h, C.uint64_t(send.c.n), dt)
 	})
 }
 
@@ -257,8 +257,8 @@ func AllGather[T Float](c *Comm, s *Stream, send, recv *DeviceBuffer[T]) error {
 // rank and slices have recv.Len() elements; send must hold Size()·recv.Len() elements.
 func ReduceScatter[T Float](c *Comm, s *Stream, op NCCLOp, send, recv *DeviceBuffer[T]) error {
 	return collective("reduce scatter", c, s, send, recv, func(dt C.int32_t) C.cg_result {
-		return C.cg_comm_reduce_scatter(c.h, s.h, dt, C.int32_t(op), send.c.h, recv.c.h,
-			C.int64_t(recv.c.n))
+		return C.cg_comm_reduce_scatter(c.h, s.h, send.c.h, recv.c.h, C.uint64_t(recv.c.n), dt,
+			C.int32_t(op))
 	})
 }
 

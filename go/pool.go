@@ -33,11 +33,10 @@ func (d Device) ConfigurePool(cfg PoolConfig) error {
 	if err := ready(); err != nil {
 		return err
 	}
-	c := C.cudago_pool_config_t{
-		struct_size:             C.uint32_t(C.sizeof_cudago_pool_config_t),
-		release_threshold_bytes: C.uint64_t(cfg.ReleaseThreshold),
-		reserve_bytes:           C.uint64_t(cfg.Reserve),
-	}
+	var c C.cudago_pool_config_t
+	C.cudago_pool_config_init(&c)
+	c.release_threshold_bytes = C.uint64_t(cfg.ReleaseThreshold)
+	c.reserve_bytes = C.uint64_t(cfg.Reserve)
 	return errorFrom("pool configure", C.cg_pool_configure(C.int32_t(d.ordinal), &c))
 }
 
@@ -47,7 +46,7 @@ func (d Device) PoolStats() (PoolStats, error) {
 		return PoolStats{}, err
 	}
 	var s C.cudago_pool_stats_t
-	s.struct_size = C.uint32_t(C.sizeof_cudago_pool_stats_t)
+	C.cudago_pool_stats_init(&s)
 	if err := errorFrom("pool stats", C.cg_pool_stats(C.int32_t(d.ordinal), &s)); err != nil {
 		return PoolStats{}, err
 	}

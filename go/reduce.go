@@ -205,11 +205,11 @@ func reduceCall[T Real, O Numeric](s *Stream, rop ReduceOp, x, y *DeviceBuffer[T
 			yh = y.c.h
 		}
 		if byRows {
-			r = C.cg_reduce_rows(s.h, C.int32_t(rop), C.int32_t(dt), x.c.h, 0, yh, 0,
-				C.uint64_t(rows), C.uint64_t(cols), out.c.h, 0)
+			r = C.cg_reduce_rows(s.h, x.c.h, 0, yh, 0, out.c.h, 0, C.uint64_t(rows),
+				C.uint64_t(cols), C.int32_t(dt), C.int32_t(rop))
 		} else {
-			r = C.cg_reduce_all(s.h, C.int32_t(rop), C.int32_t(dt), x.c.h, 0, yh, 0,
-				C.uint64_t(n), out.c.h, 0)
+			r = C.cg_reduce_all(s.h, x.c.h, 0, yh, 0, out.c.h, 0, C.uint64_t(n), C.int32_t(dt),
+				C.int32_t(rop))
 		}
 	}
 	if y != nil {

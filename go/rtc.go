@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -148,9 +149,9 @@ func buildOptions(op string, opts CompileOptions, logCap int) (*cOptions, error)
 			s[i].name = c.str(k)
 			s[i].value = c.str(opts.Defines[k])
 		}
-		o.defines, o.num_defines = d, C.int32_t(n)
+		o.defines, o.num_defines = d, C.uint64_t(n)
 	}
-	o.options, o.num_options = c.strs(opts.Options), C.int32_t(len(opts.Options))
+	o.options, o.num_options = c.strs(opts.Options), C.uint64_t(len(opts.Options))
 	if n := len(opts.Headers); n > 0 {
 		h := (*C.cudago_header_t)(c.alloc(uintptr(n) * C.sizeof_cudago_header_t))
 		s := unsafe.Slice(h, n)
@@ -158,12 +159,12 @@ func buildOptions(op string, opts CompileOptions, logCap int) (*cOptions, error)
 			s[i].name = c.str(k)
 			s[i].content = c.str(opts.Headers[k])
 		}
-		o.headers, o.num_headers = h, C.int32_t(n)
+		o.headers, o.num_headers = h, C.uint64_t(n)
 	}
 	o.name_expressions = c.strs(opts.NameExpressions)
-	o.num_name_expressions = C.int32_t(len(opts.NameExpressions))
+	o.num_name_expressions = C.uint64_t(len(opts.NameExpressions))
 	o.log = (*C.char)(c.alloc(uintptr(logCap)))
-	o.log_cap = C.size_t(logCap)
+	o.log_cap = C.uint64_t(logCap)
 	return c, nil
 }
 
@@ -230,7 +231,7 @@ func Compile(dev Device, src string, opts CompileOptions) (*Module, error) {
 	csrc := C.CString(src)
 	defer C.free(unsafe.Pointer(csrc))
 	r, err := compileWith(op, opts, func(o C.cudago_compile_options_t) C.cg_module_result {
-		return C.cg_module_compile(C.int32_t(dev.ordinal), o, csrc)
+		return C.cg_module_compile(C.int32_t(dev.ordinal), csrc, o)
 	})
 	if err != nil {
 		return nil, err
@@ -258,15 +259,15 @@ func CompileImage(src string, opts CompileOptions) ([]byte, error) {
 	defer C.free(unsafe.Pointer(csrc))
 	// One compile for images up to 1 MiB; a larger one is fetched again (from the cache, or
 	// compiled again with NoCache).
-	capacity := C.size_t(1 << 20)
+	capacity := C.uint64_t(1 << 20)
 	for {
-		buf := C.malloc(capacity)
+		buf := C.malloc(C.size_t(capacity))
 		if buf == nil {
 			return nil, &Error{Status: StatusOutOfMemory, Op: op, Msg: "out of C memory"}
 		}
-		var n C.size_t
+		var n C.uint64_t
 		_, err := compileWith(op, opts, func(o C.cudago_compile_options_t) C.cg_module_result {
-			return C.cg_rtc_compile(o, csrc, buf, capacity, &n)
+			return C.cg_rtc_compile(csrc, o, buf, capacity, &n)
 		})
 		if err == nil && n <= capacity {
 			img := C.GoBytes(buf, C.int(n))
@@ -322,7 +323,7 @@ func (m *Module) Log() (string, error) {
 	if r.len == 0 {
 		return "", nil
 	}
-	buf := (*C.char)(C.malloc(r.len + 1))
+	buf := (*C.char)(C.malloc(C.size_t(r.len) + 1))
 	defer C.free(unsafe.Pointer(buf))
 	r = C.cg_module_log(m.h, buf, r.len+1)
 	if r.err != nil {
@@ -452,7 +453,7 @@ func (k *Kernel) Occupancy(dynSmem int) (block, minGrid int, err error) {
 	if err := k.use(op); err != nil {
 		return 0, 0, err
 	}
-	r := C.cg_kernel_occupancy(k.h, C.size_t(dynSmem))
+	r := C.cg_kernel_occupancy(k.h, C.uint64_t(dynSmem))
 	k.drop()
 	if r.err != nil {
 		return 0, 0, convertError(op, r.err)
@@ -463,7 +464,7 @@ func (k *Kernel) Occupancy(dynSmem int) (block, minGrid int, err error) {
 // Dim3 is a grid or block shape. X must be at least 1; Y and Z of 0 mean 1.
 type Dim3 struct{ X, Y, Z int }
 
-func (d Dim3) c(op, what string) (x, y, z C.uint32_t, err error) {
+func (d Dim3) c(op, what string) (x, y, z C.uint64_t, err error) {
 	if d.Y == 0 {
 		d.Y = 1
 	}
@@ -475,7 +476,7 @@ func (d Dim3) c(op, what string) (x, y, z C.uint32_t, err error) {
 			return 0, 0, 0, errArg(op, what+" dimension "+strconv.Itoa(v)+" is out of [1, 2^32)")
 		}
 	}
-	return C.uint32_t(d.X), C.uint32_t(d.Y), C.uint32_t(d.Z), nil
+	return C.uint64_t(d.X), C.uint64_t(d.Y), C.uint64_t(d.Z), nil
 }
 
 // Arg is one kernel argument; build it with BufArg, MappedArg, Int32, Uint32, Int64, Uint64,
@@ -589,10 +590,52 @@ func pointerFree(t reflect.Type) string {
 	}
 }
 
+// launchScratch is C memory for one launch's argument array and StructArg bytes. Launches take
+// one from launchScratchPool and put it back, so a launch allocates nothing in Go or C once the
+// scratch is large enough; a finalizer frees the C memory of one the pool drops.
+type launchScratch struct {
+	args   *C.cudago_kernel_arg_t
+	nargs  int
+	bytes  unsafe.Pointer
+	nbytes int
+}
+
+var launchScratchPool = sync.Pool{New: func() any {
+	sc := new(launchScratch)
+	runtime.SetFinalizer(sc, (*launchScratch).free)
+	return sc
+}}
+
+// reserve grows the scratch to hold nargs arguments and nbytes struct bytes.
+func (sc *launchScratch) reserve(nargs, nbytes int) {
+	if nargs > sc.nargs {
+		C.free(unsafe.Pointer(sc.args))
+		sc.args = (*C.cudago_kernel_arg_t)(C.calloc(C.size_t(nargs), C.sizeof_cudago_kernel_arg_t))
+		if sc.args == nil {
+			panic("cudago: out of C memory")
+		}
+		sc.nargs = nargs
+	}
+	if nbytes > sc.nbytes {
+		C.free(sc.bytes)
+		sc.bytes = C.malloc(C.size_t(nbytes))
+		if sc.bytes == nil {
+			panic("cudago: out of C memory")
+		}
+		sc.nbytes = nbytes
+	}
+}
+
+func (sc *launchScratch) free() {
+	C.free(unsafe.Pointer(sc.args))
+	C.free(sc.bytes)
+}
+
 // Launch queues k<<<grid, block, dynSmem, s>>>(args...). The arguments must match the kernel's
 // parameters in number and each in size (checked before anything is queued: ErrInvalidArgument);
 // buffers and s must be on the kernel's device. The argument values are copied during the
-// call; nothing of Go's memory is kept. It does not block.
+// call; nothing of Go's memory is kept. It does not block, and allocates nothing once it has
+// run with as many arguments before.
 func (k *Kernel) Launch(s *Stream, grid, block Dim3, dynSmem int, args ...Arg) error {
 	const op = "kernel launch"
 	gx, gy, gz, err := grid.c(op, "grid")
@@ -606,31 +649,39 @@ func (k *Kernel) Launch(s *Stream, grid, block Dim3, dynSmem int, args ...Arg) e
 	if dynSmem < 0 || dynSmem > math.MaxUint32 {
 		return errArg(op, "dynamic shared memory "+strconv.Itoa(dynSmem)+" is out of range")
 	}
-	if len(args) > math.MaxInt32 {
-		return errArg(op, "too many arguments")
-	}
+	nbytes := 0
 	for i := range args {
 		if args[i].err != nil {
 			e := *args[i].err
 			e.Msg = "argument " + strconv.Itoa(i) + ": " + e.Msg
 			return &e
 		}
+		nbytes += len(args[i].bytes)
+	}
+	if len(args) > maxKernelParamBytes || nbytes > maxKernelParamBytes {
+		return errArg(op, strconv.Itoa(len(args))+" arguments of "+strconv.Itoa(nbytes)+
+			" struct bytes are more than a kernel's parameters can take")
 	}
 	if err := useAll(op, k, s); err != nil {
 		return err
 	}
-	var stack [8]C.cudago_kernel_arg_t
-	cargs := stack[:0]
-	if len(args) > len(stack) {
-		cargs = make([]C.cudago_kernel_arg_t, 0, len(args))
+	sc := launchScratchPool.Get().(*launchScratch)
+	sc.reserve(len(args), nbytes)
+	var cargs []C.cudago_kernel_arg_t
+	if len(args) > 0 {
+		cargs = unsafe.Slice(sc.args, len(args))
 	}
-	var cfree []unsafe.Pointer
+	var cbytes []byte
+	if nbytes > 0 {
+		cbytes = unsafe.Slice((*byte)(sc.bytes), nbytes)
+	}
 	taken := 0
 	var failed error
 	for i := range args {
 		a := &args[i]
-		var c C.cudago_kernel_arg_t
-		c.kind = C.int32_t(a.kind)
+		c := &cargs[i]
+		*c = C.cudago_kernel_arg_t{}
+		c.kind = C.cudago_arg_kind_t(a.kind)
 		*(*uint64)(unsafe.Pointer(&c.v)) = a.bits
 		switch {
 		case a.dev != nil:
@@ -646,30 +697,22 @@ func (k *Kernel) Launch(s *Stream, grid, block Dim3, dynSmem int, args ...Arg) e
 				c.host = a.host.h
 			}
 		case a.kind == C.CUDAGO_ARG_BYTES:
-			if len(a.bytes) > math.MaxUint32 {
-				failed = errArg(op, "argument "+strconv.Itoa(i)+" is too large")
-			} else {
-				p := C.CBytes(a.bytes)
-				cfree = append(cfree, p)
-				c.bytes = p
-				c.size = C.uint32_t(len(a.bytes))
-			}
+			n := copy(cbytes, a.bytes)
+			c.bytes = unsafe.Pointer(&cbytes[0])
+			c.size = C.uint64_t(n)
+			cbytes = cbytes[n:]
 		}
 		if failed != nil {
 			break
 		}
 		c.offset = C.uint64_t(a.offset)
-		cargs = append(cargs, c)
 		taken = i + 1
 	}
 	if failed == nil {
-		var p *C.cudago_kernel_arg_t
-		if len(cargs) > 0 {
-			p = &cargs[0]
-		}
-		failed = errorFrom(op, C.cg_kernel_launch(k.h, s.h, gx, gy, gz, bx, by, bz,
-			C.uint32_t(dynSmem), p, C.int32_t(len(cargs))))
+		failed = errorFrom(op, C.cg_kernel_launch(k.h, s.h, sc.args, C.uint64_t(len(args)),
+			gx, gy, gz, bx, by, bz, C.uint64_t(dynSmem)))
 	}
+	launchScratchPool.Put(sc)
 	for i := 0; i < taken; i++ {
 		if args[i].dev != nil {
 			args[i].dev.release()
@@ -677,12 +720,13 @@ func (k *Kernel) Launch(s *Stream, grid, block Dim3, dynSmem int, args ...Arg) e
 			args[i].host.release()
 		}
 	}
-	for _, p := range cfree {
-		C.free(p)
-	}
 	dropAll(k, s)
 	return failed
 }
+
+// maxKernelParamBytes is CUDA's limit on a kernel's parameter bytes (each parameter takes at
+// least one), as the C ABI checks it.
+const maxKernelParamBytes = 32764
 
 // CompileCacheStats count the compile cache's work since the process started or the last
 // ClearCompileCache.

@@ -34,11 +34,8 @@ static cg_err_t *cg_fail(cudago_status_t st) {
     size_t i = (size_t)st < CG_NNOMEM ? (size_t)st : (size_t)CUDAGO_ERROR_INTERNAL;
     return &cg_nomem[i];
   }
-  e->struct_size = (uint32_t)sizeof *e;
-  if (cudago_error_last(e) != CUDAGO_SUCCESS) {
-    memset(e, 0, sizeof *e);
-    e->struct_size = (uint32_t)sizeof *e;
-  }
+  cudago_error_info_init(e);
+  if (cudago_error_last(e) != CUDAGO_SUCCESS) cudago_error_info_init(e);
   e->status = (int32_t)st;
   /* Strings are NUL-terminated by the library; make sure of it anyway. */
   e->native_name[sizeof e->native_name - 1] = '\0';
@@ -201,41 +198,41 @@ cg_err_t *cg_host_buffer_free(cudago_host_buffer_t h) { return cg_err(cudago_hos
 
 /* ---- Copies and memset. ---- */
 
-cg_err_t *cg_copy_h2d(cudago_buffer_t dst, uint64_t dst_offset, const void *src, uint64_t bytes) {
-  return cg_err(cudago_copy_h2d(dst, dst_offset, src, bytes));
+cg_err_t *cg_copy_h2d(const void *src, cudago_buffer_t dst, uint64_t dst_offset, uint64_t bytes) {
+  return cg_err(cudago_copy_h2d(src, dst, dst_offset, bytes));
 }
 
-cg_err_t *cg_copy_d2h(void *dst, cudago_buffer_t src, uint64_t src_offset, uint64_t bytes) {
-  return cg_err(cudago_copy_d2h(dst, src, src_offset, bytes));
+cg_err_t *cg_copy_d2h(cudago_buffer_t src, uint64_t src_offset, void *dst, uint64_t bytes) {
+  return cg_err(cudago_copy_d2h(src, src_offset, dst, bytes));
 }
 
-cg_err_t *cg_copy_d2d(cudago_buffer_t dst, uint64_t dst_offset, cudago_buffer_t src,
-                      uint64_t src_offset, uint64_t bytes) {
-  return cg_err(cudago_copy_d2d(dst, dst_offset, src, src_offset, bytes));
+cg_err_t *cg_copy_d2d(cudago_buffer_t src, uint64_t src_offset, cudago_buffer_t dst,
+                      uint64_t dst_offset, uint64_t bytes) {
+  return cg_err(cudago_copy_d2d(src, src_offset, dst, dst_offset, bytes));
 }
 
-cg_err_t *cg_memset(cudago_buffer_t dst, uint64_t offset, uint8_t value, uint64_t bytes) {
-  return cg_err(cudago_memset(dst, offset, value, bytes));
+cg_err_t *cg_memset(uint8_t value, cudago_buffer_t dst, uint64_t dst_offset, uint64_t bytes) {
+  return cg_err(cudago_memset(value, dst, dst_offset, bytes));
 }
 
-cg_err_t *cg_copy_h2d_async(cudago_stream_t s, cudago_buffer_t dst, uint64_t dst_offset,
-                            cudago_host_buffer_t src, uint64_t src_offset, uint64_t bytes) {
-  return cg_err(cudago_copy_h2d_async(s, dst, dst_offset, src, src_offset, bytes));
+cg_err_t *cg_copy_h2d_async(cudago_stream_t s, cudago_host_buffer_t src, uint64_t src_offset,
+                            cudago_buffer_t dst, uint64_t dst_offset, uint64_t bytes) {
+  return cg_err(cudago_copy_h2d_async(s, src, src_offset, dst, dst_offset, bytes));
 }
 
-cg_err_t *cg_copy_d2h_async(cudago_stream_t s, cudago_host_buffer_t dst, uint64_t dst_offset,
-                            cudago_buffer_t src, uint64_t src_offset, uint64_t bytes) {
-  return cg_err(cudago_copy_d2h_async(s, dst, dst_offset, src, src_offset, bytes));
+cg_err_t *cg_copy_d2h_async(cudago_stream_t s, cudago_buffer_t src, uint64_t src_offset,
+                            cudago_host_buffer_t dst, uint64_t dst_offset, uint64_t bytes) {
+  return cg_err(cudago_copy_d2h_async(s, src, src_offset, dst, dst_offset, bytes));
 }
 
-cg_err_t *cg_copy_d2d_async(cudago_stream_t s, cudago_buffer_t dst, uint64_t dst_offset,
-                            cudago_buffer_t src, uint64_t src_offset, uint64_t bytes) {
-  return cg_err(cudago_copy_d2d_async(s, dst, dst_offset, src, src_offset, bytes));
+cg_err_t *cg_copy_d2d_async(cudago_stream_t s, cudago_buffer_t src, uint64_t src_offset,
+                            cudago_buffer_t dst, uint64_t dst_offset, uint64_t bytes) {
+  return cg_err(cudago_copy_d2d_async(s, src, src_offset, dst, dst_offset, bytes));
 }
 
-cg_err_t *cg_memset_async(cudago_stream_t s, cudago_buffer_t dst, uint64_t offset, uint8_t value,
-                          uint64_t bytes) {
-  return cg_err(cudago_memset_async(s, dst, offset, value, bytes));
+cg_err_t *cg_memset_async(cudago_stream_t s, uint8_t value, cudago_buffer_t dst,
+                          uint64_t dst_offset, uint64_t bytes) {
+  return cg_err(cudago_memset_async(s, value, dst, dst_offset, bytes));
 }
 
 /* ---- Kernels. ---- */
@@ -329,8 +326,7 @@ const cg_struct_layout *cg_layout(size_t i) {
 
 void cg_test_fill_properties(cudago_device_properties_t *p) {
   int i;
-  memset(p, 0, sizeof *p);
-  p->struct_size = (uint32_t)sizeof *p;
+  cudago_device_properties_init(p);
   p->ordinal = 3;
   strcpy(p->name, "NVIDIA Test GPU");
   for (i = 0; i < 16; i++) p->uuid[i] = (uint8_t)(0xa0 + i);
@@ -365,8 +361,7 @@ void cg_test_fill_properties(cudago_device_properties_t *p) {
 }
 
 void cg_test_fill_pool_stats(cudago_pool_stats_t *p) {
-  memset(p, 0, sizeof *p);
-  p->struct_size = (uint32_t)sizeof *p;
+  cudago_pool_stats_init(p);
   p->reserved_bytes = UINT64_C(1) << 33;
   p->used_bytes = (UINT64_C(1) << 33) + 1;
   p->reserved_high_bytes = (UINT64_C(1) << 33) + 2;
@@ -376,7 +371,7 @@ void cg_test_fill_pool_stats(cudago_pool_stats_t *p) {
 cg_err_t *cg_test_error(int32_t status, int32_t with_detail) {
   cg_err_t *e = (cg_err_t *)calloc(1, sizeof *e);
   if (e == NULL) return &cg_nomem[CUDAGO_ERROR_INTERNAL];
-  e->struct_size = (uint32_t)sizeof *e;
+  cudago_error_info_init(e);
   e->status = status;
   if (with_detail) {
     e->native_code = 2;

@@ -102,20 +102,20 @@ cg_buffer_result cg_buffer_from_mapped(cudago_host_buffer_t h);
 cg_host_result cg_host_buffer_alloc(int32_t device, uint64_t bytes, uint32_t flags);
 cg_err_t *cg_host_buffer_free(cudago_host_buffer_t h);
 
-/* Copies and memset. */
-cg_err_t *cg_copy_h2d(cudago_buffer_t dst, uint64_t dst_offset, const void *src, uint64_t bytes);
-cg_err_t *cg_copy_d2h(void *dst, cudago_buffer_t src, uint64_t src_offset, uint64_t bytes);
-cg_err_t *cg_copy_d2d(cudago_buffer_t dst, uint64_t dst_offset, cudago_buffer_t src,
-                      uint64_t src_offset, uint64_t bytes);
-cg_err_t *cg_memset(cudago_buffer_t dst, uint64_t offset, uint8_t value, uint64_t bytes);
-cg_err_t *cg_copy_h2d_async(cudago_stream_t s, cudago_buffer_t dst, uint64_t dst_offset,
-                            cudago_host_buffer_t src, uint64_t src_offset, uint64_t bytes);
-cg_err_t *cg_copy_d2h_async(cudago_stream_t s, cudago_host_buffer_t dst, uint64_t dst_offset,
-                            cudago_buffer_t src, uint64_t src_offset, uint64_t bytes);
-cg_err_t *cg_copy_d2d_async(cudago_stream_t s, cudago_buffer_t dst, uint64_t dst_offset,
-                            cudago_buffer_t src, uint64_t src_offset, uint64_t bytes);
-cg_err_t *cg_memset_async(cudago_stream_t s, cudago_buffer_t dst, uint64_t offset, uint8_t value,
-                          uint64_t bytes);
+/* Copies and memset: source before destination, byte offsets, as in cudago.h. */
+cg_err_t *cg_copy_h2d(const void *src, cudago_buffer_t dst, uint64_t dst_offset, uint64_t bytes);
+cg_err_t *cg_copy_d2h(cudago_buffer_t src, uint64_t src_offset, void *dst, uint64_t bytes);
+cg_err_t *cg_copy_d2d(cudago_buffer_t src, uint64_t src_offset, cudago_buffer_t dst,
+                      uint64_t dst_offset, uint64_t bytes);
+cg_err_t *cg_memset(uint8_t value, cudago_buffer_t dst, uint64_t dst_offset, uint64_t bytes);
+cg_err_t *cg_copy_h2d_async(cudago_stream_t s, cudago_host_buffer_t src, uint64_t src_offset,
+                            cudago_buffer_t dst, uint64_t dst_offset, uint64_t bytes);
+cg_err_t *cg_copy_d2h_async(cudago_stream_t s, cudago_buffer_t src, uint64_t src_offset,
+                            cudago_host_buffer_t dst, uint64_t dst_offset, uint64_t bytes);
+cg_err_t *cg_copy_d2d_async(cudago_stream_t s, cudago_buffer_t src, uint64_t src_offset,
+                            cudago_buffer_t dst, uint64_t dst_offset, uint64_t bytes);
+cg_err_t *cg_memset_async(cudago_stream_t s, uint8_t value, cudago_buffer_t dst,
+                          uint64_t dst_offset, uint64_t bytes);
 
 /* Kernels. */
 cg_err_t *cg_vector_add_f32(cudago_stream_t s, cudago_buffer_t a, cudago_buffer_t b,

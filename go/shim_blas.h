@@ -12,18 +12,22 @@
 
 #include "shim.h"
 
-cg_result cg_blas_gemm(cudago_stream_t s, cudago_gemm_params_t p, cudago_buffer_t a,
-                       cudago_buffer_t b, cudago_buffer_t c);
-cg_result cg_blas_gemv(cudago_stream_t s, cudago_gemv_params_t p, cudago_buffer_t a,
-                       cudago_buffer_t x, cudago_buffer_t y);
-cg_result cg_blas_axpy(cudago_stream_t s, int32_t dtype, int64_t n, double alpha, cudago_buffer_t x,
-                       int64_t incx, cudago_buffer_t y, int64_t incy);
-cg_result cg_blas_scal(cudago_stream_t s, int32_t dtype, int64_t n, double alpha, cudago_buffer_t x,
-                       int64_t incx);
-cg_result cg_blas_dot(cudago_stream_t s, int32_t dtype, int64_t n, cudago_buffer_t x, int64_t incx,
-                      cudago_buffer_t y, int64_t incy, cudago_buffer_t result,
-                      uint64_t result_offset);
-cg_result cg_blas_nrm2(cudago_stream_t s, int32_t dtype, int64_t n, cudago_buffer_t x, int64_t incx,
-                       cudago_buffer_t result, uint64_t result_offset);
+cg_result cg_blas_gemm(cudago_stream_t s, cudago_buffer_t a, uint64_t a_offset, cudago_buffer_t b,
+                       uint64_t b_offset, cudago_buffer_t c, uint64_t c_offset,
+                       cudago_gemm_params_t p);
+cg_result cg_blas_gemv(cudago_stream_t s, cudago_buffer_t a, uint64_t a_offset, cudago_buffer_t x,
+                       uint64_t x_offset, cudago_buffer_t y, uint64_t y_offset,
+                       cudago_gemv_params_t p);
+cg_result cg_blas_axpy(cudago_stream_t s, double alpha, cudago_buffer_t x, uint64_t x_offset,
+                       cudago_buffer_t y, uint64_t y_offset, uint64_t n, uint64_t incx,
+                       uint64_t incy, cudago_dtype_t dtype);
+cg_result cg_blas_scal(cudago_stream_t s, double alpha, cudago_buffer_t x, uint64_t x_offset,
+                       uint64_t n, uint64_t incx, cudago_dtype_t dtype);
+cg_result cg_blas_dot(cudago_stream_t s, cudago_buffer_t x, uint64_t x_offset, cudago_buffer_t y,
+                      uint64_t y_offset, cudago_buffer_t result, uint64_t result_offset, uint64_t n,
+                      uint64_t incx, uint64_t incy, cudago_dtype_t dtype);
+cg_result cg_blas_nrm2(cudago_stream_t s, cudago_buffer_t x, uint64_t x_offset,
+                       cudago_buffer_t result, uint64_t result_offset, uint64_t n, uint64_t incx,
+                       cudago_dtype_t dtype);
 
 #endif /* CUDAGO_GO_SHIM_BLAS_H */

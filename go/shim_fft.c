@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-cg_result cg_fft_exec(cudago_stream_t s, cudago_fft_desc_t desc, cudago_buffer_t in,
-                      uint64_t in_offset, cudago_buffer_t out, uint64_t out_offset,
-                      int32_t direction, int32_t norm) {
-  return cg_done(cudago_fft_exec(s, &desc, in, in_offset, out, out_offset, direction, norm));
+cg_result cg_fft_exec(cudago_stream_t s, cudago_buffer_t in, uint64_t in_offset,
+                      cudago_buffer_t out, uint64_t out_offset, cudago_fft_desc_t desc,
+                      cudago_fft_direction_t direction, cudago_fft_norm_t norm) {
+  return cg_done(cudago_fft_exec(s, in, in_offset, out, out_offset, &desc, direction, norm));
 }
 
 cg_fft_extent_result cg_fft_extent(cudago_fft_desc_t desc, int32_t in_place) {

@@ -21,9 +21,9 @@ typedef struct {
   cudago_fft_cache_stats_t stats;
 } cg_fft_stats_result;
 
-cg_result cg_fft_exec(cudago_stream_t s, cudago_fft_desc_t desc, cudago_buffer_t in,
-                      uint64_t in_offset, cudago_buffer_t out, uint64_t out_offset,
-                      int32_t direction, int32_t norm);
+cg_result cg_fft_exec(cudago_stream_t s, cudago_buffer_t in, uint64_t in_offset,
+                      cudago_buffer_t out, uint64_t out_offset, cudago_fft_desc_t desc,
+                      cudago_fft_direction_t direction, cudago_fft_norm_t norm);
 cg_fft_extent_result cg_fft_extent(cudago_fft_desc_t desc, int32_t in_place);
 cg_fft_stats_result cg_fft_cache_stats(void);
 cg_result cg_fft_cache_set_limits(uint64_t max_entries, uint64_t max_bytes);

@@ -1,7 +1,7 @@
 /* shim_graph.c: see shim_graph.h. Compiled by cgo with the package's pkg-config flags. */
 #include "shim_graph.h"
 
-cg_err_t *cg_stream_begin_capture(cudago_stream_t s, int32_t mode) {
+cg_err_t *cg_stream_begin_capture(cudago_stream_t s, cudago_capture_mode_t mode) {
   return cg_err(cudago_stream_begin_capture(s, mode));
 }
 

@@ -14,7 +14,7 @@ typedef struct {
   uint64_t value;
 } cg_u64_result;
 
-cg_err_t *cg_stream_begin_capture(cudago_stream_t s, int32_t mode);
+cg_err_t *cg_stream_begin_capture(cudago_stream_t s, cudago_capture_mode_t mode);
 /* Ends the capture (always) and instantiates it. */
 cg_graph_result cg_stream_end_capture(cudago_stream_t s);
 cg_int_result cg_stream_is_capturing(cudago_stream_t s);

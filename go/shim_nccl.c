@@ -17,7 +17,7 @@ cg_nccl_id_result cg_comm_unique_id(void) {
   return r;
 }
 
-cg_result cg_comm_init_all(cudago_comm_t *comms, int32_t count, const int32_t *devices) {
+cg_result cg_comm_init_all(cudago_comm_t *comms, uint64_t count, const int32_t *devices) {
   return cg_done(cudago_comm_init_all(comms, count, devices));
 }
 
@@ -53,32 +53,33 @@ cg_comm_result cg_comm_init_rank(int32_t device, int32_t nranks, cudago_nccl_uni
 
 cg_result cg_comm_destroy(cudago_comm_t comm) { return cg_done(cudago_comm_destroy(comm)); }
 
-cg_result cg_comm_all_reduce(cudago_comm_t c, cudago_stream_t s, int32_t dtype, int32_t op,
-                             cudago_buffer_t send, cudago_buffer_t recv, int64_t count) {
-  return cg_done(cudago_comm_all_reduce(c, s, (cudago_dtype_t)dtype, (cudago_nccl_op_t)op, send, 0,
-                                        recv, 0, count));
+cg_result cg_comm_all_reduce(cudago_comm_t c, cudago_stream_t s, cudago_buffer_t send,
+                             cudago_buffer_t recv, uint64_t count, int32_t dtype, int32_t op) {
+  return cg_done(cudago_comm_all_reduce(c, s, send, 0, recv, 0, count, (cudago_dtype_t)dtype,
+                                        (cudago_nccl_op_t)op));
 }
 
-cg_result cg_comm_broadcast(cudago_comm_t c, cudago_stream_t s, int32_t dtype, cudago_buffer_t send,
-                            cudago_buffer_t recv, int64_t count, int32_t root) {
-  return cg_done(cudago_comm_broadcast(c, s, (cudago_dtype_t)dtype, send, 0, recv, 0, count, root));
+cg_result cg_comm_broadcast(cudago_comm_t c, cudago_stream_t s, cudago_buffer_t send,
+                            cudago_buffer_t recv, uint64_t count, int32_t dtype, int32_t root) {
+  return cg_done(cudago_comm_broadcast(c, s, send, 0, recv, 0, count, (cudago_dtype_t)dtype, root));
 }
 
-cg_result cg_comm_reduce(cudago_comm_t c, cudago_stream_t s, int32_t dtype, int32_t op,
-                         cudago_buffer_t send, cudago_buffer_t recv, int64_t count, int32_t root) {
-  return cg_done(cudago_comm_reduce(c, s, (cudago_dtype_t)dtype, (cudago_nccl_op_t)op, send, 0,
-                                    recv, 0, count, root));
+cg_result cg_comm_reduce(cudago_comm_t c, cudago_stream_t s, cudago_buffer_t send,
+                         cudago_buffer_t recv, uint64_t count, int32_t dtype, int32_t op,
+                         int32_t root) {
+  return cg_done(cudago_comm_reduce(c, s, send, 0, recv, 0, count, (cudago_dtype_t)dtype,
+                                    (cudago_nccl_op_t)op, root));
 }
 
-cg_result cg_comm_all_gather(cudago_comm_t c, cudago_stream_t s, int32_t dtype,
-                             cudago_buffer_t send, cudago_buffer_t recv, int64_t count) {
-  return cg_done(cudago_comm_all_gather(c, s, (cudago_dtype_t)dtype, send, 0, recv, 0, count));
+cg_result cg_comm_all_gather(cudago_comm_t c, cudago_stream_t s, cudago_buffer_t send,
+                             cudago_buffer_t recv, uint64_t count, int32_t dtype) {
+  return cg_done(cudago_comm_all_gather(c, s, send, 0, recv, 0, count, (cudago_dtype_t)dtype));
 }
 
-cg_result cg_comm_reduce_scatter(cudago_comm_t c, cudago_stream_t s, int32_t dtype, int32_t op,
-                                 cudago_buffer_t send, cudago_buffer_t recv, int64_t count) {
-  return cg_done(cudago_comm_reduce_scatter(c, s, (cudago_dtype_t)dtype, (cudago_nccl_op_t)op, send,
-                                            0, recv, 0, count));
+cg_result cg_comm_reduce_scatter(cudago_comm_t c, cudago_stream_t s, cudago_buffer_t send,
+                                 cudago_buffer_t recv, uint64_t count, int32_t dtype, int32_t op) {
+  return cg_done(cudago_comm_reduce_scatter(c, s, send, 0, recv, 0, count, (cudago_dtype_t)dtype,
+                                            (cudago_nccl_op_t)op));
 }
 
 cg_result cg_comm_group_start(void) { return cg_done(cudago_comm_group_start()); }

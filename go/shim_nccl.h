@@ -22,22 +22,25 @@ typedef struct {
 cg_int_result cg_nccl_version(void);
 cg_nccl_id_result cg_comm_unique_id(void);
 /* comms has count slots (C handles written into Go memory: no Go pointer is stored). */
-cg_result cg_comm_init_all(cudago_comm_t *comms, int32_t count, const int32_t *devices);
+cg_result cg_comm_init_all(cudago_comm_t *comms, uint64_t count, const int32_t *devices);
 cg_comm_result cg_comm_info(cudago_comm_t comm);
 cg_comm_result cg_comm_init_rank(int32_t device, int32_t nranks, cudago_nccl_unique_id_t id,
                                  int32_t rank);
 cg_result cg_comm_destroy(cudago_comm_t comm);
 
-cg_result cg_comm_all_reduce(cudago_comm_t c, cudago_stream_t s, int32_t dtype, int32_t op,
-                             cudago_buffer_t send, cudago_buffer_t recv, int64_t count);
-cg_result cg_comm_broadcast(cudago_comm_t c, cudago_stream_t s, int32_t dtype, cudago_buffer_t send,
-                            cudago_buffer_t recv, int64_t count, int32_t root);
-cg_result cg_comm_reduce(cudago_comm_t c, cudago_stream_t s, int32_t dtype, int32_t op,
-                         cudago_buffer_t send, cudago_buffer_t recv, int64_t count, int32_t root);
-cg_result cg_comm_all_gather(cudago_comm_t c, cudago_stream_t s, int32_t dtype,
-                             cudago_buffer_t send, cudago_buffer_t recv, int64_t count);
-cg_result cg_comm_reduce_scatter(cudago_comm_t c, cudago_stream_t s, int32_t dtype, int32_t op,
-                                 cudago_buffer_t send, cudago_buffer_t recv, int64_t count);
+/* The collectives on whole buffers (offsets 0); count in elements, dtype a cudago_dtype_t, op a
+ * cudago_nccl_op_t. */
+cg_result cg_comm_all_reduce(cudago_comm_t c, cudago_stream_t s, cudago_buffer_t send,
+                             cudago_buffer_t recv, uint64_t count, int32_t dtype, int32_t op);
+cg_result cg_comm_broadcast(cudago_comm_t c, cudago_stream_t s, cudago_buffer_t send,
+                            cudago_buffer_t recv, uint64_t count, int32_t dtype, int32_t root);
+cg_result cg_comm_reduce(cudago_comm_t c, cudago_stream_t s, cudago_buffer_t send,
+                         cudago_buffer_t recv, uint64_t count, int32_t dtype, int32_t op,
+                         int32_t root);
+cg_result cg_comm_all_gather(cudago_comm_t c, cudago_stream_t s, cudago_buffer_t send,
+                             cudago_buffer_t recv, uint64_t count, int32_t dtype);
+cg_result cg_comm_reduce_scatter(cudago_comm_t c, cudago_stream_t s, cudago_buffer_t send,
+                                 cudago_buffer_t recv, uint64_t count, int32_t dtype, int32_t op);
 cg_result cg_comm_group_start(void);
 cg_result cg_comm_group_end(void);
 

@@ -1,21 +1,22 @@
 /*
  * shim_sg.h: cgo shims for the layout changes (transposes, NHWC <-> NCHW) and the hand-written
  * tiled SGEMM. Same contract as shim.h: one cudago call each, returning a cg_result whose
- * detail was copied in the same C call.
+ * detail was copied in the same C call. Arguments are in cudago.h's order, offsets in bytes.
  */
 #ifndef CUDAGO_GO_SHIM_SG_H
 #define CUDAGO_GO_SHIM_SG_H
 
 #include "shim.h"
 
-cg_result cg_layout_transpose_2d(cudago_stream_t s, cudago_dtype_t dtype, cudago_buffer_t in,
-                                 cudago_buffer_t out, uint64_t rows, uint64_t cols);
-cg_result cg_layout_nhwc_to_nchw(cudago_stream_t s, cudago_dtype_t dtype, cudago_buffer_t in,
-                                 cudago_buffer_t out, uint64_t n, uint64_t h, uint64_t w,
-                                 uint64_t c);
-cg_result cg_layout_nchw_to_nhwc(cudago_stream_t s, cudago_dtype_t dtype, cudago_buffer_t in,
-                                 cudago_buffer_t out, uint64_t n, uint64_t h, uint64_t w,
-                                 uint64_t c);
+cg_result cg_layout_transpose_2d(cudago_stream_t s, cudago_buffer_t in, uint64_t in_offset,
+                                 cudago_buffer_t out, uint64_t out_offset, uint64_t rows,
+                                 uint64_t cols, cudago_dtype_t dtype);
+cg_result cg_layout_nhwc_to_nchw(cudago_stream_t s, cudago_buffer_t in, uint64_t in_offset,
+                                 cudago_buffer_t out, uint64_t out_offset, uint64_t n, uint64_t h,
+                                 uint64_t w, uint64_t c, cudago_dtype_t dtype);
+cg_result cg_layout_nchw_to_nhwc(cudago_stream_t s, cudago_buffer_t in, uint64_t in_offset,
+                                 cudago_buffer_t out, uint64_t out_offset, uint64_t n, uint64_t h,
+                                 uint64_t w, uint64_t c, cudago_dtype_t dtype);
 cg_result cg_gemm_tiled_f32(cudago_stream_t s, uint64_t m, uint64_t n, uint64_t k, float alpha,
                             cudago_buffer_t a, cudago_buffer_t b, float beta, cudago_buffer_t c);
 

@@ -100,13 +100,13 @@ func layoutCall[T Numeric](op string, s *Stream, in, out *DeviceBuffer[T], kind 
 	if fits {
 		dt := layoutDType[T]()
 		u := func(i int) C.uint64_t { return C.uint64_t(dims[i]) }
-		switch kind {
+		switch kind { // whole buffers: both tensors start at byte 0
 		case 0:
-			r = C.cg_layout_transpose_2d(s.h, dt, in.c.h, out.c.h, u(0), u(1))
+			r = C.cg_layout_transpose_2d(s.h, in.c.h, 0, out.c.h, 0, u(0), u(1), dt)
 		case 1:
-			r = C.cg_layout_nhwc_to_nchw(s.h, dt, in.c.h, out.c.h, u(0), u(1), u(2), u(3))
+			r = C.cg_layout_nhwc_to_nchw(s.h, in.c.h, 0, out.c.h, 0, u(0), u(1), u(2), u(3), dt)
 		default:
-			r = C.cg_layout_nchw_to_nhwc(s.h, dt, in.c.h, out.c.h, u(0), u(1), u(2), u(3))
+			r = C.cg_layout_nchw_to_nhwc(s.h, in.c.h, 0, out.c.h, 0, u(0), u(1), u(2), u(3), dt)
 		}
 	}
 	dropAll(s, in, out)

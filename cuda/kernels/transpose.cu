@@ -213,11 +213,11 @@ void launch(const void* in_v, void* out_v, uint64_t batch, uint64_t rows, uint64
   CUDAGO_CHECK_LAUNCH();
 }
 
-// Validates a transpose of `batch` matrices rows x cols of `dtype` from in to out; returns
-// false for an empty tensor (nothing to do).
+// Validates a transpose of `batch` matrices rows x cols of `dtype` from in to out, each starting
+// at its element offset; returns false for an empty tensor (nothing to do).
 bool validate(const char* op, const StreamPtr& stream, DType dtype, const DeviceBuffer& in,
-              const DeviceBuffer& out, uint64_t batch, uint64_t rows, uint64_t cols,
-              const std::string& shape) {
+              uint64_t in_offset, const DeviceBuffer& out, uint64_t out_offset, uint64_t batch,
+              uint64_t rows, uint64_t cols, const std::string& shape) {
   CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, std::string(op) + ": stream is NULL");
   const size_t es = dtype_size(dtype);
   CUDAGO_EXPECTS(es != 0, kInvalidArgument,
@@ -242,24 +242,35 @@ bool validate(const char* op, const StreamPtr& stream, DType dtype, const Device
                    std::string(op) + ": shape " + shape + " overflows the byte size");
   }
   const uint64_t bytes = elems * es;
-  CUDAGO_EXPECTS(in.size() >= bytes && out.size() >= bytes, kOutOfRange,
+  // A buffer holds the tensor when offset * es + bytes <= its size (checked without overflow).
+  const auto holds = [&](const DeviceBuffer& b, uint64_t offset) {
+    return offset <= b.size() / es && bytes <= b.size() - offset * es;
+  };
+  CUDAGO_EXPECTS(holds(in, in_offset) && holds(out, out_offset), kOutOfRange,
                  std::string(op) + ": shape " + shape + " of " + dtype_name(dtype) + " needs " +
-                     std::to_string(bytes) + " bytes; input has " + std::to_string(in.size()) +
-                     ", output " + std::to_string(out.size()));
+                     std::to_string(bytes) + " bytes from element offsets " +
+                     std::to_string(in_offset) + " (input) and " + std::to_string(out_offset) +
+                     " (output); input has " + std::to_string(in.size()) + " bytes, output " +
+                     std::to_string(out.size()));
   if (empty) return false;
-  const auto* ib = static_cast<const unsigned char*>(in.data());
-  const auto* ob = static_cast<const unsigned char*>(out.data());
+  const auto* ib = static_cast<const unsigned char*>(in.data()) + in_offset * es;
+  const auto* ob = static_cast<const unsigned char*>(out.data()) + out_offset * es;
   CUDAGO_EXPECTS(ib + bytes <= ob || ob + bytes <= ib, kInvalidArgument,
                  std::string(op) + ": output overlaps the input (a transpose is not in place)");
   return true;
 }
 
-void run(const char* op, const StreamPtr& stream, DType dtype, DeviceBuffer& in, DeviceBuffer& out,
-         uint64_t batch, uint64_t rows, uint64_t cols, const std::string& shape) {
-  if (!validate(op, stream, dtype, in, out, batch, rows, cols, shape)) return;
+void run(const char* op, const StreamPtr& stream, DType dtype, DeviceBuffer& in, uint64_t in_offset,
+         DeviceBuffer& out, uint64_t out_offset, uint64_t batch, uint64_t rows, uint64_t cols,
+         const std::string& shape) {
+  if (!validate(op, stream, dtype, in, in_offset, out, out_offset, batch, rows, cols, shape)) {
+    return;
+  }
+  const size_t es = dtype_size(dtype);
   DeviceGuard guard(stream->device());
-  detail::launch_batched_transpose(in.data(), out.data(), batch, rows, cols, dtype_size(dtype),
-                                   stream->get());
+  detail::launch_batched_transpose(static_cast<const unsigned char*>(in.data()) + in_offset * es,
+                                   static_cast<unsigned char*>(out.data()) + out_offset * es, batch,
+                                   rows, cols, es, stream->get());
   in.used_on(stream);
   out.used_on(stream);
 }
@@ -299,21 +310,26 @@ void launch_batched_transpose(const void* in, void* out, uint64_t batch, uint64_
 
 }  // namespace detail
 
-void transpose_2d(const StreamPtr& stream, DType dtype, DeviceBuffer& in, DeviceBuffer& out,
-                  uint64_t rows, uint64_t cols) {
-  run("transpose 2d", stream, dtype, in, out, 1, rows, cols, dims({rows, cols}));
+void transpose_2d(const StreamPtr& stream, DType dtype, DeviceBuffer& in, uint64_t in_offset,
+                  DeviceBuffer& out, uint64_t out_offset, uint64_t rows, uint64_t cols) {
+  run("transpose 2d", stream, dtype, in, in_offset, out, out_offset, 1, rows, cols,
+      dims({rows, cols}));
 }
 
-void nhwc_to_nchw(const StreamPtr& stream, DType dtype, DeviceBuffer& in, DeviceBuffer& out,
-                  uint64_t n, uint64_t h, uint64_t w, uint64_t c) {
+void nhwc_to_nchw(const StreamPtr& stream, DType dtype, DeviceBuffer& in, uint64_t in_offset,
+                  DeviceBuffer& out, uint64_t out_offset, uint64_t n, uint64_t h, uint64_t w,
+                  uint64_t c) {
   const char* op = "nhwc to nchw";
-  run(op, stream, dtype, in, out, n, spatial(op, h, w), c, "NHWC " + dims({n, h, w, c}));
+  run(op, stream, dtype, in, in_offset, out, out_offset, n, spatial(op, h, w), c,
+      "NHWC " + dims({n, h, w, c}));
 }
 
-void nchw_to_nhwc(const StreamPtr& stream, DType dtype, DeviceBuffer& in, DeviceBuffer& out,
-                  uint64_t n, uint64_t h, uint64_t w, uint64_t c) {
+void nchw_to_nhwc(const StreamPtr& stream, DType dtype, DeviceBuffer& in, uint64_t in_offset,
+                  DeviceBuffer& out, uint64_t out_offset, uint64_t n, uint64_t h, uint64_t w,
+                  uint64_t c) {
   const char* op = "nchw to nhwc";
-  run(op, stream, dtype, in, out, n, c, spatial(op, h, w), "NCHW " + dims({n, c, h, w}));
+  run(op, stream, dtype, in, in_offset, out, out_offset, n, c, spatial(op, h, w),
+      "NCHW " + dims({n, c, h, w}));
 }
 
 }  // namespace cudago

@@ -92,7 +92,7 @@ HandleSlot* create_slot(int device) {
   try {
     CUDAGO_CUBLAS_TRY(cublasSetMathMode(slot->handle, CUBLAS_DEFAULT_MATH));
     CUDAGO_CUBLAS_TRY(cublasSetPointerMode(slot->handle, CUBLAS_POINTER_MODE_HOST));
-    const StreamPtr& s = internal_stream(device);
+    PooledStream s(device);
     CUDAGO_CUDA_TRY(cudaMallocFromPoolAsync(&slot->workspace, slot->workspace_bytes,
                                             device_pool(device), s->get()));
     CUDAGO_CUDA_TRY(cudaStreamSynchronize(s->get()));
@@ -590,77 +590,85 @@ void gemv(const StreamPtr& stream, const GemvParams& p, DeviceBuffer& a, DeviceB
 // ---------------------------------------------------------------------------------------------
 
 void axpy(const StreamPtr& stream, DType dtype, int64_t n, double alpha, DeviceBuffer& x,
-          int64_t incx, DeviceBuffer& y, int64_t incy) {
+          uint64_t x_offset, int64_t incx, DeviceBuffer& y, uint64_t y_offset, int64_t incy) {
   const char* op = "axpy";
   CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "axpy: stream is NULL");
   const size_t esz = float_dtype_size(op, dtype, false);
   check_dim(op, "n", n);
   check_device(op, stream, {&x, &y});
-  Span sx = vector(op, "x", x, 0, n, incx, esz);
-  Span sy = vector(op, "y", y, 0, n, incy, esz);
+  Span sx = vector(op, "x", x, x_offset, n, incx, esz);
+  Span sy = vector(op, "y", y, y_offset, n, incy, esz);
   // y = a*x + y element by element is fine in place (same elements); any other overlap is not.
-  if (!(&x == &y && incx == incy)) check_disjoint(op, "y", y, sy, "x", x, sx);
+  if (!(&x == &y && x_offset == y_offset && incx == incy)) {
+    check_disjoint(op, "y", y, sy, "x", x, sx);
+  }
+  const char* px = static_cast<const char*>(x.data()) + x_offset * esz;
+  char* py = static_cast<char*>(y.data()) + y_offset * esz;
   DeviceGuard guard(stream->device());
   Lease lease(stream, CUBLAS_POINTER_MODE_HOST);
   if (dtype == DType::kF64) {
     CUDAGO_CUBLAS_TRY(cublasDaxpy(lease.get(), static_cast<int>(n), &alpha,
-                                  static_cast<const double*>(x.data()), static_cast<int>(incx),
-                                  static_cast<double*>(y.data()), static_cast<int>(incy)));
+                                  reinterpret_cast<const double*>(px), static_cast<int>(incx),
+                                  reinterpret_cast<double*>(py), static_cast<int>(incy)));
   } else {
     const float a = static_cast<float>(alpha);
     CUDAGO_CUBLAS_TRY(cublasSaxpy(lease.get(), static_cast<int>(n), &a,
-                                  static_cast<const float*>(x.data()), static_cast<int>(incx),
-                                  static_cast<float*>(y.data()), static_cast<int>(incy)));
+                                  reinterpret_cast<const float*>(px), static_cast<int>(incx),
+                                  reinterpret_cast<float*>(py), static_cast<int>(incy)));
   }
   x.used_on(stream);
   y.used_on(stream);
 }
 
 void scal(const StreamPtr& stream, DType dtype, int64_t n, double alpha, DeviceBuffer& x,
-          int64_t incx) {
+          uint64_t x_offset, int64_t incx) {
   const char* op = "scal";
   CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "scal: stream is NULL");
   const size_t esz = float_dtype_size(op, dtype, false);
   check_dim(op, "n", n);
   check_device(op, stream, {&x});
-  vector(op, "x", x, 0, n, incx, esz);
+  vector(op, "x", x, x_offset, n, incx, esz);
+  char* px = static_cast<char*>(x.data()) + x_offset * esz;
   DeviceGuard guard(stream->device());
   Lease lease(stream, CUBLAS_POINTER_MODE_HOST);
   if (dtype == DType::kF64) {
     CUDAGO_CUBLAS_TRY(cublasDscal(lease.get(), static_cast<int>(n), &alpha,
-                                  static_cast<double*>(x.data()), static_cast<int>(incx)));
+                                  reinterpret_cast<double*>(px), static_cast<int>(incx)));
   } else {
     const float a = static_cast<float>(alpha);
     CUDAGO_CUBLAS_TRY(cublasSscal(lease.get(), static_cast<int>(n), &a,
-                                  static_cast<float*>(x.data()), static_cast<int>(incx)));
+                                  reinterpret_cast<float*>(px), static_cast<int>(incx)));
   }
   x.used_on(stream);
 }
 
-void dot(const StreamPtr& stream, DType dtype, int64_t n, DeviceBuffer& x, int64_t incx,
-         DeviceBuffer& y, int64_t incy, DeviceBuffer& result, uint64_t result_offset) {
+void dot(const StreamPtr& stream, DType dtype, int64_t n, DeviceBuffer& x, uint64_t x_offset,
+         int64_t incx, DeviceBuffer& y, uint64_t y_offset, int64_t incy, DeviceBuffer& result,
+         uint64_t result_offset) {
   const char* op = "dot";
   CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "dot: stream is NULL");
   const size_t esz = float_dtype_size(op, dtype, false);
   check_dim(op, "n", n);
   check_device(op, stream, {&x, &y, &result});
-  Span sx = vector(op, "x", x, 0, n, incx, esz);
-  Span sy = vector(op, "y", y, 0, n, incy, esz);
+  Span sx = vector(op, "x", x, x_offset, n, incx, esz);
+  Span sy = vector(op, "y", y, y_offset, n, incy, esz);
   Span sr = fit(op, "result", result, result_offset, 1, esz);
   check_disjoint(op, "result", result, sr, "x", x, sx);
   check_disjoint(op, "result", result, sr, "y", y, sy);
+  const char* px = static_cast<const char*>(x.data()) + x_offset * esz;
+  const char* py = static_cast<const char*>(y.data()) + y_offset * esz;
   char* pr = static_cast<char*>(result.data()) + result_offset * esz;
   DeviceGuard guard(stream->device());
   Lease lease(stream, CUBLAS_POINTER_MODE_DEVICE);
   if (dtype == DType::kF64) {
     CUDAGO_CUBLAS_TRY(cublasDdot(lease.get(), static_cast<int>(n),
-                                 static_cast<const double*>(x.data()), static_cast<int>(incx),
-                                 static_cast<const double*>(y.data()), static_cast<int>(incy),
+                                 reinterpret_cast<const double*>(px), static_cast<int>(incx),
+                                 reinterpret_cast<const double*>(py), static_cast<int>(incy),
                                  reinterpret_cast<double*>(pr)));
   } else {
     CUDAGO_CUBLAS_TRY(cublasSdot(lease.get(), static_cast<int>(n),
-                                 static_cast<const float*>(x.data()), static_cast<int>(incx),
-                                 static_cast<const float*>(y.data()), static_cast<int>(incy),
+                                 reinterpret_cast<const float*>(px), static_cast<int>(incx),
+                                 reinterpret_cast<const float*>(py), static_cast<int>(incy),
                                  reinterpret_cast<float*>(pr)));
   }
   x.used_on(stream);
@@ -668,26 +676,27 @@ void dot(const StreamPtr& stream, DType dtype, int64_t n, DeviceBuffer& x, int64
   result.used_on(stream);
 }
 
-void nrm2(const StreamPtr& stream, DType dtype, int64_t n, DeviceBuffer& x, int64_t incx,
-          DeviceBuffer& result, uint64_t result_offset) {
+void nrm2(const StreamPtr& stream, DType dtype, int64_t n, DeviceBuffer& x, uint64_t x_offset,
+          int64_t incx, DeviceBuffer& result, uint64_t result_offset) {
   const char* op = "nrm2";
   CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "nrm2: stream is NULL");
   const size_t esz = float_dtype_size(op, dtype, false);
   check_dim(op, "n", n);
   check_device(op, stream, {&x, &result});
-  Span sx = vector(op, "x", x, 0, n, incx, esz);
+  Span sx = vector(op, "x", x, x_offset, n, incx, esz);
   Span sr = fit(op, "result", result, result_offset, 1, esz);
   check_disjoint(op, "result", result, sr, "x", x, sx);
+  const char* px = static_cast<const char*>(x.data()) + x_offset * esz;
   char* pr = static_cast<char*>(result.data()) + result_offset * esz;
   DeviceGuard guard(stream->device());
   Lease lease(stream, CUBLAS_POINTER_MODE_DEVICE);
   if (dtype == DType::kF64) {
     CUDAGO_CUBLAS_TRY(cublasDnrm2(lease.get(), static_cast<int>(n),
-                                  static_cast<const double*>(x.data()), static_cast<int>(incx),
+                                  reinterpret_cast<const double*>(px), static_cast<int>(incx),
                                   reinterpret_cast<double*>(pr)));
   } else {
     CUDAGO_CUBLAS_TRY(cublasSnrm2(lease.get(), static_cast<int>(n),
-                                  static_cast<const float*>(x.data()), static_cast<int>(incx),
+                                  reinterpret_cast<const float*>(px), static_cast<int>(incx),
                                   reinterpret_cast<float*>(pr)));
   }
   x.used_on(stream);

@@ -41,19 +41,19 @@ void queue_device_copy(DeviceBuffer& dst, uint64_t dst_offset, const DeviceBuffe
   }
 }
 
-// Runs `op` on the buffer's owning stream after all work queued with `buffers`, then waits.
+// Runs `op` on a pooled stream of `owner`'s device after all work queued with `buffers` (on
+// their owning streams and every stream that used them), then waits for that stream alone: a
+// synchronous operation waits for the work on its own buffers, never for other threads' work.
+// A stream another thread is capturing is waited for up to its capture (stream_wait_stream).
 template <class Op>
 void run_sync(const DeviceBuffer& owner, std::initializer_list<const DeviceBuffer*> buffers,
               Op op) {
   Capture::refuse_sync("a synchronous copy or memset");
-  // The owner may be a caller's stream that another thread is capturing: run on the device's
-  // internal stream then, ordered after the owner's work from before the capture.
-  const StreamPtr& owning = owner.stream();
-  const Stream& s = owning->capture() ? *internal_stream(owner.device()) : *owning;
   DeviceGuard guard(owner.device());
-  for (const DeviceBuffer* b : buffers) b->order_after_uses(s);
-  op(s.get());
-  CUDAGO_CUDA_TRY(cudaStreamSynchronize(s.get()));
+  PooledStream s(owner.device());
+  for (const DeviceBuffer* b : buffers) b->order_after_uses(*s);
+  op(s->get());
+  CUDAGO_CUDA_TRY(cudaStreamSynchronize(s->get()));
 }
 
 }  // namespace

@@ -221,6 +221,14 @@ Graph::Ended Graph::end(const StreamPtr& stream) {
   return out;
 }
 
+namespace {
+// Graph launches lock their buffers' uses in address order, so two launches never deadlock.
+void sort_by_address(std::vector<std::shared_ptr<StreamUses>>& buffers) {
+  std::sort(buffers.begin(), buffers.end(),
+            [](const auto& a, const auto& b) { return std::less<>()(a.get(), b.get()); });
+}
+}  // namespace
+
 std::unique_ptr<Graph> Graph::end_capture(const StreamPtr& stream) {
   Ended e = end(stream);
   size_t nodes = 0;
@@ -234,6 +242,7 @@ std::unique_ptr<Graph> Graph::end_capture(const StreamPtr& stream) {
   g->nodes_ = nodes;
   std::lock_guard<std::mutex> lock(e.capture->mutex_);
   g->buffers_ = std::move(e.capture->buffers_);
+  sort_by_address(g->buffers_);
   g->kept_ = std::move(e.capture->kept_);
   return g;
 }
@@ -261,22 +270,26 @@ void Graph::launch(const StreamPtr& stream) {
                      std::to_string(stream->device()));
   CUDAGO_EXPECTS(stream->capture() == nullptr, kCapture,
                  "a graph cannot be launched into a stream that is being captured");
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& b : buffers_) {
-      CUDAGO_EXPECTS(!b->released(), kInvalidHandle,
-                     "the graph uses a buffer that was freed after the capture (capture again, "
-                     "or keep the buffer until the graph is destroyed)");
+  // One launch, upload or update of this executable graph at a time (CUDA graphs are not
+  // thread-safe), and every captured buffer held alive from the check to the queued replay: a
+  // concurrent free either makes this launch refuse or is ordered after it.
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::unique_lock<std::mutex>> held;
+  held.reserve(buffers_.size());
+  for (const auto& b : buffers_) held.push_back(b->lock());  // sorted at capture: no deadlock
+  for (const auto& b : buffers_) {
+    CUDAGO_EXPECTS(!b->released(), kInvalidHandle,
+                   "the graph uses a buffer that was freed after the capture (capture again, "
+                   "or keep the buffer until the graph is destroyed)");
+  }
+  if (stream.get() != last_launch_) {
+    // The buffers' frees are ordered after this stream's work from now on.
+    for (const auto& b : buffers_) b->note_locked(stream);
+    if (std::none_of(launched_on_.begin(), launched_on_.end(),
+                     [&](const StreamPtr& s) { return s.get() == stream.get(); })) {
+      launched_on_.push_back(stream);
     }
-    if (stream.get() != last_launch_) {
-      // The buffers' frees are ordered after this stream's work from now on.
-      for (const auto& b : buffers_) b->note(stream);
-      if (std::none_of(launched_on_.begin(), launched_on_.end(),
-                       [&](const StreamPtr& s) { return s.get() == stream.get(); })) {
-        launched_on_.push_back(stream);
-      }
-      last_launch_ = stream.get();
-    }
+    last_launch_ = stream.get();
   }
   DeviceGuard guard(device_);
   CUDAGO_CUDA_TRY(cudaGraphLaunch(exec_, stream->get()));
@@ -290,6 +303,7 @@ void Graph::upload(const StreamPtr& stream) {
                      std::to_string(stream->device()));
   CUDAGO_EXPECTS(stream->capture() == nullptr, kCapture,
                  "a graph cannot be uploaded on a stream that is being captured");
+  std::lock_guard<std::mutex> lock(mutex_);  // one launch, upload or update at a time
   DeviceGuard guard(device_);
   CUDAGO_CUDA_TRY(cudaGraphUpload(exec_, stream->get()));
 }
@@ -324,6 +338,7 @@ void Graph::update(const StreamPtr& stream) {
   // Launches still in flight use the old buffers, whose frees are ordered after them already;
   // what the old version kept alive stays until the graph is destroyed.
   buffers_ = std::move(e.capture->buffers_);
+  sort_by_address(buffers_);
   for (const auto& b : buffers_) {
     for (const StreamPtr& s : launched_on_) b->note(s);
   }

@@ -42,6 +42,12 @@ PoolSlot& pool_slot(int device) {
     CUDAGO_CUDA_TRY(cudaMemPoolCreate(&pool, &props));
     uint64_t keep_all = std::numeric_limits<uint64_t>::max();
     CUDAGO_CUDA_TRY(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_all));
+    // No hidden waits: by default an allocation may take memory whose free is still pending on
+    // another stream and make its stream wait for that free, which may itself wait for another
+    // thread's kernels (the reclaim stream). Memory is still reused in stream order and, once
+    // its free has completed, from any stream.
+    int no = 0;
+    CUDAGO_CUDA_TRY(cudaMemPoolSetAttribute(pool, cudaMemPoolReuseAllowInternalDependencies, &no));
     size_t free_b = 0, total_b = 0;
     CUDAGO_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
     slot.total_memory = total_b;
@@ -80,7 +86,7 @@ void pool_configure(int device, const PoolConfig& config) {
   CUDAGO_CUDA_TRY(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold));
   if (config.reserve_bytes > 0) {
     RelaxedCaptureMode relaxed;  // internal work, outside any capture of this thread
-    const StreamPtr& s = internal_stream(device);
+    PooledStream s(device);
     void* p = pool_allocate(device, config.reserve_bytes, *s);
     CUDAGO_CUDA_TRY(cudaFreeAsync(p, s->get()));
     CUDAGO_CUDA_TRY(cudaStreamSynchronize(s->get()));
@@ -123,11 +129,18 @@ StreamScratch::~StreamScratch() {
 }
 
 void StreamUses::note(const StreamPtr& stream) {
+  // Streams are never removed: one noted last needs no lock (a launch loop on one stream).
+  if (last_.load(std::memory_order_acquire) == stream.get()) return;
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const StreamPtr& s : streams_) {
-    if (s.get() == stream.get()) return;
-  }
-  streams_.push_back(stream);
+  note_locked(stream);
+}
+
+void StreamUses::note_locked(const StreamPtr& stream) {
+  bool known = false;
+  for (const StreamPtr& s : streams_) known = known || s.get() == stream.get();
+  if (!known) streams_.push_back(stream);
+  // The list holds the stream, so its address cannot be reused while it is last_.
+  last_.store(stream.get(), std::memory_order_release);
 }
 
 std::vector<StreamPtr> StreamUses::snapshot() const {
@@ -163,7 +176,15 @@ std::shared_ptr<HostBuffer> HostBuffer::allocate(int device, uint64_t bytes, uns
     CUDAGO_CUDA_TRY(cudaHostAlloc(&p, bytes, cuda_flags));
     std::memset(p, 0, bytes);
   }
-  return std::shared_ptr<HostBuffer>(new HostBuffer(device, p, bytes, flags));
+  void* d = nullptr;
+  if (p != nullptr && (flags & kMapped)) {
+    cudaError_t err = cudaHostGetDevicePointer(&d, p, 0);
+    if (err != cudaSuccess) {
+      (void)cudaFreeHost(p);
+      CUDAGO_CUDA_TRY(err);
+    }
+  }
+  return std::shared_ptr<HostBuffer>(new HostBuffer(device, p, d, bytes, flags));
 }
 
 HostBuffer::~HostBuffer() {
@@ -181,22 +202,20 @@ void HostBuffer::note_captured(const Stream& stream) {
 void* HostBuffer::device_pointer() const {
   CUDAGO_EXPECTS(mapped(), kNotSupported,
                  "host buffer is not mapped (allocate it with CUDAGO_HOST_MAPPED)");
-  if (host_ == nullptr) return nullptr;
-  DeviceGuard guard(device_);
-  void* d = nullptr;
-  CUDAGO_CUDA_TRY(cudaHostGetDevicePointer(&d, host_, 0));
-  return d;
+  return device_ptr_;
 }
 
 // ---- device buffers ----
 
 std::unique_ptr<DeviceBuffer> DeviceBuffer::allocate(int device, uint64_t bytes) {
   require_device(device);
-  const StreamPtr& s = internal_stream(device);
   DeviceGuard guard(device);
   void* p = nullptr;
   if (bytes > 0) {
+    // On a stream of its own, so the allocation never waits for other threads' work; complete
+    // on return, so the buffer needs no owning stream.
     RelaxedCaptureMode relaxed;  // internal work, outside any capture of this thread
+    PooledStream s(device);
     p = pool_allocate(device, bytes, *s);
     cudaError_t err = cudaStreamSynchronize(s->get());
     if (err != cudaSuccess) {
@@ -204,7 +223,7 @@ std::unique_ptr<DeviceBuffer> DeviceBuffer::allocate(int device, uint64_t bytes)
       CUDAGO_CUDA_TRY(err);
     }
   }
-  return std::unique_ptr<DeviceBuffer>(new DeviceBuffer(device, p, bytes, s, nullptr));
+  return std::unique_ptr<DeviceBuffer>(new DeviceBuffer(device, p, bytes, nullptr, nullptr));
 }
 
 std::unique_ptr<DeviceBuffer> DeviceBuffer::allocate_async(const StreamPtr& stream,
@@ -222,9 +241,8 @@ std::unique_ptr<DeviceBuffer> DeviceBuffer::allocate_async(const StreamPtr& stre
 std::unique_ptr<DeviceBuffer> DeviceBuffer::view_of(const HostBufferPtr& mapped) {
   CUDAGO_EXPECTS(mapped != nullptr, kInvalidHandle, "host buffer is NULL");
   void* d = mapped->device_pointer();
-  const StreamPtr& s = internal_stream(mapped->device());
   return std::unique_ptr<DeviceBuffer>(
-      new DeviceBuffer(mapped->device(), d, mapped->size(), s, mapped));
+      new DeviceBuffer(mapped->device(), d, mapped->size(), nullptr, mapped));
 }
 
 DeviceBuffer::~DeviceBuffer() {
@@ -264,8 +282,11 @@ void DeviceBuffer::note_captured(const Stream& stream) {
 void DeviceBuffer::release() {
   if (released_) return;
   released_ = true;
-  uses_->mark_released();
-  std::vector<StreamPtr> uses = uses_->snapshot();
+  // Under the uses' lock: a concurrent graph launch either sees the buffer released or is
+  // queued before the events the free waits for (StreamUses::lock).
+  auto lock = uses_->lock();
+  uses_->mark_released_locked();
+  const std::vector<StreamPtr>& uses = uses_->streams_locked();
   if (host_) {
     // A view: the host buffer waits for every stream that used the memory through it.
     // (Synchronous operations on the view have completed before they returned.)
@@ -274,11 +295,24 @@ void DeviceBuffer::release() {
     return;
   }
   if (data_ == nullptr) return;
-  free_after(device_, data_, stream_, uses);
+  if (stream_) {
+    free_after(device_, data_, stream_, uses);  // stream-ordered: on its owning stream
+  } else if (uses.empty()) {
+    // Nothing can still be using it (synchronous operations wait before they return): free it
+    // now, on a pooled stream, where the next allocation there reuses it in stream order.
+    DeviceGuard guard(device_);
+    RelaxedCaptureMode relaxed;
+    PooledStream s(device_);
+    CUDAGO_CUDA_TRY(cudaFreeAsync(data_, s->get()));
+  } else {
+    // After the streams that used it, on the reclaim stream: nothing a caller waits for ever
+    // queues behind it.
+    free_after(device_, data_, reclaim_stream(device_), uses);
+  }
 }
 
 void DeviceBuffer::order_after_uses(const Stream& stream) const {
-  stream_wait_stream(stream, *stream_);
+  if (stream_) stream_wait_stream(stream, *stream_);
   for (const StreamPtr& s : uses_->snapshot()) stream_wait_stream(stream, *s);
 }
 

@@ -501,7 +501,7 @@ std::pair<int, int> Kernel::occupancy(size_t dynamic_smem) const {
 }
 
 void Kernel::launch(const StreamPtr& stream, Dim3 grid, Dim3 block, uint32_t dynamic_smem,
-                    std::vector<KernelArg>& args) const {
+                    KernelArg* args, size_t nargs) const {
   CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "stream is NULL");
   CUDAGO_EXPECTS(stream->device() == module_->device(), kDeviceMismatch,
                  "the stream is on device " + std::to_string(stream->device()) +
@@ -513,10 +513,18 @@ void Kernel::launch(const StreamPtr& stream, Dim3 grid, Dim3 block, uint32_t dyn
   CUDAGO_EXPECTS(threads <= static_cast<uint64_t>(attrs_.max_threads_per_block), kInvalidArgument,
                  "block of " + std::to_string(threads) + " threads exceeds the kernel's maximum " +
                      std::to_string(attrs_.max_threads_per_block));
-  CUDAGO_EXPECTS(!params_known_ || args.size() == param_sizes_.size(), kInvalidArgument,
+  CUDAGO_EXPECTS(!params_known_ || nargs == param_sizes_.size(), kInvalidArgument,
                  "kernel '" + name_ + "' takes " + std::to_string(param_sizes_.size()) +
-                     " arguments, " + std::to_string(args.size()) + " given");
-  for (size_t i = 0; i < args.size(); ++i) {
+                     " arguments, " + std::to_string(nargs) + " given");
+  // The parameter pointers: on the stack for the usual few, on the heap beyond.
+  void* inline_ptrs[kInlineArgs];
+  std::vector<void*> heap_ptrs;
+  void** ptrs = inline_ptrs;
+  if (nargs > kInlineArgs) {
+    heap_ptrs.resize(nargs);
+    ptrs = heap_ptrs.data();
+  }
+  for (size_t i = 0; i < nargs; ++i) {
     KernelArg& a = args[i];
     if (a.buffer != nullptr || a.host != nullptr) {
       uint64_t avail = 0;
@@ -535,30 +543,29 @@ void Kernel::launch(const StreamPtr& stream, Dim3 grid, Dim3 block, uint32_t dyn
       CUDAGO_EXPECTS(a.offset <= avail, kOutOfRange,
                      "argument " + std::to_string(i) + ": offset " + std::to_string(a.offset) +
                          " is past the buffer's " + std::to_string(avail) + " bytes");
-      void* p = base + a.offset;
-      a.bytes.resize(sizeof(void*));
-      std::memcpy(a.bytes.data(), &p, sizeof(void*));
+      a.set_scalar(static_cast<void*>(base + a.offset));
+      a.value = nullptr;
     }
-    CUDAGO_EXPECTS(!params_known_ || a.bytes.size() == param_sizes_[i], kInvalidArgument,
+    CUDAGO_EXPECTS(!params_known_ || a.size == param_sizes_[i], kInvalidArgument,
                    "argument " + std::to_string(i) + " of kernel '" + name_ + "' has " +
-                       std::to_string(a.bytes.size()) + " bytes, the parameter takes " +
+                       std::to_string(a.size) + " bytes, the parameter takes " +
                        std::to_string(param_sizes_[i]));
+    ptrs[i] = a.value != nullptr ? const_cast<void*>(a.value) : a.inline_value;
   }
-  std::vector<void*> ptrs(args.size());
-  for (size_t i = 0; i < args.size(); ++i) ptrs[i] = args[i].bytes.data();
 
   DeviceGuard guard(module_->device());
   module_->uses_.note(stream);
   // A graph replays the kernel: it keeps the module loaded.
-  if (std::shared_ptr<Capture> cap = stream->capture()) cap->keep(module_);
+  if (stream->capturing()) {
+    if (std::shared_ptr<Capture> cap = stream->capture()) cap->keep(module_);
+  }
+  // cudaLaunchKernel reports configuration errors (and earlier sticky faults) itself.
   CUDAGO_CUDA_TRY(cudaLaunchKernel(reinterpret_cast<const void*>(kernel_),
                                    dim3(grid.x, grid.y, grid.z), dim3(block.x, block.y, block.z),
-                                   ptrs.empty() ? nullptr : ptrs.data(), dynamic_smem,
-                                   stream->get()));
-  CUDAGO_CHECK_LAUNCH();
-  for (KernelArg& a : args) {
-    if (a.buffer != nullptr) a.buffer->used_on(stream);
-    if (a.host != nullptr) a.host->used_on(stream);
+                                   nargs == 0 ? nullptr : ptrs, dynamic_smem, stream->get()));
+  for (size_t i = 0; i < nargs; ++i) {
+    if (args[i].buffer != nullptr) args[i].buffer->used_on(stream);
+    if (args[i].host != nullptr) args[i].host->used_on(stream);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "cudago/device.hpp"
 #include "cudago/error.hpp"
@@ -79,17 +80,80 @@ void Stream::wait(const Event& event) const {
   CUDAGO_CUDA_TRY(cudaStreamWaitEvent(stream_, event.get(), 0));
 }
 
-const StreamPtr& internal_stream(int device) {
+namespace {
+
+// Per-device pools of streams (PooledStream) and of events (stream_wait_stream), created on
+// first use and never destroyed: streams and events must not be released after the CUDA runtime
+// has shut down.
+struct DevicePools {
+  std::once_flag reclaim_once;
+  StreamPtr reclaim;
+  std::mutex mutex;
+  std::vector<StreamPtr> streams;   // idle pooled streams
+  std::vector<cudaEvent_t> events;  // idle events (timing disabled)
+};
+
+DevicePools& pools(int device) {
   require_device(device);
-  struct Slot {
-    std::once_flag once;
-    StreamPtr stream;
-  };
-  // Never destroyed: streams must not be released after the CUDA runtime has shut down.
-  static Slot* slots = new Slot[static_cast<size_t>(device_count())];
-  Slot& slot = slots[device];
-  std::call_once(slot.once, [&] { slot.stream = Stream::create(device, Stream::kNonBlocking, 0); });
-  return slot.stream;
+  static DevicePools* all = new DevicePools[static_cast<size_t>(device_count())];
+  return all[device];
+}
+
+cudaEvent_t take_event(int device) {
+  DevicePools& p = pools(device);
+  {
+    std::lock_guard<std::mutex> lock(p.mutex);
+    if (!p.events.empty()) {
+      cudaEvent_t ev = p.events.back();
+      p.events.pop_back();
+      return ev;
+    }
+  }
+  cudaEvent_t ev = nullptr;
+  CUDAGO_CUDA_TRY(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming));
+  return ev;
+}
+
+// A wait queued on an event keeps the record it saw: the event can be recorded again at once.
+void give_event(int device, cudaEvent_t ev) noexcept {
+  DevicePools& p = pools(device);
+  try {
+    std::lock_guard<std::mutex> lock(p.mutex);
+    p.events.push_back(ev);
+  } catch (...) {
+    (void)cudaEventDestroy(ev);
+  }
+}
+
+}  // namespace
+
+const StreamPtr& reclaim_stream(int device) {
+  DevicePools& p = pools(device);
+  std::call_once(p.reclaim_once,
+                 [&] { p.reclaim = Stream::create(device, Stream::kNonBlocking, 0); });
+  return p.reclaim;
+}
+
+PooledStream::PooledStream(int device) {
+  DevicePools& p = pools(device);
+  {
+    std::lock_guard<std::mutex> lock(p.mutex);
+    if (!p.streams.empty()) {
+      stream_ = std::move(p.streams.back());
+      p.streams.pop_back();
+    }
+  }
+  if (!stream_) stream_ = Stream::create(device, Stream::kNonBlocking, 0);
+}
+
+PooledStream::~PooledStream() {
+  DevicePools& p = pools(stream_->device());
+  try {
+    std::lock_guard<std::mutex> lock(p.mutex);
+    p.streams.push_back(std::move(stream_));
+  } catch (...) {
+    // Out of memory for the pool's vector: the stream is simply released.
+  }
 }
 
 Event::Event(int device, unsigned flags) : device_(device), timing_((flags & kDisableTiming) == 0) {
@@ -150,14 +214,11 @@ void stream_wait_stream(const Stream& waiter, const Stream& waited) {
     CUDAGO_CUDA_TRY(cudaStreamWaitEvent(waiter.get(), waited.capture_->before(), 0));
     return;
   }
-  cudaEvent_t ev = nullptr;
-  CUDAGO_CUDA_TRY(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming));
+  cudaEvent_t ev = take_event(waited.device());
   cudaError_t err = cudaEventRecord(ev, waited.get());
   if (err == cudaSuccess) err = cudaStreamWaitEvent(waiter.get(), ev, 0);
-  // Destroying a recorded event is safe: CUDA frees it once it has completed.
-  cudaError_t destroy_err = cudaEventDestroy(ev);
+  give_event(waited.device(), ev);
   CUDAGO_CUDA_TRY(err);
-  CUDAGO_CUDA_TRY(destroy_err);
 }
 
 }  // namespace cudago

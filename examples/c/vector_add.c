@@ -44,8 +44,7 @@ static int print_devices(int32_t count) {
   for (d = 0; d < count; d++) {
     cudago_device_properties_t p;
     cudago_status_t st;
-    memset(&p, 0, sizeof p);
-    p.struct_size = sizeof p;
+    cudago_device_properties_init(&p);
     st = cudago_device_properties(d, &p);
     if (st != CUDAGO_SUCCESS) {
       report("cudago_device_properties", st);
@@ -105,15 +104,17 @@ int main(void) {
   TRY(cudago_buffer_alloc_async(&da, stream, bytes));
   TRY(cudago_buffer_alloc_async(&db, stream, bytes));
   TRY(cudago_buffer_alloc_async(&dc, stream, bytes));
-  TRY(cudago_copy_h2d_async(stream, da, 0, ha, 0, bytes));
-  TRY(cudago_copy_h2d_async(stream, db, 0, hb, 0, bytes));
+  TRY(cudago_copy_h2d_async(stream, ha, 0, da, 0, bytes));
+  TRY(cudago_copy_h2d_async(stream, hb, 0, db, 0, bytes));
 
   /* One untimed launch to load the kernel, then the timed one. */
-  TRY(cudago_vector_add_f32(stream, da, db, dc, n));
+  TRY(cudago_elementwise_binary(stream, da, 0, db, 0, dc, 0, n, CUDAGO_DTYPE_F32,
+                                CUDAGO_BINARY_ADD));
   TRY(cudago_event_record(start, stream));
-  TRY(cudago_vector_add_f32(stream, da, db, dc, n));
+  TRY(cudago_elementwise_binary(stream, da, 0, db, 0, dc, 0, n, CUDAGO_DTYPE_F32,
+                                CUDAGO_BINARY_ADD));
   TRY(cudago_event_record(stop, stream));
-  TRY(cudago_copy_d2h_async(stream, hc, 0, dc, 0, bytes));
+  TRY(cudago_copy_d2h_async(stream, dc, 0, hc, 0, bytes));
   TRY(cudago_stream_synchronize(stream)); /* a kernel fault would surface here */
   TRY(cudago_event_elapsed_ms(start, stop, &ms));
 

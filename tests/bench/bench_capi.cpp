@@ -216,17 +216,17 @@ void BenchHostCopies() {
     HostBuffer pinned(bytes);
     std::memset(pinned.p, 0x3f, bytes);
     double ms = TimeCudago(
-        stream.s, 5, [&] { CG(cudago_copy_h2d_async(stream.s, dev.b, 0, pinned.h, 0, bytes)); });
+        stream.s, 5, [&] { CG(cudago_copy_h2d_async(stream.s, pinned.h, 0, dev.b, 0, bytes)); });
     Emit("h2d", "cudago-cpp", BytesParams(bytes, "pinned"), ms, bytes);
     ms = TimeCudago(stream.s, 5,
-                    [&] { CG(cudago_copy_d2h_async(stream.s, pinned.h, 0, dev.b, 0, bytes)); });
+                    [&] { CG(cudago_copy_d2h_async(stream.s, dev.b, 0, pinned.h, 0, bytes)); });
     Emit("d2h", "cudago-cpp", BytesParams(bytes, "pinned"), ms, bytes);
   }
   {
     std::vector<unsigned char> pageable(bytes, 0x3f);  // touched: no first-use page faults
-    double ms = TimeWall(3, [&] { CG(cudago_copy_h2d(dev.b, 0, pageable.data(), bytes)); });
+    double ms = TimeWall(3, [&] { CG(cudago_copy_h2d(pageable.data(), dev.b, 0, bytes)); });
     Emit("h2d", "cudago-cpp", BytesParams(bytes, "pageable"), ms, bytes);
-    ms = TimeWall(3, [&] { CG(cudago_copy_d2h(pageable.data(), dev.b, 0, bytes)); });
+    ms = TimeWall(3, [&] { CG(cudago_copy_d2h(dev.b, 0, pageable.data(), bytes)); });
     Emit("d2h", "cudago-cpp", BytesParams(bytes, "pageable"), ms, bytes);
   }
 }
@@ -272,9 +272,9 @@ void BenchDeviceCopy() {
   {
     Stream stream;
     Buffer src(bytes), dst(bytes);
-    CG(cudago_memset_async(stream.s, src.b, 0, 0x3f, bytes));
+    CG(cudago_memset_async(stream.s, 0x3f, src.b, 0, bytes));
     double ms = TimeCudago(stream.s, 20,
-                           [&] { CG(cudago_copy_d2d_async(stream.s, dst.b, 0, src.b, 0, bytes)); });
+                           [&] { CG(cudago_copy_d2d_async(stream.s, src.b, 0, dst.b, 0, bytes)); });
     Emit("d2d_copy", "cudago-cpp", BytesParams(bytes, nullptr), ms, 2.0 * bytes);
   }
   CU(cudaSetDevice(kDevice));
@@ -298,8 +298,8 @@ void BenchVectorAdd(uint64_t n) {
   const uint64_t bytes = n * sizeof(float);
   Stream stream;
   Buffer a(bytes), b(bytes), c(bytes);
-  CG(cudago_memset_async(stream.s, a.b, 0, 0x3f, bytes));  // 0.747f: real data, not zeros
-  CG(cudago_memset_async(stream.s, b.b, 0, 0x40, bytes));  // 3.004f
+  CG(cudago_memset_async(stream.s, 0x3f, a.b, 0, bytes));  // 0.747f: real data, not zeros
+  CG(cudago_memset_async(stream.s, 0x40, b.b, 0, bytes));  // 3.004f
   double ms =
       TimeCudago(stream.s, 20, [&] { CG(cudago_vector_add_f32(stream.s, a.b, b.b, c.b, n)); });
   Emit("vecadd_f32", "cudago-cpp", "{\"n\": " + std::to_string(n) + "}", ms, 12.0 * n);
@@ -312,8 +312,8 @@ void BenchRoundTrip() {
   constexpr int kIters = 4000;  // per round; 5 rounds = 20000 iterations
   Stream stream;
   Buffer a(4), b(4), c(4);
-  CG(cudago_memset_async(stream.s, a.b, 0, 0x3f, 4));
-  CG(cudago_memset_async(stream.s, b.b, 0, 0x40, 4));
+  CG(cudago_memset_async(stream.s, 0x3f, a.b, 0, 4));
+  CG(cudago_memset_async(stream.s, 0x40, b.b, 0, 4));
   auto once = [&] {
     CG(cudago_vector_add_f32(stream.s, a.b, b.b, c.b, 1));
     CG(cudago_stream_synchronize(stream.s));
@@ -343,17 +343,17 @@ void BenchGraphTinyKernels() {
   Stream stream;
   Buffer counter(sizeof(float));
   cudago_module_t module = nullptr;
-  CG(cudago_module_compile(&module, kDevice, nullptr,
-                           "extern \"C\" __global__ void bump(float* p) { p[0] += 1.0f; }"));
+  CG(cudago_module_compile(
+      &module, kDevice, "extern \"C\" __global__ void bump(float* p) { p[0] += 1.0f; }", nullptr));
   cudago_kernel_t kernel = nullptr;
   CG(cudago_module_kernel(&kernel, module, "bump"));
   cudago_kernel_arg_t arg{};
   arg.kind = CUDAGO_ARG_BUFFER;
   arg.buffer = counter.b;
-  const uint32_t one[3] = {1, 1, 1};
+  const uint64_t one[3] = {1, 1, 1};
   auto queue = [&] {
     for (int i = 0; i < kKernels; i++) {
-      CG(cudago_kernel_launch(kernel, stream.s, one, one, 0, &arg, 1));
+      CG(cudago_kernel_launch(kernel, stream.s, &arg, 1, one, one, 0));
     }
   };
   auto capture = [&] {
@@ -365,11 +365,11 @@ void BenchGraphTinyKernels() {
   };
   // Each way must add exactly kKernels (a float counts exactly up to 2^24).
   auto expect_count = [&](const char* what, auto run) {
-    CG(cudago_memset(counter.b, 0, 0, sizeof(float)));
+    CG(cudago_memset(0, counter.b, 0, sizeof(float)));
     run();
     CG(cudago_stream_synchronize(stream.s));
     float got = -1;
-    CG(cudago_copy_d2h(&got, counter.b, 0, sizeof got));
+    CG(cudago_copy_d2h(counter.b, 0, &got, sizeof got));
     if (got != static_cast<float>(kKernels)) {
       Fail(what, "the counter reads " + std::to_string(got) + ", want " + std::to_string(kKernels));
     }
@@ -433,8 +433,8 @@ int main() {
     return 0;
   }
 
-  cudago_device_properties_t props{};
-  props.struct_size = sizeof props;
+  cudago_device_properties_t props;
+  cudago_device_properties_init(&props);
   CG(cudago_device_properties(kDevice, &props));
   int32_t runtime = 0, driver = 0;
   CG(cudago_runtime_version(&runtime));

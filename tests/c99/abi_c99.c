@@ -96,31 +96,33 @@ ABI_SIZE(cudago_header_t, 16);
 ABI_OFFSET(cudago_header_t, name, 0);
 ABI_OFFSET(cudago_header_t, content, 8);
 
-ABI_SIZE(cudago_compile_options_t, 96);
+ABI_SIZE(cudago_compile_options_t, 112);
 ABI_OFFSET(cudago_compile_options_t, struct_size, 0);
 ABI_OFFSET(cudago_compile_options_t, flags, 4);
 ABI_OFFSET(cudago_compile_options_t, arch, 8);
 ABI_OFFSET(cudago_compile_options_t, std, 16);
 ABI_OFFSET(cudago_compile_options_t, defines, 24);
 ABI_OFFSET(cudago_compile_options_t, num_defines, 32);
-ABI_OFFSET(cudago_compile_options_t, num_options, 36);
 ABI_OFFSET(cudago_compile_options_t, options, 40);
-ABI_OFFSET(cudago_compile_options_t, headers, 48);
-ABI_OFFSET(cudago_compile_options_t, num_headers, 56);
-ABI_OFFSET(cudago_compile_options_t, num_name_expressions, 60);
-ABI_OFFSET(cudago_compile_options_t, name_expressions, 64);
-ABI_OFFSET(cudago_compile_options_t, log, 72);
-ABI_OFFSET(cudago_compile_options_t, log_cap, 80);
-ABI_OFFSET(cudago_compile_options_t, log_len, 88);
+ABI_OFFSET(cudago_compile_options_t, num_options, 48);
+ABI_OFFSET(cudago_compile_options_t, headers, 56);
+ABI_OFFSET(cudago_compile_options_t, num_headers, 64);
+ABI_OFFSET(cudago_compile_options_t, name_expressions, 72);
+ABI_OFFSET(cudago_compile_options_t, num_name_expressions, 80);
+ABI_OFFSET(cudago_compile_options_t, log, 88);
+ABI_OFFSET(cudago_compile_options_t, log_cap, 96);
+ABI_OFFSET(cudago_compile_options_t, log_len, 104);
 
-ABI_SIZE(cudago_kernel_arg_t, 48);
+/* Frozen (docs/ABI.md): never changes within the ABI version. */
+ABI_SIZE(cudago_kernel_arg_t, 56);
 ABI_OFFSET(cudago_kernel_arg_t, kind, 0);
-ABI_OFFSET(cudago_kernel_arg_t, size, 4);
-ABI_OFFSET(cudago_kernel_arg_t, offset, 8);
-ABI_OFFSET(cudago_kernel_arg_t, buffer, 16);
-ABI_OFFSET(cudago_kernel_arg_t, host, 24);
-ABI_OFFSET(cudago_kernel_arg_t, v, 32);
-ABI_OFFSET(cudago_kernel_arg_t, bytes, 40);
+ABI_OFFSET(cudago_kernel_arg_t, reserved0, 4);
+ABI_OFFSET(cudago_kernel_arg_t, size, 8);
+ABI_OFFSET(cudago_kernel_arg_t, offset, 16);
+ABI_OFFSET(cudago_kernel_arg_t, buffer, 24);
+ABI_OFFSET(cudago_kernel_arg_t, host, 32);
+ABI_OFFSET(cudago_kernel_arg_t, v, 40);
+ABI_OFFSET(cudago_kernel_arg_t, bytes, 48);
 #endif
 
 ABI_SIZE(cudago_arg_value_t, 8);
@@ -144,12 +146,76 @@ ABI_OFFSET(cudago_rtc_cache_stats_t, disk_hits, 16);
 ABI_OFFSET(cudago_rtc_cache_stats_t, misses, 24);
 ABI_OFFSET(cudago_rtc_cache_stats_t, entries, 32);
 
-/* Graphs: the capture mode travels as an int32_t. */
+/* Every enum is 32 bits (docs/ABI.md, section 6). */
+ABI_SIZE(cudago_dtype_t, 4);
+ABI_SIZE(cudago_binary_op_t, 4);
+ABI_SIZE(cudago_reduce_op_t, 4);
+ABI_SIZE(cudago_blas_layout_t, 4);
+ABI_SIZE(cudago_blas_op_t, 4);
+ABI_SIZE(cudago_blas_compute_t, 4);
+ABI_SIZE(cudago_fft_type_t, 4);
+ABI_SIZE(cudago_fft_direction_t, 4);
+ABI_SIZE(cudago_fft_norm_t, 4);
+ABI_SIZE(cudago_nccl_op_t, 4);
+ABI_SIZE(cudago_arg_kind_t, 4);
 ABI_SIZE(cudago_capture_mode_t, 4);
+
+ABI_SIZE(cudago_gemm_params_t, 120);
+ABI_OFFSET(cudago_gemm_params_t, struct_size, 0);
+ABI_OFFSET(cudago_gemm_params_t, layout, 4);
+ABI_OFFSET(cudago_gemm_params_t, trans_a, 8);
+ABI_OFFSET(cudago_gemm_params_t, trans_b, 12);
+ABI_OFFSET(cudago_gemm_params_t, dtype, 16);
+ABI_OFFSET(cudago_gemm_params_t, compute, 20);
+ABI_OFFSET(cudago_gemm_params_t, m, 24);
+ABI_OFFSET(cudago_gemm_params_t, n, 32);
+ABI_OFFSET(cudago_gemm_params_t, k, 40);
+ABI_OFFSET(cudago_gemm_params_t, alpha, 48);
+ABI_OFFSET(cudago_gemm_params_t, beta, 56);
+ABI_OFFSET(cudago_gemm_params_t, lda, 64);
+ABI_OFFSET(cudago_gemm_params_t, ldb, 72);
+ABI_OFFSET(cudago_gemm_params_t, ldc, 80);
+ABI_OFFSET(cudago_gemm_params_t, batch, 88);
+ABI_OFFSET(cudago_gemm_params_t, stride_a, 96);
+ABI_OFFSET(cudago_gemm_params_t, stride_b, 104);
+ABI_OFFSET(cudago_gemm_params_t, stride_c, 112);
+
+ABI_SIZE(cudago_gemv_params_t, 72);
+ABI_OFFSET(cudago_gemv_params_t, struct_size, 0);
+ABI_OFFSET(cudago_gemv_params_t, layout, 4);
+ABI_OFFSET(cudago_gemv_params_t, trans, 8);
+ABI_OFFSET(cudago_gemv_params_t, dtype, 12);
+ABI_OFFSET(cudago_gemv_params_t, m, 16);
+ABI_OFFSET(cudago_gemv_params_t, n, 24);
+ABI_OFFSET(cudago_gemv_params_t, alpha, 32);
+ABI_OFFSET(cudago_gemv_params_t, beta, 40);
+ABI_OFFSET(cudago_gemv_params_t, lda, 48);
+ABI_OFFSET(cudago_gemv_params_t, incx, 56);
+ABI_OFFSET(cudago_gemv_params_t, incy, 64);
+
+ABI_SIZE(cudago_fft_layout_t, 40);
+ABI_OFFSET(cudago_fft_layout_t, embed, 0);
+ABI_OFFSET(cudago_fft_layout_t, stride, 24);
+ABI_OFFSET(cudago_fft_layout_t, dist, 32);
+
+ABI_SIZE(cudago_fft_desc_t, 136);
+ABI_OFFSET(cudago_fft_desc_t, struct_size, 0);
+ABI_OFFSET(cudago_fft_desc_t, type, 4);
+ABI_OFFSET(cudago_fft_desc_t, precision, 8);
+ABI_OFFSET(cudago_fft_desc_t, reserved0, 12);
+ABI_OFFSET(cudago_fft_desc_t, rank, 16);
+ABI_OFFSET(cudago_fft_desc_t, dims, 24);
+ABI_OFFSET(cudago_fft_desc_t, batch, 48);
+ABI_OFFSET(cudago_fft_desc_t, in, 56);
+ABI_OFFSET(cudago_fft_desc_t, out, 96);
+
+ABI_SIZE(cudago_nccl_unique_id_t, 128);
 
 /* The initialiser macros must be valid C99 constant initialisers. */
 static const cudago_error_info_t kErrorInfoInit = CUDAGO_ERROR_INFO_INIT;
 static const cudago_pool_config_t kPoolConfigInit = CUDAGO_POOL_CONFIG_INIT;
+static const cudago_gemm_params_t kGemmInit = CUDAGO_GEMM_PARAMS_INIT;
+static const cudago_gemv_params_t kGemvInit = CUDAGO_GEMV_PARAMS_INIT;
 
 /* ---------------------------------------------------------------------------------------------
  * A tiny check harness.
@@ -203,6 +269,22 @@ static void test_struct_inits(void) {
   CHECK(kErrorInfoInit.status == 0 && kErrorInfoInit.message[0] == '\0');
   CHECK(kPoolConfigInit.struct_size == sizeof(cudago_pool_config_t));
   CHECK(kPoolConfigInit.release_threshold_bytes == 0 && kPoolConfigInit.reserve_bytes == 0);
+  CHECK(kGemmInit.struct_size == sizeof(cudago_gemm_params_t));
+  CHECK(kGemmInit.alpha == 1.0 && kGemmInit.beta == 0.0 && kGemmInit.batch == 1);
+  CHECK(kGemmInit.layout == CUDAGO_BLAS_ROW_MAJOR && kGemmInit.dtype == CUDAGO_DTYPE_F32);
+  CHECK(kGemvInit.struct_size == sizeof(cudago_gemv_params_t));
+  CHECK(kGemvInit.alpha == 1.0 && kGemvInit.incx == 1 && kGemvInit.incy == 1);
+  {
+    cudago_fft_desc_t d;
+    cudago_compile_options_t o;
+    memset(&d, 0xff, sizeof d);
+    memset(&o, 0xff, sizeof o);
+    cudago_fft_desc_init(&d);
+    cudago_compile_options_init(&o);
+    CHECK(d.struct_size == sizeof d && d.batch == 1 && d.rank == 0 && d.reserved0 == 0);
+    CHECK(o.struct_size == sizeof o && o.arch == NULL && o.num_defines == 0 && o.log == NULL);
+    cudago_fft_desc_init(NULL); /* a no-op */
+  }
 }
 
 static void test_versions(void) {
@@ -372,16 +454,14 @@ static const char kBadSource[] =
 
 static cudago_compile_options_t compile_options(const char *arch) {
   cudago_compile_options_t o;
-  memset(&o, 0, sizeof o);
-  o.struct_size = sizeof o;
+  cudago_compile_options_init(&o);
   o.arch = arch;
   return o;
 }
 
 static cudago_rtc_cache_stats_t rtc_cache_stats(void) {
   cudago_rtc_cache_stats_t s;
-  memset(&s, 0, sizeof s);
-  s.struct_size = sizeof s;
+  cudago_rtc_cache_stats_init(&s);
   CHECK_OK(cudago_rtc_cache_stats(&s));
   return s;
 }
@@ -397,25 +477,25 @@ static void test_rtc_compile(void) {
   cudago_module_t module = NULL;
   cudago_kernel_t kernel = NULL;
   unsigned char *image = NULL;
-  size_t len = 0;
-  size_t len2 = 0;
+  uint64_t len = 0;
+  uint64_t len2 = 0;
   char log[4096];
-  size_t log_len = 0;
+  uint64_t log_len = 0;
   int32_t device = -1;
   int32_t block = 0;
   int32_t grid = 0;
-  const uint32_t dims[3] = {1, 1, 1};
+  const uint64_t dims[3] = {1, 1, 1};
 
   /* Count, then fill: a CUBIN is an ELF image. */
   o.flags = CUDAGO_COMPILE_NO_CACHE;
-  CHECK_OK(cudago_rtc_compile(&o, kAxpbSource, NULL, 0, &len));
+  CHECK_OK(cudago_rtc_compile(kAxpbSource, &o, NULL, 0, &len));
   CHECK(len > 4);
   if (len > 4) image = (unsigned char *)malloc(len);
   if (image != NULL) {
     memset(image, 0, len);
-    CHECK_OK(cudago_rtc_compile(&o, kAxpbSource, image, 3, &len2)); /* too small: size only */
+    CHECK_OK(cudago_rtc_compile(kAxpbSource, &o, image, 3, &len2)); /* too small: size only */
     CHECK(len2 == len && image[0] == 0);
-    CHECK_OK(cudago_rtc_compile(&o, kAxpbSource, image, len, &len2));
+    CHECK_OK(cudago_rtc_compile(kAxpbSource, &o, image, len, &len2));
     CHECK(len2 == len);
     CHECK(image[0] == 0x7f && image[1] == 'E' && image[2] == 'L' && image[3] == 'F');
     free(image);
@@ -427,8 +507,8 @@ static void test_rtc_compile(void) {
   CHECK_OK(cudago_rtc_cache_clear());
   stats = rtc_cache_stats();
   CHECK(stats.hits == 0 && stats.misses == 0 && stats.entries == 0);
-  CHECK_OK(cudago_rtc_compile(&o, kAxpbSource, NULL, 0, &len));
-  CHECK_OK(cudago_rtc_compile(&o, kAxpbSource, NULL, 0, &len2));
+  CHECK_OK(cudago_rtc_compile(kAxpbSource, &o, NULL, 0, &len));
+  CHECK_OK(cudago_rtc_compile(kAxpbSource, &o, NULL, 0, &len2));
   CHECK(len > 0 && len2 == len);
   stats = rtc_cache_stats();
   CHECK(stats.misses == 1 && stats.hits == 1 && stats.entries == 1);
@@ -438,19 +518,19 @@ static void test_rtc_compile(void) {
   CHECK_STATUS(cudago_rtc_cache_stats(NULL), CUDAGO_ERROR_INVALID_ARGUMENT);
   stats.struct_size = 0;
   CHECK_STATUS(cudago_rtc_cache_stats(&stats), CUDAGO_ERROR_INVALID_ARGUMENT);
-  CHECK_STATUS(cudago_rtc_compile(NULL, kAxpbSource, NULL, 0, &len), CUDAGO_ERROR_INVALID_ARGUMENT);
-  CHECK_STATUS(cudago_rtc_compile(&no_arch, kAxpbSource, NULL, 0, &len),
+  CHECK_STATUS(cudago_rtc_compile(kAxpbSource, NULL, NULL, 0, &len), CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(cudago_rtc_compile(kAxpbSource, &no_arch, NULL, 0, &len),
                CUDAGO_ERROR_INVALID_ARGUMENT);
-  CHECK_STATUS(cudago_rtc_compile(&o, kAxpbSource, NULL, 0, NULL), CUDAGO_ERROR_INVALID_ARGUMENT);
-  CHECK_STATUS(cudago_rtc_compile(&o, NULL, NULL, 0, &len), CUDAGO_ERROR_INVALID_ARGUMENT);
-  CHECK_STATUS(cudago_module_compile(NULL, 0, &o, kAxpbSource), CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(cudago_rtc_compile(kAxpbSource, &o, NULL, 0, NULL), CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(cudago_rtc_compile(NULL, &o, NULL, 0, &len), CUDAGO_ERROR_INVALID_ARGUMENT);
+  CHECK_STATUS(cudago_module_compile(NULL, 0, kAxpbSource, &o), CUDAGO_ERROR_INVALID_ARGUMENT);
 
   /* A compile error: NVRTC's status, with the whole log in opts->log. */
   log[0] = '\0';
   o.log = log;
   o.log_cap = sizeof log;
   o.log_len = &log_len;
-  CHECK_STATUS(cudago_rtc_compile(&o, kBadSource, NULL, 0, &len), CUDAGO_ERROR_NVRTC);
+  CHECK_STATUS(cudago_rtc_compile(kBadSource, &o, NULL, 0, &len), CUDAGO_ERROR_NVRTC);
   CHECK(last_error(&info));
   CHECK(info.status == CUDAGO_ERROR_NVRTC);
   CHECK(log_len > 0 && log_len == strlen(log));
@@ -461,11 +541,10 @@ static void test_rtc_compile(void) {
   CHECK(kernel == NULL);
   CHECK_STATUS(cudago_module_log(NULL, log, sizeof log, &log_len), CUDAGO_ERROR_INVALID_HANDLE);
   CHECK_STATUS(cudago_module_device(NULL, &device), CUDAGO_ERROR_INVALID_HANDLE);
-  memset(&attrs, 0, sizeof attrs);
-  attrs.struct_size = sizeof attrs;
+  cudago_kernel_attributes_init(&attrs);
   CHECK_STATUS(cudago_kernel_attributes(NULL, &attrs), CUDAGO_ERROR_INVALID_HANDLE);
   CHECK_STATUS(cudago_kernel_occupancy(NULL, 0, &block, &grid), CUDAGO_ERROR_INVALID_HANDLE);
-  CHECK_STATUS(cudago_kernel_launch(NULL, NULL, dims, dims, 0, NULL, 0),
+  CHECK_STATUS(cudago_kernel_launch(NULL, NULL, NULL, 0, dims, dims, 0),
                CUDAGO_ERROR_INVALID_HANDLE);
 }
 
@@ -529,9 +608,9 @@ static void test_no_device(void) {
 
   /* Compiling for a device needs its architecture; with an explicit one the compile works but
    * loading still needs the device. */
-  CHECK_STATUS(cudago_module_compile(&module, 0, NULL, kAxpbSource), CUDAGO_ERROR_NO_DEVICE);
+  CHECK_STATUS(cudago_module_compile(&module, 0, kAxpbSource, NULL), CUDAGO_ERROR_NO_DEVICE);
   CHECK(module == NULL);
-  CHECK_STATUS(cudago_module_compile(&module, 0, &sm90, kAxpbSource), CUDAGO_ERROR_NO_DEVICE);
+  CHECK_STATUS(cudago_module_compile(&module, 0, kAxpbSource, &sm90), CUDAGO_ERROR_NO_DEVICE);
   CHECK(module == NULL);
   CHECK(last_error(&info));
   CHECK(info.status == CUDAGO_ERROR_NO_DEVICE);
@@ -582,12 +661,12 @@ static void test_vector_add_sync(cudago_stream_t stream, size_t n) {
   CHECK_OK(cudago_buffer_size(da, &size));
   CHECK(size == bytes);
 
-  CHECK_OK(cudago_copy_h2d(da, 0, a, bytes));
-  CHECK_OK(cudago_copy_h2d(db, 0, b, bytes));
-  CHECK_OK(cudago_memset(dc, 0, 0xff, bytes));
+  CHECK_OK(cudago_copy_h2d(a, da, 0, bytes));
+  CHECK_OK(cudago_copy_h2d(b, db, 0, bytes));
+  CHECK_OK(cudago_memset(0xff, dc, 0, bytes));
   CHECK_OK(cudago_vector_add_f32(stream, da, db, dc, n));
   CHECK_OK(cudago_stream_synchronize(stream));
-  CHECK_OK(cudago_copy_d2h(c, dc, 0, bytes));
+  CHECK_OK(cudago_copy_d2h(dc, 0, c, bytes));
   {
     size_t wrong = count_wrong(a, b, c, n);
     if (wrong != 0)
@@ -596,7 +675,7 @@ static void test_vector_add_sync(cudago_stream_t stream, size_t n) {
   }
 
   /* Out of range is refused, not written. */
-  CHECK_STATUS(cudago_copy_h2d(da, 4, a, bytes), CUDAGO_ERROR_OUT_OF_RANGE);
+  CHECK_STATUS(cudago_copy_h2d(a, da, 4, bytes), CUDAGO_ERROR_OUT_OF_RANGE);
   CHECK_STATUS(cudago_vector_add_f32(stream, da, db, dc, (uint64_t)n + 1),
                CUDAGO_ERROR_OUT_OF_RANGE);
 
@@ -644,11 +723,11 @@ static void test_pinned_async_round_trip(cudago_stream_t stream, size_t n) {
   if (da == NULL || db == NULL || dc == NULL || start == NULL || stop == NULL) goto done;
 
   CHECK_OK(cudago_event_record(start, stream));
-  CHECK_OK(cudago_copy_h2d_async(stream, da, 0, ha, 0, bytes));
-  CHECK_OK(cudago_copy_h2d_async(stream, db, 0, hb, 0, bytes));
-  CHECK_OK(cudago_memset_async(stream, dc, 0, 0xff, bytes));
+  CHECK_OK(cudago_copy_h2d_async(stream, ha, 0, da, 0, bytes));
+  CHECK_OK(cudago_copy_h2d_async(stream, hb, 0, db, 0, bytes));
+  CHECK_OK(cudago_memset_async(stream, 0xff, dc, 0, bytes));
   CHECK_OK(cudago_vector_add_f32(stream, da, db, dc, n));
-  CHECK_OK(cudago_copy_d2h_async(stream, hc, 0, dc, 0, bytes));
+  CHECK_OK(cudago_copy_d2h_async(stream, dc, 0, hc, 0, bytes));
   CHECK_OK(cudago_event_record(stop, stream));
   CHECK_OK(cudago_stream_synchronize(stream));
   CHECK_OK(cudago_event_elapsed_ms(start, stop, &ms));
@@ -663,8 +742,8 @@ static void test_pinned_async_round_trip(cudago_stream_t stream, size_t n) {
 
   /* Bytes back exactly as they went: H2D then D2H of a, through a device-to-device copy. */
   memset(pc, 0, bytes);
-  CHECK_OK(cudago_copy_d2d_async(stream, dc, 0, da, 0, bytes));
-  CHECK_OK(cudago_copy_d2h_async(stream, hc, 0, dc, 0, bytes));
+  CHECK_OK(cudago_copy_d2d_async(stream, da, 0, dc, 0, bytes));
+  CHECK_OK(cudago_copy_d2h_async(stream, dc, 0, hc, 0, bytes));
   CHECK_OK(cudago_stream_synchronize(stream));
   CHECK(memcmp(pa, pc, bytes) == 0);
 
@@ -696,8 +775,8 @@ static size_t count_wrong_axpb(const float *x, const float *y0, const float *y, 
 static void test_rtc_and_graph(cudago_stream_t stream) {
   enum { kN = 4099 };
   const uint64_t bytes = (uint64_t)kN * sizeof(float);
-  const uint32_t grid[3] = {(kN + 255) / 256, 1, 1};
-  const uint32_t block[3] = {256, 1, 1};
+  const uint64_t grid[3] = {(kN + 255) / 256, 1, 1};
+  const uint64_t block[3] = {256, 1, 1};
   float *x = (float *)malloc(bytes);
   float *y0 = (float *)malloc(bytes);
   float *y = (float *)malloc(bytes);
@@ -721,7 +800,7 @@ static void test_rtc_and_graph(cudago_stream_t stream) {
   if (x == NULL || y0 == NULL || y == NULL) goto done;
   fill_inputs(x, y0, kN);
 
-  CHECK_OK(cudago_module_compile(&module, 0, NULL, kAxpbSource));
+  CHECK_OK(cudago_module_compile(&module, 0, kAxpbSource, NULL));
   if (module == NULL) goto done;
   stats = rtc_cache_stats();
   CHECK(stats.misses + stats.hits + stats.disk_hits >= 1); /* it went through the cache */
@@ -731,8 +810,7 @@ static void test_rtc_and_graph(cudago_stream_t stream) {
   CHECK_STATUS(cudago_module_kernel(&missing, module, "nope"), CUDAGO_ERROR_INVALID_ARGUMENT);
   CHECK(missing == NULL);
   if (kernel == NULL) goto done;
-  memset(&attrs, 0, sizeof attrs);
-  attrs.struct_size = sizeof attrs;
+  cudago_kernel_attributes_init(&attrs);
   CHECK_OK(cudago_kernel_attributes(kernel, &attrs));
   CHECK(attrs.num_params == 4 || attrs.num_params == -1);
   CHECK(attrs.max_threads_per_block >= 256);
@@ -742,8 +820,8 @@ static void test_rtc_and_graph(cudago_stream_t stream) {
   CHECK_OK(cudago_buffer_alloc(&dy, 0, bytes));
   CHECK_OK(cudago_buffer_alloc(&dy0, 0, bytes));
   if (dx == NULL || dy == NULL || dy0 == NULL) goto done;
-  CHECK_OK(cudago_copy_h2d(dx, 0, x, bytes));
-  CHECK_OK(cudago_copy_h2d(dy0, 0, y0, bytes));
+  CHECK_OK(cudago_copy_h2d(x, dx, 0, bytes));
+  CHECK_OK(cudago_copy_h2d(y0, dy0, 0, bytes));
 
   memset(args, 0, sizeof args);
   args[0].kind = CUDAGO_ARG_F32;
@@ -756,26 +834,26 @@ static void test_rtc_and_graph(cudago_stream_t stream) {
   args[3].v.i = kN;
 
   /* Directly. */
-  CHECK_OK(cudago_copy_d2d(dy, 0, dy0, 0, bytes));
-  CHECK_OK(cudago_kernel_launch(kernel, stream, grid, block, 0, args, 4));
+  CHECK_OK(cudago_copy_d2d(dy0, 0, dy, 0, bytes));
+  CHECK_OK(cudago_kernel_launch(kernel, stream, args, 4, grid, block, 0));
   CHECK_OK(cudago_stream_synchronize(stream));
   memset(y, 0xff, bytes);
-  CHECK_OK(cudago_copy_d2h(y, dy, 0, bytes));
+  CHECK_OK(cudago_copy_d2h(dy, 0, y, bytes));
   wrong = count_wrong_axpb(x, y0, y, kN);
   if (wrong != 0) fprintf(stderr, "rtc kernel: %lu wrong\n", (unsigned long)wrong);
   CHECK(wrong == 0);
   if (attrs.num_params == 4) { /* with -1 the count is unchecked: the launch would run */
-    CHECK_STATUS(cudago_kernel_launch(kernel, stream, grid, block, 0, args, 3),
+    CHECK_STATUS(cudago_kernel_launch(kernel, stream, args, 3, grid, block, 0),
                  CUDAGO_ERROR_INVALID_ARGUMENT);
   }
 
   /* Captured: nothing runs until the graph is launched. */
-  CHECK_OK(cudago_memset(dy, 0, 0xff, bytes));
+  CHECK_OK(cudago_memset(0xff, dy, 0, bytes));
   CHECK_OK(cudago_stream_begin_capture(stream, CUDAGO_CAPTURE_THREAD_LOCAL));
   CHECK_OK(cudago_stream_is_capturing(stream, &capturing));
   CHECK(capturing == 1);
-  CHECK_OK(cudago_copy_d2d_async(stream, dy, 0, dy0, 0, bytes));
-  CHECK_OK(cudago_kernel_launch(kernel, stream, grid, block, 0, args, 4));
+  CHECK_OK(cudago_copy_d2d_async(stream, dy0, 0, dy, 0, bytes));
+  CHECK_OK(cudago_kernel_launch(kernel, stream, args, 4, grid, block, 0));
   CHECK_OK(cudago_stream_end_capture(stream, &graph));
   CHECK_OK(cudago_stream_is_capturing(stream, &capturing));
   CHECK(capturing == 0);
@@ -787,7 +865,7 @@ static void test_rtc_and_graph(cudago_stream_t stream) {
   CHECK(device == 0);
   CHECK_OK(cudago_stream_synchronize(stream));
   memset(y, 0, bytes);
-  CHECK_OK(cudago_copy_d2h(y, dy, 0, bytes));
+  CHECK_OK(cudago_copy_d2h(dy, 0, y, bytes));
   CHECK(count_wrong_axpb(x, y0, y, kN) == kN); /* still the 0xff poison */
 
   /* Replayed twice: each replay resets y, so both give 2 x + y0. */
@@ -796,14 +874,14 @@ static void test_rtc_and_graph(cudago_stream_t stream) {
   CHECK_OK(cudago_graph_launch(graph, stream));
   CHECK_OK(cudago_stream_synchronize(stream));
   memset(y, 0xff, bytes);
-  CHECK_OK(cudago_copy_d2h(y, dy, 0, bytes));
+  CHECK_OK(cudago_copy_d2h(dy, 0, y, bytes));
   wrong = count_wrong_axpb(x, y0, y, kN);
   if (wrong != 0) fprintf(stderr, "graph replay: %lu wrong\n", (unsigned long)wrong);
   CHECK(wrong == 0);
 
   /* A synchronous copy inside a capture is refused and fails the capture; the stream works. */
   CHECK_OK(cudago_stream_begin_capture(stream, CUDAGO_CAPTURE_THREAD_LOCAL));
-  CHECK_STATUS(cudago_copy_d2h(y, dy, 0, bytes), CUDAGO_ERROR_CAPTURE);
+  CHECK_STATUS(cudago_copy_d2h(dy, 0, y, bytes), CUDAGO_ERROR_CAPTURE);
   failed = (cudago_graph_t)&g_passed;
   CHECK_STATUS(cudago_stream_end_capture(stream, &failed), CUDAGO_ERROR_CAPTURE);
   CHECK(failed == NULL);

@@ -149,7 +149,7 @@ std::vector<double> random_values(size_t n, cudago_dtype_t t, std::mt19937_64& r
 Buffer upload(const std::vector<uint8_t>& bytes) {
   Buffer b = make_buffer(bytes.size());
   if (!bytes.empty()) {
-    EXPECT_EQ(cudago_copy_h2d(b.get(), 0, bytes.data(), bytes.size()), CUDAGO_SUCCESS)
+    EXPECT_EQ(cudago_copy_h2d(bytes.data(), b.get(), 0, bytes.size()), CUDAGO_SUCCESS)
         << last_error_text();
   }
   return b;
@@ -157,7 +157,7 @@ Buffer upload(const std::vector<uint8_t>& bytes) {
 
 std::vector<uint8_t> download(const Buffer& b, size_t bytes) {
   std::vector<uint8_t> out(bytes);
-  EXPECT_EQ(cudago_copy_d2h(out.data(), b.get(), 0, bytes), CUDAGO_SUCCESS) << last_error_text();
+  EXPECT_EQ(cudago_copy_d2h(b.get(), 0, out.data(), bytes), CUDAGO_SUCCESS) << last_error_text();
   return out;
 }
 
@@ -172,7 +172,7 @@ unsigned fresh_seed() {
 
 struct Case {
   cudago_dtype_t dtype;
-  int32_t compute;
+  cudago_blas_compute_t compute;
   const char* name;
   double tol;  // relative norm bound; scaled by sqrt(k) for f32 exact
 };
@@ -185,7 +185,7 @@ const Case kCases[] = {
     {CUDAGO_DTYPE_F64, CUDAGO_BLAS_COMPUTE_DEFAULT, "f64", 1e-12},
 };
 
-double tolerance(const Case& c, int64_t k) {
+double tolerance(const Case& c, uint64_t k) {
   return c.dtype == CUDAGO_DTYPE_F32 && c.compute == CUDAGO_BLAS_COMPUTE_DEFAULT
              ? c.tol * std::sqrt(static_cast<double>(k))
              : c.tol;
@@ -204,8 +204,17 @@ size_t span(bool row_major, int64_t rows, int64_t cols, int64_t ld) {
 
 struct GemmRun {
   cudago_gemm_params_t p;
-  std::vector<double> a, b, c0;  // full buffers (values as the GPU sees them)
+  uint64_t a_off = 0, b_off = 0, c_off = 0;  // first element of each (first) matrix
+  std::vector<double> a, b, c0;              // full buffers (values as the GPU sees them)
 };
+
+// Runs r's GEMM on s, passing its element offsets as the byte offsets of the ABI.
+cudago_status_t gemm_of(const Stream& s, const GemmRun& r, const Buffer& a, const Buffer& b,
+                        const Buffer& c) {
+  const uint64_t es = esize(r.p.dtype);
+  return cudago_blas_gemm(s.get(), a.get(), r.a_off * es, b.get(), r.b_off * es, c.get(),
+                          r.c_off * es, &r.p);
+}
 
 // Checks C (all batches) against the reference; returns a failure description or "".
 std::string check_gemm(const GemmRun& r, const Case& cs, const std::vector<uint8_t>& c_bytes,
@@ -213,26 +222,30 @@ std::string check_gemm(const GemmRun& r, const Case& cs, const std::vector<uint8
   const auto& p = r.p;
   const bool row = p.layout == CUDAGO_BLAS_ROW_MAJOR;
   const bool ta = p.trans_a == CUDAGO_BLAS_OP_T, tb = p.trans_b == CUDAGO_BLAS_OP_T;
-  const int64_t batch = p.batch == 0 ? 1 : p.batch;
-  std::vector<double> got = decode(c_bytes, static_cast<cudago_dtype_t>(p.dtype));
-  const size_t es = esize(static_cast<cudago_dtype_t>(p.dtype));
+  const int64_t batch = static_cast<int64_t>(p.batch);
+  const int64_t m = static_cast<int64_t>(p.m), n = static_cast<int64_t>(p.n),
+                k = static_cast<int64_t>(p.k);
+  const int64_t lda = static_cast<int64_t>(p.lda), ldb = static_cast<int64_t>(p.ldb),
+                ldc = static_cast<int64_t>(p.ldc);
+  std::vector<double> got = decode(c_bytes, p.dtype);
+  const size_t es = esize(p.dtype);
   std::vector<bool> inside(got.size(), false);
   double err2 = 0, ref2 = 0;
   const double tol = tolerance(cs, p.k);
   std::string first_bad;
   for (int64_t q = 0; q < batch; ++q) {
-    const size_t oa = p.a_offset + q * p.stride_a, ob = p.b_offset + q * p.stride_b,
-                 oc = p.c_offset + q * p.stride_c;
-    for (int64_t i = 0; i < p.m; ++i) {
-      for (int64_t j = 0; j < p.n; ++j) {
+    const size_t oa = r.a_off + q * p.stride_a, ob = r.b_off + q * p.stride_b,
+                 oc = r.c_off + q * p.stride_c;
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
         double acc = 0, mag = 0;
-        for (int64_t l = 0; l < p.k; ++l) {
-          double x = r.a[oa + (ta ? at(row, p.lda, l, i) : at(row, p.lda, i, l))];
-          double y = r.b[ob + (tb ? at(row, p.ldb, j, l) : at(row, p.ldb, l, j))];
+        for (int64_t l = 0; l < k; ++l) {
+          double x = r.a[oa + (ta ? at(row, lda, l, i) : at(row, lda, i, l))];
+          double y = r.b[ob + (tb ? at(row, ldb, j, l) : at(row, ldb, l, j))];
           acc += x * y;
           mag += std::fabs(x * y);
         }
-        const size_t ci = oc + at(row, p.ldc, i, j);
+        const size_t ci = oc + at(row, ldc, i, j);
         inside[ci] = true;
         const double c0 = p.beta == 0 ? 0 : r.c0[ci];
         const double ref = p.alpha * acc + p.beta * c0;
@@ -265,12 +278,13 @@ std::string check_gemm(const GemmRun& r, const Case& cs, const std::vector<uint8
 }
 
 // Runs one GEMM with random data; extra = ld padding, beta_zero poisons C instead of filling it.
-void run_gemm(const Stream& s, std::mt19937_64& rng, const Case& cs, int32_t layout, int32_t ta,
-              int32_t tb, int64_t m, int64_t n, int64_t k, int64_t extra, bool beta_zero,
-              int64_t batch, bool broadcast_a, const std::string& label) {
+void run_gemm(const Stream& s, std::mt19937_64& rng, const Case& cs, cudago_blas_layout_t layout,
+              cudago_blas_op_t ta, cudago_blas_op_t tb, int64_t m, int64_t n, int64_t k,
+              int64_t extra, bool beta_zero, int64_t batch, bool broadcast_a,
+              const std::string& label) {
   GemmRun r;
   cudago_gemm_params_t& p = r.p;
-  p = CUDAGO_GEMM_PARAMS_INIT;
+  cudago_gemm_params_init(&p);
   p.layout = layout;
   p.trans_a = ta;
   p.trans_b = tb;
@@ -283,30 +297,31 @@ void run_gemm(const Stream& s, std::mt19937_64& rng, const Case& cs, int32_t lay
   p.beta = beta_zero ? 0.0 : -0.75;
   const bool row = layout == CUDAGO_BLAS_ROW_MAJOR;
   const int64_t ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
-  p.lda = (row ? ac : ar) + extra;
-  p.ldb = (row ? bc : br) + extra;
-  p.ldc = (row ? n : m) + extra;
-  p.a_offset = 3;
-  p.b_offset = 1;
-  p.c_offset = 2;
+  const int64_t lda = (row ? ac : ar) + extra, ldb = (row ? bc : br) + extra,
+                ldc = (row ? n : m) + extra;
+  p.lda = lda;
+  p.ldb = ldb;
+  p.ldc = ldc;
+  r.a_off = 3;
+  r.b_off = 1;
+  r.c_off = 2;
   p.batch = batch;
-  const size_t sa = span(row, ar, ac, p.lda), sb = span(row, br, bc, p.ldb),
-               sc = span(row, m, n, p.ldc);
-  p.stride_a = broadcast_a ? 0 : static_cast<int64_t>(sa) + 5;
-  p.stride_b = static_cast<int64_t>(sb) + 1;
-  p.stride_c = static_cast<int64_t>(sc) + 7;
-  auto total = [&](size_t one, int64_t stride, size_t off) {
-    return off + static_cast<size_t>((batch - 1) * stride) + one + 4;  // 4 spare at the end
+  const size_t sa = span(row, ar, ac, lda), sb = span(row, br, bc, ldb), sc = span(row, m, n, ldc);
+  p.stride_a = broadcast_a ? 0 : sa + 5;
+  p.stride_b = sb + 1;
+  p.stride_c = sc + 7;
+  auto total = [&](size_t one, uint64_t stride, size_t off) {
+    return off + static_cast<size_t>(batch - 1) * stride + one + 4;  // 4 spare at the end
   };
   const cudago_dtype_t t = cs.dtype;
-  r.a = random_values(total(sa, p.stride_a, p.a_offset), t, rng);
-  r.b = random_values(total(sb, p.stride_b, p.b_offset), t, rng);
-  r.c0 = random_values(total(sc, p.stride_c, p.c_offset), t, rng);
+  r.a = random_values(total(sa, p.stride_a, r.a_off), t, rng);
+  r.b = random_values(total(sb, p.stride_b, r.b_off), t, rng);
+  r.c0 = random_values(total(sc, p.stride_c, r.c_off), t, rng);
   Buffer da = upload(encode(r.a, t)), db = upload(encode(r.b, t));
   std::vector<uint8_t> c0_bytes = encode(r.c0, t);
   if (beta_zero) std::fill(c0_bytes.begin(), c0_bytes.end(), 0xFF);  // NaN everywhere
   Buffer dc = upload(c0_bytes);
-  CG_OK(cudago_blas_gemm(s.get(), &p, da.get(), db.get(), dc.get())) << label;
+  CG_OK(gemm_of(s, r, da, db, dc)) << label;
   CG_OK(cudago_stream_synchronize(s.get()));
   std::string bad = check_gemm(r, cs, download(dc, c0_bytes.size()), c0_bytes);
   ASSERT_EQ(bad, "") << label;
@@ -321,9 +336,9 @@ TEST(BlasGemm, MatchesTheCpuInEveryPrecisionLayoutAndTranspose) {
   };
   const Dims dims[] = {{1, 1, 1}, {17, 31, 13}, {64, 33, 127}, {130, 67, 257}};
   for (const Case& cs : kCases) {
-    for (int32_t layout : {CUDAGO_BLAS_ROW_MAJOR, CUDAGO_BLAS_COL_MAJOR}) {
-      for (int32_t ta : {CUDAGO_BLAS_OP_N, CUDAGO_BLAS_OP_T}) {
-        for (int32_t tb : {CUDAGO_BLAS_OP_N, CUDAGO_BLAS_OP_T}) {
+    for (cudago_blas_layout_t layout : {CUDAGO_BLAS_ROW_MAJOR, CUDAGO_BLAS_COL_MAJOR}) {
+      for (cudago_blas_op_t ta : {CUDAGO_BLAS_OP_N, CUDAGO_BLAS_OP_T}) {
+        for (cudago_blas_op_t tb : {CUDAGO_BLAS_OP_N, CUDAGO_BLAS_OP_T}) {
           int variant = 0;
           for (const Dims& d : dims) {
             ++variant;
@@ -357,7 +372,7 @@ TEST(BlasGemm, StridedBatched) {
   std::mt19937_64 rng(fresh_seed());
   Stream s = make_stream();
   for (const Case& cs : kCases) {
-    for (int32_t layout : {CUDAGO_BLAS_ROW_MAJOR, CUDAGO_BLAS_COL_MAJOR}) {
+    for (cudago_blas_layout_t layout : {CUDAGO_BLAS_ROW_MAJOR, CUDAGO_BLAS_COL_MAJOR}) {
       run_gemm(s, rng, cs, layout, CUDAGO_BLAS_OP_T, CUDAGO_BLAS_OP_N, 19, 23, 29, 2, true, 7,
                false, std::string(cs.name) + " batch 7");
       if (HasFatalFailure()) return;
@@ -374,27 +389,35 @@ TEST(BlasGemm, BadArgumentsAreRefusedBeforeCuBLAS) {
   // 4 x 5 times 5 x 6, row-major f32, tight: A 20, B 30, C 24 floats.
   Buffer a = make_buffer(20 * 4), b = make_buffer(30 * 4), c = make_buffer(24 * 4);
   Buffer small = make_buffer(24 * 4 - 1);
-  CG_OK(cudago_memset(a.get(), 0, 0, 20 * 4));
-  CG_OK(cudago_memset(b.get(), 0, 0, 30 * 4));
-  CG_OK(cudago_memset(c.get(), 0, 0xFF, 24 * 4));
+  CG_OK(cudago_memset(0, a.get(), 0, 20 * 4));
+  CG_OK(cudago_memset(0, b.get(), 0, 30 * 4));
+  CG_OK(cudago_memset(0xFF, c.get(), 0, 24 * 4));
   auto base = [] {
-    cudago_gemm_params_t p = CUDAGO_GEMM_PARAMS_INIT;
+    cudago_gemm_params_t p;
+    cudago_gemm_params_init(&p);
     p.m = 4;
     p.n = 6;
     p.k = 5;
     return p;
   };
   cudago_gemm_params_t p = base();
-  auto gemm = [&](const cudago_gemm_params_t& q, cudago_buffer_t cc = nullptr) {
-    return cudago_blas_gemm(s.get(), &q, a.get(), b.get(), cc ? cc : c.get());
+  // Byte offsets of A, B and C.
+  struct Offsets {
+    uint64_t a = 0, b = 0, c = 0;
+  };
+  auto gemm = [&](const cudago_gemm_params_t& q, cudago_buffer_t cc = nullptr, Offsets o = {}) {
+    return cudago_blas_gemm(s.get(), a.get(), o.a, b.get(), o.b, cc ? cc : c.get(), o.c, &q);
   };
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_blas_gemm(s.get(), nullptr, a.get(), b.get(), c.get()));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_blas_gemm(nullptr, &p, a.get(), b.get(), c.get()));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_blas_gemm(s.get(), &p, a.get(), nullptr, c.get()));
+            cudago_blas_gemm(s.get(), a.get(), 0, b.get(), 0, c.get(), 0, nullptr));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
+            cudago_blas_gemm(nullptr, a.get(), 0, b.get(), 0, c.get(), 0, &p));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
+            cudago_blas_gemm(s.get(), a.get(), 0, nullptr, 0, c.get(), 0, &p));
   p.struct_size = 0;
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p));
-  for (int64_t bad : {int64_t{0}, int64_t{-1}, int64_t{INT_MAX} + 1}) {
+  // 0, above cuBLAS's 32-bit limit, and above INT64_MAX (refused before anything is sized).
+  for (uint64_t bad : {uint64_t{0}, uint64_t{INT_MAX} + 1, uint64_t{1} << 63, UINT64_MAX}) {
     p = base();
     p.m = bad;
     CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p)) << "m = " << bad;
@@ -405,9 +428,12 @@ TEST(BlasGemm, BadArgumentsAreRefusedBeforeCuBLAS) {
     p.k = bad;
     CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p)) << "k = " << bad;
   }
-  p = base();
-  p.batch = -2;
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p));
+  // batch 0 is refused (it is not taken as 1), and so are huge batches.
+  for (uint64_t bad : {uint64_t{0}, uint64_t{INT_MAX} + 1, uint64_t{1} << 63, UINT64_MAX - 1}) {
+    p = base();
+    p.batch = bad;
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p)) << "batch = " << bad;
+  }
   p = base();
   p.lda = 4;  // row length of A is 5
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p));
@@ -418,24 +444,54 @@ TEST(BlasGemm, BadArgumentsAreRefusedBeforeCuBLAS) {
   p.layout = CUDAGO_BLAS_COL_MAJOR;
   p.lda = 3;  // column length of A is 4
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p));
+  for (uint64_t bad : {uint64_t{1} << 63, UINT64_MAX}) {
+    p = base();
+    p.ldb = bad;
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p)) << "ldb = " << bad;
+    p = base();
+    p.batch = 2;
+    p.stride_a = bad;
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p)) << "stride_a = " << bad;
+  }
+  // Values that are not enumerators.
   p = base();
-  p.layout = 7;
+  p.layout = static_cast<cudago_blas_layout_t>(7);
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p));
   p = base();
-  p.trans_b = 2;
+  p.trans_b = static_cast<cudago_blas_op_t>(2);
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p));
   p = base();
-  p.compute = 9;
+  p.compute = static_cast<cudago_blas_compute_t>(9);
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p));
+  for (int32_t bad : {99, -1}) {
+    p = base();
+    p.layout = static_cast<cudago_blas_layout_t>(bad);
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p)) << "layout = " << bad;
+    p = base();
+    p.trans_a = static_cast<cudago_blas_op_t>(bad);
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p)) << "trans_a = " << bad;
+    p = base();
+    p.compute = static_cast<cudago_blas_compute_t>(bad);
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p)) << "compute = " << bad;
+    p = base();
+    p.dtype = static_cast<cudago_dtype_t>(bad);
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p)) << "dtype = " << bad;
+  }
   p = base();
   p.dtype = CUDAGO_DTYPE_I32;
   CG_EXPECT(CUDAGO_ERROR_NOT_SUPPORTED, gemm(p));
-  p.dtype = 99;
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p));
   p = base();
   p.dtype = CUDAGO_DTYPE_F16;
   p.compute = CUDAGO_BLAS_COMPUTE_TF32;
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p));
+  // Byte offsets that are not a multiple of the element size (4 bytes, 2 for f16).
+  p = base();
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p, nullptr, {2, 0, 0}));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p, nullptr, {0, 1, 0}));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p, nullptr, {0, 0, 6}));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p, nullptr, {UINT64_MAX, 0, 0}));
+  p.dtype = CUDAGO_DTYPE_F16;
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p, nullptr, {0, 0, 1}));
   // Undersized by one element, through the size, a larger ld, an offset or the batch.
   p = base();
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, gemm(p, small.get()));
@@ -445,8 +501,7 @@ TEST(BlasGemm, BadArgumentsAreRefusedBeforeCuBLAS) {
   p.ldb = 7;
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, gemm(p));
   p = base();
-  p.a_offset = 1;
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, gemm(p));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, gemm(p, nullptr, {4, 0, 0}));  // A from element 1
   p = base();
   p.batch = 2;
   p.stride_c = 24;
@@ -454,8 +509,8 @@ TEST(BlasGemm, BadArgumentsAreRefusedBeforeCuBLAS) {
   p.stride_c = 23;  // the two C matrices would overlap
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemm(p));
   p = base();
-  p.a_offset = UINT64_MAX - 3;  // overflow
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, gemm(p));
+  // The largest multiple of 4: its element offset plus A's extent overflows the byte size.
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, gemm(p, nullptr, {UINT64_MAX - 3, 0, 0}));
   p = base();
   p.batch = INT_MAX;
   p.stride_a = INT64_MAX;
@@ -467,9 +522,9 @@ TEST(BlasGemm, BadArgumentsAreRefusedBeforeCuBLAS) {
   p.n = 2;
   p.k = 2;
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_blas_gemm(s.get(), &p, a.get(), b.get(), a.get()));
-  p.c_offset = 4;  // A uses [0, 4): disjoint is fine
-  CG_OK(cudago_blas_gemm(s.get(), &p, a.get(), b.get(), a.get()));
+            cudago_blas_gemm(s.get(), a.get(), 0, b.get(), 0, a.get(), 0, &p));
+  // A uses bytes [0, 16): C from byte 16 is disjoint, which is fine.
+  CG_OK(cudago_blas_gemm(s.get(), a.get(), 0, b.get(), 0, a.get(), 16, &p));
   // Nothing above wrote C: it still holds the poison.
   CG_OK(cudago_stream_synchronize(s.get()));
   std::vector<uint8_t> cb = download(c, 24 * 4);
@@ -504,7 +559,8 @@ TEST(BlasGemm, ManyThreadsOnManyStreams) {
         cudago_buffer_t da = nullptr, db = nullptr, dc = nullptr;
         auto ea = encode(a, CUDAGO_DTYPE_F32), eb = encode(b, CUDAGO_DTYPE_F32);
         std::vector<uint8_t> got(static_cast<size_t>(m * n) * 4);
-        cudago_gemm_params_t p = CUDAGO_GEMM_PARAMS_INIT;
+        cudago_gemm_params_t p;
+        cudago_gemm_params_init(&p);
         p.m = m;
         p.n = n;
         p.k = k;
@@ -512,11 +568,11 @@ TEST(BlasGemm, ManyThreadsOnManyStreams) {
                   cudago_buffer_alloc_async(&db, s, eb.size()) == CUDAGO_SUCCESS &&
                   cudago_buffer_alloc_async(&dc, s, got.size()) == CUDAGO_SUCCESS &&
                   cudago_stream_synchronize(s) == CUDAGO_SUCCESS &&
-                  cudago_copy_h2d(da, 0, ea.data(), ea.size()) == CUDAGO_SUCCESS &&
-                  cudago_copy_h2d(db, 0, eb.data(), eb.size()) == CUDAGO_SUCCESS &&
-                  cudago_memset_async(s, dc, 0, 0xFF, got.size()) == CUDAGO_SUCCESS &&
-                  cudago_blas_gemm(s, &p, da, db, dc) == CUDAGO_SUCCESS &&
-                  cudago_copy_d2h(got.data(), dc, 0, got.size()) == CUDAGO_SUCCESS;
+                  cudago_copy_h2d(ea.data(), da, 0, ea.size()) == CUDAGO_SUCCESS &&
+                  cudago_copy_h2d(eb.data(), db, 0, eb.size()) == CUDAGO_SUCCESS &&
+                  cudago_memset_async(s, 0xFF, dc, 0, got.size()) == CUDAGO_SUCCESS &&
+                  cudago_blas_gemm(s, da, 0, db, 0, dc, 0, &p) == CUDAGO_SUCCESS &&
+                  cudago_copy_d2h(dc, 0, got.data(), got.size()) == CUDAGO_SUCCESS;
         if (!ok) errors[t] = last_error_text();
         cudago_buffer_free(da);
         cudago_buffer_free(db);
@@ -566,7 +622,7 @@ TEST(BlasGemm, RepeatedCallsOnFreshDataAndAlternatingStreams) {
   for (const Case& cs : {kCases[0], kCases[1], kCases[2], kCases[4]}) {
     GemmRun r;
     cudago_gemm_params_t& p = r.p;
-    p = CUDAGO_GEMM_PARAMS_INIT;
+    cudago_gemm_params_init(&p);
     p.dtype = cs.dtype;
     p.compute = cs.compute;
     p.trans_a = CUDAGO_BLAS_OP_T;
@@ -589,11 +645,11 @@ TEST(BlasGemm, RepeatedCallsOnFreshDataAndAlternatingStreams) {
       r.b = random_values(nb, cs.dtype, rng);
       r.c0 = random_values(nc, cs.dtype, rng);
       auto ea = encode(r.a, cs.dtype), eb = encode(r.b, cs.dtype), ec = encode(r.c0, cs.dtype);
-      CG_OK(cudago_copy_h2d(da.get(), 0, ea.data(), ea.size()));
-      CG_OK(cudago_copy_h2d(db.get(), 0, eb.data(), eb.size()));
-      CG_OK(cudago_copy_h2d(dc.get(), 0, ec.data(), ec.size()));
+      CG_OK(cudago_copy_h2d(ea.data(), da.get(), 0, ea.size()));
+      CG_OK(cudago_copy_h2d(eb.data(), db.get(), 0, eb.size()));
+      CG_OK(cudago_copy_h2d(ec.data(), dc.get(), 0, ec.size()));
       const Stream& s = it % 3 == 2 ? s2 : s1;
-      CG_OK(cudago_blas_gemm(s.get(), &p, da.get(), db.get(), dc.get()));
+      CG_OK(gemm_of(s, r, da, db, dc));
       std::string bad = check_gemm(r, cs, download(dc, nc * es), ec);
       ASSERT_EQ(bad, "") << cs.name << " iteration " << it;
     }
@@ -611,11 +667,12 @@ TEST(BlasGemv, MatchesTheCpu) {
   };
   for (cudago_dtype_t t : {CUDAGO_DTYPE_F32, CUDAGO_DTYPE_F64}) {
     const double tol = t == CUDAGO_DTYPE_F32 ? 1e-5 : 1e-12;
-    for (int32_t layout : {CUDAGO_BLAS_ROW_MAJOR, CUDAGO_BLAS_COL_MAJOR}) {
-      for (int32_t trans : {CUDAGO_BLAS_OP_N, CUDAGO_BLAS_OP_T}) {
+    for (cudago_blas_layout_t layout : {CUDAGO_BLAS_ROW_MAJOR, CUDAGO_BLAS_COL_MAJOR}) {
+      for (cudago_blas_op_t trans : {CUDAGO_BLAS_OP_N, CUDAGO_BLAS_OP_T}) {
         for (Dims d : {Dims{1, 1}, Dims{17, 31}, Dims{257, 130}, Dims{1000, 3}}) {
           const bool row = layout == CUDAGO_BLAS_ROW_MAJOR, tr = trans == CUDAGO_BLAS_OP_T;
-          cudago_gemv_params_t p = CUDAGO_GEMV_PARAMS_INIT;
+          cudago_gemv_params_t p;
+          cudago_gemv_params_init(&p);
           p.layout = layout;
           p.trans = trans;
           p.dtype = t;
@@ -623,29 +680,29 @@ TEST(BlasGemv, MatchesTheCpu) {
           p.n = d.n;
           p.alpha = 0.5;
           p.beta = d.m % 2 ? 0.0 : 2.0;
-          p.lda = (row ? d.n : d.m) + 2;
+          const int64_t lda = (row ? d.n : d.m) + 2;
+          p.lda = lda;
           p.incx = 2;
           p.incy = 3;
-          p.a_offset = 1;
-          p.x_offset = 2;
-          p.y_offset = 1;
+          // A from element 1, x from element 2, y from element 1 (byte offsets below).
           const int64_t xl = tr ? d.m : d.n, yl = tr ? d.n : d.m;
-          auto a = random_values(1 + span(row, d.m, d.n, p.lda), t, rng);
+          auto a = random_values(1 + span(row, d.m, d.n, lda), t, rng);
           auto x = random_values(2 + (xl - 1) * 2 + 1, t, rng);
           auto y0 = random_values(1 + (yl - 1) * 3 + 1 + 2, t, rng);
           auto ey0 = encode(y0, t);
           if (p.beta == 0) std::fill(ey0.begin(), ey0.end(), 0xFF);
           Buffer da = upload(encode(a, t)), dx = upload(encode(x, t)), dy = upload(ey0);
-          CG_OK(cudago_blas_gemv(s.get(), &p, da.get(), dx.get(), dy.get()));
+          const size_t es = esize(t);
+          CG_OK(
+              cudago_blas_gemv(s.get(), da.get(), 1 * es, dx.get(), 2 * es, dy.get(), 1 * es, &p));
           CG_OK(cudago_stream_synchronize(s.get()));
           auto gb = download(dy, ey0.size());
           auto got = decode(gb, t);
-          const size_t es = esize(t);
           std::vector<bool> inside(got.size(), false);
           for (int64_t i = 0; i < yl; ++i) {
             double acc = 0, mag = 0;
             for (int64_t l = 0; l < xl; ++l) {
-              double av = a[1 + (tr ? at(row, p.lda, l, i) : at(row, p.lda, i, l))];
+              double av = a[1 + (tr ? at(row, lda, l, i) : at(row, lda, i, l))];
               double xv = x[2 + l * 2];
               acc += av * xv;
               mag += std::fabs(av * xv);
@@ -674,32 +731,62 @@ TEST(BlasGemv, BadArguments) {
   NEED_GPU();
   Stream s = make_stream();
   Buffer a = make_buffer(12 * 4), x = make_buffer(4 * 4), y = make_buffer(3 * 4);
-  cudago_gemv_params_t p = CUDAGO_GEMV_PARAMS_INIT;
+  cudago_gemv_params_t p;
+  cudago_gemv_params_init(&p);
   p.m = 3;
   p.n = 4;
-  CG_OK(cudago_memset(a.get(), 0, 0, 48));
-  CG_OK(cudago_memset(x.get(), 0, 0, 16));
-  CG_OK(cudago_blas_gemv(s.get(), &p, a.get(), x.get(), y.get()));
+  CG_OK(cudago_memset(0, a.get(), 0, 48));
+  CG_OK(cudago_memset(0, x.get(), 0, 16));
+  auto gemv = [&](const cudago_gemv_params_t& q, uint64_t ao = 0, uint64_t xo = 0,
+                  uint64_t yo = 0) {
+    return cudago_blas_gemv(s.get(), a.get(), ao, x.get(), xo, y.get(), yo, &q);
+  };
+  CG_OK(gemv(p));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_blas_gemv(s.get(), a.get(), 0, x.get(), 0, y.get(), 0, nullptr));
   p.trans = CUDAGO_BLAS_OP_T;  // x needs 3, y needs 4 elements
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_blas_gemv(s.get(), &p, a.get(), x.get(), y.get()));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, gemv(p));
   p.trans = CUDAGO_BLAS_OP_N;
-  p.incx = -1;
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_blas_gemv(s.get(), &p, a.get(), x.get(), y.get()));
-  p.incx = 1;
+  // Increments: 0 is refused (it is not taken as 1), and so are huge ones.
+  for (uint64_t bad : {uint64_t{0}, uint64_t{INT_MAX} + 1, uint64_t{1} << 63, UINT64_MAX}) {
+    p.incx = bad;
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemv(p)) << "incx = " << bad;
+    p.incx = 1;
+    p.incy = bad;
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemv(p)) << "incy = " << bad;
+    p.incy = 1;
+  }
   p.lda = 3;
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_blas_gemv(s.get(), &p, a.get(), x.get(), y.get()));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemv(p));
+  p.lda = UINT64_MAX;
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemv(p));
   p.lda = 0;
   p.dtype = CUDAGO_DTYPE_F16;
-  CG_EXPECT(CUDAGO_ERROR_NOT_SUPPORTED, cudago_blas_gemv(s.get(), &p, a.get(), x.get(), y.get()));
-  p.dtype = CUDAGO_DTYPE_F32;
-  p.m = 0;
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_blas_gemv(s.get(), &p, a.get(), x.get(), y.get()));
+  CG_EXPECT(CUDAGO_ERROR_NOT_SUPPORTED, gemv(p));
+  for (int32_t bad : {99, -1}) {
+    p.dtype = static_cast<cudago_dtype_t>(bad);
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemv(p)) << "dtype = " << bad;
+    p.dtype = CUDAGO_DTYPE_F32;
+    p.layout = static_cast<cudago_blas_layout_t>(bad);
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemv(p)) << "layout = " << bad;
+    p.layout = CUDAGO_BLAS_ROW_MAJOR;
+    p.trans = static_cast<cudago_blas_op_t>(bad);
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemv(p)) << "trans = " << bad;
+    p.trans = CUDAGO_BLAS_OP_N;
+  }
+  for (uint64_t bad : {uint64_t{0}, uint64_t{1} << 63, UINT64_MAX}) {
+    p.m = bad;
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemv(p)) << "m = " << bad;
+  }
   p.m = 3;
+  // Byte offsets: not a multiple of the 4-byte element, and past the end.
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemv(p, 2, 0, 0));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemv(p, 0, 1, 0));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, gemv(p, 0, 0, 3));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, gemv(p, 0, 4, 0));  // x from element 1 needs 5
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, gemv(p, UINT64_MAX - 3, 0, 0));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_blas_gemv(s.get(), &p, a.get(), x.get(), x.get()));  // y overlaps x
+            cudago_blas_gemv(s.get(), a.get(), 0, x.get(), 0, x.get(), 0, &p));  // y overlaps x
   CG_OK(cudago_stream_synchronize(s.get()));
 }
 
@@ -714,19 +801,19 @@ TEST(BlasLevel1, MatchesTheCpu) {
     // f32: sums of up to 1e6 terms by cuBLAS's blocked reduction: error well below 1e-5 of
     // sum |x y|; f64: 1e-13.
     const double tol = t == CUDAGO_DTYPE_F32 ? 1e-5 : 1e-13;
-    for (int64_t n : {int64_t{1}, int64_t{17}, int64_t{1000}, int64_t{1000003}}) {
-      for (int64_t inc : {int64_t{1}, int64_t{3}}) {
+    for (uint64_t n : {uint64_t{1}, uint64_t{17}, uint64_t{1000}, uint64_t{1000003}}) {
+      for (uint64_t inc : {uint64_t{1}, uint64_t{3}}) {
         const size_t len = static_cast<size_t>((n - 1) * inc + 1);
         auto x = random_values(len, t, rng), y = random_values(len, t, rng);
         Buffer dx = upload(encode(x, t)), dy = upload(encode(y, t));
         // DOT and NRM2 into elements 5 and 6 of a poisoned result buffer.
         Buffer dr = make_buffer(8 * es);
-        CG_OK(cudago_memset(dr.get(), 0, 0xFF, 8 * es));
-        CG_OK(cudago_blas_dot(s.get(), t, n, dx.get(), inc, dy.get(), inc, dr.get(), 5));
-        CG_OK(cudago_blas_nrm2(s.get(), t, n, dx.get(), inc, dr.get(), 6));
+        CG_OK(cudago_memset(0xFF, dr.get(), 0, 8 * es));
+        CG_OK(cudago_blas_dot(s.get(), dx.get(), 0, dy.get(), 0, dr.get(), 5 * es, n, inc, inc, t));
+        CG_OK(cudago_blas_nrm2(s.get(), dx.get(), 0, dr.get(), 6 * es, n, inc, t));
         // y = 0.25 x + y, then x = -3 x.
-        CG_OK(cudago_blas_axpy(s.get(), t, n, 0.25, dx.get(), inc, dy.get(), inc));
-        CG_OK(cudago_blas_scal(s.get(), t, n, -3.0, dx.get(), inc));
+        CG_OK(cudago_blas_axpy(s.get(), 0.25, dx.get(), 0, dy.get(), 0, n, inc, inc, t));
+        CG_OK(cudago_blas_scal(s.get(), -3.0, dx.get(), 0, n, inc, t));
         CG_OK(cudago_stream_synchronize(s.get()));
         auto rb = download(dr, 8 * es);
         auto r = decode(rb, t);
@@ -758,40 +845,143 @@ TEST(BlasLevel1, MatchesTheCpu) {
   }
 }
 
+// Each vector starts at its byte offset: x from element 2, y from element 1, every 2 and 3
+// elements; the elements around them are left alone.
+TEST(BlasLevel1, OffsetsAreInBytes) {
+  NEED_GPU();
+  std::mt19937_64 rng(fresh_seed());
+  Stream s = make_stream();
+  for (cudago_dtype_t t : {CUDAGO_DTYPE_F32, CUDAGO_DTYPE_F64}) {
+    const uint64_t es = esize(t), n = 5, xo = 2, yo = 1, incx = 2, incy = 3;
+    const double tol = t == CUDAGO_DTYPE_F32 ? 1e-6 : 1e-14;
+    const size_t xlen = xo + (n - 1) * incx + 1 + 2, ylen = yo + (n - 1) * incy + 1 + 2;
+    auto x = random_values(xlen, t, rng), y = random_values(ylen, t, rng);
+    Buffer dx = upload(encode(x, t)), dy = upload(encode(y, t)), dr = make_buffer(4 * es);
+    CG_OK(cudago_memset(0xFF, dr.get(), 0, 4 * es));
+    CG_OK(cudago_blas_dot(s.get(), dx.get(), xo * es, dy.get(), yo * es, dr.get(), 1 * es, n, incx,
+                          incy, t));
+    CG_OK(cudago_blas_nrm2(s.get(), dy.get(), yo * es, dr.get(), 2 * es, n, incy, t));
+    CG_OK(cudago_blas_axpy(s.get(), 0.5, dx.get(), xo * es, dy.get(), yo * es, n, incx, incy, t));
+    CG_OK(cudago_blas_scal(s.get(), 4.0, dx.get(), xo * es, n, incx, t));
+    CG_OK(cudago_stream_synchronize(s.get()));
+    auto rb = download(dr, 4 * es);
+    auto r = decode(rb, t);
+    double dref = 0, dmag = 0, nref = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      dref += x[xo + i * incx] * y[yo + i * incy];
+      dmag += std::fabs(x[xo + i * incx] * y[yo + i * incy]);
+      nref += y[yo + i * incy] * y[yo + i * incy];
+    }
+    nref = std::sqrt(nref);
+    const std::string where = std::string(" dtype=") + dtype_label(t);
+    ASSERT_LE(std::fabs(r[1] - dref), tol * dmag + 1e-30) << "dot" << where;
+    ASSERT_LE(std::fabs(r[2] - nref), tol * nref) << "nrm2" << where;
+    for (int i : {0, 3}) {
+      for (size_t bi = 0; bi < es; ++bi) ASSERT_EQ(rb[i * es + bi], 0xFF) << i << where;
+    }
+    auto gx = decode(download(dx, xlen * es), t), gy = decode(download(dy, ylen * es), t);
+    for (size_t i = 0; i < xlen; ++i) {
+      const bool used = i >= xo && (i - xo) % incx == 0 && (i - xo) / incx < n;
+      const double wx = used ? 4.0 * x[i] : x[i];
+      ASSERT_LE(std::fabs(gx[i] - wx), tol * std::fabs(wx)) << "scal x[" << i << "]" << where;
+    }
+    for (size_t i = 0; i < ylen; ++i) {
+      const bool used = i >= yo && (i - yo) % incy == 0 && (i - yo) / incy < n;
+      const size_t xi = used ? xo + (i - yo) / incy * incx : 0;
+      const double wy = used ? 0.5 * x[xi] + y[i] : y[i];
+      ASSERT_LE(std::fabs(gy[i] - wy), tol * (std::fabs(0.5 * x[xi]) + std::fabs(y[i])))
+          << "axpy y[" << i << "]" << where;
+    }
+  }
+}
+
 TEST(BlasLevel1, BadArguments) {
   NEED_GPU();
   Stream s = make_stream();
   Buffer x = make_buffer(10 * 4), y = make_buffer(10 * 4), r = make_buffer(4);
+  const cudago_dtype_t F32 = CUDAGO_DTYPE_F32;
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_blas_axpy(s.get(), CUDAGO_DTYPE_F32, 11, 1.0, x.get(), 1, y.get(), 1));
+            cudago_blas_axpy(s.get(), 1.0, x.get(), 0, y.get(), 0, 11, 1, 1, F32));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_blas_axpy(s.get(), CUDAGO_DTYPE_F32, 4, 1.0, x.get(), 4, y.get(), 1));
-  CG_OK(cudago_blas_axpy(s.get(), CUDAGO_DTYPE_F32, 4, 1.0, x.get(), 3, y.get(), 1));  // fits
+            cudago_blas_axpy(s.get(), 1.0, x.get(), 0, y.get(), 0, 4, 4, 1, F32));
+  CG_OK(cudago_blas_axpy(s.get(), 1.0, x.get(), 0, y.get(), 0, 4, 3, 1, F32));  // fits
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_blas_axpy(s.get(), CUDAGO_DTYPE_F64, 6, 1.0, x.get(), 1, y.get(), 1));
+            cudago_blas_axpy(s.get(), 1.0, x.get(), 0, y.get(), 0, 6, 1, 1, CUDAGO_DTYPE_F64));
+  // Offsets: x from element 7 holds 3 elements, not 4; y from element 6 holds 4.
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
+            cudago_blas_axpy(s.get(), 1.0, x.get(), 28, y.get(), 0, 4, 1, 1, F32));
+  CG_OK(cudago_blas_axpy(s.get(), 1.0, x.get(), 0, y.get(), 24, 4, 1, 1, F32));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
+            cudago_blas_axpy(s.get(), 1.0, x.get(), 0, y.get(), 28, 4, 1, 1, F32));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
+            cudago_blas_scal(s.get(), 1.0, x.get(), UINT64_MAX - 3, 4, 1, F32));
+  // Byte offsets that are not a multiple of the element size.
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_blas_axpy(s.get(), CUDAGO_DTYPE_F32, 0, 1.0, x.get(), 1, y.get(), 1));
+            cudago_blas_axpy(s.get(), 1.0, x.get(), 2, y.get(), 0, 4, 1, 1, F32));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_blas_axpy(s.get(), CUDAGO_DTYPE_F32, -5, 1.0, x.get(), 1, y.get(), 1));
+            cudago_blas_axpy(s.get(), 1.0, x.get(), 0, y.get(), 1, 4, 1, 1, F32));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_blas_axpy(s.get(), CUDAGO_DTYPE_F32, 4, 1.0, x.get(), 1, x.get(), 2));
-  CG_OK(cudago_blas_axpy(s.get(), CUDAGO_DTYPE_F32, 4, 1.0, x.get(), 2, x.get(), 2));
+            cudago_blas_scal(s.get(), 1.0, x.get(), UINT64_MAX, 4, 1, F32));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_blas_axpy(s.get(), 1.0, x.get(), 4, y.get(), 0, 4, 1, 1, CUDAGO_DTYPE_F64));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_blas_dot(s.get(), x.get(), 0, y.get(), 6, r.get(), 0, 4, 1, 1, F32));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_blas_dot(s.get(), x.get(), 0, y.get(), 0, r.get(), 2, 4, 1, 1, F32));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_blas_nrm2(s.get(), x.get(), 3, r.get(), 0, 4, 1, F32));
+  // n: 0 and huge counts.
+  for (uint64_t bad : {uint64_t{0}, uint64_t{INT_MAX} + 1, uint64_t{1} << 63, UINT64_MAX}) {
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_blas_axpy(s.get(), 1.0, x.get(), 0, y.get(), 0, bad, 1, 1, F32))
+        << "n = " << bad;
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_blas_nrm2(s.get(), x.get(), 0, r.get(), 0, bad, 1, F32))
+        << "n = " << bad;
+  }
+  // Increments: 0 is refused (it is not taken as 1), and so are huge ones.
+  for (uint64_t bad : {uint64_t{0}, uint64_t{INT_MAX} + 1, uint64_t{1} << 63, UINT64_MAX}) {
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_blas_scal(s.get(), 1.0, x.get(), 0, 4, bad, F32))
+        << "incx = " << bad;
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_blas_dot(s.get(), x.get(), 0, y.get(), 0, r.get(), 0, 4, 1, bad, F32))
+        << "incy = " << bad;
+  }
+  // x and y in one buffer: in place (same offset and increment) is fine, other overlaps not.
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_blas_axpy(s.get(), 1.0, x.get(), 0, x.get(), 0, 4, 1, 2, F32));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_blas_axpy(s.get(), 1.0, x.get(), 0, x.get(), 4, 4, 2, 2, F32));
+  CG_OK(cudago_blas_axpy(s.get(), 1.0, x.get(), 0, x.get(), 0, 4, 2, 2, F32));
+  CG_OK(cudago_blas_axpy(s.get(), 1.0, x.get(), 4, x.get(), 4, 4, 2, 2, F32));
+  CG_OK(cudago_blas_axpy(s.get(), 1.0, x.get(), 0, x.get(), 20, 4, 1, 1, F32));  // disjoint
+  // Element types.
   CG_EXPECT(CUDAGO_ERROR_NOT_SUPPORTED,
-            cudago_blas_scal(s.get(), CUDAGO_DTYPE_BF16, 4, 1.0, x.get(), 1));
+            cudago_blas_scal(s.get(), 1.0, x.get(), 0, 4, 1, CUDAGO_DTYPE_BF16));
   CG_EXPECT(CUDAGO_ERROR_NOT_SUPPORTED,
-            cudago_blas_scal(s.get(), CUDAGO_DTYPE_I64, 4, 1.0, x.get(), 1));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_blas_scal(s.get(), CUDAGO_DTYPE_F32, 4, 1.0, x.get(), -1));
+            cudago_blas_scal(s.get(), 1.0, x.get(), 0, 4, 1, CUDAGO_DTYPE_I64));
+  for (int32_t bad : {99, -1}) {
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_blas_scal(s.get(), 1.0, x.get(), 0, 4, 1, static_cast<cudago_dtype_t>(bad)))
+        << "dtype = " << bad;
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_blas_dot(s.get(), x.get(), 0, y.get(), 0, r.get(), 0, 4, 1, 1,
+                              static_cast<cudago_dtype_t>(bad)))
+        << "dtype = " << bad;
+  }
+  // The result element: past the end, too small for f64, overlapping x.
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_blas_dot(s.get(), CUDAGO_DTYPE_F32, 4, x.get(), 1, y.get(), 1, r.get(), 1));
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_blas_dot(s.get(), CUDAGO_DTYPE_F64, 4, x.get(), 1, y.get(), 1, r.get(), 0));
+            cudago_blas_dot(s.get(), x.get(), 0, y.get(), 0, r.get(), 4, 4, 1, 1, F32));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_blas_dot(s.get(), x.get(), 0, y.get(), 0, r.get(), 0,
+                                                       4, 1, 1, CUDAGO_DTYPE_F64));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_blas_dot(s.get(), CUDAGO_DTYPE_F32, 4, x.get(), 1, y.get(), 1, x.get(), 2));
+            cudago_blas_dot(s.get(), x.get(), 0, y.get(), 0, x.get(), 8, 4, 1, 1, F32));
+  CG_OK(cudago_blas_dot(s.get(), x.get(), 0, y.get(), 0, x.get(), 16, 4, 1, 1, F32));  // after x
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_blas_nrm2(s.get(), CUDAGO_DTYPE_F32, 4, x.get(), 1, nullptr, 0));
+            cudago_blas_nrm2(s.get(), x.get(), 0, nullptr, 0, 4, 1, F32));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_blas_nrm2(nullptr, CUDAGO_DTYPE_F32, 4, x.get(), 1, r.get(), 0));
+            cudago_blas_nrm2(nullptr, x.get(), 0, r.get(), 0, 4, 1, F32));
   CG_OK(cudago_stream_synchronize(s.get()));
 }
 

@@ -68,8 +68,8 @@ T* host_ptr(const Host& h) {
   return static_cast<T*>(p);
 }
 
-// A short name of an element type, for test messages ("f32", "bf16", ...).
-// Kernel launch arguments (cudago_kernel_launch).
+// Kernel launch arguments (cudago_kernel_launch): value-initialised, so reserved0 is 0; a
+// buffer's offset is in bytes.
 inline cudago_kernel_arg_t arg_buffer(cudago_buffer_t b, uint64_t offset = 0) {
   cudago_kernel_arg_t a{};
   a.kind = CUDAGO_ARG_BUFFER;
@@ -96,6 +96,7 @@ inline cudago_kernel_arg_t arg_i32(int64_t v) {
   return a;
 }
 
+// A short name of an element type, for test messages ("f32", "bf16", ...).
 inline const char* dtype_label(cudago_dtype_t t) {
   switch (t) {
     case CUDAGO_DTYPE_F32:

@@ -32,10 +32,10 @@ TEST(Concurrency, SixtyFourThreadsShareFourStreams) {
         bool ok = cudago_buffer_alloc(&da, 0, n * 4) == CUDAGO_SUCCESS &&
                   cudago_buffer_alloc_async(&db, s, n * 4) == CUDAGO_SUCCESS &&
                   cudago_buffer_alloc_async(&dc, s, n * 4) == CUDAGO_SUCCESS;
-        ok = ok && cudago_copy_h2d(da, 0, a.data(), n * 4) == CUDAGO_SUCCESS &&
-             cudago_copy_h2d(db, 0, b.data(), n * 4) == CUDAGO_SUCCESS &&
+        ok = ok && cudago_copy_h2d(a.data(), da, 0, n * 4) == CUDAGO_SUCCESS &&
+             cudago_copy_h2d(b.data(), db, 0, n * 4) == CUDAGO_SUCCESS &&
              cudago_vector_add_f32(s, da, db, dc, n) == CUDAGO_SUCCESS &&
-             cudago_copy_d2h(c.data(), dc, 0, n * 4) == CUDAGO_SUCCESS;
+             cudago_copy_d2h(dc, 0, c.data(), n * 4) == CUDAGO_SUCCESS;
         if (ok) {
           for (uint64_t i = 0; i < n; ++i) {
             if (c[i] != a[i] + b[i]) {

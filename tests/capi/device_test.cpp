@@ -14,8 +14,7 @@ TEST(Devices, PropertiesAreFilledAndSizeTagged) {
   CG_OK(cudago_device_count(&n));
   for (int32_t d = 0; d < n; ++d) {
     cudago_device_properties_t p;
-    std::memset(&p, 0, sizeof p);
-    p.struct_size = sizeof p;
+    cudago_device_properties_init(&p);
     CG_OK(cudago_device_properties(d, &p));
     EXPECT_EQ(p.struct_size, sizeof p);
     EXPECT_EQ(p.ordinal, d);
@@ -35,17 +34,33 @@ TEST(Devices, PropertiesAreFilledAndSizeTagged) {
   }
 }
 
-TEST(Devices, OlderSmallerPropertiesStructIsNotOverrun) {
+// The size-tag policy (docs/ABI.md): the size of a released version of the struct (0.2.0 has
+// one), or a larger one from a newer header, whose extra bytes are left alone. Any other size is
+// refused before anything is written: a size that cuts the struct short (not a released layout)
+// and 0. These structs are built by hand on purpose.
+TEST(Devices, PropertiesStructSizeIsChecked) {
   NEED_GPU();
-  cudago_device_properties_t p;
-  std::memset(&p, 0x77, sizeof p);
-  p.struct_size = offsetof(cudago_device_properties_t, pci_bus_id);  // an "older" layout
-  CG_OK(cudago_device_properties(0, &p));
-  EXPECT_GT(std::strlen(p.name), 0u);
-  EXPECT_EQ(static_cast<unsigned char>(p.pci_bus_id[0]), 0x77);  // beyond its size: untouched
-  EXPECT_EQ(p.struct_size, offsetof(cudago_device_properties_t, pci_bus_id));
-  p.struct_size = 0;
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_device_properties(0, &p));
+  struct Newer {
+    cudago_device_properties_t p;
+    unsigned char more[32];
+  };
+  Newer n;
+  std::memset(&n, 0x77, sizeof n);
+  n.p.struct_size = sizeof n;
+  CG_OK(cudago_device_properties(0, &n.p));
+  EXPECT_GT(std::strlen(n.p.name), 0u);
+  EXPECT_EQ(n.p.struct_size, sizeof n);
+  for (unsigned char b : n.more) ASSERT_EQ(b, 0x77);  // beyond the library's struct: untouched
+
+  for (uint32_t size :
+       {static_cast<uint32_t>(offsetof(cudago_device_properties_t, pci_bus_id)), uint32_t{0}}) {
+    cudago_device_properties_t p;
+    std::memset(&p, 0x77, sizeof p);
+    p.struct_size = size;
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_device_properties(0, &p));
+    EXPECT_EQ(p.struct_size, size);
+    EXPECT_EQ(static_cast<unsigned char>(p.name[0]), 0x77) << "size " << size;  // not written
+  }
 }
 
 TEST(Devices, InvalidOrdinalsAreRejected) {
@@ -53,8 +68,7 @@ TEST(Devices, InvalidOrdinalsAreRejected) {
   int32_t n = 0;
   CG_OK(cudago_device_count(&n));
   cudago_device_properties_t p;
-  std::memset(&p, 0, sizeof p);
-  p.struct_size = sizeof p;
+  cudago_device_properties_init(&p);
   CG_EXPECT(CUDAGO_ERROR_INVALID_DEVICE, cudago_device_properties(n, &p));
   CG_EXPECT(CUDAGO_ERROR_INVALID_DEVICE, cudago_device_properties(-1, &p));
   cudago_stream_t s = nullptr;

@@ -26,8 +26,8 @@ constexpr cudago_dtype_t kFloatTypes[] = {CUDAGO_DTYPE_F32, CUDAGO_DTYPE_F64, CU
 // blocks.
 constexpr uint64_t kSizes[] = {1, 2, 3, 7, 8, 9, 255, 256, 257, 1021, 4099, 65537, 1000003};
 
-// Offsets (a, b, c): all aligned; all equally misaligned (vector path after a scalar head);
-// different misalignments (scalar path).
+// Offsets (a, b, c) in elements (the calls take them in bytes): all aligned; all equally
+// misaligned (vector path after a scalar head); different misalignments (scalar path).
 struct Offsets {
   uint64_t a, b, c;
 };
@@ -41,14 +41,14 @@ struct Device {
 
 Buffer upload(const std::vector<uint8_t>& bytes) {
   Buffer b = make_buffer(bytes.size());
-  EXPECT_EQ(cudago_copy_h2d(b.get(), 0, bytes.data(), bytes.size()), CUDAGO_SUCCESS)
+  EXPECT_EQ(cudago_copy_h2d(bytes.data(), b.get(), 0, bytes.size()), CUDAGO_SUCCESS)
       << last_error_text();
   return b;
 }
 
 std::vector<uint8_t> download(const Buffer& b, size_t bytes) {
   std::vector<uint8_t> out(bytes);
-  EXPECT_EQ(cudago_copy_d2h(out.data(), b.get(), 0, bytes), CUDAGO_SUCCESS) << last_error_text();
+  EXPECT_EQ(cudago_copy_d2h(b.get(), 0, out.data(), bytes), CUDAGO_SUCCESS) << last_error_text();
   return out;
 }
 
@@ -135,9 +135,9 @@ TEST_F(Elementwise, BinaryOpsMatchTheCpuBitForBit) {
         Buffer dc = make_buffer(c_elems * es);
         for (cudago_binary_op_t op :
              {CUDAGO_BINARY_ADD, CUDAGO_BINARY_SUB, CUDAGO_BINARY_MUL, CUDAGO_BINARY_DIV}) {
-          CG_OK(cudago_memset(dc.get(), 0, 0xFF, c_elems * es));
-          CG_OK(cudago_elementwise_binary(s.get(), op, t, da.get(), o.a, db.get(), o.b, dc.get(),
-                                          o.c, n));
+          CG_OK(cudago_memset(0xFF, dc.get(), 0, c_elems * es));
+          CG_OK(cudago_elementwise_binary(s.get(), da.get(), o.a * es, db.get(), o.b * es, dc.get(),
+                                          o.c * es, n, t, op));
           std::vector<uint8_t> want(c_elems * es, 0xFF);
           for (uint64_t i = 0; i < n; ++i) {
             put(t, want, o.c + i, binary_ref(op, t, get(t, a, o.a + i), get(t, b, o.b + i)));
@@ -155,16 +155,16 @@ TEST_F(Elementwise, InPlaceAliasing) {
   NEED_GPU();
   Stream s = make_stream();
   for (cudago_dtype_t t : kFloatTypes) {
-    const uint64_t n = 4099, off = 1;
+    const uint64_t n = 4099, off = 1, boff = off * elem_size(t);
     std::vector<uint8_t> a, b;
     ew_ref::fill_random(t, a, off + n, rng_);
     ew_ref::fill_random(t, b, off + n, rng_);
     Buffer da = upload(a), db = upload(b);
     // a = a * b, then a = a + a.
-    CG_OK(cudago_elementwise_binary(s.get(), CUDAGO_BINARY_MUL, t, da.get(), off, db.get(), off,
-                                    da.get(), off, n));
-    CG_OK(cudago_elementwise_binary(s.get(), CUDAGO_BINARY_ADD, t, da.get(), off, da.get(), off,
-                                    da.get(), off, n));
+    CG_OK(cudago_elementwise_binary(s.get(), da.get(), boff, db.get(), boff, da.get(), boff, n, t,
+                                    CUDAGO_BINARY_MUL));
+    CG_OK(cudago_elementwise_binary(s.get(), da.get(), boff, da.get(), boff, da.get(), boff, n, t,
+                                    CUDAGO_BINARY_ADD));
     std::vector<uint8_t> want = a;
     for (uint64_t i = off; i < off + n; ++i) {
       put(t, want, i, binary_ref(CUDAGO_BINARY_MUL, t, get(t, a, i), get(t, b, i)));
@@ -196,8 +196,9 @@ TEST_F(Elementwise, AxpyScaleFillMatchTheCpu) {
         y.resize((o.c + n + kPad) * es, 0xFF);  // poison after the range
         Buffer dx = upload(x), dy = upload(y);
         // Make the prefix of y poison too, so its untouched part is checkable.
-        CG_OK(cudago_memset(dy.get(), 0, 0xFF, o.c * es));
-        CG_OK(cudago_elementwise_axpy(s.get(), t, alpha, dx.get(), o.a, dy.get(), o.c, n));
+        CG_OK(cudago_memset(0xFF, dy.get(), 0, o.c * es));
+        CG_OK(
+            cudago_elementwise_axpy(s.get(), alpha, dx.get(), o.a * es, dy.get(), o.c * es, n, t));
         std::vector<uint8_t> want(y.size(), 0xFF);
         for (uint64_t i = 0; i < n; ++i) {
           const double xi = get(t, x, o.a + i), yi = get(t, y, o.c + i);
@@ -216,8 +217,8 @@ TEST_F(Elementwise, AxpyScaleFillMatchTheCpu) {
         std::vector<uint8_t> xs(x);
         xs.resize((o.a + n + kPad) * es, 0xFF);
         Buffer dxs = upload(xs);
-        CG_OK(cudago_memset(dxs.get(), 0, 0xFF, o.a * es));
-        CG_OK(cudago_elementwise_scale(s.get(), t, alpha, dxs.get(), o.a, n));
+        CG_OK(cudago_memset(0xFF, dxs.get(), 0, o.a * es));
+        CG_OK(cudago_elementwise_scale(s.get(), alpha, dxs.get(), o.a * es, n, t));
         std::vector<uint8_t> want_s(xs.size(), 0xFF);
         for (uint64_t i = 0; i < n; ++i) {
           const double xi = get(t, x, o.a + i);
@@ -231,8 +232,8 @@ TEST_F(Elementwise, AxpyScaleFillMatchTheCpu) {
 
         // fill with a value that needs rounding in every type.
         const double value = alpha * 1.0000001234567;
-        CG_OK(cudago_memset(dxs.get(), 0, 0xFF, xs.size()));
-        CG_OK(cudago_elementwise_fill(s.get(), t, value, dxs.get(), o.a, n));
+        CG_OK(cudago_memset(0xFF, dxs.get(), 0, xs.size()));
+        CG_OK(cudago_elementwise_fill(s.get(), value, dxs.get(), o.a * es, n, t));
         std::vector<uint8_t> want_f(xs.size(), 0xFF);
         for (uint64_t i = 0; i < n; ++i) put(t, want_f, o.a + i, value);
         ASSERT_TRUE(check_output(t, download(dxs, xs.size()), want_f, o.a, n))
@@ -299,8 +300,9 @@ TEST_F(Elementwise, CastsBetweenEveryPairRoundOnce) {
       for (uint64_t dst_off : {uint64_t{0}, uint64_t{1}}) {
         const size_t es = elem_size(to), total = dst_off + n + kPad;
         Buffer ddst = make_buffer(total * es);
-        CG_OK(cudago_memset(ddst.get(), 0, 0xFF, total * es));
-        CG_OK(cudago_elementwise_cast(s.get(), from, dsrc.get(), off, to, ddst.get(), dst_off, n));
+        CG_OK(cudago_memset(0xFF, ddst.get(), 0, total * es));
+        CG_OK(cudago_elementwise_cast(s.get(), dsrc.get(), off * elem_size(from), ddst.get(),
+                                      dst_off * es, n, from, to));
         std::vector<uint8_t> want(total * es, 0xFF);
         for (uint64_t i = 0; i < n; ++i) put(to, want, dst_off + i, get(from, src, off + i));
         ASSERT_TRUE(check_output(to, download(ddst, total * es), want, dst_off, n))
@@ -315,18 +317,20 @@ TEST(ElementwiseArgs, BadArgumentsAreRefused) {
   NEED_GPU();
   Stream s = make_stream();
   Buffer a = make_buffer(400), c = make_buffer(400), small = make_buffer(396);
+  // Offsets are in bytes: 100 F32 elements per 400-byte buffer.
   auto bin = [&](cudago_binary_op_t op, cudago_dtype_t t, cudago_buffer_t x, uint64_t xo,
                  cudago_buffer_t y, uint64_t yo, cudago_buffer_t z, uint64_t zo, uint64_t n) {
-    return cudago_elementwise_binary(s.get(), op, t, x, xo, y, yo, z, zo, n);
+    return cudago_elementwise_binary(s.get(), x, xo, y, yo, z, zo, n, t, op);
   };
   const auto F32 = CUDAGO_DTYPE_F32;
   CG_EXPECT(CUDAGO_SUCCESS, bin(CUDAGO_BINARY_ADD, F32, a.get(), 0, a.get(), 0, c.get(), 0, 100));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
             bin(CUDAGO_BINARY_ADD, F32, a.get(), 0, a.get(), 0, small.get(), 0, 100));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            bin(CUDAGO_BINARY_ADD, F32, a.get(), 1, a.get(), 0, c.get(), 0, 100));
+            bin(CUDAGO_BINARY_ADD, F32, a.get(), 4, a.get(), 0, c.get(), 0, 100));
+  // The largest multiple of 4 (element 2^62 - 1): one element from there ends at byte 2^64.
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            bin(CUDAGO_BINARY_ADD, F32, a.get(), UINT64_MAX / 2, a.get(), 0, c.get(), 0, 1));
+            bin(CUDAGO_BINARY_ADD, F32, a.get(), UINT64_MAX - 3, a.get(), 0, c.get(), 0, 1));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
             bin(CUDAGO_BINARY_ADD, F32, a.get(), 0, a.get(), 0, c.get(), 0, uint64_t{1} << 62));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
@@ -339,40 +343,95 @@ TEST(ElementwiseArgs, BadArgumentsAreRefused) {
             bin(static_cast<cudago_binary_op_t>(-1), F32, a.get(), 0, a.get(), 0, c.get(), 0, 10));
   // Partial overlap of an input and the output in one buffer.
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            bin(CUDAGO_BINARY_ADD, F32, a.get(), 0, c.get(), 0, a.get(), 1, 10));
-  CG_EXPECT(CUDAGO_SUCCESS, bin(CUDAGO_BINARY_ADD, F32, a.get(), 0, c.get(), 0, a.get(), 10, 10));
+            bin(CUDAGO_BINARY_ADD, F32, a.get(), 0, c.get(), 0, a.get(), 4, 10));
+  CG_EXPECT(CUDAGO_SUCCESS, bin(CUDAGO_BINARY_ADD, F32, a.get(), 0, c.get(), 0, a.get(), 40, 10));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
             bin(CUDAGO_BINARY_ADD, F32, nullptr, 0, a.get(), 0, c.get(), 0, 10));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_elementwise_binary(nullptr, CUDAGO_BINARY_ADD, F32, a.get(), 0, a.get(), 0,
-                                      c.get(), 0, 10));
+            cudago_elementwise_binary(nullptr, a.get(), 0, a.get(), 0, c.get(), 0, 10, F32,
+                                      CUDAGO_BINARY_ADD));
   CG_EXPECT(CUDAGO_SUCCESS, bin(CUDAGO_BINARY_ADD, F32, a.get(), 0, a.get(), 0, small.get(), 0, 0));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_elementwise_axpy(s.get(), F32, 2.0, a.get(), 0, small.get(), 0, 100));
+            cudago_elementwise_axpy(s.get(), 2.0, a.get(), 0, small.get(), 0, 100, F32));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_elementwise_axpy(s.get(), F32, 2.0, a.get(), 0, a.get(), 3, 10));
+            cudago_elementwise_axpy(s.get(), 2.0, a.get(), 0, a.get(), 12, 10, F32));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_elementwise_axpy(s.get(), F32, 2.0, a.get(), 0, nullptr, 0, 10));
+            cudago_elementwise_axpy(s.get(), 2.0, a.get(), 0, nullptr, 0, 10, F32));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_elementwise_scale(s.get(), CUDAGO_DTYPE_F64, 2.0, a.get(), 0, 51));
+            cudago_elementwise_scale(s.get(), 2.0, a.get(), 0, 51, CUDAGO_DTYPE_F64));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_elementwise_scale(s.get(), CUDAGO_DTYPE_U8, 2.0, a.get(), 0, 5));
+            cudago_elementwise_scale(s.get(), 2.0, a.get(), 0, 5, CUDAGO_DTYPE_U8));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_elementwise_fill(s.get(), CUDAGO_DTYPE_F16, 1.0, a.get(), 1, 200));
+            cudago_elementwise_fill(s.get(), 1.0, a.get(), 2, 200, CUDAGO_DTYPE_F16));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_elementwise_fill(s.get(), CUDAGO_DTYPE_F16, 1.0, nullptr, 0, 1));
-  // Casts: the destination is measured in its own element size.
+            cudago_elementwise_fill(s.get(), 1.0, nullptr, 0, 1, CUDAGO_DTYPE_F16));
+  // Casts: the destination is measured in its own element size (F16 element 100 is byte 200).
   CG_EXPECT(CUDAGO_SUCCESS,
-            cudago_elementwise_cast(s.get(), F32, a.get(), 0, CUDAGO_DTYPE_F16, c.get(), 100, 100));
+            cudago_elementwise_cast(s.get(), a.get(), 0, c.get(), 200, 100, F32, CUDAGO_DTYPE_F16));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_elementwise_cast(s.get(), F32, a.get(), 0, CUDAGO_DTYPE_F64, c.get(), 0, 100));
+            cudago_elementwise_cast(s.get(), a.get(), 0, c.get(), 0, 100, F32, CUDAGO_DTYPE_F64));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_elementwise_cast(s.get(), F32, a.get(), 0, CUDAGO_DTYPE_I64, c.get(), 0, 10));
+            cudago_elementwise_cast(s.get(), a.get(), 0, c.get(), 0, 10, F32, CUDAGO_DTYPE_I64));
   // In place between types of different sizes overlaps partially.
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_elementwise_cast(s.get(), F32, a.get(), 0, CUDAGO_DTYPE_F16, a.get(), 0, 10));
-  CG_EXPECT(CUDAGO_SUCCESS, cudago_elementwise_cast(s.get(), CUDAGO_DTYPE_F16, a.get(), 0,
-                                                    CUDAGO_DTYPE_BF16, a.get(), 0, 10));
+            cudago_elementwise_cast(s.get(), a.get(), 0, a.get(), 0, 10, F32, CUDAGO_DTYPE_F16));
+  CG_EXPECT(CUDAGO_SUCCESS, cudago_elementwise_cast(s.get(), a.get(), 0, a.get(), 0, 10,
+                                                    CUDAGO_DTYPE_F16, CUDAGO_DTYPE_BF16));
+  // Byte offsets that are not a multiple of the element size, for each operand.
+  for (uint64_t bad : {uint64_t{1}, uint64_t{2}, uint64_t{6}}) {
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              bin(CUDAGO_BINARY_ADD, F32, a.get(), bad, a.get(), 0, c.get(), 0, 10));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              bin(CUDAGO_BINARY_ADD, F32, a.get(), 0, a.get(), bad, c.get(), 0, 10));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              bin(CUDAGO_BINARY_ADD, F32, a.get(), 0, a.get(), 0, c.get(), bad, 10));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_elementwise_axpy(s.get(), 2.0, a.get(), bad, c.get(), 0, 10, F32));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_elementwise_axpy(s.get(), 2.0, a.get(), 0, c.get(), bad, 10, F32));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_elementwise_scale(s.get(), 2.0, a.get(), bad, 10, F32));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_elementwise_fill(s.get(), 1.0, a.get(), bad, 10, CUDAGO_DTYPE_F64));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_elementwise_cast(s.get(), a.get(), bad, c.get(),
+                                                                     0, 10, F32, CUDAGO_DTYPE_F16));
+  }
+  // F16 offsets count 2-byte elements: byte 2 is fine, byte 3 is not; the cast's destination
+  // offset is checked against the destination's element size.
+  CG_EXPECT(CUDAGO_SUCCESS,
+            cudago_elementwise_fill(s.get(), 1.0, a.get(), 2, 10, CUDAGO_DTYPE_F16));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_elementwise_fill(s.get(), 1.0, a.get(), 3, 10, CUDAGO_DTYPE_F16));
+  CG_EXPECT(CUDAGO_SUCCESS,
+            cudago_elementwise_cast(s.get(), a.get(), 0, c.get(), 2, 10, F32, CUDAGO_DTYPE_F16));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_elementwise_cast(s.get(), a.get(), 0, c.get(), 2, 10, F32, CUDAGO_DTYPE_F64));
+  {
+    cudago_error_info_t e = CUDAGO_ERROR_INFO_INIT;
+    ASSERT_EQ(bin(CUDAGO_BINARY_ADD, F32, a.get(), 0, a.get(), 0, c.get(), 2, 10),
+              CUDAGO_ERROR_INVALID_ARGUMENT);
+    CG_OK(cudago_error_last(&e));
+    EXPECT_STREQ(e.operation, "cudago_elementwise_binary");
+    EXPECT_NE(std::string(e.message).find("c_offset"), std::string::npos) << e.message;
+  }
+  // Values that are not enumerators.
+  for (int32_t bad : {99, -1}) {
+    const auto bad_dtype = static_cast<cudago_dtype_t>(bad);
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, bin(static_cast<cudago_binary_op_t>(bad), F32, a.get(),
+                                                 0, a.get(), 0, c.get(), 0, 10));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              bin(CUDAGO_BINARY_ADD, bad_dtype, a.get(), 0, a.get(), 0, c.get(), 0, 10));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_elementwise_axpy(s.get(), 2.0, a.get(), 0, c.get(), 0, 10, bad_dtype));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_elementwise_scale(s.get(), 2.0, a.get(), 0, 10, bad_dtype));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_elementwise_fill(s.get(), 1.0, a.get(), 0, 10, bad_dtype));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_elementwise_cast(s.get(), a.get(), 0, c.get(), 0, 10, bad_dtype, F32));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_elementwise_cast(s.get(), a.get(), 0, c.get(), 0, 10, F32, bad_dtype));
+  }
   CG_OK(cudago_stream_synchronize(s.get()));
 }
 
@@ -384,10 +443,10 @@ TEST(ElementwiseArgs, BuffersOfAnotherDeviceAreRefused) {
   Stream s0 = make_stream(0);
   Buffer b0 = make_buffer(64, 0), b1 = make_buffer(64, 1);
   CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH,
-            cudago_elementwise_binary(s0.get(), CUDAGO_BINARY_ADD, CUDAGO_DTYPE_F32, b0.get(), 0,
-                                      b1.get(), 0, b0.get(), 0, 16));
+            cudago_elementwise_binary(s0.get(), b0.get(), 0, b1.get(), 0, b0.get(), 0, 16,
+                                      CUDAGO_DTYPE_F32, CUDAGO_BINARY_ADD));
   CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH,
-            cudago_elementwise_fill(s0.get(), CUDAGO_DTYPE_F32, 1.0, b1.get(), 0, 16));
+            cudago_elementwise_fill(s0.get(), 1.0, b1.get(), 0, 16, CUDAGO_DTYPE_F32));
 }
 
 }  // namespace

@@ -121,8 +121,8 @@ TEST(ErrorDetail, InputStructSizesAreCheckedBeforeUse) {
     cudago_compile_options_t o;
     std::memset(&o, 0xFF, sizeof o);  // every pointer bogus: reading one would crash
     o.struct_size = size;
-    size_t len = 0;
-    const cudago_status_t st = cudago_rtc_compile(&o, "", nullptr, 0, &len);
+    uint64_t len = 0;
+    const cudago_status_t st = cudago_rtc_compile("", &o, nullptr, 0, &len);
     const std::string detail = last_error_text();
     if (size == sizeof o) {
       EXPECT_NE(detail.find("flags"), std::string::npos) << detail;  // got past the size
@@ -140,7 +140,7 @@ TEST(ErrorDetail, InputStructSizesAreCheckedBeforeUse) {
   std::memset(&g, 0, sizeof g);
   cudago_gemm_params_init(&g);
   EXPECT_EQ(g.alpha, 1.0);  // the defaults, not zeros: a zeroed struct would compute beta * C
-  EXPECT_EQ(g.batch, 1);
+  EXPECT_EQ(g.batch, 1u);
 }
 
 TEST(NoDevice, EveryGpuCallSaysSoClearly) {
@@ -153,9 +153,9 @@ TEST(NoDevice, EveryGpuCallSaysSoClearly) {
   cudago_buffer_t b = nullptr;
   cudago_host_buffer_t h = nullptr;
   cudago_device_properties_t p;
-  std::memset(&p, 0, sizeof p);
-  p.struct_size = sizeof p;
-  cudago_pool_stats_t st = {sizeof st, 0, 0, 0, 0, 0};
+  cudago_device_properties_init(&p);
+  cudago_pool_stats_t st;
+  cudago_pool_stats_init(&st);
   uint64_t fr = 0, tot = 0;
   CG_EXPECT(CUDAGO_ERROR_NO_DEVICE, cudago_stream_create(&s, 0, 0, 0));
   CG_EXPECT(CUDAGO_ERROR_NO_DEVICE, cudago_event_create(&ev, 0, 0));
@@ -194,15 +194,37 @@ TEST(NullHandles, AreRejectedAndDestroyNullIsANoOp) {
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_event_elapsed_ms(nullptr, nullptr, &ms));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_buffer_size(nullptr, &u));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_host_buffer_host_pointer(nullptr, &p));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_copy_h2d(nullptr, 0, &u, 8));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_copy_d2h(&u, nullptr, 0, 8));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_copy_h2d(&u, nullptr, 0, 8));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_copy_d2h(nullptr, 0, &u, 8));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_copy_d2d(nullptr, 0, nullptr, 0, 8));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_memset(nullptr, 0, 0, 8));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_memset(0, nullptr, 0, 8));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_copy_h2d_async(nullptr, nullptr, 0, nullptr, 0, 8));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
             cudago_vector_add_f32(nullptr, nullptr, nullptr, nullptr, 1));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
             cudago_buffer_from_mapped(reinterpret_cast<cudago_buffer_t*>(&p), nullptr));
+  const cudago_dtype_t f32 = CUDAGO_DTYPE_F32;
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
+            cudago_elementwise_binary(nullptr, nullptr, 0, nullptr, 0, nullptr, 0, 1, f32,
+                                      CUDAGO_BINARY_ADD));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
+            cudago_elementwise_axpy(nullptr, 1.0, nullptr, 0, nullptr, 0, 1, f32));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
+            cudago_elementwise_scale(nullptr, 1.0, nullptr, 0, 1, f32));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_elementwise_fill(nullptr, 1.0, nullptr, 0, 1, f32));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
+            cudago_elementwise_cast(nullptr, nullptr, 0, nullptr, 0, 1, f32, CUDAGO_DTYPE_F16));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_reduce_all(nullptr, nullptr, 0, nullptr, 0, nullptr,
+                                                           0, 1, f32, CUDAGO_REDUCE_SUM));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
+            cudago_reduce_rows(nullptr, nullptr, 0, nullptr, 0, nullptr, 0, 1, 1, f32,
+                               CUDAGO_REDUCE_SUM));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
+            cudago_layout_transpose_2d(nullptr, nullptr, 0, nullptr, 0, 1, 1, f32));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
+            cudago_layout_nhwc_to_nchw(nullptr, nullptr, 0, nullptr, 0, 1, 1, 1, 1, f32));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
+            cudago_layout_nchw_to_nhwc(nullptr, nullptr, 0, nullptr, 0, 1, 1, 1, 1, f32));
   // NULL out parameters.
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_stream_create(nullptr, 0, 0, 0));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_buffer_alloc(nullptr, 0, 8));

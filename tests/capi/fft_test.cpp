@@ -24,13 +24,13 @@ using cd = std::complex<double>;
 constexpr double kPi = 3.14159265358979323846;
 
 // Naive DFT along each axis of a batch of packed row-major arrays (sign -1 forward, +1 inverse).
-std::vector<cd> dft(std::vector<cd> x, int rank, const int64_t* dims, int64_t batch, int sign) {
+std::vector<cd> dft(std::vector<cd> x, int rank, const uint64_t* dims, int64_t batch, int sign) {
   int64_t per = 1;
-  for (int d = 0; d < rank; ++d) per *= dims[d];
+  for (int d = 0; d < rank; ++d) per *= static_cast<int64_t>(dims[d]);
   for (int axis = 0; axis < rank; ++axis) {
-    const int64_t n = dims[axis];
+    const int64_t n = static_cast<int64_t>(dims[axis]);
     int64_t inner = 1;
-    for (int d = axis + 1; d < rank; ++d) inner *= dims[d];
+    for (int d = axis + 1; d < rank; ++d) inner *= static_cast<int64_t>(dims[d]);
     std::vector<cd> tw(static_cast<size_t>(n));
     for (int64_t m = 0; m < n; ++m) {
       const double a = sign * 2.0 * kPi * static_cast<double>(m) / static_cast<double>(n);
@@ -81,39 +81,39 @@ struct Side {
 Side make_side(const cudago_fft_desc_t& d, const cudago_fft_layout_t& l, bool complex,
                bool padded) {
   Side s;
-  s.rank = d.rank;
-  s.batch = d.batch;
+  s.rank = static_cast<int>(d.rank);
+  s.batch = static_cast<int64_t>(d.batch);
   s.complex = complex;
   int64_t span = 1;
-  for (int i = 0; i < d.rank; ++i) {
-    s.n[i] = d.dims[i];
-    if (complex && d.type != CUDAGO_FFT_C2C && i == d.rank - 1) s.n[i] = d.dims[i] / 2 + 1;
-    s.embed[i] = l.embed[i] ? l.embed[i] : s.n[i];
-    if (!l.embed[i] && padded && i == d.rank - 1) s.embed[i] = 2 * (d.dims[i] / 2 + 1);
+  for (int i = 0; i < s.rank; ++i) {
+    const int64_t di = static_cast<int64_t>(d.dims[i]), ei = static_cast<int64_t>(l.embed[i]);
+    s.n[i] = di;
+    if (complex && d.type != CUDAGO_FFT_C2C && i == s.rank - 1) s.n[i] = di / 2 + 1;
+    s.embed[i] = ei ? ei : s.n[i];
+    if (!ei && padded && i == s.rank - 1) s.embed[i] = 2 * (di / 2 + 1);
     span *= s.embed[i];
   }
-  s.stride = l.stride ? l.stride : 1;
-  s.dist = l.dist ? l.dist : s.stride * span;
+  s.stride = l.stride ? static_cast<int64_t>(l.stride) : 1;
+  s.dist = l.dist ? static_cast<int64_t>(l.dist) : s.stride * span;
   return s;
 }
 
 cudago_fft_desc_t make_desc(int rank, std::vector<int64_t> dims, cudago_fft_type_t type,
                             cudago_dtype_t prec, int64_t batch) {
   cudago_fft_desc_t d;
-  std::memset(&d, 0, sizeof d);
-  d.struct_size = sizeof d;
-  d.rank = rank;
-  for (int i = 0; i < rank; ++i) d.dims[i] = dims[i];
+  cudago_fft_desc_init(&d);
+  d.rank = static_cast<uint64_t>(rank);
+  for (int i = 0; i < rank; ++i) d.dims[i] = static_cast<uint64_t>(dims[i]);
   d.type = type;
   d.precision = prec;
-  d.batch = batch;
+  d.batch = static_cast<uint64_t>(batch);
   return d;
 }
 
 struct Case {
   cudago_fft_desc_t desc;
-  int32_t dir = CUDAGO_FFT_FORWARD;
-  int32_t norm = CUDAGO_FFT_NORM_NONE;
+  cudago_fft_direction_t dir = CUDAGO_FFT_FORWARD;
+  cudago_fft_norm_t norm = CUDAGO_FFT_NORM_NONE;
   bool in_place = false;
   uint64_t in_off_elems = 0, out_off_elems = 0;
 };
@@ -124,11 +124,11 @@ std::string describe(const Case& c) {
                               : d.type == CUDAGO_FFT_R2C ? "R2C"
                                                          : "C2R") +
                   (d.precision == CUDAGO_DTYPE_F64 ? " f64" : " f32") + " dims";
-  for (int i = 0; i < d.rank; ++i) s += " " + std::to_string(d.dims[i]);
-  s += " batch " + std::to_string(d.batch) + " dir " + std::to_string(c.dir) + " norm " +
-       std::to_string(c.norm) + (c.in_place ? " in-place" : "") + " in(stride " +
-       std::to_string(d.in.stride) + " dist " + std::to_string(d.in.dist) + ") out(stride " +
-       std::to_string(d.out.stride) + " dist " + std::to_string(d.out.dist) + ")";
+  for (uint64_t i = 0; i < d.rank; ++i) s += " " + std::to_string(d.dims[i]);
+  s += " batch " + std::to_string(d.batch) + " dir " + std::to_string(static_cast<int>(c.dir)) +
+       " norm " + std::to_string(static_cast<int>(c.norm)) + (c.in_place ? " in-place" : "") +
+       " in(stride " + std::to_string(d.in.stride) + " dist " + std::to_string(d.in.dist) +
+       ") out(stride " + std::to_string(d.out.stride) + " dist " + std::to_string(d.out.dist) + ")";
   return s;
 }
 
@@ -164,8 +164,8 @@ double real_at(const std::vector<uint8_t>& b, size_t i, bool f64, bool* poison) 
 }
 
 double bound_for(const cudago_fft_desc_t& d) {
-  int64_t n = 1;
-  for (int i = 0; i < d.rank; ++i) n *= d.dims[i];
+  uint64_t n = 1;
+  for (uint64_t i = 0; i < d.rank; ++i) n *= d.dims[i];
   const double lg = std::max(1.0, std::log2(static_cast<double>(n)));
   return d.precision == CUDAGO_DTYPE_F64 ? 1e-12 : 1e-5 * lg;
 }
@@ -180,9 +180,10 @@ void run_case(const Case& c, cudago_stream_t stream, std::mt19937& rng, unsigned
   const bool in_cx = d.type != CUDAGO_FFT_R2C, out_cx = d.type != CUDAGO_FFT_C2R;
   const Side in = make_side(d, d.in, in_cx, c.in_place && !in_cx);
   const Side out = make_side(d, d.out, out_cx, c.in_place && !out_cx);
+  const int rank = static_cast<int>(d.rank);
   int64_t n_total = 1;
-  for (int i = 0; i < d.rank; ++i) n_total *= d.dims[i];
-  const int64_t batch = d.batch;
+  for (int i = 0; i < rank; ++i) n_total *= static_cast<int64_t>(d.dims[i]);
+  const int64_t batch = static_cast<int64_t>(d.batch);
 
   // Logical data (rounded to the precision) and the expected output.
   std::uniform_real_distribution<double> u(-1.0, 1.0);
@@ -199,7 +200,7 @@ void run_case(const Case& c, cudago_stream_t stream, std::mt19937& rng, unsigned
   std::vector<cd> in_logical, want;  // packed over in.n / out.n
   auto half_of = [&](const std::vector<cd>& f) {
     const int64_t h = out_cx ? out.per() : in.per();  // per-transform size of the half side
-    const int64_t nl = d.dims[d.rank - 1], hl = nl / 2 + 1;
+    const int64_t nl = static_cast<int64_t>(d.dims[rank - 1]), hl = nl / 2 + 1;
     std::vector<cd> r(static_cast<size_t>(h * batch));
     for (int64_t b = 0; b < batch; ++b) {
       for (int64_t i = 0; i < h; ++i) r[b * h + i] = f[b * n_total + (i / hl) * nl + i % hl];
@@ -208,12 +209,12 @@ void run_case(const Case& c, cudago_stream_t stream, std::mt19937& rng, unsigned
   };
   if (d.type == CUDAGO_FFT_C2C) {
     in_logical = x;
-    want = dft(x, d.rank, d.dims, batch, c.dir == CUDAGO_FFT_FORWARD ? -1 : 1);
+    want = dft(x, rank, d.dims, batch, c.dir == CUDAGO_FFT_FORWARD ? -1 : 1);
   } else if (d.type == CUDAGO_FFT_R2C) {
     in_logical = x;
-    want = half_of(dft(x, d.rank, d.dims, batch, -1));
+    want = half_of(dft(x, rank, d.dims, batch, -1));
   } else {
-    std::vector<cd> spec = half_of(dft(x, d.rank, d.dims, batch, -1));
+    std::vector<cd> spec = half_of(dft(x, rank, d.dims, batch, -1));
     for (auto& v : spec) v = cd(round_p(v.real()), round_p(v.imag()));
     in_logical = spec;
     want = x;
@@ -245,19 +246,19 @@ void run_case(const Case& c, cudago_stream_t stream, std::mt19937& rng, unsigned
   if (c.in_place) {
     const uint64_t size = in_off + std::max(in_bytes, out_bytes);
     bin = make_buffer(size);
-    CG_OK(cudago_memset(bin.get(), 0, 0xFF, size));
-    CG_OK(cudago_copy_h2d(bin.get(), in_off, in_host.data(), in_bytes));
+    CG_OK(cudago_memset(0xFF, bin.get(), 0, size));
+    CG_OK(cudago_copy_h2d(in_host.data(), bin.get(), in_off, in_bytes));
   } else {
     bin = make_buffer(in_off + in_bytes);
     bout = make_buffer(out_off + out_bytes + 13);
-    CG_OK(cudago_copy_h2d(bin.get(), in_off, in_host.data(), in_bytes));
-    CG_OK(cudago_memset(bout.get(), 0, 0xFF, out_off + out_bytes + 13));  // NaN poison
+    CG_OK(cudago_copy_h2d(in_host.data(), bin.get(), in_off, in_bytes));
+    CG_OK(cudago_memset(0xFF, bout.get(), 0, out_off + out_bytes + 13));  // NaN poison
   }
   cudago_buffer_t ob = c.in_place ? bin.get() : bout.get();
-  CG_OK(cudago_fft_exec(stream, &d, bin.get(), in_off, ob, c.in_place ? in_off : out_off, c.dir,
+  CG_OK(cudago_fft_exec(stream, bin.get(), in_off, ob, c.in_place ? in_off : out_off, &d, c.dir,
                         c.norm));
   std::vector<uint8_t> got(out_bytes);
-  CG_OK(cudago_copy_d2h(got.data(), ob, c.in_place ? in_off : out_off, out_bytes));
+  CG_OK(cudago_copy_d2h(ob, c.in_place ? in_off : out_off, got.data(), out_bytes));
 
   // Gather the output, and check that the gaps of an out-of-place layout are untouched.
   std::vector<char> covered(static_cast<size_t>(out.extent() * oc), 0);
@@ -432,20 +433,20 @@ TEST_F(Fft, IdentitiesAtLargeSizes) {
     for (auto& v : y) v = u(rng_);
     Buffer bx = make_buffer(bytes), by = make_buffer(bytes), bf = make_buffer(bytes),
            bg = make_buffer(bytes), bb = make_buffer(bytes);
-    CG_OK(cudago_copy_h2d(bx.get(), 0, x.data(), bytes));
-    CG_OK(cudago_copy_h2d(by.get(), 0, y.data(), bytes));
+    CG_OK(cudago_copy_h2d(x.data(), bx.get(), 0, bytes));
+    CG_OK(cudago_copy_h2d(y.data(), by.get(), 0, bytes));
     cudago_fft_desc_t d = make_desc(1, {n}, CUDAGO_FFT_C2C, CUDAGO_DTYPE_F32, 1);
-    for (Buffer* b : {&bf, &bg, &bb}) CG_OK(cudago_memset(b->get(), 0, 0xFF, bytes));
-    CG_OK(cudago_fft_exec(stream_.get(), &d, bx.get(), 0, bf.get(), 0, CUDAGO_FFT_FORWARD,
+    for (Buffer* b : {&bf, &bg, &bb}) CG_OK(cudago_memset(0xFF, b->get(), 0, bytes));
+    CG_OK(cudago_fft_exec(stream_.get(), bx.get(), 0, bf.get(), 0, &d, CUDAGO_FFT_FORWARD,
                           CUDAGO_FFT_NORM_NONE));
-    CG_OK(cudago_fft_exec(stream_.get(), &d, by.get(), 0, bg.get(), 0, CUDAGO_FFT_FORWARD,
+    CG_OK(cudago_fft_exec(stream_.get(), by.get(), 0, bg.get(), 0, &d, CUDAGO_FFT_FORWARD,
                           CUDAGO_FFT_NORM_NONE));
-    CG_OK(cudago_fft_exec(stream_.get(), &d, bf.get(), 0, bb.get(), 0, CUDAGO_FFT_INVERSE,
+    CG_OK(cudago_fft_exec(stream_.get(), bf.get(), 0, bb.get(), 0, &d, CUDAGO_FFT_INVERSE,
                           CUDAGO_FFT_NORM_INVERSE));
     std::vector<float> fx(2 * n), fy(2 * n), back(2 * n);
-    CG_OK(cudago_copy_d2h(fx.data(), bf.get(), 0, bytes));
-    CG_OK(cudago_copy_d2h(fy.data(), bg.get(), 0, bytes));
-    CG_OK(cudago_copy_d2h(back.data(), bb.get(), 0, bytes));
+    CG_OK(cudago_copy_d2h(bf.get(), 0, fx.data(), bytes));
+    CG_OK(cudago_copy_d2h(bg.get(), 0, fy.data(), bytes));
+    CG_OK(cudago_copy_d2h(bb.get(), 0, back.data(), bytes));
     const double bound = 1e-5 * std::log2(static_cast<double>(n));
     // Inverse of forward (with 1/N) is the identity.
     double e2 = 0, r2 = 0;
@@ -464,11 +465,11 @@ TEST_F(Fft, IdentitiesAtLargeSizes) {
     // Linearity: F(2x - 3y) = 2F(x) - 3F(y).
     std::vector<float> z(2 * n), fz(2 * n);
     for (int64_t i = 0; i < 2 * n; ++i) z[i] = 2.0f * x[i] - 3.0f * y[i];
-    CG_OK(cudago_copy_h2d(bx.get(), 0, z.data(), bytes));
-    CG_OK(cudago_memset(bf.get(), 0, 0xFF, bytes));
-    CG_OK(cudago_fft_exec(stream_.get(), &d, bx.get(), 0, bf.get(), 0, CUDAGO_FFT_FORWARD,
+    CG_OK(cudago_copy_h2d(z.data(), bx.get(), 0, bytes));
+    CG_OK(cudago_memset(0xFF, bf.get(), 0, bytes));
+    CG_OK(cudago_fft_exec(stream_.get(), bx.get(), 0, bf.get(), 0, &d, CUDAGO_FFT_FORWARD,
                           CUDAGO_FFT_NORM_NONE));
-    CG_OK(cudago_copy_d2h(fz.data(), bf.get(), 0, bytes));
+    CG_OK(cudago_copy_d2h(bf.get(), 0, fz.data(), bytes));
     e2 = r2 = 0;
     for (int64_t i = 0; i < 2 * n; ++i) {
       const double w = 2.0 * fx[i] - 3.0 * fy[i];
@@ -488,19 +489,19 @@ TEST_F(Fft, RealInputGivesAHermitianSpectrum) {
     for (int64_t i = 0; i < n; ++i) xc[2 * i] = x[i] = u(rng_);
     Buffer br = make_buffer(n * 8), bc = make_buffer(2 * n * 8), bfull = make_buffer(2 * n * 8),
            bhalf = make_buffer((n / 2 + 1) * 16);
-    CG_OK(cudago_copy_h2d(br.get(), 0, x.data(), n * 8));
-    CG_OK(cudago_copy_h2d(bc.get(), 0, xc.data(), 2 * n * 8));
-    CG_OK(cudago_memset(bfull.get(), 0, 0xFF, 2 * n * 8));
-    CG_OK(cudago_memset(bhalf.get(), 0, 0xFF, (n / 2 + 1) * 16));
+    CG_OK(cudago_copy_h2d(x.data(), br.get(), 0, n * 8));
+    CG_OK(cudago_copy_h2d(xc.data(), bc.get(), 0, 2 * n * 8));
+    CG_OK(cudago_memset(0xFF, bfull.get(), 0, 2 * n * 8));
+    CG_OK(cudago_memset(0xFF, bhalf.get(), 0, (n / 2 + 1) * 16));
     cudago_fft_desc_t c2c = make_desc(1, {n}, CUDAGO_FFT_C2C, CUDAGO_DTYPE_F64, 1);
     cudago_fft_desc_t r2c = make_desc(1, {n}, CUDAGO_FFT_R2C, CUDAGO_DTYPE_F64, 1);
-    CG_OK(cudago_fft_exec(stream_.get(), &c2c, bc.get(), 0, bfull.get(), 0, CUDAGO_FFT_FORWARD,
+    CG_OK(cudago_fft_exec(stream_.get(), bc.get(), 0, bfull.get(), 0, &c2c, CUDAGO_FFT_FORWARD,
                           CUDAGO_FFT_NORM_NONE));
-    CG_OK(cudago_fft_exec(stream_.get(), &r2c, br.get(), 0, bhalf.get(), 0, CUDAGO_FFT_FORWARD,
+    CG_OK(cudago_fft_exec(stream_.get(), br.get(), 0, bhalf.get(), 0, &r2c, CUDAGO_FFT_FORWARD,
                           CUDAGO_FFT_NORM_NONE));
     std::vector<cd> full(n), half(n / 2 + 1);
-    CG_OK(cudago_copy_d2h(full.data(), bfull.get(), 0, n * 16));
-    CG_OK(cudago_copy_d2h(half.data(), bhalf.get(), 0, (n / 2 + 1) * 16));
+    CG_OK(cudago_copy_d2h(bfull.get(), 0, full.data(), n * 16));
+    CG_OK(cudago_copy_d2h(bhalf.get(), 0, half.data(), (n / 2 + 1) * 16));
     double scale = 0;
     for (const cd& v : full) scale = std::max(scale, std::abs(v));
     for (int64_t k = 0; k < n; ++k) {
@@ -526,6 +527,18 @@ TEST(FftDesc, InvalidDescriptorsAreRefused) {
   CG_OK(cudago_fft_extent(&r2c, 1, &ib, &ob));  // in place: padded real rows of 12
   EXPECT_EQ(ib, 3u * 4 * 12 * 8 - 2 * 8);
   EXPECT_EQ(ob, 3u * 4 * 6 * 16);
+  // The defaults of cudago_fft_desc_init: one C2C f32 transform, packed layouts.
+  cudago_fft_desc_t def;
+  cudago_fft_desc_init(&def);
+  EXPECT_EQ(def.struct_size, sizeof def);
+  EXPECT_EQ(def.type, CUDAGO_FFT_C2C);
+  EXPECT_EQ(def.precision, CUDAGO_DTYPE_F32);
+  EXPECT_EQ(def.batch, 1u);
+  def.rank = 1;
+  def.dims[0] = 8;
+  CG_OK(cudago_fft_extent(&def, 0, &ib, &ob));
+  EXPECT_EQ(ib, 8u * 8);
+  EXPECT_EQ(ob, 8u * 8);
 
   auto expect = [&](cudago_status_t st, cudago_fft_desc_t d, const char* what) {
     EXPECT_EQ(cudago_fft_extent(&d, 0, &ib, &ob), st) << what << " -> " << last_error_text();
@@ -535,27 +548,51 @@ TEST(FftDesc, InvalidDescriptorsAreRefused) {
   expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "rank 0");
   d.rank = 4;
   expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "rank 4");
+  d.rank = (uint64_t{1} << 32) + 1;  // 1 if it were cut to 32 bits
+  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "rank 2^32 + 1");
+  d.rank = uint64_t{1} << 63;
+  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "rank 2^63");
+  d.rank = UINT64_MAX;
+  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "rank UINT64_MAX");
   d = ok;
   d.dims[0] = 0;
   expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "zero size");
-  d.dims[0] = -5;
-  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "negative size");
+  d.dims[0] = uint64_t{1} << 63;
+  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "size 2^63");
+  d.dims[0] = UINT64_MAX;
+  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "size UINT64_MAX");
   d = ok;
   d.dims[1] = 3;
   expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "size beyond the rank");
   d = ok;
+  d.dims[1] = UINT64_MAX;
+  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "huge size beyond the rank");
+  d = ok;
   d.batch = 0;
   expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "batch 0");
+  d.batch = uint64_t{1} << 63;
+  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "batch 2^63");
+  d.batch = UINT64_MAX;
+  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "batch UINT64_MAX");
   d = ok;
-  d.type = 7;
-  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "type 7");
+  d.reserved0 = 1;
+  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "reserved0 1");
+  d.reserved0 = UINT32_MAX;
+  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "reserved0 UINT32_MAX");
+  for (int32_t bad : {7, 99, -1}) {
+    d = ok;
+    d.type = static_cast<cudago_fft_type_t>(bad);
+    expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, ("type " + std::to_string(bad)).c_str());
+  }
   d = ok;
   d.precision = CUDAGO_DTYPE_F16;
   expect(CUDAGO_ERROR_NOT_SUPPORTED, d, "f16");
   d.precision = CUDAGO_DTYPE_I32;
   expect(CUDAGO_ERROR_NOT_SUPPORTED, d, "i32");
-  d.precision = 99;
-  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "precision 99");
+  for (int32_t bad : {99, -1}) {
+    d.precision = static_cast<cudago_dtype_t>(bad);
+    expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, ("precision " + std::to_string(bad)).c_str());
+  }
   d = ok;
   d.struct_size = 8;
   expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "small struct_size");
@@ -563,8 +600,17 @@ TEST(FftDesc, InvalidDescriptorsAreRefused) {
   d.in.embed[0] = 4;
   expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "embed below the size");
   d = ok;
-  d.out.stride = -1;
-  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "negative stride");
+  d.in.embed[0] = UINT64_MAX;
+  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "embed UINT64_MAX");
+  d = ok;
+  d.out.stride = UINT64_MAX;
+  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "stride UINT64_MAX");
+  d = ok;
+  d.in.stride = uint64_t{1} << 63;
+  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "stride 2^63");
+  d = ok;
+  d.out.dist = uint64_t{1} << 63;
+  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "dist 2^63");
   d = ok;
   d.in.embed[2] = 3;
   expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "embed beyond the rank");
@@ -572,6 +618,9 @@ TEST(FftDesc, InvalidDescriptorsAreRefused) {
   expect(CUDAGO_ERROR_OUT_OF_RANGE, d, "size overflow");
   d = make_desc(1, {int64_t{1} << 40}, CUDAGO_FFT_C2C, CUDAGO_DTYPE_F32, int64_t{1} << 30);
   expect(CUDAGO_ERROR_OUT_OF_RANGE, d, "batch overflow");
+  d = ok;
+  d.in.stride = INT64_MAX;  // a legal int64 whose extent overflows
+  expect(CUDAGO_ERROR_OUT_OF_RANGE, d, "stride INT64_MAX");
   // Regression (UBSan): the padded real row of an in-place R2C, 2 * (dims/2 + 1), overflowed.
   d = make_desc(1, {INT64_MAX}, CUDAGO_FFT_R2C, CUDAGO_DTYPE_F32, 1);
   EXPECT_EQ(cudago_fft_extent(&d, 1, &ib, &ob), CUDAGO_ERROR_OUT_OF_RANGE) << last_error_text();
@@ -585,7 +634,7 @@ TEST(FftDesc, InvalidDescriptorsAreRefused) {
   std::memset(&st, 0, sizeof st);
   EXPECT_EQ(cudago_fft_cache_stats(&st), CUDAGO_ERROR_INVALID_ARGUMENT);  // struct_size 0
   EXPECT_EQ(cudago_fft_cache_stats(nullptr), CUDAGO_ERROR_INVALID_ARGUMENT);
-  st.struct_size = sizeof st;
+  cudago_fft_cache_stats_init(&st);
   CG_OK(cudago_fft_cache_stats(&st));
   EXPECT_GT(st.max_entries, 0u);
 }
@@ -596,48 +645,67 @@ TEST_F(Fft, BadExecArgumentsAreRefused) {
   const uint64_t need = 64 * 2 * 8;
   Buffer in = make_buffer(need), out = make_buffer(need), small = make_buffer(need - 1);
   CG_OK(
-      cudago_fft_exec(s, &d, in.get(), 0, out.get(), 0, CUDAGO_FFT_FORWARD, CUDAGO_FFT_NORM_NONE));
-  auto ex = [&](cudago_status_t st, cudago_stream_t ss, const cudago_fft_desc_t* dd,
-                cudago_buffer_t i, uint64_t io, cudago_buffer_t o, uint64_t oo, int32_t dir,
-                int32_t norm, const char* what) {
-    EXPECT_EQ(cudago_fft_exec(ss, dd, i, io, o, oo, dir, norm), st)
+      cudago_fft_exec(s, in.get(), 0, out.get(), 0, &d, CUDAGO_FFT_FORWARD, CUDAGO_FFT_NORM_NONE));
+  auto ex = [&](cudago_status_t st, cudago_stream_t ss, cudago_buffer_t i, uint64_t io,
+                cudago_buffer_t o, uint64_t oo, const cudago_fft_desc_t* dd,
+                cudago_fft_direction_t dir, cudago_fft_norm_t norm, const char* what) {
+    EXPECT_EQ(cudago_fft_exec(ss, i, io, o, oo, dd, dir, norm), st)
         << what << " -> " << last_error_text();
   };
-  const int32_t F = CUDAGO_FFT_FORWARD, N = CUDAGO_FFT_NORM_NONE;
-  ex(CUDAGO_ERROR_OUT_OF_RANGE, s, &d, small.get(), 0, out.get(), 0, F, N, "small input");
-  ex(CUDAGO_ERROR_OUT_OF_RANGE, s, &d, in.get(), 0, small.get(), 0, F, N, "small output");
-  ex(CUDAGO_ERROR_OUT_OF_RANGE, s, &d, in.get(), 8, out.get(), 0, F, N, "offset past the end");
-  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, &d, in.get(), 4, out.get(), 0, F, N, "misaligned offset");
-  ex(CUDAGO_ERROR_INVALID_HANDLE, nullptr, &d, in.get(), 0, out.get(), 0, F, N, "NULL stream");
-  ex(CUDAGO_ERROR_INVALID_HANDLE, s, &d, nullptr, 0, out.get(), 0, F, N, "NULL in");
-  ex(CUDAGO_ERROR_INVALID_HANDLE, s, &d, in.get(), 0, nullptr, 0, F, N, "NULL out");
-  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, nullptr, in.get(), 0, out.get(), 0, F, N, "NULL desc");
-  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, &d, in.get(), 0, out.get(), 0, 2, N, "direction 2");
-  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, &d, in.get(), 0, out.get(), 0, F, 4, "norm 4");
+  const cudago_fft_direction_t F = CUDAGO_FFT_FORWARD;
+  const cudago_fft_norm_t N = CUDAGO_FFT_NORM_NONE;
+  ex(CUDAGO_ERROR_OUT_OF_RANGE, s, small.get(), 0, out.get(), 0, &d, F, N, "small input");
+  ex(CUDAGO_ERROR_OUT_OF_RANGE, s, in.get(), 0, small.get(), 0, &d, F, N, "small output");
+  ex(CUDAGO_ERROR_OUT_OF_RANGE, s, in.get(), 8, out.get(), 0, &d, F, N, "offset past the end");
+  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, in.get(), 4, out.get(), 0, &d, F, N, "misaligned offset");
+  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, in.get(), 0, out.get(), 12, &d, F, N,
+     "misaligned output offset");
+  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, in.get(), UINT64_MAX, out.get(), 0, &d, F, N,
+     "offset UINT64_MAX (misaligned)");
+  ex(CUDAGO_ERROR_OUT_OF_RANGE, s, in.get(), UINT64_MAX - 7, out.get(), 0, &d, F, N,
+     "offset UINT64_MAX - 7");
+  ex(CUDAGO_ERROR_OUT_OF_RANGE, s, in.get(), 0, out.get(), uint64_t{1} << 63, &d, F, N,
+     "offset 2^63");
+  ex(CUDAGO_ERROR_INVALID_HANDLE, nullptr, in.get(), 0, out.get(), 0, &d, F, N, "NULL stream");
+  ex(CUDAGO_ERROR_INVALID_HANDLE, s, nullptr, 0, out.get(), 0, &d, F, N, "NULL in");
+  ex(CUDAGO_ERROR_INVALID_HANDLE, s, in.get(), 0, nullptr, 0, &d, F, N, "NULL out");
+  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, in.get(), 0, out.get(), 0, nullptr, F, N, "NULL desc");
+  for (int32_t bad : {2, 99, -1}) {
+    ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, in.get(), 0, out.get(), 0, &d,
+       static_cast<cudago_fft_direction_t>(bad), N, ("direction " + std::to_string(bad)).c_str());
+  }
+  for (int32_t bad : {4, 99, -1}) {
+    ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, in.get(), 0, out.get(), 0, &d, F,
+       static_cast<cudago_fft_norm_t>(bad), ("norm " + std::to_string(bad)).c_str());
+  }
+  cudago_fft_desc_t rz = d;
+  rz.reserved0 = 1;
+  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, in.get(), 0, out.get(), 0, &rz, F, N, "reserved0 1");
   // Wrong precision for the buffers: f64 needs twice the bytes.
   cudago_fft_desc_t z = d;
   z.precision = CUDAGO_DTYPE_F64;
-  ex(CUDAGO_ERROR_OUT_OF_RANGE, s, &z, in.get(), 0, out.get(), 0, F, N, "f64 on f32 buffers");
+  ex(CUDAGO_ERROR_OUT_OF_RANGE, s, in.get(), 0, out.get(), 0, &z, F, N, "f64 on f32 buffers");
   // Direction/type pairing.
   cudago_fft_desc_t r = make_desc(1, {64}, CUDAGO_FFT_R2C, CUDAGO_DTYPE_F32, 1);
-  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, &r, in.get(), 0, out.get(), 0, CUDAGO_FFT_INVERSE, N,
+  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, in.get(), 0, out.get(), 0, &r, CUDAGO_FFT_INVERSE, N,
      "inverse R2C");
   cudago_fft_desc_t cr = make_desc(1, {64}, CUDAGO_FFT_C2R, CUDAGO_DTYPE_F32, 1);
-  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, &cr, in.get(), 0, out.get(), 0, F, N, "forward C2R");
+  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, in.get(), 0, out.get(), 0, &cr, F, N, "forward C2R");
   // Overlap in one buffer that is not in place.
   Buffer big = make_buffer(3 * need);
-  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, &d, big.get(), 0, big.get(), 8, F, N, "overlap");
-  CG_OK(cudago_fft_exec(s, &d, big.get(), 0, big.get(), need, F, N));  // disjoint halves
+  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, big.get(), 0, big.get(), 8, &d, F, N, "overlap");
+  CG_OK(cudago_fft_exec(s, big.get(), 0, big.get(), need, &d, F, N));  // disjoint halves
   // Too large: a transform of 2^40 points is refused before cuFFT (buffers too small).
   cudago_fft_desc_t huge = make_desc(1, {int64_t{1} << 40}, CUDAGO_FFT_C2C, CUDAGO_DTYPE_F32, 1);
-  ex(CUDAGO_ERROR_OUT_OF_RANGE, s, &huge, in.get(), 0, out.get(), 0, F, N, "2^40 points");
+  ex(CUDAGO_ERROR_OUT_OF_RANGE, s, in.get(), 0, out.get(), 0, &huge, F, N, "2^40 points");
   CG_OK(cudago_stream_synchronize(s));
 }
 
 TEST_F(Fft, CacheHitsOnTheSecondUseOfAShape) {
   CG_OK(cudago_fft_cache_clear());
   cudago_fft_cache_stats_t a, b;
-  a.struct_size = b.struct_size = sizeof a;
+  cudago_fft_cache_stats_init(&a);
+  cudago_fft_cache_stats_init(&b);
   CG_OK(cudago_fft_cache_stats(&a));
   Case c{make_desc(2, {12, 20}, CUDAGO_FFT_R2C, CUDAGO_DTYPE_F32, 7)};
   run(c);

@@ -81,7 +81,7 @@ Kernel get_kernel(const Module& m, const char* name) {
 Kernels compile_kernels() {
   Kernels k;
   cudago_module_t m = nullptr;
-  EXPECT_EQ(cudago_module_compile(&m, 0, nullptr, kKernels), CUDAGO_SUCCESS) << last_error_text();
+  EXPECT_EQ(cudago_module_compile(&m, 0, kKernels, nullptr), CUDAGO_SUCCESS) << last_error_text();
   k.module.reset(m);
   if (!k.module) return k;
   k.axpb = get_kernel(k.module, "axpb");
@@ -95,15 +95,15 @@ cudago_status_t launch_axy(const Kernel& k, cudago_stream_t s, float a, cudago_b
                            cudago_buffer_t y, uint64_t n) {
   cudago_kernel_arg_t args[4] = {arg_f32(a), arg_buffer(x), arg_buffer(y),
                                  arg_i32(static_cast<int64_t>(n))};
-  const uint32_t block[3] = {256, 1, 1};
-  const uint32_t grid[3] = {static_cast<uint32_t>((n + 255) / 256), 1, 1};
-  return cudago_kernel_launch(k.get(), s, grid, block, 0, args, 4);
+  const uint64_t block[3] = {256, 1, 1};
+  const uint64_t grid[3] = {(n + 255) / 256, 1, 1};
+  return cudago_kernel_launch(k.get(), s, args, 4, grid, block, 0);
 }
 
 cudago_status_t launch_bump(const Kernel& k, cudago_stream_t s, cudago_buffer_t p) {
   cudago_kernel_arg_t arg = arg_buffer(p);
-  const uint32_t one[3] = {1, 1, 1};
-  return cudago_kernel_launch(k.get(), s, one, one, 0, &arg, 1);
+  const uint64_t one[3] = {1, 1, 1};
+  return cudago_kernel_launch(k.get(), s, &arg, 1, one, one, 0);
 }
 
 // 1 or 0, or -1 when the call fails.
@@ -129,7 +129,7 @@ uint64_t node_count(const Graph& g) {
 Buffer upload(const std::vector<float>& v) {
   Buffer b = make_buffer(v.size() * 4);
   if (b) {
-    EXPECT_EQ(cudago_copy_h2d(b.get(), 0, v.data(), v.size() * 4), CUDAGO_SUCCESS)
+    EXPECT_EQ(cudago_copy_h2d(v.data(), b.get(), 0, v.size() * 4), CUDAGO_SUCCESS)
         << last_error_text();
   }
   return b;
@@ -137,12 +137,12 @@ Buffer upload(const std::vector<float>& v) {
 
 std::vector<float> download(const Buffer& b, size_t n) {
   std::vector<float> v(n);
-  EXPECT_EQ(cudago_copy_d2h(v.data(), b.get(), 0, n * 4), CUDAGO_SUCCESS) << last_error_text();
+  EXPECT_EQ(cudago_copy_d2h(b.get(), 0, v.data(), n * 4), CUDAGO_SUCCESS) << last_error_text();
   return v;
 }
 
 void poison(const Buffer& b, uint64_t bytes) {
-  EXPECT_EQ(cudago_memset(b.get(), 0, 0xFF, bytes), CUDAGO_SUCCESS) << last_error_text();
+  EXPECT_EQ(cudago_memset(0xFF, b.get(), 0, bytes), CUDAGO_SUCCESS) << last_error_text();
 }
 
 std::vector<float> random_floats(std::mt19937& rng, size_t n, float lo, float hi) {
@@ -187,7 +187,8 @@ void expect_stream_works(const Kernels& k, cudago_stream_t s) {
 TEST(Graph, NullHandlesAreRefused) {
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
             cudago_stream_begin_capture(nullptr, CUDAGO_CAPTURE_THREAD_LOCAL));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_stream_begin_capture(nullptr, 7));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
+            cudago_stream_begin_capture(nullptr, static_cast<cudago_capture_mode_t>(7)));
   cudago_graph_t g = sentinel_graph();
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_stream_end_capture(nullptr, &g));
   EXPECT_EQ(g, nullptr);
@@ -216,8 +217,10 @@ TEST(GraphGpu, ArgumentValidationWithAStream) {
   NEED_GPU();
   Stream s = make_stream();
   ASSERT_NE(s, nullptr);
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_stream_begin_capture(s.get(), 7));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_stream_begin_capture(s.get(), -1));
+  for (int32_t bad : {7, -1, INT32_MAX}) {  // INT32_MAX is the FORCE32 enumerator
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_stream_begin_capture(s.get(), static_cast<cudago_capture_mode_t>(bad)));
+  }
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_stream_is_capturing(s.get(), nullptr));
   EXPECT_EQ(capturing(s.get()), 0);
 
@@ -267,7 +270,7 @@ TEST(GraphGpu, ReplayEqualsEagerAndCpu) {
   std::vector<float> x = random_floats(rng, n, -2.0f, 2.0f);
   std::vector<float> y0 = random_floats(rng, n, -2.0f, 2.0f);
   std::memcpy(px, x.data(), bytes);
-  CG_OK(cudago_copy_h2d(dy0.get(), 0, y0.data(), bytes));
+  CG_OK(cudago_copy_h2d(y0.data(), dy0.get(), 0, bytes));
 
   auto reference = [&](const std::vector<float>& xs, const std::vector<float>& ys) {
     std::vector<float> out(n);
@@ -278,14 +281,14 @@ TEST(GraphGpu, ReplayEqualsEagerAndCpu) {
     return out;
   };
   auto enqueue = [&](cudago_stream_t st) {
-    CG_OK(cudago_copy_h2d_async(st, dx.get(), 0, hx.get(), 0, bytes));
-    CG_OK(cudago_copy_d2d_async(st, dy.get(), 0, dy0.get(), 0, bytes));
+    CG_OK(cudago_copy_h2d_async(st, hx.get(), 0, dx.get(), 0, bytes));
+    CG_OK(cudago_copy_d2d_async(st, dy0.get(), 0, dy.get(), 0, bytes));
     CG_OK(launch_axy(k.axpb, st, a, dx.get(), dy.get(), n));  // y = a x + y0
-    CG_OK(cudago_memset_async(st, dy.get(), zero_from * 4, 0, zero_count * 4));
+    CG_OK(cudago_memset_async(st, 0, dy.get(), zero_from * 4, zero_count * 4));
     CG_OK(cudago_vector_add_f32(st, dx.get(), dy.get(), dz.get(), n));  // z = x + y
-    CG_OK(cudago_elementwise_scale(st, CUDAGO_DTYPE_F32, 0.5, dz.get(), 0, n));
-    CG_OK(cudago_copy_d2d_async(st, dout.get(), 0, dz.get(), 0, bytes));
-    CG_OK(cudago_copy_d2h_async(st, hout.get(), 0, dout.get(), 0, bytes));
+    CG_OK(cudago_elementwise_scale(st, 0.5, dz.get(), 0, n, CUDAGO_DTYPE_F32));
+    CG_OK(cudago_copy_d2d_async(st, dz.get(), 0, dout.get(), 0, bytes));
+    CG_OK(cudago_copy_d2h_async(st, dout.get(), 0, hout.get(), 0, bytes));
   };
   constexpr uint64_t kOps = 8;
 
@@ -329,7 +332,7 @@ TEST(GraphGpu, ReplayEqualsEagerAndCpu) {
   x = random_floats(rng, n, -2.0f, 2.0f);
   y0 = random_floats(rng, n, -2.0f, 2.0f);
   std::memcpy(px, x.data(), bytes);
-  CG_OK(cudago_copy_h2d(dy0.get(), 0, y0.data(), bytes));
+  CG_OK(cudago_copy_h2d(y0.data(), dy0.get(), 0, bytes));
   std::memset(pout, 0xFF, bytes);
   want = reference(x, y0);
   CG_OK(cudago_graph_launch(g.get(), s.get()));
@@ -367,7 +370,7 @@ TEST(GraphGpu, BlasFftAndReductionReplay) {
   const int64_t m = 37, nn = 29, kk = 53;
   const int64_t fft_n = 1000, fft_batch = 3;
   const uint64_t red_n = (uint64_t{1} << 20) + 4099;  // > 1 Mi: the two-pass path
-  const uint64_t red_at = 3;                          // the result's element in `red_out`
+  const uint64_t red_at = 3;  // the result's element in `rout` (at byte red_at * 4)
   Stream s = make_stream();
   Buffer da = make_buffer(m * kk * 4), db = make_buffer(kk * nn * 4), dc = make_buffer(m * nn * 4);
   Buffer fin = make_buffer(2 * fft_n * fft_batch * 4),
@@ -383,8 +386,8 @@ TEST(GraphGpu, BlasFftAndReductionReplay) {
   gp.alpha = std::uniform_real_distribution<double>(0.5, 2.0)(rng);
   gp.alpha = static_cast<float>(gp.alpha);  // what the GPU computes with
   gp.beta = 0.0;
-  cudago_fft_desc_t fd{};
-  fd.struct_size = sizeof fd;
+  cudago_fft_desc_t fd;
+  cudago_fft_desc_init(&fd);
   fd.rank = 1;
   fd.dims[0] = fft_n;
   fd.type = CUDAGO_FFT_C2C;
@@ -400,23 +403,23 @@ TEST(GraphGpu, BlasFftAndReductionReplay) {
   // before cuFFT runs, and the capture goes on. One eager transform caches the plan.
   CG_OK(cudago_fft_cache_clear());
   CG_OK(cudago_stream_begin_capture(s.get(), CUDAGO_CAPTURE_THREAD_LOCAL));
-  CG_EXPECT(CUDAGO_ERROR_CAPTURE, cudago_fft_exec(s.get(), &fd, fin.get(), 0, fout.get(), 0,
+  CG_EXPECT(CUDAGO_ERROR_CAPTURE, cudago_fft_exec(s.get(), fin.get(), 0, fout.get(), 0, &fd,
                                                   CUDAGO_FFT_FORWARD, CUDAGO_FFT_NORM_NONE));
   {
     Graph empty = end_capture(s.get());
     ASSERT_NE(empty, nullptr) << "a refused plan miss failed the capture";
     EXPECT_EQ(node_count(empty), 0u);
   }
-  CG_OK(cudago_fft_exec(s.get(), &fd, fin.get(), 0, fout.get(), 0, CUDAGO_FFT_FORWARD,
+  CG_OK(cudago_fft_exec(s.get(), fin.get(), 0, fout.get(), 0, &fd, CUDAGO_FFT_FORWARD,
                         CUDAGO_FFT_NORM_NONE));
   CG_OK(cudago_stream_synchronize(s.get()));
   poison_outputs();
   CG_OK(cudago_stream_begin_capture(s.get(), CUDAGO_CAPTURE_THREAD_LOCAL));
-  CG_OK(cudago_blas_gemm(s.get(), &gp, da.get(), db.get(), dc.get()));
-  CG_OK(cudago_fft_exec(s.get(), &fd, fin.get(), 0, fout.get(), 0, CUDAGO_FFT_FORWARD,
+  CG_OK(cudago_blas_gemm(s.get(), da.get(), 0, db.get(), 0, dc.get(), 0, &gp));
+  CG_OK(cudago_fft_exec(s.get(), fin.get(), 0, fout.get(), 0, &fd, CUDAGO_FFT_FORWARD,
                         CUDAGO_FFT_NORM_NONE));
-  CG_OK(cudago_reduce_all(s.get(), CUDAGO_REDUCE_SUM, CUDAGO_DTYPE_F32, rx.get(), 0, nullptr, 0,
-                          red_n, rout.get(), red_at));
+  CG_OK(cudago_reduce_all(s.get(), rx.get(), 0, nullptr, 0, rout.get(), red_at * 4, red_n,
+                          CUDAGO_DTYPE_F32, CUDAGO_REDUCE_SUM));
   Graph g = end_capture(s.get());
   ASSERT_NE(g, nullptr);
   EXPECT_GE(node_count(g), 3u);
@@ -434,10 +437,10 @@ TEST(GraphGpu, BlasFftAndReductionReplay) {
     const std::vector<float> b = random_floats(rng, kk * nn, -1.0f, 1.0f);
     const std::vector<float> f = random_floats(rng, 2 * fft_n * fft_batch, -1.0f, 1.0f);
     const std::vector<float> x = random_floats(rng, red_n, -1.0f, 1.0f);
-    CG_OK(cudago_copy_h2d(da.get(), 0, a.data(), a.size() * 4));
-    CG_OK(cudago_copy_h2d(db.get(), 0, b.data(), b.size() * 4));
-    CG_OK(cudago_copy_h2d(fin.get(), 0, f.data(), f.size() * 4));
-    CG_OK(cudago_copy_h2d(rx.get(), 0, x.data(), x.size() * 4));
+    CG_OK(cudago_copy_h2d(a.data(), da.get(), 0, a.size() * 4));
+    CG_OK(cudago_copy_h2d(b.data(), db.get(), 0, b.size() * 4));
+    CG_OK(cudago_copy_h2d(f.data(), fin.get(), 0, f.size() * 4));
+    CG_OK(cudago_copy_h2d(x.data(), rx.get(), 0, x.size() * 4));
     poison_outputs();
     CG_OK(cudago_graph_launch(g.get(), s.get()));
     CG_OK(cudago_stream_synchronize(s.get()));
@@ -562,9 +565,9 @@ TEST(GraphGpu, EveryModeCapturesAndReplays) {
   ASSERT_TRUE(k.ok());
   Stream s = make_stream();
   ASSERT_NE(s, nullptr);
-  for (int32_t mode :
+  for (cudago_capture_mode_t mode :
        {CUDAGO_CAPTURE_THREAD_LOCAL, CUDAGO_CAPTURE_GLOBAL, CUDAGO_CAPTURE_RELAXED}) {
-    SCOPED_TRACE("mode " + std::to_string(mode));
+    SCOPED_TRACE("mode " + std::to_string(static_cast<int32_t>(mode)));
     const std::vector<float> x = {1, -2, 3, 0.5f, 1e6f}, y0 = {4, 5, -6, 7, 8};
     Buffer dx = upload(x), dy = upload(y0);
     ASSERT_TRUE(dx && dy);
@@ -593,7 +596,7 @@ TEST(GraphGpu, RelaxedModeAllowsSynchronousCopiesOfOtherBuffers) {
   CG_OK(cudago_stream_begin_capture(s.get(), CUDAGO_CAPTURE_RELAXED));
   CG_OK(launch_axy(k.axpb, s.get(), 2.0f, dx.get(), dy.get(), x.size()));
   std::vector<float> back(3, -1.0f);
-  CG_OK(cudago_copy_d2h(back.data(), dother.get(), 0, 12));
+  CG_OK(cudago_copy_d2h(dother.get(), 0, back.data(), 12));
   EXPECT_EQ(back, other);
   Graph g = end_capture(s.get());
   ASSERT_NE(g, nullptr);
@@ -639,12 +642,12 @@ TEST(GraphErrors, SynchronousCopyInsideCaptureFailsIt) {
     CG_OK(launch_axy(k.axpb, s.get(), 1.0f, dx.get(), dy.get(), 64));
     std::vector<float> host(64, -5.0f);
     if (which == 0) {
-      CG_EXPECT(CUDAGO_ERROR_CAPTURE, cudago_copy_d2h(host.data(), dx.get(), 0, 64 * 4));
+      CG_EXPECT(CUDAGO_ERROR_CAPTURE, cudago_copy_d2h(dx.get(), 0, host.data(), 64 * 4));
       for (float v : host) EXPECT_EQ(v, -5.0f) << "the refused copy wrote host memory";
     } else if (which == 1) {
-      CG_EXPECT(CUDAGO_ERROR_CAPTURE, cudago_copy_h2d(dx.get(), 0, host.data(), 64 * 4));
+      CG_EXPECT(CUDAGO_ERROR_CAPTURE, cudago_copy_h2d(host.data(), dx.get(), 0, 64 * 4));
     } else {
-      CG_EXPECT(CUDAGO_ERROR_CAPTURE, cudago_memset(dx.get(), 0, 0, 64 * 4));
+      CG_EXPECT(CUDAGO_ERROR_CAPTURE, cudago_memset(0, dx.get(), 0, 64 * 4));
     }
     EXPECT_EQ(capturing(s.get()), 1) << "the capture goes on until end_capture";
     cudago_graph_t g = sentinel_graph();
@@ -784,7 +787,7 @@ TEST(GraphErrors, FreeDuringCaptureIsDeferredAndTheGraphRefusesToLaunch) {
   cudago_buffer_t own = nullptr;  // allocated on (owned by) the stream that will be captured
   CG_OK(cudago_buffer_alloc_async(&own, s.get(), 64 * 4));
   Buffer owned(own);
-  CG_OK(cudago_memset_async(s.get(), owned.get(), 0, 0, 64 * 4));
+  CG_OK(cudago_memset_async(s.get(), 0, owned.get(), 0, 64 * 4));
   Buffer dx = upload(std::vector<float>(64, 1.0f));
   ASSERT_NE(dx, nullptr);
   CG_OK(cudago_stream_synchronize(s.get()));
@@ -831,7 +834,7 @@ TEST(GraphGpu, ThousandTinyKernelsReplayInOrder) {
   Stream s = make_stream();
   Buffer p = make_buffer(4);
   ASSERT_TRUE(s && p);
-  CG_OK(cudago_memset(p.get(), 0, 0, 4));
+  CG_OK(cudago_memset(0, p.get(), 0, 4));
   CG_OK(cudago_stream_begin_capture(s.get(), CUDAGO_CAPTURE_THREAD_LOCAL));
   for (int i = 0; i < 1000; ++i) CG_OK(launch_bump(k.bump, s.get(), p.get()));
   Graph g = end_capture(s.get());

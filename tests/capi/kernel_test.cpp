@@ -26,12 +26,12 @@ TEST(VectorAdd, MatchesTheCpuAtAwkwardSizes) {
         uint64_t{1021}, uint64_t{4099}, uint64_t{1000003}, uint64_t{10000000}}) {
     auto a = random_floats(n, rng), b = random_floats(n, rng);
     Buffer da = make_buffer(n * 4), db = make_buffer(n * 4), dc = make_buffer(n * 4);
-    CG_OK(cudago_copy_h2d(da.get(), 0, a.data(), n * 4));
-    CG_OK(cudago_copy_h2d(db.get(), 0, b.data(), n * 4));
-    CG_OK(cudago_memset(dc.get(), 0, 0xFF, n * 4));  // NaN: an unwritten element fails
+    CG_OK(cudago_copy_h2d(a.data(), da.get(), 0, n * 4));
+    CG_OK(cudago_copy_h2d(b.data(), db.get(), 0, n * 4));
+    CG_OK(cudago_memset(0xFF, dc.get(), 0, n * 4));  // NaN: an unwritten element fails
     CG_OK(cudago_vector_add_f32(s.get(), da.get(), db.get(), dc.get(), n));
     std::vector<float> c(n);
-    CG_OK(cudago_copy_d2h(c.data(), dc.get(), 0, n * 4));
+    CG_OK(cudago_copy_d2h(dc.get(), 0, c.data(), n * 4));
     for (uint64_t i = 0; i < n; ++i) {
       ASSERT_EQ(c[i], a[i] + b[i]) << "n=" << n << " i=" << i << " seed=" << seed;
     }
@@ -45,14 +45,14 @@ TEST(VectorAdd, PrefixAndAliasing) {
   auto a = random_floats(n, rng);
   Stream s = make_stream();
   Buffer da = make_buffer(n * 4), dc = make_buffer(n * 4);
-  CG_OK(cudago_copy_h2d(da.get(), 0, a.data(), n * 4));
-  CG_OK(cudago_memset(dc.get(), 0, 0xFF, n * 4));
+  CG_OK(cudago_copy_h2d(a.data(), da.get(), 0, n * 4));
+  CG_OK(cudago_memset(0xFF, dc.get(), 0, n * 4));
   CG_OK(cudago_vector_add_f32(s.get(), da.get(), da.get(), dc.get(), used));
   CG_OK(cudago_vector_add_f32(s.get(), da.get(), da.get(), da.get(), n));  // in place: a = 2a
   CG_OK(cudago_stream_synchronize(s.get()));
   std::vector<float> c(n), a2(n);
-  CG_OK(cudago_copy_d2h(c.data(), dc.get(), 0, n * 4));
-  CG_OK(cudago_copy_d2h(a2.data(), da.get(), 0, n * 4));
+  CG_OK(cudago_copy_d2h(dc.get(), 0, c.data(), n * 4));
+  CG_OK(cudago_copy_d2h(da.get(), 0, a2.data(), n * 4));
   for (uint64_t i = 0; i < n; ++i) {
     if (i < used) {
       ASSERT_EQ(c[i], a[i] + a[i]) << i;
@@ -79,10 +79,10 @@ TEST(VectorAdd, PinnedAsyncPipeline) {
   CG_OK(cudago_buffer_alloc_async(&rb, s.get(), n * 4));
   CG_OK(cudago_buffer_alloc_async(&rc, s.get(), n * 4));
   Buffer da(ra), db(rb), dc(rc);
-  CG_OK(cudago_copy_h2d_async(s.get(), da.get(), 0, ha.get(), 0, n * 4));
-  CG_OK(cudago_copy_h2d_async(s.get(), db.get(), 0, hb.get(), 0, n * 4));
+  CG_OK(cudago_copy_h2d_async(s.get(), ha.get(), 0, da.get(), 0, n * 4));
+  CG_OK(cudago_copy_h2d_async(s.get(), hb.get(), 0, db.get(), 0, n * 4));
   CG_OK(cudago_vector_add_f32(s.get(), da.get(), db.get(), dc.get(), n));
-  CG_OK(cudago_copy_d2h_async(s.get(), hc.get(), 0, dc.get(), 0, n * 4));
+  CG_OK(cudago_copy_d2h_async(s.get(), dc.get(), 0, hc.get(), 0, n * 4));
   CG_OK(cudago_stream_synchronize(s.get()));
   const float* c = host_ptr<float>(hc);
   for (uint64_t i = 0; i < n; ++i) ASSERT_EQ(c[i], a[i] + b[i]) << i;
@@ -133,8 +133,8 @@ TEST(MultiDevice, BuffersOfAnotherDeviceAreRefused) {
   Buffer b0 = make_buffer(64, 0), b1 = make_buffer(64, 1);
   CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH,
             cudago_vector_add_f32(s0.get(), b0.get(), b1.get(), b0.get(), 16));
-  CG_OK(cudago_copy_d2d(b0.get(), 0, b1.get(), 0, 64));
-  CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH, cudago_memset_async(s0.get(), b1.get(), 0, 0, 64));
+  CG_OK(cudago_copy_d2d(b1.get(), 0, b0.get(), 0, 64));
+  CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH, cudago_memset_async(s0.get(), 0, b1.get(), 0, 64));
 }
 
 }  // namespace

@@ -23,21 +23,21 @@ TEST(Buffers, SyncAndAsyncRoundTripsAreExact) {
   for (uint64_t n : {uint64_t{1}, uint64_t{7}, uint64_t{256}, uint64_t{65537}, uint64_t{3} << 20}) {
     auto src = random_bytes(n);
     Buffer d = make_buffer(n);
-    CG_OK(cudago_copy_h2d(d.get(), 0, src.data(), n));
+    CG_OK(cudago_copy_h2d(src.data(), d.get(), 0, n));
     cudago_buffer_t e_raw = nullptr;
     CG_OK(cudago_buffer_alloc_async(&e_raw, s.get(), n));
     Buffer e(e_raw);
-    CG_OK(cudago_copy_d2d_async(s.get(), e.get(), 0, d.get(), 0, n));
+    CG_OK(cudago_copy_d2d_async(s.get(), d.get(), 0, e.get(), 0, n));
     Host h = make_host(n);
-    CG_OK(cudago_copy_d2h_async(s.get(), h.get(), 0, e.get(), 0, n));
+    CG_OK(cudago_copy_d2h_async(s.get(), e.get(), 0, h.get(), 0, n));
     CG_OK(cudago_stream_synchronize(s.get()));
     ASSERT_EQ(std::memcmp(host_ptr<uint8_t>(h), src.data(), n), 0) << "n=" << n;
     // Back the other way: pinned -> device (async) -> pageable (sync).
     auto src2 = random_bytes(n);
     std::memcpy(host_ptr<uint8_t>(h), src2.data(), n);
-    CG_OK(cudago_copy_h2d_async(s.get(), e.get(), 0, h.get(), 0, n));
+    CG_OK(cudago_copy_h2d_async(s.get(), h.get(), 0, e.get(), 0, n));
     std::vector<uint8_t> back(n);
-    CG_OK(cudago_copy_d2h(back.data(), e.get(), 0, n));  // ordered after the async copy
+    CG_OK(cudago_copy_d2h(e.get(), 0, back.data(), n));  // ordered after the async copy
     ASSERT_EQ(back, src2) << "n=" << n;
   }
 }
@@ -46,11 +46,11 @@ TEST(Buffers, MemsetAndOffsets) {
   NEED_GPU();
   Stream s = make_stream();
   Buffer d = make_buffer(100);
-  CG_OK(cudago_memset(d.get(), 0, 0x3C, 100));
-  CG_OK(cudago_memset_async(s.get(), d.get(), 90, 0x01, 10));
+  CG_OK(cudago_memset(0x3C, d.get(), 0, 100));
+  CG_OK(cudago_memset_async(s.get(), 0x01, d.get(), 90, 10));
   CG_OK(cudago_stream_synchronize(s.get()));
   std::vector<uint8_t> back(100);
-  CG_OK(cudago_copy_d2h(back.data(), d.get(), 0, 100));
+  CG_OK(cudago_copy_d2h(d.get(), 0, back.data(), 100));
   for (int i = 0; i < 100; ++i) ASSERT_EQ(back[i], i >= 90 ? 0x01 : 0x3C) << i;
   uint64_t size = 0;
   CG_OK(cudago_buffer_size(d.get(), &size));
@@ -70,21 +70,21 @@ TEST(Buffers, CopiesBeyondABufferAreRefused) {
   Host h = make_host(16);
   std::vector<uint8_t> host(128);
   const uint64_t max = std::numeric_limits<uint64_t>::max();
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_h2d(d.get(), 0, host.data(), 65));
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_h2d(d.get(), 60, host.data(), 5));
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_h2d(d.get(), max, host.data(), 2));
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_d2h(host.data(), d.get(), 1, max));
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_d2d(e.get(), 0, d.get(), 0, 64));
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_memset(d.get(), 64, 0, 1));
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_h2d_async(s.get(), d.get(), 0, h.get(), 0, 17));
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_d2h_async(s.get(), h.get(), 8, d.get(), 0, 9));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_copy_h2d(d.get(), 0, nullptr, 8));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_copy_d2h(nullptr, d.get(), 0, 8));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_h2d(host.data(), d.get(), 0, 65));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_h2d(host.data(), d.get(), 60, 5));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_h2d(host.data(), d.get(), max, 2));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_d2h(d.get(), 1, host.data(), max));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_d2d(d.get(), 0, e.get(), 0, 64));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_memset(0, d.get(), 64, 1));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_h2d_async(s.get(), h.get(), 0, d.get(), 0, 17));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_d2h_async(s.get(), d.get(), 0, h.get(), 8, 9));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_copy_h2d(nullptr, d.get(), 0, 8));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_copy_d2h(d.get(), 0, nullptr, 8));
   // Zero-length operations at the very end are fine.
-  CG_OK(cudago_copy_h2d(d.get(), 64, host.data(), 0));
-  CG_OK(cudago_copy_d2d_async(s.get(), e.get(), 32, d.get(), 64, 0));
+  CG_OK(cudago_copy_h2d(host.data(), d.get(), 64, 0));
+  CG_OK(cudago_copy_d2d_async(s.get(), d.get(), 64, e.get(), 32, 0));
   cudago_error_info_t info = CUDAGO_ERROR_INFO_INIT;
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_d2d(e.get(), 0, d.get(), 0, 64));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_d2d(d.get(), 0, e.get(), 0, 64));
   ASSERT_EQ(cudago_error_last(&info), CUDAGO_SUCCESS);
   EXPECT_STREQ(info.operation, "cudago_copy_d2d");
   EXPECT_NE(std::strstr(info.message, "32-byte destination"), nullptr) << info.message;
@@ -132,13 +132,15 @@ TEST(Pools, ConfigureReserveAndStats) {
   cudago_pool_config_t cfg = CUDAGO_POOL_CONFIG_INIT;
   cfg.reserve_bytes = 64ull << 20;
   CG_OK(cudago_pool_configure(0, &cfg));
-  cudago_pool_stats_t st = {sizeof st, 0, 0, 0, 0, 0};
+  cudago_pool_stats_t st;
+  cudago_pool_stats_init(&st);
   CG_OK(cudago_pool_stats(0, &st));
   EXPECT_GE(st.reserved_bytes, 64ull << 20);
   EXPECT_GE(st.reserved_high_bytes, st.reserved_bytes);
   {
     Buffer b = make_buffer(8ull << 20);
-    cudago_pool_stats_t during = {sizeof during, 0, 0, 0, 0, 0};
+    cudago_pool_stats_t during;
+    cudago_pool_stats_init(&during);
     CG_OK(cudago_pool_stats(0, &during));
     EXPECT_GE(during.used_bytes, st.used_bytes + (8ull << 20));
     EXPECT_EQ(during.reserved_bytes, st.reserved_bytes);  // served from the reservation
@@ -161,7 +163,8 @@ TEST(Pools, HundredThousandCyclesDoNotGrow) {
   // Both measurements hold one synchronously allocated buffer: its allocation synchronises the
   // library's stream, so every earlier free has run.
   Buffer probe = make_buffer(bytes);
-  cudago_pool_stats_t before = {sizeof before, 0, 0, 0, 0, 0};
+  cudago_pool_stats_t before;
+  cudago_pool_stats_init(&before);
   CG_OK(cudago_pool_stats(0, &before));
   uint64_t free0 = 0, total = 0;
   CG_OK(cudago_device_memory_info(0, &free0, &total));
@@ -177,7 +180,8 @@ TEST(Pools, HundredThousandCyclesDoNotGrow) {
   }
   CG_OK(cudago_stream_synchronize(s.get()));
   probe = make_buffer(bytes);
-  cudago_pool_stats_t after = {sizeof after, 0, 0, 0, 0, 0};
+  cudago_pool_stats_t after;
+  cudago_pool_stats_init(&after);
   CG_OK(cudago_pool_stats(0, &after));
   uint64_t free1 = 0;
   CG_OK(cudago_device_memory_info(0, &free1, &total));

@@ -123,19 +123,19 @@ const uint8_t kPoison = 0xA5;
 Buffer poisoned(uint64_t bytes, int32_t device) {
   Buffer b = make_buffer(bytes, device);
   if (b) {
-    EXPECT_EQ(cudago_memset(b.get(), 0, kPoison, bytes), CUDAGO_SUCCESS) << last_error_text();
+    EXPECT_EQ(cudago_memset(kPoison, b.get(), 0, bytes), CUDAGO_SUCCESS) << last_error_text();
   }
   return b;
 }
 
 void put(const Buffer& b, uint64_t byte_offset, const std::vector<uint8_t>& bytes) {
-  ASSERT_EQ(cudago_copy_h2d(b.get(), byte_offset, bytes.data(), bytes.size()), CUDAGO_SUCCESS)
+  ASSERT_EQ(cudago_copy_h2d(bytes.data(), b.get(), byte_offset, bytes.size()), CUDAGO_SUCCESS)
       << last_error_text();
 }
 
 std::vector<uint8_t> get(const Buffer& b, uint64_t bytes) {
   std::vector<uint8_t> out(bytes);
-  EXPECT_EQ(cudago_copy_d2h(out.data(), b.get(), 0, bytes), CUDAGO_SUCCESS) << last_error_text();
+  EXPECT_EQ(cudago_copy_d2h(b.get(), 0, out.data(), bytes), CUDAGO_SUCCESS) << last_error_text();
   return out;
 }
 
@@ -229,7 +229,12 @@ TEST(NcclValidation, NullAndCounts) {
   cudago_comm_t c = nullptr;
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_all(nullptr, 1, nullptr));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_all(&c, 0, nullptr));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_all(&c, -3, nullptr));
+  // Counts above NCCL's int ranks are refused before the devices are looked at (with or without
+  // one), and before anything is sized by them.
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_all(&c, UINT64_MAX, nullptr));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_all(&c, uint64_t{1} << 62, nullptr));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_comm_init_all(&c, uint64_t{INT32_MAX} + 1, nullptr));
   // Regression (fuzzing): a huge count allocated 8 GiB before anything was validated. A count
   // above the device count is refused first (no device at all: NO_DEVICE).
   int32_t devices = 0;
@@ -237,7 +242,7 @@ TEST(NcclValidation, NullAndCounts) {
   const cudago_status_t too_many =
       devices == 0 ? CUDAGO_ERROR_NO_DEVICE : CUDAGO_ERROR_INVALID_ARGUMENT;
   CG_EXPECT(too_many, cudago_comm_init_all(&c, INT32_MAX, nullptr));
-  CG_EXPECT(too_many, cudago_comm_init_all(&c, devices + 1, nullptr));
+  CG_EXPECT(too_many, cudago_comm_init_all(&c, static_cast<uint64_t>(devices) + 1, nullptr));
   EXPECT_NE(last_error_text().find(devices == 0 ? "no CUDA device" : "sees"), std::string::npos)
       << last_error_text();
   EXPECT_EQ(c, nullptr);
@@ -256,18 +261,18 @@ TEST(NcclValidation, NullAndCounts) {
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_comm_rank(nullptr, &x));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_comm_size(nullptr, &x));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_comm_all_reduce(nullptr, nullptr, CUDAGO_DTYPE_F32, CUDAGO_NCCL_SUM, nullptr, 0,
-                                   nullptr, 0, 1));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_comm_broadcast(nullptr, nullptr, CUDAGO_DTYPE_F32,
-                                                               nullptr, 0, nullptr, 0, 1, 0));
+            cudago_comm_all_reduce(nullptr, nullptr, nullptr, 0, nullptr, 0, 1, CUDAGO_DTYPE_F32,
+                                   CUDAGO_NCCL_SUM));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_comm_broadcast(nullptr, nullptr, nullptr, 0,
+                                                               nullptr, 0, 1, CUDAGO_DTYPE_F32, 0));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_comm_reduce(nullptr, nullptr, CUDAGO_DTYPE_F32, CUDAGO_NCCL_SUM, nullptr, 0,
-                               nullptr, 0, 1, 0));
+            cudago_comm_reduce(nullptr, nullptr, nullptr, 0, nullptr, 0, 1, CUDAGO_DTYPE_F32,
+                               CUDAGO_NCCL_SUM, 0));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_comm_all_gather(nullptr, nullptr, CUDAGO_DTYPE_F32, nullptr, 0, nullptr, 0, 1));
+            cudago_comm_all_gather(nullptr, nullptr, nullptr, 0, nullptr, 0, 1, CUDAGO_DTYPE_F32));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_comm_reduce_scatter(nullptr, nullptr, CUDAGO_DTYPE_F32, CUDAGO_NCCL_SUM, nullptr,
-                                       0, nullptr, 0, 1));
+            cudago_comm_reduce_scatter(nullptr, nullptr, nullptr, 0, nullptr, 0, 1,
+                                       CUDAGO_DTYPE_F32, CUDAGO_NCCL_SUM));
 }
 
 TEST(NcclValidation, GroupBracketsNest) {
@@ -321,10 +326,10 @@ TEST(NcclOneRank, CollectivesAreCopies) {
   Comm comm(c);
   Stream s = make_stream(0);
   auto rng = seeded();
-  const uint64_t so = 3, ro = 5, pad = 4;
+  const uint64_t so = 3, ro = 5, pad = 4;  // in elements; the calls take so * es, ro * es bytes
   for (cudago_dtype_t t : kTypes) {
     const size_t es = esize(t);
-    for (int64_t count : {int64_t{1}, int64_t{7}, int64_t{1021}, int64_t{65537}}) {
+    for (uint64_t count : {uint64_t{1}, uint64_t{7}, uint64_t{1021}, uint64_t{65537}}) {
       for (int kind = 0; kind < 5; ++kind) {
         for (cudago_nccl_op_t op : {CUDAGO_NCCL_SUM, CUDAGO_NCCL_PROD, CUDAGO_NCCL_MIN,
                                     CUDAGO_NCCL_MAX, CUDAGO_NCCL_AVG}) {
@@ -333,12 +338,12 @@ TEST(NcclOneRank, CollectivesAreCopies) {
             // Refused: NCCL's f64 average was seen to skip elements (see cudago.h).
             Buffer x = poisoned(8 * es, 0);
             CG_EXPECT(CUDAGO_ERROR_NOT_SUPPORTED,
-                      cudago_comm_all_reduce(c, s.get(), t, op, x.get(), 0, x.get(), 0, 1));
+                      cudago_comm_all_reduce(c, s.get(), x.get(), 0, x.get(), 0, 1, t, op));
             continue;
           }
           std::string what = std::string(dtype_label(t)) + " kind " + std::to_string(kind) +
                              " op " + std::to_string(op) + " count " + std::to_string(count);
-          const uint64_t n = static_cast<uint64_t>(count);
+          const uint64_t n = count;
           auto data = encode(random_ints(n, 100, rng), t);
           Buffer send = poisoned((so + n + pad) * es, 0);
           Buffer recv = poisoned((ro + n + pad) * es, 0);
@@ -346,20 +351,24 @@ TEST(NcclOneRank, CollectivesAreCopies) {
           cudago_status_t st = CUDAGO_ERROR_INTERNAL;
           switch (kind) {
             case 0:
-              st = cudago_comm_all_reduce(c, s.get(), t, op, send.get(), so, recv.get(), ro, count);
+              st = cudago_comm_all_reduce(c, s.get(), send.get(), so * es, recv.get(), ro * es,
+                                          count, t, op);
               break;
             case 1:
-              st = cudago_comm_broadcast(c, s.get(), t, send.get(), so, recv.get(), ro, count, 0);
+              st = cudago_comm_broadcast(c, s.get(), send.get(), so * es, recv.get(), ro * es,
+                                         count, t, 0);
               break;
             case 2:
-              st = cudago_comm_reduce(c, s.get(), t, op, send.get(), so, recv.get(), ro, count, 0);
+              st = cudago_comm_reduce(c, s.get(), send.get(), so * es, recv.get(), ro * es, count,
+                                      t, op, 0);
               break;
             case 3:
-              st = cudago_comm_all_gather(c, s.get(), t, send.get(), so, recv.get(), ro, count);
+              st = cudago_comm_all_gather(c, s.get(), send.get(), so * es, recv.get(), ro * es,
+                                          count, t);
               break;
             default:
-              st = cudago_comm_reduce_scatter(c, s.get(), t, op, send.get(), so, recv.get(), ro,
-                                              count);
+              st = cudago_comm_reduce_scatter(c, s.get(), send.get(), so * es, recv.get(), ro * es,
+                                              count, t, op);
               break;
           }
           ASSERT_EQ(st, CUDAGO_SUCCESS) << what << ": " << last_error_text();
@@ -373,16 +382,16 @@ TEST(NcclOneRank, CollectivesAreCopies) {
         }
       }
       // In place: all-reduce and broadcast on the same buffer and offset leave it unchanged.
-      const uint64_t n = static_cast<uint64_t>(count);
+      const uint64_t n = count;
       auto data = encode(random_ints(n, 100, rng), t);
       Buffer b = poisoned((so + n) * es, 0);
       put(b, so * es, data);
-      CG_OK(
-          cudago_comm_all_reduce(c, s.get(), t, CUDAGO_NCCL_SUM, b.get(), so, b.get(), so, count));
-      CG_OK(cudago_comm_broadcast(c, s.get(), t, b.get(), so, b.get(), so, count, 0));
-      CG_OK(cudago_comm_all_gather(c, s.get(), t, b.get(), so, b.get(), so, count));
-      CG_OK(cudago_comm_reduce_scatter(c, s.get(), t, CUDAGO_NCCL_MAX, b.get(), so, b.get(), so,
-                                       count));
+      CG_OK(cudago_comm_all_reduce(c, s.get(), b.get(), so * es, b.get(), so * es, count, t,
+                                   CUDAGO_NCCL_SUM));
+      CG_OK(cudago_comm_broadcast(c, s.get(), b.get(), so * es, b.get(), so * es, count, t, 0));
+      CG_OK(cudago_comm_all_gather(c, s.get(), b.get(), so * es, b.get(), so * es, count, t));
+      CG_OK(cudago_comm_reduce_scatter(c, s.get(), b.get(), so * es, b.get(), so * es, count, t,
+                                       CUDAGO_NCCL_MAX));
       wait_all({s.get()});
       expect_bytes(get(b, (so + n) * es), so * es, data, std::string(dtype_label(t)) + " in place");
     }
@@ -398,48 +407,70 @@ TEST(NcclOneRank, Validation) {
   Buffer a = make_buffer(64 * 4, 0), b = make_buffer(64 * 4, 0);
   const auto F32 = CUDAGO_DTYPE_F32;
   const auto SUM = CUDAGO_NCCL_SUM;
-  for (int64_t bad : {int64_t{0}, int64_t{-1}, INT64_MIN}) {
+  // 0, and counts above INT64_MAX (what -1 and INT64_MIN were as int64_t counts).
+  for (uint64_t bad : {uint64_t{0}, UINT64_MAX, uint64_t{1} << 63}) {
     CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-              cudago_comm_all_reduce(c, s.get(), F32, SUM, a.get(), 0, b.get(), 0, bad));
+              cudago_comm_all_reduce(c, s.get(), a.get(), 0, b.get(), 0, bad, F32, SUM));
     CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-              cudago_comm_all_gather(c, s.get(), F32, a.get(), 0, b.get(), 0, bad));
+              cudago_comm_all_gather(c, s.get(), a.get(), 0, b.get(), 0, bad, F32));
     CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-              cudago_comm_reduce_scatter(c, s.get(), F32, SUM, a.get(), 0, b.get(), 0, bad));
+              cudago_comm_reduce_scatter(c, s.get(), a.get(), 0, b.get(), 0, bad, F32, SUM));
   }
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_comm_all_reduce(c, nullptr, F32, SUM, a.get(), 0, b.get(), 0, 1));
+            cudago_comm_all_reduce(c, nullptr, a.get(), 0, b.get(), 0, 1, F32, SUM));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_comm_all_reduce(c, s.get(), F32, SUM, nullptr, 0, b.get(), 0, 1));
+            cudago_comm_all_reduce(c, s.get(), nullptr, 0, b.get(), 0, 1, F32, SUM));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_comm_all_reduce(c, s.get(), F32, SUM, a.get(), 0, nullptr, 0, 1));
+            cudago_comm_all_reduce(c, s.get(), a.get(), 0, nullptr, 0, 1, F32, SUM));
+  // Offsets are in bytes, multiples of the element size: 2 bytes into f32 data is refused (on
+  // either side, by every collective), 2 bytes into f16 data is an element.
+  for (uint64_t odd : {uint64_t{1}, uint64_t{2}, uint64_t{6}, UINT64_MAX}) {
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_comm_all_reduce(c, s.get(), a.get(), odd, b.get(), 0, 1, F32, SUM));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_comm_all_reduce(c, s.get(), a.get(), 0, b.get(), odd, 1, F32, SUM));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_comm_broadcast(c, s.get(), a.get(), odd, b.get(), 0, 1, F32, 0));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_comm_reduce(c, s.get(), a.get(), 0, b.get(), odd, 1, F32, SUM, 0));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_comm_all_gather(c, s.get(), a.get(), odd, b.get(), 0, 1, F32));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_comm_reduce_scatter(c, s.get(), a.get(), 0, b.get(), odd, 1, F32, SUM));
+  }
+  EXPECT_NE(last_error_text().find("recv_offset"), std::string::npos) << last_error_text();
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_comm_all_reduce(c, s.get(), a.get(), 8, b.get(), 4, 1, CUDAGO_DTYPE_F64, SUM));
+  CG_OK(cudago_comm_all_reduce(c, s.get(), a.get(), 2, b.get(), 6, 1, CUDAGO_DTYPE_F16, SUM));
   // Sizes: 64 floats fit, 65 do not; offsets count.
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_comm_all_reduce(c, s.get(), F32, SUM, a.get(), 0, b.get(), 0, 65));
+            cudago_comm_all_reduce(c, s.get(), a.get(), 0, b.get(), 0, 65, F32, SUM));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_comm_all_reduce(c, s.get(), F32, SUM, a.get(), 1, b.get(), 0, 64));
+            cudago_comm_all_reduce(c, s.get(), a.get(), 4, b.get(), 0, 64, F32, SUM));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_comm_all_reduce(c, s.get(), F32, SUM, a.get(), 0, b.get(), 1, 64));
+            cudago_comm_all_reduce(c, s.get(), a.get(), 0, b.get(), 4, 64, F32, SUM));
+  // The largest multiple of 4: its range overflows.
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_comm_all_reduce(c, s.get(), F32, SUM, a.get(), UINT64_MAX, b.get(), 0, 2));
+            cudago_comm_all_reduce(c, s.get(), a.get(), UINT64_MAX - 3, b.get(), 0, 2, F32, SUM));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_comm_broadcast(c, s.get(), F32, a.get(), 0, b.get(), 0, 65, 0));
+            cudago_comm_broadcast(c, s.get(), a.get(), 0, b.get(), 0, 65, F32, 0));
   // Roots, types, ops.
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_comm_broadcast(c, s.get(), F32, a.get(), 0, b.get(), 0, 1, 1));
+            cudago_comm_broadcast(c, s.get(), a.get(), 0, b.get(), 0, 1, F32, 1));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_comm_reduce(c, s.get(), F32, SUM, a.get(), 0, b.get(), 0, 1, -1));
+            cudago_comm_reduce(c, s.get(), a.get(), 0, b.get(), 0, 1, F32, SUM, -1));
   CG_EXPECT(CUDAGO_ERROR_NOT_SUPPORTED,
-            cudago_comm_all_reduce(c, s.get(), CUDAGO_DTYPE_I8, SUM, a.get(), 0, b.get(), 0, 1));
+            cudago_comm_all_reduce(c, s.get(), a.get(), 0, b.get(), 0, 1, CUDAGO_DTYPE_I8, SUM));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_comm_all_reduce(c, s.get(), static_cast<cudago_dtype_t>(99), SUM, a.get(), 0,
-                                   b.get(), 0, 1));
+            cudago_comm_all_reduce(c, s.get(), a.get(), 0, b.get(), 0, 1,
+                                   static_cast<cudago_dtype_t>(99), SUM));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_comm_all_reduce(c, s.get(), F32, static_cast<cudago_nccl_op_t>(5), a.get(), 0,
-                                   b.get(), 0, 1));
-  // Overlap without being in place.
+            cudago_comm_all_reduce(c, s.get(), a.get(), 0, b.get(), 0, 1, F32,
+                                   static_cast<cudago_nccl_op_t>(5)));
+  // Overlap without being in place (one element apart).
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_comm_all_reduce(c, s.get(), F32, SUM, a.get(), 0, a.get(), 1, 8));
-  CG_OK(cudago_comm_all_reduce(c, s.get(), F32, SUM, a.get(), 0, a.get(), 8, 8));  // disjoint
+            cudago_comm_all_reduce(c, s.get(), a.get(), 0, a.get(), 4, 8, F32, SUM));
+  CG_OK(cudago_comm_all_reduce(c, s.get(), a.get(), 0, a.get(), 32, 8, F32, SUM));  // disjoint
   wait_all({s.get()});
 }
 
@@ -531,11 +562,11 @@ TEST_F(NcclTwo, AllReduceEqualsCpu) {
          {CUDAGO_NCCL_SUM, CUDAGO_NCCL_PROD, CUDAGO_NCCL_MIN, CUDAGO_NCCL_MAX, CUDAGO_NCCL_AVG}) {
       if (t == CUDAGO_DTYPE_I32 && op == CUDAGO_NCCL_AVG) continue;
       if (t == CUDAGO_DTYPE_F64 && op == CUDAGO_NCCL_AVG) continue;  // refused (see NcclOneRank)
-      for (int64_t count :
-           {int64_t{1}, int64_t{2}, int64_t{13}, int64_t{1021}, int64_t{(1 << 20) + 7}}) {
+      for (uint64_t count :
+           {uint64_t{1}, uint64_t{2}, uint64_t{13}, uint64_t{1021}, uint64_t{(1 << 20) + 7}}) {
         if (count > 4096 && op != CUDAGO_NCCL_SUM) continue;  // large sizes: sum only
         for (bool in_place : {false, true}) {
-          const uint64_t n = static_cast<uint64_t>(count);
+          const uint64_t n = count;
           std::string what = std::string(dtype_label(t)) + " op " + std::to_string(op) + " count " +
                              std::to_string(count) + (in_place ? " in place" : "");
           std::vector<double> v[2] = {random_ints(n, limit_for(t, op), rng),
@@ -552,8 +583,8 @@ TEST_F(NcclTwo, AllReduceEqualsCpu) {
           cudago_status_t st[2];
           for (int r = 0; r < 2; ++r) {
             cudago_buffer_t out = in_place ? send[r].get() : recv[r].get();
-            st[r] = cudago_comm_all_reduce(comms_[r], streams_[r].get(), t, op, send[r].get(), 0,
-                                           out, 0, count);
+            st[r] = cudago_comm_all_reduce(comms_[r], streams_[r].get(), send[r].get(), 0, out, 0,
+                                           count, t, op);
           }
           CG_OK(cudago_comm_group_end());
           ASSERT_EQ(st[0], CUDAGO_SUCCESS) << what;
@@ -574,7 +605,7 @@ TEST_F(NcclTwo, AllReduceEqualsCpu) {
 TEST_F(NcclTwo, AllReduceF32Random) {
   auto rng = seeded();
   std::uniform_real_distribution<float> u(-1000.0f, 1000.0f);
-  const int64_t count = 100003;
+  const uint64_t count = 100003;
   const uint64_t n = count;
   std::vector<float> v[2] = {std::vector<float>(n), std::vector<float>(n)};
   Buffer send[2], recv[2];
@@ -582,19 +613,19 @@ TEST_F(NcclTwo, AllReduceF32Random) {
     for (auto& x : v[r]) x = u(rng);
     send[r] = make_buffer(n * 4, r);
     recv[r] = make_buffer(n * 4, r);
-    ASSERT_EQ(cudago_copy_h2d(send[r].get(), 0, v[r].data(), n * 4), CUDAGO_SUCCESS);
+    ASSERT_EQ(cudago_copy_h2d(v[r].data(), send[r].get(), 0, n * 4), CUDAGO_SUCCESS);
   }
   CG_OK(cudago_comm_group_start());
   for (int r = 0; r < 2; ++r) {
-    EXPECT_EQ(cudago_comm_all_reduce(comms_[r], streams_[r].get(), CUDAGO_DTYPE_F32,
-                                     CUDAGO_NCCL_SUM, send[r].get(), 0, recv[r].get(), 0, count),
+    EXPECT_EQ(cudago_comm_all_reduce(comms_[r], streams_[r].get(), send[r].get(), 0, recv[r].get(),
+                                     0, count, CUDAGO_DTYPE_F32, CUDAGO_NCCL_SUM),
               CUDAGO_SUCCESS);
   }
   CG_OK(cudago_comm_group_end());
   wait();
   for (int r = 0; r < 2; ++r) {
     std::vector<float> got(n);
-    ASSERT_EQ(cudago_copy_d2h(got.data(), recv[r].get(), 0, n * 4), CUDAGO_SUCCESS);
+    ASSERT_EQ(cudago_copy_d2h(recv[r].get(), 0, got.data(), n * 4), CUDAGO_SUCCESS);
     size_t bad = 0;
     for (size_t i = 0; i < n; ++i) {
       double ref = static_cast<double>(v[0][i]) + v[1][i];
@@ -609,8 +640,8 @@ TEST_F(NcclTwo, BroadcastReduceGatherScatter) {
   auto rng = seeded();
   for (cudago_dtype_t t : kTypes) {
     const size_t es = esize(t);
-    for (int64_t count : {int64_t{1}, int64_t{7}, int64_t{4099}, int64_t{(1 << 18) + 3}}) {
-      const uint64_t n = static_cast<uint64_t>(count);
+    for (uint64_t count : {uint64_t{1}, uint64_t{7}, uint64_t{4099}, uint64_t{(1 << 18) + 3}}) {
+      const uint64_t n = count;
       const std::string base = std::string(dtype_label(t)) + " count " + std::to_string(count);
       std::vector<double> v[2] = {random_ints(2 * n, 64, rng), random_ints(2 * n, 64, rng)};
       auto first = [&](int r) {
@@ -627,8 +658,8 @@ TEST_F(NcclTwo, BroadcastReduceGatherScatter) {
         }
         CG_OK(cudago_comm_group_start());
         for (int r = 0; r < 2; ++r) {
-          EXPECT_EQ(cudago_comm_broadcast(comms_[r], streams_[r].get(), t, send[r].get(), 0,
-                                          recv[r].get(), 0, count, 1),
+          EXPECT_EQ(cudago_comm_broadcast(comms_[r], streams_[r].get(), send[r].get(), 0,
+                                          recv[r].get(), 0, count, t, 1),
                     CUDAGO_SUCCESS)
               << last_error_text();
         }
@@ -652,8 +683,8 @@ TEST_F(NcclTwo, BroadcastReduceGatherScatter) {
         CG_OK(cudago_comm_group_start());
         for (int r = 0; r < 2; ++r) {
           cudago_buffer_t out = in_place ? send[r].get() : recv[r].get();
-          EXPECT_EQ(cudago_comm_reduce(comms_[r], streams_[r].get(), t, CUDAGO_NCCL_SUM,
-                                       send[r].get(), 0, out, 0, count, root),
+          EXPECT_EQ(cudago_comm_reduce(comms_[r], streams_[r].get(), send[r].get(), 0, out, 0,
+                                       count, t, CUDAGO_NCCL_SUM, root),
                     CUDAGO_SUCCESS)
               << last_error_text();
         }
@@ -681,9 +712,9 @@ TEST_F(NcclTwo, BroadcastReduceGatherScatter) {
         CG_OK(cudago_comm_group_start());
         for (int r = 0; r < 2; ++r) {
           cudago_buffer_t in = in_place ? recv[r].get() : send[r].get();
-          uint64_t in_off = in_place ? r * n : 0;
-          EXPECT_EQ(cudago_comm_all_gather(comms_[r], streams_[r].get(), t, in, in_off,
-                                           recv[r].get(), 0, count),
+          uint64_t in_off = in_place ? r * n * es : 0;  // bytes
+          EXPECT_EQ(cudago_comm_all_gather(comms_[r], streams_[r].get(), in, in_off, recv[r].get(),
+                                           0, count, t),
                     CUDAGO_SUCCESS)
               << last_error_text();
         }
@@ -710,9 +741,9 @@ TEST_F(NcclTwo, BroadcastReduceGatherScatter) {
         CG_OK(cudago_comm_group_start());
         for (int r = 0; r < 2; ++r) {
           cudago_buffer_t out = in_place ? send[r].get() : recv[r].get();
-          uint64_t out_off = in_place ? r * n : 0;
-          EXPECT_EQ(cudago_comm_reduce_scatter(comms_[r], streams_[r].get(), t, CUDAGO_NCCL_SUM,
-                                               send[r].get(), 0, out, out_off, count),
+          uint64_t out_off = in_place ? r * n * es : 0;  // bytes
+          EXPECT_EQ(cudago_comm_reduce_scatter(comms_[r], streams_[r].get(), send[r].get(), 0, out,
+                                               out_off, count, t, CUDAGO_NCCL_SUM),
                     CUDAGO_SUCCESS)
               << last_error_text();
         }
@@ -741,32 +772,37 @@ TEST_F(NcclTwo, MismatchAndSizes) {
   Buffer a1 = make_buffer(16 * 4, 1);
   Buffer big0 = make_buffer(32 * 4, 0);
   // A stream of device 1 with the device-0 communicator.
-  CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH, cudago_comm_all_reduce(comms_[0], streams_[1].get(), F32,
-                                                                 SUM, a0.get(), 0, b0.get(), 0, 4));
+  CG_EXPECT(
+      CUDAGO_ERROR_DEVICE_MISMATCH,
+      cudago_comm_all_reduce(comms_[0], streams_[1].get(), a0.get(), 0, b0.get(), 0, 4, F32, SUM));
   // A buffer of device 1.
-  CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH, cudago_comm_all_reduce(comms_[0], streams_[0].get(), F32,
-                                                                 SUM, a1.get(), 0, b0.get(), 0, 4));
-  CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH, cudago_comm_broadcast(comms_[0], streams_[0].get(), F32,
-                                                                a0.get(), 0, a1.get(), 0, 4, 0));
+  CG_EXPECT(
+      CUDAGO_ERROR_DEVICE_MISMATCH,
+      cudago_comm_all_reduce(comms_[0], streams_[0].get(), a1.get(), 0, b0.get(), 0, 4, F32, SUM));
+  CG_EXPECT(
+      CUDAGO_ERROR_DEVICE_MISMATCH,
+      cudago_comm_broadcast(comms_[0], streams_[0].get(), a0.get(), 0, a1.get(), 0, 4, F32, 0));
   // All-gather needs 2 x count in recv: 16 floats hold 2 x 8, not 2 x 9.
   CG_OK(cudago_comm_group_start());  // (refused before NCCL; the group stays empty)
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_comm_all_gather(comms_[0], streams_[0].get(), F32, a0.get(), 0, b0.get(), 0, 9));
+            cudago_comm_all_gather(comms_[0], streams_[0].get(), a0.get(), 0, b0.get(), 0, 9, F32));
   // Reduce-scatter needs 2 x count in send.
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_comm_reduce_scatter(comms_[0], streams_[0].get(), F32, SUM, a0.get(), 0,
-                                       b0.get(), 0, 9));
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_comm_all_reduce(comms_[1], streams_[1].get(), F32,
-                                                              SUM, a1.get(), 0, a1.get(), 0, 17));
-  // In place all-gather on rank 1 means send at recv_offset + 1 x count; another overlapping
-  // offset is refused.
+            cudago_comm_reduce_scatter(comms_[0], streams_[0].get(), a0.get(), 0, b0.get(), 0, 9,
+                                       F32, SUM));
+  CG_EXPECT(
+      CUDAGO_ERROR_OUT_OF_RANGE,
+      cudago_comm_all_reduce(comms_[1], streams_[1].get(), a1.get(), 0, a1.get(), 0, 17, F32, SUM));
+  // In place all-gather on rank 1 means send at recv_offset + 1 x count elements (32 bytes for
+  // count 8); another overlapping offset is refused.
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_comm_all_gather(comms_[1], streams_[1].get(), F32, a1.get(), 0, a1.get(), 0, 8));
+            cudago_comm_all_gather(comms_[1], streams_[1].get(), a1.get(), 0, a1.get(), 0, 8, F32));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_comm_all_reduce(comms_[0], streams_[0].get(), F32, SUM, big0.get(), 0,
-                                   big0.get(), 4, 8));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_broadcast(comms_[0], streams_[0].get(), F32,
-                                                                 a0.get(), 0, b0.get(), 0, 4, 2));
+            cudago_comm_all_reduce(comms_[0], streams_[0].get(), big0.get(), 0, big0.get(), 16, 8,
+                                   F32, SUM));
+  CG_EXPECT(
+      CUDAGO_ERROR_INVALID_ARGUMENT,
+      cudago_comm_broadcast(comms_[0], streams_[0].get(), a0.get(), 0, b0.get(), 0, 4, F32, 2));
   CG_OK(cudago_comm_group_end());
   // Duplicate devices are refused before NCCL.
   cudago_comm_t cs[2] = {nullptr, nullptr};

@@ -102,11 +102,11 @@ void check_copy(const Buffer& dst, uint64_t dst_off, const Buffer& src, uint64_t
   ASSERT_EQ(cudago_buffer_size(dst.get(), &dst_size), CUDAGO_SUCCESS);
   ASSERT_EQ(cudago_buffer_size(src.get(), &src_size), CUDAGO_SUCCESS);
   const std::vector<uint8_t> data = random_bytes(src_size);
-  CG_OK(cudago_copy_h2d(src.get(), 0, data.data(), src_size));
-  CG_OK(cudago_memset(dst.get(), 0, 0xA5, dst_size));
+  CG_OK(cudago_copy_h2d(data.data(), src.get(), 0, src_size));
+  CG_OK(cudago_memset(0xA5, dst.get(), 0, dst_size));
   copy();
   std::vector<uint8_t> back(dst_size);
-  CG_OK(cudago_copy_d2h(back.data(), dst.get(), 0, dst_size));  // ordered after the copy
+  CG_OK(cudago_copy_d2h(dst.get(), 0, back.data(), dst_size));  // ordered after the copy
   for (uint64_t i = 0; i < dst_off; ++i) ASSERT_EQ(back[i], 0xA5) << what << " below, i=" << i;
   ASSERT_EQ(std::memcmp(back.data() + dst_off, data.data() + src_off, bytes), 0) << what;
   for (uint64_t i = dst_off + bytes; i < dst_size; ++i) {
@@ -121,9 +121,9 @@ TEST(Peer, SameDeviceCopiesAreExact) {
     Buffer a = make_buffer(bytes + 64, 0), b = make_buffer(bytes + 64, 0);
     const std::string what = "device 0 -> device 0, " + std::to_string(bytes) + " bytes";
     check_copy(b, 13, a, 7, bytes, what + " sync",
-               [&] { CG_OK(cudago_copy_d2d(b.get(), 13, a.get(), 7, bytes)); });
+               [&] { CG_OK(cudago_copy_d2d(a.get(), 7, b.get(), 13, bytes)); });
     check_copy(b, 5, a, 0, bytes, what + " async",
-               [&] { CG_OK(cudago_copy_d2d_async(s.get(), b.get(), 5, a.get(), 0, bytes)); });
+               [&] { CG_OK(cudago_copy_d2d_async(s.get(), a.get(), 0, b.get(), 5, bytes)); });
   }
 }
 
@@ -145,12 +145,12 @@ TEST(Peer, CopiesAreExactBothWaysDirectAndStaged) {
                                  std::to_string(from) + " -> device " + std::to_string(to) + ", " +
                                  std::to_string(bytes) + " bytes";
         check_copy(dst, 13, src, 7, bytes, what + " sync",
-                   [&] { CG_OK(cudago_copy_d2d(dst.get(), 13, src.get(), 7, bytes)); });
+                   [&] { CG_OK(cudago_copy_d2d(src.get(), 7, dst.get(), 13, bytes)); });
         check_copy(dst, 0, src, 63, bytes, what + " sync, offsets 0/63",
-                   [&] { CG_OK(cudago_copy_d2d(dst.get(), 0, src.get(), 63, bytes)); });
+                   [&] { CG_OK(cudago_copy_d2d(src.get(), 63, dst.get(), 0, bytes)); });
         for (int32_t on : {from, to}) {
           check_copy(dst, 96, src, 1, bytes, what + " async on device " + std::to_string(on), [&] {
-            CG_OK(cudago_copy_d2d_async(s[on].get(), dst.get(), 96, src.get(), 1, bytes));
+            CG_OK(cudago_copy_d2d_async(s[on].get(), src.get(), 1, dst.get(), 96, bytes));
           });
         }
       }
@@ -171,11 +171,11 @@ TEST(Peer, AsyncCopiesFollowWorkOnTheOtherDevice) {
   Buffer src = make_buffer(bytes, 1), dst = make_buffer(bytes, 0);
   for (int round = 0; round < 4; ++round) {
     const uint8_t value = static_cast<uint8_t>(0x11 * (round + 1));
-    CG_OK(cudago_memset_async(s1.get(), src.get(), 0, value, bytes));
-    CG_OK(cudago_copy_d2d_async(s0.get(), dst.get(), 0, src.get(), 0, bytes));
+    CG_OK(cudago_memset_async(s1.get(), value, src.get(), 0, bytes));
+    CG_OK(cudago_copy_d2d_async(s0.get(), src.get(), 0, dst.get(), 0, bytes));
     CG_OK(cudago_stream_synchronize(s0.get()));
     std::vector<uint8_t> back(bytes);
-    CG_OK(cudago_copy_d2h(back.data(), dst.get(), 0, bytes));
+    CG_OK(cudago_copy_d2h(dst.get(), 0, back.data(), bytes));
     for (uint64_t i = 0; i < bytes; i += 4099) ASSERT_EQ(back[i], value) << round << " " << i;
     ASSERT_EQ(back[bytes - 1], value);
   }
@@ -190,19 +190,19 @@ TEST(Peer, RefusedCombinations) {
             cudago_vector_add_f32(s0.get(), a0.get(), a1.get(), b0.get(), 16));
   CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH,
             cudago_vector_add_f32(s1.get(), a0.get(), b0.get(), b0.get(), 16));
-  CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH, cudago_memset_async(s0.get(), a1.get(), 0, 0, 64));
+  CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH, cudago_memset_async(s0.get(), 0, a1.get(), 0, 64));
   // A same-device copy needs a stream of that device.
   CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH,
-            cudago_copy_d2d_async(s1.get(), b0.get(), 0, a0.get(), 0, 64));
+            cudago_copy_d2d_async(s1.get(), a0.get(), 0, b0.get(), 0, 64));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_copy_d2d_async(nullptr, a1.get(), 0, a0.get(), 0, 64));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_copy_d2d(a1.get(), 0, nullptr, 0, 64));
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_d2d(a1.get(), 1, a0.get(), 0, 64));
+            cudago_copy_d2d_async(nullptr, a0.get(), 0, a1.get(), 0, 64));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_copy_d2d(nullptr, 0, a1.get(), 0, 64));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_copy_d2d(a0.get(), 0, a1.get(), 1, 64));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_copy_d2d_async(s0.get(), a1.get(), 0, a0.get(), 60, 5));
+            cudago_copy_d2d_async(s0.get(), a0.get(), 60, a1.get(), 0, 5));
   // Zero bytes across devices: nothing to do.
-  CG_OK(cudago_copy_d2d(a1.get(), 64, a0.get(), 64, 0));
-  CG_OK(cudago_copy_d2d_async(s1.get(), a0.get(), 0, a1.get(), 0, 0));
+  CG_OK(cudago_copy_d2d(a0.get(), 64, a1.get(), 64, 0));
+  CG_OK(cudago_copy_d2d_async(s1.get(), a1.get(), 0, a0.get(), 0, 0));
 }
 
 // Every call on a buffer of device `dev` from a thread whose current device is `current`
@@ -230,14 +230,14 @@ void use_from_other_device(int32_t dev, int32_t current, int iterations, std::st
               cudago_buffer_alloc(&rc, dev, bytes) == CUDAGO_SUCCESS &&
               cudago_buffer_alloc(&rp, current, bytes) == CUDAGO_SUCCESS;
     Buffer da(ra), db(rb), dc(rc), peer(rp);
-    ok = ok && cudago_copy_h2d(ra, 0, a.data(), bytes) == CUDAGO_SUCCESS &&
-         cudago_copy_h2d(rb, 0, b.data(), bytes) == CUDAGO_SUCCESS &&
-         cudago_memset_async(s, rc, 0, 0xFF, bytes) == CUDAGO_SUCCESS &&
+    ok = ok && cudago_copy_h2d(a.data(), ra, 0, bytes) == CUDAGO_SUCCESS &&
+         cudago_copy_h2d(b.data(), rb, 0, bytes) == CUDAGO_SUCCESS &&
+         cudago_memset_async(s, 0xFF, rc, 0, bytes) == CUDAGO_SUCCESS &&
          cudago_vector_add_f32(s, ra, rb, rc, n) == CUDAGO_SUCCESS &&
          // c (device dev) -> peer (the current device), on dev's stream, then read back.
-         cudago_copy_d2d_async(s, rp, 0, rc, 0, bytes) == CUDAGO_SUCCESS &&
+         cudago_copy_d2d_async(s, rc, 0, rp, 0, bytes) == CUDAGO_SUCCESS &&
          cudago_stream_synchronize(s) == CUDAGO_SUCCESS &&
-         cudago_copy_d2h(c.data(), rp, 0, bytes) == CUDAGO_SUCCESS;
+         cudago_copy_d2h(rp, 0, c.data(), bytes) == CUDAGO_SUCCESS;
     if (!ok) {
       *failure = "iteration " + std::to_string(it) + ": " + last_error_text();
       return;
@@ -272,32 +272,32 @@ TEST(Peer, FreesOfBuffersUsedAcrossDevicesAreOrdered) {
   Stream s0 = make_stream(0);
   const std::vector<uint8_t> data = random_bytes(bytes);
   Buffer src0 = make_buffer(bytes, 0);
-  CG_OK(cudago_copy_h2d(src0.get(), 0, data.data(), bytes));
+  CG_OK(cudago_copy_h2d(data.data(), src0.get(), 0, bytes));
   std::vector<uint8_t> back(bytes);
   for (int it = 0; it < 12; ++it) {
     // A device-1 destination written on device 0's stream, freed at once; the memory that the
     // pool hands out next must not be overwritten by the late copy.
     {
       Buffer dst1 = make_buffer(bytes, 1);
-      CG_OK(cudago_copy_d2d_async(s0.get(), dst1.get(), 0, src0.get(), 0, bytes));
+      CG_OK(cudago_copy_d2d_async(s0.get(), src0.get(), 0, dst1.get(), 0, bytes));
     }
     Buffer fresh1 = make_buffer(bytes, 1);
-    CG_OK(cudago_memset(fresh1.get(), 0, 0x5A, bytes));
+    CG_OK(cudago_memset(0x5A, fresh1.get(), 0, bytes));
     CG_OK(cudago_stream_synchronize(s0.get()));
-    CG_OK(cudago_copy_d2h(back.data(), fresh1.get(), 0, bytes));
+    CG_OK(cudago_copy_d2h(fresh1.get(), 0, back.data(), bytes));
     for (uint64_t i = 0; i < bytes; ++i) ASSERT_EQ(back[i], 0x5A) << "it=" << it << " i=" << i;
     // A device-1 source read on device 0's stream, freed at once and its memory reused and
     // zeroed: the copy must still see the data.
     Buffer dst0 = make_buffer(bytes, 0);
     {
       Buffer src1 = make_buffer(bytes, 1);
-      CG_OK(cudago_copy_h2d(src1.get(), 0, data.data(), bytes));
-      CG_OK(cudago_memset(dst0.get(), 0, 0xC3, bytes));
-      CG_OK(cudago_copy_d2d_async(s0.get(), dst0.get(), 0, src1.get(), 0, bytes));
+      CG_OK(cudago_copy_h2d(data.data(), src1.get(), 0, bytes));
+      CG_OK(cudago_memset(0xC3, dst0.get(), 0, bytes));
+      CG_OK(cudago_copy_d2d_async(s0.get(), src1.get(), 0, dst0.get(), 0, bytes));
     }
     Buffer reuse1 = make_buffer(bytes, 1);
-    CG_OK(cudago_memset(reuse1.get(), 0, 0x00, bytes));
-    CG_OK(cudago_copy_d2h(back.data(), dst0.get(), 0, bytes));
+    CG_OK(cudago_memset(0x00, reuse1.get(), 0, bytes));
+    CG_OK(cudago_copy_d2h(dst0.get(), 0, back.data(), bytes));
     ASSERT_EQ(back, data) << "it=" << it;
   }
 }

@@ -96,7 +96,7 @@ Expected reference(cudago_reduce_op_t op, cudago_dtype_t t, const std::vector<ui
 
 Buffer upload(const std::vector<uint8_t>& bytes) {
   Buffer b = make_buffer(bytes.size());
-  EXPECT_EQ(cudago_copy_h2d(b.get(), 0, bytes.data(), bytes.size()), CUDAGO_SUCCESS)
+  EXPECT_EQ(cudago_copy_h2d(bytes.data(), b.get(), 0, bytes.size()), CUDAGO_SUCCESS)
       << last_error_text();
   return b;
 }
@@ -161,16 +161,17 @@ TEST_F(Reduce, WholeRangesMatchTheCpu) {
             if (op != CUDAGO_REDUCE_DOT && yo != 0) continue;
             if (n > 100000 && xo == 3) continue;  // keep the large cases few
             const bool dot = op == CUDAGO_REDUCE_DOT;
-            CG_OK(cudago_memset(dout.get(), 0, 0xFF, out_elems * 8));
-            CG_OK(cudago_reduce_all(s.get(), op, t, dx.get(), xo, dot ? dy.get() : nullptr, yo, n,
-                                    dout.get(), 1));
+            const size_t os = out_size(op, t);
+            CG_OK(cudago_memset(0xFF, dout.get(), 0, out_elems * 8));
+            // Byte offsets: elements xo and yo of x and y, result 1 of out.
+            CG_OK(cudago_reduce_all(s.get(), dx.get(), xo * es, dot ? dy.get() : nullptr, yo * es,
+                                    dout.get(), os, n, t, op));
             std::vector<uint8_t> out(out_elems * 8);
-            CG_OK(cudago_copy_d2h(out.data(), dout.get(), 0, out.size()));
+            CG_OK(cudago_copy_d2h(dout.get(), 0, out.data(), out.size()));
             const Expected e = reference(op, t, x, xo, y, yo, n);
             ASSERT_TRUE(within(read_result(op, t, out, 1), e))
                 << op_name(op) << " " << (es == 4 ? "f32" : "f64") << " n=" << n << " xo=" << xo
                 << " yo=" << yo << " seed=" << seed_;
-            const size_t os = out_size(op, t);
             for (size_t k = 0; k < out.size(); ++k) {
               if (k >= os && k < 2 * os) continue;
               ASSERT_EQ(out[k], 0xFF) << "byte " << k << " outside the result was written";
@@ -198,15 +199,15 @@ TEST_F(Reduce, IntegerSumsAreExact) {
       dot += static_cast<int64_t>(x[i] * y[i]);
     }
     Buffer dx = make_buffer(n * 4), dy = make_buffer(n * 4), dout = make_buffer(8);
-    CG_OK(cudago_copy_h2d(dx.get(), 0, x.data(), n * 4));
-    CG_OK(cudago_copy_h2d(dy.get(), 0, y.data(), n * 4));
-    CG_OK(cudago_memset(dout.get(), 0, 0xFF, 8));
-    CG_OK(cudago_reduce_all(s.get(), CUDAGO_REDUCE_SUM, CUDAGO_DTYPE_F32, dx.get(), 0, nullptr, 0,
-                            n, dout.get(), 0));
-    CG_OK(cudago_reduce_all(s.get(), CUDAGO_REDUCE_DOT, CUDAGO_DTYPE_F32, dx.get(), 0, dy.get(), 0,
-                            n, dout.get(), 1));
+    CG_OK(cudago_copy_h2d(x.data(), dx.get(), 0, n * 4));
+    CG_OK(cudago_copy_h2d(y.data(), dy.get(), 0, n * 4));
+    CG_OK(cudago_memset(0xFF, dout.get(), 0, 8));
+    CG_OK(cudago_reduce_all(s.get(), dx.get(), 0, nullptr, 0, dout.get(), 0, n, CUDAGO_DTYPE_F32,
+                            CUDAGO_REDUCE_SUM));
+    CG_OK(cudago_reduce_all(s.get(), dx.get(), 0, dy.get(), 0, dout.get(), 4, n, CUDAGO_DTYPE_F32,
+                            CUDAGO_REDUCE_DOT));
     float got[2];
-    CG_OK(cudago_copy_d2h(got, dout.get(), 0, 8));
+    CG_OK(cudago_copy_d2h(dout.get(), 0, got, 8));
     EXPECT_EQ(got[0], static_cast<float>(sum)) << "sum n=" << n << " seed=" << seed_;
     EXPECT_EQ(got[1], static_cast<float>(dot)) << "dot n=" << n << " seed=" << seed_;
   }
@@ -232,18 +233,19 @@ TEST_F(Reduce, RowsMatchTheCpu) {
       for (cudago_reduce_op_t op : kOps) {
         for (uint64_t xo : {uint64_t{0}, uint64_t{1}}) {
           const bool dot = op == CUDAGO_REDUCE_DOT;
-          CG_OK(cudago_memset(dout.get(), 0, 0xFF, out_elems * 8));
-          CG_OK(cudago_reduce_rows(s.get(), op, t, dx.get(), xo, dot ? dy.get() : nullptr, 0,
-                                   sh.rows, sh.cols, dout.get(), 1));
+          const size_t os = out_size(op, t);
+          CG_OK(cudago_memset(0xFF, dout.get(), 0, out_elems * 8));
+          // Byte offsets: element xo of x, result 1 of out.
+          CG_OK(cudago_reduce_rows(s.get(), dx.get(), xo * elem_size(t), dot ? dy.get() : nullptr,
+                                   0, dout.get(), os, sh.rows, sh.cols, t, op));
           std::vector<uint8_t> out(out_elems * 8);
-          CG_OK(cudago_copy_d2h(out.data(), dout.get(), 0, out.size()));
+          CG_OK(cudago_copy_d2h(dout.get(), 0, out.data(), out.size()));
           for (uint64_t r = 0; r < sh.rows; ++r) {
             const Expected e = reference(op, t, x, xo + r * sh.cols, y, r * sh.cols, sh.cols);
             ASSERT_TRUE(within(read_result(op, t, out, 1 + r), e))
                 << op_name(op) << " rows " << sh.rows << "x" << sh.cols << " row " << r
                 << " xo=" << xo << " seed=" << seed_;
           }
-          const size_t os = out_size(op, t);
           for (size_t k = 0; k < os; ++k) ASSERT_EQ(out[k], 0xFF) << "before the results";
           for (size_t k = (1 + sh.rows) * os; k < out.size(); ++k) {
             ASSERT_EQ(out[k], 0xFF) << "after the results";
@@ -261,12 +263,12 @@ TEST_F(Reduce, NaNInfinityAndTies) {
   const float inf = std::numeric_limits<float>::infinity(), nan = std::nanf("");
   Buffer dx = make_buffer(n * 4), dout = make_buffer(8);
   auto run = [&](cudago_reduce_op_t op, const std::vector<float>& x) {
-    CG_EXPECT(CUDAGO_SUCCESS, cudago_copy_h2d(dx.get(), 0, x.data(), n * 4));
-    CG_EXPECT(CUDAGO_SUCCESS, cudago_memset(dout.get(), 0, 0xFF, 8));
-    CG_EXPECT(CUDAGO_SUCCESS, cudago_reduce_all(s.get(), op, CUDAGO_DTYPE_F32, dx.get(), 0, nullptr,
-                                                0, n, dout.get(), 0));
+    CG_EXPECT(CUDAGO_SUCCESS, cudago_copy_h2d(x.data(), dx.get(), 0, n * 4));
+    CG_EXPECT(CUDAGO_SUCCESS, cudago_memset(0xFF, dout.get(), 0, 8));
+    CG_EXPECT(CUDAGO_SUCCESS, cudago_reduce_all(s.get(), dx.get(), 0, nullptr, 0, dout.get(), 0, n,
+                                                CUDAGO_DTYPE_F32, op));
     uint8_t raw[8];
-    EXPECT_EQ(cudago_copy_d2h(raw, dout.get(), 0, 8), CUDAGO_SUCCESS);
+    EXPECT_EQ(cudago_copy_d2h(dout.get(), 0, raw, 8), CUDAGO_SUCCESS);
     std::vector<uint8_t> v(raw, raw + 8);
     return read_result(op, CUDAGO_DTYPE_F32, v, 0);
   };
@@ -300,15 +302,16 @@ TEST(ReduceArgs, EmptyInputs) {
   Stream s = make_stream();
   Buffer x = make_buffer(64), out = make_buffer(64);
   for (cudago_reduce_op_t op : {CUDAGO_REDUCE_SUM, CUDAGO_REDUCE_NRM2}) {
-    CG_OK(cudago_memset(out.get(), 0, 0xFF, 64));
+    CG_OK(cudago_memset(0xFF, out.get(), 0, 64));
     CG_OK(
-        cudago_reduce_all(s.get(), op, CUDAGO_DTYPE_F64, x.get(), 0, nullptr, 0, 0, out.get(), 0));
-    CG_OK(cudago_reduce_rows(s.get(), op, CUDAGO_DTYPE_F32, x.get(), 0, nullptr, 0, 3, 0, out.get(),
-                             4));
+        cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, 0, CUDAGO_DTYPE_F64, op));
+    // Three F32 results from byte 16 (element 4).
+    CG_OK(cudago_reduce_rows(s.get(), x.get(), 0, nullptr, 0, out.get(), 16, 3, 0, CUDAGO_DTYPE_F32,
+                             op));
     double d;
     float f[3];
-    CG_OK(cudago_copy_d2h(&d, out.get(), 0, 8));
-    CG_OK(cudago_copy_d2h(f, out.get(), 16, 12));
+    CG_OK(cudago_copy_d2h(out.get(), 0, &d, 8));
+    CG_OK(cudago_copy_d2h(out.get(), 16, f, 12));
     EXPECT_EQ(d, 0.0);
     EXPECT_EQ(f[0], 0.0f);
     EXPECT_EQ(f[2], 0.0f);
@@ -316,13 +319,13 @@ TEST(ReduceArgs, EmptyInputs) {
   for (cudago_reduce_op_t op : {CUDAGO_REDUCE_MIN, CUDAGO_REDUCE_MAX, CUDAGO_REDUCE_ARGMAX}) {
     CG_EXPECT(
         CUDAGO_ERROR_INVALID_ARGUMENT,
-        cudago_reduce_all(s.get(), op, CUDAGO_DTYPE_F32, x.get(), 0, nullptr, 0, 0, out.get(), 0));
+        cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, 0, CUDAGO_DTYPE_F32, op));
     CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-              cudago_reduce_rows(s.get(), op, CUDAGO_DTYPE_F32, x.get(), 0, nullptr, 0, 2, 0,
-                                 out.get(), 0));
+              cudago_reduce_rows(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, 2, 0,
+                                 CUDAGO_DTYPE_F32, op));
   }
-  CG_OK(cudago_reduce_rows(s.get(), CUDAGO_REDUCE_MAX, CUDAGO_DTYPE_F32, x.get(), 0, nullptr, 0, 0,
-                           5, out.get(), 0));
+  CG_OK(cudago_reduce_rows(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, 0, 5, CUDAGO_DTYPE_F32,
+                           CUDAGO_REDUCE_MAX));
 }
 
 TEST(ReduceArgs, BadArgumentsAreRefused) {
@@ -331,52 +334,102 @@ TEST(ReduceArgs, BadArgumentsAreRefused) {
   Buffer x = make_buffer(400), y = make_buffer(400), out = make_buffer(16);
   const cudago_dtype_t F32 = CUDAGO_DTYPE_F32;
   const cudago_reduce_op_t SUM = CUDAGO_REDUCE_SUM;
+  // Offsets are in bytes: out's last F32 element starts at byte 12.
   CG_EXPECT(CUDAGO_SUCCESS,
-            cudago_reduce_all(s.get(), SUM, F32, x.get(), 0, nullptr, 0, 100, out.get(), 3));
+            cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, out.get(), 12, 100, F32, SUM));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_reduce_all(s.get(), SUM, F32, x.get(), 0, nullptr, 0, 101, out.get(), 0));
+            cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, 101, F32, SUM));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_reduce_all(s.get(), SUM, F32, x.get(), 0, nullptr, 0, 100, out.get(), 4));
+            cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, out.get(), 16, 100, F32, SUM));
+  // ARGMAX writes an int64: byte 16 is past out's end.
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, out.get(),
+                                                         16, 100, F32, CUDAGO_REDUCE_ARGMAX));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_reduce_all(s.get(), CUDAGO_REDUCE_ARGMAX, F32, x.get(), 0, nullptr, 0, 100,
-                              out.get(), 2));
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_reduce_all(s.get(), SUM, F32, x.get(), 0, nullptr, 0, UINT64_MAX, out.get(), 0));
+            cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, UINT64_MAX, F32, SUM));
   CG_EXPECT(
       CUDAGO_ERROR_INVALID_ARGUMENT,
-      cudago_reduce_all(s.get(), SUM, CUDAGO_DTYPE_F16, x.get(), 0, nullptr, 0, 10, out.get(), 0));
+      cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, 10, CUDAGO_DTYPE_F16, SUM));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_reduce_all(s.get(), static_cast<cudago_reduce_op_t>(6), F32, x.get(), 0, nullptr,
-                              0, 10, out.get(), 0));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_reduce_all(s.get(), CUDAGO_REDUCE_DOT, F32, x.get(),
-                                                           0, nullptr, 0, 10, out.get(), 0));
+            cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, 10, F32,
+                              static_cast<cudago_reduce_op_t>(6)));
+  CG_EXPECT(
+      CUDAGO_ERROR_INVALID_HANDLE,
+      cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, 10, F32, CUDAGO_REDUCE_DOT));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_reduce_all(s.get(), SUM, F32, x.get(), 0, y.get(), 0, 10, out.get(), 0));
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_reduce_all(s.get(), CUDAGO_REDUCE_DOT, F32, x.get(),
-                                                         0, y.get(), 1, 100, out.get(), 0));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,  // out inside x
-            cudago_reduce_all(s.get(), SUM, F32, x.get(), 0, nullptr, 0, 10, x.get(), 5));
+            cudago_reduce_all(s.get(), x.get(), 0, y.get(), 0, out.get(), 0, 10, F32, SUM));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_reduce_all(s.get(), x.get(), 0, y.get(), 4, out.get(),
+                                                         0, 100, F32, CUDAGO_REDUCE_DOT));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,  // out inside x (element 5)
+            cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, x.get(), 20, 10, F32, SUM));
   CG_EXPECT(CUDAGO_SUCCESS,
-            cudago_reduce_all(s.get(), SUM, F32, x.get(), 0, nullptr, 0, 10, x.get(), 10));
+            cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, x.get(), 40, 10, F32, SUM));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_reduce_all(nullptr, SUM, F32, x.get(), 0, nullptr, 0, 10, out.get(), 0));
+            cudago_reduce_all(nullptr, x.get(), 0, nullptr, 0, out.get(), 0, 10, F32, SUM));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_reduce_all(s.get(), SUM, F32, nullptr, 0, nullptr, 0, 10, out.get(), 0));
+            cudago_reduce_all(s.get(), nullptr, 0, nullptr, 0, out.get(), 0, 10, F32, SUM));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_reduce_all(s.get(), SUM, F32, x.get(), 0, nullptr, 0, 10, nullptr, 0));
+            cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, nullptr, 0, 10, F32, SUM));
+  // Byte offsets that are not a multiple of the element size: x's and y's of dtype, out's of the
+  // result type (int64 for ARGMAX, so byte 4 is refused there and byte 8 is fine).
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_reduce_all(s.get(), x.get(), 2, nullptr, 0, out.get(), 0, 10, F32, SUM));
+  CG_EXPECT(
+      CUDAGO_ERROR_INVALID_ARGUMENT,
+      cudago_reduce_all(s.get(), x.get(), 4, nullptr, 0, out.get(), 0, 10, CUDAGO_DTYPE_F64, SUM));
+  CG_EXPECT(
+      CUDAGO_ERROR_INVALID_ARGUMENT,
+      cudago_reduce_all(s.get(), x.get(), 0, y.get(), 6, out.get(), 0, 10, F32, CUDAGO_REDUCE_DOT));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, out.get(), 1, 10, F32, SUM));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, out.get(), 4, 10, F32,
+                              CUDAGO_REDUCE_ARGMAX));
+  CG_EXPECT(CUDAGO_SUCCESS, cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, out.get(), 8, 10,
+                                              F32, CUDAGO_REDUCE_ARGMAX));
+  {
+    cudago_error_info_t e = CUDAGO_ERROR_INFO_INIT;
+    ASSERT_EQ(cudago_reduce_all(s.get(), x.get(), 6, nullptr, 0, out.get(), 0, 10, F32, SUM),
+              CUDAGO_ERROR_INVALID_ARGUMENT);
+    CG_OK(cudago_error_last(&e));
+    EXPECT_STREQ(e.operation, "cudago_reduce_all");
+    EXPECT_NE(std::string(e.message).find("x_offset"), std::string::npos) << e.message;
+  }
+  // Values that are not enumerators.
+  for (int32_t bad : {99, -1}) {
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, 10,
+                                static_cast<cudago_dtype_t>(bad), SUM));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_reduce_all(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, 10, F32,
+                                static_cast<cudago_reduce_op_t>(bad)));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_reduce_rows(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, 2, 2,
+                                 static_cast<cudago_dtype_t>(bad), SUM));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_reduce_rows(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, 2, 2, F32,
+                                 static_cast<cudago_reduce_op_t>(bad)));
+  }
   // Rows: sizes, outputs per row, overflow.
   CG_EXPECT(CUDAGO_SUCCESS,
-            cudago_reduce_rows(s.get(), SUM, F32, x.get(), 0, nullptr, 0, 4, 25, out.get(), 0));
+            cudago_reduce_rows(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, 4, 25, F32, SUM));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_reduce_rows(s.get(), SUM, F32, x.get(), 0, nullptr, 0, 5, 25, out.get(), 0));
+            cudago_reduce_rows(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, 5, 25, F32, SUM));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_reduce_rows(s.get(), SUM, F32, x.get(), 0, nullptr, 0, 4, 26, out.get(), 0));
+            cudago_reduce_rows(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, 4, 26, F32, SUM));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_reduce_rows(s.get(), SUM, F32, x.get(), 0, nullptr, 0, uint64_t{1} << 40,
-                               uint64_t{1} << 40, out.get(), 0));
+            cudago_reduce_rows(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, uint64_t{1} << 40,
+                               uint64_t{1} << 40, F32, SUM));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_reduce_rows(s.get(), SUM, CUDAGO_DTYPE_I64, x.get(), 0, nullptr, 0, 2, 2,
-                               out.get(), 0));
+            cudago_reduce_rows(s.get(), x.get(), 0, nullptr, 0, out.get(), 0, 2, 2,
+                               CUDAGO_DTYPE_I64, SUM));
+  // Rows: byte offsets that are not a multiple of the element size.
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_reduce_rows(s.get(), x.get(), 1, nullptr, 0, out.get(), 0, 2, 2, F32, SUM));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_reduce_rows(s.get(), x.get(), 0, nullptr, 0, out.get(), 2, 2, 2, F32, SUM));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_reduce_rows(s.get(), x.get(), 0, y.get(), 3, out.get(), 0, 2, 2, F32,
+                               CUDAGO_REDUCE_DOT));
   CG_OK(cudago_stream_synchronize(s.get()));
 }
 

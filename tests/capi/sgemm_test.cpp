@@ -48,18 +48,18 @@ void check(cudago_stream_t s, uint64_t m, uint64_t n, uint64_t k, float alpha, f
   Buffer da = make_buffer(a.size() * 4), db = make_buffer(b.size() * 4),
          dc = make_buffer(c0.size() * 4 + slack);
   if (!a.empty()) {
-    CG_OK(cudago_copy_h2d(da.get(), 0, a.data(), a.size() * 4));
+    CG_OK(cudago_copy_h2d(a.data(), da.get(), 0, a.size() * 4));
   }
   if (!b.empty()) {
-    CG_OK(cudago_copy_h2d(db.get(), 0, b.data(), b.size() * 4));
+    CG_OK(cudago_copy_h2d(b.data(), db.get(), 0, b.size() * 4));
   }
-  CG_OK(cudago_memset(dc.get(), 0, 0xFF, c0.size() * 4 + slack));
+  CG_OK(cudago_memset(0xFF, dc.get(), 0, c0.size() * 4 + slack));
   if (beta != 0.0f) {
-    CG_OK(cudago_copy_h2d(dc.get(), 0, c0.data(), c0.size() * 4));
+    CG_OK(cudago_copy_h2d(c0.data(), dc.get(), 0, c0.size() * 4));
   }
   CG_OK(cudago_gemm_tiled_f32(s, m, n, k, alpha, da.get(), db.get(), beta, dc.get())) << what;
   std::vector<float> got(m * n + slack / 4);
-  CG_OK(cudago_copy_d2h(got.data(), dc.get(), 0, got.size() * 4));
+  CG_OK(cudago_copy_d2h(dc.get(), 0, got.data(), got.size() * 4));
 
   const double u = std::ldexp(1.0, -24);
   const double gamma = (k + 2) * u / (1 - (k + 2) * u);

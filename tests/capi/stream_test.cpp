@@ -28,8 +28,8 @@ TEST(Streams, CreateQuerySynchronizeDestroy) {
 
 TEST(Streams, PrioritiesMatchTheDeviceRange) {
   NEED_GPU();
-  cudago_device_properties_t p = {};
-  p.struct_size = sizeof p;
+  cudago_device_properties_t p;
+  cudago_device_properties_init(&p);
   CG_OK(cudago_device_properties(0, &p));
   Stream hi = make_stream(0, CUDAGO_STREAM_NON_BLOCKING, p.stream_priority_greatest);
   Stream clamped = make_stream(0, CUDAGO_STREAM_NON_BLOCKING, p.stream_priority_greatest - 100);
@@ -51,7 +51,7 @@ TEST(Events, TimeA256MiBCopy) {
   CG_OK(cudago_event_create(&e1, 0, CUDAGO_EVENT_BLOCKING_SYNC));
   Event end(e1);
   CG_OK(cudago_event_record(start.get(), s.get()));
-  for (int i = 0; i < 4; ++i) CG_OK(cudago_copy_d2d_async(s.get(), b.get(), 0, a.get(), 0, bytes));
+  for (int i = 0; i < 4; ++i) CG_OK(cudago_copy_d2d_async(s.get(), a.get(), 0, b.get(), 0, bytes));
   CG_OK(cudago_event_record(end.get(), s.get()));
   CG_OK(cudago_event_synchronize(end.get()));
   int32_t done = 0;
@@ -78,13 +78,13 @@ TEST(Streams, DestroyWithWorkInFlightIsSafe) {
   NEED_GPU();
   const uint64_t n = 1 << 22;
   Buffer a = make_buffer(n * 4), c = make_buffer(n * 4);
-  CG_OK(cudago_memset(a.get(), 0, 0, n * 4));
+  CG_OK(cudago_memset(0, a.get(), 0, n * 4));
   cudago_stream_t raw = nullptr;
   CG_OK(cudago_stream_create(&raw, 0, CUDAGO_STREAM_NON_BLOCKING, 0));
   for (int i = 0; i < 20; ++i) CG_OK(cudago_vector_add_f32(raw, a.get(), a.get(), c.get(), n));
   CG_OK(cudago_stream_destroy(raw));  // work still queued; buffers keep the stream alive
   std::vector<float> back(16, -1.0f);
-  CG_OK(cudago_copy_d2h(back.data(), c.get(), 0, 16 * 4));  // ordered after the adds
+  CG_OK(cudago_copy_d2h(c.get(), 0, back.data(), 16 * 4));  // ordered after the adds
   for (float v : back) EXPECT_EQ(v, 0.0f);
 }
 

@@ -1,8 +1,8 @@
 // Transposes and NHWC <-> NCHW through the C ABI, against a CPU loop, on fresh random bits at
 // awkward shapes (1, primes, C = 1, 3, 64, 1000, odd H and W, shapes that are not multiples of
 // the 32 x 32 tile). A layout change moves bytes, so results must equal the CPU's bit for bit;
-// the output is poisoned (0xFF) first so an element the kernel skips fails, and the bytes past
-// the tensor must stay poisoned.
+// the output is poisoned (0xFF) first so an element the kernel skips fails, and the bytes before
+// and past the tensor must stay poisoned.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -48,45 +48,54 @@ unsigned seed_once() {
 enum class Op { k2d, kNhwcToNchw, kNchwToNhwc };
 
 // Runs op on fresh random T data of the given shape (batch, d1, d2, d3 as the op reads them)
-// and compares with the CPU.
+// and compares with the CPU. The input tensor starts at element in_off of its buffer and the
+// output at element out_off of its own (the calls take byte offsets).
 template <class T>
 void check(cudago_stream_t s, cudago_dtype_t dt, Op op, uint64_t n, uint64_t h, uint64_t w,
-           uint64_t c, std::mt19937_64& rng) {
+           uint64_t c, std::mt19937_64& rng, uint64_t in_off = 0, uint64_t out_off = 0) {
   uint64_t batch = 1, rows = h, cols = w;  // k2d: h = rows, w = cols
   if (op == Op::kNhwcToNchw) batch = n, rows = h * w, cols = c;
   if (op == Op::kNchwToNhwc) batch = n, rows = c, cols = h * w;
   const uint64_t elems = batch * rows * cols, bytes = elems * sizeof(T);
+  const uint64_t in_at = in_off * sizeof(T), out_at = out_off * sizeof(T);  // byte offsets
   const std::string what =
       "op=" + std::to_string(static_cast<int>(op)) + " n=" + std::to_string(n) +
       " h=" + std::to_string(h) + " w=" + std::to_string(w) + " c=" + std::to_string(c) +
-      " elem=" + std::to_string(sizeof(T)) + " seed=" + std::to_string(seed_once());
+      " elem=" + std::to_string(sizeof(T)) + " in_off=" + std::to_string(in_off) +
+      " out_off=" + std::to_string(out_off) + " seed=" + std::to_string(seed_once());
   auto in = random_bits<T>(elems, rng);
   const uint64_t slack = 64;  // poisoned bytes past the output tensor that must stay poisoned
-  Buffer din = make_buffer(bytes), dout = make_buffer(bytes + slack);
+  const uint64_t out_total = out_at + bytes + slack;
+  Buffer din = make_buffer(in_at + bytes), dout = make_buffer(out_total);
   if (bytes > 0) {
-    CG_OK(cudago_copy_h2d(din.get(), 0, in.data(), bytes)) << what;
+    CG_OK(cudago_copy_h2d(in.data(), din.get(), in_at, bytes)) << what;
   }
-  CG_OK(cudago_memset(dout.get(), 0, 0xFF, bytes + slack));
+  CG_OK(cudago_memset(0xFF, dout.get(), 0, out_total));
   switch (op) {
     case Op::k2d:
-      CG_OK(cudago_layout_transpose_2d(s, dt, din.get(), dout.get(), h, w)) << what;
+      CG_OK(cudago_layout_transpose_2d(s, din.get(), in_at, dout.get(), out_at, h, w, dt)) << what;
       break;
     case Op::kNhwcToNchw:
-      CG_OK(cudago_layout_nhwc_to_nchw(s, dt, din.get(), dout.get(), n, h, w, c)) << what;
+      CG_OK(cudago_layout_nhwc_to_nchw(s, din.get(), in_at, dout.get(), out_at, n, h, w, c, dt))
+          << what;
       break;
     case Op::kNchwToNhwc:
-      CG_OK(cudago_layout_nchw_to_nhwc(s, dt, din.get(), dout.get(), n, h, w, c)) << what;
+      CG_OK(cudago_layout_nchw_to_nhwc(s, din.get(), in_at, dout.get(), out_at, n, h, w, c, dt))
+          << what;
       break;
   }
-  std::vector<unsigned char> raw(bytes + slack);
-  CG_OK(cudago_copy_d2h(raw.data(), dout.get(), 0, bytes + slack));
+  std::vector<unsigned char> raw(out_total);
+  CG_OK(cudago_copy_d2h(dout.get(), 0, raw.data(), out_total));
   const auto want = cpu_transpose(in, batch, rows, cols);
   std::vector<T> got(elems);
-  if (bytes > 0) std::memcpy(got.data(), raw.data(), bytes);
+  if (bytes > 0) std::memcpy(got.data(), raw.data() + out_at, bytes);
   for (uint64_t i = 0; i < elems; ++i) {
     ASSERT_EQ(got[i], want[i]) << what << " at element " << i;
   }
-  for (uint64_t i = bytes; i < bytes + slack; ++i) {
+  for (uint64_t i = 0; i < out_at; ++i) {
+    ASSERT_EQ(raw[i], 0xFF) << what << ": byte " << i << " before the tensor was written";
+  }
+  for (uint64_t i = out_at + bytes; i < out_total; ++i) {
     ASSERT_EQ(raw[i], 0xFF) << what << ": byte " << i << " past the tensor was written";
   }
 }
@@ -140,21 +149,40 @@ TEST(Layout, Transpose2DMatchesTheCpu) {
   check<uint32_t>(s.get(), CUDAGO_DTYPE_I32, Op::k2d, 1, 5003, 4001, 1, rng);  // 80 MB
 }
 
+// Byte offsets (multiples of the element size) place each tensor anywhere in its buffer, for
+// every kernel (tiled, narrow columns, narrow rows) and element size.
+TEST(Layout, TensorsAtByteOffsets) {
+  NEED_GPU();
+  std::mt19937_64 rng(seed_once());
+  Stream s = make_stream();
+  const uint64_t offsets[][2] = {{1, 0}, {0, 1}, {3, 5}, {17, 2}};
+  for (const auto& o : offsets) {
+    check<uint32_t>(s.get(), CUDAGO_DTYPE_F32, Op::k2d, 1, 97, 131, 1, rng, o[0], o[1]);
+    check<uint16_t>(s.get(), CUDAGO_DTYPE_F16, Op::kNhwcToNchw, 2, 7, 5, 3, rng, o[0], o[1]);
+    check<uint8_t>(s.get(), CUDAGO_DTYPE_U8, Op::kNchwToNhwc, 3, 17, 19, 3, rng, o[0], o[1]);
+    check<uint64_t>(s.get(), CUDAGO_DTYPE_F64, Op::kNhwcToNchw, 2, 9, 11, 40, rng, o[0], o[1]);
+    if (HasFatalFailure()) return;
+  }
+}
+
 TEST(Layout, EmptyTensorsAreNoOps) {
   NEED_GPU();
   Stream s = make_stream();
   Buffer in = make_buffer(16), out = make_buffer(16);
-  CG_OK(cudago_memset(out.get(), 0, 0xAB, 16));
-  CG_OK(cudago_layout_transpose_2d(s.get(), CUDAGO_DTYPE_F32, in.get(), out.get(), 0, 5));
-  CG_OK(cudago_layout_transpose_2d(s.get(), CUDAGO_DTYPE_F32, in.get(), out.get(), 5, 0));
-  CG_OK(cudago_layout_nhwc_to_nchw(s.get(), CUDAGO_DTYPE_F32, in.get(), out.get(), 0, 3, 3, 3));
-  CG_OK(cudago_layout_nchw_to_nhwc(s.get(), CUDAGO_DTYPE_F16, in.get(), out.get(), 4, 0, 9, 3));
+  CG_OK(cudago_memset(0xAB, out.get(), 0, 16));
+  CG_OK(cudago_layout_transpose_2d(s.get(), in.get(), 0, out.get(), 0, 0, 5, CUDAGO_DTYPE_F32));
+  CG_OK(cudago_layout_transpose_2d(s.get(), in.get(), 0, out.get(), 0, 5, 0, CUDAGO_DTYPE_F32));
+  CG_OK(
+      cudago_layout_nhwc_to_nchw(s.get(), in.get(), 0, out.get(), 0, 0, 3, 3, 3, CUDAGO_DTYPE_F32));
+  CG_OK(
+      cudago_layout_nchw_to_nhwc(s.get(), in.get(), 0, out.get(), 0, 4, 0, 9, 3, CUDAGO_DTYPE_F16));
   // Empty tensors need no memory at all, and may even use one buffer for both sides.
   Buffer none = make_buffer(0);
-  CG_OK(cudago_layout_nhwc_to_nchw(s.get(), CUDAGO_DTYPE_F32, none.get(), none.get(), 3, 3, 3, 0));
+  CG_OK(cudago_layout_nhwc_to_nchw(s.get(), none.get(), 0, none.get(), 0, 3, 3, 3, 0,
+                                   CUDAGO_DTYPE_F32));
   CG_OK(cudago_stream_synchronize(s.get()));
   unsigned char got[16];
-  CG_OK(cudago_copy_d2h(got, out.get(), 0, 16));
+  CG_OK(cudago_copy_d2h(out.get(), 0, got, 16));
   for (unsigned char b : got) ASSERT_EQ(b, 0xAB);
 }
 
@@ -165,55 +193,110 @@ TEST(Layout, BadArgumentsAreRefused) {
   const auto f32 = CUDAGO_DTYPE_F32;
   // NULL handles.
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_layout_transpose_2d(nullptr, f32, a.get(), b.get(), 6, 10));
+            cudago_layout_transpose_2d(nullptr, a.get(), 0, b.get(), 0, 6, 10, f32));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_layout_transpose_2d(s.get(), f32, nullptr, b.get(), 6, 10));
+            cudago_layout_transpose_2d(s.get(), nullptr, 0, b.get(), 0, 6, 10, f32));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_layout_nhwc_to_nchw(s.get(), f32, a.get(), nullptr, 1, 3, 4, 5));
+            cudago_layout_nhwc_to_nchw(s.get(), a.get(), 0, nullptr, 0, 1, 3, 4, 5, f32));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_layout_nchw_to_nhwc(nullptr, f32, a.get(), b.get(), 1, 3, 4, 5));
+            cudago_layout_nchw_to_nhwc(nullptr, a.get(), 0, b.get(), 0, 1, 3, 4, 5, f32));
   // Not an element type.
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_layout_transpose_2d(s.get(), static_cast<cudago_dtype_t>(99), a.get(), b.get(),
-                                       6, 10));
+            cudago_layout_transpose_2d(s.get(), a.get(), 0, b.get(), 0, 6, 10,
+                                       static_cast<cudago_dtype_t>(99)));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_layout_nhwc_to_nchw(s.get(), static_cast<cudago_dtype_t>(-1), a.get(), b.get(),
-                                       1, 3, 4, 5));
+            cudago_layout_nhwc_to_nchw(s.get(), a.get(), 0, b.get(), 0, 1, 3, 4, 5,
+                                       static_cast<cudago_dtype_t>(-1)));
   // Buffers too small for the dims (either side), and by a single element.
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_layout_transpose_2d(s.get(), f32, small.get(), b.get(), 6, 10));
+            cudago_layout_transpose_2d(s.get(), small.get(), 0, b.get(), 0, 6, 10, f32));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_layout_nhwc_to_nchw(s.get(), f32, a.get(), small.get(), 1, 3, 4, 5));
+            cudago_layout_nhwc_to_nchw(s.get(), a.get(), 0, small.get(), 0, 1, 3, 4, 5, f32));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_layout_nchw_to_nhwc(s.get(), f32, a.get(), b.get(), 1, 3, 4, 6));
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_layout_nchw_to_nhwc(s.get(), CUDAGO_DTYPE_F64, a.get(), b.get(), 1, 3, 4, 5));
+            cudago_layout_nchw_to_nhwc(s.get(), a.get(), 0, b.get(), 0, 1, 3, 4, 6, f32));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_layout_nchw_to_nhwc(s.get(), a.get(), 0, b.get(), 0,
+                                                                  1, 3, 4, 5, CUDAGO_DTYPE_F64));
   // Products that overflow 64 bits (also what a negative dimension becomes in uint64_t).
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_layout_transpose_2d(s.get(), f32, a.get(), b.get(), uint64_t{1} << 32,
-                                       uint64_t{1} << 32));
+            cudago_layout_transpose_2d(s.get(), a.get(), 0, b.get(), 0, uint64_t{1} << 32,
+                                       uint64_t{1} << 32, f32));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_layout_transpose_2d(s.get(), f32, a.get(), b.get(), uint64_t{1} << 31,
-                                       uint64_t{1} << 31));  // 2^62 elements: bytes overflow
+            cudago_layout_transpose_2d(s.get(), a.get(), 0, b.get(), 0, uint64_t{1} << 31,
+                                       uint64_t{1} << 31, f32));  // 2^62 elements: bytes overflow
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_layout_nhwc_to_nchw(s.get(), f32, a.get(), b.get(), 1, UINT64_MAX, 2, 1));
+            cudago_layout_nhwc_to_nchw(s.get(), a.get(), 0, b.get(), 0, 1, UINT64_MAX, 2, 1, f32));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_layout_nchw_to_nhwc(s.get(), f32, a.get(), b.get(), static_cast<uint64_t>(-2), 3,
-                                       4, 5));
+            cudago_layout_nchw_to_nhwc(s.get(), a.get(), 0, b.get(), 0, static_cast<uint64_t>(-2),
+                                       3, 4, 5, f32));
   // In place is refused.
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_layout_transpose_2d(s.get(), f32, a.get(), a.get(), 6, 10));
+            cudago_layout_transpose_2d(s.get(), a.get(), 0, a.get(), 0, 6, 10, f32));
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
-            cudago_layout_nhwc_to_nchw(s.get(), f32, a.get(), a.get(), 1, 3, 4, 5));
+            cudago_layout_nhwc_to_nchw(s.get(), a.get(), 0, a.get(), 0, 1, 3, 4, 5, f32));
+  // Byte offsets: not a multiple of the element size (either side, any op).
+  for (uint64_t bad : {uint64_t{1}, uint64_t{2}, uint64_t{6}}) {
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_layout_transpose_2d(s.get(), a.get(), bad, b.get(), 0, 2, 3, f32));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_layout_transpose_2d(s.get(), a.get(), 0, b.get(), bad, 2, 3, f32));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_layout_nhwc_to_nchw(s.get(), a.get(), bad, b.get(), 0, 1, 2, 2, 2, f32));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_layout_nchw_to_nhwc(s.get(), a.get(), 0, b.get(), bad, 1, 2, 2, 2, f32));
+  }
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_layout_transpose_2d(s.get(), a.get(), 3, b.get(), 0, 2, 3, CUDAGO_DTYPE_F16));
+  CG_EXPECT(CUDAGO_SUCCESS,
+            cudago_layout_transpose_2d(s.get(), a.get(), 2, b.get(), 6, 2, 3, CUDAGO_DTYPE_F16));
+  CG_EXPECT(CUDAGO_SUCCESS,
+            cudago_layout_transpose_2d(s.get(), a.get(), 3, b.get(), 5, 2, 3, CUDAGO_DTYPE_U8));
+  {
+    cudago_error_info_t e = CUDAGO_ERROR_INFO_INIT;
+    ASSERT_EQ(cudago_layout_transpose_2d(s.get(), a.get(), 0, b.get(), 2, 2, 3, f32),
+              CUDAGO_ERROR_INVALID_ARGUMENT);
+    CG_OK(cudago_error_last(&e));
+    EXPECT_NE(std::string(e.message).find("out_offset"), std::string::npos) << e.message;
+  }
+  // Byte offsets that leave too little of the buffer (a and b hold exactly 6 x 10 floats), also
+  // where offset + tensor bytes would overflow, and for an empty tensor (its offset must still
+  // lie within the buffer, as for the elementwise calls).
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
+            cudago_layout_transpose_2d(s.get(), a.get(), 4, b.get(), 0, 6, 10, f32));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
+            cudago_layout_nhwc_to_nchw(s.get(), a.get(), 0, b.get(), 4, 1, 3, 4, 5, f32));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, cudago_layout_nchw_to_nhwc(s.get(), a.get(), UINT64_MAX - 3,
+                                                                  b.get(), 0, 1, 1, 1, 1, f32));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
+            cudago_layout_transpose_2d(s.get(), a.get(), 4 * 61, b.get(), 0, 0, 10, f32));
+  CG_EXPECT(CUDAGO_SUCCESS,
+            cudago_layout_transpose_2d(s.get(), a.get(), 4 * 60, b.get(), 4 * 60, 0, 10, f32));
+  // One buffer, two disjoint ranges: fine; ranges that overlap by one element: refused.
+  Buffer two = make_buffer(2 * 4 * 60);
+  CG_EXPECT(CUDAGO_SUCCESS,
+            cudago_layout_transpose_2d(s.get(), two.get(), 0, two.get(), 4 * 60, 6, 10, f32));
+  CG_EXPECT(CUDAGO_SUCCESS,
+            cudago_layout_transpose_2d(s.get(), two.get(), 4 * 60, two.get(), 0, 6, 10, f32));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_layout_transpose_2d(s.get(), two.get(), 0, two.get(), 4 * 59, 6, 10, f32));
+  // Values that are not element types, for each call.
+  for (int32_t bad : {99, -1}) {
+    const auto dt = static_cast<cudago_dtype_t>(bad);
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_layout_transpose_2d(s.get(), a.get(), 0, b.get(), 0, 6, 10, dt));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_layout_nhwc_to_nchw(s.get(), a.get(), 0, b.get(), 0, 1, 3, 4, 5, dt));
+    CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+              cudago_layout_nchw_to_nhwc(s.get(), a.get(), 0, b.get(), 0, 1, 3, 4, 5, dt));
+  }
   // The error detail names the operation.
   cudago_error_info_t e = CUDAGO_ERROR_INFO_INIT;
-  ASSERT_EQ(cudago_layout_nhwc_to_nchw(s.get(), f32, a.get(), a.get(), 1, 3, 4, 5),
+  ASSERT_EQ(cudago_layout_nhwc_to_nchw(s.get(), a.get(), 0, a.get(), 0, 1, 3, 4, 5, f32),
             CUDAGO_ERROR_INVALID_ARGUMENT);
   CG_OK(cudago_error_last(&e));
   EXPECT_STREQ(e.operation, "cudago_layout_nhwc_to_nchw");
   EXPECT_NE(std::string(e.message).find("overlaps"), std::string::npos) << e.message;
   // Nothing was queued by the refused calls; a good call still works.
-  CG_OK(cudago_layout_transpose_2d(s.get(), f32, a.get(), b.get(), 6, 10));
+  CG_OK(cudago_layout_transpose_2d(s.get(), a.get(), 0, b.get(), 0, 6, 10, f32));
   CG_OK(cudago_stream_synchronize(s.get()));
 }
 
@@ -225,7 +308,7 @@ TEST(Layout, BuffersOfAnotherDeviceAreRefused) {
   Stream s0 = make_stream(0);
   Buffer b0 = make_buffer(64, 0), b1 = make_buffer(64, 1);
   CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH,
-            cudago_layout_transpose_2d(s0.get(), CUDAGO_DTYPE_F32, b0.get(), b1.get(), 4, 4));
+            cudago_layout_transpose_2d(s0.get(), b0.get(), 0, b1.get(), 0, 4, 4, CUDAGO_DTYPE_F32));
 }
 
 }  // namespace

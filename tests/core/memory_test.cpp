@@ -111,7 +111,7 @@ TEST(Memory, PoolIsUsedAndReusedWithoutGrowing) {
       EXPECT_GE(pool_stats(0).used_bytes, before.used_bytes + (1 << 20));
     }
   }
-  internal_stream(0)->synchronize();
+  reclaim_stream(0)->synchronize();
   PoolStats after = pool_stats(0);
   EXPECT_EQ(after.reserved_bytes, before.reserved_bytes);
   EXPECT_EQ(after.used_bytes, before.used_bytes);

@@ -85,16 +85,17 @@ struct GemvParams {
 void gemv(const StreamPtr& stream, const GemvParams& p, DeviceBuffer& a, DeviceBuffer& x,
           DeviceBuffer& y);
 
-// Level 1, f32 or f64, n >= 1 elements with positive increments, from the start of each
-// buffer. DOT and NRM2 write their result into `result` at element `result_offset` (device
-// pointer mode: asynchronous, no host synchronisation).
+// Level 1, f32 or f64, n >= 1 elements with positive increments, each vector starting at its
+// element offset in its buffer. DOT and NRM2 write their result into `result` at element
+// `result_offset` (device pointer mode: asynchronous, no host synchronisation).
 void axpy(const StreamPtr& stream, DType dtype, int64_t n, double alpha, DeviceBuffer& x,
-          int64_t incx, DeviceBuffer& y, int64_t incy);
+          uint64_t x_offset, int64_t incx, DeviceBuffer& y, uint64_t y_offset, int64_t incy);
 void scal(const StreamPtr& stream, DType dtype, int64_t n, double alpha, DeviceBuffer& x,
-          int64_t incx);
-void dot(const StreamPtr& stream, DType dtype, int64_t n, DeviceBuffer& x, int64_t incx,
-         DeviceBuffer& y, int64_t incy, DeviceBuffer& result, uint64_t result_offset);
-void nrm2(const StreamPtr& stream, DType dtype, int64_t n, DeviceBuffer& x, int64_t incx,
-          DeviceBuffer& result, uint64_t result_offset);
+          uint64_t x_offset, int64_t incx);
+void dot(const StreamPtr& stream, DType dtype, int64_t n, DeviceBuffer& x, uint64_t x_offset,
+         int64_t incx, DeviceBuffer& y, uint64_t y_offset, int64_t incy, DeviceBuffer& result,
+         uint64_t result_offset);
+void nrm2(const StreamPtr& stream, DType dtype, int64_t n, DeviceBuffer& x, uint64_t x_offset,
+          int64_t incx, DeviceBuffer& result, uint64_t result_offset);
 
 }  // namespace cudago

@@ -39,12 +39,23 @@ class StreamUses {
   void note(const StreamPtr& stream);
   std::vector<StreamPtr> snapshot() const;
   void add(const std::vector<StreamPtr>& streams);
-  void mark_released() noexcept { released_.store(true, std::memory_order_release); }
   bool released() const noexcept { return released_.load(std::memory_order_acquire); }
+
+  // The buffer's release and a CUDA graph launch that uses the buffer must not interleave: the
+  // launch checks that the buffer is alive and queues the replay while it holds this lock, and
+  // the release marks the buffer released and queues its free (after the streams noted so far)
+  // while it holds it. Either the launch sees the buffer released and refuses, or the free is
+  // ordered after the launch.
+  std::unique_lock<std::mutex> lock() const { return std::unique_lock<std::mutex>(mutex_); }
+  // With lock() held:
+  void note_locked(const StreamPtr& stream);
+  const std::vector<StreamPtr>& streams_locked() const noexcept { return streams_; }
+  void mark_released_locked() noexcept { released_.store(true, std::memory_order_release); }
 
  private:
   mutable std::mutex mutex_;
   std::vector<StreamPtr> streams_;
+  std::atomic<const Stream*> last_{nullptr};  // noted already: the lock-free hot path of note()
   std::atomic<bool> released_{false};
 };
 
@@ -74,7 +85,9 @@ class HostBuffer : public std::enable_shared_from_this<HostBuffer> {
   HostBuffer& operator=(const HostBuffer&) = delete;
 
   void* host() const noexcept { return host_; }
-  void* device_pointer() const;  // Error(kNotSupported) unless mapped
+  // The mapped device address (looked up once, at allocation); Error(kNotSupported) unless
+  // mapped.
+  void* device_pointer() const;
   uint64_t size() const noexcept { return size_; }
   int device() const noexcept { return device_; }
   bool mapped() const noexcept { return (flags_ & kMapped) != 0; }
@@ -86,11 +99,12 @@ class HostBuffer : public std::enable_shared_from_this<HostBuffer> {
   void add_uses(const std::vector<StreamPtr>& streams) { uses_.add(streams); }
 
  private:
-  HostBuffer(int device, void* host, uint64_t size, unsigned flags)
-      : device_(device), host_(host), size_(size), flags_(flags) {}
+  HostBuffer(int device, void* host, void* device_ptr, uint64_t size, unsigned flags)
+      : device_(device), host_(host), device_ptr_(device_ptr), size_(size), flags_(flags) {}
   void note_captured(const Stream& stream);
   int device_;
   void* host_;
+  void* device_ptr_;  // the mapped address, or null
   uint64_t size_;
   unsigned flags_;
   StreamUses uses_;
@@ -100,7 +114,8 @@ using HostBufferPtr = std::shared_ptr<HostBuffer>;
 
 class DeviceBuffer {
  public:
-  // Usable on any stream on return (allocated on the device's internal stream, then synced).
+  // Usable on any stream on return (allocated on a pooled stream, then synced); it has no
+  // owning stream and is freed on the device's reclaim stream.
   static std::unique_ptr<DeviceBuffer> allocate(int device, uint64_t bytes);
   // Stream-ordered: usable by work queued on `stream` after this call. Error(kCapture) while
   // `stream` is being captured (allocate before the capture).
@@ -112,12 +127,14 @@ class DeviceBuffer {
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
 
-  // Queues the free on the owning stream after all work queued with the buffer elsewhere.
+  // Queues the free after all work queued with the buffer: on the owning stream, or on the
+  // device's reclaim stream for a buffer that has none.
   void release();
 
   void* data() const noexcept { return data_; }
   uint64_t size() const noexcept { return size_; }
   int device() const noexcept { return device_; }
+  // The owning stream of a stream-ordered buffer (allocate_async), null for the others.
   const StreamPtr& stream() const noexcept { return stream_; }
 
   // Records that work using the buffer was queued on `stream` (and, during a capture, that the
@@ -141,8 +158,8 @@ class DeviceBuffer {
   int device_;
   void* data_;
   uint64_t size_;
-  StreamPtr stream_;                  // the owning stream: allocation and free are ordered on it
-  HostBufferPtr host_;                // set for views of mapped host memory
+  StreamPtr stream_;    // the owning stream (allocation and free are ordered on it), or null
+  HostBufferPtr host_;  // set for views of mapped host memory
   std::shared_ptr<StreamUses> uses_;  // shared with graphs that captured the buffer
   bool released_ = false;
 };

@@ -18,6 +18,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -120,13 +121,23 @@ class Module {
 
 using ModulePtr = std::shared_ptr<Module>;
 
-// One launch argument: raw bytes (a scalar or a plain struct) or a device pointer taken from a
-// buffer (plus a byte offset) whose use is recorded on the launch stream.
+// One launch argument, built without allocating: a scalar (its bytes in `inline_value`), a plain
+// struct (`value` points at the caller's bytes, borrowed for the launch) or a device pointer
+// taken from a buffer (plus a byte offset) whose use is recorded on the launch stream.
 struct KernelArg {
-  std::vector<unsigned char> bytes;  // value bytes; for buffers, filled at launch
+  const void* value = nullptr;  // a struct's bytes, or null: the bytes are inline_value
+  uint64_t size = 0;            // bytes of the value (filled at launch for buffers)
   DeviceBuffer* buffer = nullptr;
-  HostBufferPtr host;  // a mapped host buffer (its device pointer is passed)
-  uint64_t offset = 0;
+  HostBuffer* host = nullptr;  // a mapped host buffer (its device pointer is passed)
+  uint64_t offset = 0;         // bytes into the buffer
+  alignas(8) unsigned char inline_value[8] = {};  // a scalar, or a buffer's address at launch
+
+  template <class T>
+  void set_scalar(T v) noexcept {
+    static_assert(sizeof(T) <= sizeof inline_value, "scalars are at most 8 bytes");
+    std::memcpy(inline_value, &v, sizeof v);
+    size = sizeof v;
+  }
 };
 
 struct Dim3 {
@@ -147,9 +158,11 @@ class Kernel {
   // grid that fills the device with it.
   std::pair<int, int> occupancy(size_t dynamic_smem) const;
 
-  // Checks the arguments against the parameter layout, then launches on `stream`.
+  // Checks the arguments against the parameter layout, then launches on `stream`. Allocates
+  // nothing for up to kInlineArgs arguments.
+  static constexpr size_t kInlineArgs = 32;
   void launch(const StreamPtr& stream, Dim3 grid, Dim3 block, uint32_t dynamic_smem,
-              std::vector<KernelArg>& args) const;
+              KernelArg* args, size_t nargs) const;
 
  private:
   Kernel(ModulePtr module, std::string name, cudaKernel_t kernel)

@@ -56,8 +56,27 @@ class Stream {
 
 using StreamPtr = std::shared_ptr<Stream>;
 
-// The library's own non-blocking stream of `device`, created on first use and kept for the
-// life of the process: it carries allocations made without a stream and their frees.
-const StreamPtr& internal_stream(int device);
+// The reclaim stream of `device`: the library's own non-blocking stream, created on first use and
+// kept for the life of the process. It carries the frees of buffers allocated without a stream
+// (each ordered after the streams that used the buffer) and nothing else, so that nothing a
+// caller waits for ever queues behind another thread's deferred free.
+const StreamPtr& reclaim_stream(int device);
+
+// A stream checked out of the device's pool for one synchronous operation (a copy, a memset, an
+// allocation without a stream): work on it waits only for what that operation orders it after,
+// never for other threads' work, and synchronizing it waits for that operation alone. The pool
+// grows to the number of synchronous operations in flight at once and is kept for the process.
+class PooledStream {
+ public:
+  explicit PooledStream(int device);
+  ~PooledStream();  // returns the stream to the pool
+  PooledStream(const PooledStream&) = delete;
+  PooledStream& operator=(const PooledStream&) = delete;
+  const Stream& operator*() const noexcept { return *stream_; }
+  const Stream* operator->() const noexcept { return stream_.get(); }
+
+ private:
+  StreamPtr stream_;
+};
 
 }  // namespace cudago

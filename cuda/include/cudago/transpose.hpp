@@ -18,17 +18,22 @@
 
 namespace cudago {
 
+// Each tensor starts at its element offset (in elements of `dtype`) into its buffer, and the
+// buffer must hold it from there (Error(kOutOfRange) otherwise, checked without overflow).
+
 // out (cols x rows) = transpose of in (rows x cols), row-major, elements of `dtype`.
-void transpose_2d(const StreamPtr& stream, DType dtype, DeviceBuffer& in, DeviceBuffer& out,
-                  uint64_t rows, uint64_t cols);
+void transpose_2d(const StreamPtr& stream, DType dtype, DeviceBuffer& in, uint64_t in_offset,
+                  DeviceBuffer& out, uint64_t out_offset, uint64_t rows, uint64_t cols);
 
 // in is N x H x W x C, out is N x C x H x W (row-major).
-void nhwc_to_nchw(const StreamPtr& stream, DType dtype, DeviceBuffer& in, DeviceBuffer& out,
-                  uint64_t n, uint64_t h, uint64_t w, uint64_t c);
+void nhwc_to_nchw(const StreamPtr& stream, DType dtype, DeviceBuffer& in, uint64_t in_offset,
+                  DeviceBuffer& out, uint64_t out_offset, uint64_t n, uint64_t h, uint64_t w,
+                  uint64_t c);
 
 // in is N x C x H x W, out is N x H x W x C (row-major).
-void nchw_to_nhwc(const StreamPtr& stream, DType dtype, DeviceBuffer& in, DeviceBuffer& out,
-                  uint64_t n, uint64_t h, uint64_t w, uint64_t c);
+void nchw_to_nhwc(const StreamPtr& stream, DType dtype, DeviceBuffer& in, uint64_t in_offset,
+                  DeviceBuffer& out, uint64_t out_offset, uint64_t n, uint64_t h, uint64_t w,
+                  uint64_t c);
 
 namespace detail {
 // Raw launcher: `batch` matrices rows x cols of elem_size-byte elements (1, 2, 4 or 8) from in
