@@ -585,11 +585,8 @@ CUDAGO_API cudago_status_t cudago_gemm_tiled_f32(cudago_stream_t stream, uint64_
  * checks one out of a per-device pool, binds it to `stream` and a workspace from the device's
  * memory pool, so calls from many threads on many streams run concurrently and safely.
  *
- * Launch cost: a small GEMM (up to 512^3 multiply-adds) issued again with exactly the same
- * parameters and buffers is replayed from a CUDA graph captured on its second call, which cuts
- * the host cost per call from cuBLAS's ~13 us to ~4 us; results are the same as a direct call
- * (the replay reads the buffers' current contents). The environment variable
- * CUDAGO_BLAS_GRAPHS=0, read once, turns this off.
+ * Launch cost: cudago_blas_set_graph_replay (below) can replay small repeated GEMMs from CUDA
+ * graphs; it is off by default.
  *
  * Layout. Both layouts are accepted. CUDAGO_BLAS_ROW_MAJOR: element (i, j) of a matrix with
  * leading dimension ld is at [i * ld + j] (ld >= columns); CUDAGO_BLAS_COL_MAJOR: at
@@ -661,6 +658,16 @@ CUDAGO_API cudago_status_t cudago_blas_gemm(cudago_stream_t stream, cudago_buffe
                                             uint64_t a_offset, cudago_buffer_t b, uint64_t b_offset,
                                             cudago_buffer_t c, uint64_t c_offset,
                                             const cudago_gemm_params_t *params);
+
+/* Graph replay of small GEMMs, an opt-in launch-cost optimisation (off by default): a GEMM of
+ * at most max_macs multiply-adds (m * n * k * batch) issued again with exactly the same
+ * parameters, the same buffers (the same handles, not only the same addresses) and the same
+ * stream is replayed from a CUDA graph captured on its second call, which cuts the host cost of
+ * a call; results are those of a direct call (a replay reads the buffers' current contents).
+ * At most max_entries graphs are kept per device, the least recently used evicted; a graph is
+ * dropped when one of its buffers is freed. max_entries = 0 turns replay off and drops every
+ * graph. Process-wide; max_macs above 2^40 is CUDAGO_ERROR_INVALID_ARGUMENT. */
+CUDAGO_API cudago_status_t cudago_blas_set_graph_replay(uint64_t max_entries, uint64_t max_macs);
 
 /* Parameters of y = alpha * op(A) * x + beta * y, A stored m x n. */
 typedef struct cudago_gemv_params {
@@ -886,9 +893,10 @@ CUDAGO_API cudago_status_t cudago_device_disable_peer_access(int32_t device, int
  * GPU of this process) must bracket those calls between cudago_comm_group_start() and
  * cudago_comm_group_end(); otherwise the first call may wait forever for its peers. NCCL keeps
  * the group per OS thread, so start, the calls and end must come from one thread (the Go
- * package locks the goroutine to its thread in GroupStart and unlocks it in GroupEnd; its
- * AllReduceAll helper does the whole sequence). Inside a group, errors of the NCCL calls may
- * surface only at group end.
+ * package's NCCLGroup(fn) locks the goroutine to its thread while fn runs; its AllReduceAll
+ * takes every handle first, then does the whole sequence). Take every handle a group needs
+ * before starting it: a call that fails inside the group after others were queued leaves the
+ * other ranks waiting. Inside a group, errors of the NCCL calls may surface only at group end.
  *
  * Collectives: elements of `dtype` (F32, F64, F16, BF16, I32; others NOT_SUPPORTED); offsets
  * in bytes (multiples of the element size), counts in elements; count >= 1

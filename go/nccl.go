@@ -75,7 +75,7 @@ func (c *Comm) finalize() {
 
 // NewComms creates one communicator per device of this process (ncclCommInitAll): the i-th is
 // rank i on devices[i]. Devices must be distinct. Drive the communicators of one clique from
-// one goroutine with [GroupStart]/[GroupEnd] around the per-device calls (as [AllReduceAll]
+// one goroutine with [NCCLGroup] around the per-device calls (as [AllReduceAll]
 // does), or from one goroutine per communicator.
 func NewComms(devices []Device) ([]*Comm, error) {
 	const op = "comm init all"
@@ -269,27 +269,24 @@ func checkRoot(op string, root int) error {
 	return nil
 }
 
-// GroupStart opens an NCCL group (ncclGroupStart) on the calling goroutine's OS thread and
-// locks the goroutine to that thread until the matching [GroupEnd] (NCCL keeps groups per
-// thread). One goroutine driving the communicators of several GPUs of this process must issue
-// the per-device calls of each collective inside a group, or the first call may wait forever
-// for its peers. Groups nest.
-func GroupStart() error {
+// NCCLGroup runs fn inside one NCCL group (ncclGroupStart ... ncclGroupEnd), with the calling
+// goroutine locked to its OS thread for the duration (NCCL keeps groups per thread). One
+// goroutine driving the communicators of several GPUs of this process must issue the per-device
+// calls of each collective inside a group, or the first call may wait forever for its peers.
+// The group is ended whatever fn does (an error or a panic); errors of the calls inside may
+// surface only then, as the returned error. Groups nest. Use [AllReduceAll] for the common case.
+func NCCLGroup(fn func() error) (err error) {
 	runtime.LockOSThread()
-	r := C.cg_comm_group_start()
-	if r.err != nil {
-		runtime.UnlockOSThread()
+	defer runtime.UnlockOSThread()
+	if r := C.cg_comm_group_start(); r.err != nil {
 		return convertError("group start", r.err)
 	}
-	return nil
-}
-
-// GroupEnd closes the group opened by [GroupStart] and launches its collectives; errors of the
-// calls inside the group may surface here. It unlocks the goroutine from its thread.
-func GroupEnd() error {
-	r := C.cg_comm_group_end()
-	runtime.UnlockOSThread()
-	return errorFrom("group end", r.err)
+	defer func() {
+		if endErr := errorFrom("group end", C.cg_comm_group_end().err); err == nil {
+			err = endErr
+		}
+	}()
+	return fn()
 }
 
 // AllReduceAll queues an in-place all-reduce of bufs[i] on streams[i] with comms[i], for every
@@ -321,17 +318,33 @@ func AllReduceAll[T Float](comms []*Comm, streams []*Stream, op NCCLOp, bufs []*
 				" ranks, but "+strconv.Itoa(len(comms))+" were given")
 		}
 	}
-	if err := GroupStart(); err != nil {
-		return err
-	}
-	var first error
-	for i, c := range comms {
-		if err := AllReduce(c, streams[i], op, bufs[i], bufs[i]); err != nil && first == nil {
-			first = err
+	// Every handle is taken before the group starts: a closed one fails here, before any rank's
+	// call is queued (a group with one rank missing would leave the others waiting forever), and
+	// none can be closed while the group runs.
+	for i := range comms {
+		if err := useAll(opName, comms[i], streams[i], bufs[i]); err != nil {
+			for j := 0; j < i; j++ {
+				dropAll(comms[j], streams[j], bufs[j])
+			}
+			return err
 		}
 	}
-	if err := GroupEnd(); err != nil && first == nil {
-		first = err
-	}
-	return first
+	defer func() {
+		for i := range comms {
+			dropAll(comms[i], streams[i], bufs[i])
+		}
+	}()
+	dt, _ := dtypeOf[T]()
+	return NCCLGroup(func() error {
+		var first error
+		for i, c := range comms {
+			b := bufs[i].c
+			r := C.cg_comm_all_reduce(c.h, streams[i].h, b.h, b.h, C.uint64_t(b.n), C.int32_t(dt),
+				C.int32_t(op))
+			if err := errorFrom(opName, r.err); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	})
 }

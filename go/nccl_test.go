@@ -62,8 +62,10 @@ func TestNCCLMissingLibrary(t *testing.T) {
 		if !errors.Is(err, ErrNCCL) || !strings.Contains(err.Error(), "/nonexistent/libnccl.so.2") {
 			t.Fatalf("NCCLVersion with a missing library: %v; want ErrNCCL naming the path", err)
 		}
-		if err := GroupStart(); !errors.Is(err, ErrNCCL) {
-			t.Fatalf("GroupStart with a missing library: %v; want ErrNCCL", err)
+		ran := false
+		if err := NCCLGroup(func() error { ran = true; return nil }); !errors.Is(err, ErrNCCL) || ran {
+			t.Fatalf("NCCLGroup with a missing library: %v (fn ran: %v); want ErrNCCL, fn not run",
+				err, ran)
 		}
 		if _, err := NewUniqueID(); !errors.Is(err, ErrNCCL) {
 			t.Fatalf("NewUniqueID with a missing library: %v; want ErrNCCL", err)
@@ -100,8 +102,7 @@ func TestNCCLValidation(t *testing.T) {
 	wantErr(t, "AllReduceAll nil",
 		AllReduceAll[float32]([]*Comm{nil}, []*Stream{nil}, NCCLSum, []*DeviceBuffer[float32]{nil}),
 		ErrInvalidHandle)
-	must(t, "GroupStart", GroupStart())
-	must(t, "GroupEnd", GroupEnd())
+	must(t, "empty group", NCCLGroup(func() error { return nil }))
 }
 
 // ncclInts returns n nonzero integers in [-limit, limit] as T.
@@ -268,6 +269,13 @@ func ncclTwo[T Float](t *testing.T, comms []*Comm, streams []*Stream, devs []Dev
 
 		// AllReduceAll: in place, sum.
 		bufs := []*DeviceBuffer[T]{ncclUpload(t, devs[0], v[0][:n]), ncclUpload(t, devs[1], v[1][:n])}
+		// Regression: a closed handle used to be found inside the group, after rank 0's call
+		// was queued, leaving it waiting forever for rank 1. Now it fails before the group, and
+		// the collectives below (which would mismatch a stray queued call) still work.
+		closed := ncclUpload(t, devs[1], v[1][:n])
+		must(t, "Close", closed.Close())
+		wantErr(t, "AllReduceAll with a closed buffer",
+			AllReduceAll(comms, streams, NCCLSum, []*DeviceBuffer[T]{bufs[0], closed}), ErrClosed)
 		must(t, "AllReduceAll", AllReduceAll(comms, streams, NCCLSum, bufs))
 		sync()
 		want := make([]T, n)
@@ -281,11 +289,14 @@ func ncclTwo[T Float](t *testing.T, comms []*Comm, streams []*Stream, devs []Dev
 		// Max, out of place, with explicit groups.
 		send := []*DeviceBuffer[T]{ncclUpload(t, devs[0], v[0][:n]), ncclUpload(t, devs[1], v[1][:n])}
 		recv := []*DeviceBuffer[T]{ncclUpload(t, devs[0], make([]T, n)), ncclUpload(t, devs[1], make([]T, n))}
-		must(t, "GroupStart", GroupStart())
-		for r := range comms {
-			must(t, "AllReduce", AllReduce(comms[r], streams[r], NCCLMax, send[r], recv[r]))
-		}
-		must(t, "GroupEnd", GroupEnd())
+		must(t, "group", NCCLGroup(func() error {
+			for r := range comms {
+				if err := AllReduce(comms[r], streams[r], NCCLMax, send[r], recv[r]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
 		sync()
 		for i := range want {
 			want[i] = v[0][i]
@@ -298,22 +309,28 @@ func ncclTwo[T Float](t *testing.T, comms []*Comm, streams []*Stream, devs []Dev
 		}
 
 		// Broadcast from root 1.
-		must(t, "GroupStart", GroupStart())
-		for r := range comms {
-			must(t, "Broadcast", Broadcast(comms[r], streams[r], send[r], recv[r], 1))
-		}
-		must(t, "GroupEnd", GroupEnd())
+		must(t, "group", NCCLGroup(func() error {
+			for r := range comms {
+				if err := Broadcast(comms[r], streams[r], send[r], recv[r], 1); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
 		sync()
 		for r := range recv {
 			ncclEqual(t, fmt.Sprintf("broadcast n %d rank %d", n, r), ncclDownload(t, recv[r]), v[1][:n])
 		}
 
 		// Reduce (sum) to root 0.
-		must(t, "GroupStart", GroupStart())
-		for r := range comms {
-			must(t, "Reduce", Reduce(comms[r], streams[r], NCCLSum, send[r], recv[r], 0))
-		}
-		must(t, "GroupEnd", GroupEnd())
+		must(t, "group", NCCLGroup(func() error {
+			for r := range comms {
+				if err := Reduce(comms[r], streams[r], NCCLSum, send[r], recv[r], 0); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
 		sync()
 		for i := range want {
 			want[i] = sum(i)
@@ -322,11 +339,14 @@ func ncclTwo[T Float](t *testing.T, comms []*Comm, streams []*Stream, devs []Dev
 
 		// All-gather: rank order.
 		gathered := []*DeviceBuffer[T]{ncclUpload(t, devs[0], make([]T, 2*n)), ncclUpload(t, devs[1], make([]T, 2*n))}
-		must(t, "GroupStart", GroupStart())
-		for r := range comms {
-			must(t, "AllGather", AllGather(comms[r], streams[r], send[r], gathered[r]))
-		}
-		must(t, "GroupEnd", GroupEnd())
+		must(t, "group", NCCLGroup(func() error {
+			for r := range comms {
+				if err := AllGather(comms[r], streams[r], send[r], gathered[r]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
 		sync()
 		wantG := append(append([]T{}, v[0][:n]...), v[1][:n]...)
 		for r := range gathered {
@@ -335,11 +355,14 @@ func ncclTwo[T Float](t *testing.T, comms []*Comm, streams []*Stream, devs []Dev
 
 		// Reduce-scatter (sum): rank r gets slice r.
 		full := []*DeviceBuffer[T]{ncclUpload(t, devs[0], v[0]), ncclUpload(t, devs[1], v[1])}
-		must(t, "GroupStart", GroupStart())
-		for r := range comms {
-			must(t, "ReduceScatter", ReduceScatter(comms[r], streams[r], NCCLSum, full[r], recv[r]))
-		}
-		must(t, "GroupEnd", GroupEnd())
+		must(t, "group", NCCLGroup(func() error {
+			for r := range comms {
+				if err := ReduceScatter(comms[r], streams[r], NCCLSum, full[r], recv[r]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
 		sync()
 		for r := range recv {
 			for i := range want {
