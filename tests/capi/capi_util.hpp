@@ -43,6 +43,18 @@ using Stream = std::unique_ptr<cudago_stream_s, StreamDel>;
 using Event = std::unique_ptr<cudago_event_s, EventDel>;
 using Buffer = std::unique_ptr<cudago_buffer_s, BufferDel>;
 using Host = std::unique_ptr<cudago_host_buffer_s, HostDel>;
+struct ModuleDel {
+  void operator()(cudago_module_s* m) const { cudago_module_destroy(m); }
+};
+struct KernelDel {
+  void operator()(cudago_kernel_s* k) const { cudago_kernel_destroy(k); }
+};
+struct GraphDel {
+  void operator()(cudago_graph_s* g) const { cudago_graph_destroy(g); }
+};
+using Module = std::unique_ptr<cudago_module_s, ModuleDel>;
+using Kernel = std::unique_ptr<cudago_kernel_s, KernelDel>;
+using Graph = std::unique_ptr<cudago_graph_s, GraphDel>;
 
 inline Stream make_stream(int32_t device = 0, uint32_t flags = CUDAGO_STREAM_NON_BLOCKING,
                           int32_t priority = 0) {

@@ -20,19 +20,6 @@
 
 namespace {
 
-struct ModuleDel {
-  void operator()(cudago_module_s* m) const { cudago_module_destroy(m); }
-};
-struct KernelDel {
-  void operator()(cudago_kernel_s* k) const { cudago_kernel_destroy(k); }
-};
-struct GraphDel {
-  void operator()(cudago_graph_s* g) const { cudago_graph_destroy(g); }
-};
-using Module = std::unique_ptr<cudago_module_s, ModuleDel>;
-using Kernel = std::unique_ptr<cudago_kernel_s, KernelDel>;
-using Graph = std::unique_ptr<cudago_graph_s, GraphDel>;
-
 // count: one atomic increment per replay. fill: a slow write of `value` over n ints (each
 // thread spins first, so a replay stays in flight long enough for a racing free).
 const char* kSource = R"(
@@ -45,10 +32,21 @@ extern "C" __global__ void fill(int* p, int value, int n) {
 }
 )";
 
-Kernel kernel(const Module& m, const char* name) {
+// kSource compiled for device 0, and its kernel `name` (null on failure, reported).
+struct Compiled {
+  Module module;
+  Kernel kernel;
+};
+Compiled compile(const char* name) {
+  Compiled c;
+  cudago_module_t m = nullptr;
+  EXPECT_EQ(cudago_module_compile(&m, 0, kSource, nullptr), CUDAGO_SUCCESS) << last_error_text();
+  c.module.reset(m);
+  if (!c.module) return c;
   cudago_kernel_t k = nullptr;
-  EXPECT_EQ(cudago_module_kernel(&k, m.get(), name), CUDAGO_SUCCESS) << last_error_text();
-  return Kernel(k);
+  EXPECT_EQ(cudago_module_kernel(&k, m, name), CUDAGO_SUCCESS) << last_error_text();
+  c.kernel.reset(k);
+  return c;
 }
 
 Graph capture(cudago_stream_t s, const std::function<cudago_status_t()>& work) {
@@ -62,11 +60,9 @@ Graph capture(cudago_stream_t s, const std::function<cudago_status_t()>& work) {
 
 TEST(GraphRaceGpu, OneGraphLaunchedFromManyThreadsRunsEveryReplay) {
   NEED_GPU();
-  cudago_module_t m = nullptr;
-  ASSERT_EQ(cudago_module_compile(&m, 0, kSource, nullptr), CUDAGO_SUCCESS) << last_error_text();
-  Module module(m);
-  Kernel count = kernel(module, "count");
-  ASSERT_TRUE(count);
+  Compiled c = compile("count");
+  ASSERT_TRUE(c.kernel);
+  const Kernel& count = c.kernel;
   Buffer counter = make_buffer(sizeof(uint64_t));
   CG_OK(cudago_memset(0, counter.get(), 0, sizeof(uint64_t)));
   Stream s = make_stream();
@@ -100,11 +96,9 @@ TEST(GraphRaceGpu, OneGraphLaunchedFromManyThreadsRunsEveryReplay) {
 
 TEST(GraphRaceGpu, FreeRacingALaunchNeverLetsTheReplayWriteFreedMemory) {
   NEED_GPU();
-  cudago_module_t m = nullptr;
-  ASSERT_EQ(cudago_module_compile(&m, 0, kSource, nullptr), CUDAGO_SUCCESS) << last_error_text();
-  Module module(m);
-  Kernel fill = kernel(module, "fill");
-  ASSERT_TRUE(fill);
+  Compiled c = compile("fill");
+  ASSERT_TRUE(c.kernel);
+  const Kernel& fill = c.kernel;
   constexpr int kN = 1 << 16;
   constexpr uint64_t kBytes = kN * sizeof(int);
   const uint64_t block[3] = {256, 1, 1};

@@ -24,19 +24,6 @@
 
 namespace {
 
-struct ModuleDel {
-  void operator()(cudago_module_s* m) const { cudago_module_destroy(m); }
-};
-struct KernelDel {
-  void operator()(cudago_kernel_s* k) const { cudago_kernel_destroy(k); }
-};
-struct GraphDel {
-  void operator()(cudago_graph_s* g) const { cudago_graph_destroy(g); }
-};
-using Module = std::unique_ptr<cudago_module_s, ModuleDel>;
-using Kernel = std::unique_ptr<cudago_kernel_s, KernelDel>;
-using Graph = std::unique_ptr<cudago_graph_s, GraphDel>;
-
 uint32_t fresh_seed() {
   uint32_t seed = std::random_device{}();
   std::printf("[ seed     ] %u\n", seed);

@@ -23,13 +23,6 @@
 
 namespace {
 
-struct ModuleDel {
-  void operator()(cudago_module_s* m) const { cudago_module_destroy(m); }
-};
-struct KernelDel {
-  void operator()(cudago_kernel_s* k) const { cudago_kernel_destroy(k); }
-};
-
 const char* kSpin = R"(
 extern "C" __global__ void spin_until(const volatile int* flag, float* touched) {
   while (*flag == 0) {
@@ -42,10 +35,10 @@ TEST(SyncPathGpu, UnrelatedSynchronousWorkDoesNotWaitForAnotherStreamsKernel) {
   NEED_GPU();
   cudago_module_t m = nullptr;
   ASSERT_EQ(cudago_module_compile(&m, 0, kSpin, nullptr), CUDAGO_SUCCESS) << last_error_text();
-  std::unique_ptr<cudago_module_s, ModuleDel> module(m);
+  Module module(m);
   cudago_kernel_t k = nullptr;
   ASSERT_EQ(cudago_module_kernel(&k, m, "spin_until"), CUDAGO_SUCCESS) << last_error_text();
-  std::unique_ptr<cudago_kernel_s, KernelDel> kernel(k);
+  Kernel kernel(k);
 
   Host flag = make_host(sizeof(int), CUDAGO_HOST_MAPPED);
   volatile int* flag_ptr = host_ptr<int>(flag);
