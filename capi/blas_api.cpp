@@ -61,6 +61,17 @@ cudago_status_t cudago_blas_gemm(cudago_stream_t stream, cudago_buffer_t a, uint
   });
 }
 
+cudago_status_t cudago_blas_set_graph_replay(uint64_t max_entries, uint64_t max_macs) {
+  return guard("cudago_blas_set_graph_replay", [&] {
+    if (max_macs > cudago::kGraphReplayMaxMacsLimit) {
+      throw cudago::Error(cudago::Status::kInvalidArgument,
+                          "max_macs = " + std::to_string(max_macs) + " exceeds 2^40 = " +
+                              std::to_string(cudago::kGraphReplayMaxMacsLimit));
+    }
+    cudago::set_gemm_graph_replay(max_entries, max_macs);
+  });
+}
+
 cudago_status_t cudago_blas_gemv(cudago_stream_t stream, cudago_buffer_t a, uint64_t a_offset,
                                  cudago_buffer_t x, uint64_t x_offset, cudago_buffer_t y,
                                  uint64_t y_offset, const cudago_gemv_params_t* params) {

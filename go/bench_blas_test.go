@@ -64,14 +64,31 @@ func benchGEMM[T Float](b *testing.B, n int, compute GEMMCompute) {
 
 // BenchmarkGEMMLatency is the per-call cost of a small float32 GEMM from Go, launch included:
 // b.N calls queued back to back with no synchronisation between them (one at the end), as
-// peers.py times torch's a @ b at 64 x 64 x 64.
+// peers.py times torch's a @ b at 64 x 64 x 64. "64" is the default, direct cuBLAS calls
+// (graph replay off); "64_graphs" turns the graph replay of small GEMMs on
+// (SetGEMMGraphReplay(16, 512³)), so the same loop replays a captured graph after its second
+// call. The pair is the measurement that decides whether replay should be on by default.
 func BenchmarkGEMMLatency(b *testing.B) {
-	b.Run("64", func(b *testing.B) {
-		dev := requireGPU(b)
-		r := rand.New(rand.NewPCG(64, 7))
-		s := benchStream(b, dev)
-		x, y, z := blasBenchMatrix[float32](b, dev, r, 64), blasBenchMatrix[float32](b, dev, r, 64), blasBenchMatrix[float32](b, dev, r, 64)
-		runQueued(b, s, 10, func() error { return MatMul(s, x, y, z, 64, 64, 64) })
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N), "us/op")
-	})
+	for _, bc := range []struct {
+		name             string
+		entries, maxMACs int
+	}{
+		{"64", 0, 0},
+		{"64_graphs", 16, 512 * 512 * 512},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			dev := requireGPU(b)
+			must(b, "SetGEMMGraphReplay", SetGEMMGraphReplay(bc.entries, bc.maxMACs))
+			b.Cleanup(func() {
+				if err := SetGEMMGraphReplay(0, 0); err != nil {
+					b.Errorf("SetGEMMGraphReplay(0, 0): %v", err)
+				}
+			})
+			r := rand.New(rand.NewPCG(64, 7))
+			s := benchStream(b, dev)
+			x, y, z := blasBenchMatrix[float32](b, dev, r, 64), blasBenchMatrix[float32](b, dev, r, 64), blasBenchMatrix[float32](b, dev, r, 64)
+			runQueued(b, s, 10, func() error { return MatMul(s, x, y, z, 64, 64, 64) })
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N), "us/op")
+		})
+	}
 }

@@ -54,9 +54,8 @@ type GEMMConfig struct {
 // small leading dimensions, and C overlapping A or B are ErrInvalidArgument. Everything is
 // checked before cuBLAS is called. It is one cgo call and does not block.
 //
-// A small GEMM (up to 512³ multiply-adds) repeated with the same configuration, scalars and
-// buffers is replayed from a CUDA graph captured on its second call: about 4 µs per call from
-// Go instead of cuBLAS's ~13 µs, with the same results (CUDAGO_BLAS_GRAPHS=0 turns it off).
+// Each call costs cuBLAS's host time (~13 µs on an H100 host); [SetGEMMGraphReplay] can cut
+// that for small GEMMs repeated on the same buffers (off by default).
 func GEMMEx[T Float](s *Stream, cfg GEMMConfig, alpha float64, a, b *DeviceBuffer[T],
 	beta float64, c *DeviceBuffer[T]) error {
 	const op = "GEMM"
@@ -99,6 +98,35 @@ func GEMMEx[T Float](s *Stream, cfg GEMMConfig, alpha float64, a, b *DeviceBuffe
 	r := C.cg_blas_gemm(s.h, a.c.h, C.uint64_t(uint64(cfg.OffsetA)*sz), b.c.h,
 		C.uint64_t(uint64(cfg.OffsetB)*sz), c.c.h, C.uint64_t(uint64(cfg.OffsetC)*sz), p)
 	dropAll(s, a, b, c)
+	return errorFrom(op, r.err)
+}
+
+// SetGEMMGraphReplay turns the graph replay of small GEMMs on (maxEntries > 0) or off
+// (maxEntries = 0, the default), for the whole process.
+//
+// With it on, a GEMM of at most maxMACs multiply-adds (M·N·K·Batch) issued again with the same
+// configuration, scalars, buffers and stream is captured into a CUDA graph on its second call,
+// and later identical calls launch that graph instead of calling cuBLAS: the host cost of a
+// call drops from cuBLAS's ~13 µs to a graph launch's few µs. Results are those of a direct
+// call: a replay reads the buffers' current contents. Buffers are matched by identity, not by
+// address, so a graph is never replayed once one of its buffers was closed, even when a new
+// buffer gets the same address. At most maxEntries graphs are kept per device, the least
+// recently used evicted. Every call drops the graphs cached so far.
+//
+// It helps many small identical GEMMs queued on one stream (a loop over fixed buffers), where
+// cuBLAS's host time dominates the GPU time; it costs a capture on the second call of each new
+// GEMM and memory for each graph, and gains nothing for large GEMMs or GEMMs whose buffers or
+// parameters change from call to call. Measure before turning it on (BenchmarkGEMMLatency
+// times both). Typical values: 16 entries and 512³ MACs.
+//
+// Negative values are ErrInvalidArgument, as is maxMACs above 2⁴⁰.
+func SetGEMMGraphReplay(maxEntries, maxMACs int) error {
+	const op = "SetGEMMGraphReplay"
+	if err := checkNonNegative(op, intArg{"maxEntries", maxEntries},
+		intArg{"maxMACs", maxMACs}); err != nil {
+		return err
+	}
+	r := C.cg_blas_set_graph_replay(C.uint64_t(maxEntries), C.uint64_t(maxMACs))
 	return errorFrom(op, r.err)
 }
 

@@ -286,12 +286,87 @@ func TestMatMul(t *testing.T) {
 	}
 }
 
-// Repeated identical small GEMMs replay a captured CUDA graph from the second call on: each
-// replay must read the buffers' current data, on whichever stream it is queued.
+// withGEMMGraphReplay turns the graph replay of small GEMMs on for the test, and off again
+// (the default) at its end.
+func withGEMMGraphReplay(t *testing.T, maxEntries, maxMACs int) {
+	t.Helper()
+	must(t, "SetGEMMGraphReplay", SetGEMMGraphReplay(maxEntries, maxMACs))
+	t.Cleanup(func() {
+		if err := SetGEMMGraphReplay(0, 0); err != nil {
+			t.Errorf("SetGEMMGraphReplay(0, 0): %v", err)
+		}
+	})
+}
+
+// Validation of the replay setting is done before any device is touched: the same with or
+// without a GPU.
+func TestSetGEMMGraphReplayValidation(t *testing.T) {
+	wantErr(t, "negative maxEntries", SetGEMMGraphReplay(-1, 0), ErrInvalidArgument)
+	wantErr(t, "negative maxMACs", SetGEMMGraphReplay(16, -1), ErrInvalidArgument)
+	wantErr(t, "maxMACs above 2^40", SetGEMMGraphReplay(16, 1<<40+1), ErrInvalidArgument)
+	must(t, "SetGEMMGraphReplay(0, 0)", SetGEMMGraphReplay(0, 0))
+	must(t, "SetGEMMGraphReplay(16, 2^40)", SetGEMMGraphReplay(16, 1<<40))
+	must(t, "SetGEMMGraphReplay(0, 0)", SetGEMMGraphReplay(0, 0))
+}
+
+// With graph replay on, a repeated small GEMM (captured on its second call, replayed after)
+// gives the direct call's result; a replay reads the buffers' current contents; a buffer closed
+// and replaced by a new one (likely at the same address) is never served a stale graph; and
+// turning replay off goes back to direct calls.
+func TestGEMMGraphReplay(t *testing.T) {
+	dev := requireGPU(t)
+	r := newRand(t)
+	s := benchStream(t, dev)
+	withGEMMGraphReplay(t, 16, 512*512*512)
+	const m, n, k = 33, 47, 65
+	cfg := GEMMConfig{M: m, N: n, K: k}
+	p := precisionOf[float32](ComputeDefault)
+	av, bv := randMatrixData[float32](r, m*k), randMatrixData[float32](r, k*n)
+	a, b := blasUpload(t, dev, av), blasUpload(t, dev, bv)
+	c := blasUpload(t, dev, make([]float32, m*n))
+	c0 := make([]float32, m*n) // beta = 0: C is only written
+	got := make([]float32, m*n)
+	gemm := func(what string, b *DeviceBuffer[float32], bv []float32) {
+		t.Helper()
+		must(t, what, GEMMEx(s, cfg, 1.25, a, b, 0, c))
+		must(t, "CopyToHost", c.CopyToHost(got)) // ordered after the GEMM
+		checkGEMM(t, what, p, cfg, 1.25, 0, av, bv, c0, got)
+	}
+	for it := 0; it < 5; it++ {
+		gemm(fmt.Sprintf("repeat %d", it), b, bv)
+	}
+	for it := 0; it < 3; it++ {
+		av = randMatrixData[float32](r, m*k)
+		must(t, "copy a", a.CopyFromHost(av))
+		gemm(fmt.Sprintf("changed A %d", it), b, bv)
+	}
+	for it := 0; it < 3; it++ {
+		must(t, "close B", b.Close())
+		var err error
+		b, err = NewDeviceBuffer[float32](dev, k*n)
+		must(t, "NewDeviceBuffer", err)
+		closeT(t, "new B", b)
+		bv = randMatrixData[float32](r, k*n)
+		must(t, "copy new B", b.CopyFromHost(bv))
+		for rep := 0; rep < 3; rep++ {
+			gemm(fmt.Sprintf("new B %d, call %d", it, rep), b, bv)
+		}
+	}
+	must(t, "SetGEMMGraphReplay(0, 0)", SetGEMMGraphReplay(0, 0))
+	for it := 0; it < 3; it++ {
+		av = randMatrixData[float32](r, m*k)
+		must(t, "copy a", a.CopyFromHost(av))
+		gemm(fmt.Sprintf("replay off %d", it), b, bv)
+	}
+}
+
+// With graph replay on, repeated identical small GEMMs replay a captured CUDA graph from the
+// second call on, one graph per stream: each replay must read the buffers' current data.
 func TestGEMMRepeatedOnFreshData(t *testing.T) {
 	dev := requireGPU(t)
 	r := newRand(t)
 	s1, s2 := benchStream(t, dev), benchStream(t, dev)
+	withGEMMGraphReplay(t, 16, 512*512*512)
 	const m, n, k = 45, 39, 71
 	a, b, c := blasUpload(t, dev, make([]float32, m*k)), blasUpload(t, dev, make([]float32, k*n)), blasUpload(t, dev, make([]float32, m*n))
 	cfg := GEMMConfig{M: m, N: n, K: k}

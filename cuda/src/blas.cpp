@@ -4,13 +4,14 @@
 
 #include <cublas_v2.h>
 
+#include <atomic>
 #include <climits>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,11 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 
 // Everything a GEMM launch depends on, after validation and the layout mapping. Zero-filled
-// before use so that it compares with memcmp.
+// before use so that it compares with memcmp. The addresses alone do not identify the buffers
+// and the stream (a freed buffer's address is reused): GemmIds does.
 struct GemmKey {
   int32_t opx, opy, m, n, k, ldx, ldy, ldc, batch, type, compute, reserved;
+  const void* stream;  // the caller's Stream
   const void* x;
   const void* y;
   void* c;
@@ -40,15 +43,66 @@ struct GemmKey {
 
 bool operator==(const GemmKey& a, const GemmKey& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
-struct GraphEntry {
-  GemmKey key;
-  cudaGraphExec_t exec;
-  uint64_t used;  // tick of the last launch, for LRU eviction
+// The stream and the buffers (in cuBLAS's operand order x, y, c) of the GEMM being launched.
+struct GemmOperands {
+  const StreamPtr& stream;
+  const std::shared_ptr<StreamUses>& x;
+  const std::shared_ptr<StreamUses>& y;
+  const std::shared_ptr<StreamUses>& c;
 };
 
-constexpr size_t kGraphsPerHandle = 16;
+// The identities of a cached GEMM's stream and buffers, held weakly: the graph keeps nothing
+// alive, and an identity is never reused while a weak reference to it exists (its control
+// block stays allocated), so a match is the same stream and the same buffers.
+struct GemmIds {
+  std::weak_ptr<Stream> stream;
+  std::weak_ptr<StreamUses> x, y, c;
+};
 
-// One cuBLAS handle with its workspace. Touched only by the thread that has it checked out.
+template <class T>
+bool same_owner(const std::weak_ptr<T>& w, const std::shared_ptr<T>& s) noexcept {
+  return !w.owner_before(s) && !s.owner_before(w);
+}
+
+// Whether `ids` are the operands of this call, all alive (the caller holds them).
+bool same(const GemmIds& ids, const GemmOperands& ops) noexcept {
+  return same_owner(ids.stream, ops.stream) && same_owner(ids.x, ops.x) &&
+         same_owner(ids.y, ops.y) && same_owner(ids.c, ops.c) && !ops.x->released() &&
+         !ops.y->released() && !ops.c->released();
+}
+
+GemmIds ids_of(const GemmOperands& ops) { return {ops.stream, ops.x, ops.y, ops.c}; }
+
+// A cached graph can never match again once its stream is gone or one of its buffers was
+// freed (identities are unique): such an entry is dropped when found.
+bool stale(const GemmIds& ids) noexcept {
+  if (ids.stream.expired()) return true;
+  for (const std::weak_ptr<StreamUses>* w : {&ids.x, &ids.y, &ids.c}) {
+    std::shared_ptr<StreamUses> u = w->lock();
+    if (u == nullptr || u->released()) return true;
+  }
+  return false;
+}
+
+struct GraphEntry {
+  GemmKey key;
+  GemmIds ids;
+  cudaGraphExec_t exec;
+  uint64_t used;  // the device's tick at the last launch, for LRU eviction
+};
+
+// The process-wide replay setting (set_gemm_graph_replay). Read without a lock by every GEMM;
+// `generation` changes with every setting, and a handle whose graphs were cached under
+// another generation drops them (see sync_generation_locked).
+struct GraphReplaySetting {
+  std::atomic<uint64_t> max_entries{0};  // per device; 0 = off (the default)
+  std::atomic<uint64_t> max_macs{0};
+  std::atomic<uint64_t> generation{0};
+};
+GraphReplaySetting g_replay;  // constant-initialised
+
+// One cuBLAS handle with its workspace. Touched only by the thread that has it checked out,
+// or, while it is idle (in BlasPool::idle), under the pool's mutex.
 struct HandleSlot {
   cublasHandle_t handle = nullptr;
   void* workspace = nullptr;
@@ -60,18 +114,24 @@ struct HandleSlot {
   // Set after a lease inside a capture (which binds the capture's own workspace): the next
   // lease binds the stream and this workspace again.
   bool rebind = false;
-  // Small GEMMs repeated with identical parameters replay a captured graph (see gemm()).
+  // Graph replay of small GEMMs (see launch_gemm). The graphs use this handle's workspace, so
+  // they are launched only with this handle checked out; they count in BlasPool::graphs.
   std::vector<GraphEntry> graphs;
   GemmKey previous{};  // the last small GEMM launched directly
+  GemmIds previous_ids;
   bool has_previous = false;
-  bool graphs_failed = false;  // capture failed once: launch directly from then on
-  uint64_t tick = 0;
+  bool graphs_failed = false;      // capture failed once: launch directly until the setting changes
+  uint64_t generation = 0;         // g_replay.generation the graphs were cached under
   cudaStream_t capture = nullptr;  // private stream that only ever captures
 };
 
 struct BlasPool {
   std::mutex mutex;
   std::vector<HandleSlot*> idle;  // checked-in slots; slots are never destroyed
+  // Under mutex: the graphs cached by all of this device's slots, reserved ones included (at
+  // most g_replay.max_entries, the bound being met when one is added).
+  uint64_t graphs = 0;
+  std::atomic<uint64_t> tick{0};  // the LRU clock of the device's graphs
 };
 
 BlasPool& blas_pool(int device) {
@@ -81,6 +141,98 @@ BlasPool& blas_pool(int device) {
   return pools[device];
 }
 
+// ---- The graph cache's bookkeeping; the pool's mutex is held, and each slot touched is idle
+// or checked out by the calling thread. ----
+
+void destroy_exec(cudaGraphExec_t exec) noexcept {
+  // An executable graph still in flight is freed when it completes.
+  if (cudaGraphExecDestroy(exec) != cudaSuccess) (void)cudaGetLastError();
+}
+
+void erase_graph_locked(BlasPool& pool, HandleSlot& sl, size_t i) noexcept {
+  RelaxedCaptureMode relaxed;
+  destroy_exec(sl.graphs[i].exec);
+  sl.graphs.erase(sl.graphs.begin() + static_cast<std::ptrdiff_t>(i));
+  --pool.graphs;
+}
+
+// Drops every graph of `sl` if they were cached under an earlier setting.
+void sync_generation_locked(BlasPool& pool, HandleSlot& sl) noexcept {
+  const uint64_t generation = g_replay.generation.load(std::memory_order_acquire);
+  if (sl.generation == generation) return;
+  sl.generation = generation;
+  if (!sl.graphs.empty()) {
+    RelaxedCaptureMode relaxed;
+    for (const GraphEntry& g : sl.graphs) destroy_exec(g.exec);
+    pool.graphs -= sl.graphs.size();
+    sl.graphs.clear();
+  }
+  sl.has_previous = false;
+  sl.previous_ids = GemmIds{};
+  sl.graphs_failed = false;
+}
+
+// Makes room for one more graph on the device, under the bound `max`: drops the stale graphs,
+// then the least recently used, of `own` (the caller's slot) and of the idle slots. Graphs of
+// slots other threads have checked out are never touched (one may be launching). False when
+// the bound cannot be met that way.
+bool make_room_locked(BlasPool& pool, HandleSlot& own, uint64_t max) {
+  if (pool.graphs < max) return true;
+  auto each_slot = [&](auto&& fn) {
+    fn(own);
+    for (HandleSlot* s : pool.idle) fn(*s);
+  };
+  each_slot([&](HandleSlot& s) {
+    for (size_t i = s.graphs.size(); i-- > 0;) {
+      if (stale(s.graphs[i].ids)) erase_graph_locked(pool, s, i);
+    }
+  });
+  while (pool.graphs >= max) {
+    HandleSlot* victim = nullptr;
+    size_t at = 0;
+    each_slot([&](HandleSlot& s) {
+      for (size_t i = 0; i < s.graphs.size(); ++i) {
+        if (victim == nullptr || s.graphs[i].used < victim->graphs[at].used) {
+          victim = &s;
+          at = i;
+        }
+      }
+    });
+    if (victim == nullptr) return false;
+    erase_graph_locked(pool, *victim, at);
+  }
+  return true;
+}
+
+// A place for one graph of `sl` under the device's bound, counted in BlasPool::graphs until it
+// is committed (the graph joined sl.graphs) or given back by the destructor.
+class GraphReservation {
+ public:
+  GraphReservation(BlasPool& pool, HandleSlot& sl, uint64_t macs) : pool_(pool) {
+    std::lock_guard<std::mutex> lock(pool_.mutex);
+    sync_generation_locked(pool_, sl);
+    const uint64_t max = g_replay.max_entries.load(std::memory_order_relaxed);
+    if (max == 0 || macs > g_replay.max_macs.load(std::memory_order_relaxed)) return;
+    if (!make_room_locked(pool_, sl, max)) return;
+    ++pool_.graphs;
+    held_ = true;
+  }
+  ~GraphReservation() {
+    if (!held_) return;
+    std::lock_guard<std::mutex> lock(pool_.mutex);
+    --pool_.graphs;
+  }
+  GraphReservation(const GraphReservation&) = delete;
+  GraphReservation& operator=(const GraphReservation&) = delete;
+
+  bool held() const noexcept { return held_; }
+  void commit() noexcept { held_ = false; }
+
+ private:
+  BlasPool& pool_;
+  bool held_ = false;
+};
+
 HandleSlot* create_slot(int device) {
   DeviceGuard guard(device);
   RelaxedCaptureMode relaxed;  // set-up outside any capture of this thread
@@ -88,6 +240,7 @@ HandleSlot* create_slot(int device) {
   CUDAGO_CUDA_TRY(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
   auto slot = std::make_unique<HandleSlot>();
   slot->workspace_bytes = major >= 9 ? size_t{32} << 20 : size_t{4} << 20;
+  slot->generation = g_replay.generation.load(std::memory_order_acquire);
   CUDAGO_CUBLAS_TRY(cublasCreate(&slot->handle));
   try {
     CUDAGO_CUBLAS_TRY(cublasSetMathMode(slot->handle, CUBLAS_DEFAULT_MATH));
@@ -147,6 +300,7 @@ class Lease {
 
   cublasHandle_t get() const noexcept { return slot_->handle; }
   HandleSlot& slot() const noexcept { return *slot_; }
+  BlasPool& pool() const noexcept { return pool_; }
   // True when the caller's stream is being captured into a graph.
   bool capturing() const noexcept { return capturing_; }
 
@@ -187,6 +341,9 @@ class Lease {
     slot_ = nullptr;
     try {
       std::lock_guard<std::mutex> lock(pool_.mutex);
+      // A change of the replay setting while the slot was out: its graphs go now, before it is
+      // idle (the change dropped the idle slots' own graphs already).
+      sync_generation_locked(pool_, *s);
       pool_.idle.push_back(s);
     } catch (...) {
       // Only std::bad_alloc or a mutex error could get here; the slot is then lost (a leak of
@@ -347,41 +504,49 @@ Span vector(const char* op, const char* name, const DeviceBuffer& buf, uint64_t 
   return fit(op, name, buf, offset, span, esz);
 }
 
-// CUDAGO_BLAS_GRAPHS=0 turns the graph replay of small GEMMs off.
-bool graphs_enabled() {
-  static const bool on = [] {
-    const char* v = std::getenv("CUDAGO_BLAS_GRAPHS");
-    return v == nullptr || std::strcmp(v, "0") != 0;
-  }();
-  return on;
-}
-
-// GEMMs up to this many multiply-adds (512^3) are short enough on the GPU that cuBLAS's host
-// cost per call (~12 us on an H100 host) dominates; replaying a graph costs ~2-3 us.
-constexpr uint64_t kGraphMaxMacs = uint64_t{1} << 27;
-
-// Launches `key`'s GEMM on `stream` with `lease`'s handle, replaying a captured graph when the
-// same small GEMM was launched before. `direct(handle)` makes the cuBLAS call.
+// Launches `key`'s GEMM on `stream` with `lease`'s handle: directly, or, with graph replay on
+// (set_gemm_graph_replay) and at most max_macs multiply-adds, by replaying the graph of the
+// same GEMM on the same operands captured earlier. `direct(handle)` makes the cuBLAS call.
 template <class Direct>
-void launch_gemm(Lease& lease, const StreamPtr& stream, const GemmKey& key, uint64_t macs,
-                 Direct&& direct) {
+void launch_gemm(Lease& lease, const StreamPtr& stream, const GemmKey& key, const GemmOperands& ops,
+                 uint64_t macs, Direct&& direct) {
   HandleSlot& sl = lease.slot();
-  if (!graphs_enabled() || sl.graphs_failed || macs > kGraphMaxMacs || lease.capturing()) {
+  // The hot path when replay is off (the default): one relaxed load.
+  if (g_replay.max_entries.load(std::memory_order_relaxed) == 0 || lease.capturing() ||
+      sl.graphs_failed || macs > g_replay.max_macs.load(std::memory_order_relaxed)) {
     CUDAGO_CUBLAS_TRY(direct(lease.get()));
     return;
   }
-  ++sl.tick;
-  for (GraphEntry& g : sl.graphs) {
-    if (g.key == key) {
-      g.used = sl.tick;
+  BlasPool& pool = lease.pool();
+  const uint64_t tick = pool.tick.fetch_add(1, std::memory_order_relaxed) + 1;
+  for (size_t i = 0; i < sl.graphs.size(); ++i) {
+    GraphEntry& g = sl.graphs[i];
+    if (!(g.key == key)) continue;
+    if (same(g.ids, ops)) {
+      g.used = tick;
       CUDAGO_CUDA_TRY(cudaGraphLaunch(g.exec, stream->get()));
       return;
     }
+    // The same addresses but other buffers or another stream: the entry's were freed (or are
+    // another view of the same memory). It can never be replayed: drop it.
+    {
+      std::lock_guard<std::mutex> lock(pool.mutex);
+      erase_graph_locked(pool, sl, i);
+    }
+    break;
   }
-  if (!(sl.has_previous && sl.previous == key)) {
+  if (!(sl.has_previous && sl.previous == key && same(sl.previous_ids, ops))) {
     // First sight: launch directly and remember it; capture on the second identical call.
     sl.previous = key;
+    sl.previous_ids = ids_of(ops);
     sl.has_previous = true;
+    CUDAGO_CUBLAS_TRY(direct(lease.get()));
+    return;
+  }
+  sl.has_previous = false;
+  GraphReservation room(pool, sl, macs);
+  if (!room.held()) {
+    // The setting changed, or the device's bound is met by graphs of handles in use.
     CUDAGO_CUBLAS_TRY(direct(lease.get()));
     return;
   }
@@ -405,6 +570,13 @@ void launch_gemm(Lease& lease, const StreamPtr& stream, const GemmKey& key, uint
   }
   if (graph != nullptr) (void)cudaGraphDestroy(graph);
   (void)cudaGetLastError();  // a failed capture leaves nothing sticky; clear it
+  // The executable graph (set only when ok), until it joins the slot's list.
+  struct ExecOwner {
+    cudaGraphExec_t& e;
+    ~ExecOwner() {
+      if (e != nullptr) destroy_exec(e);
+    }
+  } owner{exec};
   CUDAGO_CUBLAS_TRY(cublasSetStream(sl.handle, stream->get()));
   CUDAGO_CUBLAS_TRY(cublasSetWorkspace(sl.handle, sl.workspace, sl.workspace_bytes));
   if (!ok) {
@@ -412,18 +584,10 @@ void launch_gemm(Lease& lease, const StreamPtr& stream, const GemmKey& key, uint
     CUDAGO_CUBLAS_TRY(direct(lease.get()));
     return;
   }
-  if (sl.graphs.size() >= kGraphsPerHandle) {
-    size_t lru = 0;
-    for (size_t i = 1; i < sl.graphs.size(); ++i) {
-      if (sl.graphs[i].used < sl.graphs[lru].used) lru = i;
-    }
-    // An executable graph still in flight is freed when it completes.
-    (void)cudaGraphExecDestroy(sl.graphs[lru].exec);
-    sl.graphs.erase(sl.graphs.begin() + static_cast<std::ptrdiff_t>(lru));
-  }
-  sl.graphs.push_back({key, exec, sl.tick});
-  sl.has_previous = false;
-  CUDAGO_CUDA_TRY(cudaGraphLaunch(exec, stream->get()));
+  sl.graphs.push_back({key, ids_of(ops), exec, tick});
+  exec = nullptr;  // owned by the list now
+  room.commit();
+  CUDAGO_CUDA_TRY(cudaGraphLaunch(sl.graphs.back().exec, stream->get()));
 }
 
 }  // namespace
@@ -503,6 +667,7 @@ void gemm(const StreamPtr& stream, const GemmParams& p, DeviceBuffer& a, DeviceB
   };
   GemmKey key;
   std::memset(&key, 0, sizeof key);
+  key.stream = stream.get();
   key.opx = opx;
   key.opy = opy;
   key.m = cm;
@@ -522,17 +687,41 @@ void gemm(const StreamPtr& stream, const GemmParams& p, DeviceBuffer& a, DeviceB
   key.sc = batch > 1 ? p.stride_c : 0;
   key.alpha = p.alpha;
   key.beta = p.beta;
-  // Overflow-free: each factor is below 2^31; saturate instead of multiplying further.
-  uint64_t macs = static_cast<uint64_t>(p.m) * static_cast<uint64_t>(p.n);
-  macs = macs > kGraphMaxMacs ? macs : macs * static_cast<uint64_t>(p.k);
-  macs = macs > kGraphMaxMacs ? macs : macs * static_cast<uint64_t>(batch);
+  // Multiply-adds, saturated at UINT64_MAX.
+  uint64_t macs = 0;
+  if (__builtin_mul_overflow(static_cast<uint64_t>(p.m), static_cast<uint64_t>(p.n), &macs) ||
+      __builtin_mul_overflow(macs, static_cast<uint64_t>(p.k), &macs) ||
+      __builtin_mul_overflow(macs, static_cast<uint64_t>(batch), &macs)) {
+    macs = UINT64_MAX;
+  }
+  const GemmOperands ops{stream, (row ? b : a).uses(), (row ? a : b).uses(), c.uses()};
 
   DeviceGuard guard(stream->device());
   Lease lease(stream, CUBLAS_POINTER_MODE_HOST);
-  launch_gemm(lease, stream, key, macs, direct);
+  launch_gemm(lease, stream, key, ops, macs, direct);
   a.used_on(stream);
   b.used_on(stream);
   c.used_on(stream);
+}
+
+void set_gemm_graph_replay(uint64_t max_entries, uint64_t max_macs) {
+  CUDAGO_EXPECTS(max_macs <= kGraphReplayMaxMacsLimit, kInvalidArgument,
+                 "set_gemm_graph_replay: max_macs = " + std::to_string(max_macs) +
+                     " exceeds 2^40 = " + std::to_string(kGraphReplayMaxMacsLimit));
+  static std::mutex setting;  // one change at a time: the two values are set together
+  std::lock_guard<std::mutex> lock(setting);
+  g_replay.max_macs.store(max_macs, std::memory_order_relaxed);
+  g_replay.max_entries.store(max_entries, std::memory_order_relaxed);
+  g_replay.generation.fetch_add(1, std::memory_order_acq_rel);
+  // Drop the graphs cached so far: now for idle slots (nobody can launch them while the pool's
+  // mutex is held), at check-in for the slots other threads have out (Lease::checkin).
+  for (int d = 0; d < device_count(); ++d) {
+    BlasPool& pool = blas_pool(d);
+    std::lock_guard<std::mutex> pool_lock(pool.mutex);
+    std::optional<DeviceGuard> device;  // only to destroy graphs: no context is created
+    if (pool.graphs > 0) device.emplace(d);
+    for (HandleSlot* s : pool.idle) sync_generation_locked(pool, *s);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

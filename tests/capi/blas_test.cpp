@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <climits>
 #include <cmath>
 #include <cstring>
@@ -613,12 +614,173 @@ TEST(BlasGemm, OneThreadAlternatingStreams) {
   }
 }
 
-// Small GEMMs repeated with identical parameters are replayed from a captured CUDA graph after
-// the second call: every replay must read the buffers' current data, on any stream.
+// ---- Graph replay of small GEMMs (cudago_blas_set_graph_replay) ----
+
+// Turns the graph replay of small GEMMs on for a scope, and off (the default) after it.
+struct GraphReplayOn {
+  GraphReplayOn(uint64_t max_entries, uint64_t max_macs) {
+    EXPECT_EQ(cudago_blas_set_graph_replay(max_entries, max_macs), CUDAGO_SUCCESS)
+        << last_error_text();
+  }
+  ~GraphReplayOn() {
+    EXPECT_EQ(cudago_blas_set_graph_replay(0, 0), CUDAGO_SUCCESS) << last_error_text();
+  }
+  GraphReplayOn(const GraphReplayOn&) = delete;
+  GraphReplayOn& operator=(const GraphReplayOn&) = delete;
+};
+
+constexpr uint64_t kReplayMacs = uint64_t{512} * 512 * 512;
+
+// The setting is validated before anything touches a device: the same with or without a GPU.
+TEST(BlasGraphReplay, SettingIsValidatedWithoutAGpu) {
+  const uint64_t limit = uint64_t{1} << 40;
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_blas_set_graph_replay(16, limit + 1));
+  EXPECT_NE(last_error_text().find("max_macs"), std::string::npos) << last_error_text();
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_blas_set_graph_replay(0, UINT64_MAX));
+  CG_OK(cudago_blas_set_graph_replay(0, 0));
+  CG_OK(cudago_blas_set_graph_replay(16, limit));
+  CG_OK(cudago_blas_set_graph_replay(UINT64_MAX, kReplayMacs));
+  CG_OK(cudago_blas_set_graph_replay(0, 0));
+}
+
+// With replay on, a small GEMM repeated on the same buffers and stream is captured on its
+// second call and replayed after: every call must give the direct call's result, read the
+// buffers' current contents, and never replay a graph whose buffer was freed, even when a new
+// buffer gets its address. max_entries = 0 goes back to direct calls.
+TEST(BlasGemm, GraphReplayMatchesTheCpu) {
+  NEED_GPU();
+  std::mt19937_64 rng(fresh_seed());
+  Stream s = make_stream();
+  GraphReplayOn replay(16, kReplayMacs);
+  const Case& cs = kCases[0];
+  GemmRun r;
+  cudago_gemm_params_t& p = r.p;
+  cudago_gemm_params_init(&p);
+  p.m = 33;
+  p.n = 47;
+  p.k = 65;
+  p.alpha = 1.25;
+  p.beta = 0.5;
+  p.lda = 65;
+  p.ldb = 47;
+  p.ldc = 47;
+  const size_t na = 33 * 65, nb = 65 * 47, nc = 33 * 47, es = esize(cs.dtype);
+  r.a = random_values(na, cs.dtype, rng);
+  r.b = random_values(nb, cs.dtype, rng);
+  r.c0 = random_values(nc, cs.dtype, rng);
+  Buffer da = upload(encode(r.a, cs.dtype)), db = upload(encode(r.b, cs.dtype));
+  Buffer dc = make_buffer(nc * es);
+  // C is written back to c0 before each call (beta != 0 reads it); "" on success.
+  auto call = [&](const std::string& label) -> std::string {
+    const std::vector<uint8_t> ec = encode(r.c0, cs.dtype);
+    if (cudago_copy_h2d(ec.data(), dc.get(), 0, ec.size()) != CUDAGO_SUCCESS ||
+        gemm_of(s, r, da, db, dc) != CUDAGO_SUCCESS) {
+      return label + ": " + last_error_text();
+    }
+    const std::string bad = check_gemm(r, cs, download(dc, nc * es), ec);
+    return bad.empty() ? bad : label + ": " + bad;
+  };
+  for (int it = 0; it < 5; ++it) ASSERT_EQ(call("repeat " + std::to_string(it)), "");
+  for (int it = 0; it < 3; ++it) {
+    r.a = random_values(na, cs.dtype, rng);
+    const std::vector<uint8_t> ea = encode(r.a, cs.dtype);
+    CG_OK(cudago_copy_h2d(ea.data(), da.get(), 0, ea.size()));
+    ASSERT_EQ(call("changed A " + std::to_string(it)), "");
+  }
+  for (int it = 0; it < 3; ++it) {
+    db.reset();  // freed: its graph must never run again
+    r.b = random_values(nb, cs.dtype, rng);
+    db = upload(encode(r.b, cs.dtype));  // likely at the freed buffer's address
+    for (int rep = 0; rep < 3; ++rep) {
+      ASSERT_EQ(call("new B " + std::to_string(it) + ", call " + std::to_string(rep)), "");
+    }
+  }
+  CG_OK(cudago_blas_set_graph_replay(0, 0));
+  for (int it = 0; it < 3; ++it) {
+    r.a = random_values(na, cs.dtype, rng);
+    const std::vector<uint8_t> ea = encode(r.a, cs.dtype);
+    CG_OK(cudago_copy_h2d(ea.data(), da.get(), 0, ea.size()));
+    ASSERT_EQ(call("replay off " + std::to_string(it)), "");
+  }
+}
+
+// Replay under concurrency: threads on their own streams repeat their own GEMMs while the
+// device's bound (3) is below their number, so graphs are evicted from idle handles, and the
+// main thread changes the setting meanwhile, which drops graphs of idle handles at once and of
+// handles in use when they are checked in. Every result must stay right.
+TEST(BlasGemm, GraphReplayManyThreadsSmallBoundWhileTheSettingChanges) {
+  NEED_GPU();
+  const unsigned seed = fresh_seed();
+  GraphReplayOn replay(3, kReplayMacs);
+  constexpr int kThreads = 6, kIters = 24;
+  std::vector<std::string> errors(kThreads);
+  std::atomic<int> running{kThreads};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937_64 rng(seed + t);
+      const int64_t m = 17 + t, n = 29, k = 41 + 2 * t;
+      GemmRun r;
+      cudago_gemm_params_init(&r.p);
+      r.p.m = m;
+      r.p.n = n;
+      r.p.k = k;
+      r.p.lda = k;
+      r.p.ldb = n;
+      r.p.ldc = n;
+      r.a = random_values(m * k, CUDAGO_DTYPE_F32, rng);
+      r.b = random_values(k * n, CUDAGO_DTYPE_F32, rng);
+      r.c0.assign(static_cast<size_t>(m * n), 0);
+      std::vector<uint8_t> ea = encode(r.a, CUDAGO_DTYPE_F32), eb = encode(r.b, CUDAGO_DTYPE_F32);
+      const std::vector<uint8_t> c0_bytes(static_cast<size_t>(m * n) * 4, 0);
+      std::vector<uint8_t> got(c0_bytes.size());
+      cudago_stream_t s = nullptr;
+      cudago_buffer_t da = nullptr, db = nullptr, dc = nullptr;
+      bool ok = cudago_stream_create(&s, 0, CUDAGO_STREAM_NON_BLOCKING, 0) == CUDAGO_SUCCESS &&
+                cudago_buffer_alloc(&da, 0, ea.size()) == CUDAGO_SUCCESS &&
+                cudago_buffer_alloc(&db, 0, eb.size()) == CUDAGO_SUCCESS &&
+                cudago_buffer_alloc(&dc, 0, got.size()) == CUDAGO_SUCCESS &&
+                cudago_copy_h2d(eb.data(), db, 0, eb.size()) == CUDAGO_SUCCESS;
+      for (int it = 0; ok && it < kIters; ++it) {
+        if (it % 6 == 0) {  // new contents of A now and then: replays read them
+          r.a = random_values(m * k, CUDAGO_DTYPE_F32, rng);
+          ea = encode(r.a, CUDAGO_DTYPE_F32);
+          ok = cudago_copy_h2d(ea.data(), da, 0, ea.size()) == CUDAGO_SUCCESS;
+        }
+        ok = ok && cudago_blas_gemm(s, da, 0, db, 0, dc, 0, &r.p) == CUDAGO_SUCCESS &&
+             cudago_copy_d2h(dc, 0, got.data(), got.size()) == CUDAGO_SUCCESS;
+        if (!ok) break;
+        const std::string bad = check_gemm(r, kCases[0], got, c0_bytes);
+        if (!bad.empty()) {
+          errors[t] = "iteration " + std::to_string(it) + ": " + bad;
+          break;
+        }
+      }
+      if (!ok) errors[t] = last_error_text();
+      cudago_buffer_free(da);
+      cudago_buffer_free(db);
+      cudago_buffer_free(dc);
+      cudago_stream_destroy(s);
+      --running;
+    });
+  }
+  for (int i = 0; running.load() > 0 && i < 50; ++i) {
+    EXPECT_EQ(cudago_blas_set_graph_replay(3 + i % 2, kReplayMacs), CUDAGO_SUCCESS)
+        << last_error_text();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(errors[t], "") << "thread " << t;
+}
+
+// With replay on, small GEMMs repeated with identical parameters are replayed from a captured
+// CUDA graph (one per stream) after the second call: every replay must read the buffers'
+// current data.
 TEST(BlasGemm, RepeatedCallsOnFreshDataAndAlternatingStreams) {
   NEED_GPU();
   std::mt19937_64 rng(fresh_seed());
   Stream s1 = make_stream(), s2 = make_stream();
+  GraphReplayOn replay(16, kReplayMacs);
   for (const Case& cs : {kCases[0], kCases[1], kCases[2], kCases[4]}) {
     GemmRun r;
     cudago_gemm_params_t& p = r.p;

@@ -20,14 +20,24 @@
 // free handle bound to the caller's stream, so a steady state of N threads on N streams never
 // adds cross-stream waits.
 //
-// Graph replay: cuBLAS spends ~13 us of host time per call (H100 host, CUDA 13), far more than
-// a small GEMM takes on the GPU. Each handle therefore remembers the last small GEMM (at most
-// 2^27 multiply-adds) it launched directly; when the same GEMM (same parameters, pointers and
-// scalars) comes again, it is captured once into a CUDA graph on a private stream (thread-local
-// capture mode) and every later identical call launches the graph (~4 us). The graph uses the
-// handle's workspace, so it is ordered by the same fence as direct calls; up to 16 graphs per
-// handle are kept, least recently used evicted. If capture fails, the handle falls back to
-// direct calls. CUDAGO_BLAS_GRAPHS=0 in the environment disables the replay.
+// Graph replay (opt-in, off by default; set_gemm_graph_replay): cuBLAS spends ~13 us of host
+// time per call (H100 host, CUDA 13), more than a small GEMM takes on the GPU. With replay on,
+// a GEMM of at most max_macs multiply-adds that comes again with the same parameters, scalars,
+// buffers and stream is captured once into a CUDA graph on the handle's private stream
+// (thread-local capture mode) and later identical calls launch the graph. Buffers and stream
+// are matched by identity, not only by address: an entry holds them weakly (the buffer's
+// StreamUses, the Stream), so a buffer freed and another allocated at the same address never
+// replays the old graph, and an entry whose buffer was freed or whose stream was destroyed is
+// dropped when it is found (on a lookup at the same addresses, or when room is made). The
+// graph uses the handle's workspace and lives with the handle, so it is only ever launched by
+// the thread that has the handle checked out, ordered by the same fence as direct calls. At
+// most max_entries graphs are cached per device (over all its handles); to add one beyond the
+// bound, stale graphs and then the least recently used of the caller's handle and of the idle
+// handles are destroyed (never one of a handle another thread has checked out; if only those
+// remain, the GEMM runs directly). If capture fails, the handle runs GEMMs directly until the
+// setting changes. Each change of the setting drops every cached graph: those of idle handles
+// at once, those of handles checked out by other threads when they are checked in, so no
+// graph is destroyed while another thread may be launching it.
 //
 // Dimensions and leading dimensions are validated against the buffers (size, offsets, batch
 // strides, overflow, cuBLAS's 32-bit limits) before any cuBLAS call. Every dimension must be at
@@ -68,6 +78,16 @@ struct GemmParams {
 // C = alpha·op(A)·op(B) + beta·C for each of `batch` matrices. C must not overlap A or B.
 void gemm(const StreamPtr& stream, const GemmParams& p, DeviceBuffer& a, DeviceBuffer& b,
           DeviceBuffer& c);
+
+// The largest max_macs set_gemm_graph_replay accepts (2^40 multiply-adds).
+constexpr uint64_t kGraphReplayMaxMacsLimit = uint64_t{1} << 40;
+
+// Process-wide graph replay of small GEMMs (see the top of this file): at most `max_entries`
+// graphs per device, for GEMMs of at most `max_macs` multiply-adds (m·n·k·batch).
+// max_entries = 0 (the default) turns it off. Every call drops the graphs cached so far.
+// Error(kInvalidArgument) when max_macs exceeds kGraphReplayMaxMacsLimit. The setting is read
+// without a lock by each GEMM: a GEMM concurrent with a change may still use the old one.
+void set_gemm_graph_replay(uint64_t max_entries, uint64_t max_macs);
 
 struct GemvParams {
   BlasLayout layout = BlasLayout::kRowMajor;

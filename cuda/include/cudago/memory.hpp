@@ -146,6 +146,11 @@ class DeviceBuffer {
   // Makes `stream` wait for all work queued with the buffer on the owner and other streams.
   void order_after_uses(const Stream& stream) const;
 
+  // The buffer's identity, which outlives it: unique to this buffer even when a later one gets
+  // the same address, and released() once the buffer was freed. Caches keyed by buffers (BLAS
+  // graph replay) hold it weakly.
+  const std::shared_ptr<StreamUses>& uses() const noexcept { return uses_; }
+
  private:
   DeviceBuffer(int device, void* data, uint64_t size, StreamPtr stream, HostBufferPtr host)
       : device_(device),
