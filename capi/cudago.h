@@ -117,7 +117,11 @@ extern "C" {
   X(ERROR_NCCL, Nccl, 16, "NCCL error")                                                          \
   /* a stream capture or CUDA graph failed (illegal call during a capture, update with another   \
      topology) */                                                                                \
-  X(ERROR_CAPTURE, Capture, 17, "stream capture or graph error")
+  X(ERROR_CAPTURE, Capture, 17, "stream capture or graph error")                                 \
+  /* a bounded wait reached its deadline (cudago_wait_options_t) */                              \
+  X(ERROR_TIMEOUT, Timeout, 18, "deadline exceeded")                                             \
+  /* a bounded wait was cancelled through its cancel flag (cudago_wait_options_t) */             \
+  X(ERROR_CANCELLED, Cancelled, 19, "cancelled")
 /* clang-format on */
 
 /* clang-format off */
@@ -167,6 +171,23 @@ CUDAGO_API const char *cudago_version_string(void); /* "0.2.0", static */
 CUDAGO_API cudago_status_t cudago_driver_version(int32_t *out);
 /* Version of the CUDA runtime linked into the library (e.g. 13000). */
 CUDAGO_API cudago_status_t cudago_runtime_version(int32_t *out);
+
+/* ---------------------------------------------------------------------------------------------
+ * Bounded waits. A call that waits on other processes or on work it cannot see (NCCL rank
+ * set-up, cudago_comm_wait) takes a cudago_wait_options_t: it gives up at the deadline
+ * (CUDAGO_ERROR_TIMEOUT) or as soon as *cancel becomes non-zero (CUDAGO_ERROR_CANCELLED),
+ * whichever comes first, checking about every millisecond. NULL options, or options from
+ * cudago_wait_options_init, wait as long as it takes.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct cudago_wait_options {
+  uint32_t struct_size; /* sizeof(cudago_wait_options_t), set by its _init */
+  uint32_t reserved0;   /* must be 0 */
+  uint64_t timeout_ns;  /* from the call's start; 0 = no deadline */
+  /* Borrowed for the call; NULL = none. Another thread sets it to non-zero to give up. */
+  const volatile int32_t *cancel;
+} cudago_wait_options_t;
+
+static inline void cudago_wait_options_init(cudago_wait_options_t *p) { CUDAGO_SIZED_INIT_(p); }
 
 /* ---------------------------------------------------------------------------------------------
  * Devices.
@@ -664,9 +685,13 @@ CUDAGO_API cudago_status_t cudago_blas_gemm(cudago_stream_t stream, cudago_buffe
  * parameters, the same buffers (the same handles, not only the same addresses) and the same
  * stream is replayed from a CUDA graph captured on its second call, which cuts the host cost of
  * a call; results are those of a direct call (a replay reads the buffers' current contents).
- * At most max_entries graphs are kept per device, the least recently used evicted; a graph is
- * dropped when one of its buffers is freed. max_entries = 0 turns replay off and drops every
- * graph. Process-wide; max_macs above 2^40 is CUDAGO_ERROR_INVALID_ARGUMENT. */
+ * It helps many small identical GEMMs queued on one stream; measure before turning it on.
+ * At most max_entries graphs are kept per device, the least recently used evicted (when only
+ * graphs of calls in progress on other threads could be evicted, the GEMM runs directly). A
+ * graph is never replayed once one of its buffers was freed, and is dropped when found so.
+ * Every call drops the graphs cached so far (one in use by a call on another thread when that
+ * call returns); max_entries = 0 turns replay off. Process-wide; max_macs above 2^40 is
+ * CUDAGO_ERROR_INVALID_ARGUMENT. */
 CUDAGO_API cudago_status_t cudago_blas_set_graph_replay(uint64_t max_entries, uint64_t max_macs);
 
 /* Parameters of y = alpha * op(A) * x + beta * y, A stored m x n. */
@@ -938,15 +963,28 @@ CUDAGO_API cudago_status_t cudago_comm_init_all(cudago_comm_t *comms, uint64_t c
 /* A new unique id (ncclGetUniqueId), made by one process and sent to the others. */
 CUDAGO_API cudago_status_t cudago_comm_unique_id(cudago_nccl_unique_id_t *out);
 /* Rank `rank` of `nranks` on `device` (ncclCommInitRank); *id is copied. Blocks until all
- * nranks ranks have called it with the same id. *out is owned. */
+ * nranks ranks have called it with the same id, within the limits of `wait` (copied; NULL: no
+ * limit): a rank that never joins makes the others give up at their deadline with
+ * CUDAGO_ERROR_TIMEOUT (or CUDAGO_ERROR_CANCELLED), the half-made communicator aborted. With a
+ * limit the communicator is created in NCCL's non-blocking mode. *out is owned. */
 CUDAGO_API cudago_status_t cudago_comm_init_rank(cudago_comm_t *out, int32_t device, int32_t nranks,
-                                                 const cudago_nccl_unique_id_t *id, int32_t rank);
+                                                 const cudago_nccl_unique_id_t *id, int32_t rank,
+                                                 const cudago_wait_options_t *wait);
 /* ncclCommDestroy (ncclCommAbort when the communicator has failed). NULL is a no-op. Queued
  * collectives still complete first. */
 CUDAGO_API cudago_status_t cudago_comm_destroy(cudago_comm_t comm);
 CUDAGO_API cudago_status_t cudago_comm_device(cudago_comm_t comm, int32_t *device);
 CUDAGO_API cudago_status_t cudago_comm_rank(cudago_comm_t comm, int32_t *rank);
 CUDAGO_API cudago_status_t cudago_comm_size(cudago_comm_t comm, int32_t *size);
+/* Waits until the work queued on `stream` (of the communicator's device) is done, watching the
+ * communicator: when it fails asynchronously (a peer process died or left), or the deadline or
+ * the cancel flag of `wait` (copied; NULL: no limit) comes first, the communicator is aborted
+ * (ncclCommAbort, which ends its collectives that would otherwise wait forever) and the call
+ * returns CUDAGO_ERROR_NCCL, CUDAGO_ERROR_TIMEOUT or CUDAGO_ERROR_CANCELLED. An aborted
+ * communicator refuses every call but cudago_comm_destroy (CUDAGO_ERROR_INVALID_HANDLE); its
+ * stream may hold failed work. */
+CUDAGO_API cudago_status_t cudago_comm_wait(cudago_comm_t comm, cudago_stream_t stream,
+                                            const cudago_wait_options_t *wait);
 
 /* recv[i] = op over ranks of send[i], i < count, each from its byte offset. In place: the same
  * buffer and offset. */

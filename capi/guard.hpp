@@ -110,6 +110,7 @@ CUDAGO_SIZE_TAG_(cudago_kernel_attributes_t, cudago_kernel_attributes_init,
                  sizeof(cudago_kernel_attributes_t));
 CUDAGO_SIZE_TAG_(cudago_rtc_cache_stats_t, cudago_rtc_cache_stats_init,
                  sizeof(cudago_rtc_cache_stats_t));
+CUDAGO_SIZE_TAG_(cudago_wait_options_t, cudago_wait_options_init, sizeof(cudago_wait_options_t));
 #undef CUDAGO_SIZE_TAG_
 
 // Validates a caller's struct_size for T; returns the bytes of T to copy. Larger sizes are
@@ -191,6 +192,17 @@ inline int64_t signed_count(uint64_t v, const char* name) {
                 std::string(name) + " = " + std::to_string(v) + " is too large");
   }
   return static_cast<int64_t>(v);
+}
+
+// The limits of a bounded wait (cudago_wait_options_t, copied; NULL: no limit).
+inline WaitLimits wait_limits(const cudago_wait_options_t* wait) {
+  if (wait == nullptr) return {};
+  const cudago_wait_options_t w = read_sized(wait, "wait");
+  if (w.reserved0 != 0) {
+    throw Error(Status::kInvalidArgument,
+                "wait->reserved0 = " + std::to_string(w.reserved0) + "; it must be 0");
+  }
+  return WaitLimits{w.timeout_ns, w.cancel};
 }
 
 // Takes ownership of a freshly built handle and stores it in *out.

@@ -111,14 +111,24 @@ cudago_status_t cudago_comm_unique_id(cudago_nccl_unique_id_t* out) {
 }
 
 cudago_status_t cudago_comm_init_rank(cudago_comm_t* out, int32_t device, int32_t nranks,
-                                      const cudago_nccl_unique_id_t* id, int32_t rank) {
+                                      const cudago_nccl_unique_id_t* id, int32_t rank,
+                                      const cudago_wait_options_t* wait) {
   return guard("cudago_comm_init_rank", [&] {
     out_param(out, "out");
     out_param(id, "id");
+    const cudago::WaitLimits limits = cudago::capi::wait_limits(wait);
     cudago::NcclUniqueId nid;
     std::memcpy(nid.bytes, id->internal, sizeof nid.bytes);
-    auto c = cudago::Comm::init_rank(device, nranks, nid, rank);
+    auto c = cudago::Comm::init_rank(device, nranks, nid, rank, limits);
     cudago::capi::publish(out, std::move(c));
+  });
+}
+
+cudago_status_t cudago_comm_wait(cudago_comm_t comm, cudago_stream_t stream,
+                                 const cudago_wait_options_t* wait) {
+  return guard("cudago_comm_wait", [&] {
+    const cudago::WaitLimits limits = cudago::capi::wait_limits(wait);
+    handle(comm, "comm").impl->wait(handle(stream, "stream").impl, limits);
   });
 }
 

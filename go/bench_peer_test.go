@@ -3,6 +3,7 @@
 package cudago
 
 import (
+	"context"
 	"strconv"
 	"testing"
 )
@@ -49,14 +50,14 @@ func BenchmarkSpread(b *testing.B) {
 					ops[i] = operands{benchBuffer[float32](b, d, n*n), benchBuffer[float32](b, d, n*n),
 						benchBuffer[float32](b, d, n*n)}
 				}
-				job := func(w Worker, _ int) error {
+				job := func(_ context.Context, w Worker, _ int) error {
 					o := ops[w.Index()]
 					return MatMul(w.Stream(), o.a, o.b, o.c, n, n, n)
 				}
-				must(b, "warm-up", Spread(devs, len(devs), job))
+				must(b, "warm-up", Spread(context.Background(), devs, len(devs), job))
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					if err := Spread(devs, jobs, job); err != nil {
+					if err := Spread(context.Background(), devs, jobs, job); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -43,13 +43,21 @@ func TestConcurrentUse(t *testing.T) {
 				t.Errorf("worker %d: NewHostBuffer: %v", w, err)
 				return
 			}
-			defer hb.Close()
+			defer func() {
+				if err := hb.Close(); err != nil {
+					t.Errorf("worker %d: hb.Close: %v", w, err)
+				}
+			}()
 			hc, err := NewHostBuffer[float32](dev, n)
 			if err != nil {
 				t.Errorf("worker %d: NewHostBuffer: %v", w, err)
 				return
 			}
-			defer hc.Close()
+			defer func() {
+				if err := hc.Close(); err != nil {
+					t.Errorf("worker %d: hc.Close: %v", w, err)
+				}
+			}()
 			a := make([]float32, n)
 			for it := 0; it < iters; it++ {
 				fillFloats(r, a)

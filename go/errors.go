@@ -7,6 +7,7 @@ package cudago
 import "C"
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -89,6 +90,13 @@ func (e *Error) Error() string {
 // every error of its Status; ErrClosed matches only errors from using a closed handle (which
 // also match ErrInvalidHandle). A target with an Op matches only itself.
 func (e *Error) Is(target error) bool {
+	// A bounded wait that gave up because of a context matches the context's error too.
+	switch target {
+	case context.DeadlineExceeded:
+		return e != nil && e.Status == StatusTimeout
+	case context.Canceled:
+		return e != nil && e.Status == StatusCancelled
+	}
 	t, ok := target.(*Error)
 	if !ok || e == nil || t == nil || t.Op != "" {
 		return false
@@ -120,6 +128,11 @@ var (
 	ErrInternal        = sentinel(StatusInternal, "internal error")
 	ErrNCCL            = sentinel(StatusNCCL, "NCCL error")
 	ErrCapture         = sentinel(StatusCapture, "stream capture or graph error")
+	// ErrTimeout and ErrCancelled: a bounded wait gave up at its context's deadline or when the
+	// context was cancelled; such errors also match context.DeadlineExceeded and
+	// context.Canceled.
+	ErrTimeout   = sentinel(StatusTimeout, "deadline exceeded")
+	ErrCancelled = sentinel(StatusCancelled, "cancelled")
 
 	// ErrClosed matches the errors of methods called on a handle after its Close. Those
 	// errors have StatusInvalidHandle, so they match ErrInvalidHandle too; ErrInvalidHandle

@@ -8,16 +8,16 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 // These tests need no GPU.
 
 // statusLast is the newest status; update it when cudago_status_t grows.
-const statusLast = StatusCapture
+const statusLast = StatusCancelled
 
 func TestStatusStringsMatchC(t *testing.T) {
 	for s := StatusSuccess; s <= statusLast; s++ {
@@ -53,6 +53,7 @@ func TestSentinels(t *testing.T) {
 		StatusLaunchFailed: ErrLaunchFailed, StatusKernelFault: ErrKernelFault,
 		StatusCUDA: ErrCUDA, StatusCUBLAS: ErrCUBLAS, StatusCUFFT: ErrCUFFT,
 		StatusNVRTC: ErrNVRTC, StatusInternal: ErrInternal, StatusNCCL: ErrNCCL, StatusCapture: ErrCapture,
+		StatusTimeout: ErrTimeout, StatusCancelled: ErrCancelled,
 	}
 	if len(sentinels) != int(statusLast) {
 		t.Fatalf("%d sentinels for %d error statuses", len(sentinels), statusLast)
@@ -239,45 +240,140 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-// The structs shared between C and Go: size, alignment and every field's offset and size as
-// the C compiler sees them (shim.c) against the cgo types the package reads and writes.
+// pinnedLayouts are the layouts of the structs the package passes to or reads from C, as
+// literals: the sizes and offsets are tests/c99/abi_c99.c's ABI_SIZE and ABI_OFFSET pins (the
+// source of truth; change both together, and only with an ABI change); the field sizes and the
+// alignments are those the header's types give on LP64 (x86-64), which abi_c99.c pins through
+// the offsets that follow each field. The structs holding pointers are pinned there for 64-bit
+// pointers only, as here.
+var pinnedLayouts = []structLayout{
+	{"cudago_error_info_t", 652, 4, []fieldLayout{
+		{"struct_size", 0, 4}, {"status", 4, 4}, {"native_code", 8, 4},
+		{"native_name", 12, 64}, {"operation", 76, 64}, {"message", 140, 512},
+	}},
+	{"cudago_device_properties_t", 440, 8, []fieldLayout{
+		{"struct_size", 0, 4}, {"ordinal", 4, 4}, {"name", 8, 256}, {"uuid", 264, 16},
+		{"pci_bus_id", 280, 32}, {"pci_domain", 312, 4}, {"pci_bus", 316, 4},
+		{"pci_device", 320, 4}, {"compute_major", 324, 4}, {"compute_minor", 328, 4},
+		{"multiprocessor_count", 332, 4}, {"clock_khz", 336, 4}, {"memory_clock_khz", 340, 4},
+		{"memory_bus_width_bits", 344, 4}, {"l2_cache_bytes", 348, 4},
+		{"max_threads_per_block", 352, 4}, {"max_threads_per_multiprocessor", 356, 4},
+		{"max_blocks_per_multiprocessor", 360, 4}, {"registers_per_multiprocessor", 364, 4},
+		{"warp_size", 368, 4}, {"async_engine_count", 372, 4}, {"ecc_enabled", 376, 4},
+		{"integrated", 380, 4}, {"can_map_host_memory", 384, 4},
+		{"memory_pools_supported", 388, 4}, {"stream_priority_least", 392, 4},
+		{"stream_priority_greatest", 396, 4}, {"total_memory_bytes", 400, 8},
+		{"free_memory_bytes", 408, 8}, {"shared_memory_per_block_bytes", 416, 8},
+		{"shared_memory_per_block_optin_bytes", 424, 8},
+		{"shared_memory_per_multiprocessor_bytes", 432, 8},
+	}},
+	{"cudago_pool_config_t", 24, 8, []fieldLayout{
+		{"struct_size", 0, 4}, {"reserved0", 4, 4}, {"release_threshold_bytes", 8, 8},
+		{"reserve_bytes", 16, 8},
+	}},
+	{"cudago_pool_stats_t", 40, 8, []fieldLayout{
+		{"struct_size", 0, 4}, {"reserved0", 4, 4}, {"reserved_bytes", 8, 8},
+		{"used_bytes", 16, 8}, {"reserved_high_bytes", 24, 8}, {"used_high_bytes", 32, 8},
+	}},
+	{"cudago_gemm_params_t", 120, 8, []fieldLayout{
+		{"struct_size", 0, 4}, {"layout", 4, 4}, {"trans_a", 8, 4}, {"trans_b", 12, 4},
+		{"dtype", 16, 4}, {"compute", 20, 4}, {"m", 24, 8}, {"n", 32, 8}, {"k", 40, 8},
+		{"alpha", 48, 8}, {"beta", 56, 8}, {"lda", 64, 8}, {"ldb", 72, 8}, {"ldc", 80, 8},
+		{"batch", 88, 8}, {"stride_a", 96, 8}, {"stride_b", 104, 8}, {"stride_c", 112, 8},
+	}},
+	{"cudago_gemv_params_t", 72, 8, []fieldLayout{
+		{"struct_size", 0, 4}, {"layout", 4, 4}, {"trans", 8, 4}, {"dtype", 12, 4},
+		{"m", 16, 8}, {"n", 24, 8}, {"alpha", 32, 8}, {"beta", 40, 8}, {"lda", 48, 8},
+		{"incx", 56, 8}, {"incy", 64, 8},
+	}},
+	{"cudago_fft_layout_t", 40, 8, []fieldLayout{
+		{"embed", 0, 24}, {"stride", 24, 8}, {"dist", 32, 8},
+	}},
+	{"cudago_fft_desc_t", 136, 8, []fieldLayout{
+		{"struct_size", 0, 4}, {"type", 4, 4}, {"precision", 8, 4}, {"reserved0", 12, 4},
+		{"rank", 16, 8}, {"dims", 24, 24}, {"batch", 48, 8}, {"in", 56, 40}, {"out", 96, 40},
+	}},
+	{"cudago_compile_options_t", 112, 8, []fieldLayout{
+		{"struct_size", 0, 4}, {"flags", 4, 4}, {"arch", 8, 8}, {"std", 16, 8},
+		{"defines", 24, 8}, {"num_defines", 32, 8}, {"options", 40, 8}, {"num_options", 48, 8},
+		{"headers", 56, 8}, {"num_headers", 64, 8}, {"name_expressions", 72, 8},
+		{"num_name_expressions", 80, 8}, {"log", 88, 8}, {"log_cap", 96, 8}, {"log_len", 104, 8},
+	}},
+	{"cudago_define_t", 16, 8, []fieldLayout{{"name", 0, 8}, {"value", 8, 8}}},
+	{"cudago_header_t", 16, 8, []fieldLayout{{"name", 0, 8}, {"content", 8, 8}}},
+	{"cudago_kernel_arg_t", 56, 8, []fieldLayout{
+		{"kind", 0, 4}, {"reserved0", 4, 4}, {"size", 8, 8}, {"offset", 16, 8},
+		{"buffer", 24, 8}, {"host", 32, 8}, {"v", 40, 8}, {"bytes", 48, 8},
+	}},
+	{"cudago_kernel_attributes_t", 48, 8, []fieldLayout{
+		{"struct_size", 0, 4}, {"num_regs", 4, 4}, {"max_threads_per_block", 8, 4},
+		{"num_params", 12, 4}, {"shared_bytes", 16, 8}, {"const_bytes", 24, 8},
+		{"local_bytes", 32, 8}, {"ptx_version", 40, 4}, {"binary_version", 44, 4},
+	}},
+	{"cudago_rtc_cache_stats_t", 40, 8, []fieldLayout{
+		{"struct_size", 0, 4}, {"reserved0", 4, 4}, {"hits", 8, 8}, {"disk_hits", 16, 8},
+		{"misses", 24, 8}, {"entries", 32, 8},
+	}},
+	{"cudago_nccl_unique_id_t", 128, 1, []fieldLayout{{"internal", 0, 128}}},
+}
+
+// The structs shared between C and Go, as cgo laid them out for Go, against the literal pins
+// above: size, alignment and every field's name, offset and size, in declaration order. A field
+// added to, moved in or retyped in the header fails here (and in abi_c99.c).
 func TestStructLayouts(t *testing.T) {
-	cl, gl := cLayouts(), goLayouts()
-	if len(cl) != 4 || len(gl) != len(cl) {
-		t.Fatalf("%d C layouts, %d Go layouts", len(cl), len(gl))
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("the layouts are pinned for 64-bit pointers, as in tests/c99/abi_c99.c")
 	}
-	for i := range cl {
-		c, g := cl[i], gl[i]
-		if c.Name != g.Name || c.Size != g.Size || c.Align != g.Align {
-			t.Errorf("%s: C size %d align %d; Go (%s) size %d align %d", c.Name, c.Size, c.Align, g.Name, g.Size, g.Align)
+	got := map[string]structLayout{}
+	for _, l := range cgoLayouts() {
+		got[l.Name] = l
+	}
+	if len(got) != len(pinnedLayouts) {
+		t.Errorf("cgo layouts of %d structs, %d pinned", len(got), len(pinnedLayouts))
+	}
+	for _, want := range pinnedLayouts {
+		g, ok := got[want.Name]
+		if !ok {
+			t.Errorf("%s is pinned but has no cgo layout", want.Name)
+			continue
 		}
-		if !reflect.DeepEqual(c.Fields, g.Fields) {
-			t.Errorf("%s fields differ:\nC  %v\nGo %v", c.Name, c.Fields, g.Fields)
+		if g.Size != want.Size || g.Align != want.Align {
+			t.Errorf("%s: cgo size %d align %d, pinned size %d align %d",
+				want.Name, g.Size, g.Align, want.Size, want.Align)
 		}
-		// The listed fields cover the whole struct: a field added to the header without being
-		// listed here shows as a gap or a tail larger than the alignment padding.
-		fs := append([]fieldLayout(nil), c.Fields...)
-		sort.Slice(fs, func(a, b int) bool { return fs[a].Offset < fs[b].Offset })
-		end := uintptr(0)
-		for _, f := range fs {
-			if f.Offset < end {
-				t.Errorf("%s.%s overlaps the previous field", c.Name, f.Name)
+		for i := 0; i < max(len(g.Fields), len(want.Fields)); i++ {
+			switch {
+			case i >= len(g.Fields):
+				t.Errorf("%s: pinned field %+v missing from cgo's struct", want.Name, want.Fields[i])
+			case i >= len(want.Fields):
+				t.Errorf("%s: cgo's field %+v is not pinned", want.Name, g.Fields[i])
+			case g.Fields[i] != want.Fields[i]:
+				t.Errorf("%s field %d: cgo %+v, pinned %+v", want.Name, i, g.Fields[i], want.Fields[i])
 			}
-			if f.Offset-end >= 8 {
-				t.Errorf("%s: %d unlisted bytes before %s", c.Name, f.Offset-end, f.Name)
+		}
+	}
+
+	// The pins cover each struct whole: fields in order, no overlap, no gap or tail larger than
+	// alignment padding.
+	for _, l := range pinnedLayouts {
+		end := uintptr(0)
+		for _, f := range l.Fields {
+			if f.Offset < end {
+				t.Errorf("pinned %s.%s overlaps the previous field", l.Name, f.Name)
+			} else if f.Offset-end >= 8 {
+				t.Errorf("pinned %s: %d unlisted bytes before %s", l.Name, f.Offset-end, f.Name)
 			}
 			end = f.Offset + f.Size
 		}
-		if c.Size-end >= c.Align {
-			t.Errorf("%s: %d unlisted bytes at the end", c.Name, c.Size-end)
-		}
-		if c.Fields[0].Name != "struct_size" || c.Fields[0].Offset != 0 {
-			t.Errorf("%s does not start with struct_size", c.Name)
+		if l.Size < end || l.Size-end >= l.Align {
+			t.Errorf("pinned %s: size %d, fields end at %d", l.Name, l.Size, end)
 		}
 	}
-	// Every C field (but the bookkeeping ones) has its Go field.
+
+	// Every field of the structs the package converts (but the bookkeeping ones) has its Go
+	// field.
 	count := func(name string) int {
-		for _, l := range cl {
+		for _, l := range pinnedLayouts {
 			if l.Name == name {
 				n := 0
 				for _, f := range l.Fields {

@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && gpu
 
 package cudago_test
 
@@ -44,10 +44,14 @@ func ExampleMatMul() {
 	if err := c.CopyToHost(out); err != nil { // ordered after the GEMM
 		log.Fatal(err)
 	}
-	fmt.Println(out) // [58 64 139 154]
+	fmt.Println(out)
+	// Output:
+	// [58 64 139 154]
 }
 
-// A batch of float16 products with the options struct: C[q] = A[q]·B for q < 8, B shared.
+// A batch of float16 products with the options struct: C[q] = A[q]·B for q < 8, B shared
+// (StrideB 0). Small integers are exact in float16 and the sums are accumulated in float32, so
+// the GPU's results equal a CPU loop's exactly.
 func ExampleGEMMEx() {
 	const m, n, k, batch = 16, 8, 32, 8
 	dev, err := cudago.GetDevice(0)
@@ -59,17 +63,28 @@ func ExampleGEMMEx() {
 		log.Fatal(err)
 	}
 	defer s.Close()
-	alloc := func(n int) *cudago.DeviceBuffer[cudago.Float16] {
-		d, err := cudago.NewDeviceBuffer[cudago.Float16](dev, n)
+	ha, hb := make([]float32, batch*m*k), make([]float32, k*n)
+	for i := range ha {
+		ha[i] = float32(i%7 - 3)
+	}
+	for i := range hb {
+		hb[i] = float32(i%5 - 2)
+	}
+	upload := func(v []float32) *cudago.DeviceBuffer[cudago.Float16] {
+		h := make([]cudago.Float16, len(v))
+		for i, x := range v {
+			h[i] = cudago.Float16From(x)
+		}
+		d, err := cudago.NewDeviceBuffer[cudago.Float16](dev, len(h))
 		if err != nil {
 			log.Fatal(err)
 		}
-		if err := d.Memset(0x3c); err != nil { // 0x3c3c: about 1.06 in every element
+		if err := d.CopyFromHost(h); err != nil {
 			log.Fatal(err)
 		}
 		return d
 	}
-	a, b, c := alloc(batch*m*k), alloc(k*n), alloc(batch*m*n)
+	a, b, c := upload(ha), upload(hb), upload(make([]float32, batch*m*n))
 	defer a.Close()
 	defer b.Close()
 	defer c.Close()
@@ -78,7 +93,27 @@ func ExampleGEMMEx() {
 	if err := cudago.GEMMEx(s, cfg, 1, a, b, 0, c); err != nil {
 		log.Fatal(err)
 	}
-	if err := s.Synchronize(); err != nil {
+	got := make([]cudago.Float16, batch*m*n)
+	if err := c.CopyToHost(got); err != nil { // ordered after the GEMM
 		log.Fatal(err)
 	}
+	wrong := 0
+	for q := 0; q < batch; q++ {
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				var want float32
+				for l := 0; l < k; l++ {
+					want += ha[q*m*k+i*k+l] * hb[l*n+j]
+				}
+				if got[q*m*n+i*n+j].Float32() != want {
+					wrong++
+				}
+			}
+		}
+	}
+	fmt.Println("C[7] row 0:", got[7*m*n].Float32(), got[7*m*n+1].Float32(), got[7*m*n+2].Float32())
+	fmt.Println("wrong:", wrong, "of", batch*m*n)
+	// Output:
+	// C[7] row 0: -3 1 -5
+	// wrong: 0 of 1024
 }

@@ -1,9 +1,10 @@
-//go:build cgo
+//go:build cgo && gpu
 
 package cudago_test
 
 import (
 	"fmt"
+	"log"
 
 	cudago "github.com/cudago/cudago/go"
 )
@@ -12,40 +13,62 @@ import (
 func ExampleStream_Capture() {
 	dev, err := cudago.GetDevice(0)
 	if err != nil {
-		fmt.Println(err)
-		return
+		log.Fatal(err)
 	}
-	s, _ := cudago.NewStream(dev, cudago.StreamOptions{NonBlocking: true})
+	s, err := cudago.NewStream(dev, cudago.StreamOptions{NonBlocking: true})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer s.Close()
 	// Buffers are allocated before the capture and must stay open while the graph is used.
-	x, _ := cudago.NewDeviceBuffer[float32](dev, 4096)
+	const n = 4096
+	alloc := func(n int) *cudago.DeviceBuffer[float32] {
+		b, err := cudago.NewDeviceBuffer[float32](dev, n)
+		if err != nil {
+			log.Fatal(err)
+		}
+		return b
+	}
+	x, y, sum := alloc(n), alloc(n), alloc(1)
 	defer x.Close()
-	y, _ := cudago.NewDeviceBuffer[float32](dev, 4096)
 	defer y.Close()
-	sum, _ := cudago.NewDeviceBuffer[float32](dev, 1)
 	defer sum.Close()
-	_ = x.CopyFromHost(make([]float32, 4096))
+	ones := make([]float32, n)
+	for i := range ones {
+		ones[i] = 1
+	}
+	if err := x.CopyFromHost(ones); err != nil {
+		log.Fatal(err)
+	}
 
 	g, err := s.Capture(func() error {
 		// Nothing runs here: each call is recorded into the graph.
-		if err := cudago.Scale(s, 0.5, x); err != nil {
+		if err := cudago.Scale(s, 0.5, x); err != nil { // x = x/2
 			return err
 		}
-		if err := cudago.Add(s, x, x, y); err != nil {
+		if err := cudago.Add(s, x, x, y); err != nil { // y = 2x
 			return err
 		}
-		return cudago.Sum(s, y, sum)
+		return cudago.Sum(s, y, sum) // sum = Σy
 	})
 	if err != nil {
-		fmt.Println(err)
-		return
+		log.Fatal(err)
 	}
 	defer g.Close()
-	for step := 0; step < 100; step++ {
+	for step := 0; step < 10; step++ {
 		if err := g.Launch(s); err != nil { // the three operations, one cgo call
-			fmt.Println(err)
-			return
+			log.Fatal(err)
 		}
 	}
-	fmt.Println(s.Synchronize())
+	if err := s.Synchronize(); err != nil {
+		log.Fatal(err)
+	}
+	// After 10 replays x = 2^-10 and y = 2^-9, so sum = 4096 * 2^-9 = 8, exactly.
+	out := make([]float32, 1)
+	if err := sum.CopyToHost(out); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("sum after 10 launches:", out[0])
+	// Output:
+	// sum after 10 launches: 8
 }

@@ -1,20 +1,21 @@
-//go:build cgo
+//go:build cgo && gpu
 
 package cudago_test
 
 import (
 	"errors"
 	"fmt"
+	"log"
 
 	cudago "github.com/cudago/cudago/go"
 )
 
-// Compile a kernel at run time and launch it with typed arguments.
+// Compile a kernel at run time and launch it with typed arguments. (ExampleCompileImage
+// compiles without a GPU.)
 func ExampleCompile() {
 	dev, err := cudago.GetDevice(0)
 	if err != nil {
-		fmt.Println(err)
-		return
+		log.Fatal(err)
 	}
 	const src = `extern "C" __global__ void scale(float* x, float a, unsigned long long n) {
   unsigned long long i = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x;
@@ -23,29 +24,57 @@ func ExampleCompile() {
 	m, err := cudago.Compile(dev, src, cudago.CompileOptions{})
 	var ce *cudago.CompileError
 	if errors.As(err, &ce) {
-		fmt.Println(ce.Log) // the whole compiler log, with lines
-		return
+		log.Fatal(ce.Log) // the whole compiler log, with lines
 	} else if err != nil {
-		fmt.Println(err)
-		return
+		log.Fatal(err)
 	}
 	defer m.Close()
 	k, err := m.Kernel("scale")
 	if err != nil {
-		fmt.Println(err)
-		return
+		log.Fatal(err)
 	}
 	defer k.Close()
-	s, _ := cudago.NewStream(dev, cudago.StreamOptions{NonBlocking: true})
-	defer s.Close()
-	x, _ := cudago.NewDeviceBuffer[float32](dev, 1000)
-	defer x.Close()
-	_ = x.CopyFromHost(make([]float32, 1000))
-	block, _, _ := k.Occupancy(0)
-	err = k.Launch(s, cudago.Dim3{X: (1000 + block - 1) / block}, cudago.Dim3{X: block}, 0,
-		cudago.BufArg(x), cudago.Float32(2), cudago.Uint64(1000))
-	if err == nil {
-		err = s.Synchronize()
+	s, err := cudago.NewStream(dev, cudago.StreamOptions{NonBlocking: true})
+	if err != nil {
+		log.Fatal(err)
 	}
-	fmt.Println(err)
+	defer s.Close()
+	const n = 1000
+	x, err := cudago.NewDeviceBuffer[float32](dev, n)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer x.Close()
+	in := make([]float32, n)
+	for i := range in {
+		in[i] = float32(i) + 0.5
+	}
+	if err := x.CopyFromHost(in); err != nil {
+		log.Fatal(err)
+	}
+	block, _, err := k.Occupancy(0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = k.Launch(s, cudago.Dim3{X: (n + block - 1) / block}, cudago.Dim3{X: block}, 0,
+		cudago.BufArg(x), cudago.Float32(2), cudago.Uint64(n))
+	if err == nil {
+		err = s.Synchronize() // a fault in the kernel would surface here
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	out := make([]float32, n)
+	if err := x.CopyToHost(out); err != nil {
+		log.Fatal(err)
+	}
+	wrong := 0
+	for i := range out {
+		if out[i] != 2*in[i] {
+			wrong++
+		}
+	}
+	fmt.Println("x[999] =", out[n-1], "wrong:", wrong)
+	// Output:
+	// x[999] = 1999 wrong: 0
 }

@@ -2,184 +2,19 @@
 
 package cudago_test
 
+// The examples in this file need no GPU and run with every go test. Those that need one carry
+// the gpu build tag (example_gpu_test.go and the example_*_test.go files of each area): they
+// run with go test -tags gpu, as the GPU bundle's test binaries are built.
+
 import (
-	"context"
+	"bytes"
 	"errors"
 	"fmt"
 	"log"
-	"time"
+	"strings"
 
 	cudago "github.com/cudago/cudago/go"
 )
-
-// The hello world: two Go slices in, their sum out, computed on the GPU.
-func ExampleAddOnGPU() {
-	a := []float32{1, 2, 3, 4}
-	b := []float32{10, 20, 30, 40}
-	c := make([]float32, len(a))
-	if err := cudago.AddOnGPU(a, b, c); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(c) // [11 22 33 44]
-}
-
-// Listing the devices and their properties.
-func ExampleDevice_Properties() {
-	devs, err := cudago.Devices()
-	if err != nil {
-		log.Fatal(err)
-	}
-	if len(devs) == 0 {
-		fmt.Println("no CUDA device:", cudago.NoDeviceReason())
-		return
-	}
-	for _, d := range devs {
-		p, err := d.Properties()
-		if err != nil {
-			log.Fatal(err)
-		}
-		fmt.Printf("%d: %s, compute %d.%d, %d SMs, %d MiB, PCI %s, %s\n", d.Ordinal(), p.Name,
-			p.ComputeMajor, p.ComputeMinor, p.MultiprocessorCount, p.TotalMemory>>20, p.PCIBusID,
-			p.UUIDString())
-	}
-}
-
-// Timing GPU work with two events recorded around it on a stream.
-func ExampleElapsed() {
-	dev, err := cudago.GetDevice(0)
-	if err != nil {
-		log.Fatal(err)
-	}
-	s, err := cudago.NewStream(dev, cudago.StreamOptions{NonBlocking: true})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer s.Close()
-	start, _ := cudago.NewEvent(dev, cudago.EventOptions{})
-	defer start.Close()
-	end, _ := cudago.NewEvent(dev, cudago.EventOptions{})
-	defer end.Close()
-
-	const n = 10_000_000
-	a, _ := cudago.NewDeviceBufferAsync[float32](s, n)
-	defer a.Close()
-	_ = a.MemsetAsync(s, 0)
-
-	_ = start.Record(s)
-	_ = cudago.VectorAdd(s, a, a, a)
-	_ = end.Record(s)
-	if err := end.Wait(context.Background()); err != nil {
-		log.Fatal(err)
-	}
-	el, err := cudago.Elapsed(start, end)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("vector add of %d floats: %v, %.0f GB/s\n", n, el, 12*n/el.Seconds()/1e9)
-}
-
-// Device buffers: synchronous copies from and to Go slices, device-to-device copies, ranges.
-func ExampleDeviceBuffer() {
-	dev, err := cudago.GetDevice(0)
-	if err != nil {
-		log.Fatal(err)
-	}
-	buf, err := cudago.NewDeviceBuffer[int32](dev, 4)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer buf.Close()
-	if err := buf.CopyFromHost([]int32{1, 2, 3, 4}); err != nil {
-		log.Fatal(err)
-	}
-	// Overwrite elements 1 and 2.
-	if err := buf.CopyFromHostAt(1, []int32{20, 30}); err != nil {
-		log.Fatal(err)
-	}
-	other, _ := cudago.NewDeviceBuffer[int32](dev, 4)
-	defer other.Close()
-	_ = other.CopyFrom(buf)
-	out := make([]int32, 4)
-	_ = other.CopyToHost(out)
-	fmt.Println(out) // [1 20 30 4]
-
-	// Lengths must match; ranges must lie inside the buffer.
-	err = buf.CopyToHost(make([]int32, 3))
-	fmt.Println(errors.Is(err, cudago.ErrOutOfRange)) // true
-}
-
-// Pinned host buffers: asynchronous copies queued on a stream, overlapping with the host.
-func ExampleHostBuffer() {
-	dev, err := cudago.GetDevice(0)
-	if err != nil {
-		log.Fatal(err)
-	}
-	s, _ := cudago.NewStream(dev, cudago.StreamOptions{NonBlocking: true})
-	defer s.Close()
-	const n = 1 << 20
-	host, err := cudago.NewHostBuffer[float32](dev, n)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer host.Close()
-	for i := range host.Slice() { // an ordinary []float32 over pinned memory
-		host.Slice()[i] = float32(i)
-	}
-	d, _ := cudago.NewDeviceBufferAsync[float32](s, n)
-	defer d.Close()
-
-	_ = d.CopyFromHostAsync(s, host) // queued: returns at once
-	_ = cudago.VectorAdd(s, d, d, d) // d = 2d
-	_ = d.CopyToHostAsync(s, host)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := s.Wait(ctx); err != nil { // host.Slice() must not be touched before this
-		log.Fatal(err)
-	}
-	fmt.Println(host.Slice()[3]) // 6
-}
-
-// Mapped (zero-copy) host memory: a kernel reads and writes it directly.
-func ExampleMappedBuffer() {
-	dev, err := cudago.GetDevice(0)
-	if err != nil {
-		log.Fatal(err)
-	}
-	s, _ := cudago.NewStream(dev, cudago.StreamOptions{})
-	defer s.Close()
-	m, err := cudago.NewMappedBuffer[float32](dev, 3)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer m.Close()
-	copy(m.Slice(), []float32{1, 2, 3})
-
-	view, err := m.Device() // a DeviceBuffer over the same memory
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer view.Close()
-	_ = cudago.VectorAdd(s, view, view, view)
-	_ = s.Synchronize()
-	fmt.Println(m.Slice()) // [2 4 6]
-}
-
-// Configuring a device's memory pool and reading its statistics.
-func ExampleDevice_ConfigurePool() {
-	dev, err := cudago.GetDevice(0)
-	if err != nil {
-		log.Fatal(err)
-	}
-	// Keep up to 1 GiB cached when streams synchronise, and reserve 512 MiB now.
-	if err := dev.ConfigurePool(cudago.PoolConfig{ReleaseThreshold: 1 << 30, Reserve: 512 << 20}); err != nil {
-		log.Fatal(err)
-	}
-	b, _ := cudago.NewDeviceBuffer[byte](dev, 64<<20) // served from the reservation
-	st, _ := dev.PoolStats()
-	fmt.Printf("reserved %d MiB, used %d MiB\n", st.Reserved>>20, st.Used>>20)
-	b.Close()
-	_ = dev.TrimPool(0) // give the cached memory back to the device
-}
 
 // Matching errors with errors.Is, through wrapping, and reading the detail with errors.As.
 func ExampleError() {
@@ -207,23 +42,6 @@ func ExampleError() {
 	// loading weights: cudago: buffer alloc: CUDAGO_ERROR_OUT_OF_MEMORY: cudaErrorMemoryAllocation: cudaMallocFromPoolAsync(...) failed: out of memory
 }
 
-// Calls on a closed handle fail with ErrClosed; without a GPU, creating one fails with
-// ErrNoDevice.
-func ExampleErrClosed() {
-	dev, err := cudago.GetDevice(0)
-	if errors.Is(err, cudago.ErrNoDevice) {
-		fmt.Println("no GPU:", err)
-		return
-	}
-	s, err := cudago.NewStream(dev, cudago.StreamOptions{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	s.Close()
-	err = s.Synchronize()
-	fmt.Println(errors.Is(err, cudago.ErrClosed), errors.Is(err, cudago.ErrInvalidHandle)) // true true
-}
-
 // Status values name the C status codes.
 func ExampleStatus() {
 	fmt.Println(cudago.StatusKernelFault)
@@ -233,34 +51,93 @@ func ExampleStatus() {
 	// CUDAGO_STATUS(42)
 }
 
-// A stream runs queued work in order; Wait returns when it is done or the context ends.
-func ExampleStream_Wait() {
-	dev, err := cudago.GetDevice(0)
+// The loaded libcudago must match the cudago.h this package was built against; every function
+// that creates a handle or queries a device returns CheckVersion's error first.
+func ExampleCheckVersion() {
+	if err := cudago.CheckVersion(); err != nil {
+		log.Fatal(err) // e.g. an older libcudago.so found on LD_LIBRARY_PATH
+	}
+	v := strings.Split(cudago.Version(), ".") // "major.minor.patch"
+	fmt.Println("compatible, version of", len(v), "parts")
+	// Output:
+	// compatible, version of 3 parts
+}
+
+// Float16 values are stored as their 16 bits; conversions round to nearest, ties to even.
+func ExampleFloat16() {
+	h := cudago.Float16From(3.14159)
+	fmt.Printf("%#04x %v\n", uint16(h), h.Float32())
+	// The largest finite value; past the halfway point to the next, +Inf.
+	fmt.Println(cudago.Float16From(65504).Float32(), cudago.Float16From(65520).Float32())
+	// The smallest subnormal, 2^-24.
+	fmt.Println(cudago.Float16From(1.0 / (1 << 24)).Float32())
+	// 1 + 2^-11 lies halfway between 1 and 1 + 2^-10: to even, 1.
+	fmt.Printf("%#04x\n", uint16(cudago.Float16From(1+1.0/2048)))
+	// Output:
+	// 0x4248 3.140625
+	// 65504 +Inf
+	// 5.9604645e-08
+	// 0x3c00
+}
+
+// BFloat16 is the top half of a float32: the same range, 8 bits of precision.
+func ExampleBFloat16() {
+	b := cudago.BFloat16From(3.14159)
+	fmt.Printf("%#04x %v\n", uint16(b), b.Float32())
+	fmt.Println(cudago.BFloat16From(1e38).Float32()) // float32's range, unlike Float16
+	fmt.Println(cudago.BFloat16From(257).Float32())  // a tie between 256 and 258, to even: 256
+	// Output:
+	// 0x4049 3.140625
+	// 9.96921e+37
+	// 256
+}
+
+// FFTExtent tells how many values a transform's buffers must hold, without a GPU. A batch of 16
+// real transforms of 1000 points gives 16 half spectra of 501 complex values (2*16*501 float64s);
+// in place, the real rows are padded to 2*501 values so that both sides share their bytes, and
+// the last row ends after its 1000 values (15*1002 + 1000).
+func ExampleFFTExtent() {
+	d := cudago.FFTDesc{Type: cudago.FFTR2C, Dims: []int{1000}, Batch: 16}
+	in, out, err := cudago.FFTExtent[float64](d, false)
 	if err != nil {
-		fmt.Println(err) // e.g. no CUDA device
-		return
+		log.Fatal(err)
 	}
-	s, err := cudago.NewStream(dev, cudago.StreamOptions{NonBlocking: true})
+	fmt.Println("out of place:", in, out)
+	in, out, err = cudago.FFTExtent[float64](d, true)
 	if err != nil {
-		fmt.Println(err)
-		return
+		log.Fatal(err)
 	}
-	defer s.Close()
-	buf, err := cudago.NewDeviceBufferAsync[float32](s, 1<<20)
+	fmt.Println("in place:", in, out)
+	// Output:
+	// out of place: 16000 16032
+	// in place: 16030 16032
+}
+
+// CompileImage compiles CUDA C++ for an explicit architecture without a GPU: a CUBIN (an ELF
+// image) for sm_90, PTX text for compute_90. A compile error carries NVRTC's whole log.
+func ExampleCompileImage() {
+	const src = `extern "C" __global__ void scale(float* x, float a, unsigned long long n) {
+  unsigned long long i = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x;
+  if (i < n) x[i] *= a;
+}`
+	cubin, err := cudago.CompileImage(src, cudago.CompileOptions{Arch: "sm_90"})
 	if err != nil {
-		fmt.Println(err)
-		return
+		log.Fatal(err)
 	}
-	defer buf.Close()
-	if err := buf.MemsetAsync(s, 0); err != nil {
-		fmt.Println(err)
-		return
+	fmt.Println("sm_90 CUBIN is ELF:", bytes.HasPrefix(cubin, []byte("\x7fELF")))
+	ptx, err := cudago.CompileImage(src, cudago.CompileOptions{Arch: "compute_90"})
+	if err != nil {
+		log.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := s.Wait(ctx); err != nil {
-		fmt.Println(err)
-		return
+	fmt.Println("compute_90 PTX has .entry scale:", bytes.Contains(ptx, []byte(".entry scale")))
+
+	_, err = cudago.CompileImage(src+"\nint broken = ;", cudago.CompileOptions{Arch: "sm_90"})
+	var ce *cudago.CompileError
+	if errors.As(err, &ce) {
+		fmt.Println(errors.Is(err, cudago.ErrNVRTC), strings.Contains(ce.Log, "rtc_source.cu(5): error"))
 	}
-	fmt.Println("stream idle:", s.Device())
+	// Output:
+	// sm_90 CUBIN is ELF: true
+	// compute_90 PTX has .entry scale: true
+	// true true
 }

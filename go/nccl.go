@@ -8,8 +8,11 @@ package cudago
 import "C"
 
 import (
+	"context"
+	"errors"
 	"runtime"
 	"strconv"
+	"time"
 	"unsafe"
 )
 
@@ -128,9 +131,12 @@ func NewUniqueID() (NCCLID, error) {
 	return id, nil
 }
 
-// NewCommRank creates rank `rank` of an nranks-rank communicator on dev (ncclCommInitRank). It
-// blocks until all nranks ranks have called it with the same id.
-func NewCommRank(dev Device, nranks int, id NCCLID, rank int) (*Comm, error) {
+// NewCommRank joins rank `rank` of `nranks` on dev (ncclCommInitRank), with the id every rank
+// shares (made by [NewUniqueID] in one process and sent to the others). It blocks until all
+// ranks have joined, or until ctx is done: then the half-made communicator is aborted and the
+// error matches [ErrTimeout] and context.DeadlineExceeded (or [ErrCancelled] and
+// context.Canceled). A context that can never end waits as long as it takes.
+func NewCommRank(ctx context.Context, dev Device, nranks int, id NCCLID, rank int) (*Comm, error) {
 	const op = "comm init rank"
 	if nranks < 1 || nranks > 1<<30 {
 		return nil, errArg(op, "nranks "+strconv.Itoa(nranks))
@@ -141,13 +147,87 @@ func NewCommRank(dev Device, nranks int, id NCCLID, rank int) (*Comm, error) {
 	if err := ready(); err != nil {
 		return nil, err
 	}
+	opts, release, err := boundedWait(ctx, op)
+	if err != nil {
+		return nil, err
+	}
 	var cid C.cudago_nccl_unique_id_t
 	*(*NCCLID)(unsafe.Pointer(&cid)) = id
-	r := C.cg_comm_init_rank(C.int32_t(dev.ordinal), C.int32_t(nranks), cid, C.int32_t(rank))
+	r := C.cg_comm_init_rank(C.int32_t(dev.ordinal), C.int32_t(nranks), cid, C.int32_t(rank), opts)
+	release()
 	if r.err != nil {
-		return nil, convertError(op, r.err)
+		return nil, waitError(ctx, convertError(op, r.err))
 	}
 	return newComm(r.handle, int32(r.device), int32(r.rank), int32(r.size)), nil
+}
+
+// Wait waits until the work queued on s (of c's device) is done, watching the communicator: when
+// it fails (a peer process died or left) or ctx is done first, the communicator is aborted (its
+// collectives that would wait forever end) and the error says why: [ErrNCCL], or [ErrTimeout]
+// / [ErrCancelled] matching ctx's error. An aborted communicator refuses every call but Close.
+// Use it instead of [Stream.Wait] where another process takes part in the work.
+func (c *Comm) Wait(ctx context.Context, s *Stream) error {
+	const op = "comm wait"
+	opts, release, err := boundedWait(ctx, op)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := useAll(op, c, s); err != nil {
+		return err
+	}
+	info := C.cg_comm_wait(c.h, s.h, opts)
+	dropAll(c, s)
+	return waitError(ctx, errorFrom(op, info))
+}
+
+// boundedWait turns ctx into C wait options: nil (no limit) for a context that can never end;
+// otherwise options with ctx's deadline and a cancel flag that a goroutine sets when ctx is
+// done, polled by the C call. release stops the goroutine and frees the options.
+func boundedWait(ctx context.Context, op string) (*C.cudago_wait_options_t, func(), error) {
+	if ctx == nil || ctx.Done() == nil {
+		return nil, func() {}, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, waitError(ctx, &Error{Status: StatusCancelled, Op: op, Msg: err.Error()})
+	}
+	var ns uint64
+	if d, ok := ctx.Deadline(); ok {
+		ns = uint64(max(time.Until(d), 1))
+	}
+	w := C.cg_wait_new(C.uint64_t(ns))
+	if w == nil {
+		panic("cudago: out of C memory")
+	}
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		select {
+		case <-ctx.Done():
+			C.cg_wait_cancel(w)
+		case <-stop:
+		}
+	}()
+	return &w.options, func() {
+		close(stop)
+		<-stopped
+		C.cg_wait_free(w)
+	}, nil
+}
+
+// waitError gives a wait that gave up the status of ctx's reason: its deadline passing shows as
+// the cancel flag in C, reported as a timeout here.
+func waitError(ctx context.Context, err error) error {
+	var e *Error
+	if ctx != nil && errors.As(err, &e) && (e.Status == StatusTimeout || e.Status == StatusCancelled) {
+		switch ctx.Err() {
+		case context.DeadlineExceeded:
+			e.Status = StatusTimeout
+		case context.Canceled:
+			e.Status = StatusCancelled
+		}
+	}
+	return err
 }
 
 // use checks c and takes a reference for one C call; the caller must call c.drop.

@@ -3,12 +3,14 @@
 package cudago
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // NCCL tests. Without a GPU only the loader and the Go-side validation run; with one GPU a
@@ -86,10 +88,23 @@ func TestNCCLMissingLibrary(t *testing.T) {
 func TestNCCLValidation(t *testing.T) {
 	_, err := NewComms(nil)
 	wantErr(t, "NewComms(nil)", err, ErrInvalidArgument)
-	_, err = NewCommRank(Device{}, 0, NCCLID{}, 0)
+	_, err = NewCommRank(context.Background(), Device{}, 0, NCCLID{}, 0)
 	wantErr(t, "NewCommRank nranks 0", err, ErrInvalidArgument)
-	_, err = NewCommRank(Device{}, 2, NCCLID{}, 2)
+	_, err = NewCommRank(context.Background(), Device{}, 2, NCCLID{}, 2)
 	wantErr(t, "NewCommRank rank 2 of 2", err, ErrInvalidArgument)
+	// A context already done gives up before anything starts, with the context's reason.
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = NewCommRank(done, Device{}, 1, NCCLID{}, 0)
+	if !errors.Is(err, ErrCancelled) || !errors.Is(err, context.Canceled) {
+		t.Errorf("NewCommRank with a cancelled context: %v; want ErrCancelled and context.Canceled", err)
+	}
+	past, cancelPast := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancelPast()
+	_, err = NewCommRank(past, Device{}, 1, NCCLID{}, 0)
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("NewCommRank past its deadline: %v; want ErrTimeout and context.DeadlineExceeded", err)
+	}
 	var c *Comm
 	if err := c.Close(); err != nil {
 		t.Errorf("nil Comm Close: %v", err)
@@ -174,7 +189,9 @@ func TestNCCLOneRank(t *testing.T) {
 
 	id, err := NewUniqueID()
 	must(t, "NewUniqueID", err)
-	cr, err := NewCommRank(dev, 1, id, 0)
+	bounded, cancelBounded := context.WithTimeout(context.Background(), time.Minute)
+	defer cancelBounded()
+	cr, err := NewCommRank(bounded, dev, 1, id, 0)
 	must(t, "NewCommRank", err)
 	if cr.Rank() != 0 || cr.Size() != 1 || cr.Device() != dev {
 		t.Errorf("NewCommRank: rank %d size %d device %v", cr.Rank(), cr.Size(), cr.Device())
@@ -182,8 +199,23 @@ func TestNCCLOneRank(t *testing.T) {
 	one := ncclUpload(t, dev, []float32{3, -5})
 	out := ncclUpload(t, dev, make([]float32, 2))
 	must(t, "AllReduce (rank comm)", AllReduce(cr, s, NCCLSum, one, out))
+	must(t, "Comm.Wait", cr.Wait(bounded, s))
 	ncclEqual(t, "all-reduce on a NewCommRank communicator", ncclDownload(t, out), []float32{3, -5})
 	must(t, "Close rank comm", cr.Close())
+
+	// Rank 0 of 2 with nobody joining gives up at the deadline instead of waiting forever.
+	lonelyID, err := NewUniqueID()
+	must(t, "NewUniqueID", err)
+	short, cancelShort := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancelShort()
+	start := time.Now()
+	_, err = NewCommRank(short, dev, 2, lonelyID, 0)
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("NewCommRank with no peer: %v; want ErrTimeout and context.DeadlineExceeded", err)
+	}
+	if waited := time.Since(start); waited > 20*time.Second {
+		t.Errorf("NewCommRank with no peer returned after %v; its deadline was 300ms", waited)
+	}
 
 	must(t, "Close", c.Close())
 	must(t, "second Close", c.Close())

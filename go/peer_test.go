@@ -4,6 +4,7 @@ package cudago
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"math/rand/v2"
 	"sync"
@@ -75,10 +76,11 @@ func randBytes(r *rand.Rand, n int) []byte {
 }
 
 func TestPeerArguments(t *testing.T) {
-	noop := func(Worker, int) error { return nil }
-	wantErr(t, "Spread(nil devices)", Spread(nil, 1, noop), ErrInvalidArgument)
-	wantErr(t, "Spread(negative jobs)", Spread([]Device{{}}, -1, noop), ErrInvalidArgument)
-	wantErr(t, "Spread(nil fn)", Spread([]Device{{}}, 1, nil), ErrInvalidArgument)
+	noop := func(context.Context, Worker, int) error { return nil }
+	wantErr(t, "Spread(nil devices)", Spread(context.Background(), nil, 1, noop), ErrInvalidArgument)
+	wantErr(t, "Spread(negative jobs)", Spread(context.Background(), []Device{{}}, -1, noop), ErrInvalidArgument)
+	wantErr(t, "Spread(nil fn)", Spread(context.Background(), []Device{{}}, 1, nil), ErrInvalidArgument)
+	wantErr(t, "Spread(nil ctx)", Spread(nil, []Device{{}}, 1, noop), ErrInvalidArgument)
 
 	dev := requireGPU(t)
 	ok, err := dev.CanAccessPeer(dev)
@@ -326,7 +328,7 @@ func TestSpreadMatMul(t *testing.T) {
 	}
 	var arrived atomic.Int64
 	workers := int64(len(devs))
-	err = Spread(devs, jobs, func(w Worker, job int) (err error) {
+	err = Spread(context.Background(), devs, jobs, func(_ context.Context, w Worker, job int) (err error) {
 		if w.Stream().Device() != w.Device() {
 			return errors.New("worker stream on " + w.Stream().Device().String() + ", worker on " + w.Device().String())
 		}
@@ -402,7 +404,7 @@ func TestSpreadStopsAtTheFirstError(t *testing.T) {
 	boom := errors.New("boom")
 	const jobs = 10000
 	var started atomic.Int64
-	err = Spread(devs, jobs, func(w Worker, job int) error {
+	err = Spread(context.Background(), devs, jobs, func(_ context.Context, w Worker, job int) error {
 		started.Add(1)
 		if job == 3 {
 			return boom
@@ -423,7 +425,7 @@ func TestSpreadStopsAtTheFirstError(t *testing.T) {
 			t.Errorf("recovered %v, want the job's panic", p)
 		}
 	}()
-	_ = Spread(devs, 4, func(w Worker, job int) error {
+	_ = Spread(context.Background(), devs, 4, func(_ context.Context, w Worker, job int) error {
 		if job == 1 {
 			panic("job panic")
 		}
@@ -439,4 +441,45 @@ func peerStream(t testing.TB, dev Device) *Stream {
 	must(t, "NewStream", err)
 	closeT(t, "stream", s)
 	return s
+}
+
+// A done context stops Spread: no job starts after it, and its error comes back; the context
+// given to the jobs is cancelled at the first error.
+func TestSpreadStopsWhenTheContextIsDone(t *testing.T) {
+	dev := requireGPU(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := atomic.Int32{}
+	err := Spread(ctx, []Device{dev}, 100, func(context.Context, Worker, int) error {
+		ran.Add(1)
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || ran.Load() != 0 {
+		t.Errorf("Spread with a cancelled context: %v after %d jobs; want context.Canceled, none", err,
+			ran.Load())
+	}
+	failure := errors.New("job failed")
+	sawCancel := atomic.Bool{}
+	started := make(chan struct{})
+	err = Spread(context.Background(), []Device{dev, dev}, 2, func(jctx context.Context, w Worker,
+		job int) error {
+		if job == 0 { // fails once job 1 runs (on the other worker: this one is busy here)
+			select {
+			case <-started:
+			case <-time.After(20 * time.Second):
+			}
+			return failure
+		}
+		close(started)
+		select {
+		case <-jctx.Done():
+			sawCancel.Store(true)
+		case <-time.After(20 * time.Second):
+		}
+		return nil
+	})
+	if !errors.Is(err, failure) || !sawCancel.Load() {
+		t.Errorf("Spread with a failing job: %v (the other job saw the cancel: %v)", err,
+			sawCancel.Load())
+	}
 }

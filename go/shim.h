@@ -123,20 +123,6 @@ cg_err_t *cg_vector_add_f32(cudago_stream_t s, cudago_buffer_t a, cudago_buffer_
 
 /* ---- For the package's tests (no GPU needed). ---- */
 
-/* Struct layouts as this C compiler sees them. */
-typedef struct {
-  const char *name;
-  size_t offset, size;
-} cg_field_layout;
-typedef struct {
-  const char *name;
-  size_t size, align;
-  size_t nfields;
-  const cg_field_layout *fields;
-} cg_struct_layout;
-size_t cg_layout_count(void);
-const cg_struct_layout *cg_layout(size_t i);
-
 /* Fills every field of *p with a distinct value, to test the Go conversion. */
 void cg_test_fill_properties(cudago_device_properties_t *p);
 void cg_test_fill_pool_stats(cudago_pool_stats_t *p);

@@ -1,6 +1,7 @@
 /* shim_nccl.c: see shim_nccl.h. Compiled by cgo with the package's pkg-config flags. */
 #include "shim_nccl.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 cg_int_result cg_nccl_version(void) {
@@ -34,10 +35,10 @@ cg_comm_result cg_comm_info(cudago_comm_t comm) {
 }
 
 cg_comm_result cg_comm_init_rank(int32_t device, int32_t nranks, cudago_nccl_unique_id_t id,
-                                 int32_t rank) {
+                                 int32_t rank, const cudago_wait_options_t *wait) {
   cg_comm_result r;
   cudago_comm_t c = NULL;
-  cudago_status_t st = cudago_comm_init_rank(&c, device, nranks, &id, rank);
+  cudago_status_t st = cudago_comm_init_rank(&c, device, nranks, &id, rank, wait);
   if (st != CUDAGO_SUCCESS) {
     memset(&r, 0, sizeof r);
     r.err = cg_err(st);
@@ -84,3 +85,20 @@ cg_result cg_comm_reduce_scatter(cudago_comm_t c, cudago_stream_t s, cudago_buff
 
 cg_result cg_comm_group_start(void) { return cg_done(cudago_comm_group_start()); }
 cg_result cg_comm_group_end(void) { return cg_done(cudago_comm_group_end()); }
+
+cg_err_t *cg_comm_wait(cudago_comm_t c, cudago_stream_t s, const cudago_wait_options_t *wait) {
+  return cg_err(cudago_comm_wait(c, s, wait));
+}
+
+cg_wait_t *cg_wait_new(uint64_t timeout_ns) {
+  cg_wait_t *w = (cg_wait_t *)calloc(1, sizeof *w);
+  if (w == NULL) return NULL;
+  cudago_wait_options_init(&w->options);
+  w->options.timeout_ns = timeout_ns;
+  w->options.cancel = &w->cancel;
+  return w;
+}
+
+void cg_wait_cancel(cg_wait_t *w) { __atomic_store_n(&w->cancel, 1, __ATOMIC_RELEASE); }
+
+void cg_wait_free(cg_wait_t *w) { free(w); }

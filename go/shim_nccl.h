@@ -25,7 +25,18 @@ cg_nccl_id_result cg_comm_unique_id(void);
 cg_result cg_comm_init_all(cudago_comm_t *comms, uint64_t count, const int32_t *devices);
 cg_comm_result cg_comm_info(cudago_comm_t comm);
 cg_comm_result cg_comm_init_rank(int32_t device, int32_t nranks, cudago_nccl_unique_id_t id,
-                                 int32_t rank);
+                                 int32_t rank, const cudago_wait_options_t *wait);
+cg_err_t *cg_comm_wait(cudago_comm_t c, cudago_stream_t s, const cudago_wait_options_t *wait);
+
+/* Wait options with their own cancel flag, in C memory (Go sets the flag from a goroutine that
+ * watches a context while the C call polls it). */
+typedef struct {
+  cudago_wait_options_t options;
+  volatile int32_t cancel;
+} cg_wait_t;
+cg_wait_t *cg_wait_new(uint64_t timeout_ns); /* NULL when out of memory */
+void cg_wait_cancel(cg_wait_t *w);
+void cg_wait_free(cg_wait_t *w);
 cg_result cg_comm_destroy(cudago_comm_t comm);
 
 /* The collectives on whole buffers (offsets 0); count in elements, dtype a cudago_dtype_t, op a

@@ -3,6 +3,7 @@
 package cudago
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"sync"
@@ -39,7 +40,13 @@ func (w Worker) Index() int { return w.index }
 // with the job and device (errors.Is and errors.As see through it); otherwise the first error
 // of the final synchronisation is returned. In every case all streams are synchronised and
 // closed before Spread returns. A panic in fn is re-raised in the caller after that clean-up.
-func Spread(devices []Device, jobs int, fn func(w Worker, job int) error) (err error) {
+//
+// ctx bounds the whole: once it is done no further job starts, the final synchronisation stops
+// waiting (the streams are closed; work already queued on them still completes) and ctx's
+// error is returned unless a job failed first. The context given to fn is cancelled at the first error,
+// so that long jobs can stop early.
+func Spread(ctx context.Context, devices []Device, jobs int,
+	fn func(ctx context.Context, w Worker, job int) error) (err error) {
 	const op = "spread"
 	if err := ready(); err != nil {
 		return err
@@ -53,6 +60,11 @@ func Spread(devices []Device, jobs int, fn func(w Worker, job int) error) (err e
 	if fn == nil {
 		return errArg(op, "nil job function")
 	}
+	if ctx == nil {
+		return errArg(op, "nil context")
+	}
+	jobCtx, cancelJobs := context.WithCancel(ctx)
+	defer cancelJobs()
 	workers := make([]Worker, 0, len(devices))
 	defer func() {
 		for _, w := range workers {
@@ -84,6 +96,7 @@ func Spread(devices []Device, jobs int, fn func(w Worker, job int) error) (err e
 		}
 		mu.Unlock()
 		stop.Store(true)
+		cancelJobs()
 	}
 	for _, w := range workers {
 		wg.Add(1)
@@ -100,11 +113,15 @@ func Spread(devices []Device, jobs int, fn func(w Worker, job int) error) (err e
 				}
 			}()
 			for !stop.Load() {
+				if err := ctx.Err(); err != nil {
+					fail(fmt.Errorf("spread: %w", err))
+					return
+				}
 				j := next.Add(1) - 1
 				if j >= int64(jobs) {
 					return
 				}
-				if err := fn(w, int(j)); err != nil {
+				if err := fn(jobCtx, w, int(j)); err != nil {
 					fail(fmt.Errorf("spread: job %d on %v: %w", j, w.dev, err))
 					return
 				}
@@ -113,7 +130,7 @@ func Spread(devices []Device, jobs int, fn func(w Worker, job int) error) (err e
 	}
 	wg.Wait()
 	for _, w := range workers {
-		if err := w.stream.Synchronize(); err != nil {
+		if err := w.stream.Wait(ctx); err != nil {
 			fail(fmt.Errorf("spread: synchronize %v: %w", w.dev, err))
 		}
 	}

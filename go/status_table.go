@@ -27,6 +27,8 @@ const (
 	StatusInternal        Status = 15 // a bug in cudago
 	StatusNCCL            Status = 16 // an NCCL error (or NCCL missing): see native_code
 	StatusCapture         Status = 17 // a stream capture or CUDA graph failed (illegal call during a capture, update with another topology)
+	StatusTimeout         Status = 18 // a bounded wait reached its deadline (cudago_wait_options_t)
+	StatusCancelled       Status = 19 // a bounded wait was cancelled through its cancel flag (cudago_wait_options_t)
 )
 
 // The values above are cudago_status_t's: this fails to compile if one differs.
@@ -48,7 +50,9 @@ var _ = [1]struct{}{}[0|
 	(StatusNVRTC-C.CUDAGO_ERROR_NVRTC)|
 	(StatusInternal-C.CUDAGO_ERROR_INTERNAL)|
 	(StatusNCCL-C.CUDAGO_ERROR_NCCL)|
-	(StatusCapture-C.CUDAGO_ERROR_CAPTURE)]
+	(StatusCapture-C.CUDAGO_ERROR_CAPTURE)|
+	(StatusTimeout-C.CUDAGO_ERROR_TIMEOUT)|
+	(StatusCancelled-C.CUDAGO_ERROR_CANCELLED)]
 
 // statusNames holds the C enumerator name of each status.
 var statusNames = [...]string{
@@ -70,4 +74,6 @@ var statusNames = [...]string{
 	StatusInternal:        "CUDAGO_ERROR_INTERNAL",
 	StatusNCCL:            "CUDAGO_ERROR_NCCL",
 	StatusCapture:         "CUDAGO_ERROR_CAPTURE",
+	StatusTimeout:         "CUDAGO_ERROR_TIMEOUT",
+	StatusCancelled:       "CUDAGO_ERROR_CANCELLED",
 }

@@ -5,46 +5,71 @@ package cudago
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 )
 
+// Stream.Priority is CUDA's priority for the stream (the core asks cudaStreamGetPriority),
+// checked against the device's range from its properties: a priority inside the range comes
+// back unchanged, one outside it comes back inside the range at the nearer end, and the two ends
+// give two different priorities when the range has more than one value.
 func TestStreamPriority(t *testing.T) {
 	dev := requireGPU(t)
 	p, err := dev.Properties()
 	must(t, "Properties", err)
-	lo, hi := p.StreamPriorityLeast, p.StreamPriorityGreatest // hi <= lo numerically
-	cases := []struct{ ask, want int }{
-		{0, clamp(0, hi, lo)},
-		{hi, hi},
-		{lo, lo},
-		{hi - 1000, hi}, // clamped to the greatest priority
-		{lo + 1000, lo}, // clamped to the least
+	greatest, least := p.StreamPriorityGreatest, p.StreamPriorityLeast
+	if greatest > least {
+		t.Fatalf("device range [%d, %d]: the greatest priority must be numerically the smallest", greatest, least)
 	}
-	for _, c := range cases {
-		for _, nb := range []bool{false, true} {
-			s, err := NewStream(dev, StreamOptions{NonBlocking: nb, Priority: c.ask})
-			must(t, "NewStream", err)
-			if s.Priority() != c.want || s.Priority() < hi || s.Priority() > lo {
-				t.Errorf("NewStream(priority %d) has priority %d, want %d (device range [%d, %d])",
-					c.ask, s.Priority(), c.want, hi, lo)
+	priority := func(nb bool, ask int) int {
+		t.Helper()
+		s, err := NewStream(dev, StreamOptions{NonBlocking: nb, Priority: ask})
+		must(t, "NewStream", err)
+		defer func() { must(t, "Close", s.Close()) }()
+		if s.Device() != dev {
+			t.Errorf("stream device %v, want %v", s.Device(), dev)
+		}
+		done, err := s.Query()
+		if err != nil || !done {
+			t.Errorf("Query on an idle stream = %v, %v; want true", done, err)
+		}
+		if err := s.Wait(context.Background()); err != nil {
+			t.Errorf("Wait on an idle stream: %v", err)
+		}
+		return s.Priority()
+	}
+	inRange := []int{greatest, least, greatest + (least-greatest)/2}
+	if greatest <= 0 && 0 <= least {
+		inRange = append(inRange, 0)
+	}
+	for _, nb := range []bool{false, true} {
+		for _, ask := range inRange {
+			if got := priority(nb, ask); got != ask {
+				t.Errorf("NonBlocking %v: priority %d (in the device range [%d, %d]) came back as %d",
+					nb, ask, greatest, least, got)
 			}
-			if s.Device() != dev {
-				t.Errorf("stream device %v", s.Device())
+		}
+		for _, ask := range []int{greatest - 1, greatest - 1000, math.MinInt32} {
+			if got := priority(nb, ask); got != greatest {
+				t.Errorf("NonBlocking %v: priority %d, above the greatest %d, came back as %d; want %d",
+					nb, ask, greatest, got, greatest)
 			}
-			done, err := s.Query()
-			if err != nil || !done {
-				t.Errorf("Query on an idle stream = %v, %v; want true", done, err)
+		}
+		for _, ask := range []int{least + 1, least + 1000, math.MaxInt32} {
+			if got := priority(nb, ask); got != least {
+				t.Errorf("NonBlocking %v: priority %d, below the least %d, came back as %d; want %d",
+					nb, ask, least, got, least)
 			}
-			if err := s.Wait(context.Background()); err != nil {
-				t.Errorf("Wait on an idle stream: %v", err)
-			}
-			must(t, "Close", s.Close())
+		}
+	}
+	if greatest < least {
+		if hi, lo := priority(true, greatest), priority(true, least); hi == lo {
+			t.Errorf("streams asked for the greatest (%d) and least (%d) priorities both have %d",
+				greatest, least, hi)
 		}
 	}
 }
-
-func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
 
 func TestEventTiming(t *testing.T) {
 	dev := requireGPU(t)

@@ -9,7 +9,7 @@
 # small. bundle/ holds:
 #   lib/    libcudago.so*
 #   bin/    core_test capi_test peer_test abi_c99 bench_capi vector_add_c (meson), cudago.test and
-#           cudago-race.test (go test -c), vecadd (the Go example)
+#           cudago-race.test (go test -c -tags gpu: with the GPU examples), vecadd (the Go example)
 #   peers/  peers.py (PyTorch and CuPy figures for the same operations), graph_peer.py
 #   run.sh  (from scripts/bundle-run.sh)   report.py (from scripts/bench-report.py)
 # Fails if the bundle exceeds 60 MiB.
@@ -67,17 +67,19 @@ while read -r lib; do
   cp -L "$lib" "$bundle/lib/"
 done < <(ldd "$bundle"/bin/* 2>/dev/null | awk '/lib(gtest|gmock)/ && $3 ~ /^\// {print $3}' | sort -u)
 
-echo "==> go test -c (normal and -race) and the Go example"
+echo "==> go test -c (normal and -race, -tags gpu) and the Go example"
 # meson devenv finds the uninstalled cudago.pc; -s -w drops the symbol table and DWARF (stack
-# traces keep their function names) to keep the bundle small.
+# traces keep their function names) to keep the bundle small. -tags gpu compiles in the Go
+# examples that need a GPU (go/example_gpu_test.go and the other files with the gpu build tag),
+# so the bundle runs them and checks their output.
 in_devenv() {
   local dir=$1
   shift
   meson devenv -C "$build" --workdir "$root/$dir" "$@"
 }
-in_devenv go go test -c -ldflags='-s -w' -o "$bundle/bin/cudago.test" . >"$log" 2>&1 ||
+in_devenv go go test -c -tags gpu -ldflags='-s -w' -o "$bundle/bin/cudago.test" . >"$log" 2>&1 ||
   die "go test -c failed" "$log"
-in_devenv go go test -c -race -ldflags='-s -w' -o "$bundle/bin/cudago-race.test" . >"$log" 2>&1 ||
+in_devenv go go test -c -race -tags gpu -ldflags='-s -w' -o "$bundle/bin/cudago-race.test" . >"$log" 2>&1 ||
   die "go test -c -race failed" "$log"
 in_devenv examples/go go build -ldflags='-s -w' -o "$bundle/bin/vecadd" ./vecadd >"$log" 2>&1 ||
   die "go build ./vecadd (examples/go) failed" "$log"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds cudago and runs every test: scripts/test-setup.sh (setup.sh's dry runs), the GoogleTest
-# suites and the C99 ABI program (meson test), then gofmt, go vet and go test for the Go package,
-# and go vet + go build for the Go examples.
+# suites and the C99 ABI program (meson test), then gofmt, go vet (plain and with -tags gpu, which
+# adds the Go examples that need a GPU) and go test for the Go package, and go vet + go build for
+# the Go examples.
 # Stops at the first failure with a message saying which step failed.
 #
 # The last line of output is always the summary:
@@ -182,6 +183,12 @@ fi
 
 step "go vet ./... (go)"
 in_devenv go go vet ./... >"$work/vet.log" 2>&1 || die "go vet ./... in go/" "$work/vet.log"
+
+# The examples that need a GPU carry the gpu build tag (they run in the GPU bundle): vet them too,
+# so they compile here.
+step "go vet -tags gpu ./... (go)"
+in_devenv go go vet -tags gpu ./... >"$work/vet-gpu.log" 2>&1 ||
+  die "go vet -tags gpu ./... in go/" "$work/vet-gpu.log"
 
 step "go test -count=1 ./... (go)"
 go_rc=0

@@ -5,9 +5,11 @@
 #include <dlfcn.h>
 #include <nccl.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cudago/device.hpp"
@@ -24,6 +26,7 @@ struct NcclApi {
   ncclResult_t (*GetVersion)(int*);
   ncclResult_t (*GetUniqueId)(ncclUniqueId*);
   ncclResult_t (*CommInitRank)(ncclComm_t*, int, ncclUniqueId, int);
+  ncclResult_t (*CommInitRankConfig)(ncclComm_t*, int, ncclUniqueId, int, ncclConfig_t*);
   ncclResult_t (*CommInitAll)(ncclComm_t*, int, const int*);
   ncclResult_t (*CommDestroy)(ncclComm_t);
   ncclResult_t (*CommAbort)(ncclComm_t);
@@ -83,6 +86,7 @@ Loaded load() {
   bool ok = resolve(lib, "ncclGetVersion", a.GetVersion, e, path) &&
             resolve(lib, "ncclGetUniqueId", a.GetUniqueId, e, path) &&
             resolve(lib, "ncclCommInitRank", a.CommInitRank, e, path) &&
+            resolve(lib, "ncclCommInitRankConfig", a.CommInitRankConfig, e, path) &&
             resolve(lib, "ncclCommInitAll", a.CommInitAll, e, path) &&
             resolve(lib, "ncclCommDestroy", a.CommDestroy, e, path) &&
             resolve(lib, "ncclCommAbort", a.CommAbort, e, path) &&
@@ -137,6 +141,38 @@ std::string where(const char* file, int line) {
     if (cudago_nr_ != ncclSuccess) {                     \
       throw_nccl(cudago_nr_, #call, __FILE__, __LINE__); \
     }                                                    \
+  } while (0)
+
+// Polls `state` (which returns true when the wait is over) about every millisecond within
+// `limits`; throws Error(kTimeout) or Error(kCancelled) naming `what` when they end it first.
+template <class State>
+void poll_within(const WaitLimits& limits, const std::string& what, State state) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  for (;;) {
+    if (state()) return;
+    if (limits.cancel != nullptr && *limits.cancel != 0) {
+      throw Error(Status::kCancelled, what + " was cancelled");
+    }
+    if (limits.timeout_ns != 0 &&
+        static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count()) >=
+            limits.timeout_ns) {
+      throw Error(Status::kTimeout, what + " did not finish within " +
+                                        std::to_string(limits.timeout_ns / 1000000) + " ms");
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+}
+
+// Like CUDAGO_NCCL_TRY for calls that queue work: a non-blocking communicator may answer
+// ncclInProgress (the work is being queued); Comm::settle() waits for it before the next call.
+#define CUDAGO_NCCL_QUEUE(call)                                      \
+  do {                                                               \
+    ncclResult_t cudago_nr_ = (call);                                \
+    if (cudago_nr_ != ncclSuccess && cudago_nr_ != ncclInProgress) { \
+      throw_nccl(cudago_nr_, #call, __FILE__, __LINE__);             \
+    }                                                                \
   } while (0)
 
 ncclDataType_t nccl_type(const char* op, DType t) {
@@ -225,6 +261,7 @@ Checked check(const char* op, const Comm& comm, const StreamPtr& stream, DType d
   CUDAGO_EXPECTS(
       count >= 1, kInvalidArgument,
       std::string(op) + ": count = " + std::to_string(count) + "; it must be at least 1");
+  comm.settle(op);  // a non-blocking communicator's previous call (or group) has been issued
   Checked c{nccl_type(op, dtype), dtype_size(dtype)};
   const int dev = comm.device();
   CUDAGO_EXPECTS(stream->device() == dev, kDeviceMismatch,
@@ -318,7 +355,7 @@ NcclUniqueId nccl_unique_id() {
   return out;
 }
 
-std::unique_ptr<Comm> Comm::wrap(ncclComm* comm, int device) {
+std::unique_ptr<Comm> Comm::wrap(ncclComm* comm, int device, bool nonblocking) {
   const NcclApi& a = nccl();
   int rank = 0, size = 0;
   ncclResult_t r1 = a.CommUserRank(comm, &rank);
@@ -327,7 +364,7 @@ std::unique_ptr<Comm> Comm::wrap(ncclComm* comm, int device) {
     (void)a.CommDestroy(comm);
     throw_nccl(r2, "ncclCommUserRank/ncclCommCount", __FILE__, __LINE__);
   }
-  return std::unique_ptr<Comm>(new Comm(comm, device, rank, size));
+  return std::unique_ptr<Comm>(new Comm(comm, device, rank, size, nonblocking));
 }
 
 std::vector<std::unique_ptr<Comm>> Comm::init_all(const std::vector<int>& devices) {
@@ -351,7 +388,7 @@ std::vector<std::unique_ptr<Comm>> Comm::init_all(const std::vector<int>& device
   try {
     out.reserve(raw.size());
     for (size_t i = 0; i < raw.size(); ++i) {
-      out.push_back(wrap(raw[i], devices[i]));
+      out.push_back(wrap(raw[i], devices[i], false));
       raw[i] = nullptr;
     }
   } catch (...) {
@@ -363,7 +400,8 @@ std::vector<std::unique_ptr<Comm>> Comm::init_all(const std::vector<int>& device
   return out;
 }
 
-std::unique_ptr<Comm> Comm::init_rank(int device, int nranks, const NcclUniqueId& id, int rank) {
+std::unique_ptr<Comm> Comm::init_rank(int device, int nranks, const NcclUniqueId& id, int rank,
+                                      const WaitLimits& limits) {
   const char* op = "comm init rank";
   CUDAGO_EXPECTS(
       nranks >= 1, kInvalidArgument,
@@ -377,19 +415,112 @@ std::unique_ptr<Comm> Comm::init_rank(int device, int nranks, const NcclUniqueId
   std::memcpy(nid.internal, id.bytes, sizeof nid.internal);
   ncclComm_t comm = nullptr;
   DeviceGuard guard(device);  // ncclCommInitRank uses the current device
-  CUDAGO_NCCL_TRY(a.CommInitRank(&comm, nranks, nid, rank));
-  return wrap(comm, device);
+  if (!limits.bounded()) {
+    CUDAGO_NCCL_TRY(a.CommInitRank(&comm, nranks, nid, rank));
+    return wrap(comm, device, false);
+  }
+  // Non-blocking: the call returns at once and the set-up goes on in NCCL's threads; poll it
+  // within the limits, and abort the half-made communicator when they end the wait.
+  ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+  config.blocking = 0;
+  ncclResult_t r = a.CommInitRankConfig(&comm, nranks, nid, rank, &config);
+  if (r != ncclSuccess && r != ncclInProgress) {
+    if (comm != nullptr) (void)a.CommAbort(comm);
+    throw_nccl(r, "ncclCommInitRankConfig", __FILE__, __LINE__);
+  }
+  ncclResult_t state = ncclInProgress;
+  try {
+    poll_within(limits,
+                std::string(op) + " (rank " + std::to_string(rank) + " of " +
+                    std::to_string(nranks) + ", waiting for the other ranks)",
+                [&] {
+                  if (a.CommGetAsyncError(comm, &state) != ncclSuccess) state = ncclInternalError;
+                  return state != ncclInProgress;
+                });
+  } catch (...) {
+    (void)a.CommAbort(comm);
+    throw;
+  }
+  if (state != ncclSuccess) {
+    (void)a.CommAbort(comm);
+    throw_nccl(state, "ncclCommInitRankConfig (asynchronous set-up)", __FILE__, __LINE__);
+  }
+  return wrap(comm, device, true);
+}
+
+ncclComm* Comm::get() const {
+  CUDAGO_EXPECTS(!aborted_, kInvalidHandle,
+                 "the communicator was aborted (a failed or abandoned wait); only destroy remains");
+  return comm_;
 }
 
 void Comm::check_async(const char* op) const {
   ncclResult_t async = ncclSuccess;
   const NcclApi& a = nccl();
-  CUDAGO_NCCL_TRY(a.CommGetAsyncError(comm_, &async));
+  CUDAGO_NCCL_TRY(a.CommGetAsyncError(get(), &async));
   if (async != ncclSuccess && async != ncclInProgress) {
     throw Error(
         status_from_nccl(async),
         std::string(op) + ": the communicator failed asynchronously: " + a.GetErrorString(async),
         static_cast<int32_t>(async), nccl_result_name(async));
+  }
+}
+
+void Comm::settle(const char* op) const {
+  if (!nonblocking_) return;
+  ncclComm_t c = get();
+  const NcclApi& a = nccl();
+  ncclResult_t state = ncclInProgress;
+  for (;;) {
+    CUDAGO_NCCL_TRY(a.CommGetAsyncError(c, &state));
+    if (state != ncclInProgress) break;
+    std::this_thread::yield();
+  }
+  if (state != ncclSuccess) {
+    throw Error(
+        status_from_nccl(state),
+        std::string(op) + ": the communicator failed asynchronously: " + a.GetErrorString(state),
+        static_cast<int32_t>(state), nccl_result_name(state));
+  }
+}
+
+void Comm::abort() noexcept {
+  if (comm_ == nullptr || aborted_) return;
+  aborted_ = true;
+  try {
+    DeviceGuard guard(device_);
+    (void)nccl().CommAbort(comm_);
+  } catch (...) {
+  }
+  comm_ = nullptr;
+}
+
+void Comm::wait(const StreamPtr& stream, const WaitLimits& limits) {
+  const char* op = "comm wait";
+  CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, std::string(op) + ": stream is NULL");
+  CUDAGO_EXPECTS(stream->device() == device_, kDeviceMismatch,
+                 std::string(op) + ": a stream of device " + std::to_string(stream->device()) +
+                     " with a communicator of device " + std::to_string(device_));
+  ncclComm_t c = get();
+  const NcclApi& a = nccl();
+  DeviceGuard guard(device_);
+  try {
+    poll_within(limits, "waiting for the communicator's work on the stream", [&] {
+      ncclResult_t async = ncclSuccess;
+      if (a.CommGetAsyncError(c, &async) == ncclSuccess && async != ncclSuccess &&
+          async != ncclInProgress) {
+        throw Error(status_from_nccl(async),
+                    std::string(op) +
+                        ": the communicator failed asynchronously (a peer may have "
+                        "died): " +
+                        a.GetErrorString(async) + "; it was aborted",
+                    static_cast<int32_t>(async), nccl_result_name(async));
+      }
+      return stream->query();
+    });
+  } catch (const Error& e) {
+    if (e.status() != Status::kKernelFault) abort();
+    throw;
   }
 }
 
@@ -423,8 +554,8 @@ void all_reduce(Comm& comm, const StreamPtr& stream, DType dtype, NcclOp op, Dev
                     recv_offset, count);
   ncclRedOp_t o = nccl_op(name, op, dtype);
   DeviceGuard guard(comm.device());
-  CUDAGO_NCCL_TRY(nccl().AllReduce(at(send, send_offset, c.esz), at(recv, recv_offset, c.esz), n,
-                                   c.type, o, comm.get(), stream->get()));
+  CUDAGO_NCCL_QUEUE(nccl().AllReduce(at(send, send_offset, c.esz), at(recv, recv_offset, c.esz), n,
+                                     c.type, o, comm.get(), stream->get()));
   finish(comm, name, stream, send, recv);
 }
 
@@ -437,8 +568,8 @@ void broadcast(Comm& comm, const StreamPtr& stream, DType dtype, DeviceBuffer& s
                     recv_offset, count);
   check_root(name, comm, root);
   DeviceGuard guard(comm.device());
-  CUDAGO_NCCL_TRY(nccl().Broadcast(at(send, send_offset, c.esz), at(recv, recv_offset, c.esz), n,
-                                   c.type, root, comm.get(), stream->get()));
+  CUDAGO_NCCL_QUEUE(nccl().Broadcast(at(send, send_offset, c.esz), at(recv, recv_offset, c.esz), n,
+                                     c.type, root, comm.get(), stream->get()));
   finish(comm, name, stream, send, recv);
 }
 
@@ -452,8 +583,8 @@ void reduce(Comm& comm, const StreamPtr& stream, DType dtype, NcclOp op, DeviceB
   check_root(name, comm, root);
   ncclRedOp_t o = nccl_op(name, op, dtype);
   DeviceGuard guard(comm.device());
-  CUDAGO_NCCL_TRY(nccl().Reduce(at(send, send_offset, c.esz), at(recv, recv_offset, c.esz), n,
-                                c.type, o, root, comm.get(), stream->get()));
+  CUDAGO_NCCL_QUEUE(nccl().Reduce(at(send, send_offset, c.esz), at(recv, recv_offset, c.esz), n,
+                                  c.type, o, root, comm.get(), stream->get()));
   finish(comm, name, stream, send, recv);
 }
 
@@ -470,8 +601,8 @@ void all_gather(Comm& comm, const StreamPtr& stream, DType dtype, DeviceBuffer& 
   Checked c =
       check(name, comm, stream, dtype, send, send_offset, n, recv, recv_offset, total, slot, count);
   DeviceGuard guard(comm.device());
-  CUDAGO_NCCL_TRY(nccl().AllGather(at(send, send_offset, c.esz), at(recv, recv_offset, c.esz), n,
-                                   c.type, comm.get(), stream->get()));
+  CUDAGO_NCCL_QUEUE(nccl().AllGather(at(send, send_offset, c.esz), at(recv, recv_offset, c.esz), n,
+                                     c.type, comm.get(), stream->get()));
   finish(comm, name, stream, send, recv);
 }
 
@@ -491,12 +622,12 @@ void reduce_scatter(Comm& comm, const StreamPtr& stream, DType dtype, NcclOp op,
                     inplace, count);
   ncclRedOp_t o = nccl_op(name, op, dtype);
   DeviceGuard guard(comm.device());
-  CUDAGO_NCCL_TRY(nccl().ReduceScatter(at(send, send_offset, c.esz), at(recv, recv_offset, c.esz),
-                                       n, c.type, o, comm.get(), stream->get()));
+  CUDAGO_NCCL_QUEUE(nccl().ReduceScatter(at(send, send_offset, c.esz), at(recv, recv_offset, c.esz),
+                                         n, c.type, o, comm.get(), stream->get()));
   finish(comm, name, stream, send, recv);
 }
 
 void nccl_group_start() { CUDAGO_NCCL_TRY(nccl().GroupStart()); }
-void nccl_group_end() { CUDAGO_NCCL_TRY(nccl().GroupEnd()); }
+void nccl_group_end() { CUDAGO_NCCL_QUEUE(nccl().GroupEnd()); }
 
 }  // namespace cudago

@@ -17,13 +17,17 @@ std::shared_ptr<Stream> Stream::create(int device, unsigned flags, int priority)
                  "unknown stream flags " + std::to_string(flags));
   require_device(device);
   DeviceGuard guard(device);
-  int least = 0, greatest = 0;
-  CUDAGO_CUDA_TRY(cudaDeviceGetStreamPriorityRange(&least, &greatest));
-  // CUDA clamps out-of-range priorities; keep the value it will really use.
-  int effective = priority > least ? least : (priority < greatest ? greatest : priority);
   cudaStream_t s = nullptr;
   unsigned cuda_flags = (flags & kNonBlocking) ? cudaStreamNonBlocking : cudaStreamDefault;
-  CUDAGO_CUDA_TRY(cudaStreamCreateWithPriority(&s, cuda_flags, effective));
+  // CUDA clamps a priority outside the device's range; the stream keeps the priority CUDA
+  // reports for it, never one computed here.
+  CUDAGO_CUDA_TRY(cudaStreamCreateWithPriority(&s, cuda_flags, priority));
+  int effective = 0;
+  cudaError_t err = cudaStreamGetPriority(s, &effective);
+  if (err != cudaSuccess) {
+    (void)cudaStreamDestroy(s);
+    detail::throw_cuda_error(err, "cudaStreamGetPriority(s, &effective)", __FILE__, __LINE__);
+  }
   return std::shared_ptr<Stream>(new Stream(device, s, effective));
 }
 

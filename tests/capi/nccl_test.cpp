@@ -249,11 +249,21 @@ TEST(NcclValidation, NullAndCounts) {
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_unique_id(nullptr));
   cudago_nccl_unique_id_t id;
   std::memset(&id, 0, sizeof id);
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_rank(nullptr, 0, 1, &id, 0));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_rank(&c, 0, 1, nullptr, 0));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_rank(&c, 0, 0, &id, 0));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_rank(&c, 0, 2, &id, 2));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_rank(&c, 0, 2, &id, -1));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_rank(nullptr, 0, 1, &id, 0, nullptr));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_rank(&c, 0, 1, nullptr, 0, nullptr));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_rank(&c, 0, 0, &id, 0, nullptr));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_rank(&c, 0, 2, &id, 2, nullptr));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_rank(&c, 0, 2, &id, -1, nullptr));
+  // Wait options follow the size-tag policy and are checked before NCCL is needed.
+  cudago_wait_options_t w;
+  std::memset(&w, 0, sizeof w);
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_rank(&c, 0, 1, &id, 0, &w));
+  EXPECT_NE(last_error_text().find("struct_size"), std::string::npos) << last_error_text();
+  cudago_wait_options_init(&w);
+  w.reserved0 = 1;
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_comm_init_rank(&c, 0, 1, &id, 0, &w));
+  EXPECT_NE(last_error_text().find("reserved0"), std::string::npos) << last_error_text();
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_comm_wait(nullptr, nullptr, nullptr));
   EXPECT_EQ(c, nullptr);
   CG_EXPECT(CUDAGO_SUCCESS, cudago_comm_destroy(nullptr));
   int32_t x = 0;
@@ -307,14 +317,64 @@ TEST(NcclOneRank, InitRankFromUniqueId) {
   cudago_nccl_unique_id_t id;
   CG_OK(cudago_comm_unique_id(&id));
   cudago_comm_t c = nullptr;
-  CG_OK(cudago_comm_init_rank(&c, 0, 1, &id, 0));
+  CG_OK(cudago_comm_init_rank(&c, 0, 1, &id, 0, nullptr));
   Comm comm(c);
   int32_t r = -1, n = -1;
   CG_OK(cudago_comm_rank(c, &r));
   CG_OK(cudago_comm_size(c, &n));
   EXPECT_EQ(r, 0);
   EXPECT_EQ(n, 1);
-  CG_EXPECT(CUDAGO_ERROR_INVALID_DEVICE, cudago_comm_init_rank(&c, 1 << 20, 1, &id, 0));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_DEVICE, cudago_comm_init_rank(&c, 1 << 20, 1, &id, 0, nullptr));
+}
+
+// A bounded rank set-up: with one rank it completes (non-blocking mode) and its collectives and
+// bounded waits work; rank 0 of 2 with nobody joining gives up at its deadline, or when its
+// cancel flag is set from another thread, instead of waiting forever.
+TEST(NcclOneRank, BoundedInitRankAndWait) {
+  NEED_GPU();
+  cudago_nccl_unique_id_t id;
+  CG_OK(cudago_comm_unique_id(&id));
+  cudago_wait_options_t w;
+  cudago_wait_options_init(&w);
+  w.timeout_ns = 30ull * 1000 * 1000 * 1000;
+  cudago_comm_t c = nullptr;
+  CG_OK(cudago_comm_init_rank(&c, 0, 1, &id, 0, &w));
+  Comm comm(c);
+  Stream s = make_stream(0);
+  Buffer b = make_buffer(64 * sizeof(float));
+  std::vector<float> in(64), out(64, -1.0f);
+  for (int i = 0; i < 64; ++i) in[i] = static_cast<float>(i) - 7.5f;
+  CG_OK(cudago_copy_h2d(in.data(), b.get(), 0, sizeof(float) * 64));
+  for (int round = 0; round < 3; ++round) {
+    CG_OK(cudago_comm_all_reduce(c, s.get(), b.get(), 0, b.get(), 0, 64, CUDAGO_DTYPE_F32,
+                                 CUDAGO_NCCL_SUM));
+  }
+  CG_OK(cudago_comm_wait(c, s.get(), &w));
+  CG_OK(cudago_copy_d2h(b.get(), 0, out.data(), sizeof(float) * 64));
+  EXPECT_EQ(out, in);  // one rank: the sum is the value itself
+
+  cudago_nccl_unique_id_t id2;
+  CG_OK(cudago_comm_unique_id(&id2));
+  w.timeout_ns = 300ull * 1000 * 1000;
+  cudago_comm_t lonely = nullptr;
+  auto t0 = std::chrono::steady_clock::now();
+  CG_EXPECT(CUDAGO_ERROR_TIMEOUT, cudago_comm_init_rank(&lonely, 0, 2, &id2, 0, &w));
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(lonely, nullptr);
+  EXPECT_LT(waited, std::chrono::seconds(20)) << "the deadline was not honoured";
+
+  cudago_nccl_unique_id_t id3;
+  CG_OK(cudago_comm_unique_id(&id3));
+  volatile int32_t cancel = 0;
+  cudago_wait_options_init(&w);
+  w.cancel = &cancel;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    cancel = 1;
+  });
+  CG_EXPECT(CUDAGO_ERROR_CANCELLED, cudago_comm_init_rank(&lonely, 0, 2, &id3, 0, &w));
+  canceller.join();
+  EXPECT_EQ(lonely, nullptr);
 }
 
 // Every collective of one rank copies send to recv; checked exactly, with offsets and poisoned

@@ -1,6 +1,8 @@
 // Streams and events through the C ABI.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "capi_util.hpp"
@@ -26,18 +28,45 @@ TEST(Streams, CreateQuerySynchronizeDestroy) {
   EXPECT_EQ(bad, nullptr);
 }
 
+// cudago_stream_priority reports CUDA's priority for the stream, checked against the device's
+// range from its properties: a priority inside the range comes back unchanged, one outside it
+// comes back inside the range at the nearer end, and the two ends give two different priorities
+// when the range has more than one value.
 TEST(Streams, PrioritiesMatchTheDeviceRange) {
   NEED_GPU();
   cudago_device_properties_t p;
   cudago_device_properties_init(&p);
   CG_OK(cudago_device_properties(0, &p));
-  Stream hi = make_stream(0, CUDAGO_STREAM_NON_BLOCKING, p.stream_priority_greatest);
-  Stream clamped = make_stream(0, CUDAGO_STREAM_NON_BLOCKING, p.stream_priority_greatest - 100);
-  int32_t a = 0, b = 0;
-  CG_OK(cudago_stream_priority(hi.get(), &a));
-  CG_OK(cudago_stream_priority(clamped.get(), &b));
-  EXPECT_EQ(a, p.stream_priority_greatest);
-  EXPECT_EQ(b, p.stream_priority_greatest);
+  const int32_t greatest = p.stream_priority_greatest, least = p.stream_priority_least;
+  ASSERT_LE(greatest, least) << "the greatest priority is numerically the smallest";
+  auto reported = [](uint32_t flags, int32_t ask) {
+    cudago_stream_t raw = nullptr;
+    EXPECT_EQ(cudago_stream_create(&raw, 0, flags, ask), CUDAGO_SUCCESS)
+        << "priority " << ask << ": " << last_error_text();
+    Stream s(raw);
+    int32_t prio = 12345;
+    EXPECT_EQ(cudago_stream_priority(s.get(), &prio), CUDAGO_SUCCESS) << last_error_text();
+    return prio;
+  };
+  std::vector<int32_t> in_range = {greatest, least, greatest + (least - greatest) / 2};
+  if (greatest <= 0 && 0 <= least) in_range.push_back(0);
+  for (uint32_t flags : {uint32_t{CUDAGO_STREAM_DEFAULT}, uint32_t{CUDAGO_STREAM_NON_BLOCKING}}) {
+    for (int32_t ask : in_range) {
+      EXPECT_EQ(reported(flags, ask), ask) << "an in-range priority changed";
+    }
+    for (int32_t ask : {greatest - 1, greatest - 100, std::numeric_limits<int32_t>::min()}) {
+      EXPECT_EQ(reported(flags, ask), greatest)
+          << "asked for " << ask << ", above the greatest priority " << greatest;
+    }
+    for (int32_t ask : {least + 1, least + 100, std::numeric_limits<int32_t>::max()}) {
+      EXPECT_EQ(reported(flags, ask), least)
+          << "asked for " << ask << ", below the least priority " << least;
+    }
+  }
+  if (greatest < least) {
+    EXPECT_NE(reported(CUDAGO_STREAM_NON_BLOCKING, greatest),
+              reported(CUDAGO_STREAM_NON_BLOCKING, least));
+  }
 }
 
 TEST(Events, TimeA256MiBCopy) {

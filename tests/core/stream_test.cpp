@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <limits>
 #include <vector>
 
 #include "cudago/copy.hpp"
@@ -40,16 +41,45 @@ TEST(Stream, UnknownFlagsAreRejected) {
   }
 }
 
-TEST(Stream, PriorityIsClampedToTheDeviceRange) {
+// A stream's priority is the one CUDA reports for it (cudaStreamGetPriority), checked against
+// the device's range from its properties: a priority inside the range comes back unchanged, one
+// outside it comes back inside the range at the nearer end, and the two ends give two different
+// priorities when the range has more than one value.
+TEST(Stream, PriorityIsWhatCudaReports) {
   NEED_GPU();
   DeviceProperties p = device_properties(0);
-  auto hi = Stream::create(0, Stream::kNonBlocking, -1000);
-  auto lo = Stream::create(0, Stream::kDefault, 1000);
-  EXPECT_EQ(hi->priority(), p.stream_priority_greatest);
-  EXPECT_EQ(lo->priority(), p.stream_priority_least);
-  int cuda_priority = 99;
-  ASSERT_EQ(cudaStreamGetPriority(hi->get(), &cuda_priority), cudaSuccess);
-  EXPECT_EQ(cuda_priority, p.stream_priority_greatest);
+  const int greatest = p.stream_priority_greatest, least = p.stream_priority_least;
+  ASSERT_LE(greatest, least) << "the greatest priority is numerically the smallest";
+  // The priority the stream reports, after checking that it is CUDA's.
+  auto reported = [](const Stream& s, int ask) {
+    int cuda_priority = 12345;
+    EXPECT_EQ(cudaStreamGetPriority(s.get(), &cuda_priority), cudaSuccess);
+    EXPECT_EQ(s.priority(), cuda_priority) << "asked for " << ask;
+    return s.priority();
+  };
+  std::vector<int> in_range = {greatest, least, greatest + (least - greatest) / 2};
+  if (greatest <= 0 && 0 <= least) in_range.push_back(0);
+  for (unsigned flags : {unsigned{Stream::kDefault}, unsigned{Stream::kNonBlocking}}) {
+    for (int ask : in_range) {
+      auto s = Stream::create(0, flags, ask);
+      EXPECT_EQ(reported(*s, ask), ask) << "an in-range priority changed";
+    }
+    for (int ask : {greatest - 1, greatest - 1000, std::numeric_limits<int>::min()}) {
+      auto s = Stream::create(0, flags, ask);
+      EXPECT_EQ(reported(*s, ask), greatest)
+          << "asked for " << ask << ", above the greatest priority " << greatest;
+    }
+    for (int ask : {least + 1, least + 1000, std::numeric_limits<int>::max()}) {
+      auto s = Stream::create(0, flags, ask);
+      EXPECT_EQ(reported(*s, ask), least)
+          << "asked for " << ask << ", below the least priority " << least;
+    }
+  }
+  auto hi = Stream::create(0, Stream::kNonBlocking, greatest);
+  auto lo = Stream::create(0, Stream::kNonBlocking, least);
+  if (greatest < least) {
+    EXPECT_NE(reported(*hi, greatest), reported(*lo, least));
+  }
 }
 
 TEST(Stream, QueryTracksQueuedWork) {

@@ -52,8 +52,11 @@ class Comm {
  public:
   // One communicator per device, ranks in the order of `devices` (distinct, valid ordinals).
   static std::vector<std::unique_ptr<Comm>> init_all(const std::vector<int>& devices);
-  // Rank `rank` of `nranks` on `device`; blocks until every rank has joined.
-  static std::unique_ptr<Comm> init_rank(int device, int nranks, const NcclUniqueId& id, int rank);
+  // Rank `rank` of `nranks` on `device`; blocks until every rank has joined, within `limits`
+  // (a bounded wait creates the communicator in NCCL's non-blocking mode and aborts it when it
+  // gives up).
+  static std::unique_ptr<Comm> init_rank(int device, int nranks, const NcclUniqueId& id, int rank,
+                                         const WaitLimits& limits = {});
 
   ~Comm();  // destroy(), errors ignored
   Comm(const Comm&) = delete;
@@ -63,18 +66,29 @@ class Comm {
   void destroy();
   // Throws the communicator's asynchronous error, if any (ncclCommGetAsyncError).
   void check_async(const char* op) const;
+  // Waits for the work queued on `stream`, within `limits`, watching the communicator: on its
+  // asynchronous failure, the deadline or the cancel flag, aborts it (ncclCommAbort ends its
+  // collectives) and throws. An aborted communicator refuses every call but destroy.
+  void wait(const StreamPtr& stream, const WaitLimits& limits);
+  // Waits until a non-blocking communicator's last call has been issued (ncclInProgress is
+  // over); throws its error, if any. A no-op for a blocking communicator.
+  void settle(const char* op) const;
 
   int device() const noexcept { return device_; }
   int rank() const noexcept { return rank_; }
   int size() const noexcept { return size_; }
-  ncclComm* get() const noexcept { return comm_; }
+  // The NCCL communicator; Error(kInvalidHandle) once it was aborted.
+  ncclComm* get() const;
 
  private:
-  Comm(ncclComm* comm, int device, int rank, int size)
-      : comm_(comm), device_(device), rank_(rank), size_(size) {}
-  static std::unique_ptr<Comm> wrap(ncclComm* comm, int device);
+  Comm(ncclComm* comm, int device, int rank, int size, bool nonblocking)
+      : comm_(comm), device_(device), rank_(rank), size_(size), nonblocking_(nonblocking) {}
+  static std::unique_ptr<Comm> wrap(ncclComm* comm, int device, bool nonblocking);
+  void abort() noexcept;
   ncclComm* comm_;
   int device_, rank_, size_;
+  bool nonblocking_;
+  bool aborted_ = false;
 };
 
 // Collectives, queued on `stream` (which must belong to the communicator's device, like both

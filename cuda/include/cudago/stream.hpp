@@ -5,10 +5,20 @@
 #include <cuda_runtime_api.h>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 
 namespace cudago {
+
+// Limits of a wait on other processes or on work the caller cannot see (cudago_wait_options_t): it
+// gives up with Error(kTimeout) at the deadline and with Error(kCancelled) once *cancel is
+// non-zero, checking about every millisecond. The defaults wait as long as it takes.
+struct WaitLimits {
+  uint64_t timeout_ns = 0;                   // from the wait's start; 0 = no deadline
+  const volatile int32_t* cancel = nullptr;  // set non-zero by another thread to give up
+  bool bounded() const noexcept { return timeout_ns != 0 || cancel != nullptr; }
+};
 
 class Event;
 class Capture;  // graph.hpp
@@ -25,6 +35,8 @@ class Stream {
 
   cudaStream_t get() const noexcept { return stream_; }
   int device() const noexcept { return device_; }
+  // The priority CUDA reports for the stream (cudaStreamGetPriority at creation), which CUDA
+  // clamped to the device's range.
   int priority() const noexcept { return priority_; }
 
   void synchronize() const;  // reports an earlier kernel fault as Error(kKernelFault)
