@@ -453,11 +453,6 @@ CUDAGO_API size_t cudago_dtype_size(cudago_dtype_t dtype);
 /* ---------------------------------------------------------------------------------------------
  * Kernels.
  * ------------------------------------------------------------------------------------------- */
-/* c[i] = a[i] + b[i] for i < n, float32, queued on `stream`. Each buffer must hold n floats and
- * live on the stream's device; c may alias a or b. n = 0 is a no-op. */
-CUDAGO_API cudago_status_t cudago_vector_add_f32(cudago_stream_t stream, cudago_buffer_t a,
-                                                 cudago_buffer_t b, cudago_buffer_t c, uint64_t n);
-
 /* Elementwise operations, queued on `stream` (nothing waits for the GPU). Element types: F32,
  * F64, F16, BF16 (others: CUDAGO_ERROR_INVALID_ARGUMENT). Each operand is a buffer (borrowed
  * handle) and a byte offset, a multiple of the element size (CUDAGO_ERROR_INVALID_ARGUMENT);

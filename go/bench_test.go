@@ -145,7 +145,7 @@ func BenchmarkVectorAdd(b *testing.B) {
 			x := benchBuffer[float32](b, dev, c.n)
 			y := benchBuffer[float32](b, dev, c.n)
 			z := benchBuffer[float32](b, dev, c.n)
-			runQueued(b, s, 1, func() error { return VectorAdd(s, x, y, z) })
+			runQueued(b, s, 1, func() error { return Add(s, x, y, z) })
 			reportGBps(b, 12*float64(c.n))
 		})
 	}
@@ -157,11 +157,11 @@ func BenchmarkRoundTrip(b *testing.B) {
 	dev := requireGPU(b)
 	s := benchStream(b, dev)
 	x := benchBuffer[float32](b, dev, 1)
-	must(b, "warm-up", VectorAdd(s, x, x, x))
+	must(b, "warm-up", Add(s, x, x, x))
 	must(b, "Synchronize", s.Synchronize())
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := VectorAdd(s, x, x, x); err != nil {
+		if err := Add(s, x, x, x); err != nil {
 			b.Fatal(err)
 		}
 		if err := s.Synchronize(); err != nil {

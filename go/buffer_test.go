@@ -176,7 +176,7 @@ func TestZeroLength(t *testing.T) {
 	must(t, "CopyFromHostAsync(mapped)", a.CopyFromHostAsync(s, m.Host()))
 	must(t, "Memset", a.Memset(1))
 	must(t, "MemsetAsync", a.MemsetAsync(s, 1))
-	must(t, "VectorAdd", VectorAdd(s, a, b, a))
+	must(t, "Add", Add(s, a, b, a))
 	must(t, "Synchronize", s.Synchronize())
 	// Copies of a non-empty length into empty buffers are out of range.
 	wantErr(t, "CopyFromHost(1) into empty", a.CopyFromHost(make([]float32, 1)), ErrOutOfRange)
@@ -227,9 +227,9 @@ func TestMappedBuffer(t *testing.T) {
 	}
 
 	// The kernel reads and writes host memory directly; the result shows in the slice.
-	must(t, "VectorAdd on mapped views", VectorAdd(s, va, vb, vc))
+	must(t, "Add on mapped views", Add(s, va, vb, vc))
 	must(t, "Synchronize", s.Synchronize())
-	checkSum(t, "mapped VectorAdd", a, b, mc.Slice())
+	checkSum(t, "mapped Add", a, b, mc.Slice())
 
 	// The views work with copies too: device memory -> view writes into host memory.
 	d, err := NewDeviceBuffer[float32](dev, n)

@@ -13,7 +13,7 @@ import (
 )
 
 // 64 goroutines share 4 streams; each allocates (synchronously and in stream order), copies,
-// launches VectorAdd and checks its own results, many times over.
+// launches Add and checks its own results, many times over.
 func TestConcurrentUse(t *testing.T) {
 	dev := requireGPU(t)
 	const workers, nstreams = 64, 4
@@ -105,7 +105,7 @@ func iteration(s *Stream, dev Device, n int, a []float32, hb, hc *HostBuffer[flo
 	if err := dc.MemsetAsync(s, 0xFF); err != nil {
 		return err
 	}
-	if err := VectorAdd(s, da, db, dc); err != nil {
+	if err := Add(s, da, db, dc); err != nil {
 		return err
 	}
 	if err := dc.CopyToHostAsync(s, hc); err != nil {
@@ -146,7 +146,7 @@ func TestCloseWhileInUse(t *testing.T) {
 		must(t, "synchronize", s.Synchronize())
 
 		ops := []func() error{
-			func() error { return VectorAdd(s, a, b, c) },
+			func() error { return Add(s, a, b, c) },
 			func() error { return a.CopyFromHostAsync(s, h) },
 			func() error { return c.CopyToHostAsync(s, h) },
 			func() error { return b.MemsetAsync(s, 1) },
@@ -173,7 +173,7 @@ func TestCloseWhileInUse(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				err = VectorAdd(s, v, a, c)
+				err = Add(s, v, a, c)
 				if cerr := v.Close(); err == nil {
 					err = cerr
 				}

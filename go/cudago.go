@@ -34,7 +34,8 @@
 //     [NewHostBuffer] allocates pinned host memory exposed as an ordinary slice, for fast
 //     asynchronous copies; [NewMappedBuffer] allocates host memory that kernels read and write
 //     directly (zero-copy).
-//   - Kernels: [VectorAdd] queues c = a + b on a stream.
+//   - Kernels: [Add], [Binary], [Axpy], [Sum] and the other elementwise, reduction and layout
+//     operations queue their work on a stream.
 //
 // A typical pipeline:
 //
@@ -47,7 +48,7 @@
 //	defer a.Close()
 //	// ... fill host.Slice() ...
 //	a.CopyFromHostAsync(s, host)    // queued, returns at once
-//	cudago.VectorAdd(s, a, a, a)    // a = a + a, after the copy
+//	cudago.Add(s, a, a, a)          // a = a + a, after the copy
 //	a.CopyToHostAsync(s, host)      // queued
 //	err := s.Wait(ctx)              // host.Slice() now holds the result
 //

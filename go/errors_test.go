@@ -582,12 +582,12 @@ func TestNilHandles(t *testing.T) {
 		isNil("CopyToHostAsync", buf.CopyToHostAsync(nil, nil))
 		isNil("Memset", buf.Memset(0))
 		isNil("MemsetAsync", buf.MemsetAsync(nil, 0))
-		isNil("VectorAdd", VectorAdd(nil, buf, buf, buf))
+		isNil("Add", Add(nil, buf, buf, buf))
 		if buf.Close() != nil {
 			t.Errorf("nil DeviceBuffer Close")
 		}
 	}
-	isNil("VectorAdd(nil...)", VectorAdd(nil, nil, nil, nil))
+	isNil("Add(nil...)", Add[float32](nil, nil, nil, nil))
 	if h.Slice() != nil || h.Len() != 0 || h.Bytes() != 0 || h.Close() != nil {
 		t.Errorf("nil HostBuffer Slice/Len/Bytes/Close")
 	}

@@ -97,7 +97,7 @@ func ExampleElapsed() {
 	if err := start.Record(s); err != nil {
 		log.Fatal(err)
 	}
-	if err := cudago.VectorAdd(s, a, a, a); err != nil { // a = a + a
+	if err := cudago.Add(s, a, a, a); err != nil { // a = a + a
 		log.Fatal(err)
 	}
 	if err := end.Record(s); err != nil {
@@ -189,7 +189,7 @@ func ExampleHostBuffer() {
 	if err := d.CopyFromHostAsync(s, host); err != nil { // queued: returns at once
 		log.Fatal(err)
 	}
-	if err := cudago.VectorAdd(s, d, d, d); err != nil { // d = 2d
+	if err := cudago.Add(s, d, d, d); err != nil { // d = 2d
 		log.Fatal(err)
 	}
 	if err := d.CopyToHostAsync(s, host); err != nil {
@@ -234,7 +234,7 @@ func ExampleMappedBuffer() {
 		log.Fatal(err)
 	}
 	defer view.Close()
-	if err := cudago.VectorAdd(s, view, view, view); err != nil {
+	if err := cudago.Add(s, view, view, view); err != nil {
 		log.Fatal(err)
 	}
 	if err := s.Synchronize(); err != nil {

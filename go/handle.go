@@ -15,7 +15,7 @@ import (
 // Each method that passes the handle to C brackets the call with acquire and release; acquire
 // fails once Close has begun. Close (life.close) marks the handle closing and then waits until
 // the calls in flight have released it, after which the caller frees the C handle. Acquiring is
-// one atomic add, never blocks, and nests (one call may acquire a handle twice, as VectorAdd
+// one atomic add, never blocks, and nests (one call may acquire a handle twice, as Add
 // does when c aliases a), so no lock order between handles exists that could deadlock.
 type life struct {
 	state   atomic.Int64  // number of calls in flight, plus closingBit once Close has begun

@@ -36,7 +36,7 @@ func TestLifeCloseWaitsForUsers(t *testing.T) {
 					if freed.Load() {
 						t.Errorf("a user acquired the handle after it was freed")
 					}
-					// Nested acquire, as VectorAdd(s, a, a, c) does: must never block.
+					// Nested acquire, as Add(s, a, a, c) does: must never block.
 					if l.acquire() {
 						l.release()
 					}

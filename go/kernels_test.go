@@ -60,16 +60,16 @@ func TestVectorAdd(t *testing.T) {
 			if !math.IsNaN(float64(got[0])) || !math.IsNaN(float64(got[n-1])) {
 				t.Fatalf("poisoning did not take: c[0] = %v, c[n-1] = %v", got[0], got[n-1])
 			}
-			must(t, "VectorAdd", VectorAdd(s, da, db, dc))
+			must(t, "Add", Add(s, da, db, dc))
 			must(t, "synchronize", s.Synchronize())
 			must(t, "copy c back", dc.CopyToHost(got))
-			checkSum(t, "VectorAdd", a, b, got)
+			checkSum(t, "Add", a, b, got)
 
 			// In place: c aliases a.
-			must(t, "VectorAdd in place", VectorAdd(s, da, db, da))
+			must(t, "Add in place", Add(s, da, db, da))
 			must(t, "synchronize", s.Synchronize())
 			must(t, "copy a back", da.CopyToHost(got))
-			checkSum(t, "VectorAdd in place", a, b, got)
+			checkSum(t, "Add in place", a, b, got)
 		})
 	}
 }
@@ -135,7 +135,7 @@ func TestHotPathAllocations(t *testing.T) {
 		}
 	}
 	for name, f := range map[string]func(){
-		"VectorAdd":         func() { keep(VectorAdd(s, a, b, b)) },
+		"Add":               func() { keep(Add(s, a, b, b)) },
 		"CopyFromHostAsync": func() { keep(a.CopyFromHostAsync(s, h)) },
 		"CopyToHostAsync":   func() { keep(a.CopyToHostAsync(s, h)) },
 		"CopyFromAsync":     func() { keep(b.CopyFromAsync(s, a)) },

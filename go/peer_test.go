@@ -232,7 +232,7 @@ func peerIteration(r *rand.Rand, s *Stream, dev, other Device, n int) (err error
 	if err := dc.MemsetAsync(s, 0xFF); err != nil {
 		return err
 	}
-	if err := VectorAdd(s, da, db, dc); err != nil {
+	if err := Add(s, da, db, dc); err != nil {
 		return err
 	}
 	if err := dp.CopyFromAsync(s, dc); err != nil { // peer copy on dc's device's stream
@@ -290,7 +290,7 @@ func TestPeerKernelsAndMemsetRefuseOtherDevices(t *testing.T) {
 	a1, err := NewDeviceBuffer[float32](d1, 16)
 	must(t, "NewDeviceBuffer", err)
 	closeT(t, "a1", a1)
-	wantErr(t, "VectorAdd with a buffer of device 1 on device 0", VectorAdd(s0, a0, a1, a0), ErrDeviceMismatch)
+	wantErr(t, "Add with a buffer of device 1 on device 0", Add(s0, a0, a1, a0), ErrDeviceMismatch)
 	wantErr(t, "MemsetAsync of device 1's buffer on device 0", a1.MemsetAsync(s0, 0), ErrDeviceMismatch)
 	must(t, "peer CopyFromAsync", a1.CopyFromAsync(s0, a0))
 	must(t, "Synchronize", s0.Synchronize())

@@ -237,11 +237,6 @@ cg_err_t *cg_memset_async(cudago_stream_t s, uint8_t value, cudago_buffer_t dst,
 
 /* ---- Kernels. ---- */
 
-cg_err_t *cg_vector_add_f32(cudago_stream_t s, cudago_buffer_t a, cudago_buffer_t b,
-                            cudago_buffer_t c, uint64_t n) {
-  return cg_err(cudago_vector_add_f32(s, a, b, c, n));
-}
-
 /* ---- For the tests. ---- */
 
 void cg_test_fill_properties(cudago_device_properties_t *p) {

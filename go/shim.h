@@ -118,8 +118,6 @@ cg_err_t *cg_memset_async(cudago_stream_t s, uint8_t value, cudago_buffer_t dst,
                           uint64_t dst_offset, uint64_t bytes);
 
 /* Kernels. */
-cg_err_t *cg_vector_add_f32(cudago_stream_t s, cudago_buffer_t a, cudago_buffer_t b,
-                            cudago_buffer_t c, uint64_t n);
 
 /* ---- For the package's tests (no GPU needed). ---- */
 

@@ -628,6 +628,13 @@ static void fill_inputs(float *a, float *b, size_t n) {
   }
 }
 
+/* c = a + b over n floats from the start of each buffer: the general elementwise operation. */
+static cudago_status_t add_f32(cudago_stream_t stream, cudago_buffer_t a, cudago_buffer_t b,
+                               cudago_buffer_t c, uint64_t n) {
+  return cudago_elementwise_binary(stream, a, 0, b, 0, c, 0, n, CUDAGO_DTYPE_F32,
+                                   CUDAGO_BINARY_ADD);
+}
+
 /* Counts elements where c != a + b. Float addition is exact IEEE rounding on both sides. */
 static size_t count_wrong(const float *a, const float *b, const float *c, size_t n) {
   size_t i;
@@ -664,7 +671,7 @@ static void test_vector_add_sync(cudago_stream_t stream, size_t n) {
   CHECK_OK(cudago_copy_h2d(a, da, 0, bytes));
   CHECK_OK(cudago_copy_h2d(b, db, 0, bytes));
   CHECK_OK(cudago_memset(0xff, dc, 0, bytes));
-  CHECK_OK(cudago_vector_add_f32(stream, da, db, dc, n));
+  CHECK_OK(add_f32(stream, da, db, dc, n));
   CHECK_OK(cudago_stream_synchronize(stream));
   CHECK_OK(cudago_copy_d2h(dc, 0, c, bytes));
   {
@@ -676,8 +683,7 @@ static void test_vector_add_sync(cudago_stream_t stream, size_t n) {
 
   /* Out of range is refused, not written. */
   CHECK_STATUS(cudago_copy_h2d(a, da, 4, bytes), CUDAGO_ERROR_OUT_OF_RANGE);
-  CHECK_STATUS(cudago_vector_add_f32(stream, da, db, dc, (uint64_t)n + 1),
-               CUDAGO_ERROR_OUT_OF_RANGE);
+  CHECK_STATUS(add_f32(stream, da, db, dc, (uint64_t)n + 1), CUDAGO_ERROR_OUT_OF_RANGE);
 
 done:
   CHECK_OK(cudago_buffer_free(da));
@@ -726,7 +732,7 @@ static void test_pinned_async_round_trip(cudago_stream_t stream, size_t n) {
   CHECK_OK(cudago_copy_h2d_async(stream, ha, 0, da, 0, bytes));
   CHECK_OK(cudago_copy_h2d_async(stream, hb, 0, db, 0, bytes));
   CHECK_OK(cudago_memset_async(stream, 0xff, dc, 0, bytes));
-  CHECK_OK(cudago_vector_add_f32(stream, da, db, dc, n));
+  CHECK_OK(add_f32(stream, da, db, dc, n));
   CHECK_OK(cudago_copy_d2h_async(stream, dc, 0, hc, 0, bytes));
   CHECK_OK(cudago_event_record(stop, stream));
   CHECK_OK(cudago_stream_synchronize(stream));

@@ -109,6 +109,13 @@ inline cudago_kernel_arg_t arg_i32(int64_t v) {
 }
 
 // A short name of an element type, for test messages ("f32", "bf16", ...).
+// c = a + b over n float32 elements from the start of each buffer (the general elementwise
+// operation; the tests' stand-in for "some kernel that reads a and b and writes c").
+inline cudago_status_t add_f32(cudago_stream_t s, cudago_buffer_t a, cudago_buffer_t b,
+                               cudago_buffer_t c, uint64_t n) {
+  return cudago_elementwise_binary(s, a, 0, b, 0, c, 0, n, CUDAGO_DTYPE_F32, CUDAGO_BINARY_ADD);
+}
+
 inline const char* dtype_label(cudago_dtype_t t) {
   switch (t) {
     case CUDAGO_DTYPE_F32:

@@ -72,7 +72,7 @@ TEST(Concurrency, SixtyFourThreadsShareFourStreams) {
         STEP(why, cudago_buffer_alloc_async(&dc, s, n * 4));
         STEP(why, cudago_copy_h2d(a.data(), da, 0, n * 4));
         STEP(why, cudago_copy_h2d(b.data(), db, 0, n * 4));
-        STEP(why, cudago_vector_add_f32(s, da, db, dc, n));
+        STEP(why, add_f32(s, da, db, dc, n));
         STEP(why, cudago_copy_d2h(dc, 0, c.data(), n * 4));
         if (why.empty()) {
           for (uint64_t i = 0; i < n; ++i) {

@@ -272,7 +272,7 @@ TEST(GraphGpu, ReplayEqualsEagerAndCpu) {
     CG_OK(cudago_copy_d2d_async(st, dy0.get(), 0, dy.get(), 0, bytes));
     CG_OK(launch_axy(k.axpb, st, a, dx.get(), dy.get(), n));  // y = a x + y0
     CG_OK(cudago_memset_async(st, 0, dy.get(), zero_from * 4, zero_count * 4));
-    CG_OK(cudago_vector_add_f32(st, dx.get(), dy.get(), dz.get(), n));  // z = x + y
+    CG_OK(add_f32(st, dx.get(), dy.get(), dz.get(), n));  // z = x + y
     CG_OK(cudago_elementwise_scale(st, 0.5, dz.get(), 0, n, CUDAGO_DTYPE_F32));
     CG_OK(cudago_copy_d2d_async(st, dz.get(), 0, dout.get(), 0, bytes));
     CG_OK(cudago_copy_d2h_async(st, dout.get(), 0, hout.get(), 0, bytes));

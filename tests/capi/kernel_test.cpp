@@ -29,7 +29,7 @@ TEST(VectorAdd, MatchesTheCpuAtAwkwardSizes) {
     CG_OK(cudago_copy_h2d(a.data(), da.get(), 0, n * 4));
     CG_OK(cudago_copy_h2d(b.data(), db.get(), 0, n * 4));
     CG_OK(cudago_memset(0xFF, dc.get(), 0, n * 4));  // NaN: an unwritten element fails
-    CG_OK(cudago_vector_add_f32(s.get(), da.get(), db.get(), dc.get(), n));
+    CG_OK(add_f32(s.get(), da.get(), db.get(), dc.get(), n));
     std::vector<float> c(n);
     CG_OK(cudago_copy_d2h(dc.get(), 0, c.data(), n * 4));
     for (uint64_t i = 0; i < n; ++i) {
@@ -47,8 +47,8 @@ TEST(VectorAdd, PrefixAndAliasing) {
   Buffer da = make_buffer(n * 4), dc = make_buffer(n * 4);
   CG_OK(cudago_copy_h2d(a.data(), da.get(), 0, n * 4));
   CG_OK(cudago_memset(0xFF, dc.get(), 0, n * 4));
-  CG_OK(cudago_vector_add_f32(s.get(), da.get(), da.get(), dc.get(), used));
-  CG_OK(cudago_vector_add_f32(s.get(), da.get(), da.get(), da.get(), n));  // in place: a = 2a
+  CG_OK(add_f32(s.get(), da.get(), da.get(), dc.get(), used));
+  CG_OK(add_f32(s.get(), da.get(), da.get(), da.get(), n));  // in place: a = 2a
   CG_OK(cudago_stream_synchronize(s.get()));
   std::vector<float> c(n), a2(n);
   CG_OK(cudago_copy_d2h(dc.get(), 0, c.data(), n * 4));
@@ -81,7 +81,7 @@ TEST(VectorAdd, PinnedAsyncPipeline) {
   Buffer da(ra), db(rb), dc(rc);
   CG_OK(cudago_copy_h2d_async(s.get(), ha.get(), 0, da.get(), 0, n * 4));
   CG_OK(cudago_copy_h2d_async(s.get(), hb.get(), 0, db.get(), 0, n * 4));
-  CG_OK(cudago_vector_add_f32(s.get(), da.get(), db.get(), dc.get(), n));
+  CG_OK(add_f32(s.get(), da.get(), db.get(), dc.get(), n));
   CG_OK(cudago_copy_d2h_async(s.get(), dc.get(), 0, hc.get(), 0, n * 4));
   CG_OK(cudago_stream_synchronize(s.get()));
   const float* c = host_ptr<float>(hc);
@@ -99,7 +99,7 @@ TEST(VectorAdd, ZeroCopyThroughMappedMemory) {
   CG_OK(cudago_buffer_from_mapped(&vc_raw, mc.get()));
   Buffer va(va_raw), vc(vc_raw);
   Stream s = make_stream();
-  CG_OK(cudago_vector_add_f32(s.get(), va.get(), va.get(), vc.get(), n));
+  CG_OK(add_f32(s.get(), va.get(), va.get(), vc.get(), n));
   CG_OK(cudago_stream_synchronize(s.get()));
   const float* c = host_ptr<float>(mc);
   for (uint64_t i = 0; i < n; ++i) ASSERT_EQ(c[i], a[i] + a[i]) << i;
@@ -112,13 +112,13 @@ TEST(VectorAdd, BadArgumentsAreRefused) {
   Stream s = make_stream();
   Buffer a = make_buffer(400), small = make_buffer(396);
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_vector_add_f32(s.get(), a.get(), a.get(), small.get(), 100));
+            add_f32(s.get(), a.get(), a.get(), small.get(), 100));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            cudago_vector_add_f32(s.get(), a.get(), a.get(), a.get(), uint64_t{1} << 62));
+            add_f32(s.get(), a.get(), a.get(), a.get(), uint64_t{1} << 62));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            cudago_vector_add_f32(s.get(), a.get(), nullptr, a.get(), 100));
-  CG_OK(cudago_vector_add_f32(s.get(), a.get(), a.get(), small.get(), 0));
-  CG_OK(cudago_vector_add_f32(s.get(), a.get(), a.get(), small.get(), 99));
+            add_f32(s.get(), a.get(), nullptr, a.get(), 100));
+  CG_OK(add_f32(s.get(), a.get(), a.get(), small.get(), 0));
+  CG_OK(add_f32(s.get(), a.get(), a.get(), small.get(), 99));
   CG_OK(cudago_stream_synchronize(s.get()));
 }
 
@@ -132,7 +132,7 @@ TEST(MultiDevice, BuffersOfAnotherDeviceAreRefused) {
   Stream s0 = make_stream(0);
   Buffer b0 = make_buffer(64, 0), b1 = make_buffer(64, 1);
   CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH,
-            cudago_vector_add_f32(s0.get(), b0.get(), b1.get(), b0.get(), 16));
+            add_f32(s0.get(), b0.get(), b1.get(), b0.get(), 16));
   CG_OK(cudago_copy_d2d(b1.get(), 0, b0.get(), 0, 64));
   CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH, cudago_memset_async(s0.get(), 0, b1.get(), 0, 64));
 }

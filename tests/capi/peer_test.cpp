@@ -187,9 +187,9 @@ TEST(Peer, RefusedCombinations) {
   Buffer a0 = make_buffer(64, 0), b0 = make_buffer(64, 0), a1 = make_buffer(64, 1);
   // Kernels and memset still need their buffers on the stream's device.
   CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH,
-            cudago_vector_add_f32(s0.get(), a0.get(), a1.get(), b0.get(), 16));
+            add_f32(s0.get(), a0.get(), a1.get(), b0.get(), 16));
   CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH,
-            cudago_vector_add_f32(s1.get(), a0.get(), b0.get(), b0.get(), 16));
+            add_f32(s1.get(), a0.get(), b0.get(), b0.get(), 16));
   CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH, cudago_memset_async(s0.get(), 0, a1.get(), 0, 64));
   // A same-device copy needs a stream of that device.
   CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH,
@@ -233,7 +233,7 @@ void use_from_other_device(int32_t dev, int32_t current, int iterations, std::st
     ok = ok && cudago_copy_h2d(a.data(), ra, 0, bytes) == CUDAGO_SUCCESS &&
          cudago_copy_h2d(b.data(), rb, 0, bytes) == CUDAGO_SUCCESS &&
          cudago_memset_async(s, 0xFF, rc, 0, bytes) == CUDAGO_SUCCESS &&
-         cudago_vector_add_f32(s, ra, rb, rc, n) == CUDAGO_SUCCESS &&
+         add_f32(s, ra, rb, rc, n) == CUDAGO_SUCCESS &&
          // c (device dev) -> peer (the current device), on dev's stream, then read back.
          cudago_copy_d2d_async(s, rc, 0, rp, 0, bytes) == CUDAGO_SUCCESS &&
          cudago_stream_synchronize(s) == CUDAGO_SUCCESS &&

@@ -110,7 +110,7 @@ TEST(Streams, DestroyWithWorkInFlightIsSafe) {
   CG_OK(cudago_memset(0, a.get(), 0, n * 4));
   cudago_stream_t raw = nullptr;
   CG_OK(cudago_stream_create(&raw, 0, CUDAGO_STREAM_NON_BLOCKING, 0));
-  for (int i = 0; i < 20; ++i) CG_OK(cudago_vector_add_f32(raw, a.get(), a.get(), c.get(), n));
+  for (int i = 0; i < 20; ++i) CG_OK(add_f32(raw, a.get(), a.get(), c.get(), n));
   CG_OK(cudago_stream_destroy(raw));  // work still queued; buffers keep the stream alive
   std::vector<float> back(16, -1.0f);
   CG_OK(cudago_copy_d2h(c.get(), 0, back.data(), 16 * 4));  // ordered after the adds

@@ -11,7 +11,7 @@
 #include "cudago/copy.hpp"
 #include "cudago/device.hpp"
 #include "cudago/error.hpp"
-#include "cudago/kernels.hpp"
+#include "cudago/elementwise.hpp"
 #include "gpu_skip.hpp"
 #include "test_kernels.hpp"
 
@@ -95,7 +95,7 @@ TEST(Memory, ZeroByteBuffersAreLegal) {
   auto s = Stream::create(0, Stream::kNonBlocking, 0);
   auto h = HostBuffer::allocate(0, 0, HostBuffer::kPinned);
   copy_to_device_async(s, *d, 0, *h, 0, 0);
-  vector_add_f32(s, *d, *d, *d, 0);
+  elementwise_binary(s, BinaryOp::kAdd, DType::kF32, *d, 0, *d, 0, *d, 0, 0);
   s->synchronize();
 }
 
@@ -131,7 +131,7 @@ TEST(Memory, FreeWaitsForWorkOnOtherStreams) {
     DeviceGuard g(0);
     cudago_test::launch_spin(100 * kMillisecond, nullptr, 0, s->get());
   }
-  vector_add_f32(s, *b, *b, *a, n);  // writes 2.0 into a after the spin
+  elementwise_binary(s, BinaryOp::kAdd, DType::kF32, *b, 0, *b, 0, *a, 0, n);  // writes 2.0 into a after the spin
   a.reset();                         // free while the spin is still running
   auto c = DeviceBuffer::allocate(0, n * sizeof(float));
   fill(*c, 0, 0, n * sizeof(float));
@@ -156,7 +156,7 @@ TEST(Memory, SyncCopyWaitsForKernelOnAnotherStream) {
     DeviceGuard g(0);
     cudago_test::launch_spin(50 * kMillisecond, nullptr, 0, s->get());
   }
-  vector_add_f32(s, *a, *a, *c, n);
+  elementwise_binary(s, BinaryOp::kAdd, DType::kF32, *a, 0, *a, 0, *c, 0, n);
   std::vector<float> back(n);
   copy_to_host(back.data(), *c, 0, n * sizeof(float));  // no explicit synchronize
   for (uint64_t i = 0; i < n; ++i) ASSERT_EQ(back[i], x[i] + x[i]) << "i=" << i;
@@ -173,13 +173,13 @@ TEST(Memory, MappedViewIsZeroCopy) {
   auto vc = DeviceBuffer::view_of(hc);
   EXPECT_EQ(va->data(), ha->device_pointer());
   auto s = Stream::create(0, Stream::kNonBlocking, 0);
-  vector_add_f32(s, *va, *va, *vc, n);
+  elementwise_binary(s, BinaryOp::kAdd, DType::kF32, *va, 0, *va, 0, *vc, 0, n);
   s->synchronize();
   auto* c = static_cast<float*>(hc->host());
   for (uint64_t i = 0; i < n; ++i) ASSERT_EQ(c[i], 2.0f * static_cast<float>(i));
   // The view keeps the memory alive after the host handle is gone.
   ha.reset();
-  vector_add_f32(s, *va, *va, *vc, n);
+  elementwise_binary(s, BinaryOp::kAdd, DType::kF32, *va, 0, *va, 0, *vc, 0, n);
   s->synchronize();
   EXPECT_EQ(c[n - 1], 2.0f * static_cast<float>(n - 1));
   auto pinned = HostBuffer::allocate(0, 16, HostBuffer::kPinned);

@@ -11,7 +11,6 @@
 #include "cudago/device.hpp"
 #include "cudago/error.hpp"
 #include "cudago/event.hpp"
-#include "cudago/kernels.hpp"
 #include "cudago/memory.hpp"
 #include "gpu_skip.hpp"
 #include "test_kernels.hpp"

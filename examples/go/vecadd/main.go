@@ -121,7 +121,7 @@ func compare(g *gpuBench, rng *rand.Rand) (row, error) {
 	if err := db.CopyFromHostAsync(s, hb); err != nil {
 		return row{}, err
 	}
-	kernel, err := g.time(func() error { return cudago.VectorAdd(s, da, db, dc) })
+	kernel, err := g.time(func() error { return cudago.Add(s, da, db, dc) })
 	if err != nil {
 		return row{}, err
 	}
@@ -142,7 +142,7 @@ func compare(g *gpuBench, rng *rand.Rand) (row, error) {
 		if err := db.CopyFromHostAsync(s, hb); err != nil {
 			return err
 		}
-		if err := cudago.VectorAdd(s, da, db, dc); err != nil {
+		if err := cudago.Add(s, da, db, dc); err != nil {
 			return err
 		}
 		return dc.CopyToHostAsync(s, hc)
