@@ -571,20 +571,6 @@ CUDAGO_API cudago_status_t cudago_layout_nchw_to_nhwc(cudago_stream_t stream, cu
                                                       uint64_t out_offset, uint64_t n, uint64_t h,
                                                       uint64_t w, uint64_t c, cudago_dtype_t dtype);
 
-/* The hand-written tiled SGEMM (a teaching kernel; for production GEMM use the cuBLAS calls):
- *   C = alpha * A * B + beta * C, float32, ROW-MAJOR, dense:
- *   A is m x k (row i at a + i*k), B is k x n (row i at b + i*n), C is m x n (row i at c + i*n).
- * Queued on `stream`; a, b and c are borrowed for the call (kept alive until the work is done),
- * live on the stream's device and hold at least m*k, k*n and m*n floats. c must not overlap a or b
- * (INVALID_ARGUMENT); a and b may be the same buffer. When beta == 0, C is only written, never
- * read, so whatever it held (NaN included) does not reach the result. m = 0 or n = 0 is a no-op;
- * k = 0 gives C = beta * C. Sums are accumulated in float32 in the order of k. Errors:
- * INVALID_HANDLE, OUT_OF_RANGE (products that overflow, buffers too small), DEVICE_MISMATCH,
- * NOT_SUPPORTED (m or n above 8,388,480: the launch grid's limit). */
-CUDAGO_API cudago_status_t cudago_gemm_tiled_f32(cudago_stream_t stream, uint64_t m, uint64_t n,
-                                                 uint64_t k, float alpha, cudago_buffer_t a,
-                                                 cudago_buffer_t b, float beta, cudago_buffer_t c);
-
 /* ---------------------------------------------------------------------------------------------
  * cuBLAS: GEMM, strided-batched GEMM, GEMV and level-1 AXPY, SCAL, DOT, NRM2.
  *

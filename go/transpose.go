@@ -3,7 +3,7 @@
 package cudago
 
 /*
-#include "shim_sg.h"
+#include "shim_layout.h"
 */
 import "C"
 

@@ -143,6 +143,7 @@ race_args=(-test.run "${CUDAGO_RACE_RUN:-Concurren|Race|Close|Pool|Wait|Finalize
 step go_race 150 - "$bin/cudago-race.test" "${race_args[@]}" -test.count=1 -test.timeout 140s
 step example_c 60 - "$bin/vector_add_c"
 step example_go 60 - "$bin/vecadd"
+step sgemm_test 120 - "$bin/sgemm.test" -test.v -test.count=1 -test.timeout 110s
 step bench_capi 120 bench-cpp.jsonl "$bin/bench_capi"
 # Three 1 s repetitions of each benchmark: the report takes the median (host copies over PCIe
 # vary by several GB/s between runs on the shared machines).
@@ -151,8 +152,11 @@ step bench_go 240 bench-go.txt "$bin/cudago.test" -test.run '^$' \
   -test.count 3 -test.timeout 230s
 # The compute benchmarks (kernels, cuBLAS, cuFFT): one pass each, appended to the same file.
 step bench_go_compute 240 bench-go-compute.txt "$bin/cudago.test" -test.run '^$' \
-  -test.bench '^Benchmark(Elementwise|Cast|Reduce|Transpose|NHWC|NCHW|SGEMM|GEMMLatency|GEMV|BLAS|FFT)' \
+  -test.bench '^Benchmark(Elementwise|Cast|Reduce|Transpose|NHWC|NCHW|GEMMLatency|GEMV|BLAS|FFT)' \
   -test.benchtime 0.5s -test.timeout 230s
+# The hand-written SGEMM (examples/go/sgemm), appended to the compute figures.
+step bench_sgemm 120 +bench-go-compute.txt "$bin/sgemm.test" -test.run '^$' \
+  -test.bench '^BenchmarkSGEMM' -test.benchtime 0.5s -test.timeout 110s
 # cuBLAS GEMM timed as peers.py times torch: bursts of 10 after a warm-up, median of 5. Long
 # back-to-back runs of tensor-core GEMMs at 4096 are power-limited (see docs/PERFORMANCE.md).
 step bench_go_gemm 120 bench-go-gemm.txt "$bin/cudago.test" -test.run '^$' \

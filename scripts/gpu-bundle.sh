@@ -9,7 +9,8 @@
 # small. bundle/ holds:
 #   lib/    libcudago.so*
 #   bin/    core_test capi_test peer_test abi_c99 bench_capi vector_add_c (meson), cudago.test and
-#           cudago-race.test (go test -c -tags gpu: with the GPU examples), vecadd (the Go example)
+#           cudago-race.test (go test -c -tags gpu: with the GPU examples), vecadd (the Go example),
+#           sgemm.test (the SGEMM example's tests and benchmark)
 #   peers/  peers.py (PyTorch and CuPy figures for the same operations), graph_peer.py
 #   run.sh  (from scripts/bundle-run.sh)   report.py (from scripts/bench-report.py)
 # Fails if the bundle exceeds 60 MiB.
@@ -83,7 +84,10 @@ in_devenv go go test -c -race -tags gpu -ldflags='-s -w' -o "$bundle/bin/cudago-
   die "go test -c -race failed" "$log"
 in_devenv examples/go go build -ldflags='-s -w' -o "$bundle/bin/vecadd" ./vecadd >"$log" 2>&1 ||
   die "go build ./vecadd (examples/go) failed" "$log"
-for exe in cudago.test cudago-race.test vecadd; do
+# The hand-written SGEMM example (compiled at run time with NVRTC): its tests and benchmark.
+in_devenv examples/go go test -c -tags gpu -ldflags='-s -w' -o "$bundle/bin/sgemm.test" ./sgemm \
+  >"$log" 2>&1 || die "go test -c ./sgemm (examples/go) failed" "$log"
+for exe in cudago.test cudago-race.test vecadd sgemm.test; do
   # go test -c writes nothing, successfully, for a package without tests.
   [ -x "$bundle/bin/$exe" ] || die "bundle/bin/$exe was not built (does go/ have tests?)"
 done

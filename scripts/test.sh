@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds cudago and runs every test: scripts/test-setup.sh (setup.sh's dry runs), the GoogleTest
 # suites and the C99 ABI program (meson test), then gofmt, go vet (plain and with -tags gpu, which
-# adds the Go examples that need a GPU) and go test for the Go package, and go vet + go build for
-# the Go examples.
+# adds the Go examples that need a GPU) and go test for the Go package, and go vet (plain and
+# -tags gpu), go build and go test for the Go examples.
 # Stops at the first failure with a message saying which step failed.
 #
 # The last line of output is always the summary:
@@ -190,10 +190,13 @@ step "go vet -tags gpu ./... (go)"
 in_devenv go go vet -tags gpu ./... >"$work/vet-gpu.log" 2>&1 ||
   die "go vet -tags gpu ./... in go/" "$work/vet-gpu.log"
 
-step "go test -count=1 ./... (go)"
-go_rc=0
-in_devenv go go test -count=1 -json ./... >"$work/gotest.json" 2>"$work/gotest.err" || go_rc=$?
-gocounts=$(python3 - "$work/gotest.json" <<'PY'
+# go_test DIR TAG: go test -json over DIR's packages, counted like the GoogleTest cases.
+go_test() {
+  local dir=$1 tag=$2 go_rc=0 gocounts
+  step "go test -count=1 ./... ($dir)"
+  in_devenv "$dir" go test -count=1 -json ./... >"$work/gotest-$tag.json" 2>"$work/gotest-$tag.err" ||
+    go_rc=$?
+  gocounts=$(python3 - "$work/gotest-$tag.json" <<'PY'
 import collections, json, sys
 
 p = f = s = 0
@@ -231,18 +234,24 @@ for key in failed + pkg_failed:
     sys.stderr.write("".join(output[key][-80:]))
 print(p, f, s)
 PY
-) || die "could not read go test -json output"
-add "$gocounts"
-if [ "$go_rc" -ne 0 ]; then
-  cat "$work/gotest.err" >&2
-  die "go test ./... in go/"
-fi
+  ) || die "could not read go test -json output"
+  add "$gocounts"
+  if [ "$go_rc" -ne 0 ]; then
+    cat "$work/gotest-$tag.err" >&2
+    die "go test ./... in $dir/"
+  fi
+}
+go_test go go
 
 step "go vet ./... && go build ./... (examples/go)"
 in_devenv examples/go go vet ./... >"$work/exvet.log" 2>&1 || die "go vet ./... in examples/go" "$work/exvet.log"
+in_devenv examples/go go vet -tags gpu ./... >"$work/exvet-gpu.log" 2>&1 ||
+  die "go vet -tags gpu ./... in examples/go" "$work/exvet-gpu.log"
 # -o into a folder: a lone main package would otherwise be written over its own directory name.
 mkdir -p "$work/exbin"
 in_devenv examples/go go build -o "$work/exbin/" ./... >"$work/exbuild.log" 2>&1 ||
   die "go build ./... in examples/go" "$work/exbuild.log"
+# The examples' own tests (the SGEMM example: its GPU tests skip without one).
+go_test examples/go examples
 
 echo "test.sh: all steps passed"

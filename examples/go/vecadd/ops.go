@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/cudago/cudago/examples/go/sgemm"
 	cudago "github.com/cudago/cudago/go"
 )
 
@@ -381,8 +382,8 @@ func benchNHWCToNCHW(g *gpuBench, rng *rand.Rand) ([]row, error) {
 		gpu: gpu, work: 8 * float64(len(x)), failure: exactCheck(got, want)}}, nil
 }
 
-// benchGEMM gives two rows, the package's hand-written SGEMM and cuBLAS, against one CPU
-// reference.
+// benchGEMM gives two rows, the hand-written SGEMM (examples/go/sgemm, compiled at run time)
+// and cuBLAS, against one CPU reference.
 func benchGEMM(g *gpuBench, rng *rand.Rand) ([]row, error) {
 	const m, n, k = gemmDim, gemmDim, gemmDim
 	a, b := randomFloats(rng, m*k), randomFloats(rng, k*n) // row-major m x k and k x n
@@ -401,12 +402,17 @@ func benchGEMM(g *gpuBench, rng *rand.Rand) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
+	sg, err := sgemm.New(g.s.Device())
+	if err != nil {
+		return nil, err
+	}
+	defer sg.Close()
 	var rows []row
 	for _, v := range []struct {
 		op  string
 		run func() error // queues C = A·B
 	}{
-		{"GEMM f32, SGEMM", func() error { return cudago.SGEMM(g.s, m, n, k, 1, da, db, 0, dc) }},
+		{"GEMM f32, SGEMM", func() error { return sg.Multiply(g.s, m, n, k, 1, da, db, 0, dc) }},
 		{"GEMM f32, cuBLAS MatMul", func() error { return cudago.MatMul(g.s, da, db, dc, m, n, k) }},
 	} {
 		// Fill C with NaN (all bits set) first, so that a GEMM that writes nothing fails.

@@ -85,25 +85,6 @@ func BenchmarkTranspose(b *testing.B) {
 	})
 }
 
-// The hand-written SGEMM, TFLOP/s = 2 m n k per operation; compare with cuBLAS fp32 (torch
-// with allow_tf32 = False) measured in the same run.
-func BenchmarkSGEMM(b *testing.B) {
-	for _, size := range []int{1024, 4096} {
-		b.Run(fmt.Sprint(size), func(b *testing.B) {
-			dev := requireGPU(b)
-			s := benchStream(b, dev)
-			m := size
-			x := benchRandomBuffer(b, dev, m*m)
-			y := benchRandomBuffer(b, dev, m*m)
-			z := benchBuffer[float32](b, dev, m*m)
-			runQueued(b, s, 1, func() error { return SGEMM(s, m, m, m, 1, x, y, 0, z) })
-			if sec := b.Elapsed().Seconds(); sec > 0 {
-				b.ReportMetric(2*float64(m)*float64(m)*float64(m)*float64(b.N)/sec/1e12, "TFLOP/s")
-			}
-		})
-	}
-}
-
 // The CPU reference of the layout change, for the table of CPU vs GPU figures.
 func BenchmarkCPUNHWCToNCHW(b *testing.B) {
 	const n, h, w, c = 8, 56, 56, 64

@@ -1,5 +1,5 @@
-/* shim_sg.c: see shim_sg.h. */
-#include "shim_sg.h"
+/* shim_layout.c: see shim_layout.h. */
+#include "shim_layout.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +20,4 @@ cg_result cg_layout_nchw_to_nhwc(cudago_stream_t s, cudago_buffer_t in, uint64_t
                                  cudago_buffer_t out, uint64_t out_offset, uint64_t n, uint64_t h,
                                  uint64_t w, uint64_t c, cudago_dtype_t dtype) {
   return cg_done(cudago_layout_nchw_to_nhwc(s, in, in_offset, out, out_offset, n, h, w, c, dtype));
-}
-
-cg_result cg_gemm_tiled_f32(cudago_stream_t s, uint64_t m, uint64_t n, uint64_t k, float alpha,
-                            cudago_buffer_t a, cudago_buffer_t b, float beta, cudago_buffer_t c) {
-  return cg_done(cudago_gemm_tiled_f32(s, m, n, k, alpha, a, b, beta, c));
 }

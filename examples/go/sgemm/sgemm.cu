@@ -1,5 +1,8 @@
 // A tiled SGEMM written to teach: C = alpha * A * B + beta * C, float32, row-major.
 //
+// This file is CUDA C++ source that the sgemm package compiles at run time with NVRTC
+// (cudago.Compile): device code only, no includes. sgemm.go launches it.
+//
 // 1. Why tiling. C[i][j] is the dot product of row i of A and column j of B. A naive kernel
 //    (one thread per C element, reading A and B from global memory) reads 2 * K floats per
 //    2 * K flops: 1 flop per 4 bytes, and an H100 does about 60 fp32 TFLOP/s against 3 TB/s,
@@ -52,16 +55,6 @@
 // The remaining gap to cuBLAS is mostly instruction issue: per k, each thread runs 64 FMAs and
 // 4 shared loads plus the loop's bookkeeping; cuBLAS uses larger warp tiles and hand-scheduled
 // code.
-#include <algorithm>
-#include <cstdint>
-#include <string>
-
-#include "cudago/device.hpp"
-#include "cudago/error.hpp"
-#include "cudago/sgemm.hpp"
-
-namespace cudago {
-namespace {
 
 constexpr int BM = 128;                          // rows of C per block
 constexpr int BN = 128;                          // columns of C per block
@@ -80,10 +73,10 @@ __device__ __forceinline__ float4 load4(const float* __restrict__ p, int rows, i
                                         int col) {
   if (kVec) {
     return (row < rows && col < cols)
-               ? *reinterpret_cast<const float4*>(p + static_cast<int64_t>(row) * cols + col)
+               ? *reinterpret_cast<const float4*>(p + static_cast<long long>(row) * cols + col)
                : make_float4(0.f, 0.f, 0.f, 0.f);
   }
-  const float* q = p + static_cast<int64_t>(row) * cols + col;
+  const float* q = p + static_cast<long long>(row) * cols + col;
   const bool in_row = row < rows;
   return make_float4(in_row && col + 0 < cols ? q[0] : 0.f, in_row && col + 1 < cols ? q[1] : 0.f,
                      in_row && col + 2 < cols ? q[2] : 0.f, in_row && col + 3 < cols ? q[3] : 0.f);
@@ -97,7 +90,7 @@ template <bool kVec, bool kBeta>
 __device__ __forceinline__ void store_c(float* __restrict__ c, int m, int n, int row, int col,
                                         float4 acc, float alpha, float beta) {
   if (row >= m) return;
-  float* p = c + static_cast<int64_t>(row) * n + col;
+  float* p = c + static_cast<long long>(row) * n + col;
   float r[4] = {alpha * acc.x, alpha * acc.y, alpha * acc.z, alpha * acc.w};
   if (kVec) {
     if (col >= n) return;  // n % 4 == 0: all four columns exist
@@ -203,76 +196,3 @@ __global__ void __launch_bounds__(kThreads, 2)
                          make_float4(acc[i][4], acc[i][5], acc[i][6], acc[i][7]), alpha, beta);
   }
 }
-
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
-
-}  // namespace
-
-namespace detail {
-
-void launch_gemm_tiled_f32(int m, int n, int k, float alpha, const float* a, const float* b,
-                           float beta, float* c, cudaStream_t stream) {
-  if (m == 0 || n == 0) return;
-  const dim3 grid((n + BN - 1) / BN, (m + BM - 1) / BM);
-  const bool vec = k % 4 == 0 && n % 4 == 0 && aligned16(a) && aligned16(b) && aligned16(c);
-  // One instantiation per (vector loads, reads C) pair.
-  auto kernel = vec ? (beta != 0.f ? sgemm_tiled<true, true> : sgemm_tiled<true, false>)
-                    : (beta != 0.f ? sgemm_tiled<false, true> : sgemm_tiled<false, false>);
-  kernel<<<grid, kThreads, 0, stream>>>(m, n, k, alpha, a, b, beta, c);
-  CUDAGO_CHECK_LAUNCH();
-}
-
-}  // namespace detail
-
-namespace {
-// x * y, or Error(kOutOfRange) naming `what` when it overflows.
-uint64_t mul_checked(uint64_t x, uint64_t y, const char* what) {
-  CUDAGO_EXPECTS(y == 0 || x <= UINT64_MAX / y, kOutOfRange,
-                 std::string("gemm tiled: ") + what + " overflows");
-  return x * y;
-}
-
-bool overlaps(const DeviceBuffer& x, uint64_t xbytes, const DeviceBuffer& y, uint64_t ybytes) {
-  if (xbytes == 0 || ybytes == 0) return false;
-  const auto* p = static_cast<const unsigned char*>(x.data());
-  const auto* q = static_cast<const unsigned char*>(y.data());
-  return p < q + ybytes && q < p + xbytes;
-}
-}  // namespace
-
-void gemm_tiled_f32(const StreamPtr& stream, uint64_t m, uint64_t n, uint64_t k, float alpha,
-                    DeviceBuffer& a, DeviceBuffer& b, float beta, DeviceBuffer& c) {
-  CUDAGO_EXPECTS(stream != nullptr, kInvalidHandle, "gemm tiled: stream is NULL");
-  const int dev = stream->device();
-  CUDAGO_EXPECTS(a.device() == dev && b.device() == dev && c.device() == dev, kDeviceMismatch,
-                 "gemm tiled: buffers on devices " + std::to_string(a.device()) + ", " +
-                     std::to_string(b.device()) + ", " + std::to_string(c.device()) +
-                     " and a stream on device " + std::to_string(dev));
-  const std::string shape =
-      "m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k);
-  const uint64_t a_bytes = mul_checked(mul_checked(m, k, "m * k"), sizeof(float), "A's bytes");
-  const uint64_t b_bytes = mul_checked(mul_checked(k, n, "k * n"), sizeof(float), "B's bytes");
-  const uint64_t c_bytes = mul_checked(mul_checked(m, n, "m * n"), sizeof(float), "C's bytes");
-  CUDAGO_EXPECTS(a.size() >= a_bytes && b.size() >= b_bytes && c.size() >= c_bytes, kOutOfRange,
-                 "gemm tiled " + shape + " needs " + std::to_string(a_bytes) + ", " +
-                     std::to_string(b_bytes) + " and " + std::to_string(c_bytes) +
-                     " bytes; A has " + std::to_string(a.size()) + ", B " +
-                     std::to_string(b.size()) + ", C " + std::to_string(c.size()));
-  if (m == 0 || n == 0) return;
-  CUDAGO_EXPECTS(m <= kGemmTiledMaxDim && n <= kGemmTiledMaxDim && k < (uint64_t{1} << 31) - BK,
-                 kNotSupported,
-                 "gemm tiled " + shape + ": m and n are limited to " +
-                     std::to_string(kGemmTiledMaxDim) + " and k to 2^31 - 9");
-  CUDAGO_EXPECTS(!overlaps(c, c_bytes, a, a_bytes) && !overlaps(c, c_bytes, b, b_bytes),
-                 kInvalidArgument, "gemm tiled: C overlaps A or B");
-  DeviceGuard guard(dev);
-  detail::launch_gemm_tiled_f32(static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
-                                alpha, static_cast<const float*>(a.data()),
-                                static_cast<const float*>(b.data()), beta,
-                                static_cast<float*>(c.data()), stream->get());
-  a.used_on(stream);
-  b.used_on(stream);
-  c.used_on(stream);
-}
-
-}  // namespace cudago
