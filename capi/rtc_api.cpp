@@ -2,7 +2,9 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "cudago.h"
@@ -332,15 +334,20 @@ cudago_status_t cudago_kernel_launch(cudago_kernel_t kernel, cudago_stream_t str
     }
     array_param(args, nargs, "nargs", "args", kMaxParamBytes,
                 "a kernel's parameters take at most 32764 bytes, at least 1 each");
-    // Converted on the stack for the usual few arguments: the launch allocates nothing.
-    cudago::KernelArg inline_args[cudago::Kernel::kInlineArgs];
+    // Converted on the stack for the usual few arguments: the launch allocates nothing (and
+    // only the nargs slots in use are initialised).
+    static_assert(std::is_trivially_destructible_v<cudago::KernelArg>, "raw storage");
+    alignas(cudago::KernelArg) unsigned char
+        inline_args[sizeof(cudago::KernelArg) * cudago::Kernel::kInlineArgs];
     std::vector<cudago::KernelArg> heap_args;
-    cudago::KernelArg* converted = inline_args;
+    auto* converted = reinterpret_cast<cudago::KernelArg*>(inline_args);
     if (nargs > cudago::Kernel::kInlineArgs) {
       heap_args.resize(static_cast<size_t>(nargs));
       converted = heap_args.data();
     }
-    for (uint64_t i = 0; i < nargs; ++i) convert_arg(args[i], i, converted[i]);
+    for (uint64_t i = 0; i < nargs; ++i) {
+      convert_arg(args[i], i, *new (&converted[i]) cudago::KernelArg{});
+    }
     const cudago::Kernel& k = *handle(kernel, "kernel").impl;
     const cudago::StreamPtr& s = handle(stream, "stream").impl;
     k.launch(s, g, b, static_cast<uint32_t>(dyn_smem), converted, static_cast<size_t>(nargs));
