@@ -67,7 +67,8 @@ func (c *devBuf) finalize() {
 	if c.life.close() {
 		c.life.leaked(c.label + " of " + strconv.Itoa(c.n) + " elements (" +
 			strconv.FormatUint(c.bytes, 10) + " bytes) on device " + strconv.Itoa(int(c.dev)))
-		C.cg_err_free(C.cg_buffer_free(c.h))
+		h := c.h
+		reclaim(func() { C.cg_err_free(C.cg_buffer_free(h)) })
 	}
 }
 

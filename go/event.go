@@ -56,7 +56,8 @@ func NewEvent(dev Device, opts EventOptions) (*Event, error) {
 func (e *Event) finalize() {
 	if e.life.close() {
 		e.life.leaked("Event on device " + strconv.Itoa(int(e.dev)))
-		C.cg_err_free(C.cg_event_destroy(e.h))
+		h := e.h
+		reclaim(func() { C.cg_err_free(C.cg_event_destroy(h)) })
 	}
 }
 

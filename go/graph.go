@@ -128,7 +128,8 @@ func (s *Stream) endCapture(op string) (*Graph, error) {
 func (g *Graph) finalize() {
 	if g.life.close() {
 		g.life.leaked("Graph on device " + strconv.Itoa(int(g.dev)))
-		C.cg_err_free(C.cg_graph_destroy(g.h))
+		h := g.h
+		reclaim(func() { C.cg_err_free(C.cg_graph_destroy(h)) })
 	}
 }
 

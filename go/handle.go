@@ -129,3 +129,10 @@ func (l *life) leaked(what string) {
 	}
 	os.Stderr.WriteString(b.String())
 }
+
+// reclaim runs the C destroy of a handle that a finalizer found open, on a goroutine of its
+// own: Go runs every finalizer on one goroutine, which must never block, and some destroys wait
+// for the GPU (a host buffer for the streams that used it, a graph for its launches, a module
+// for the streams its kernels ran on, a communicator for NCCL). Leaks are rare (and reported
+// with CUDAGO_DEBUG=1), so a goroutine each costs nothing that matters.
+func reclaim(destroy func()) { go destroy() }

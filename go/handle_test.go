@@ -98,3 +98,28 @@ func TestLifeCloseWithoutUsers(t *testing.T) {
 		t.Fatal("second close returned true")
 	}
 }
+
+// A finalizer hands its C destroy, which may wait for the GPU, to reclaim: reclaim must return
+// while the destroy is still blocked (Go's finalizers share one goroutine), and the destroy must
+// still run.
+func TestReclaimNeverBlocksTheFinalizer(t *testing.T) {
+	release, destroyed, returned := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		reclaim(func() {
+			<-release
+			close(destroyed)
+		})
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("reclaim waited for its destroy")
+	}
+	close(release)
+	select {
+	case <-destroyed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the destroy never ran")
+	}
+}

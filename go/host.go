@@ -27,7 +27,8 @@ func (c *hostBuf) finalize() {
 	if c.life.close() {
 		c.life.leaked(c.label + " of " + strconv.Itoa(c.n) + " elements (" +
 			strconv.FormatUint(c.bytes, 10) + " bytes) for device " + strconv.Itoa(int(c.dev)))
-		C.cg_err_free(C.cg_host_buffer_free(c.h))
+		h := c.h
+		reclaim(func() { C.cg_err_free(C.cg_host_buffer_free(h)) })
 	}
 }
 

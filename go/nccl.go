@@ -72,7 +72,8 @@ func newComm(h C.cudago_comm_t, dev, rank, size int32) *Comm {
 func (c *Comm) finalize() {
 	if c.life.close() {
 		c.life.leaked("Comm rank " + strconv.Itoa(int(c.rank)) + " on device " + strconv.Itoa(int(c.dev)))
-		C.cg_err_free(C.cg_comm_destroy(c.h).err)
+		h := c.h
+		reclaim(func() { C.cg_err_free(C.cg_comm_destroy(h).err) })
 	}
 }
 

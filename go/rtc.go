@@ -285,7 +285,8 @@ func CompileImage(src string, opts CompileOptions) ([]byte, error) {
 func (m *Module) finalize() {
 	if m.life.close() {
 		m.life.leaked("Module on device " + strconv.Itoa(int(m.dev)))
-		C.cg_err_free(C.cg_module_destroy(m.h))
+		h := m.h
+		reclaim(func() { C.cg_err_free(C.cg_module_destroy(h)) })
 	}
 }
 
@@ -402,7 +403,8 @@ type Kernel struct {
 func (k *Kernel) finalize() {
 	if k.life.close() {
 		k.life.leaked("Kernel " + k.name)
-		C.cg_err_free(C.cg_kernel_destroy(k.h))
+		h := k.h
+		reclaim(func() { C.cg_err_free(C.cg_kernel_destroy(h)) })
 	}
 }
 

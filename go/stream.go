@@ -62,7 +62,8 @@ func NewStream(dev Device, opts StreamOptions) (*Stream, error) {
 func (s *Stream) finalize() {
 	if s.life.close() {
 		s.life.leaked("Stream on device " + strconv.Itoa(int(s.dev)))
-		C.cg_err_free(C.cg_stream_destroy(s.h))
+		h := s.h
+		reclaim(func() { C.cg_err_free(C.cg_stream_destroy(h)) })
 	}
 }
 
