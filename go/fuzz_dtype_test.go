@@ -107,51 +107,40 @@ var fuzzSeeds = []float32{0, float32(math.Copysign(0, -1)), 1, -1, 65504, 65519.
 	float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1.00390625, 1.01171875,
 	1e-45, 3.3895314e+38}
 
-func FuzzFloat16From(f *testing.F) {
+// fuzzConversion checks to (a 16-bit conversion) against ref, and that widening back with
+// from and converting again gives the same bits.
+func fuzzConversion(f *testing.F, name string, to func(float32) uint16, from func(uint16) float32,
+	ref func(float32) (uint16, bool)) {
 	for _, s := range fuzzSeeds {
 		f.Add(math.Float32bits(s))
 	}
 	f.Fuzz(func(t *testing.T, bits uint32) {
 		x := math.Float32frombits(bits)
-		got := Float16From(x)
-		want, nan := refFloat16(x)
+		got := to(x)
+		want, nan := ref(x)
 		if nan {
-			if y := got.Float32(); y == y {
-				t.Fatalf("Float16From(NaN %#08x) = %#04x, not a NaN", bits, uint16(got))
+			if y := from(got); y == y {
+				t.Fatalf("%s(NaN %#08x) = %#04x, not a NaN", name, bits, got)
 			}
 			return
 		}
-		if uint16(got) != want {
-			t.Fatalf("Float16From(%g = %#08x) = %#04x (%g), want %#04x (%g)", x, bits, uint16(got),
-				got.Float32(), want, Float16(want).Float32())
+		if got != want {
+			t.Fatalf("%s(%g = %#08x) = %#04x (%g), want %#04x (%g)", name, x, bits, got, from(got),
+				want, from(want))
 		}
 		// Widening is exact: the value converts back to itself.
-		if back := Float16From(got.Float32()); back != got {
-			t.Fatalf("Float16 %#04x round trip gives %#04x", uint16(got), uint16(back))
+		if back := to(from(got)); back != got {
+			t.Fatalf("%s: %#04x round trip gives %#04x", name, got, back)
 		}
 	})
 }
 
+func FuzzFloat16From(f *testing.F) {
+	fuzzConversion(f, "Float16From", func(x float32) uint16 { return uint16(Float16From(x)) },
+		func(h uint16) float32 { return Float16(h).Float32() }, refFloat16)
+}
+
 func FuzzBFloat16From(f *testing.F) {
-	for _, s := range fuzzSeeds {
-		f.Add(math.Float32bits(s))
-	}
-	f.Fuzz(func(t *testing.T, bits uint32) {
-		x := math.Float32frombits(bits)
-		got := BFloat16From(x)
-		want, nan := refBFloat16(x)
-		if nan {
-			if y := got.Float32(); y == y {
-				t.Fatalf("BFloat16From(NaN %#08x) = %#04x, not a NaN", bits, uint16(got))
-			}
-			return
-		}
-		if uint16(got) != want {
-			t.Fatalf("BFloat16From(%g = %#08x) = %#04x (%g), want %#04x (%g)", x, bits,
-				uint16(got), got.Float32(), want, BFloat16(want).Float32())
-		}
-		if back := BFloat16From(got.Float32()); back != got {
-			t.Fatalf("BFloat16 %#04x round trip gives %#04x", uint16(got), uint16(back))
-		}
-	})
+	fuzzConversion(f, "BFloat16From", func(x float32) uint16 { return uint16(BFloat16From(x)) },
+		func(h uint16) float32 { return BFloat16(h).Float32() }, refBFloat16)
 }

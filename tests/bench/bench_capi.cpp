@@ -306,8 +306,7 @@ void BenchVectorAdd(uint64_t n) {
   Buffer a(bytes), b(bytes), c(bytes);
   CG(cudago_memset_async(stream.s, 0x3f, a.b, 0, bytes));  // 0.747f: real data, not zeros
   CG(cudago_memset_async(stream.s, 0x40, b.b, 0, bytes));  // 3.004f
-  double ms =
-      TimeCudago(stream.s, 20, [&] { CG(add(stream.s, a.b, b.b, c.b, n)); });
+  double ms = TimeCudago(stream.s, 20, [&] { CG(add(stream.s, a.b, b.b, c.b, n)); });
   Emit("vecadd_f32", "cudago-cpp", "{\"n\": " + std::to_string(n) + "}", ms, 12.0 * n);
 }
 

@@ -199,8 +199,7 @@ TEST(NullHandles, AreRejectedAndDestroyNullIsANoOp) {
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_copy_d2d(nullptr, 0, nullptr, 0, 8));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_memset(0, nullptr, 0, 8));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_copy_h2d_async(nullptr, nullptr, 0, nullptr, 0, 8));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            add_f32(nullptr, nullptr, nullptr, nullptr, 1));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, add_f32(nullptr, nullptr, nullptr, nullptr, 1));
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
             cudago_buffer_from_mapped(reinterpret_cast<cudago_buffer_t*>(&p), nullptr));
   const cudago_dtype_t f32 = CUDAGO_DTYPE_F32;

@@ -111,12 +111,10 @@ TEST(VectorAdd, BadArgumentsAreRefused) {
   NEED_GPU();
   Stream s = make_stream();
   Buffer a = make_buffer(400), small = make_buffer(396);
-  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
-            add_f32(s.get(), a.get(), a.get(), small.get(), 100));
+  CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, add_f32(s.get(), a.get(), a.get(), small.get(), 100));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
             add_f32(s.get(), a.get(), a.get(), a.get(), uint64_t{1} << 62));
-  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE,
-            add_f32(s.get(), a.get(), nullptr, a.get(), 100));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, add_f32(s.get(), a.get(), nullptr, a.get(), 100));
   CG_OK(add_f32(s.get(), a.get(), a.get(), small.get(), 0));
   CG_OK(add_f32(s.get(), a.get(), a.get(), small.get(), 99));
   CG_OK(cudago_stream_synchronize(s.get()));
@@ -131,8 +129,7 @@ TEST(MultiDevice, BuffersOfAnotherDeviceAreRefused) {
   if (n < 2) GTEST_SKIP() << "needs 2 devices, this machine has " << n;
   Stream s0 = make_stream(0);
   Buffer b0 = make_buffer(64, 0), b1 = make_buffer(64, 1);
-  CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH,
-            add_f32(s0.get(), b0.get(), b1.get(), b0.get(), 16));
+  CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH, add_f32(s0.get(), b0.get(), b1.get(), b0.get(), 16));
   CG_OK(cudago_copy_d2d(b1.get(), 0, b0.get(), 0, 64));
   CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH, cudago_memset_async(s0.get(), 0, b1.get(), 0, 64));
 }

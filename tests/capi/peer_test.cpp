@@ -186,10 +186,8 @@ TEST(Peer, RefusedCombinations) {
   Stream s0 = make_stream(0), s1 = make_stream(1);
   Buffer a0 = make_buffer(64, 0), b0 = make_buffer(64, 0), a1 = make_buffer(64, 1);
   // Kernels and memset still need their buffers on the stream's device.
-  CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH,
-            add_f32(s0.get(), a0.get(), a1.get(), b0.get(), 16));
-  CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH,
-            add_f32(s1.get(), a0.get(), b0.get(), b0.get(), 16));
+  CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH, add_f32(s0.get(), a0.get(), a1.get(), b0.get(), 16));
+  CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH, add_f32(s1.get(), a0.get(), b0.get(), b0.get(), 16));
   CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH, cudago_memset_async(s0.get(), 0, a1.get(), 0, 64));
   // A same-device copy needs a stream of that device.
   CG_EXPECT(CUDAGO_ERROR_DEVICE_MISMATCH,

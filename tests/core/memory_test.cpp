@@ -10,8 +10,8 @@
 
 #include "cudago/copy.hpp"
 #include "cudago/device.hpp"
-#include "cudago/error.hpp"
 #include "cudago/elementwise.hpp"
+#include "cudago/error.hpp"
 #include "gpu_skip.hpp"
 #include "test_kernels.hpp"
 
@@ -131,8 +131,9 @@ TEST(Memory, FreeWaitsForWorkOnOtherStreams) {
     DeviceGuard g(0);
     cudago_test::launch_spin(100 * kMillisecond, nullptr, 0, s->get());
   }
-  elementwise_binary(s, BinaryOp::kAdd, DType::kF32, *b, 0, *b, 0, *a, 0, n);  // writes 2.0 into a after the spin
-  a.reset();                         // free while the spin is still running
+  elementwise_binary(s, BinaryOp::kAdd, DType::kF32, *b, 0, *b, 0, *a, 0,
+                     n);  // writes 2.0 into a after the spin
+  a.reset();              // free while the spin is still running
   auto c = DeviceBuffer::allocate(0, n * sizeof(float));
   fill(*c, 0, 0, n * sizeof(float));
   s->synchronize();
