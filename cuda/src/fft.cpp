@@ -139,12 +139,14 @@ Resolved resolve(const FftDesc& d, bool in_place) {
   CUDAGO_EXPECTS(d.batch >= 1, kInvalidArgument,
                  "FFT: batch " + std::to_string(d.batch) + " must be at least 1");
   Resolved r;
+  // Every size is checked before any is multiplied: a zero size is reported as such, not as
+  // the overflow of the others' product (found by FuzzFFTExtent).
   for (int i = 0; i < d.rank; ++i) {
     CUDAGO_EXPECTS(d.dims[i] >= 1, kInvalidArgument,
                    "FFT: dims[" + std::to_string(i) + "] = " + std::to_string(d.dims[i]) +
                        " must be at least 1");
-    r.n_total = mul(r.n_total, d.dims[i], "the transform size");
   }
+  for (int i = 0; i < d.rank; ++i) r.n_total = mul(r.n_total, d.dims[i], "the transform size");
   for (int i = d.rank; i < kFftMaxRank; ++i) {
     CUDAGO_EXPECTS(d.dims[i] == 0, kInvalidArgument,
                    "FFT: dims[" + std::to_string(i) + "] = " + std::to_string(d.dims[i]) +

@@ -616,6 +616,10 @@ TEST(FftDesc, InvalidDescriptorsAreRefused) {
   expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "embed beyond the rank");
   d = make_desc(2, {int64_t{1} << 40, int64_t{1} << 40}, CUDAGO_FFT_C2C, CUDAGO_DTYPE_F32, 1);
   expect(CUDAGO_ERROR_OUT_OF_RANGE, d, "size overflow");
+  // Regression (FuzzFFTExtent): a zero size after two huge ones is the zero size's error, not
+  // the overflow of the others' product.
+  d = make_desc(3, {int64_t{1} << 40, int64_t{1} << 40, 0}, CUDAGO_FFT_C2C, CUDAGO_DTYPE_F32, 1);
+  expect(CUDAGO_ERROR_INVALID_ARGUMENT, d, "zero size after huge ones");
   d = make_desc(1, {int64_t{1} << 40}, CUDAGO_FFT_C2C, CUDAGO_DTYPE_F32, int64_t{1} << 30);
   expect(CUDAGO_ERROR_OUT_OF_RANGE, d, "batch overflow");
   d = ok;
