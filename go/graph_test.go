@@ -469,7 +469,7 @@ func TestGraphClosedBuffers(t *testing.T) {
 	dz, err := NewDeviceBufferAsync[float32](f.s, 3)
 	must(t, "alloc async", err)
 	must(t, "memset", dz.MemsetAsync(f.s, 0))
-	dw := devFrom(t, f.dev, []float32{4, 5, 6}, 0) // owned by the device's internal stream
+	dw := devFrom(t, f.dev, []float32{4, 5, 6}, 0) // no owning stream: freed on the reclaim stream
 	g2, err := f.s.Capture(func() error {
 		if err := f.launchAxpb(f.s, 1, dx, dz); err != nil {
 			return err
