@@ -6,6 +6,7 @@
 #include "cudago/blas.hpp"
 #include "guard.hpp"
 
+using cudago::capi::dtype_of;
 using cudago::capi::element_offset;
 using cudago::capi::guard;
 using cudago::capi::handle;
@@ -13,8 +14,6 @@ using cudago::capi::read_sized;
 using cudago::capi::signed_count;
 
 namespace {
-
-cudago::DType dtype_of(cudago_dtype_t t) { return static_cast<cudago::DType>(t); }
 
 // A count the ABI documents as at least 1, where the core would take 0 as 1 (the GEMM batch,
 // increments): 0 is refused, naming the parameter.

@@ -4,6 +4,7 @@
 #include "cudago/elementwise.hpp"
 #include "guard.hpp"
 
+using cudago::capi::dtype_of;
 using cudago::capi::element_offset;
 using cudago::capi::guard;
 using cudago::capi::handle;
@@ -14,9 +15,7 @@ static_assert(static_cast<int>(cudago::BinaryOp::kAdd) == CUDAGO_BINARY_ADD &&
                   static_cast<int>(cudago::BinaryOp::kDiv) == CUDAGO_BINARY_DIV,
               "cudago_binary_op_t and cudago::BinaryOp differ");
 
-namespace {
-cudago::DType dtype_of(cudago_dtype_t t) { return static_cast<cudago::DType>(t); }
-}  // namespace
+namespace {}  // namespace
 
 // Each entry point checks its handles first, then converts the byte offsets to the core's
 // element offsets (element_offset validates the dtype and refuses a byte offset that is not a

@@ -20,7 +20,7 @@ const char* cudago_status_string(cudago_status_t status) {
 }
 
 size_t cudago_dtype_size(cudago_dtype_t dtype) {
-  return cudago::dtype_size(static_cast<cudago::DType>(dtype));
+  return cudago::dtype_size(cudago::capi::dtype_of(dtype));
 }
 
 uint32_t cudago_version_number(void) { return CUDAGO_VERSION_NUMBER; }

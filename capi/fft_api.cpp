@@ -54,7 +54,7 @@ cudago::FftDesc desc_of(const cudago_fft_desc_t* desc) {
   }
   r.type = static_cast<cudago::FftType>(d.type);
   cudago::checked_dtype_size(d.precision);
-  r.precision = static_cast<cudago::DType>(d.precision);
+  r.precision = cudago::capi::dtype_of(d.precision);
   r.batch = field(d.batch, "desc->", "batch");
   r.in = layout_of(d.in, "desc->in.");
   r.out = layout_of(d.out, "desc->out.");

@@ -167,19 +167,24 @@ void write_sized(T* out, const char* name, const T& value) {
 
 // ---- Units (docs/ABI.md, section 5) ----
 
+// The core's element type for a cudago_dtype_t (any int32_t value is defined: the core validates
+// it where it is used).
+inline DType dtype_of(cudago_dtype_t t) { return static_cast<DType>(t); }
+
 // A byte offset of the ABI as an element index of `dtype` (which is validated first): refuses an
 // offset that is not a multiple of the element size, naming the parameter.
-inline uint64_t element_offset(uint64_t bytes, int32_t dtype, const char* name) {
-  const size_t size = dtype_size(static_cast<DType>(dtype));
+inline uint64_t element_offset(uint64_t bytes, cudago_dtype_t dtype, const char* name) {
+  const size_t size = dtype_size(dtype_of(dtype));
   if (size == 0) {
     throw Error(Status::kInvalidArgument, "the element type of " + std::string(name) + ", " +
-                                              std::to_string(dtype) + ", is not a cudago_dtype_t");
+                                              std::to_string(static_cast<int32_t>(dtype)) +
+                                              ", is not a cudago_dtype_t");
   }
   if (bytes % size != 0) {
     throw Error(Status::kInvalidArgument, std::string(name) + " = " + std::to_string(bytes) +
                                               " bytes is not a multiple of " + "the " +
                                               std::to_string(size) + "-byte element size of " +
-                                              dtype_name(static_cast<DType>(dtype)));
+                                              dtype_name(dtype_of(dtype)));
   }
   return bytes / size;
 }

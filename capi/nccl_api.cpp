@@ -19,13 +19,13 @@ static_assert(sizeof(cudago_nccl_unique_id_t) == sizeof(cudago::NcclUniqueId),
 static_assert(static_cast<int>(CUDAGO_NCCL_AVG) == static_cast<int>(cudago::NcclOp::kAvg),
               "cudago_nccl_op_t must match NcclOp");
 
+using cudago::capi::dtype_of;
 using cudago::capi::guard;
 using cudago::capi::handle;
 using cudago::capi::out_param;
 
 namespace {
 
-cudago::DType dt(cudago_dtype_t t) { return static_cast<cudago::DType>(t); }
 cudago::NcclOp op_of(cudago_nccl_op_t o) { return static_cast<cudago::NcclOp>(o); }
 
 // The operands of a collective in the core's terms: the handles (checked first), the ABI's byte
@@ -167,7 +167,7 @@ cudago_status_t cudago_comm_all_reduce(cudago_comm_t comm, cudago_stream_t strea
                                        cudago_dtype_t dtype, cudago_nccl_op_t op) {
   return guard("cudago_comm_all_reduce", [&] {
     Operands a = operands(comm, stream, send, send_offset, recv, recv_offset, count, dtype);
-    cudago::all_reduce(a.comm, a.stream, dt(dtype), op_of(op), a.send, a.send_offset, a.recv,
+    cudago::all_reduce(a.comm, a.stream, dtype_of(dtype), op_of(op), a.send, a.send_offset, a.recv,
                        a.recv_offset, a.count);
   });
 }
@@ -178,8 +178,8 @@ cudago_status_t cudago_comm_broadcast(cudago_comm_t comm, cudago_stream_t stream
                                       cudago_dtype_t dtype, int32_t root) {
   return guard("cudago_comm_broadcast", [&] {
     Operands a = operands(comm, stream, send, send_offset, recv, recv_offset, count, dtype);
-    cudago::broadcast(a.comm, a.stream, dt(dtype), a.send, a.send_offset, a.recv, a.recv_offset,
-                      a.count, root);
+    cudago::broadcast(a.comm, a.stream, dtype_of(dtype), a.send, a.send_offset, a.recv,
+                      a.recv_offset, a.count, root);
   });
 }
 
@@ -189,7 +189,7 @@ cudago_status_t cudago_comm_reduce(cudago_comm_t comm, cudago_stream_t stream, c
                                    int32_t root) {
   return guard("cudago_comm_reduce", [&] {
     Operands a = operands(comm, stream, send, send_offset, recv, recv_offset, count, dtype);
-    cudago::reduce(a.comm, a.stream, dt(dtype), op_of(op), a.send, a.send_offset, a.recv,
+    cudago::reduce(a.comm, a.stream, dtype_of(dtype), op_of(op), a.send, a.send_offset, a.recv,
                    a.recv_offset, a.count, root);
   });
 }
@@ -200,8 +200,8 @@ cudago_status_t cudago_comm_all_gather(cudago_comm_t comm, cudago_stream_t strea
                                        cudago_dtype_t dtype) {
   return guard("cudago_comm_all_gather", [&] {
     Operands a = operands(comm, stream, send, send_offset, recv, recv_offset, count, dtype);
-    cudago::all_gather(a.comm, a.stream, dt(dtype), a.send, a.send_offset, a.recv, a.recv_offset,
-                       a.count);
+    cudago::all_gather(a.comm, a.stream, dtype_of(dtype), a.send, a.send_offset, a.recv,
+                       a.recv_offset, a.count);
   });
 }
 
@@ -212,8 +212,8 @@ cudago_status_t cudago_comm_reduce_scatter(cudago_comm_t comm, cudago_stream_t s
                                            cudago_nccl_op_t op) {
   return guard("cudago_comm_reduce_scatter", [&] {
     Operands a = operands(comm, stream, send, send_offset, recv, recv_offset, count, dtype);
-    cudago::reduce_scatter(a.comm, a.stream, dt(dtype), op_of(op), a.send, a.send_offset, a.recv,
-                           a.recv_offset, a.count);
+    cudago::reduce_scatter(a.comm, a.stream, dtype_of(dtype), op_of(op), a.send, a.send_offset,
+                           a.recv, a.recv_offset, a.count);
   });
 }
 

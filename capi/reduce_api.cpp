@@ -35,9 +35,9 @@ Offsets element_offsets(cudago_reduce_op_t op, cudago_dtype_t dtype, uint64_t x_
   Offsets o{};
   o.x = element_offset(x_offset, dtype, "x_offset");
   if (y != nullptr) o.y = element_offset(y_offset, dtype, "y_offset");
-  const cudago::DType out_dtype = cudago::reduce_out_dtype(static_cast<cudago::ReduceOp>(op),
-                                                           static_cast<cudago::DType>(dtype));
-  o.out = element_offset(out_offset, static_cast<int32_t>(out_dtype), "out_offset");
+  const cudago::DType out_dtype =
+      cudago::reduce_out_dtype(static_cast<cudago::ReduceOp>(op), cudago::capi::dtype_of(dtype));
+  o.out = element_offset(out_offset, static_cast<cudago_dtype_t>(out_dtype), "out_offset");
   return o;
 }
 }  // namespace
@@ -54,8 +54,8 @@ cudago_status_t cudago_reduce_all(cudago_stream_t stream, cudago_buffer_t x, uin
     cudago::DeviceBuffer* yb = optional_y(op, y);
     cudago::DeviceBuffer& ob = *handle(out, "out").impl;
     const Offsets e = element_offsets(op, dtype, x_offset, yb, y_offset, out_offset);
-    cudago::reduce_all(s, static_cast<cudago::ReduceOp>(op), static_cast<cudago::DType>(dtype), xb,
-                       e.x, yb, e.y, n, ob, e.out);
+    cudago::reduce_all(s, static_cast<cudago::ReduceOp>(op), cudago::capi::dtype_of(dtype), xb, e.x,
+                       yb, e.y, n, ob, e.out);
   });
 }
 
@@ -69,7 +69,7 @@ cudago_status_t cudago_reduce_rows(cudago_stream_t stream, cudago_buffer_t x, ui
     cudago::DeviceBuffer* yb = optional_y(op, y);
     cudago::DeviceBuffer& ob = *handle(out, "out").impl;
     const Offsets e = element_offsets(op, dtype, x_offset, yb, y_offset, out_offset);
-    cudago::reduce_rows(s, static_cast<cudago::ReduceOp>(op), static_cast<cudago::DType>(dtype), xb,
+    cudago::reduce_rows(s, static_cast<cudago::ReduceOp>(op), cudago::capi::dtype_of(dtype), xb,
                         e.x, yb, e.y, rows, cols, ob, e.out);
   });
 }

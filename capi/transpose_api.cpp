@@ -19,7 +19,7 @@ extern "C" cudago_status_t cudago_layout_transpose_2d(cudago_stream_t stream, cu
     // element_offset validates dtype (Error(kInvalidArgument) for a non-dtype) and the offsets.
     const uint64_t ie = element_offset(in_offset, dtype, "in_offset");
     const uint64_t oe = element_offset(out_offset, dtype, "out_offset");
-    cudago::transpose_2d(s, static_cast<cudago::DType>(dtype), i, ie, o, oe, rows, cols);
+    cudago::transpose_2d(s, cudago::capi::dtype_of(dtype), i, ie, o, oe, rows, cols);
   });
 }
 
@@ -34,7 +34,7 @@ extern "C" cudago_status_t cudago_layout_nhwc_to_nchw(cudago_stream_t stream, cu
     cudago::DeviceBuffer& o = *handle(out, "out").impl;
     const uint64_t ie = element_offset(in_offset, dtype, "in_offset");
     const uint64_t oe = element_offset(out_offset, dtype, "out_offset");
-    cudago::nhwc_to_nchw(s, static_cast<cudago::DType>(dtype), i, ie, o, oe, n, h, w, c);
+    cudago::nhwc_to_nchw(s, cudago::capi::dtype_of(dtype), i, ie, o, oe, n, h, w, c);
   });
 }
 
@@ -49,6 +49,6 @@ extern "C" cudago_status_t cudago_layout_nchw_to_nhwc(cudago_stream_t stream, cu
     cudago::DeviceBuffer& o = *handle(out, "out").impl;
     const uint64_t ie = element_offset(in_offset, dtype, "in_offset");
     const uint64_t oe = element_offset(out_offset, dtype, "out_offset");
-    cudago::nchw_to_nhwc(s, static_cast<cudago::DType>(dtype), i, ie, o, oe, n, h, w, c);
+    cudago::nchw_to_nhwc(s, cudago::capi::dtype_of(dtype), i, ie, o, oe, n, h, w, c);
   });
 }

@@ -56,6 +56,24 @@ using Module = std::unique_ptr<cudago_module_s, ModuleDel>;
 using Kernel = std::unique_ptr<cudago_kernel_s, KernelDel>;
 using Graph = std::unique_ptr<cudago_graph_s, GraphDel>;
 
+// `source` compiled for device 0 and its kernel `name`; null members (and a test failure with
+// the detail) when either step fails.
+struct CompiledKernel {
+  Module module;
+  Kernel kernel;
+};
+inline CompiledKernel compile_kernel(const char* source, const char* name) {
+  CompiledKernel c;
+  cudago_module_t m = nullptr;
+  EXPECT_EQ(cudago_module_compile(&m, 0, source, nullptr), CUDAGO_SUCCESS) << last_error_text();
+  c.module.reset(m);
+  if (!c.module) return c;
+  cudago_kernel_t k = nullptr;
+  EXPECT_EQ(cudago_module_kernel(&k, m, name), CUDAGO_SUCCESS) << last_error_text();
+  c.kernel.reset(k);
+  return c;
+}
+
 inline Stream make_stream(int32_t device = 0, uint32_t flags = CUDAGO_STREAM_NON_BLOCKING,
                           int32_t priority = 0) {
   cudago_stream_t s = nullptr;

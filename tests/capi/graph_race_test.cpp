@@ -32,23 +32,6 @@ extern "C" __global__ void fill(int* p, int value, int n) {
 }
 )";
 
-// kSource compiled for device 0, and its kernel `name` (null on failure, reported).
-struct Compiled {
-  Module module;
-  Kernel kernel;
-};
-Compiled compile(const char* name) {
-  Compiled c;
-  cudago_module_t m = nullptr;
-  EXPECT_EQ(cudago_module_compile(&m, 0, kSource, nullptr), CUDAGO_SUCCESS) << last_error_text();
-  c.module.reset(m);
-  if (!c.module) return c;
-  cudago_kernel_t k = nullptr;
-  EXPECT_EQ(cudago_module_kernel(&k, m, name), CUDAGO_SUCCESS) << last_error_text();
-  c.kernel.reset(k);
-  return c;
-}
-
 Graph capture(cudago_stream_t s, const std::function<cudago_status_t()>& work) {
   EXPECT_EQ(cudago_stream_begin_capture(s, CUDAGO_CAPTURE_THREAD_LOCAL), CUDAGO_SUCCESS)
       << last_error_text();
@@ -60,7 +43,7 @@ Graph capture(cudago_stream_t s, const std::function<cudago_status_t()>& work) {
 
 TEST(GraphRaceGpu, OneGraphLaunchedFromManyThreadsRunsEveryReplay) {
   NEED_GPU();
-  Compiled c = compile("count");
+  CompiledKernel c = compile_kernel(kSource, "count");
   ASSERT_TRUE(c.kernel);
   const Kernel& count = c.kernel;
   Buffer counter = make_buffer(sizeof(uint64_t));
@@ -96,7 +79,7 @@ TEST(GraphRaceGpu, OneGraphLaunchedFromManyThreadsRunsEveryReplay) {
 
 TEST(GraphRaceGpu, FreeRacingALaunchNeverLetsTheReplayWriteFreedMemory) {
   NEED_GPU();
-  Compiled c = compile("fill");
+  CompiledKernel c = compile_kernel(kSource, "fill");
   ASSERT_TRUE(c.kernel);
   const Kernel& fill = c.kernel;
   constexpr int kN = 1 << 16;

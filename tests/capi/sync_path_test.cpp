@@ -33,12 +33,9 @@ extern "C" __global__ void spin_until(const volatile int* flag, float* touched) 
 
 TEST(SyncPathGpu, UnrelatedSynchronousWorkDoesNotWaitForAnotherStreamsKernel) {
   NEED_GPU();
-  cudago_module_t m = nullptr;
-  ASSERT_EQ(cudago_module_compile(&m, 0, kSpin, nullptr), CUDAGO_SUCCESS) << last_error_text();
-  Module module(m);
-  cudago_kernel_t k = nullptr;
-  ASSERT_EQ(cudago_module_kernel(&k, m, "spin_until"), CUDAGO_SUCCESS) << last_error_text();
-  Kernel kernel(k);
+  CompiledKernel spin = compile_kernel(kSpin, "spin_until");
+  ASSERT_TRUE(spin.kernel);
+  const Kernel& kernel = spin.kernel;
 
   Host flag = make_host(sizeof(int), CUDAGO_HOST_MAPPED);
   volatile int* flag_ptr = host_ptr<int>(flag);
