@@ -71,6 +71,10 @@ cudago_status_t cudago_blas_set_graph_replay(uint64_t max_entries, uint64_t max_
   });
 }
 
+cudago_status_t cudago_blas_cache_clear(void) {
+  return guard("cudago_blas_cache_clear", [&] { cudago::blas_cache_clear(); });
+}
+
 cudago_status_t cudago_blas_gemv(cudago_stream_t stream, cudago_buffer_t a, uint64_t a_offset,
                                  cudago_buffer_t x, uint64_t x_offset, cudago_buffer_t y,
                                  uint64_t y_offset, const cudago_gemv_params_t* params) {

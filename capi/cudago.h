@@ -675,6 +675,12 @@ CUDAGO_API cudago_status_t cudago_blas_gemm(cudago_stream_t stream, cudago_buffe
  * CUDAGO_ERROR_INVALID_ARGUMENT. */
 CUDAGO_API cudago_status_t cudago_blas_set_graph_replay(uint64_t max_entries, uint64_t max_macs);
 
+/* Releases every cuBLAS handle that no call is using, with its workspace and cached graphs,
+ * after the work last queued with it is done; handles in use are kept, and the next BLAS call
+ * creates new ones. For a program done with BLAS, or one that checks device memory for leaks at
+ * exit (compute-sanitizer --leak-check full). */
+CUDAGO_API cudago_status_t cudago_blas_cache_clear(void);
+
 /* Parameters of y = alpha * op(A) * x + beta * y, A stored m x n. */
 typedef struct cudago_gemv_params {
   uint32_t struct_size;        /* sizeof(cudago_gemv_params_t), set by its _init */

@@ -3,6 +3,7 @@
 package cudago
 
 import (
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -55,7 +56,9 @@ func TestPoolSteadyState(t *testing.T) {
 	if st.UsedHigh < size || st.UsedHigh > base.Used+4*size {
 		t.Errorf("pool use high-water %d: want between %d and %d", st.UsedHigh, size, base.Used+4*size)
 	}
-	if free+driverNoise < baseFree {
+	// Under compute-sanitizer (bundle/sanitize.sh sets CUDAGO_SANITIZER=1) the sanitizer's own
+	// tracking takes device memory as allocations come and go, so only the pool's figures count.
+	if free+driverNoise < baseFree && os.Getenv("CUDAGO_SANITIZER") != "1" {
 		t.Errorf("device free memory fell from %d to %d bytes (allowed noise %d)", baseFree, free, driverNoise)
 	}
 }

@@ -13,6 +13,7 @@
 #           sgemm.test (the SGEMM example's tests and benchmark)
 #   peers/  peers.py (PyTorch and CuPy figures for the same operations), graph_peer.py
 #   run.sh  (from scripts/bundle-run.sh)   report.py (from scripts/bench-report.py)
+#   sanitize.sh (from scripts/bundle-sanitize.sh: compute-sanitizer over the suites)
 # Fails if the bundle exceeds 60 MiB.
 set -euo pipefail
 
@@ -95,8 +96,9 @@ done
 cp "$peers" "$bundle/peers/peers.py"
 cp "$root/scripts/graph-peer.py" "$bundle/peers/graph_peer.py"
 cp "$root/scripts/bundle-run.sh" "$bundle/run.sh"
+cp "$root/scripts/bundle-sanitize.sh" "$bundle/sanitize.sh"
 cp "$root/scripts/bench-report.py" "$bundle/report.py"
-chmod +x "$bundle/run.sh" "$bundle/report.py"
+chmod +x "$bundle/run.sh" "$bundle/sanitize.sh" "$bundle/report.py"
 
 ls -l "$bundle/lib" "$bundle/bin"
 bytes=$(du -sb "$bundle" | cut -f1)

@@ -134,10 +134,18 @@ struct BlasPool {
   std::atomic<uint64_t> tick{0};  // the LRU clock of the device's graphs
 };
 
+// The pools once created (one per device), for blas_cache_clear; null before the first BLAS call.
+std::atomic<BlasPool*> g_pools{nullptr};
+
 BlasPool& blas_pool(int device) {
   require_device(device);
-  // Never destroyed: handles live for the process, and must not be torn down after the runtime.
-  static BlasPool* pools = new BlasPool[static_cast<size_t>(device_count())];
+  // Never destroyed: handles live for the process (unless blas_cache_clear releases them), and
+  // must not be torn down after the runtime.
+  static BlasPool* pools = [] {
+    auto* p = new BlasPool[static_cast<size_t>(device_count())];
+    g_pools.store(p, std::memory_order_release);
+    return p;
+  }();
   return pools[device];
 }
 
@@ -254,6 +262,26 @@ HandleSlot* create_slot(int device) {
     throw;
   }
   return slot.release();
+}
+
+// Frees an idle slot: waits for the work last queued with it (its workspace may still be in
+// use), then destroys its graphs, capture stream, workspace and handle. Errors are dropped: the
+// slot is gone either way.
+void destroy_slot(int device, HandleSlot* slot) noexcept {
+  DeviceGuard guard(device);
+  RelaxedCaptureMode relaxed;
+  if (slot->last && cudaStreamSynchronize(slot->last->get()) != cudaSuccess) {
+    (void)cudaGetLastError();
+  }
+  for (const GraphEntry& g : slot->graphs) destroy_exec(g.exec);
+  if (slot->capture != nullptr && cudaStreamDestroy(slot->capture) != cudaSuccess) {
+    (void)cudaGetLastError();
+  }
+  if (slot->workspace != nullptr && cudaFree(slot->workspace) != cudaSuccess) {
+    (void)cudaGetLastError();
+  }
+  (void)cublasDestroy(slot->handle);
+  delete slot;
 }
 
 // A checked-out handle bound to the caller's stream, its workspace and a pointer mode. The
@@ -721,6 +749,22 @@ void set_gemm_graph_replay(uint64_t max_entries, uint64_t max_macs) {
     std::optional<DeviceGuard> device;  // only to destroy graphs: no context is created
     if (pool.graphs > 0) device.emplace(d);
     for (HandleSlot* s : pool.idle) sync_generation_locked(pool, *s);
+  }
+}
+
+void blas_cache_clear() {
+  BlasPool* pools = g_pools.load(std::memory_order_acquire);
+  if (pools == nullptr) return;  // no BLAS call yet: nothing was created
+  for (int d = 0; d < device_count(); ++d) {
+    BlasPool& pool = pools[d];
+    std::vector<HandleSlot*> slots;
+    {
+      std::lock_guard<std::mutex> lock(pool.mutex);
+      slots.swap(pool.idle);
+      for (HandleSlot* s : slots) pool.graphs -= s->graphs.size();
+    }
+    // Outside the lock: each destroy waits for the slot's last stream.
+    for (HandleSlot* s : slots) destroy_slot(d, s);
   }
 }
 

@@ -368,6 +368,33 @@ TEST(BlasGemm, LargerSquareAndTheExactModeIsNotTF32) {
   }
 }
 
+// Clearing the handle cache frees the workspaces (the device pool's used bytes fall by at
+// least one workspace), and the next GEMM creates a handle again and is still right.
+TEST(BlasGemm, CacheClearFreesTheHandlesAndTheNextCallWorks) {
+  CG_OK(cudago_blas_cache_clear());  // no BLAS call yet, or handles from earlier tests: fine
+  NEED_GPU();
+  std::mt19937_64 rng(fresh_seed());
+  Stream s = make_stream();
+  const Case& cs = kCases[0];
+  run_gemm(s, rng, cs, CUDAGO_BLAS_ROW_MAJOR, CUDAGO_BLAS_OP_N, CUDAGO_BLAS_OP_T, 37, 29, 41, 0,
+           true, 1, false, "before the clear");
+  if (HasFatalFailure()) return;
+  CG_OK(cudago_stream_synchronize(s.get()));
+  cudago_pool_stats_t before, after;
+  cudago_pool_stats_init(&before);
+  cudago_pool_stats_init(&after);
+  CG_OK(cudago_pool_stats(0, &before));
+  CG_OK(cudago_blas_cache_clear());
+  CG_OK(cudago_pool_stats(0, &after));
+  // A workspace is 4 MiB (32 MiB from Hopper on), taken from the device's pool.
+  EXPECT_GE(before.used_bytes - after.used_bytes, uint64_t{4} << 20)
+      << "used " << before.used_bytes << " -> " << after.used_bytes;
+  run_gemm(s, rng, cs, CUDAGO_BLAS_ROW_MAJOR, CUDAGO_BLAS_OP_T, CUDAGO_BLAS_OP_N, 31, 43, 17, 0,
+           true, 1, false, "after the clear");
+  CG_OK(cudago_blas_cache_clear());
+  CG_OK(cudago_blas_cache_clear());  // twice: nothing left to free
+}
+
 TEST(BlasGemm, StridedBatched) {
   NEED_GPU();
   std::mt19937_64 rng(fresh_seed());

@@ -89,6 +89,11 @@ constexpr uint64_t kGraphReplayMaxMacsLimit = uint64_t{1} << 40;
 // without a lock by each GEMM: a GEMM concurrent with a change may still use the old one.
 void set_gemm_graph_replay(uint64_t max_entries, uint64_t max_macs);
 
+// Releases the cuBLAS handles no call is using (each with its workspace and cached graphs),
+// after the work last queued with each is done; the next BLAS call creates handles anew. For a
+// program that is done with BLAS, or that checks device memory for leaks at exit.
+void blas_cache_clear();
+
 struct GemvParams {
   BlasLayout layout = BlasLayout::kRowMajor;
   BlasOp trans = BlasOp::kN;

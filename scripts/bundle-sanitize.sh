@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# bundle/sanitize.sh (source: scripts/bundle-sanitize.sh, copied by scripts/gpu-bundle.sh).
+#
+# Runs NVIDIA compute-sanitizer over the bundle's C++ suites, the C99 program and a subset of the
+# Go tests, on a GPU machine, from the repository root:
+#   bash bundle/sanitize.sh [TOOL...]        # default: memcheck racecheck synccheck initcheck
+# Every (tool, program) pair runs as its own process, all of them at once (the sanitizers are
+# CPU-bound on the host side; one GPU takes them all), each under SANITIZE_TIMEOUT_S seconds
+# (default 480). Output goes to $OUT (a temporary folder when OUT is unset):
+#   sanitize.txt      one "PASS|FAIL tool program (seconds, N errors)" line per pair, then the
+#                     error summaries of the failed pairs
+#   sanitize-logs.tgz every pair's full log
+# The exit status is non-zero when a pair failed (a sanitizer error, a test failure or a
+# timeout).
+#
+# Left out, on purpose: the death tests (StreamDeathTest.*: they fault a kernel on purpose, in a
+# child process, which the sanitizer would report), and API errors (--report-api-errors no: the
+# suites provoke CUDA errors on purpose, e.g. out-of-memory, and check that they surface).
+# memcheck also checks for device-memory leaks at exit (--leak-check full); capi_test releases
+# the library's caches at exit (tests/capi/environment.cpp), as a leak-checked program would.
+# racecheck and initcheck run capi_test in four shards at once (GTEST_TOTAL_SHARDS).
+set -uo pipefail
+
+bundle=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$bundle/.." && pwd)
+bin="$bundle/bin"
+out=${OUT:-}
+if [ -z "$out" ]; then out=$(mktemp -d); fi
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+logs=$(mktemp -d)
+
+export CUDAGO_REQUIRE_GPU=1
+# Tells the tests that compare device free memory that the sanitizer's own allocations move it.
+export CUDAGO_SANITIZER=1
+export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+cuda_lib="${CUDA_PATH:-/usr/local/cuda}/lib64"
+if [ -d "$cuda_lib" ]; then export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$cuda_lib"; fi
+export NCCL_NVLS_ENABLE=0
+if [ -z "${CUDAGO_NCCL_LIBRARY:-}" ] && [ ! -e "$cuda_lib/libnccl.so.2" ] &&
+  ! ldconfig -p 2>/dev/null | grep -q 'libnccl\.so\.2'; then
+  nccl_lib=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib", "libnccl.so.2"))' 2>/dev/null || true)
+  if [ -n "$nccl_lib" ] && [ -e "$nccl_lib" ]; then export CUDAGO_NCCL_LIBRARY="$nccl_lib"; fi
+fi
+
+cs=$(command -v compute-sanitizer || true)
+if [ -z "$cs" ] && [ -x "${CUDA_PATH:-/usr/local/cuda}/bin/compute-sanitizer" ]; then
+  cs="${CUDA_PATH:-/usr/local/cuda}/bin/compute-sanitizer"
+fi
+if [ -z "$cs" ]; then
+  echo "sanitize.sh: compute-sanitizer not found" | tee "$out/sanitize.txt"
+  exit 1
+fi
+
+tools=("$@")
+if [ ${#tools[@]} -eq 0 ]; then tools=(memcheck racecheck synccheck initcheck); fi
+limit=${SANITIZE_TIMEOUT_S:-480}
+gtest_filter='--gtest_filter=-*DeathTest*'
+# The Go subset: memory, copies, kernels, BLAS, FFT, graphs (the Go tests run in go/, where they
+# find their testdata).
+go_run='Buffer|Copy|Host|Pool|Elementwise|Reduce|Transpose|GEMM|GEMV|FFT|Graph|Launch|Event'
+
+run_one() { # run_one TOOL NAME CMD...
+  local tool=$1 name=$2
+  shift 2
+  local extra=(--tool "$tool" --error-exitcode 99 --report-api-errors no --print-limit 50)
+  if [ "$tool" = memcheck ] && [ -z "${SANITIZE_NO_LEAK_CHECK:-}" ]; then
+    extra+=(--leak-check full)
+  fi
+  local t0=$SECONDS rc
+  (cd "$repo/go" 2>/dev/null || cd "$bundle" || exit 1
+    timeout -k 10 "$limit" "$cs" "${extra[@]}" "$@") >"$logs/$tool-$name.log" 2>&1
+  rc=$?
+  echo "$rc $((SECONDS - t0))" >"$logs/$tool-$name.rc"
+}
+
+pids=()
+for tool in "${tools[@]}"; do
+  run_one "$tool" core_test "$bin/core_test" "$gtest_filter" &
+  pids+=($!)
+  case $tool in
+    memcheck)
+      # NCCL keeps two 4-byte pinned host allocations of ncclCommInitRankConfig after the
+      # communicator is destroyed (NCCL's, not cudago's): its tests run without the leak check.
+      run_one memcheck capi_test "$bin/capi_test" "$gtest_filter:Nccl*" &
+      pids+=($!)
+      SANITIZE_NO_LEAK_CHECK=1 run_one memcheck capi_test_nccl "$bin/capi_test" \
+        '--gtest_filter=Nccl*' &
+      pids+=($!)
+      ;;
+    racecheck | initcheck)
+      # The slowest under these tools: four shards (GoogleTest's sharding), run at once.
+      for i in 0 1 2 3; do
+        GTEST_TOTAL_SHARDS=4 GTEST_SHARD_INDEX=$i run_one "$tool" "capi_test_shard$i" \
+          "$bin/capi_test" "$gtest_filter" &
+        pids+=($!)
+      done
+      ;;
+    *)
+      run_one "$tool" capi_test "$bin/capi_test" "$gtest_filter" &
+      pids+=($!)
+      ;;
+  esac
+  run_one "$tool" abi_c99 "$bin/abi_c99" &
+  pids+=($!)
+done
+for tool in "${tools[@]}"; do
+  if [ "$tool" = memcheck ]; then
+    run_one memcheck go_test "$bin/cudago.test" -test.run "$go_run" -test.count=1 \
+      -test.timeout "$((limit - 20))s" &
+    pids+=($!)
+  fi
+done
+wait "${pids[@]}"
+
+: >"$out/sanitize.txt"
+fail=0
+for rcf in "$logs"/*.rc; do
+  pair=$(basename "$rcf" .rc)
+  read -r rc dt <"$rcf"
+  log="$logs/$pair.log"
+  summary=$(grep -E 'ERROR SUMMARY' "$log" | tail -n 1)
+  errs=$(echo "$summary" | grep -oE '[0-9]+ error' | grep -oE '[0-9]+' || true)
+  if [ "$rc" -eq 0 ]; then
+    res=PASS
+  else
+    res=FAIL
+    fail=1
+  fi
+  why=""
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then why=", timed out"; fi
+  echo "$res ${pair/-/ } (${dt}s, ${errs:-?} errors, rc $rc$why)" >>"$out/sanitize.txt"
+done
+for rcf in "$logs"/*.rc; do
+  pair=$(basename "$rcf" .rc)
+  read -r rc _ <"$rcf"
+  if [ "$rc" -ne 0 ]; then
+    {
+      echo
+      echo "==== $pair (rc $rc): first errors and the tail"
+      grep -nE '^========= [A-Z]' "$logs/$pair.log" | head -n 20
+      grep -nE '^\[  FAILED  \]|^--- FAIL' "$logs/$pair.log" | head -n 20
+      tail -n 15 "$logs/$pair.log"
+    } >>"$out/sanitize.txt"
+  fi
+done
+tar -C "$logs" -czf "$out/sanitize-logs.tgz" .
+cat "$out/sanitize.txt"
+exit "$fail"
