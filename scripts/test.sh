@@ -169,9 +169,9 @@ in_devenv() {
   meson devenv -C "$build" --workdir "$root/$dir" "$@"
 }
 
-step "scripts/gen-status.py --check (go/status_table.go against cudago.h's status table)"
+step "scripts/gen-status.py --check (go/internal/capi/status_table.go against cudago.h's status table)"
 python3 "$root/scripts/gen-status.py" --check >"$work/gen-status.log" 2>&1 ||
-  die "go/status_table.go is out of date" "$work/gen-status.log"
+  die "go/internal/capi/status_table.go is out of date" "$work/gen-status.log"
 
 step "gofmt -l (go)"
 in_devenv go gofmt -l . >"$work/gofmt.log" 2>&1 || die "gofmt -l go" "$work/gofmt.log"
