@@ -79,6 +79,14 @@ func SetGraphReplay(maxEntries, maxMACs int) error {
 	return capi.SetGEMMGraphReplay(maxEntries, maxMACs)
 }
 
+// ClearCache releases the cuBLAS handles no call is using, each with its workspace and
+// cached graphs, after the work last queued with each is done; handles in use are kept, and the
+// next BLAS call creates new ones. For a program done with BLAS, or one that checks device
+// memory for leaks at exit (compute-sanitizer --leak-check full).
+func ClearCache() error {
+	return capi.ClearBLASCache()
+}
+
 // MatMul queues C = A·B on s for dense row-major matrices: a is m x k, b is k x n and c is
 // m x n (element (i, j) at [i*n + j]), with the exact compute mode.
 func MatMul[T cudago.Float](s *cudago.Stream, a, b, c *cudago.DeviceBuffer[T], m, n, k int) error {

@@ -130,6 +130,15 @@ func SetGEMMGraphReplay(maxEntries, maxMACs int) error {
 	return errorFrom(op, r.err)
 }
 
+// ClearBLASCache releases the cuBLAS handles no call is using, each with its workspace and
+// cached graphs, after the work last queued with each is done; handles in use are kept, and the
+// next BLAS call creates new ones. For a program done with BLAS, or one that checks device
+// memory for leaks at exit (compute-sanitizer --leak-check full).
+func ClearBLASCache() error {
+	r := C.cg_blas_cache_clear()
+	return errorFrom("ClearBLASCache", r.err)
+}
+
 // GEMM queues C = alpha·op(A)·op(B) + beta·C on s for row-major matrices (see [GEMMConfig]),
 // with the exact compute mode: op(A) is m x k, op(B) k x n, C m x n; lda, ldb and ldc are the
 // leading dimensions (0 = tight).

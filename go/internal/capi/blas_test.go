@@ -681,3 +681,25 @@ func TestGEMMAllocations(t *testing.T) {
 		t.Errorf("MatMul: %v allocations per call, want 0", allocs)
 	}
 }
+
+// ClearBLASCache releases the idle handles; the next GEMM creates one again and is still right.
+func TestClearBLASCache(t *testing.T) {
+	must(t, "ClearBLASCache before any GEMM", ClearBLASCache())
+	dev := requireGPU(t)
+	r := newRand(t)
+	s := benchStream(t, dev)
+	cfg := GEMMConfig{M: 37, N: 29, K: 41, TransB: true}
+	runGEMM[float32](t, s, r, ComputeDefault, cfg, 1, 0)
+	must(t, "synchronize", s.Synchronize())
+	before, err := dev.PoolStats()
+	must(t, "PoolStats", err)
+	must(t, "ClearBLASCache", ClearBLASCache())
+	after, err := dev.PoolStats()
+	must(t, "PoolStats", err)
+	// A workspace is 4 MiB (32 MiB from Hopper on), taken from the device's pool.
+	if before.Used < after.Used+4<<20 {
+		t.Errorf("pool use %d -> %d bytes: the workspaces were not freed", before.Used, after.Used)
+	}
+	runGEMM[float32](t, s, r, ComputeDefault, GEMMConfig{M: 31, N: 43, K: 17, TransA: true}, 1, 0.5)
+	must(t, "ClearBLASCache", ClearBLASCache())
+}

@@ -244,7 +244,7 @@ func TestMappedBuffer(t *testing.T) {
 	}
 	// A mapped buffer is a host buffer for async copies.
 	must(t, "async copy from mapped b", d.CopyFromHostAsync(s, mb.Host()))
-	must(t, "async copy to mapped a", d.CopyToHostAsync(s, &ma.HostBuffer))
+	must(t, "async copy to mapped a", d.CopyToHostAsync(s, ma.Host()))
 	must(t, "Synchronize", s.Synchronize())
 	for i, v := range ma.Slice() {
 		if math.Float32bits(v) != math.Float32bits(b[i]) {

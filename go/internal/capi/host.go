@@ -136,19 +136,19 @@ func (hb *HostBuffer[T]) Close() error {
 // MappedBuffer is pinned host memory that is also mapped into a device's address space
 // (zero-copy): kernels given its device view (Device) read and write the host memory
 // directly, over the bus. The host side is an ordinary slice (Slice). It is a HostBuffer too,
-// so it works with the asynchronous copies (pass &m.HostBuffer or m.Host()).
+// so it works with the asynchronous copies (pass m.Host()).
 //
 // Host writes are visible to work queued after them; results written by the GPU are visible
 // in Slice after the stream is synchronised.
 type MappedBuffer[T Numeric] struct {
-	HostBuffer[T]
+	host HostBuffer[T]
 }
 
 // NewMappedBuffer allocates n zero-filled elements of host memory mapped into dev. The device
 // must support mapped memory (DeviceProperties.CanMapHostMemory).
 func NewMappedBuffer[T Numeric](dev Device, n int) (*MappedBuffer[T], error) {
 	m := new(MappedBuffer[T])
-	if err := m.HostBuffer.init(dev, n, true, typeLabel[T]("MappedBuffer")); err != nil {
+	if err := m.host.init(dev, n, true, typeLabel[T]("MappedBuffer")); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -159,7 +159,7 @@ func (m *MappedBuffer[T]) Slice() []T {
 	if m == nil {
 		return nil
 	}
-	return m.HostBuffer.Slice()
+	return m.host.Slice()
 }
 
 // Len returns the number of elements.
@@ -167,7 +167,7 @@ func (m *MappedBuffer[T]) Len() int {
 	if m == nil {
 		return 0
 	}
-	return m.HostBuffer.Len()
+	return m.host.Len()
 }
 
 // Bytes returns the size in bytes.
@@ -175,7 +175,7 @@ func (m *MappedBuffer[T]) Bytes() uint64 {
 	if m == nil {
 		return 0
 	}
-	return m.HostBuffer.Bytes()
+	return m.host.Bytes()
 }
 
 // Close frees the buffer once the copies queued with it are done; device views from Device
@@ -184,7 +184,7 @@ func (m *MappedBuffer[T]) Close() error {
 	if m == nil {
 		return nil
 	}
-	return m.HostBuffer.Close()
+	return m.host.Close()
 }
 
 // Host returns m as a HostBuffer, for asynchronous copies.
@@ -192,7 +192,7 @@ func (m *MappedBuffer[T]) Host() *HostBuffer[T] {
 	if m == nil {
 		return nil
 	}
-	return &m.HostBuffer
+	return &m.host
 }
 
 // Device returns a device-buffer view of the mapped memory, for kernels and copies on the
@@ -202,7 +202,7 @@ func (m *MappedBuffer[T]) Device() (*DeviceBuffer[T], error) {
 	const op = "buffer from mapped"
 	var hb *HostBuffer[T]
 	if m != nil {
-		hb = &m.HostBuffer
+		hb = &m.host
 	}
 	if err := hb.use(op); err != nil {
 		return nil, err

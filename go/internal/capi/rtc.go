@@ -515,11 +515,11 @@ func BufArg[T Numeric](b *DeviceBuffer[T], off ...int) Arg {
 // MappedArg passes the device address of a mapped host buffer as a T* parameter.
 func MappedArg[T Numeric](m *MappedBuffer[T]) Arg {
 	a := Arg{kind: C.CUDAGO_ARG_HOST_BUFFER}
-	if m == nil || m.c == nil {
+	if m == nil || m.host.c == nil {
 		a.err = errNil("kernel launch", "*MappedBuffer argument")
 		return a
 	}
-	a.host = m.c
+	a.host = m.host.c
 	return a
 }
 

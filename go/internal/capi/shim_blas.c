@@ -14,6 +14,8 @@ cg_result cg_blas_set_graph_replay(uint64_t max_entries, uint64_t max_macs) {
   return cg_done(cudago_blas_set_graph_replay(max_entries, max_macs));
 }
 
+cg_result cg_blas_cache_clear(void) { return cg_done(cudago_blas_cache_clear()); }
+
 cg_result cg_blas_gemv(cudago_stream_t s, cudago_buffer_t a, uint64_t a_offset, cudago_buffer_t x,
                        uint64_t x_offset, cudago_buffer_t y, uint64_t y_offset,
                        cudago_gemv_params_t p) {

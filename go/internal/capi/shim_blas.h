@@ -16,6 +16,7 @@ cg_result cg_blas_gemm(cudago_stream_t s, cudago_buffer_t a, uint64_t a_offset, 
                        uint64_t b_offset, cudago_buffer_t c, uint64_t c_offset,
                        cudago_gemm_params_t p);
 cg_result cg_blas_set_graph_replay(uint64_t max_entries, uint64_t max_macs);
+cg_result cg_blas_cache_clear(void);
 cg_result cg_blas_gemv(cudago_stream_t s, cudago_buffer_t a, uint64_t a_offset, cudago_buffer_t x,
                        uint64_t x_offset, cudago_buffer_t y, uint64_t y_offset,
                        cudago_gemv_params_t p);
