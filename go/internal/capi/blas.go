@@ -95,8 +95,8 @@ func GEMMEx[T Float](s *Stream, cfg GEMMConfig, alpha float64, a, b *DeviceBuffe
 			strconv.Itoa(a.c.n)+", "+strconv.Itoa(b.c.n)+" and "+strconv.Itoa(c.c.n)+" values)")
 	}
 	sz := sizeOf[T]()
-	r := C.cg_blas_gemm(s.h, a.c.h, C.uint64_t(uint64(cfg.OffsetA)*sz), b.c.h,
-		C.uint64_t(uint64(cfg.OffsetB)*sz), c.c.h, C.uint64_t(uint64(cfg.OffsetC)*sz), p)
+	r := C.cg_blas_gemm(s.x.h, a.c.x.h, C.uint64_t(uint64(cfg.OffsetA)*sz), b.c.x.h,
+		C.uint64_t(uint64(cfg.OffsetB)*sz), c.c.x.h, C.uint64_t(uint64(cfg.OffsetC)*sz), p)
 	dropAll(s, a, b, c)
 	return errorFrom(op, r.err)
 }
@@ -180,7 +180,7 @@ func GEMV[T Real](s *Stream, trans bool, m, n int, alpha float64, a *DeviceBuffe
 	if err := useAll(op, s, a, x, y); err != nil {
 		return err
 	}
-	r := C.cg_blas_gemv(s.h, a.c.h, 0, x.c.h, 0, y.c.h, 0, p)
+	r := C.cg_blas_gemv(s.x.h, a.c.x.h, 0, x.c.x.h, 0, y.c.x.h, 0, p)
 	dropAll(s, a, x, y)
 	return errorFrom(op, r.err)
 }
@@ -199,7 +199,7 @@ func BLASAxpy[T Real](s *Stream, n int, alpha float64, x *DeviceBuffer[T], incx 
 	if err := useAll(op, s, x, y); err != nil {
 		return err
 	}
-	r := C.cg_blas_axpy(s.h, C.double(alpha), x.c.h, 0, y.c.h, 0, C.uint64_t(n), blasInc(incx),
+	r := C.cg_blas_axpy(s.x.h, C.double(alpha), x.c.x.h, 0, y.c.x.h, 0, C.uint64_t(n), blasInc(incx),
 		blasInc(incy), dt)
 	dropAll(s, x, y)
 	return errorFrom(op, r.err)
@@ -215,7 +215,7 @@ func BLASScal[T Real](s *Stream, n int, alpha float64, x *DeviceBuffer[T], incx 
 	if err := useAll(op, s, x); err != nil {
 		return err
 	}
-	r := C.cg_blas_scal(s.h, C.double(alpha), x.c.h, 0, C.uint64_t(n), blasInc(incx), dt)
+	r := C.cg_blas_scal(s.x.h, C.double(alpha), x.c.x.h, 0, C.uint64_t(n), blasInc(incx), dt)
 	dropAll(s, x)
 	return errorFrom(op, r.err)
 }
@@ -242,7 +242,7 @@ func BLASDot[T Real](s *Stream, n int, x *DeviceBuffer[T], incx int, y *DeviceBu
 		return errRange(op, "result index "+strconv.Itoa(index)+" is past the end of a buffer of "+
 			strconv.Itoa(result.c.n)+" values")
 	}
-	r := C.cg_blas_dot(s.h, x.c.h, 0, y.c.h, 0, result.c.h, C.uint64_t(uint64(index)*sizeOf[T]()),
+	r := C.cg_blas_dot(s.x.h, x.c.x.h, 0, y.c.x.h, 0, result.c.x.h, C.uint64_t(uint64(index)*sizeOf[T]()),
 		C.uint64_t(n), blasInc(incx), blasInc(incy), dt)
 	dropAll(s, x, y, result)
 	return errorFrom(op, r.err)
@@ -268,7 +268,7 @@ func BLASNrm2[T Real](s *Stream, n int, x *DeviceBuffer[T], incx int,
 		return errRange(op, "result index "+strconv.Itoa(index)+" is past the end of a buffer of "+
 			strconv.Itoa(result.c.n)+" values")
 	}
-	r := C.cg_blas_nrm2(s.h, x.c.h, 0, result.c.h, C.uint64_t(uint64(index)*sizeOf[T]()),
+	r := C.cg_blas_nrm2(s.x.h, x.c.x.h, 0, result.c.x.h, C.uint64_t(uint64(index)*sizeOf[T]()),
 		C.uint64_t(n), blasInc(incx), dt)
 	dropAll(s, x, result)
 	return errorFrom(op, r.err)

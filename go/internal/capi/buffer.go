@@ -46,31 +46,21 @@ func typeLabel[T Numeric](kind string) string {
 	return kind + "[" + reflect.TypeFor[T]().String() + "]"
 }
 
-// devBuf is the untyped state of a DeviceBuffer; the finalizer is set on it.
+// devBuf is the untyped state of a DeviceBuffer.
 type devBuf struct {
-	life
-	h     C.cudago_buffer_t
+	x     *handle[C.cudago_buffer_t]
 	dev   int32
 	n     int
 	bytes uint64
-	label string // "DeviceBuffer[float32]", for leak reports
 }
 
+// newDevBuf wraps a buffer of n elements; label ("DeviceBuffer[float32]") is for leak reports.
 func newDevBuf(h C.cudago_buffer_t, dev int32, n int, bytes uint64, label string) *devBuf {
-	c := &devBuf{h: h, dev: dev, n: n, bytes: bytes, label: label}
-	c.life.init()
-	runtime.SetFinalizer(c, (*devBuf).finalize)
-	return c
+	return &devBuf{x: newHandle(h, "device buffer", destroyBuffer,
+		leakInfo{what: label, dev: dev, n: n, bytes: bytes}), dev: dev, n: n, bytes: bytes}
 }
 
-func (c *devBuf) finalize() {
-	if c.life.close() {
-		c.life.leaked(c.label + " of " + strconv.Itoa(c.n) + " elements (" +
-			strconv.FormatUint(c.bytes, 10) + " bytes) on device " + strconv.Itoa(int(c.dev)))
-		h := c.h
-		reclaim(func() { C.cg_err_free(C.cg_buffer_free(h)) })
-	}
-}
+func destroyBuffer(h C.cudago_buffer_t) *C.cg_err_t { return C.cg_buffer_free(h) }
 
 // DeviceBuffer is an array of n elements of T in device memory, allocated from the device's
 // pool. Methods are safe for concurrent use (the data is not: order conflicting copies with
@@ -109,7 +99,7 @@ func NewDeviceBufferAsync[T Numeric](s *Stream, n int) (*DeviceBuffer[T], error)
 	if err := s.use(op); err != nil {
 		return nil, err
 	}
-	r := C.cg_buffer_alloc_async(s.h, C.uint64_t(bytes))
+	r := C.cg_buffer_alloc_async(s.x.h, C.uint64_t(bytes))
 	s.drop()
 	runtime.KeepAlive(s)
 	if r.err != nil {
@@ -123,14 +113,14 @@ func (b *DeviceBuffer[T]) use(op string) error {
 	if b == nil || b.c == nil {
 		return errNil(op, "*DeviceBuffer")
 	}
-	if !b.c.acquire() {
+	if !b.c.x.acquire() {
 		return errClosed(op, "device buffer")
 	}
 	return nil
 }
 
 // drop releases the reference taken by use.
-func (b *DeviceBuffer[T]) drop() { b.c.release() }
+func (b *DeviceBuffer[T]) drop() { b.c.x.release() }
 
 // Len returns the number of elements.
 func (b *DeviceBuffer[T]) Len() int {
@@ -206,7 +196,7 @@ func (b *DeviceBuffer[T]) copyIn(op string, off int, src []T, whole bool) error 
 		// Byte offset and length: the range was checked against the buffer, whose byte size
 		// fits in an int64, so neither product overflows.
 		sz := sizeOf[T]()
-		info = C.cg_copy_h2d(unsafe.Pointer(unsafe.SliceData(src)), b.c.h,
+		info = C.cg_copy_h2d(unsafe.Pointer(unsafe.SliceData(src)), b.c.x.h,
 			C.uint64_t(uint64(off)*sz), C.uint64_t(uint64(len(src))*sz))
 	}
 	b.drop()
@@ -244,7 +234,7 @@ func (b *DeviceBuffer[T]) copyOut(op string, dst []T, off int, whole bool) error
 	var info *C.cg_err_t
 	if len(dst) > 0 {
 		sz := sizeOf[T]() // as in copyIn: the checked range cannot overflow
-		info = C.cg_copy_d2h(b.c.h, C.uint64_t(uint64(off)*sz),
+		info = C.cg_copy_d2h(b.c.x.h, C.uint64_t(uint64(off)*sz),
 			unsafe.Pointer(unsafe.SliceData(dst)), C.uint64_t(uint64(len(dst))*sz))
 	}
 	b.drop()
@@ -265,7 +255,7 @@ func (b *DeviceBuffer[T]) CopyFrom(src *DeviceBuffer[T]) error {
 	var info *C.cg_err_t
 	n, want := src.c.n, b.c.n
 	if n == want {
-		info = C.cg_copy_d2d(src.c.h, 0, b.c.h, 0, C.uint64_t(b.c.bytes))
+		info = C.cg_copy_d2d(src.c.x.h, 0, b.c.x.h, 0, C.uint64_t(b.c.bytes))
 	}
 	dropAll(b, src)
 	if n != want {
@@ -287,7 +277,7 @@ func (b *DeviceBuffer[T]) CopyFromAsync(s *Stream, src *DeviceBuffer[T]) error {
 	var info *C.cg_err_t
 	n, want := src.c.n, b.c.n
 	if n == want {
-		info = C.cg_copy_d2d_async(s.h, src.c.h, 0, b.c.h, 0, C.uint64_t(b.c.bytes))
+		info = C.cg_copy_d2d_async(s.x.h, src.c.x.h, 0, b.c.x.h, 0, C.uint64_t(b.c.bytes))
 	}
 	dropAll(b, src, s)
 	if n != want {
@@ -306,7 +296,7 @@ func (b *DeviceBuffer[T]) CopyFromHostAsync(s *Stream, src *HostBuffer[T]) error
 	var info *C.cg_err_t
 	n, want := src.c.n, b.c.n
 	if n == want {
-		info = C.cg_copy_h2d_async(s.h, src.c.h, 0, b.c.h, 0, C.uint64_t(b.c.bytes))
+		info = C.cg_copy_h2d_async(s.x.h, src.c.x.h, 0, b.c.x.h, 0, C.uint64_t(b.c.bytes))
 	}
 	dropAll(b, src, s)
 	if n != want {
@@ -326,7 +316,7 @@ func (b *DeviceBuffer[T]) CopyToHostAsync(s *Stream, dst *HostBuffer[T]) error {
 	var info *C.cg_err_t
 	n, want := dst.c.n, b.c.n
 	if n == want {
-		info = C.cg_copy_d2h_async(s.h, b.c.h, 0, dst.c.h, 0, C.uint64_t(b.c.bytes))
+		info = C.cg_copy_d2h_async(s.x.h, b.c.x.h, 0, dst.c.x.h, 0, C.uint64_t(b.c.bytes))
 	}
 	dropAll(b, dst, s)
 	if n != want {
@@ -341,7 +331,7 @@ func (b *DeviceBuffer[T]) Memset(value byte) error {
 	if err := b.use(op); err != nil {
 		return err
 	}
-	info := C.cg_memset(C.uint8_t(value), b.c.h, 0, C.uint64_t(b.c.bytes))
+	info := C.cg_memset(C.uint8_t(value), b.c.x.h, 0, C.uint64_t(b.c.bytes))
 	b.drop()
 	runtime.KeepAlive(b)
 	return errorFrom(op, info)
@@ -353,7 +343,7 @@ func (b *DeviceBuffer[T]) MemsetAsync(s *Stream, value byte) error {
 	if err := useAll(op, b, s); err != nil {
 		return err
 	}
-	info := C.cg_memset_async(s.h, C.uint8_t(value), b.c.h, 0, C.uint64_t(b.c.bytes))
+	info := C.cg_memset_async(s.x.h, C.uint8_t(value), b.c.x.h, 0, C.uint64_t(b.c.bytes))
 	dropAll(b, s)
 	return errorFrom(op, info)
 }
@@ -362,9 +352,8 @@ func (b *DeviceBuffer[T]) MemsetAsync(s *Stream, value byte) error {
 // that queued work still uses is safe. Close waits for method calls in flight on b to return;
 // later calls return an error matching ErrClosed. A second Close returns nil.
 func (b *DeviceBuffer[T]) Close() error {
-	if b == nil || b.c == nil || !b.c.life.close() {
+	if b == nil || b.c == nil {
 		return nil
 	}
-	runtime.SetFinalizer(b.c, nil)
-	return errorFrom("buffer free", C.cg_buffer_free(b.c.h))
+	return b.c.x.close("buffer free")
 }

@@ -137,8 +137,8 @@ func binary[T Float](op string, s *Stream, bop BinaryOp, a *DeviceBuffer[T], aOf
 	var r C.cg_result
 	if err == nil {
 		sz := sizeOf[T]() // byte offsets: each range was checked, so they cannot overflow
-		r = C.cg_ew_binary(s.h, a.c.h, C.uint64_t(uint64(aOff)*sz), b.c.h,
-			C.uint64_t(uint64(bOff)*sz), c.c.h, C.uint64_t(uint64(cOff)*sz), C.uint64_t(n),
+		r = C.cg_ew_binary(s.x.h, a.c.x.h, C.uint64_t(uint64(aOff)*sz), b.c.x.h,
+			C.uint64_t(uint64(bOff)*sz), c.c.x.h, C.uint64_t(uint64(cOff)*sz), C.uint64_t(n),
 			C.int32_t(dt), C.int32_t(bop))
 	}
 	dropAll(s, a, b, c)
@@ -183,7 +183,7 @@ func axpy[T Float](s *Stream, alpha float64, x *DeviceBuffer[T], xOff int, y *De
 	var r C.cg_result
 	if err == nil {
 		sz := sizeOf[T]() // byte offsets: each range was checked, so they cannot overflow
-		r = C.cg_ew_axpy(s.h, C.double(alpha), x.c.h, C.uint64_t(uint64(xOff)*sz), y.c.h,
+		r = C.cg_ew_axpy(s.x.h, C.double(alpha), x.c.x.h, C.uint64_t(uint64(xOff)*sz), y.c.x.h,
 			C.uint64_t(uint64(yOff)*sz), C.uint64_t(n), C.int32_t(dt))
 	}
 	dropAll(s, x, y)
@@ -235,10 +235,10 @@ func unary[T Float](op string, s *Stream, v float64, x *DeviceBuffer[T], off, n 
 	switch {
 	case err != nil:
 	case fill:
-		r = C.cg_ew_fill(s.h, C.double(v), x.c.h, C.uint64_t(uint64(off)*sz), C.uint64_t(n),
+		r = C.cg_ew_fill(s.x.h, C.double(v), x.c.x.h, C.uint64_t(uint64(off)*sz), C.uint64_t(n),
 			C.int32_t(dt))
 	default:
-		r = C.cg_ew_scale(s.h, C.double(v), x.c.h, C.uint64_t(uint64(off)*sz), C.uint64_t(n),
+		r = C.cg_ew_scale(s.x.h, C.double(v), x.c.x.h, C.uint64_t(uint64(off)*sz), C.uint64_t(n),
 			C.int32_t(dt))
 	}
 	dropAll(s, x)
@@ -286,7 +286,7 @@ func castRange[From, To Float](s *Stream, src *DeviceBuffer[From], srcOff int,
 	if err == nil {
 		// Byte offsets, each in its side's element size: the ranges were checked, so they
 		// cannot overflow.
-		r = C.cg_ew_cast(s.h, src.c.h, C.uint64_t(uint64(srcOff)*sizeOf[From]()), dst.c.h,
+		r = C.cg_ew_cast(s.x.h, src.c.x.h, C.uint64_t(uint64(srcOff)*sizeOf[From]()), dst.c.x.h,
 			C.uint64_t(uint64(dstOff)*sizeOf[To]()), C.uint64_t(n), C.int32_t(from), C.int32_t(to))
 	}
 	dropAll(s, src, dst)

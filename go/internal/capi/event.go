@@ -9,7 +9,6 @@ import (
 	"context"
 	"math"
 	"runtime"
-	"strconv"
 	"time"
 )
 
@@ -25,8 +24,7 @@ type EventOptions struct {
 // Event marks a point in a stream's work: record it, then wait for it, or time the work between
 // two events with [Elapsed]. Methods are safe for concurrent use. Close it when done.
 type Event struct {
-	life
-	h   C.cudago_event_t
+	x   *handle[C.cudago_event_t]
 	dev int32
 }
 
@@ -47,33 +45,23 @@ func NewEvent(dev Device, opts EventOptions) (*Event, error) {
 	if r.err != nil {
 		return nil, convertError(op, r.err)
 	}
-	e := &Event{h: r.handle, dev: dev.ordinal}
-	e.life.init()
-	runtime.SetFinalizer(e, (*Event).finalize)
+	e := &Event{dev: dev.ordinal}
+	e.x = newHandle(r.handle, "event", destroyEvent, leakInfo{what: "Event", dev: dev.ordinal})
 	return e, nil
 }
 
-func (e *Event) finalize() {
-	if e.life.close() {
-		e.life.leaked("Event on device " + strconv.Itoa(int(e.dev)))
-		h := e.h
-		reclaim(func() { C.cg_err_free(C.cg_event_destroy(h)) })
-	}
-}
+func destroyEvent(h C.cudago_event_t) *C.cg_err_t { return C.cg_event_destroy(h) }
 
 // use checks e and takes a reference for one C call; the caller must call e.drop.
 func (e *Event) use(op string) error {
 	if e == nil {
 		return errNil(op, "*Event")
 	}
-	if !e.life.acquire() {
-		return errClosed(op, "event")
-	}
-	return nil
+	return e.x.use(op)
 }
 
 // drop releases the reference taken by use.
-func (e *Event) drop() { e.life.release() }
+func (e *Event) drop() { e.x.drop() }
 
 // Device returns the event's device.
 func (e *Event) Device() Device {
@@ -89,7 +77,7 @@ func (e *Event) Record(s *Stream) error {
 	if err := useAll(op, e, s); err != nil {
 		return err
 	}
-	info := C.cg_event_record(e.h, s.h)
+	info := C.cg_event_record(e.x.h, s.x.h)
 	dropAll(e, s)
 	return errorFrom(op, info)
 }
@@ -105,7 +93,7 @@ func (e *Event) Synchronize() error {
 
 // syncHeld synchronizes with a reference taken by use, and releases it.
 func (e *Event) syncHeld() error {
-	info := C.cg_event_synchronize(e.h)
+	info := C.cg_event_synchronize(e.x.h)
 	e.drop()
 	runtime.KeepAlive(e)
 	return errorFrom("event synchronize", info)
@@ -117,7 +105,7 @@ func (e *Event) Query() (bool, error) {
 	if err := e.use(op); err != nil {
 		return false, err
 	}
-	r := C.cg_event_query(e.h)
+	r := C.cg_event_query(e.x.h)
 	e.drop()
 	runtime.KeepAlive(e)
 	if r.err != nil {
@@ -140,7 +128,7 @@ func Elapsed(start, end *Event) (time.Duration, error) {
 	if err := useAll(op, start, end); err != nil {
 		return 0, err
 	}
-	r := C.cg_event_elapsed_ms(start.h, end.h)
+	r := C.cg_event_elapsed_ms(start.x.h, end.x.h)
 	dropAll(start, end)
 	if r.err != nil {
 		return 0, convertError(op, r.err)
@@ -151,9 +139,8 @@ func Elapsed(start, end *Event) (time.Duration, error) {
 // Close releases the event. It waits for method calls in flight on e to return; later calls
 // return an error matching ErrClosed. A second Close returns nil.
 func (e *Event) Close() error {
-	if e == nil || !e.life.close() {
+	if e == nil {
 		return nil
 	}
-	runtime.SetFinalizer(e, nil)
-	return errorFrom("event destroy", C.cg_event_destroy(e.h))
+	return e.x.close("event destroy")
 }

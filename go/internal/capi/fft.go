@@ -155,7 +155,7 @@ func FFTAt[T Real](s *Stream, d FFTDesc, in *DeviceBuffer[T], inOff int, out *De
 			" values) is past the end of its buffer")
 	}
 	sz := sizeOf[T]()
-	r := C.cg_fft_exec(s.h, in.c.h, C.uint64_t(uint64(inOff)*sz), out.c.h,
+	r := C.cg_fft_exec(s.x.h, in.c.x.h, C.uint64_t(uint64(inOff)*sz), out.c.x.h,
 		C.uint64_t(uint64(outOff)*sz), desc, C.cudago_fft_direction_t(dir),
 		C.cudago_fft_norm_t(norm))
 	dropAll(s, in, out)

@@ -33,8 +33,7 @@ const (
 // GPU) for the graph's launches that use it. Modules, mapped buffers and FFT plans used in the
 // capture are kept alive by the graph itself.
 type Graph struct {
-	life
-	h   C.cudago_graph_t
+	x   *handle[C.cudago_graph_t]
 	dev int32
 }
 
@@ -89,7 +88,7 @@ func (s *Stream) Capturing() (bool, error) {
 	if err := s.use(op); err != nil {
 		return false, err
 	}
-	r := C.cg_stream_is_capturing(s.h)
+	r := C.cg_stream_is_capturing(s.x.h)
 	s.drop()
 	if r.err != nil {
 		return false, convertError(op, r.err)
@@ -104,7 +103,7 @@ func (s *Stream) begin(op string, mode CaptureMode) error {
 	if err := s.use(op); err != nil {
 		return err
 	}
-	info := C.cg_stream_begin_capture(s.h, C.cudago_capture_mode_t(mode))
+	info := C.cg_stream_begin_capture(s.x.h, C.cudago_capture_mode_t(mode))
 	s.drop()
 	return errorFrom(op, info)
 }
@@ -114,36 +113,26 @@ func (s *Stream) endCapture(op string) (*Graph, error) {
 	if err := s.use(op); err != nil {
 		return nil, err
 	}
-	r := C.cg_stream_end_capture(s.h)
+	r := C.cg_stream_end_capture(s.x.h)
 	s.drop()
 	if r.err != nil {
 		return nil, convertError(op, r.err)
 	}
-	g := &Graph{h: r.handle, dev: s.dev}
-	g.life.init()
-	runtime.SetFinalizer(g, (*Graph).finalize)
+	g := &Graph{dev: s.dev}
+	g.x = newHandle(r.handle, "graph", destroyGraph, leakInfo{what: "Graph", dev: s.dev})
 	return g, nil
 }
 
-func (g *Graph) finalize() {
-	if g.life.close() {
-		g.life.leaked("Graph on device " + strconv.Itoa(int(g.dev)))
-		h := g.h
-		reclaim(func() { C.cg_err_free(C.cg_graph_destroy(h)) })
-	}
-}
+func destroyGraph(h C.cudago_graph_t) *C.cg_err_t { return C.cg_graph_destroy(h) }
 
 func (g *Graph) use(op string) error {
 	if g == nil {
 		return errNil(op, "*Graph")
 	}
-	if !g.life.acquire() {
-		return errClosed(op, "graph")
-	}
-	return nil
+	return g.x.use(op)
 }
 
-func (g *Graph) drop() { g.life.release() }
+func (g *Graph) drop() { g.x.drop() }
 
 // Device returns the graph's device.
 func (g *Graph) Device() Device {
@@ -160,7 +149,7 @@ func (g *Graph) Launch(s *Stream) error {
 	if err := useAll(op, g, s); err != nil {
 		return err
 	}
-	info := C.cg_graph_launch(g.h, s.h)
+	info := C.cg_graph_launch(g.x.h, s.x.h)
 	dropAll(g, s)
 	return errorFrom(op, info)
 }
@@ -172,7 +161,7 @@ func (g *Graph) Upload(s *Stream) error {
 	if err := useAll(op, g, s); err != nil {
 		return err
 	}
-	info := C.cg_graph_upload(g.h, s.h)
+	info := C.cg_graph_upload(g.x.h, s.x.h)
 	dropAll(g, s)
 	return errorFrom(op, info)
 }
@@ -214,7 +203,7 @@ func (g *Graph) Update(s *Stream, fn func() error) error {
 		ended = true // the stream was closed during fn: its capture ended with it
 		return err
 	}
-	info := C.cg_graph_update(g.h, s.h)
+	info := C.cg_graph_update(g.x.h, s.x.h)
 	s.drop()
 	ended = true
 	return errorFrom(op, info)
@@ -226,7 +215,7 @@ func (g *Graph) Nodes() (int, error) {
 	if err := g.use(op); err != nil {
 		return 0, err
 	}
-	r := C.cg_graph_node_count(g.h)
+	r := C.cg_graph_node_count(g.x.h)
 	g.drop()
 	if r.err != nil {
 		return 0, convertError(op, r.err)
@@ -238,9 +227,8 @@ func (g *Graph) Nodes() (int, error) {
 // waits for method calls in flight; later calls return an error matching ErrClosed. A second
 // Close, or a Close of nil, returns nil.
 func (g *Graph) Close() error {
-	if g == nil || !g.life.close() {
+	if g == nil {
 		return nil
 	}
-	runtime.SetFinalizer(g, nil)
-	return errorFrom("graph destroy", C.cg_graph_destroy(g.h))
+	return g.x.close("graph destroy")
 }

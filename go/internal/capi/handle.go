@@ -2,10 +2,16 @@
 
 package capi
 
+/*
+#include "shim.h"
+*/
+import "C"
+
 import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"unsafe"
@@ -142,4 +148,73 @@ func reclaim(destroy func()) { go destroy() }
 // are defined over this package's (identical layouts, so no copy and no allocation).
 func CastSlice[From, To any](s []From) []To {
 	return unsafe.Slice((*To)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+// handle is one C handle with its lifetime: the one type behind every wrapper (Stream, Event,
+// Graph, DeviceBuffer, HostBuffer, MappedBuffer, Module, Kernel, Comm). It is allocated on its
+// own and carries the finalizer, so a call holding a reference (use ... drop) keeps it alive
+// whatever becomes of the wrapper. Each wrapper's use adds only the check for its own nil
+// pointer.
+type handle[H any] struct {
+	life
+	h       H
+	kind    string              // "stream", "device buffer": in the errors of a closed handle
+	destroy func(H) *C.cg_err_t // frees h; run once, by close or by the finalizer
+	leak    leakInfo
+}
+
+// leakInfo is what a leak report (CUDAGO_DEBUG=1) says of a handle: "what of n elements (bytes
+// bytes) on device dev", the element part for buffers only.
+type leakInfo struct {
+	what  string
+	dev   int32
+	n     int
+	bytes uint64
+}
+
+func (l leakInfo) String() string {
+	s := l.what
+	if l.bytes > 0 || strings.Contains(l.what, "Buffer") {
+		s += " of " + strconv.Itoa(l.n) + " elements (" + strconv.FormatUint(l.bytes, 10) + " bytes)"
+	}
+	return s + " on device " + strconv.Itoa(int(l.dev))
+}
+
+// newHandle wraps the C handle h, which destroy frees.
+func newHandle[H any](h H, kind string, destroy func(H) *C.cg_err_t, leak leakInfo) *handle[H] {
+	x := &handle[H]{h: h, kind: kind, destroy: destroy, leak: leak}
+	x.life.init()
+	runtime.SetFinalizer(x, (*handle[H]).finalize)
+	return x
+}
+
+// finalize frees a handle that was never closed, on a goroutine of its own (reclaim).
+func (x *handle[H]) finalize() {
+	if x.life.close() {
+		x.life.leaked(x.leak.String())
+		h, destroy := x.h, x.destroy
+		reclaim(func() { C.cg_err_free(destroy(h)) })
+	}
+}
+
+// use takes a reference for one C call (the caller must drop it), or returns the ErrClosed
+// error of a closed handle.
+func (x *handle[H]) use(op string) error {
+	if !x.life.acquire() {
+		return errClosed(op, x.kind)
+	}
+	return nil
+}
+
+// drop releases the reference taken by use.
+func (x *handle[H]) drop() { x.life.release() }
+
+// close marks the handle closed, waits for the calls in flight and frees it; only the first
+// call frees, later ones return nil. op names the C call in its error.
+func (x *handle[H]) close(op string) error {
+	if x == nil || !x.life.close() {
+		return nil
+	}
+	runtime.SetFinalizer(x, nil)
+	return errorFrom(op, x.destroy(x.h))
 }

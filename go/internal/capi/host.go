@@ -7,30 +7,20 @@ import "C"
 
 import (
 	"runtime"
-	"strconv"
 	"unsafe"
 )
 
-// hostBuf is the untyped state of a HostBuffer or MappedBuffer; the finalizer is set on it.
+// hostBuf is the untyped state of a HostBuffer or MappedBuffer.
 type hostBuf struct {
-	life
-	h      C.cudago_host_buffer_t
+	x      *handle[C.cudago_host_buffer_t]
 	ptr    unsafe.Pointer // host address, C memory
 	dev    int32
 	n      int
 	bytes  uint64
 	mapped bool
-	label  string
 }
 
-func (c *hostBuf) finalize() {
-	if c.life.close() {
-		c.life.leaked(c.label + " of " + strconv.Itoa(c.n) + " elements (" +
-			strconv.FormatUint(c.bytes, 10) + " bytes) for device " + strconv.Itoa(int(c.dev)))
-		h := c.h
-		reclaim(func() { C.cg_err_free(C.cg_host_buffer_free(h)) })
-	}
-}
+func destroyHostBuffer(h C.cudago_host_buffer_t) *C.cg_err_t { return C.cg_host_buffer_free(h) }
 
 // HostBuffer is an array of n elements of T in page-locked (pinned) host memory, allocated by
 // C: the source or destination of asynchronous copies, and of the fastest synchronous ones.
@@ -67,9 +57,9 @@ func (hb *HostBuffer[T]) init(dev Device, n int, mapped bool, label string) erro
 	if r.err != nil {
 		return convertError(op, r.err)
 	}
-	c := &hostBuf{h: r.handle, ptr: r.host, dev: dev.ordinal, n: n, bytes: bytes, mapped: mapped, label: label}
-	c.life.init()
-	runtime.SetFinalizer(c, (*hostBuf).finalize)
+	c := &hostBuf{ptr: r.host, dev: dev.ordinal, n: n, bytes: bytes, mapped: mapped}
+	c.x = newHandle(r.handle, "host buffer", destroyHostBuffer,
+		leakInfo{what: label, dev: dev.ordinal, n: n, bytes: bytes})
 	hb.c = c
 	if n > 0 && c.ptr != nil {
 		hb.s = unsafe.Slice((*T)(c.ptr), n)
@@ -84,14 +74,14 @@ func (hb *HostBuffer[T]) use(op string) error {
 	if hb == nil || hb.c == nil {
 		return errNil(op, "*HostBuffer")
 	}
-	if !hb.c.acquire() {
+	if !hb.c.x.acquire() {
 		return errClosed(op, "host buffer")
 	}
 	return nil
 }
 
 // drop releases the reference taken by use.
-func (hb *HostBuffer[T]) drop() { hb.c.release() }
+func (hb *HostBuffer[T]) drop() { hb.c.x.release() }
 
 // Slice returns the buffer's memory as a slice of Len() elements, nil after Close.
 //
@@ -100,7 +90,7 @@ func (hb *HostBuffer[T]) drop() { hb.c.release() }
 // it, while you use the slice, and do not touch elements that a queued asynchronous copy is
 // still reading or writing.
 func (hb *HostBuffer[T]) Slice() []T {
-	if hb == nil || hb.c == nil || hb.c.isClosed() {
+	if hb == nil || hb.c == nil || hb.c.x.isClosed() {
 		return nil
 	}
 	return hb.s
@@ -126,11 +116,10 @@ func (hb *HostBuffer[T]) Bytes() uint64 {
 // method calls in flight on hb to return; later calls return an error matching ErrClosed, and
 // Slice returns nil. A second Close returns nil.
 func (hb *HostBuffer[T]) Close() error {
-	if hb == nil || hb.c == nil || !hb.c.life.close() {
+	if hb == nil || hb.c == nil {
 		return nil
 	}
-	runtime.SetFinalizer(hb.c, nil)
-	return errorFrom("host buffer free", C.cg_host_buffer_free(hb.c.h))
+	return hb.c.x.close("host buffer free")
 }
 
 // MappedBuffer is pinned host memory that is also mapped into a device's address space
@@ -207,7 +196,7 @@ func (m *MappedBuffer[T]) Device() (*DeviceBuffer[T], error) {
 	if err := hb.use(op); err != nil {
 		return nil, err
 	}
-	r := C.cg_buffer_from_mapped(hb.c.h)
+	r := C.cg_buffer_from_mapped(hb.c.x.h)
 	c := hb.c
 	hb.drop()
 	runtime.KeepAlive(m)

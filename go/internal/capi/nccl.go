@@ -56,26 +56,19 @@ func NCCLVersion() (int, error) {
 // concurrent use, but every rank must issue the same collectives in the same order. Close it
 // when done.
 type Comm struct {
-	life
-	h          C.cudago_comm_t
+	x          *handle[C.cudago_comm_t]
 	dev        int32
 	rank, size int32
 }
 
 func newComm(h C.cudago_comm_t, dev, rank, size int32) *Comm {
-	c := &Comm{h: h, dev: dev, rank: rank, size: size}
-	c.life.init()
-	runtime.SetFinalizer(c, (*Comm).finalize)
+	c := &Comm{dev: dev, rank: rank, size: size}
+	c.x = newHandle(h, "communicator", destroyComm,
+		leakInfo{what: "Comm rank " + strconv.Itoa(int(rank)), dev: dev})
 	return c
 }
 
-func (c *Comm) finalize() {
-	if c.life.close() {
-		c.life.leaked("Comm rank " + strconv.Itoa(int(c.rank)) + " on device " + strconv.Itoa(int(c.dev)))
-		h := c.h
-		reclaim(func() { C.cg_err_free(C.cg_comm_destroy(h).err) })
-	}
-}
+func destroyComm(h C.cudago_comm_t) *C.cg_err_t { return C.cg_comm_destroy(h).err }
 
 // NewComms creates one communicator per device of this process (ncclCommInitAll): the i-th is
 // rank i on devices[i]. Devices must be distinct. Drive the communicators of one clique from
@@ -177,7 +170,7 @@ func (c *Comm) Wait(ctx context.Context, s *Stream) error {
 	if err := useAll(op, c, s); err != nil {
 		return err
 	}
-	info := C.cg_comm_wait(c.h, s.h, opts)
+	info := C.cg_comm_wait(c.x.h, s.x.h, opts)
 	dropAll(c, s)
 	return waitError(ctx, errorFrom(op, info))
 }
@@ -236,14 +229,11 @@ func (c *Comm) use(op string) error {
 	if c == nil {
 		return errNil(op, "*Comm")
 	}
-	if !c.life.acquire() {
-		return errClosed(op, "communicator")
-	}
-	return nil
+	return c.x.use(op)
 }
 
 // drop releases the reference taken by use.
-func (c *Comm) drop() { c.life.release() }
+func (c *Comm) drop() { c.x.drop() }
 
 // Device returns the communicator's device.
 func (c *Comm) Device() Device {
@@ -273,11 +263,10 @@ func (c *Comm) Size() int {
 // collectives complete first. Close waits for calls in flight on c; later calls return an error
 // matching ErrClosed. A second Close returns nil.
 func (c *Comm) Close() error {
-	if c == nil || !c.life.close() {
+	if c == nil {
 		return nil
 	}
-	runtime.SetFinalizer(c, nil)
-	return errorFrom("comm destroy", C.cg_comm_destroy(c.h).err)
+	return c.x.close("comm destroy")
 }
 
 // collective runs one C collective with references on the communicator, stream and buffers.
@@ -297,7 +286,7 @@ func collective[T Float](op string, c *Comm, s *Stream, send, recv *DeviceBuffer
 // c's device.
 func AllReduce[T Float](c *Comm, s *Stream, op NCCLOp, send, recv *DeviceBuffer[T]) error {
 	return collective("all reduce", c, s, send, recv, func(dt C.int32_t) C.cg_result {
-		return C.cg_comm_all_reduce(c.h, s.h, send.c.h, recv.c.h, C.uint64_t(send.c.n), dt,
+		return C.cg_comm_all_reduce(c.x.h, s.x.h, send.c.x.h, recv.c.x.h, C.uint64_t(send.c.n), dt,
 			C.int32_t(op))
 	})
 }
@@ -309,7 +298,7 @@ func Broadcast[T Float](c *Comm, s *Stream, send, recv *DeviceBuffer[T], root in
 		return err
 	}
 	return collective("broadcast", c, s, send, recv, func(dt C.int32_t) C.cg_result {
-		return C.cg_comm_broadcast(c.h, s.h, send.c.h, recv.c.h, C.uint64_t(send.c.n), dt,
+		return C.cg_comm_broadcast(c.x.h, s.x.h, send.c.x.h, recv.c.x.h, C.uint64_t(send.c.n), dt,
 			C.int32_t(root))
 	})
 }
@@ -321,7 +310,7 @@ func Reduce[T Float](c *Comm, s *Stream, op NCCLOp, send, recv *DeviceBuffer[T],
 		return err
 	}
 	return collective("reduce", c, s, send, recv, func(dt C.int32_t) C.cg_result {
-		return C.cg_comm_reduce(c.h, s.h, send.c.h, recv.c.h, C.uint64_t(send.c.n), dt,
+		return C.cg_comm_reduce(c.x.h, s.x.h, send.c.x.h, recv.c.x.h, C.uint64_t(send.c.n), dt,
 			C.int32_t(op), C.int32_t(root))
 	})
 }
@@ -330,7 +319,7 @@ func Reduce[T Float](c *Comm, s *Stream, op NCCLOp, send, recv *DeviceBuffer[T],
 // elements land at recv[r·send.Len():]. recv must hold Size()·send.Len() elements.
 func AllGather[T Float](c *Comm, s *Stream, send, recv *DeviceBuffer[T]) error {
 	return collective("all gather", c, s, send, recv, func(dt C.int32_t) C.cg_result {
-		return C.cg_comm_all_gather(c.h, s.h, send.c.h, recv.c.h, C.uint64_t(send.c.n), dt)
+		return C.cg_comm_all_gather(c.x.h, s.x.h, send.c.x.h, recv.c.x.h, C.uint64_t(send.c.n), dt)
 	})
 }
 
@@ -338,7 +327,7 @@ func AllGather[T Float](c *Comm, s *Stream, send, recv *DeviceBuffer[T]) error {
 // rank and slices have recv.Len() elements; send must hold Size()·recv.Len() elements.
 func ReduceScatter[T Float](c *Comm, s *Stream, op NCCLOp, send, recv *DeviceBuffer[T]) error {
 	return collective("reduce scatter", c, s, send, recv, func(dt C.int32_t) C.cg_result {
-		return C.cg_comm_reduce_scatter(c.h, s.h, send.c.h, recv.c.h, C.uint64_t(recv.c.n), dt,
+		return C.cg_comm_reduce_scatter(c.x.h, s.x.h, send.c.x.h, recv.c.x.h, C.uint64_t(recv.c.n), dt,
 			C.int32_t(op))
 	})
 }
@@ -420,7 +409,7 @@ func AllReduceAll[T Float](comms []*Comm, streams []*Stream, op NCCLOp, bufs []*
 		var first error
 		for i, c := range comms {
 			b := bufs[i].c
-			r := C.cg_comm_all_reduce(c.h, streams[i].h, b.h, b.h, C.uint64_t(b.n), C.int32_t(dt),
+			r := C.cg_comm_all_reduce(c.x.h, streams[i].x.h, b.x.h, b.x.h, C.uint64_t(b.n), C.int32_t(dt),
 				C.int32_t(op))
 			if err := errorFrom(opName, r.err); err != nil && first == nil {
 				first = err

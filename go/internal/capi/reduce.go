@@ -202,13 +202,13 @@ func reduceCall[T Real, O Numeric](s *Stream, rop ReduceOp, x, y *DeviceBuffer[T
 	if err == nil {
 		var yh C.cudago_buffer_t
 		if y != nil {
-			yh = y.c.h
+			yh = y.c.x.h
 		}
 		if byRows {
-			r = C.cg_reduce_rows(s.h, x.c.h, 0, yh, 0, out.c.h, 0, C.uint64_t(rows),
+			r = C.cg_reduce_rows(s.x.h, x.c.x.h, 0, yh, 0, out.c.x.h, 0, C.uint64_t(rows),
 				C.uint64_t(cols), C.int32_t(dt), C.int32_t(rop))
 		} else {
-			r = C.cg_reduce_all(s.h, x.c.h, 0, yh, 0, out.c.h, 0, C.uint64_t(n), C.int32_t(dt),
+			r = C.cg_reduce_all(s.x.h, x.c.x.h, 0, yh, 0, out.c.x.h, 0, C.uint64_t(n), C.int32_t(dt),
 				C.int32_t(rop))
 		}
 	}

@@ -212,8 +212,7 @@ func compileWith(op string, opts CompileOptions,
 // Module is CUDA C++ compiled at run time and loaded on one device. Kernels looked up in it
 // keep the loaded code alive after the Module is closed. Methods are safe for concurrent use.
 type Module struct {
-	life
-	h   C.cudago_module_t
+	x   *handle[C.cudago_module_t]
 	dev int32
 }
 
@@ -236,10 +235,7 @@ func Compile(dev Device, src string, opts CompileOptions) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Module{h: r.handle, dev: dev.ordinal}
-	m.life.init()
-	runtime.SetFinalizer(m, (*Module).finalize)
-	return m, nil
+	return newModule(r.handle, dev.ordinal), nil
 }
 
 // CompileImage compiles src without a device and without loading it: the CUBIN (opts.Arch
@@ -282,25 +278,22 @@ func CompileImage(src string, opts CompileOptions) ([]byte, error) {
 	}
 }
 
-func (m *Module) finalize() {
-	if m.life.close() {
-		m.life.leaked("Module on device " + strconv.Itoa(int(m.dev)))
-		h := m.h
-		reclaim(func() { C.cg_err_free(C.cg_module_destroy(h)) })
-	}
+func newModule(h C.cudago_module_t, dev int32) *Module {
+	m := &Module{dev: dev}
+	m.x = newHandle(h, "module", destroyModule, leakInfo{what: "Module", dev: dev})
+	return m
 }
+
+func destroyModule(h C.cudago_module_t) *C.cg_err_t { return C.cg_module_destroy(h) }
 
 func (m *Module) use(op string) error {
 	if m == nil {
 		return errNil(op, "*Module")
 	}
-	if !m.life.acquire() {
-		return errClosed(op, "module")
-	}
-	return nil
+	return m.x.use(op)
 }
 
-func (m *Module) drop() { m.life.release() }
+func (m *Module) drop() { m.x.drop() }
 
 // Device returns the module's device.
 func (m *Module) Device() Device {
@@ -317,7 +310,7 @@ func (m *Module) Log() (string, error) {
 		return "", err
 	}
 	defer m.drop()
-	r := C.cg_module_log(m.h, nil, 0)
+	r := C.cg_module_log(m.x.h, nil, 0)
 	if r.err != nil {
 		return "", convertError(op, r.err)
 	}
@@ -326,7 +319,7 @@ func (m *Module) Log() (string, error) {
 	}
 	buf := (*C.char)(C.malloc(C.size_t(r.len) + 1))
 	defer C.free(unsafe.Pointer(buf))
-	r = C.cg_module_log(m.h, buf, r.len+1)
+	r = C.cg_module_log(m.x.h, buf, r.len+1)
 	if r.err != nil {
 		return "", convertError(op, r.err)
 	}
@@ -336,11 +329,10 @@ func (m *Module) Log() (string, error) {
 // Close releases the module; kernels looked up in it keep working until they are closed. The
 // code is unloaded after the streams that ran its kernels are done. A second Close returns nil.
 func (m *Module) Close() error {
-	if m == nil || !m.life.close() {
+	if m == nil {
 		return nil
 	}
-	runtime.SetFinalizer(m, nil)
-	return errorFrom("module destroy", C.cg_module_destroy(m.h))
+	return m.x.close("module destroy")
 }
 
 // Kernel looks a kernel up by its name (extern "C" functions) or by a name expression given
@@ -354,18 +346,17 @@ func (m *Module) Kernel(name string) (*Kernel, error) {
 		return nil, err
 	}
 	cname := C.CString(name)
-	r := C.cg_module_kernel(m.h, cname)
+	r := C.cg_module_kernel(m.x.h, cname)
 	C.free(unsafe.Pointer(cname))
 	m.drop()
 	if r.err != nil {
 		return nil, convertError(op, r.err)
 	}
-	k := &Kernel{h: r.handle, dev: m.dev, name: name}
-	k.life.init()
-	runtime.SetFinalizer(k, (*Kernel).finalize)
+	k := &Kernel{dev: m.dev, name: name}
+	k.x = newHandle(r.handle, "kernel", destroyKernel, leakInfo{what: "Kernel " + name, dev: m.dev})
 	var a C.cudago_kernel_attributes_t
 	a.struct_size = C.uint32_t(C.sizeof_cudago_kernel_attributes_t)
-	if info := C.cg_kernel_attributes(k.h, &a); info != nil {
+	if info := C.cg_kernel_attributes(k.x.h, &a); info != nil {
 		err := convertError("kernel attributes", info)
 		k.Close()
 		return nil, err
@@ -393,40 +384,29 @@ type KernelAttributes struct {
 
 // Kernel is a function of a Module, ready to launch. Methods are safe for concurrent use.
 type Kernel struct {
-	life
-	h     C.cudago_kernel_t
+	x     *handle[C.cudago_kernel_t]
 	dev   int32
 	name  string
 	attrs KernelAttributes
 }
 
-func (k *Kernel) finalize() {
-	if k.life.close() {
-		k.life.leaked("Kernel " + k.name)
-		h := k.h
-		reclaim(func() { C.cg_err_free(C.cg_kernel_destroy(h)) })
-	}
-}
+func destroyKernel(h C.cudago_kernel_t) *C.cg_err_t { return C.cg_kernel_destroy(h) }
 
 func (k *Kernel) use(op string) error {
 	if k == nil {
 		return errNil(op, "*Kernel")
 	}
-	if !k.life.acquire() {
-		return errClosed(op, "kernel")
-	}
-	return nil
+	return k.x.use(op)
 }
 
-func (k *Kernel) drop() { k.life.release() }
+func (k *Kernel) drop() { k.x.drop() }
 
 // Close releases the kernel. A second Close returns nil.
 func (k *Kernel) Close() error {
-	if k == nil || !k.life.close() {
+	if k == nil {
 		return nil
 	}
-	runtime.SetFinalizer(k, nil)
-	return errorFrom("kernel destroy", C.cg_kernel_destroy(k.h))
+	return k.x.close("kernel destroy")
 }
 
 // Name returns the name the kernel was looked up by.
@@ -455,7 +435,7 @@ func (k *Kernel) Occupancy(dynSmem int) (block, minGrid int, err error) {
 	if err := k.use(op); err != nil {
 		return 0, 0, err
 	}
-	r := C.cg_kernel_occupancy(k.h, C.uint64_t(dynSmem))
+	r := C.cg_kernel_occupancy(k.x.h, C.uint64_t(dynSmem))
 	k.drop()
 	if r.err != nil {
 		return 0, 0, convertError(op, r.err)
@@ -687,16 +667,16 @@ func (k *Kernel) Launch(s *Stream, grid, block Dim3, dynSmem int, args ...Arg) e
 		*(*uint64)(unsafe.Pointer(&c.v)) = a.bits
 		switch {
 		case a.dev != nil:
-			if !a.dev.acquire() {
+			if !a.dev.x.acquire() {
 				failed = errClosed(op, "device buffer (argument "+strconv.Itoa(i)+")")
 			} else {
-				c.buffer = a.dev.h
+				c.buffer = a.dev.x.h
 			}
 		case a.host != nil:
-			if !a.host.acquire() {
+			if !a.host.x.acquire() {
 				failed = errClosed(op, "mapped buffer (argument "+strconv.Itoa(i)+")")
 			} else {
-				c.host = a.host.h
+				c.host = a.host.x.h
 			}
 		case a.kind == C.CUDAGO_ARG_BYTES:
 			n := copy(cbytes, a.bytes)
@@ -711,15 +691,15 @@ func (k *Kernel) Launch(s *Stream, grid, block Dim3, dynSmem int, args ...Arg) e
 		taken = i + 1
 	}
 	if failed == nil {
-		failed = errorFrom(op, C.cg_kernel_launch(k.h, s.h, sc.args, C.uint64_t(len(args)),
+		failed = errorFrom(op, C.cg_kernel_launch(k.x.h, s.x.h, sc.args, C.uint64_t(len(args)),
 			gx, gy, gz, bx, by, bz, C.uint64_t(dynSmem)))
 	}
 	launchScratchPool.Put(sc)
 	for i := 0; i < taken; i++ {
 		if args[i].dev != nil {
-			args[i].dev.release()
+			args[i].dev.x.release()
 		} else if args[i].host != nil {
-			args[i].host.release()
+			args[i].host.x.release()
 		}
 	}
 	dropAll(k, s)

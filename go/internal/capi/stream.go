@@ -24,8 +24,7 @@ type StreamOptions struct {
 // Stream is a queue of GPU work on one device; work runs in the order it was queued. Methods
 // are safe for concurrent use. Close it when done.
 type Stream struct {
-	life
-	h        C.cudago_stream_t
+	x        *handle[C.cudago_stream_t]
 	dev      int32
 	priority int32
 }
@@ -53,33 +52,23 @@ func NewStream(dev Device, opts StreamOptions) (*Stream, error) {
 		C.cg_err_free(C.cg_stream_destroy(r.handle))
 		return nil, err
 	}
-	s := &Stream{h: r.handle, dev: dev.ordinal, priority: int32(p.value)}
-	s.life.init()
-	runtime.SetFinalizer(s, (*Stream).finalize)
+	s := &Stream{dev: dev.ordinal, priority: int32(p.value)}
+	s.x = newHandle(r.handle, "stream", destroyStream, leakInfo{what: "Stream", dev: dev.ordinal})
 	return s, nil
 }
 
-func (s *Stream) finalize() {
-	if s.life.close() {
-		s.life.leaked("Stream on device " + strconv.Itoa(int(s.dev)))
-		h := s.h
-		reclaim(func() { C.cg_err_free(C.cg_stream_destroy(h)) })
-	}
-}
+func destroyStream(h C.cudago_stream_t) *C.cg_err_t { return C.cg_stream_destroy(h) }
 
 // use checks s and takes a reference for one C call; the caller must call s.drop.
 func (s *Stream) use(op string) error {
 	if s == nil {
 		return errNil(op, "*Stream")
 	}
-	if !s.life.acquire() {
-		return errClosed(op, "stream")
-	}
-	return nil
+	return s.x.use(op)
 }
 
 // drop releases the reference taken by use.
-func (s *Stream) drop() { s.life.release() }
+func (s *Stream) drop() { s.x.drop() }
 
 // Device returns the stream's device.
 func (s *Stream) Device() Device {
@@ -113,7 +102,7 @@ func (s *Stream) Query() (done bool, err error) {
 	if err := s.use(op); err != nil {
 		return false, err
 	}
-	r := C.cg_stream_query(s.h)
+	r := C.cg_stream_query(s.x.h)
 	s.drop()
 	runtime.KeepAlive(s)
 	if r.err != nil {
@@ -132,7 +121,7 @@ func (s *Stream) Wait(ctx context.Context) error {
 
 // syncHeld synchronizes with a reference taken by use, and releases it.
 func (s *Stream) syncHeld() error {
-	info := C.cg_stream_synchronize(s.h)
+	info := C.cg_stream_synchronize(s.x.h)
 	s.drop()
 	runtime.KeepAlive(s)
 	return errorFrom("stream synchronize", info)
@@ -180,7 +169,7 @@ func (s *Stream) WaitEvent(e *Event) error {
 	if err := useAll(op, s, e); err != nil {
 		return err
 	}
-	info := C.cg_stream_wait_event(s.h, e.h)
+	info := C.cg_stream_wait_event(s.x.h, e.x.h)
 	dropAll(s, e)
 	return errorFrom(op, info)
 }
@@ -189,9 +178,8 @@ func (s *Stream) WaitEvent(e *Event) error {
 // stream stay valid. Close waits for method calls in flight on s to return; later calls
 // return an error matching ErrClosed. A second Close returns nil.
 func (s *Stream) Close() error {
-	if s == nil || !s.life.close() {
+	if s == nil {
 		return nil
 	}
-	runtime.SetFinalizer(s, nil)
-	return errorFrom("stream destroy", C.cg_stream_destroy(s.h))
+	return s.x.close("stream destroy")
 }

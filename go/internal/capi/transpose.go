@@ -102,11 +102,11 @@ func layoutCall[T Numeric](op string, s *Stream, in, out *DeviceBuffer[T], kind 
 		u := func(i int) C.uint64_t { return C.uint64_t(dims[i]) }
 		switch kind { // whole buffers: both tensors start at byte 0
 		case 0:
-			r = C.cg_layout_transpose_2d(s.h, in.c.h, 0, out.c.h, 0, u(0), u(1), dt)
+			r = C.cg_layout_transpose_2d(s.x.h, in.c.x.h, 0, out.c.x.h, 0, u(0), u(1), dt)
 		case 1:
-			r = C.cg_layout_nhwc_to_nchw(s.h, in.c.h, 0, out.c.h, 0, u(0), u(1), u(2), u(3), dt)
+			r = C.cg_layout_nhwc_to_nchw(s.x.h, in.c.x.h, 0, out.c.x.h, 0, u(0), u(1), u(2), u(3), dt)
 		default:
-			r = C.cg_layout_nchw_to_nhwc(s.h, in.c.h, 0, out.c.h, 0, u(0), u(1), u(2), u(3), dt)
+			r = C.cg_layout_nchw_to_nhwc(s.x.h, in.c.x.h, 0, out.c.x.h, 0, u(0), u(1), u(2), u(3), dt)
 		}
 	}
 	dropAll(s, in, out)
