@@ -128,8 +128,12 @@ else
   say "nvidia-smi: not found"
 fi
 
-# Steps run in go/, where the Go tests find their testdata, when the repository is there.
-cd "$repo/go" 2>/dev/null || cd "$bundle" || exit 1
+# go_dir DIR: the working directory of the steps that follow: go/DIR when the repository is
+# there (a Go test binary runs in its package's directory, as go test runs it), else bundle/.
+go_dir() { cd "$repo/go/$1" 2>/dev/null || cd "$bundle" || exit 1; }
+
+# The Go test suite and benchmarks (cudago.test, cudago-race.test) are go/internal/capi's.
+go_dir internal/capi
 
 step core_test 120 - "$bin/core_test"
 step capi_test 120 - "$bin/capi_test"
@@ -141,6 +145,17 @@ go_summary
 # tests' CPU references run ten times slower under the race detector); CUDAGO_RACE_RUN=. runs all.
 race_args=(-test.run "${CUDAGO_RACE_RUN:-Concurren|Race|Close|Pool|Wait|Finalizer|HotPath|Cache}")
 step go_race 150 - "$bin/cudago-race.test" "${race_args[@]}" -test.count=1 -test.timeout 140s
+# The public packages' examples (go/cudago, go/blas, go/fft, ...: pkg-<name>.test, one per
+# package with tests), each in its package's directory: they check the public API's output.
+for t in "$bin"/pkg-*.test; do
+  [ -e "$t" ] || continue
+  pkg=${t##*/pkg-}
+  pkg=${pkg%.test}
+  go_dir "$pkg"
+  step "go_pkg_$pkg" 60 - "$t" -test.v -test.count=1 -test.timeout 50s
+done
+go_dir internal/capi
+go_summary
 step example_c 60 - "$bin/vector_add_c"
 step example_go 60 - "$bin/vecadd"
 step sgemm_test 120 - "$bin/sgemm.test" -test.v -test.count=1 -test.timeout 110s

@@ -56,8 +56,8 @@ tools=("$@")
 if [ ${#tools[@]} -eq 0 ]; then tools=(memcheck racecheck synccheck initcheck); fi
 limit=${SANITIZE_TIMEOUT_S:-480}
 gtest_filter='--gtest_filter=-*DeathTest*'
-# The Go subset: memory, copies, kernels, BLAS, FFT, graphs (the Go tests run in go/, where they
-# find their testdata).
+# The Go subset of the internal/capi suite (cudago.test): memory, copies, kernels, BLAS, FFT,
+# graphs.
 go_run='Buffer|Copy|Host|Pool|Elementwise|Reduce|Transpose|GEMM|GEMV|FFT|Graph|Launch|Event'
 
 run_one() { # run_one TOOL NAME CMD...
@@ -68,7 +68,7 @@ run_one() { # run_one TOOL NAME CMD...
     extra+=(--leak-check full)
   fi
   local t0=$SECONDS rc
-  (cd "$repo/go" 2>/dev/null || cd "$bundle" || exit 1
+  (cd "$repo/go/internal/capi" 2>/dev/null || cd "$bundle" || exit 1
     timeout -k 10 "$limit" "$cs" "${extra[@]}" "$@") >"$logs/$tool-$name.log" 2>&1
   rc=$?
   echo "$rc $((SECONDS - t0))" >"$logs/$tool-$name.rc"

@@ -9,8 +9,10 @@
 # small. bundle/ holds:
 #   lib/    libcudago.so*
 #   bin/    core_test capi_test peer_test abi_c99 bench_capi vector_add_c (meson), cudago.test and
-#           cudago-race.test (go test -c -tags gpu: with the GPU examples), vecadd (the Go example),
-#           sgemm.test (the SGEMM example's tests and benchmark)
+#           cudago-race.test (go test -c -tags gpu of go/internal/capi: the Go test suite and
+#           benchmarks), pkg-<name>.test (go test -c -tags gpu of each public package with tests,
+#           go/<name>: the examples that check the public API, GPU ones included), vecadd (the Go
+#           example), sgemm.test (the SGEMM example's tests and benchmark)
 #   peers/  peers.py (PyTorch and CuPy figures for the same operations), graph_peer.py
 #   run.sh  (from scripts/bundle-run.sh)   report.py (from scripts/bench-report.py)
 #   sanitize.sh (from scripts/bundle-sanitize.sh: compute-sanitizer over the suites)
@@ -69,20 +71,38 @@ while read -r lib; do
   cp -L "$lib" "$bundle/lib/"
 done < <(ldd "$bundle"/bin/* 2>/dev/null | awk '/lib(gtest|gmock)/ && $3 ~ /^\// {print $3}' | sort -u)
 
-echo "==> go test -c (normal and -race, -tags gpu) and the Go example"
+echo "==> go test -c (go/internal/capi normal and -race, each public package; -tags gpu) and the Go example"
 # meson devenv finds the uninstalled cudago.pc; -s -w drops the symbol table and DWARF (stack
 # traces keep their function names) to keep the bundle small. -tags gpu compiles in the Go
-# examples that need a GPU (go/example_gpu_test.go and the other files with the gpu build tag),
-# so the bundle runs them and checks their output.
+# examples that need a GPU (go/cudago/example_gpu_test.go and the other files with the gpu build
+# tag), so the bundle runs them and checks their output.
 in_devenv() {
   local dir=$1
   shift
   meson devenv -C "$build" --workdir "$root/$dir" "$@"
 }
-in_devenv go go test -c -tags gpu -ldflags='-s -w' -o "$bundle/bin/cudago.test" . >"$log" 2>&1 ||
-  die "go test -c failed" "$log"
-in_devenv go go test -c -race -tags gpu -ldflags='-s -w' -o "$bundle/bin/cudago-race.test" . >"$log" 2>&1 ||
-  die "go test -c -race failed" "$log"
+# The main suite and the benchmarks: the package-internal tests of go/internal/capi.
+in_devenv go go test -c -tags gpu -ldflags='-s -w' -o "$bundle/bin/cudago.test" ./internal/capi \
+  >"$log" 2>&1 || die "go test -c ./internal/capi failed" "$log"
+in_devenv go go test -c -race -tags gpu -ldflags='-s -w' -o "$bundle/bin/cudago-race.test" \
+  ./internal/capi >"$log" 2>&1 || die "go test -c -race ./internal/capi failed" "$log"
+# One binary per public package (go/cudago, go/blas, go/fft, ...: every folder of go/ but
+# internal/), pkg-<name>.test, for its examples; bundle/run.sh runs each in go/<name>. go test -c
+# writes nothing, successfully, for a package without tests (go/nccl today): it is skipped.
+pkg_tests=()
+for dir in "$root"/go/*/; do
+  pkg=$(basename "$dir")
+  [ "$pkg" != internal ] || continue
+  compgen -G "$dir*.go" >/dev/null || continue
+  in_devenv go go test -c -tags gpu -ldflags='-s -w' -o "$bundle/bin/pkg-$pkg.test" "./$pkg" \
+    >"$log" 2>&1 || die "go test -c ./$pkg failed" "$log"
+  if [ -x "$bundle/bin/pkg-$pkg.test" ]; then
+    pkg_tests+=("pkg-$pkg.test")
+  else
+    echo "go/$pkg has no tests: no pkg-$pkg.test"
+  fi
+done
+[ ${#pkg_tests[@]} -gt 0 ] || die "no public Go package under go/ has tests"
 in_devenv examples/go go build -ldflags='-s -w' -o "$bundle/bin/vecadd" ./vecadd >"$log" 2>&1 ||
   die "go build ./vecadd (examples/go) failed" "$log"
 # The hand-written SGEMM example (compiled at run time with NVRTC): its tests and benchmark.
@@ -90,7 +110,7 @@ in_devenv examples/go go test -c -tags gpu -ldflags='-s -w' -o "$bundle/bin/sgem
   >"$log" 2>&1 || die "go test -c ./sgemm (examples/go) failed" "$log"
 for exe in cudago.test cudago-race.test vecadd sgemm.test; do
   # go test -c writes nothing, successfully, for a package without tests.
-  [ -x "$bundle/bin/$exe" ] || die "bundle/bin/$exe was not built (does go/ have tests?)"
+  [ -x "$bundle/bin/$exe" ] || die "bundle/bin/$exe was not built (does go/internal/capi have tests?)"
 done
 
 cp "$peers" "$bundle/peers/peers.py"

@@ -46,8 +46,8 @@ type GEMMConfig struct {
 // GEMM queues the GEMM described by cfg on s (cublasGemmEx, or cublasGemmStridedBatchedEx
 // when cfg.Batch > 1). alpha and beta are converted to the compute type (float32, or float64
 // for float64 data); when beta is 0, C is only written. The buffers must live on s's device and
-// hold every element the parameters address (ErrOutOfRange otherwise); dimensions below 1, too
-// small leading dimensions, and C overlapping A or B are ErrInvalidArgument. Everything is
+// hold every element the parameters address ([cudago.ErrOutOfRange] otherwise); dimensions below 1, too
+// small leading dimensions, and C overlapping A or B are [cudago.ErrInvalidArgument]. Everything is
 // checked before cuBLAS is called. It is one cgo call and does not block.
 //
 // Each call costs cuBLAS's host time (~13 µs on an H100 host); [SetGraphReplay] can cut
@@ -74,7 +74,7 @@ func GEMM[T cudago.Float](s *cudago.Stream, cfg GEMMConfig, alpha float64, a, b 
 // parameters change from call to call. Measure before turning it on (BenchmarkGEMMLatency
 // times both). Typical values: 16 entries and 512³ MACs.
 //
-// Negative values are ErrInvalidArgument, as is maxMACs above 2⁴⁰.
+// Negative values are [cudago.ErrInvalidArgument], as is maxMACs above 2⁴⁰.
 func SetGraphReplay(maxEntries, maxMACs int) error {
 	return capi.SetGEMMGraphReplay(maxEntries, maxMACs)
 }

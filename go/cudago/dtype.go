@@ -11,7 +11,7 @@ type Float = capi.Float
 
 // Real is float32 or float64 (and types defined on them): the element types in which Go can do
 // arithmetic, used where results are computed or returned in the element type (reductions, BLAS
-// levels 1 and 2, Exec).
+// levels 1 and 2, FFT).
 type Real = capi.Real
 
 // Float16 is an IEEE 754 binary16 value as stored on the GPU (half). Go has no 16-bit float;

@@ -24,12 +24,12 @@ const (
 //
 // The buffers the captured work used must stay open while the graph is launched: a launch
 // after one of them was closed fails with ErrInvalidHandle, and closing a buffer waits (on the
-// GPU) for the graph's launches that use it. Modules, mapped buffers and Exec plans used in the
+// GPU) for the graph's launches that use it. Modules, mapped buffers and FFT plans used in the
 // capture are kept alive by the graph itself.
 type Graph capi.Graph
 
 // Capture records the GPU work that fn queues on s (kernels, Launch of compiled kernels, async
-// copies and memsets, GEMM, Exec and the other cudago operations) into a Graph instead of
+// copies and memsets, GEMM, FFT and the other cudago operations) into a Graph instead of
 // running it, in the thread-local mode. See CaptureWith.
 func (s *Stream) Capture(fn func() error) (*Graph, error) {
 	r0, r1 := (*capi.Stream)(s).Capture(fn)
@@ -40,7 +40,7 @@ func (s *Stream) Capture(fn func() error) (*Graph, error) {
 //
 // fn runs on the calling goroutine, locked to its OS thread; work it queues on other streams,
 // or from other goroutines, is not captured (unless joined to s through events). Buffers must
-// be allocated before the capture, and each Exec shape must have run once before it (cuFFT
+// be allocated before the capture, and each FFT shape must have run once before it (cuFFT
 // cannot create a plan during a capture: ErrCapture). A call that is illegal during a capture fails, and so does
 // the capture: a synchronous copy (CopyFromHost, CopyToHost, ...), s.Synchronize, s.Query.
 // When fn returns an error (or panics), the capture is ended and dropped and that error is

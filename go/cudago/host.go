@@ -45,8 +45,8 @@ func (hb *HostBuffer[T]) Close() error {
 
 // MappedBuffer is pinned host memory that is also mapped into a device's address space
 // (zero-copy): kernels given its device view (Device) read and write the host memory
-// directly, over the bus. The host side is an ordinary slice (Slice). It is a HostBuffer too,
-// so it works with the asynchronous copies (pass m.Host()).
+// directly, over the bus. The host side is an ordinary slice (Slice), and Host returns
+// the buffer as a HostBuffer for the asynchronous copies.
 //
 // Host writes are visible to work queued after them; results written by the GPU are visible
 // in Slice after the stream is synchronised.

@@ -45,6 +45,9 @@ func (w Worker) Index() int {
 // error is returned unless a job failed first. The context given to fn is cancelled at the first error,
 // so that long jobs can stop early.
 func Spread(ctx context.Context, devices []Device, jobs int, fn func(ctx context.Context, w Worker, job int) error) (err error) {
-	return capi.Spread(ctx, capi.CastSlice[Device, capi.Device](devices), jobs,
-		func(ctx context.Context, w capi.Worker, job int) error { return fn(ctx, Worker(w), job) })
+	var run func(ctx context.Context, w capi.Worker, job int) error
+	if fn != nil { // a nil fn stays nil, for Spread's own check
+		run = func(ctx context.Context, w capi.Worker, job int) error { return fn(ctx, Worker(w), job) }
+	}
+	return capi.Spread(ctx, capi.CastSlice[Device, capi.Device](devices), jobs, run)
 }

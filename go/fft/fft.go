@@ -61,7 +61,7 @@ type Desc struct {
 	Out   Layout
 }
 
-// Exec queues the transform d on s, reading in and writing out from their first element. See
+// FFT queues the transform d on s, reading in and writing out from their first element. See
 // ExecAt.
 func Exec[T cudago.Real](s *cudago.Stream, d Desc, in, out *cudago.DeviceBuffer[T], dir Direction, norm Norm) error {
 	return capi.FFT[T]((*capi.Stream)(s), d.capi(), (*capi.DeviceBuffer[T])(in), (*capi.DeviceBuffer[T])(out), dir, norm)
@@ -70,7 +70,7 @@ func Exec[T cudago.Real](s *cudago.Stream, d Desc, in, out *cudago.DeviceBuffer[
 // ExecAt queues the transform d on s, reading in from element inOff and writing out from element
 // outOff (offsets count T values: two per complex element). in == out with equal offsets is in
 // place; other overlaps are refused. Both buffers must be on s's device and hold the layouts'
-// extents (ErrOutOfRange otherwise; see Extent). R2C must be Forward, C2R Inverse.
+// extents ([cudago.ErrOutOfRange] otherwise; see Extent). R2C must be Forward, C2R Inverse.
 // The call is one cgo crossing and does not block; the plan comes from the plan cache and its
 // work area from the device's pool, in stream order.
 func ExecAt[T cudago.Real](s *cudago.Stream, d Desc, in *cudago.DeviceBuffer[T], inOff int, out *cudago.DeviceBuffer[T], outOff int, dir Direction, norm Norm) error {

@@ -62,7 +62,7 @@ func NewCommRank(ctx context.Context, dev cudago.Device, nranks int, id ID, rank
 // it fails (a peer process died or left) or ctx is done first, the communicator is aborted (its
 // collectives that would wait forever end) and the error says why: [cudago.ErrNCCL], or [cudago.ErrTimeout]
 // / [cudago.ErrCancelled] matching ctx's error. An aborted communicator refuses every call but Close.
-// Use it instead of [Stream.Wait] where another process takes part in the work.
+// Use it instead of [cudago.Stream.Wait] where another process takes part in the work.
 func (c *Comm) Wait(ctx context.Context, s *cudago.Stream) error {
 	return (*capi.Comm)(c).Wait(ctx, (*capi.Stream)(s))
 }
@@ -85,7 +85,7 @@ func (c *Comm) Size() int {
 
 // Close destroys the communicator (ncclCommDestroy; ncclCommAbort if it has failed). Queued
 // collectives complete first. Close waits for calls in flight on c; later calls return an error
-// matching ErrClosed. A second Close returns nil.
+// matching [cudago.ErrClosed]. A second Close returns nil.
 func (c *Comm) Close() error {
 	return (*capi.Comm)(c).Close()
 }

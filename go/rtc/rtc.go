@@ -27,8 +27,8 @@ type CompileOptions struct {
 }
 
 // CompileError is the error of a compile that NVRTC rejected. It wraps the *Error (Status
-// StatusNVRTC, or StatusInvalidArgument for an option NVRTC does not know), so errors.Is(err,
-// ErrNVRTC) and errors.As(err, **Error) work; Log is the compiler's whole log, with the file
+// [cudago.StatusNVRTC], or [cudago.StatusInvalidArgument] for an option NVRTC does not know), so errors.Is(err,
+// [cudago.ErrNVRTC]) and errors.As(err, **cudago.Error) work; Log is the compiler's whole log, with the file
 // name "rtc_source.cu", the line and "error" for each error.
 type CompileError = capi.CompileError
 
@@ -38,7 +38,7 @@ type Module capi.Module
 
 // Compile compiles src with NVRTC for dev (its architecture unless opts.Arch says otherwise)
 // and loads it there. A compile error is a *CompileError carrying the whole log (errors.Is
-// matches ErrNVRTC). Results are cached (see SetCacheDir); a hit does not run NVRTC.
+// matches [cudago.ErrNVRTC]). Results are cached (see SetCacheDir); a hit does not run NVRTC.
 func Compile(dev cudago.Device, src string, opts CompileOptions) (*Module, error) {
 	r0, r1 := capi.Compile(capi.Device(dev), src, capi.CompileOptions(opts))
 	return (*Module)(r0), r1
@@ -179,7 +179,7 @@ func StructArg(v any) Arg {
 }
 
 // Launch queues k<<<grid, block, dynSmem, s>>>(args...). The arguments must match the kernel's
-// parameters in number and each in size (checked before anything is queued: ErrInvalidArgument);
+// parameters in number and each in size (checked before anything is queued: [cudago.ErrInvalidArgument]);
 // buffers and s must be on the kernel's device. The argument values are copied during the
 // call; nothing of Go's memory is kept. It does not block, and allocates nothing once it has
 // run with as many arguments before.

@@ -7,7 +7,7 @@ import (
 	"log"
 
 	"github.com/cudago/cudago/examples/go/sgemm"
-	cudago "github.com/cudago/cudago/go"
+	"github.com/cudago/cudago/go/cudago"
 )
 
 // C = A*B with the hand-written tiled SGEMM; matrices are row-major Go slices.
@@ -15,7 +15,7 @@ func ExampleKernel_Multiply() {
 	const m, n, k = 2, 3, 2
 	a := []float32{1, 2, 3, 4}       // 2 x 2
 	b := []float32{1, 0, 1, 0, 1, 1} // 2 x 3
-	dev, err := cudago.GetDevice(0)
+	dev, err := cudago.DeviceAt(0)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 // A tiled SGEMM written to teach: C = alpha * A * B + beta * C, float32, row-major.
 //
 // This file is CUDA C++ source that the sgemm package compiles at run time with NVRTC
-// (cudago.Compile): device code only, no includes. sgemm.go launches it.
+// (rtc.Compile): device code only, no includes. sgemm.go launches it.
 //
 // 1. Why tiling. C[i][j] is the dot product of row i of A and column j of B. A naive kernel
 //    (one thread per C element, reading A and B from global memory) reads 2 * K floats per

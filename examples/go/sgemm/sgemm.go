@@ -1,10 +1,10 @@
 // Package sgemm is a hand-written tiled SGEMM that teaches how a fast GPU kernel is built:
 // shared-memory tiles, 8 x 8 register blocking, float4 loads, double buffering (sgemm.cu walks
 // through each step). It is also an example of your own kernels from Go: the CUDA source is
-// embedded in the package and compiled at run time with cudago's NVRTC support (the compile
-// cache makes the second compile free).
+// embedded in the package and compiled at run time with cudago's NVRTC support, package rtc
+// (the compile cache makes the second compile free).
 //
-// For production GEMM use cudago's cuBLAS functions (cudago.GEMM and its relatives): this
+// For production GEMM use cudago's cuBLAS functions (blas.GEMM and its relatives): this
 // kernel reaches about 85% of cuBLAS fp32 on an H100 (docs/PERFORMANCE.md).
 package sgemm
 
@@ -13,7 +13,8 @@ import (
 	"errors"
 	"strconv"
 
-	cudago "github.com/cudago/cudago/go"
+	"github.com/cudago/cudago/go/cudago"
+	"github.com/cudago/cudago/go/rtc"
 )
 
 //go:embed sgemm.cu
@@ -36,13 +37,13 @@ var instantiations = [2][2]string{
 
 // Kernel is the SGEMM compiled and loaded on one device.
 type Kernel struct {
-	mod      *cudago.Module
-	variants [2][2]*cudago.Kernel // [vector loads][reads C]
+	mod      *rtc.Module
+	variants [2][2]*rtc.Kernel // [vector loads][reads C]
 }
 
 // New compiles the kernel for dev (or takes it from the compile cache) and loads it there.
 func New(dev cudago.Device) (*Kernel, error) {
-	mod, err := cudago.Compile(dev, source, cudago.CompileOptions{
+	mod, err := rtc.Compile(dev, source, rtc.CompileOptions{
 		NameExpressions: []string{instantiations[0][0], instantiations[0][1], instantiations[1][0],
 			instantiations[1][1]},
 	})
@@ -137,9 +138,9 @@ func (k *Kernel) Multiply(s *cudago.Stream, m, n, kk int, alpha float32, a, b *c
 	if beta != 0 {
 		readsC = 1
 	}
-	grid := cudago.Dim3{X: (n + blockN - 1) / blockN, Y: (m + blockM - 1) / blockM}
-	return k.variants[vec][readsC].Launch(s, grid, cudago.Dim3{X: threads}, 0,
-		cudago.Int32(int32(m)), cudago.Int32(int32(n)), cudago.Int32(int32(kk)),
-		cudago.Float32(alpha), cudago.BufArg(a), cudago.BufArg(b), cudago.Float32(beta),
-		cudago.BufArg(c))
+	grid := rtc.Dim3{X: (n + blockN - 1) / blockN, Y: (m + blockM - 1) / blockM}
+	return k.variants[vec][readsC].Launch(s, grid, rtc.Dim3{X: threads}, 0,
+		rtc.Int32(int32(m)), rtc.Int32(int32(n)), rtc.Int32(int32(kk)),
+		rtc.Float32(alpha), rtc.BufArg(a), rtc.BufArg(b), rtc.Float32(beta),
+		rtc.BufArg(c))
 }

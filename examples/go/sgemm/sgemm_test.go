@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/cudago/cudago/examples/go/sgemm"
-	cudago "github.com/cudago/cudago/go"
+	"github.com/cudago/cudago/go/cudago"
 )
 
 // seed is fresh for every run and printed, so a failure can be reproduced.
@@ -33,8 +33,8 @@ func setup(t testing.TB) (*sgemm.Kernel, *cudago.Stream) {
 		}
 		t.Skipf("no CUDA device: %s", reason)
 	}
-	dev, err := cudago.GetDevice(0)
-	must(t, "GetDevice", err)
+	dev, err := cudago.DeviceAt(0)
+	must(t, "DeviceAt", err)
 	s, err := cudago.NewStream(dev, cudago.StreamOptions{NonBlocking: true})
 	must(t, "NewStream", err)
 	t.Cleanup(func() { must(t, "close stream", s.Close()) })

@@ -21,7 +21,7 @@ func mulInto(dst, a, b []float32) {
 }
 
 // axpyInto sets dst = alpha·x + y with one fused multiply-add per element, alpha rounded to
-// float32 first, as cudago.Axpy computes float32 data. The FMA is in float64 and its result
+// float32 first, as kernels.Axpy computes float32 data. The FMA is in float64 and its result
 // rounded to float32, which can differ from a float32 FMA by 1 ulp (double rounding).
 func axpyInto(dst []float32, alpha float64, x, y []float32) {
 	a := float64(float32(alpha))
@@ -88,9 +88,9 @@ func matmul(a, b []float32, m, n, k int) []float64 {
 	return c
 }
 
-// fft replaces x by its discrete Fourier transform X[k] = Σ_j x[j]·exp(-2πi·jk/n), unscaled
-// (cudago's Forward): iterative radix-2 decimation in time; len(x) must be a power of two.
-func fft(x []complex128) {
+// cpuFFT replaces x by its discrete Fourier transform X[k] = Σ_j x[j]·exp(-2πi·jk/n), unscaled
+// (fft.Forward): iterative radix-2 decimation in time; len(x) must be a power of two.
+func cpuFFT(x []complex128) {
 	n := len(x)
 	// Bit-reversal permutation.
 	for i, j := 1, 0; i < n; i++ {

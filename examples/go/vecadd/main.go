@@ -1,7 +1,7 @@
 // Command vecadd prints the cudago, driver and runtime versions and every CUDA device, then
 // compares vector addition of 10M float32 on the CPU (a Go loop) and on the GPU, with the data
 // resident on the device and with the transfers included, and checks the GPU result against
-// the CPU one. It ends with a table of each of the package's compute operations (elementwise,
+// the CPU one. It ends with a table of each of cudago's compute operations (elementwise,
 // reductions, layout change, GEMM, FFT), on the CPU in Go and on the GPU with the data already
 // there, each GPU result checked against the CPU one; it exits with status 1 if any check fails.
 //
@@ -15,7 +15,8 @@ import (
 	"os"
 	"time"
 
-	cudago "github.com/cudago/cudago/go"
+	"github.com/cudago/cudago/go/cudago"
+	"github.com/cudago/cudago/go/kernels"
 )
 
 const (
@@ -121,7 +122,7 @@ func compare(g *gpuBench, rng *rand.Rand) (row, error) {
 	if err := db.CopyFromHostAsync(s, hb); err != nil {
 		return row{}, err
 	}
-	kernel, err := g.time(func() error { return cudago.Add(s, da, db, dc) })
+	kernel, err := g.time(func() error { return kernels.Add(s, da, db, dc) })
 	if err != nil {
 		return row{}, err
 	}
@@ -142,7 +143,7 @@ func compare(g *gpuBench, rng *rand.Rand) (row, error) {
 		if err := db.CopyFromHostAsync(s, hb); err != nil {
 			return err
 		}
-		if err := cudago.Add(s, da, db, dc); err != nil {
+		if err := kernels.Add(s, da, db, dc); err != nil {
 			return err
 		}
 		return dc.CopyToHostAsync(s, hc)

@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/cudago/cudago/examples/go/sgemm"
-	cudago "github.com/cudago/cudago/go"
+	"github.com/cudago/cudago/go/blas"
+	"github.com/cudago/cudago/go/cudago"
+	"github.com/cudago/cudago/go/fft"
+	"github.com/cudago/cudago/go/kernels"
 )
 
 // The op table: each operation on the CPU, in Go, and on the GPU with its inputs already in
@@ -77,7 +80,7 @@ GPU rate: GB/s = 1e9 bytes read and written per second; GEMM counts 2·M·N·K f
   operations, FFT 5·n·log2(n).
 check: "ok" when the GPU result is within tolerance of the CPU one, else the largest error.
   Exact (bitwise) for vector add, mul and NHWC→NCHW; axpy within 1 ulp of the float64 FMA
-  rounded to float32; sum within 32u·Σ|x|, the bound cudago.Sum documents (u = 2^-24); argmax
+  rounded to float32; sum within 32u·Σ|x|, the bound kernels.Sum guarantees (u = 2^-24); argmax
   the same index; GEMM |error| ≤ 10·√K·u·‖row i of A‖·‖column j of B‖ for each element, a
   probabilistic float32 bound that TF32 would fail (reference in float64); FFT relative L2
   error ≤ 1e-4 (reference in complex128).
@@ -256,7 +259,7 @@ func benchMul(g *gpuBench, rng *rand.Rand) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	gpu, err := g.time(func() error { return cudago.Mul(g.s, dx, dy, dz) })
+	gpu, err := g.time(func() error { return kernels.Mul(g.s, dx, dy, dz) })
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +285,7 @@ func benchAxpy(g *gpuBench, rng *rand.Rand) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	gpu, err := g.time(func() error { return cudago.Axpy(g.s, alpha, dx, dy) })
+	gpu, err := g.time(func() error { return kernels.Axpy(g.s, alpha, dx, dy) })
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +293,7 @@ func benchAxpy(g *gpuBench, rng *rand.Rand) ([]row, error) {
 	if err := dy.CopyFromHost(y); err != nil {
 		return nil, err
 	}
-	if err := cudago.Axpy(g.s, alpha, dx, dy); err != nil {
+	if err := kernels.Axpy(g.s, alpha, dx, dy); err != nil {
 		return nil, err
 	}
 	got, err := download(dy)
@@ -314,11 +317,11 @@ func benchSum(g *gpuBench, rng *rand.Rand) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	gpu, err := g.time(func() error { return cudago.Sum(g.s, dx, out) })
+	gpu, err := g.time(func() error { return kernels.Sum(g.s, dx, out) })
 	if err != nil {
 		return nil, err
 	}
-	got, err := cudago.SumValue(g.s, dx) // the same reduction, waited for
+	got, err := kernels.SumValue(g.s, dx) // the same reduction, waited for
 	if err != nil {
 		return nil, err
 	}
@@ -340,11 +343,11 @@ func benchArgMax(g *gpuBench, rng *rand.Rand) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	gpu, err := g.time(func() error { return cudago.ArgMax(g.s, dx, out) })
+	gpu, err := g.time(func() error { return kernels.ArgMax(g.s, dx, out) })
 	if err != nil {
 		return nil, err
 	}
-	got, err := cudago.ArgMaxValue(g.s, dx)
+	got, err := kernels.ArgMaxValue(g.s, dx)
 	if err != nil {
 		return nil, err
 	}
@@ -370,7 +373,7 @@ func benchNHWCToNCHW(g *gpuBench, rng *rand.Rand) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	gpu, err := g.time(func() error { return cudago.NHWCToNCHW(g.s, in, out, n, h, w, c) })
+	gpu, err := g.time(func() error { return kernels.NHWCToNCHW(g.s, in, out, n, h, w, c) })
 	if err != nil {
 		return nil, err
 	}
@@ -413,7 +416,7 @@ func benchGEMM(g *gpuBench, rng *rand.Rand) ([]row, error) {
 		run func() error // queues C = A·B
 	}{
 		{"GEMM f32, SGEMM", func() error { return sg.Multiply(g.s, m, n, k, 1, da, db, 0, dc) }},
-		{"GEMM f32, cuBLAS MatMul", func() error { return cudago.MatMul(g.s, da, db, dc, m, n, k) }},
+		{"GEMM f32, cuBLAS MatMul", func() error { return blas.MatMul(g.s, da, db, dc, m, n, k) }},
 	} {
 		// Fill C with NaN (all bits set) first, so that a GEMM that writes nothing fails.
 		if err := dc.Memset(0xff); err != nil {
@@ -441,7 +444,7 @@ func benchFFT(g *gpuBench, rng *rand.Rand) ([]row, error) {
 		for i := range want {
 			want[i] = complex(float64(x[2*i]), float64(x[2*i+1]))
 		}
-		fft(want)
+		cpuFFT(want)
 	})
 
 	in, err := upload(g, x)
@@ -452,7 +455,7 @@ func benchFFT(g *gpuBench, rng *rand.Rand) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	gpu, err := g.time(func() error { return cudago.FFT1D(g.s, in, out, fftLen, 1, cudago.Forward) })
+	gpu, err := g.time(func() error { return fft.C2C1D(g.s, in, out, fftLen, 1, fft.Forward) })
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,7 @@
 // Package cudago runs work on NVIDIA GPUs from Go at native speed.
 //
 // The package is a thin, typed layer over libcudago, a C++/CUDA core behind a stable C ABI
-// (cudago.x.h). Every operation is one cgo call; the C side sets the right device on every call,
+// (cudago.h). Every operation is one cgo call; the C side sets the right device on every call,
 // so goroutines never need runtime.LockOSThread, and error detail is read in the same call
 // that failed, whatever OS thread the goroutine runs on.
 //
@@ -82,7 +82,7 @@ package capi
 #cgo pkg-config: cudago
 #include "shim.h"
 #if CUDAGO_VERSION_MAJOR != 0 || CUDAGO_VERSION_MINOR != 2
-#error "cudago: this Go package is written for libcudago 0.2 (cudago.x.h CUDAGO_VERSION_MAJOR/MINOR)"
+#error "cudago: this Go package is written for libcudago 0.2 (cudago.h CUDAGO_VERSION_MAJOR/MINOR)"
 #endif
 */
 import "C"
@@ -93,7 +93,7 @@ import (
 	"sync"
 )
 
-// The version of cudago.x.h this package was compiled against.
+// The version of cudago.h this package was compiled against.
 const (
 	headerVersionMajor  = C.CUDAGO_VERSION_MAJOR
 	headerVersionMinor  = C.CUDAGO_VERSION_MINOR
@@ -136,7 +136,7 @@ func versionCompatible(lib, header uint32) error {
 	return &Error{
 		Status: StatusNotSupported,
 		Op:     "version check",
-		Msg: fmt.Sprintf("libcudago %d.%d.%d is loaded but this package was built against cudago.x.h %d.%d.%d "+
+		Msg: fmt.Sprintf("libcudago %d.%d.%d is loaded but this package was built against cudago.h %d.%d.%d "+
 			"(the library needs %s); rebuild or reinstall libcudago",
 			libMajor, libMinor, lib%100, hdrMajor, hdrMinor, header%100, need),
 	}

@@ -14,11 +14,11 @@ import (
 )
 
 // Status is the stable status code of a cudago operation (cudago_status_t). Values never
-// change; new ones are only appended. The constants are generated from cudago.x.h's status table
+// change; new ones are only appended. The constants are generated from cudago.h's status table
 // (status_table.go).
 type Status int32
 
-// The Status constants and their names are generated from cudago.x.h: status_table.go.
+// The Status constants and their names are generated from cudago.h: status_table.go.
 
 // String returns the C name of the status ("CUDAGO_ERROR_OUT_OF_MEMORY"), or
 // "CUDAGO_STATUS(n)" for a value this package does not know.

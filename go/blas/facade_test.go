@@ -1,0 +1,184 @@
+//go:build cgo
+
+package blas_test
+
+// Tests of the facade: every exported function of the package is called at least once in a
+// way that needs no GPU (nil handles, invalid arguments, the process-wide settings), and the
+// error is checked for its sentinel, its operation and, where the implementation names the
+// argument at fault, its message. The operation names tell which implementation a facade
+// forwarded to; the messages tell that the arguments arrived in their places.
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/cudago/cudago/go/blas"
+	"github.com/cudago/cudago/go/cudago"
+)
+
+// wantErr fails unless err matches target and is a *cudago.Error of the operation op whose
+// message contains each of msgs.
+func wantErr(t *testing.T, what string, err, target error, op string, msgs ...string) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Errorf("%s: got error %v, want one matching %v", what, err, target)
+		return
+	}
+	var e *cudago.Error
+	if !errors.As(err, &e) {
+		t.Errorf("%s: %v (%T) is not a *cudago.Error", what, err, err)
+		return
+	}
+	if e.Op != op {
+		t.Errorf("%s: operation %q, want %q (%v)", what, e.Op, op, err)
+	}
+	for _, m := range msgs {
+		if !strings.Contains(e.Msg, m) {
+			t.Errorf("%s: message %q does not contain %q", what, e.Msg, m)
+		}
+	}
+}
+
+// wantNil fails unless err is the error of a nil handle of type typ in the operation op.
+func wantNil(t *testing.T, what string, err error, op, typ string) {
+	t.Helper()
+	wantErr(t, what, err, cudago.ErrInvalidHandle, op, "nil "+typ)
+	if errors.Is(err, cudago.ErrClosed) {
+		t.Errorf("%s: the error of a nil handle matches ErrClosed: %v", what, err)
+	}
+}
+
+func TestFacadeGEMM(t *testing.T) {
+	var s *cudago.Stream
+	var a, b, c *cudago.DeviceBuffer[float32]
+	ok := blas.GEMMConfig{M: 2, N: 3, K: 4}
+	wantNil(t, "GEMM", blas.GEMM(s, ok, 1, a, b, 0, c), "GEMM", "*Stream")
+	wantNil(t, "GEMM float64", blas.GEMM[float64](s, ok, 1, nil, nil, 0, nil), "GEMM", "*Stream")
+	wantNil(t, "GEMM Float16", blas.GEMM[cudago.Float16](s, ok, 1, nil, nil, 0, nil), "GEMM", "*Stream")
+	wantNil(t, "GEMM BFloat16", blas.GEMM[cudago.BFloat16](s, ok, 1, nil, nil, 0, nil), "GEMM", "*Stream")
+	tf32 := ok
+	tf32.Compute = blas.ComputeTF32
+	tf32.Batch = 3
+	wantNil(t, "GEMM TF32 batched", blas.GEMM(s, tf32, 1, a, b, 0, c), "GEMM", "*Stream")
+
+	// Every field of the configuration reaches the implementation, which names the first
+	// negative one.
+	offsets := ok
+	offsets.OffsetA, offsets.OffsetB, offsets.OffsetC = 0, -5, 0
+	wantErr(t, "GEMM negative OffsetB", blas.GEMM(s, offsets, 1, a, b, 0, c),
+		cudago.ErrInvalidArgument, "GEMM", "negative offset (0, -5, 0)")
+	for _, f := range []struct {
+		name string
+		set  func(*blas.GEMMConfig)
+	}{
+		{"M", func(g *blas.GEMMConfig) { g.M = -1 }},
+		{"N", func(g *blas.GEMMConfig) { g.N = -2 }},
+		{"K", func(g *blas.GEMMConfig) { g.K = -3 }},
+		{"LDA", func(g *blas.GEMMConfig) { g.LDA = -4 }},
+		{"LDB", func(g *blas.GEMMConfig) { g.LDB = -5 }},
+		{"LDC", func(g *blas.GEMMConfig) { g.LDC = -6 }},
+		{"Batch", func(g *blas.GEMMConfig) { g.Batch = -7 }},
+		{"StrideA", func(g *blas.GEMMConfig) { g.StrideA = -8 }},
+		{"StrideB", func(g *blas.GEMMConfig) { g.StrideB = -9 }},
+		{"StrideC", func(g *blas.GEMMConfig) { g.StrideC = -10 }},
+	} {
+		cfg := ok
+		f.set(&cfg)
+		wantErr(t, "GEMM negative "+f.name, blas.GEMM(s, cfg, 1, a, b, 0, c),
+			cudago.ErrInvalidArgument, "GEMM", "negative "+f.name+" -")
+	}
+
+	// MatMul(s, a, b, c, m, n, k) is a GEMM of M = m, N = n and K = k.
+	wantNil(t, "MatMul", blas.MatMul(s, a, b, c, 2, 3, 4), "GEMM", "*Stream")
+	wantErr(t, "MatMul m", blas.MatMul(s, a, b, c, -1, 3, 4), cudago.ErrInvalidArgument,
+		"GEMM", "negative M -1")
+	wantErr(t, "MatMul n", blas.MatMul(s, a, b, c, 2, -2, 4), cudago.ErrInvalidArgument,
+		"GEMM", "negative N -2")
+	wantErr(t, "MatMul k", blas.MatMul(s, a, b, c, 2, 3, -3), cudago.ErrInvalidArgument,
+		"GEMM", "negative K -3")
+}
+
+func TestFacadeGEMV(t *testing.T) {
+	var s *cudago.Stream
+	var a, x, y *cudago.DeviceBuffer[float64]
+	wantNil(t, "GEMV", blas.GEMV(s, true, 3, 2, 1, a, 0, x, 1, 0, y, 1), "GEMV", "*Stream")
+	for _, c := range []struct {
+		m, n, lda, incx, incy int
+		want                  string
+	}{
+		{-1, 2, 0, 1, 1, "negative m -1"},
+		{3, -2, 0, 1, 1, "negative n -2"},
+		{3, 2, -3, 1, 1, "negative lda -3"},
+		{3, 2, 0, -4, 1, "negative incx -4"},
+		{3, 2, 0, 1, -5, "negative incy -5"},
+	} {
+		wantErr(t, c.want, blas.GEMV(s, false, c.m, c.n, 2, a, c.lda, x, c.incx, 0.5, y, c.incy),
+			cudago.ErrInvalidArgument, "GEMV", c.want)
+	}
+}
+
+func TestFacadeLevel1(t *testing.T) {
+	var s *cudago.Stream
+	var x, y, r *cudago.DeviceBuffer[float32]
+
+	wantNil(t, "Axpy", blas.Axpy(s, 4, 2, x, 1, y, 1), "BLAS axpy", "*Stream")
+	wantErr(t, "Axpy n", blas.Axpy(s, -1, 2, x, 1, y, 1), cudago.ErrInvalidArgument,
+		"BLAS axpy", "negative n -1")
+	wantErr(t, "Axpy incx", blas.Axpy(s, 4, 2, x, -2, y, 1), cudago.ErrInvalidArgument,
+		"BLAS axpy", "negative incx -2")
+	wantErr(t, "Axpy incy", blas.Axpy(s, 4, 2, x, 1, y, -3), cudago.ErrInvalidArgument,
+		"BLAS axpy", "negative incy -3")
+
+	wantNil(t, "Scal", blas.Scal[float64](s, 4, 2, nil, 1), "BLAS scal", "*Stream")
+	wantErr(t, "Scal n", blas.Scal(s, -1, 2, x, 1), cudago.ErrInvalidArgument,
+		"BLAS scal", "negative n -1")
+	wantErr(t, "Scal incx", blas.Scal(s, 4, 2, x, -2), cudago.ErrInvalidArgument,
+		"BLAS scal", "negative incx -2")
+
+	wantNil(t, "Dot", blas.Dot(s, 4, x, 1, y, 1, r, 0), "BLAS dot", "*Stream")
+	wantErr(t, "Dot index", blas.Dot(s, 4, x, 1, y, 1, r, -1), cudago.ErrInvalidArgument,
+		"BLAS dot", "negative result index -1")
+	wantErr(t, "Dot n", blas.Dot(s, -2, x, 1, y, 1, r, 0), cudago.ErrInvalidArgument,
+		"BLAS dot", "negative n -2")
+	wantErr(t, "Dot incx", blas.Dot(s, 4, x, -3, y, 1, r, 0), cudago.ErrInvalidArgument,
+		"BLAS dot", "negative incx -3")
+	wantErr(t, "Dot incy", blas.Dot(s, 4, x, 1, y, -4, r, 0), cudago.ErrInvalidArgument,
+		"BLAS dot", "negative incy -4")
+
+	wantNil(t, "Nrm2", blas.Nrm2(s, 4, x, 1, r, 0), "BLAS nrm2", "*Stream")
+	wantErr(t, "Nrm2 index", blas.Nrm2(s, 4, x, 1, r, -1), cudago.ErrInvalidArgument,
+		"BLAS nrm2", "negative result index -1")
+	wantErr(t, "Nrm2 n", blas.Nrm2(s, -2, x, 1, r, 0), cudago.ErrInvalidArgument,
+		"BLAS nrm2", "negative n -2")
+	wantErr(t, "Nrm2 incx", blas.Nrm2(s, 4, x, -3, r, 0), cudago.ErrInvalidArgument,
+		"BLAS nrm2", "negative incx -3")
+}
+
+func TestFacadeSettings(t *testing.T) {
+	t.Cleanup(func() {
+		if err := blas.SetGraphReplay(0, 0); err != nil {
+			t.Errorf("SetGraphReplay(0, 0): %v", err)
+		}
+	})
+	wantErr(t, "SetGraphReplay maxEntries", blas.SetGraphReplay(-1, 0), cudago.ErrInvalidArgument,
+		"SetGEMMGraphReplay", "negative maxEntries -1")
+	wantErr(t, "SetGraphReplay maxMACs", blas.SetGraphReplay(16, -2), cudago.ErrInvalidArgument,
+		"SetGEMMGraphReplay", "negative maxMACs -2")
+	// The bound of maxMACs is checked in C, which names it: the arguments arrive in order.
+	wantErr(t, "SetGraphReplay maxMACs > 2^40", blas.SetGraphReplay(16, 1<<40+1),
+		cudago.ErrInvalidArgument, "SetGEMMGraphReplay", "max_macs = 1099511627777")
+	if err := blas.SetGraphReplay(1<<40+1, 16); err != nil {
+		t.Errorf("SetGraphReplay(2^40+1 entries, 16 MACs): %v", err)
+	}
+	if err := blas.SetGraphReplay(16, 512*512*512); err != nil {
+		t.Errorf("SetGraphReplay(16, 512^3): %v", err)
+	}
+	if err := blas.ClearCache(); err != nil {
+		t.Errorf("ClearCache: %v", err)
+	}
+	// The compute modes have the values of cudago_blas_compute_t.
+	if blas.ComputeDefault != 0 || blas.ComputeTF32 != 1 {
+		t.Errorf("compute modes %d, %d", blas.ComputeDefault, blas.ComputeTF32)
+	}
+}
