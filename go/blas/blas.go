@@ -52,7 +52,7 @@ type GEMMConfig struct {
 //
 // Each call costs cuBLAS's host time (~13 µs on an H100 host); [SetGraphReplay] can cut
 // that for small GEMMs repeated on the same buffers (off by default).
-func GEMM[T cudago.Float](s *cudago.Stream, cfg GEMMConfig, alpha float64, a, b *cudago.DeviceBuffer[T], beta float64, c *cudago.DeviceBuffer[T]) error {
+func GEMM[T cudago.Float](s *cudago.Stream, alpha float64, a, b *cudago.DeviceBuffer[T], beta float64, c *cudago.DeviceBuffer[T], cfg GEMMConfig) error {
 	return capi.GEMMEx[T]((*capi.Stream)(s), capi.GEMMConfig(cfg), alpha, (*capi.DeviceBuffer[T])(a), (*capi.DeviceBuffer[T])(b), beta, (*capi.DeviceBuffer[T])(c))
 }
 
@@ -98,31 +98,31 @@ func MatMul[T cudago.Float](s *cudago.Stream, a, b, c *cudago.DeviceBuffer[T], m
 // trans) taken every incx, y has m (n) every incy; increments must be at least 1 (0 means 1).
 // In cuBLAS's column-major terms A is the n x m matrix Aᵀ, so the call runs with the opposite
 // transpose and m and n swapped.
-func GEMV[T cudago.Real](s *cudago.Stream, trans bool, m, n int, alpha float64, a *cudago.DeviceBuffer[T], lda int, x *cudago.DeviceBuffer[T], incx int, beta float64, y *cudago.DeviceBuffer[T], incy int) error {
+func GEMV[T cudago.Real](s *cudago.Stream, alpha float64, a, x *cudago.DeviceBuffer[T], beta float64, y *cudago.DeviceBuffer[T], m, n, lda, incx, incy int, trans bool) error {
 	return capi.GEMV[T]((*capi.Stream)(s), trans, m, n, alpha, (*capi.DeviceBuffer[T])(a), lda, (*capi.DeviceBuffer[T])(x), incx, beta, (*capi.DeviceBuffer[T])(y), incy)
 }
 
 // Axpy queues y = alpha·x + y on s (cuBLAS AXPY) over n elements taken every incx and incy
 // elements from the start of each buffer. x and y may be the same buffer only with equal
 // increments. Increments must be at least 1 (0 means 1), here and in the other level-1 calls.
-func Axpy[T cudago.Real](s *cudago.Stream, n int, alpha float64, x *cudago.DeviceBuffer[T], incx int, y *cudago.DeviceBuffer[T], incy int) error {
+func Axpy[T cudago.Real](s *cudago.Stream, alpha float64, x, y *cudago.DeviceBuffer[T], n, incx, incy int) error {
 	return capi.BLASAxpy[T]((*capi.Stream)(s), n, alpha, (*capi.DeviceBuffer[T])(x), incx, (*capi.DeviceBuffer[T])(y), incy)
 }
 
 // Scal queues x = alpha·x on s (cuBLAS SCAL) over n elements taken every incx.
-func Scal[T cudago.Real](s *cudago.Stream, n int, alpha float64, x *cudago.DeviceBuffer[T], incx int) error {
+func Scal[T cudago.Real](s *cudago.Stream, alpha float64, x *cudago.DeviceBuffer[T], n, incx int) error {
 	return capi.BLASScal[T]((*capi.Stream)(s), n, alpha, (*capi.DeviceBuffer[T])(x), incx)
 }
 
 // Dot queues result[index] = Σ x[i]·y[i] on s (cuBLAS DOT in device pointer mode): the
 // result stays on the GPU and the call does not wait; read it with a copy ordered after it
 // (a synchronous CopyToHost of result is). result must not overlap x or y.
-func Dot[T cudago.Real](s *cudago.Stream, n int, x *cudago.DeviceBuffer[T], incx int, y *cudago.DeviceBuffer[T], incy int, result *cudago.DeviceBuffer[T], index int) error {
+func Dot[T cudago.Real](s *cudago.Stream, x, y, result *cudago.DeviceBuffer[T], index, n, incx, incy int) error {
 	return capi.BLASDot[T]((*capi.Stream)(s), n, (*capi.DeviceBuffer[T])(x), incx, (*capi.DeviceBuffer[T])(y), incy, (*capi.DeviceBuffer[T])(result), index)
 }
 
 // Nrm2 queues result[index] = sqrt(Σ x[i]²) on s (cuBLAS NRM2, overflow-safe), on the
 // GPU like [Dot].
-func Nrm2[T cudago.Real](s *cudago.Stream, n int, x *cudago.DeviceBuffer[T], incx int, result *cudago.DeviceBuffer[T], index int) error {
+func Nrm2[T cudago.Real](s *cudago.Stream, x, result *cudago.DeviceBuffer[T], index, n, incx int) error {
 	return capi.BLASNrm2[T]((*capi.Stream)(s), n, (*capi.DeviceBuffer[T])(x), incx, (*capi.DeviceBuffer[T])(result), index)
 }

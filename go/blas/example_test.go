@@ -91,7 +91,7 @@ func ExampleGEMM() {
 	defer c.Close()
 	cfg := blas.GEMMConfig{M: m, N: n, K: k, Batch: batch,
 		StrideA: m * k, StrideB: 0, StrideC: m * n}
-	if err := blas.GEMM(s, cfg, 1, a, b, 0, c); err != nil {
+	if err := blas.GEMM(s, 1, a, b, 0, c, cfg); err != nil {
 		log.Fatal(err)
 	}
 	got := make([]cudago.Float16, batch*m*n)

@@ -53,20 +53,20 @@ func TestFacadeGEMM(t *testing.T) {
 	var s *cudago.Stream
 	var a, b, c *cudago.DeviceBuffer[float32]
 	ok := blas.GEMMConfig{M: 2, N: 3, K: 4}
-	wantNil(t, "GEMM", blas.GEMM(s, ok, 1, a, b, 0, c), "GEMM", "*Stream")
-	wantNil(t, "GEMM float64", blas.GEMM[float64](s, ok, 1, nil, nil, 0, nil), "GEMM", "*Stream")
-	wantNil(t, "GEMM Float16", blas.GEMM[cudago.Float16](s, ok, 1, nil, nil, 0, nil), "GEMM", "*Stream")
-	wantNil(t, "GEMM BFloat16", blas.GEMM[cudago.BFloat16](s, ok, 1, nil, nil, 0, nil), "GEMM", "*Stream")
+	wantNil(t, "GEMM", blas.GEMM(s, 1, a, b, 0, c, ok), "GEMM", "*Stream")
+	wantNil(t, "GEMM float64", blas.GEMM[float64](s, 1, nil, nil, 0, nil, ok), "GEMM", "*Stream")
+	wantNil(t, "GEMM Float16", blas.GEMM[cudago.Float16](s, 1, nil, nil, 0, nil, ok), "GEMM", "*Stream")
+	wantNil(t, "GEMM BFloat16", blas.GEMM[cudago.BFloat16](s, 1, nil, nil, 0, nil, ok), "GEMM", "*Stream")
 	tf32 := ok
 	tf32.Compute = blas.ComputeTF32
 	tf32.Batch = 3
-	wantNil(t, "GEMM TF32 batched", blas.GEMM(s, tf32, 1, a, b, 0, c), "GEMM", "*Stream")
+	wantNil(t, "GEMM TF32 batched", blas.GEMM(s, 1, a, b, 0, c, tf32), "GEMM", "*Stream")
 
 	// Every field of the configuration reaches the implementation, which names the first
 	// negative one.
 	offsets := ok
 	offsets.OffsetA, offsets.OffsetB, offsets.OffsetC = 0, -5, 0
-	wantErr(t, "GEMM negative OffsetB", blas.GEMM(s, offsets, 1, a, b, 0, c),
+	wantErr(t, "GEMM negative OffsetB", blas.GEMM(s, 1, a, b, 0, c, offsets),
 		cudago.ErrInvalidArgument, "GEMM", "negative offset (0, -5, 0)")
 	for _, f := range []struct {
 		name string
@@ -85,7 +85,7 @@ func TestFacadeGEMM(t *testing.T) {
 	} {
 		cfg := ok
 		f.set(&cfg)
-		wantErr(t, "GEMM negative "+f.name, blas.GEMM(s, cfg, 1, a, b, 0, c),
+		wantErr(t, "GEMM negative "+f.name, blas.GEMM(s, 1, a, b, 0, c, cfg),
 			cudago.ErrInvalidArgument, "GEMM", "negative "+f.name+" -")
 	}
 
@@ -102,7 +102,7 @@ func TestFacadeGEMM(t *testing.T) {
 func TestFacadeGEMV(t *testing.T) {
 	var s *cudago.Stream
 	var a, x, y *cudago.DeviceBuffer[float64]
-	wantNil(t, "GEMV", blas.GEMV(s, true, 3, 2, 1, a, 0, x, 1, 0, y, 1), "GEMV", "*Stream")
+	wantNil(t, "GEMV", blas.GEMV(s, 1, a, x, 0, y, 3, 2, 0, 1, 1, true), "GEMV", "*Stream")
 	for _, c := range []struct {
 		m, n, lda, incx, incy int
 		want                  string
@@ -113,7 +113,7 @@ func TestFacadeGEMV(t *testing.T) {
 		{3, 2, 0, -4, 1, "negative incx -4"},
 		{3, 2, 0, 1, -5, "negative incy -5"},
 	} {
-		wantErr(t, c.want, blas.GEMV(s, false, c.m, c.n, 2, a, c.lda, x, c.incx, 0.5, y, c.incy),
+		wantErr(t, c.want, blas.GEMV(s, 2, a, x, 0.5, y, c.m, c.n, c.lda, c.incx, c.incy, false),
 			cudago.ErrInvalidArgument, "GEMV", c.want)
 	}
 }
@@ -122,36 +122,36 @@ func TestFacadeLevel1(t *testing.T) {
 	var s *cudago.Stream
 	var x, y, r *cudago.DeviceBuffer[float32]
 
-	wantNil(t, "Axpy", blas.Axpy(s, 4, 2, x, 1, y, 1), "BLAS axpy", "*Stream")
-	wantErr(t, "Axpy n", blas.Axpy(s, -1, 2, x, 1, y, 1), cudago.ErrInvalidArgument,
+	wantNil(t, "Axpy", blas.Axpy(s, 2, x, y, 4, 1, 1), "BLAS axpy", "*Stream")
+	wantErr(t, "Axpy n", blas.Axpy(s, 2, x, y, -1, 1, 1), cudago.ErrInvalidArgument,
 		"BLAS axpy", "negative n -1")
-	wantErr(t, "Axpy incx", blas.Axpy(s, 4, 2, x, -2, y, 1), cudago.ErrInvalidArgument,
+	wantErr(t, "Axpy incx", blas.Axpy(s, 2, x, y, 4, -2, 1), cudago.ErrInvalidArgument,
 		"BLAS axpy", "negative incx -2")
-	wantErr(t, "Axpy incy", blas.Axpy(s, 4, 2, x, 1, y, -3), cudago.ErrInvalidArgument,
+	wantErr(t, "Axpy incy", blas.Axpy(s, 2, x, y, 4, 1, -3), cudago.ErrInvalidArgument,
 		"BLAS axpy", "negative incy -3")
 
-	wantNil(t, "Scal", blas.Scal[float64](s, 4, 2, nil, 1), "BLAS scal", "*Stream")
-	wantErr(t, "Scal n", blas.Scal(s, -1, 2, x, 1), cudago.ErrInvalidArgument,
+	wantNil(t, "Scal", blas.Scal[float64](s, 2, nil, 4, 1), "BLAS scal", "*Stream")
+	wantErr(t, "Scal n", blas.Scal(s, 2, x, -1, 1), cudago.ErrInvalidArgument,
 		"BLAS scal", "negative n -1")
-	wantErr(t, "Scal incx", blas.Scal(s, 4, 2, x, -2), cudago.ErrInvalidArgument,
+	wantErr(t, "Scal incx", blas.Scal(s, 2, x, 4, -2), cudago.ErrInvalidArgument,
 		"BLAS scal", "negative incx -2")
 
-	wantNil(t, "Dot", blas.Dot(s, 4, x, 1, y, 1, r, 0), "BLAS dot", "*Stream")
-	wantErr(t, "Dot index", blas.Dot(s, 4, x, 1, y, 1, r, -1), cudago.ErrInvalidArgument,
+	wantNil(t, "Dot", blas.Dot(s, x, y, r, 0, 4, 1, 1), "BLAS dot", "*Stream")
+	wantErr(t, "Dot index", blas.Dot(s, x, y, r, -1, 4, 1, 1), cudago.ErrInvalidArgument,
 		"BLAS dot", "negative result index -1")
-	wantErr(t, "Dot n", blas.Dot(s, -2, x, 1, y, 1, r, 0), cudago.ErrInvalidArgument,
+	wantErr(t, "Dot n", blas.Dot(s, x, y, r, 0, -2, 1, 1), cudago.ErrInvalidArgument,
 		"BLAS dot", "negative n -2")
-	wantErr(t, "Dot incx", blas.Dot(s, 4, x, -3, y, 1, r, 0), cudago.ErrInvalidArgument,
+	wantErr(t, "Dot incx", blas.Dot(s, x, y, r, 0, 4, -3, 1), cudago.ErrInvalidArgument,
 		"BLAS dot", "negative incx -3")
-	wantErr(t, "Dot incy", blas.Dot(s, 4, x, 1, y, -4, r, 0), cudago.ErrInvalidArgument,
+	wantErr(t, "Dot incy", blas.Dot(s, x, y, r, 0, 4, 1, -4), cudago.ErrInvalidArgument,
 		"BLAS dot", "negative incy -4")
 
-	wantNil(t, "Nrm2", blas.Nrm2(s, 4, x, 1, r, 0), "BLAS nrm2", "*Stream")
-	wantErr(t, "Nrm2 index", blas.Nrm2(s, 4, x, 1, r, -1), cudago.ErrInvalidArgument,
+	wantNil(t, "Nrm2", blas.Nrm2(s, x, r, 0, 4, 1), "BLAS nrm2", "*Stream")
+	wantErr(t, "Nrm2 index", blas.Nrm2(s, x, r, -1, 4, 1), cudago.ErrInvalidArgument,
 		"BLAS nrm2", "negative result index -1")
-	wantErr(t, "Nrm2 n", blas.Nrm2(s, -2, x, 1, r, 0), cudago.ErrInvalidArgument,
+	wantErr(t, "Nrm2 n", blas.Nrm2(s, x, r, 0, -2, 1), cudago.ErrInvalidArgument,
 		"BLAS nrm2", "negative n -2")
-	wantErr(t, "Nrm2 incx", blas.Nrm2(s, 4, x, -3, r, 0), cudago.ErrInvalidArgument,
+	wantErr(t, "Nrm2 incx", blas.Nrm2(s, x, r, 0, 4, -3), cudago.ErrInvalidArgument,
 		"BLAS nrm2", "negative incx -3")
 }
 

@@ -8,14 +8,21 @@ import (
 // pointers, so their memory can be handed to C and copied byte for byte to and from the GPU.
 type Numeric = capi.Numeric
 
+// Complex is the complex element types, for FFT data.
+type Complex = capi.Complex
+
+// Element is every element type a buffer can hold: the Numeric types and the Complex ones.
+// Kernels take Numeric (or narrower) types; copies, memsets and FFTs take any Element.
+type Element = capi.Element
+
 // DeviceBuffer is an array of n elements of T in device memory, allocated from the device's
 // pool. Methods are safe for concurrent use (the data is not: order conflicting copies with
 // streams and events). Close it when done.
-type DeviceBuffer[T Numeric] capi.DeviceBuffer[T]
+type DeviceBuffer[T Element] capi.DeviceBuffer[T]
 
 // NewDeviceBuffer allocates n elements on dev. The buffer is usable on any stream when the
 // call returns. Its content is undefined. n = 0 gives a legal empty buffer.
-func NewDeviceBuffer[T Numeric](dev Device, n int) (*DeviceBuffer[T], error) {
+func NewDeviceBuffer[T Element](dev Device, n int) (*DeviceBuffer[T], error) {
 	r0, r1 := capi.NewDeviceBuffer[T](capi.Device(dev), n)
 	return (*DeviceBuffer[T])(r0), r1
 }
@@ -23,9 +30,18 @@ func NewDeviceBuffer[T Numeric](dev Device, n int) (*DeviceBuffer[T], error) {
 // NewDeviceBufferAsync allocates n elements on s's device, in stream order: the buffer is
 // usable by work queued on s after this call; work on other streams must first wait for an
 // event recorded on s after it. The call does not block.
-func NewDeviceBufferAsync[T Numeric](s *Stream, n int) (*DeviceBuffer[T], error) {
+func NewDeviceBufferAsync[T Element](s *Stream, n int) (*DeviceBuffer[T], error) {
 	r0, r1 := capi.NewDeviceBufferAsync[T]((*capi.Stream)(s), n)
 	return (*DeviceBuffer[T])(r0), r1
+}
+
+// View returns b's memory as a buffer of To elements, for data that is both: a complex64
+// buffer as float32 pairs, the real input of an in-place R2C FFT inside its complex output.
+// The view shares b's handle: it is valid while b is open, and closing either closes both. The
+// size in bytes must be a multiple of To's (ErrInvalidArgument otherwise).
+func View[To, From Element](b *DeviceBuffer[From]) (*DeviceBuffer[To], error) {
+	r0, r1 := capi.View[To, From]((*capi.DeviceBuffer[From])(b))
+	return (*DeviceBuffer[To])(r0), r1
 }
 
 // Len returns the number of elements.

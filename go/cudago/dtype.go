@@ -15,11 +15,17 @@ type Float = capi.Float
 type Real = capi.Real
 
 // Float16 is an IEEE 754 binary16 value as stored on the GPU (half). Go has no 16-bit float;
-// convert with [Float16From] and [Float16.Float32].
+// convert with [Float16From] and Float16.Float32.
+//
+// Its methods (documented with the type it aliases):
+//   - Float32() float32
 type Float16 = capi.Float16
 
 // BFloat16 is a bfloat16 value as stored on the GPU: the top 16 bits of a float32. Convert
-// with [BFloat16From] and [BFloat16.Float32].
+// with [BFloat16From] and BFloat16.Float32.
+//
+// Its methods (documented with the type it aliases):
+//   - Float32() float32
 type BFloat16 = capi.BFloat16
 
 // Float16From rounds f to the nearest Float16 (ties to even); values beyond the range become

@@ -7,12 +7,27 @@ import (
 // Status is the stable status code of a cudago operation (cudago_status_t). Values never
 // change; new ones are only appended. The constants are generated from cudago.h's status table
 // (status_table.go).
+//
+// Its methods (documented with the type it aliases):
+//   - Description() string
+//   - String() string
 type Status = capi.Status
 
 // Error is the error of every failed cudago operation.
 //
 // Use errors.Is with the sentinels (ErrOutOfMemory, ErrNoDevice, ...) to test the status, and
 // errors.As to read the fields.
+//
+// Its fields:
+//   - Status Status (the stable status)
+//   - Native int32 (the native code (cudaError_t, cublasStatus_t, cufftResult, ...) or 0)
+//   - NativeName string (the native code's name ("cudaErrorMemoryAllocation") or "")
+//   - Op string (the operation that failed ("buffer alloc", "copy h2d", ...))
+//   - Msg string (what failed and why)
+//
+// Its methods (documented with the type it aliases):
+//   - Error() string
+//   - Is(target error) bool
 type Error = capi.Error
 
 // Sentinels for errors.Is. Each matches every *Error of its status.

@@ -7,11 +7,11 @@ import (
 // HostBuffer is an array of n elements of T in page-locked (pinned) host memory, allocated by
 // C: the source or destination of asynchronous copies, and of the fastest synchronous ones.
 // Its memory is an ordinary Go slice (Slice). Close it when done.
-type HostBuffer[T Numeric] capi.HostBuffer[T]
+type HostBuffer[T Element] capi.HostBuffer[T]
 
 // NewHostBuffer allocates n zero-filled elements of pinned host memory, created through dev
 // and usable with every device. n = 0 gives a legal empty buffer.
-func NewHostBuffer[T Numeric](dev Device, n int) (*HostBuffer[T], error) {
+func NewHostBuffer[T Element](dev Device, n int) (*HostBuffer[T], error) {
 	r0, r1 := capi.NewHostBuffer[T](capi.Device(dev), n)
 	return (*HostBuffer[T])(r0), r1
 }
@@ -50,11 +50,11 @@ func (hb *HostBuffer[T]) Close() error {
 //
 // Host writes are visible to work queued after them; results written by the GPU are visible
 // in Slice after the stream is synchronised.
-type MappedBuffer[T Numeric] capi.MappedBuffer[T]
+type MappedBuffer[T Element] capi.MappedBuffer[T]
 
 // NewMappedBuffer allocates n zero-filled elements of host memory mapped into dev. The device
 // must support mapped memory (DeviceProperties.CanMapHostMemory).
-func NewMappedBuffer[T Numeric](dev Device, n int) (*MappedBuffer[T], error) {
+func NewMappedBuffer[T Element](dev Device, n int) (*MappedBuffer[T], error) {
 	r0, r1 := capi.NewMappedBuffer[T](capi.Device(dev), n)
 	return (*MappedBuffer[T])(r0), r1
 }

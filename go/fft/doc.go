@@ -2,11 +2,15 @@
 // real-to-complex ([R2C]) and complex-to-real ([C2R]), in one to three dimensions, batched,
 // in place or not, with cuFFT's advanced layouts and a choice of normalisation.
 //
-// Data are buffers of float32 or float64 values. A complex element is two consecutive values
-// (real, imaginary), so n complex elements take 2n values, and every length and offset of this
-// package counts values of the element type. Arrays are row-major: the last dimension is
-// contiguous. An R2C transform of n real points gives the n/2+1 complex values of the
-// non-redundant half of the spectrum, and C2R takes them back.
+// Complex data live in buffers of complex64 or complex128 ([cudago.DeviceBuffer] holds
+// complex elements), real data in buffers of float32 or float64 of the same precision; every
+// length and offset counts the elements of its own buffer (complex values on a complex side).
+// The element types are checked against the transform: complex on both sides for C2C, real in
+// and complex out for R2C, the reverse for C2R, one precision on both sides. Arrays are
+// row-major: the last dimension is contiguous. An R2C transform of n real points gives the
+// n/2+1 complex values of the non-redundant half of the spectrum, and C2R takes them back. An
+// in-place R2C or C2R uses one complex buffer and its [cudago.View] as reals (rows padded to
+// 2*(n/2+1) reals, the default in-place layout).
 //
 // # Which call
 //
@@ -22,7 +26,7 @@
 //
 // Use a shorthand unless the transform needs another normalisation, a strided or padded
 // layout, an offset into a buffer, or a real transform in two or three dimensions: then build
-// a Desc for Exec or ExecAt. [Extent] tells, without a GPU, how many values the buffers of a
+// a Desc for Exec or ExecAt. [Extent] tells, without a GPU, how many elements the buffers of a
 // Desc must hold, in place or not.
 //
 // Every transform queues its work on a [cudago.Stream] and returns at once, in one cgo call;
@@ -42,7 +46,7 @@
 // # Errors
 //
 // Errors are [*cudago.Error] values; match them with errors.Is against the sentinels of the
-// cudago package. A Desc without dimensions or with more than three, negative or zero sizes,
+// cudago package. Element types that do not fit the transform, a Desc without dimensions or with more than three, negative or zero sizes,
 // an unknown type, direction or norm, an R2C transform that is not Forward and a C2R one that
 // is not Inverse are [cudago.ErrInvalidArgument]; buffers too small for the layouts, and
 // offsets that are negative or past the end of a buffer, are [cudago.ErrOutOfRange]; nil or

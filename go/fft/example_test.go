@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"math"
+	"math/cmplx"
 
 	"github.com/cudago/cudago/go/cudago"
 	"github.com/cudago/cudago/go/fft"
@@ -20,8 +21,8 @@ func round3(v float64) float64 {
 	return r
 }
 
-// A forward FFT of 8 complex points and its inverse, on the GPU. Complex values are stored as
-// interleaved (re, im) pairs of float32.
+// A forward FFT of 8 complex points and its inverse, on the GPU, in place in a buffer of
+// complex64 values.
 func ExampleC2C1D() {
 	dev, err := cudago.DeviceAt(0)
 	if err != nil {
@@ -33,9 +34,9 @@ func ExampleC2C1D() {
 	}
 	defer s.Close()
 	const n = 8
-	x := make([]float32, 2*n)
-	x[2] = 1 // x[1] = 1+0i: the spectrum is X[k] = exp(-2πi k/8)
-	buf, err := cudago.NewDeviceBuffer[float32](dev, 2*n)
+	x := make([]complex64, n)
+	x[1] = 1 // the spectrum is X[k] = exp(-2πi k/8)
+	buf, err := cudago.NewDeviceBuffer[complex64](dev, n)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -46,24 +47,24 @@ func ExampleC2C1D() {
 	if err := fft.C2C1D(s, buf, buf, n, 1, fft.Forward); err != nil { // in place
 		log.Fatal(err)
 	}
-	spec := make([]float32, 2*n)
+	spec := make([]complex64, n)
 	if err := buf.CopyToHost(spec); err != nil {
 		log.Fatal(err)
 	}
 	for k := 0; k < n; k += 2 {
-		fmt.Printf("X[%d] = %.3f%+.3fi\n", k, round3(float64(spec[2*k])), round3(float64(spec[2*k+1])))
+		fmt.Printf("X[%d] = %.3f%+.3fi\n", k, round3(float64(real(spec[k]))), round3(float64(imag(spec[k]))))
 	}
 	// The inverse is scaled by 1/n, so it gives x back.
 	if err := fft.C2C1D(s, buf, buf, n, 1, fft.Inverse); err != nil {
 		log.Fatal(err)
 	}
-	back := make([]float32, 2*n)
+	back := make([]complex64, n)
 	if err := buf.CopyToHost(back); err != nil {
 		log.Fatal(err)
 	}
 	maxErr := 0.0
 	for i := range back {
-		maxErr = math.Max(maxErr, math.Abs(float64(back[i]-x[i])))
+		maxErr = math.Max(maxErr, cmplx.Abs(complex128(back[i]-x[i])))
 	}
 	fmt.Println("inverse gives x back:", maxErr < 1e-6)
 	// Output:
@@ -74,8 +75,9 @@ func ExampleC2C1D() {
 	// inverse gives x back: true
 }
 
-// A batch of real transforms through the general descriptor: 16 signals of 1000 real samples
-// each give 16 half spectra of 501 complex values, checked against a direct DFT on the CPU.
+// A batch of real transforms through the general descriptor: 16 signals of 1000 float64
+// samples each give 16 half spectra of 501 complex128 values, checked against a direct DFT on
+// the CPU.
 func ExampleExec() {
 	dev, err := cudago.DeviceAt(0)
 	if err != nil {
@@ -88,7 +90,7 @@ func ExampleExec() {
 	defer s.Close()
 	const size, batch = 1000, 16
 	d := fft.Desc{Type: fft.R2C, Dims: []int{size}, Batch: batch}
-	inLen, outLen, err := fft.Extent[float64](d, false) // 16000 and 2*16*501 float64s
+	inLen, outLen, err := fft.Extent[float64, complex128](d, false) // 16000 and 16*501
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -104,7 +106,7 @@ func ExampleExec() {
 		log.Fatal(err)
 	}
 	defer in.Close()
-	out, err := cudago.NewDeviceBuffer[float64](dev, outLen)
+	out, err := cudago.NewDeviceBuffer[complex128](dev, outLen)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -112,10 +114,10 @@ func ExampleExec() {
 	if err := in.CopyFromHost(x); err != nil {
 		log.Fatal(err)
 	}
-	if err := fft.Exec(s, d, in, out, fft.Forward, fft.NormOrtho); err != nil {
+	if err := fft.Exec(s, in, out, d, fft.Forward, fft.NormOrtho); err != nil {
 		log.Fatal(err)
 	}
-	spec := make([]float64, outLen)
+	spec := make([]complex128, outLen)
 	if err := out.CopyToHost(spec); err != nil { // ordered after the transform
 		log.Fatal(err)
 	}
@@ -123,19 +125,18 @@ func ExampleExec() {
 	maxErr := 0.0
 	for q := 0; q < batch; q++ {
 		for k := 0; k <= size/2; k++ {
-			var re, im float64
+			var sum complex128
 			for t := 0; t < size; t++ {
 				sin, cos := math.Sincos(-2 * math.Pi * float64(k*t%size) / size)
-				re += x[q*size+t] * cos
-				im += x[q*size+t] * sin
+				sum += complex(x[q*size+t]*cos, x[q*size+t]*sin)
 			}
-			o := 2 * (q*(size/2+1) + k) // (re, im) of X[k] of signal q
-			maxErr = math.Max(maxErr, math.Hypot(spec[o]-re/math.Sqrt(size), spec[o+1]-im/math.Sqrt(size)))
+			got := spec[q*(size/2+1)+k] // X[k] of signal q
+			maxErr = math.Max(maxErr, cmplx.Abs(got-sum/complex(math.Sqrt(size), 0)))
 		}
 	}
 	fmt.Println("matches the DFT:", maxErr < 1e-9)
 	// Signal 0's peak: 500/sqrt(1000) from the cosine, plus the ramp's share.
-	fmt.Printf("signal 0: X[1] = %.3f%+.3fi\n", round3(spec[2]), round3(spec[3]))
+	fmt.Printf("signal 0: X[1] = %.3f%+.3fi\n", round3(real(spec[1])), round3(imag(spec[1])))
 	st, err := fft.ReadCacheStats()
 	if err != nil {
 		log.Fatal(err)

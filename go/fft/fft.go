@@ -1,7 +1,6 @@
 package fft
 
 import (
-	"github.com/cudago/cudago/go/cudago"
 	"github.com/cudago/cudago/go/internal/capi"
 )
 
@@ -59,57 +58,6 @@ type Desc struct {
 	Batch int   // number of transforms; 0 means 1
 	In    Layout
 	Out   Layout
-}
-
-// FFT queues the transform d on s, reading in and writing out from their first element. See
-// ExecAt.
-func Exec[T cudago.Real](s *cudago.Stream, d Desc, in, out *cudago.DeviceBuffer[T], dir Direction, norm Norm) error {
-	return capi.FFT[T]((*capi.Stream)(s), d.capi(), (*capi.DeviceBuffer[T])(in), (*capi.DeviceBuffer[T])(out), dir, norm)
-}
-
-// ExecAt queues the transform d on s, reading in from element inOff and writing out from element
-// outOff (offsets count T values: two per complex element). in == out with equal offsets is in
-// place; other overlaps are refused. Both buffers must be on s's device and hold the layouts'
-// extents ([cudago.ErrOutOfRange] otherwise; see Extent). R2C must be Forward, C2R Inverse.
-// The call is one cgo crossing and does not block; the plan comes from the plan cache and its
-// work area from the device's pool, in stream order.
-func ExecAt[T cudago.Real](s *cudago.Stream, d Desc, in *cudago.DeviceBuffer[T], inOff int, out *cudago.DeviceBuffer[T], outOff int, dir Direction, norm Norm) error {
-	return capi.FFTAt[T]((*capi.Stream)(s), d.capi(), (*capi.DeviceBuffer[T])(in), inOff, (*capi.DeviceBuffer[T])(out), outOff, dir, norm)
-}
-
-// Extent returns how many T values the layouts of d span on the input and on the output side
-// (in place or not): what the buffers must hold past their offsets. It needs no GPU.
-func Extent[T cudago.Real](d Desc, inPlace bool) (inLen, outLen int, err error) {
-	return capi.FFTExtent[T](d.capi(), inPlace)
-}
-
-// C2C1D queues batch complex-to-complex transforms of n points each, packed one after the
-// other (in and out hold 2*n*batch values). Like NumPy, the inverse is scaled by 1/n, so
-// C2C1D(..., Inverse) undoes C2C1D(..., Forward). in and out may be the same buffer.
-func C2C1D[T cudago.Real](s *cudago.Stream, in, out *cudago.DeviceBuffer[T], n, batch int, dir Direction) error {
-	return capi.FFT1D[T]((*capi.Stream)(s), (*capi.DeviceBuffer[T])(in), (*capi.DeviceBuffer[T])(out), n, batch, dir)
-}
-
-// C2C2D is C2C1D for rows x cols arrays (row-major, 2*rows*cols values each).
-func C2C2D[T cudago.Real](s *cudago.Stream, in, out *cudago.DeviceBuffer[T], rows, cols, batch int, dir Direction) error {
-	return capi.FFT2D[T]((*capi.Stream)(s), (*capi.DeviceBuffer[T])(in), (*capi.DeviceBuffer[T])(out), rows, cols, batch, dir)
-}
-
-// C2C3D is C2C1D for d0 x d1 x d2 arrays (row-major).
-func C2C3D[T cudago.Real](s *cudago.Stream, in, out *cudago.DeviceBuffer[T], d0, d1, d2, batch int, dir Direction) error {
-	return capi.FFT3D[T]((*capi.Stream)(s), (*capi.DeviceBuffer[T])(in), (*capi.DeviceBuffer[T])(out), d0, d1, d2, batch, dir)
-}
-
-// R2C1D queues batch real-to-complex forward transforms of n real points each (in holds
-// n*batch values) into n/2+1 complex values each (out holds 2*(n/2+1)*batch values), unscaled.
-func R2C1D[T cudago.Real](s *cudago.Stream, in, out *cudago.DeviceBuffer[T], n, batch int) error {
-	return capi.RFFT1D[T]((*capi.Stream)(s), (*capi.DeviceBuffer[T])(in), (*capi.DeviceBuffer[T])(out), n, batch)
-}
-
-// C2R1D is the inverse of R2C1D, scaled by 1/n: it reads batch half spectra of n/2+1
-// complex values and writes n reals each. It overwrites in.
-func C2R1D[T cudago.Real](s *cudago.Stream, in, out *cudago.DeviceBuffer[T], n, batch int) error {
-	return capi.IRFFT1D[T]((*capi.Stream)(s), (*capi.DeviceBuffer[T])(in), (*capi.DeviceBuffer[T])(out), n, batch)
 }
 
 // CacheStats are the counters and bounds of the process-wide cuFFT plan cache.

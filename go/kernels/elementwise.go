@@ -6,6 +6,9 @@ import (
 )
 
 // BinaryOp selects the operation of [Binary] and [BinaryRange].
+//
+// Its methods (documented with the type it aliases):
+//   - String() string
 type BinaryOp = capi.BinaryOp
 
 // The binary operations; values match cudago_binary_op_t.
@@ -37,12 +40,12 @@ func Div[T cudago.Float](s *cudago.Stream, a, b, c *cudago.DeviceBuffer[T]) erro
 }
 
 // Binary queues c[i] = a[i] op b[i] over whole buffers of equal length.
-func Binary[T cudago.Float](s *cudago.Stream, op BinaryOp, a, b, c *cudago.DeviceBuffer[T]) error {
+func Binary[T cudago.Float](s *cudago.Stream, a, b, c *cudago.DeviceBuffer[T], op BinaryOp) error {
 	return capi.Binary[T]((*capi.Stream)(s), op, (*capi.DeviceBuffer[T])(a), (*capi.DeviceBuffer[T])(b), (*capi.DeviceBuffer[T])(c))
 }
 
 // BinaryRange queues c[cOff+i] = a[aOff+i] op b[bOff+i] for 0 <= i < n.
-func BinaryRange[T cudago.Float](s *cudago.Stream, op BinaryOp, a *cudago.DeviceBuffer[T], aOff int, b *cudago.DeviceBuffer[T], bOff int, c *cudago.DeviceBuffer[T], cOff int, n int) error {
+func BinaryRange[T cudago.Float](s *cudago.Stream, a *cudago.DeviceBuffer[T], aOff int, b *cudago.DeviceBuffer[T], bOff int, c *cudago.DeviceBuffer[T], cOff, n int, op BinaryOp) error {
 	return capi.BinaryRange[T]((*capi.Stream)(s), op, (*capi.DeviceBuffer[T])(a), aOff, (*capi.DeviceBuffer[T])(b), bOff, (*capi.DeviceBuffer[T])(c), cOff, n)
 }
 

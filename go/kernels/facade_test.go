@@ -70,16 +70,16 @@ func TestFacadeElementwise(t *testing.T) {
 		if op.op.String() != op.name {
 			t.Errorf("BinaryOp(%d).String() = %q, want %q", int(op.op), op.op.String(), op.name)
 		}
-		wantNilStream(t, "Binary "+op.name, kernels.Binary(s, op.op, a, b, c), "elementwise "+op.name)
-		wantNilStream(t, "BinaryRange "+op.name, kernels.BinaryRange(s, op.op, a, 0, b, 1, c, 2, 3),
+		wantNilStream(t, "Binary "+op.name, kernels.Binary(s, a, b, c, op.op), "elementwise "+op.name)
+		wantNilStream(t, "BinaryRange "+op.name, kernels.BinaryRange(s, a, 0, b, 1, c, 2, 3, op.op),
 			"elementwise "+op.name)
-		wantErr(t, "BinaryRange "+op.name+" n", kernels.BinaryRange(s, op.op, a, 0, b, 1, c, 2, -4),
+		wantErr(t, "BinaryRange "+op.name+" n", kernels.BinaryRange(s, a, 0, b, 1, c, 2, -4, op.op),
 			cudago.ErrInvalidArgument, "elementwise "+op.name, "negative count -4")
 	}
 	if kernels.OpAdd != 0 || kernels.OpSub != 1 || kernels.OpMul != 2 || kernels.OpDiv != 3 {
 		t.Errorf("binary ops %d %d %d %d", kernels.OpAdd, kernels.OpSub, kernels.OpMul, kernels.OpDiv)
 	}
-	wantNilStream(t, "Binary op 9", kernels.Binary(s, kernels.BinaryOp(9), a, b, c),
+	wantNilStream(t, "Binary op 9", kernels.Binary(s, a, b, c, kernels.BinaryOp(9)),
 		"elementwise BinaryOp(9)")
 
 	wantNilStream(t, "Axpy", kernels.Axpy(s, 2, a, c), "elementwise axpy")
@@ -119,12 +119,12 @@ func TestFacadeReductions(t *testing.T) {
 		name string
 		call func(rows, cols int) error
 	}{
-		{"SumRows", func(r, c int) error { return kernels.SumRows(s, x, r, c, out) }},
-		{"MinRows", func(r, c int) error { return kernels.MinRows(s, x, r, c, out) }},
-		{"MaxRows", func(r, c int) error { return kernels.MaxRows(s, x, r, c, out) }},
-		{"ArgMaxRows", func(r, c int) error { return kernels.ArgMaxRows(s, x, r, c, idx) }},
-		{"DotRows", func(r, c int) error { return kernels.DotRows(s, x, y, r, c, out) }},
-		{"Norm2Rows", func(r, c int) error { return kernels.Norm2Rows(s, x, r, c, out) }},
+		{"SumRows", func(r, c int) error { return kernels.SumRows(s, x, out, r, c) }},
+		{"MinRows", func(r, c int) error { return kernels.MinRows(s, x, out, r, c) }},
+		{"MaxRows", func(r, c int) error { return kernels.MaxRows(s, x, out, r, c) }},
+		{"ArgMaxRows", func(r, c int) error { return kernels.ArgMaxRows(s, x, idx, r, c) }},
+		{"DotRows", func(r, c int) error { return kernels.DotRows(s, x, y, out, r, c) }},
+		{"Norm2Rows", func(r, c int) error { return kernels.Norm2Rows(s, x, out, r, c) }},
 	}
 	for _, r := range rows {
 		wantNilStream(t, r.name, r.call(2, 3), r.name)

@@ -49,32 +49,32 @@ func Norm2[T cudago.Real](s *cudago.Stream, x, out *cudago.DeviceBuffer[T]) erro
 }
 
 // SumRows queues out[r] = the sum of row r of x, a rows x cols row-major array.
-func SumRows[T cudago.Real](s *cudago.Stream, x *cudago.DeviceBuffer[T], rows, cols int, out *cudago.DeviceBuffer[T]) error {
+func SumRows[T cudago.Real](s *cudago.Stream, x, out *cudago.DeviceBuffer[T], rows, cols int) error {
 	return capi.SumRows[T]((*capi.Stream)(s), (*capi.DeviceBuffer[T])(x), rows, cols, (*capi.DeviceBuffer[T])(out))
 }
 
 // MinRows queues out[r] = the smallest element of row r.
-func MinRows[T cudago.Real](s *cudago.Stream, x *cudago.DeviceBuffer[T], rows, cols int, out *cudago.DeviceBuffer[T]) error {
+func MinRows[T cudago.Real](s *cudago.Stream, x, out *cudago.DeviceBuffer[T], rows, cols int) error {
 	return capi.MinRows[T]((*capi.Stream)(s), (*capi.DeviceBuffer[T])(x), rows, cols, (*capi.DeviceBuffer[T])(out))
 }
 
 // MaxRows queues out[r] = the largest element of row r.
-func MaxRows[T cudago.Real](s *cudago.Stream, x *cudago.DeviceBuffer[T], rows, cols int, out *cudago.DeviceBuffer[T]) error {
+func MaxRows[T cudago.Real](s *cudago.Stream, x, out *cudago.DeviceBuffer[T], rows, cols int) error {
 	return capi.MaxRows[T]((*capi.Stream)(s), (*capi.DeviceBuffer[T])(x), rows, cols, (*capi.DeviceBuffer[T])(out))
 }
 
 // ArgMaxRows queues out[r] = the first column index of the largest element of row r.
-func ArgMaxRows[T cudago.Real](s *cudago.Stream, x *cudago.DeviceBuffer[T], rows, cols int, out *cudago.DeviceBuffer[int64]) error {
+func ArgMaxRows[T cudago.Real](s *cudago.Stream, x *cudago.DeviceBuffer[T], out *cudago.DeviceBuffer[int64], rows, cols int) error {
 	return capi.ArgMaxRows[T]((*capi.Stream)(s), (*capi.DeviceBuffer[T])(x), rows, cols, (*capi.DeviceBuffer[int64])(out))
 }
 
 // DotRows queues out[r] = the dot product of row r of x and row r of y.
-func DotRows[T cudago.Real](s *cudago.Stream, x, y *cudago.DeviceBuffer[T], rows, cols int, out *cudago.DeviceBuffer[T]) error {
+func DotRows[T cudago.Real](s *cudago.Stream, x, y, out *cudago.DeviceBuffer[T], rows, cols int) error {
 	return capi.DotRows[T]((*capi.Stream)(s), (*capi.DeviceBuffer[T])(x), (*capi.DeviceBuffer[T])(y), rows, cols, (*capi.DeviceBuffer[T])(out))
 }
 
 // Norm2Rows queues out[r] = the Euclidean norm of row r.
-func Norm2Rows[T cudago.Real](s *cudago.Stream, x *cudago.DeviceBuffer[T], rows, cols int, out *cudago.DeviceBuffer[T]) error {
+func Norm2Rows[T cudago.Real](s *cudago.Stream, x, out *cudago.DeviceBuffer[T], rows, cols int) error {
 	return capi.Norm2Rows[T]((*capi.Stream)(s), (*capi.DeviceBuffer[T])(x), rows, cols, (*capi.DeviceBuffer[T])(out))
 }
 

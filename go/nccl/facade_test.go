@@ -155,17 +155,15 @@ func TestFacadeArguments(t *testing.T) {
 	var send, recv *cudago.DeviceBuffer[float32]
 	wantErr(t, "Broadcast root -1", nccl.Broadcast[float32](nil, nil, send, recv, -1),
 		cudago.ErrInvalidArgument, "broadcast", "root -1")
-	wantErr(t, "Reduce root 2^31", nccl.Reduce[float32](nil, nil, nccl.Max, send, recv, 1<<31),
+	wantErr(t, "Reduce root 2^31", nccl.Reduce[float32](nil, nil, send, recv, 1<<31, nccl.Max),
 		cudago.ErrInvalidArgument, "reduce", "root 2147483648")
 
 	// AllReduceAll names the lengths of its slices in the order of its arguments.
-	wantErr(t, "AllReduceAll()", nccl.AllReduceAll[float32](nil, nil, nccl.Sum, nil),
+	wantErr(t, "AllReduceAll()", nccl.AllReduceAll[float32](nil, nil, nil, nccl.Sum),
 		cudago.ErrInvalidArgument, "all reduce all", "0 communicators, 0 streams and 0 buffers")
-	wantErr(t, "AllReduceAll(1, 2, 3)", nccl.AllReduceAll([]*nccl.Comm{nil},
-		[]*cudago.Stream{nil, nil}, nccl.Avg, []*cudago.DeviceBuffer[float64]{nil, nil, nil}),
+	wantErr(t, "AllReduceAll(1, 2, 3)", nccl.AllReduceAll([]*nccl.Comm{nil}, []*cudago.Stream{nil, nil}, []*cudago.DeviceBuffer[float64]{nil, nil, nil}, nccl.Avg),
 		cudago.ErrInvalidArgument, "all reduce all", "1 communicators, 2 streams and 3 buffers")
-	wantNil(t, "AllReduceAll(nil handles)", nccl.AllReduceAll([]*nccl.Comm{nil},
-		[]*cudago.Stream{nil}, nccl.Prod, []*cudago.DeviceBuffer[cudago.Float16]{nil}),
+	wantNil(t, "AllReduceAll(nil handles)", nccl.AllReduceAll([]*nccl.Comm{nil}, []*cudago.Stream{nil}, []*cudago.DeviceBuffer[cudago.Float16]{nil}, nccl.Prod),
 		"all reduce all", "communicator, stream or buffer 0")
 
 	// The reductions have the values of cudago_nccl_op_t.
@@ -192,11 +190,11 @@ func TestFacadeNilComm(t *testing.T) {
 		t.Errorf("Comm.Wait cancelled: %v; want context.Canceled", err)
 	}
 
-	wantNil(t, "AllReduce", nccl.AllReduce(c, s, nccl.Sum, send, recv), "all reduce", "nil *Comm")
+	wantNil(t, "AllReduce", nccl.AllReduce(c, s, send, recv, nccl.Sum), "all reduce", "nil *Comm")
 	wantNil(t, "Broadcast", nccl.Broadcast(c, s, send, recv, 0), "broadcast", "nil *Comm")
-	wantNil(t, "Reduce", nccl.Reduce(c, s, nccl.Min, send, recv, 1), "reduce", "nil *Comm")
+	wantNil(t, "Reduce", nccl.Reduce(c, s, send, recv, 1, nccl.Min), "reduce", "nil *Comm")
 	wantNil(t, "AllGather", nccl.AllGather(c, s, send, recv), "all gather", "nil *Comm")
-	wantNil(t, "ReduceScatter", nccl.ReduceScatter(c, s, nccl.Avg, send, recv), "reduce scatter",
+	wantNil(t, "ReduceScatter", nccl.ReduceScatter(c, s, send, recv, nccl.Avg), "reduce scatter",
 		"nil *Comm")
 }
 

@@ -93,7 +93,7 @@ func (c *Comm) Close() error {
 // AllReduce queues recv = op over all ranks of send on s, over send.Len() elements (recv must
 // hold as many). send and recv may be the same buffer (in place). s and both buffers must be on
 // c's device.
-func AllReduce[T cudago.Float](c *Comm, s *cudago.Stream, op Op, send, recv *cudago.DeviceBuffer[T]) error {
+func AllReduce[T cudago.Float](c *Comm, s *cudago.Stream, send, recv *cudago.DeviceBuffer[T], op Op) error {
 	return capi.AllReduce[T]((*capi.Comm)(c), (*capi.Stream)(s), op, (*capi.DeviceBuffer[T])(send), (*capi.DeviceBuffer[T])(recv))
 }
 
@@ -105,7 +105,7 @@ func Broadcast[T cudago.Float](c *Comm, s *cudago.Stream, send, recv *cudago.Dev
 
 // Reduce queues root's recv = op over all ranks of send on s, over send.Len() elements (recv is
 // written on root only). send and recv may be the same buffer (in place).
-func Reduce[T cudago.Float](c *Comm, s *cudago.Stream, op Op, send, recv *cudago.DeviceBuffer[T], root int) error {
+func Reduce[T cudago.Float](c *Comm, s *cudago.Stream, send, recv *cudago.DeviceBuffer[T], root int, op Op) error {
 	return capi.Reduce[T]((*capi.Comm)(c), (*capi.Stream)(s), op, (*capi.DeviceBuffer[T])(send), (*capi.DeviceBuffer[T])(recv), root)
 }
 
@@ -117,7 +117,7 @@ func AllGather[T cudago.Float](c *Comm, s *cudago.Stream, send, recv *cudago.Dev
 
 // ReduceScatter queues, on s, recv = op over all ranks of slice r of send, where r is this
 // rank and slices have recv.Len() elements; send must hold Size()·recv.Len() elements.
-func ReduceScatter[T cudago.Float](c *Comm, s *cudago.Stream, op Op, send, recv *cudago.DeviceBuffer[T]) error {
+func ReduceScatter[T cudago.Float](c *Comm, s *cudago.Stream, send, recv *cudago.DeviceBuffer[T], op Op) error {
 	return capi.ReduceScatter[T]((*capi.Comm)(c), (*capi.Stream)(s), op, (*capi.DeviceBuffer[T])(send), (*capi.DeviceBuffer[T])(recv))
 }
 
@@ -135,6 +135,6 @@ func Group(fn func() error) (err error) {
 // communicator of a clique of this process, from the calling goroutine: the calls are checked
 // first (matching lengths, devices, handles), then issued inside one NCCL group. Nothing waits
 // for the GPUs; synchronize the streams to read the results.
-func AllReduceAll[T cudago.Float](comms []*Comm, streams []*cudago.Stream, op Op, bufs []*cudago.DeviceBuffer[T]) error {
+func AllReduceAll[T cudago.Float](comms []*Comm, streams []*cudago.Stream, bufs []*cudago.DeviceBuffer[T], op Op) error {
 	return capi.AllReduceAll[T](capi.CastSlice[*Comm, *capi.Comm](comms), capi.CastSlice[*cudago.Stream, *capi.Stream](streams), op, capi.CastSlice[*cudago.DeviceBuffer[T], *capi.DeviceBuffer[T]](bufs))
 }

@@ -30,6 +30,14 @@ type CompileOptions struct {
 // [cudago.StatusNVRTC], or [cudago.StatusInvalidArgument] for an option NVRTC does not know), so errors.Is(err,
 // [cudago.ErrNVRTC]) and errors.As(err, **cudago.Error) work; Log is the compiler's whole log, with the file
 // name "rtc_source.cu", the line and "error" for each error.
+//
+// Its fields:
+//   - Err *cudago.Error
+//   - Log string
+//
+// Its methods (documented with the type it aliases):
+//   - Error() string
+//   - Unwrap() error
 type CompileError = capi.CompileError
 
 // Module is CUDA C++ compiled at run time and loaded on one device. Kernels looked up in it
@@ -121,13 +129,13 @@ type Dim3 struct {
 type Arg capi.Arg
 
 // BufArg passes the device address of b's element off (0 when omitted) as a T* parameter.
-func BufArg[T cudago.Numeric](b *cudago.DeviceBuffer[T], off ...int) Arg {
+func BufArg[T cudago.Element](b *cudago.DeviceBuffer[T], off ...int) Arg {
 	r0 := capi.BufArg[T]((*capi.DeviceBuffer[T])(b), off...)
 	return Arg(r0)
 }
 
 // MappedArg passes the device address of a mapped host buffer as a T* parameter.
-func MappedArg[T cudago.Numeric](m *cudago.MappedBuffer[T]) Arg {
+func MappedArg[T cudago.Element](m *cudago.MappedBuffer[T]) Arg {
 	r0 := capi.MappedArg[T]((*capi.MappedBuffer[T])(m))
 	return Arg(r0)
 }

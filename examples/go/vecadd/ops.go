@@ -191,7 +191,7 @@ func (g *gpuBench) release() {
 }
 
 // alloc returns a new device buffer of n elements, freed by g.release.
-func alloc[T cudago.Numeric](g *gpuBench, n int) (*cudago.DeviceBuffer[T], error) {
+func alloc[T cudago.Element](g *gpuBench, n int) (*cudago.DeviceBuffer[T], error) {
 	d, err := cudago.NewDeviceBuffer[T](g.dev, n)
 	if err != nil {
 		return nil, err
@@ -201,7 +201,7 @@ func alloc[T cudago.Numeric](g *gpuBench, n int) (*cudago.DeviceBuffer[T], error
 }
 
 // upload returns a new device buffer holding a copy of host, freed by g.release.
-func upload[T cudago.Numeric](g *gpuBench, host []T) (*cudago.DeviceBuffer[T], error) {
+func upload[T cudago.Element](g *gpuBench, host []T) (*cudago.DeviceBuffer[T], error) {
 	d, err := alloc[T](g, len(host))
 	if err != nil {
 		return nil, err
@@ -210,7 +210,7 @@ func upload[T cudago.Numeric](g *gpuBench, host []T) (*cudago.DeviceBuffer[T], e
 }
 
 // download returns a copy of d's content, read after all the work queued with d.
-func download[T cudago.Numeric](d *cudago.DeviceBuffer[T]) ([]T, error) {
+func download[T cudago.Element](d *cudago.DeviceBuffer[T]) ([]T, error) {
 	host := make([]T, d.Len())
 	return host, d.CopyToHost(host)
 }
@@ -437,12 +437,16 @@ func benchGEMM(g *gpuBench, rng *rand.Rand) ([]row, error) {
 }
 
 func benchFFT(g *gpuBench, rng *rand.Rand) ([]row, error) {
-	// fftLen complex values as cudago stores them: interleaved (re, im) float32 pairs.
-	x := randomFloats(rng, 2*fftLen)
+	// fftLen complex64 values, real and imaginary parts drawn in turn.
+	parts := randomFloats(rng, 2*fftLen)
+	x := make([]complex64, fftLen)
+	for i := range x {
+		x[i] = complex(parts[2*i], parts[2*i+1])
+	}
 	want := make([]complex128, fftLen)
 	cpu := cpuTime(cpuRuns, func() {
-		for i := range want {
-			want[i] = complex(float64(x[2*i]), float64(x[2*i+1]))
+		for i, v := range x {
+			want[i] = complex128(v)
 		}
 		cpuFFT(want)
 	})
@@ -451,7 +455,7 @@ func benchFFT(g *gpuBench, rng *rand.Rand) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := alloc[float32](g, 2*fftLen)
+	out, err := alloc[complex64](g, fftLen)
 	if err != nil {
 		return nil, err
 	}

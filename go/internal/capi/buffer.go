@@ -19,13 +19,24 @@ type Numeric interface {
 	~int8 | ~uint8 | ~int16 | ~uint16 | ~int32 | ~uint32 | ~int64 | ~uint64 | ~float32 | ~float64
 }
 
-func sizeOf[T Numeric]() uint64 {
+// Complex is the complex element types, for FFT data.
+type Complex interface {
+	~complex64 | ~complex128
+}
+
+// Element is every element type a buffer can hold: the Numeric types and the Complex ones.
+// Kernels take Numeric (or narrower) types; copies, memsets and FFTs take any Element.
+type Element interface {
+	Numeric | Complex
+}
+
+func sizeOf[T Element]() uint64 {
 	var z T
 	return uint64(unsafe.Sizeof(z))
 }
 
 // byteSize returns n*sizeof(T), refusing negative n and sizes beyond math.MaxInt64.
-func byteSize[T Numeric](op string, n int) (uint64, error) {
+func byteSize[T Element](op string, n int) (uint64, error) {
 	if n < 0 {
 		return 0, errArg(op, "negative length "+strconv.Itoa(n))
 	}
@@ -39,7 +50,7 @@ func byteSize[T Numeric](op string, n int) (uint64, error) {
 
 // typeLabel names a buffer type for leak reports ("DeviceBuffer[float32]"); computed only in
 // debug mode.
-func typeLabel[T Numeric](kind string) string {
+func typeLabel[T Element](kind string) string {
 	if !debugLeaks {
 		return kind
 	}
@@ -65,13 +76,13 @@ func destroyBuffer(h C.cudago_buffer_t) *C.cg_err_t { return C.cg_buffer_free(h)
 // DeviceBuffer is an array of n elements of T in device memory, allocated from the device's
 // pool. Methods are safe for concurrent use (the data is not: order conflicting copies with
 // streams and events). Close it when done.
-type DeviceBuffer[T Numeric] struct {
+type DeviceBuffer[T Element] struct {
 	c *devBuf
 }
 
 // NewDeviceBuffer allocates n elements on dev. The buffer is usable on any stream when the
 // call returns. Its content is undefined. n = 0 gives a legal empty buffer.
-func NewDeviceBuffer[T Numeric](dev Device, n int) (*DeviceBuffer[T], error) {
+func NewDeviceBuffer[T Element](dev Device, n int) (*DeviceBuffer[T], error) {
 	const op = "buffer alloc"
 	if err := ready(); err != nil {
 		return nil, err
@@ -90,7 +101,7 @@ func NewDeviceBuffer[T Numeric](dev Device, n int) (*DeviceBuffer[T], error) {
 // NewDeviceBufferAsync allocates n elements on s's device, in stream order: the buffer is
 // usable by work queued on s after this call; work on other streams must first wait for an
 // event recorded on s after it. The call does not block.
-func NewDeviceBufferAsync[T Numeric](s *Stream, n int) (*DeviceBuffer[T], error) {
+func NewDeviceBufferAsync[T Element](s *Stream, n int) (*DeviceBuffer[T], error) {
 	const op = "buffer alloc async"
 	bytes, err := byteSize[T](op, n)
 	if err != nil {
@@ -106,6 +117,23 @@ func NewDeviceBufferAsync[T Numeric](s *Stream, n int) (*DeviceBuffer[T], error)
 		return nil, convertError(op, r.err)
 	}
 	return &DeviceBuffer[T]{c: newDevBuf(r.handle, s.dev, n, bytes, typeLabel[T]("DeviceBuffer"))}, nil
+}
+
+// View returns b's memory as a buffer of To elements, for data that is both: a complex64
+// buffer as float32 pairs, the real input of an in-place R2C FFT inside its complex output.
+// The view shares b's handle: it is valid while b is open, and closing either closes both. The
+// size in bytes must be a multiple of To's (ErrInvalidArgument otherwise).
+func View[To, From Element](b *DeviceBuffer[From]) (*DeviceBuffer[To], error) {
+	const op = "buffer view"
+	if err := b.use(op); err != nil {
+		return nil, err
+	}
+	defer b.drop()
+	if b.c.bytes%sizeOf[To]() != 0 {
+		return nil, errArg(op, strconv.FormatUint(b.c.bytes, 10)+" bytes are not a whole number of "+
+			strconv.FormatUint(sizeOf[To](), 10)+"-byte elements")
+	}
+	return viewAs[To](b), nil
 }
 
 // use checks b and takes a reference for one C call; the caller must call b.drop.

@@ -143,22 +143,48 @@ func FFTAt[T Real](s *Stream, d FFTDesc, in *DeviceBuffer[T], inOff int, out *De
 	if err != nil {
 		return err
 	}
-	if err := useAll(op, s, in, out); err != nil {
+	sz := sizeOf[T]()
+	return fftExec(op, s, desc, bufOf(in), inOff, sz, bufOf(out), outOff, sz, dir, norm)
+}
+
+// bufOf returns b's untyped state, nil for a nil b.
+func bufOf[T Element](b *DeviceBuffer[T]) *devBuf {
+	if b == nil {
+		return nil
+	}
+	return b.c
+}
+
+// fftExec runs one transform on the untyped buffers: inOff and outOff count elements of
+// inSize and outSize bytes, the units the caller gave them in (and the units of the errors).
+func fftExec(op string, s *Stream, desc C.cudago_fft_desc_t, in *devBuf, inOff int,
+	inSize uint64, out *devBuf, outOff int, outSize uint64, dir FFTDirection, norm FFTNorm) error {
+	if err := s.use(op); err != nil {
 		return err
 	}
+	defer s.drop()
+	if in == nil || out == nil {
+		return errNil(op, "*DeviceBuffer")
+	}
+	if !in.x.acquire() {
+		return errClosed(op, "device buffer")
+	}
+	defer in.x.release()
+	if !out.x.acquire() {
+		return errClosed(op, "device buffer")
+	}
+	defer out.x.release()
 	// Offsets past the end are refused here, before they are scaled to bytes (a huge one would
 	// wrap to a small byte offset and transform the wrong data).
-	if inOff > in.c.n || outOff > out.c.n {
-		dropAll(s, in, out)
-		return errRange(op, "offset "+strconv.Itoa(inOff)+" (input of "+strconv.Itoa(in.c.n)+
-			" values) or "+strconv.Itoa(outOff)+" (output of "+strconv.Itoa(out.c.n)+
-			" values) is past the end of its buffer")
+	inLen, outLen := in.bytes/inSize, out.bytes/outSize
+	if uint64(inOff) > inLen || uint64(outOff) > outLen {
+		return errRange(op, "offset "+strconv.Itoa(inOff)+" (input of "+
+			strconv.FormatUint(inLen, 10)+" elements) or "+strconv.Itoa(outOff)+" (output of "+
+			strconv.FormatUint(outLen, 10)+" elements) is past the end of its buffer")
 	}
-	sz := sizeOf[T]()
-	r := C.cg_fft_exec(s.x.h, in.c.x.h, C.uint64_t(uint64(inOff)*sz), out.c.x.h,
-		C.uint64_t(uint64(outOff)*sz), desc, C.cudago_fft_direction_t(dir),
+	r := C.cg_fft_exec(s.x.h, in.x.h, C.uint64_t(uint64(inOff)*inSize), out.x.h,
+		C.uint64_t(uint64(outOff)*outSize), desc, C.cudago_fft_direction_t(dir),
 		C.cudago_fft_norm_t(norm))
-	dropAll(s, in, out)
 	return errorFrom(op, r.err)
 }
 

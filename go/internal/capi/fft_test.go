@@ -566,10 +566,20 @@ func TestFFTHotPathAllocations(t *testing.T) {
 	b := poisoned[float32](t, dev, 2*256*4)
 	must(t, "memset", a.Memset(0))
 	d := FFTDesc{Type: FFTC2C, Dims: []int{16, 16}, Batch: 4}
+	// The typed calls on complex64 buffers (the public fft package's path).
+	ca, err := NewDeviceBuffer[complex64](dev, 256*4)
+	must(t, "NewDeviceBuffer complex64", err)
+	closeT(t, "buffer", ca)
+	must(t, "memset", ca.Memset(0))
+	cb, err := NewDeviceBuffer[complex64](dev, 256*4)
+	must(t, "NewDeviceBuffer complex64", err)
+	closeT(t, "buffer", cb)
 	var failed error
 	for name, f := range map[string]func() error{
-		"FFT1D": func() error { return FFT1D(s, a, b, 256, 4, Forward) },
-		"FFT":   func() error { return FFT(s, d, a, b, Inverse, FFTNormOrtho) },
+		"FFT1D":     func() error { return FFT1D(s, a, b, 256, 4, Forward) },
+		"FFT":       func() error { return FFT(s, d, a, b, Inverse, FFTNormOrtho) },
+		"FFTC2C1D":  func() error { return FFTC2C1D(s, ca, cb, 256, 4, Forward) },
+		"FFTExecAt": func() error { return FFTExecAt(s, d, ca, 0, cb, 0, Inverse, FFTNormOrtho) },
 	} {
 		must(t, name+" warm-up", f())
 		if allocs := testing.AllocsPerRun(100, func() {

@@ -25,14 +25,14 @@ func destroyHostBuffer(h C.cudago_host_buffer_t) *C.cg_err_t { return C.cg_host_
 // HostBuffer is an array of n elements of T in page-locked (pinned) host memory, allocated by
 // C: the source or destination of asynchronous copies, and of the fastest synchronous ones.
 // Its memory is an ordinary Go slice (Slice). Close it when done.
-type HostBuffer[T Numeric] struct {
+type HostBuffer[T Element] struct {
 	c *hostBuf
 	s []T
 }
 
 // NewHostBuffer allocates n zero-filled elements of pinned host memory, created through dev
 // and usable with every device. n = 0 gives a legal empty buffer.
-func NewHostBuffer[T Numeric](dev Device, n int) (*HostBuffer[T], error) {
+func NewHostBuffer[T Element](dev Device, n int) (*HostBuffer[T], error) {
 	hb := new(HostBuffer[T])
 	if err := hb.init(dev, n, false, typeLabel[T]("HostBuffer")); err != nil {
 		return nil, err
@@ -129,13 +129,13 @@ func (hb *HostBuffer[T]) Close() error {
 //
 // Host writes are visible to work queued after them; results written by the GPU are visible
 // in Slice after the stream is synchronised.
-type MappedBuffer[T Numeric] struct {
+type MappedBuffer[T Element] struct {
 	host HostBuffer[T]
 }
 
 // NewMappedBuffer allocates n zero-filled elements of host memory mapped into dev. The device
 // must support mapped memory (DeviceProperties.CanMapHostMemory).
-func NewMappedBuffer[T Numeric](dev Device, n int) (*MappedBuffer[T], error) {
+func NewMappedBuffer[T Element](dev Device, n int) (*MappedBuffer[T], error) {
 	m := new(MappedBuffer[T])
 	if err := m.host.init(dev, n, true, typeLabel[T]("MappedBuffer")); err != nil {
 		return nil, err

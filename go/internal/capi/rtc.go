@@ -474,7 +474,7 @@ type Arg struct {
 }
 
 // BufArg passes the device address of b's element off (0 when omitted) as a T* parameter.
-func BufArg[T Numeric](b *DeviceBuffer[T], off ...int) Arg {
+func BufArg[T Element](b *DeviceBuffer[T], off ...int) Arg {
 	a := Arg{kind: C.CUDAGO_ARG_BUFFER}
 	if b == nil || b.c == nil {
 		a.err = errNil("kernel launch", "*DeviceBuffer argument")
@@ -493,7 +493,7 @@ func BufArg[T Numeric](b *DeviceBuffer[T], off ...int) Arg {
 }
 
 // MappedArg passes the device address of a mapped host buffer as a T* parameter.
-func MappedArg[T Numeric](m *MappedBuffer[T]) Arg {
+func MappedArg[T Element](m *MappedBuffer[T]) Arg {
 	a := Arg{kind: C.CUDAGO_ARG_HOST_BUFFER}
 	if m == nil || m.host.c == nil {
 		a.err = errNil("kernel launch", "*MappedBuffer argument")
