@@ -9,64 +9,31 @@ package blas_test
 // forwarded to; the messages tell that the arguments arrived in their places.
 
 import (
-	"errors"
-	"strings"
+	"github.com/cudago/cudago/go/internal/testutil"
 	"testing"
 
 	"github.com/cudago/cudago/go/blas"
 	"github.com/cudago/cudago/go/cudago"
 )
 
-// wantErr fails unless err matches target and is a *cudago.Error of the operation op whose
-// message contains each of msgs.
-func wantErr(t *testing.T, what string, err, target error, op string, msgs ...string) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Errorf("%s: got error %v, want one matching %v", what, err, target)
-		return
-	}
-	var e *cudago.Error
-	if !errors.As(err, &e) {
-		t.Errorf("%s: %v (%T) is not a *cudago.Error", what, err, err)
-		return
-	}
-	if e.Op != op {
-		t.Errorf("%s: operation %q, want %q (%v)", what, e.Op, op, err)
-	}
-	for _, m := range msgs {
-		if !strings.Contains(e.Msg, m) {
-			t.Errorf("%s: message %q does not contain %q", what, e.Msg, m)
-		}
-	}
-}
-
-// wantNil fails unless err is the error of a nil handle of type typ in the operation op.
-func wantNil(t *testing.T, what string, err error, op, typ string) {
-	t.Helper()
-	wantErr(t, what, err, cudago.ErrInvalidHandle, op, "nil "+typ)
-	if errors.Is(err, cudago.ErrClosed) {
-		t.Errorf("%s: the error of a nil handle matches ErrClosed: %v", what, err)
-	}
-}
-
 func TestFacadeGEMM(t *testing.T) {
 	var s *cudago.Stream
 	var a, b, c *cudago.DeviceBuffer[float32]
 	ok := blas.GEMMConfig{M: 2, N: 3, K: 4}
-	wantNil(t, "GEMM", blas.GEMM(s, 1, a, b, 0, c, ok), "GEMM", "*Stream")
-	wantNil(t, "GEMM float64", blas.GEMM[float64](s, 1, nil, nil, 0, nil, ok), "GEMM", "*Stream")
-	wantNil(t, "GEMM Float16", blas.GEMM[cudago.Float16](s, 1, nil, nil, 0, nil, ok), "GEMM", "*Stream")
-	wantNil(t, "GEMM BFloat16", blas.GEMM[cudago.BFloat16](s, 1, nil, nil, 0, nil, ok), "GEMM", "*Stream")
+	testutil.WantNil(t, "GEMM", blas.GEMM(s, 1, a, b, 0, c, ok), "GEMM", "nil *Stream")
+	testutil.WantNil(t, "GEMM float64", blas.GEMM[float64](s, 1, nil, nil, 0, nil, ok), "GEMM", "nil *Stream")
+	testutil.WantNil(t, "GEMM Float16", blas.GEMM[cudago.Float16](s, 1, nil, nil, 0, nil, ok), "GEMM", "nil *Stream")
+	testutil.WantNil(t, "GEMM BFloat16", blas.GEMM[cudago.BFloat16](s, 1, nil, nil, 0, nil, ok), "GEMM", "nil *Stream")
 	tf32 := ok
 	tf32.Compute = blas.ComputeTF32
 	tf32.Batch = 3
-	wantNil(t, "GEMM TF32 batched", blas.GEMM(s, 1, a, b, 0, c, tf32), "GEMM", "*Stream")
+	testutil.WantNil(t, "GEMM TF32 batched", blas.GEMM(s, 1, a, b, 0, c, tf32), "GEMM", "nil *Stream")
 
 	// Every field of the configuration reaches the implementation, which names the first
 	// negative one.
 	offsets := ok
 	offsets.OffsetA, offsets.OffsetB, offsets.OffsetC = 0, -5, 0
-	wantErr(t, "GEMM negative OffsetB", blas.GEMM(s, 1, a, b, 0, c, offsets),
+	testutil.WantErr(t, "GEMM negative OffsetB", blas.GEMM(s, 1, a, b, 0, c, offsets),
 		cudago.ErrInvalidArgument, "GEMM", "negative offset (0, -5, 0)")
 	for _, f := range []struct {
 		name string
@@ -85,24 +52,24 @@ func TestFacadeGEMM(t *testing.T) {
 	} {
 		cfg := ok
 		f.set(&cfg)
-		wantErr(t, "GEMM negative "+f.name, blas.GEMM(s, 1, a, b, 0, c, cfg),
+		testutil.WantErr(t, "GEMM negative "+f.name, blas.GEMM(s, 1, a, b, 0, c, cfg),
 			cudago.ErrInvalidArgument, "GEMM", "negative "+f.name+" -")
 	}
 
 	// MatMul(s, a, b, c, m, n, k) is a GEMM of M = m, N = n and K = k.
-	wantNil(t, "MatMul", blas.MatMul(s, a, b, c, 2, 3, 4), "GEMM", "*Stream")
-	wantErr(t, "MatMul m", blas.MatMul(s, a, b, c, -1, 3, 4), cudago.ErrInvalidArgument,
+	testutil.WantNil(t, "MatMul", blas.MatMul(s, a, b, c, 2, 3, 4), "GEMM", "nil *Stream")
+	testutil.WantErr(t, "MatMul m", blas.MatMul(s, a, b, c, -1, 3, 4), cudago.ErrInvalidArgument,
 		"GEMM", "negative M -1")
-	wantErr(t, "MatMul n", blas.MatMul(s, a, b, c, 2, -2, 4), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "MatMul n", blas.MatMul(s, a, b, c, 2, -2, 4), cudago.ErrInvalidArgument,
 		"GEMM", "negative N -2")
-	wantErr(t, "MatMul k", blas.MatMul(s, a, b, c, 2, 3, -3), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "MatMul k", blas.MatMul(s, a, b, c, 2, 3, -3), cudago.ErrInvalidArgument,
 		"GEMM", "negative K -3")
 }
 
 func TestFacadeGEMV(t *testing.T) {
 	var s *cudago.Stream
 	var a, x, y *cudago.DeviceBuffer[float64]
-	wantNil(t, "GEMV", blas.GEMV(s, 1, a, x, 0, y, 3, 2, 0, 1, 1, true), "GEMV", "*Stream")
+	testutil.WantNil(t, "GEMV", blas.GEMV(s, 1, a, x, 0, y, 3, 2, 0, 1, 1, true), "GEMV", "nil *Stream")
 	for _, c := range []struct {
 		m, n, lda, incx, incy int
 		want                  string
@@ -113,7 +80,7 @@ func TestFacadeGEMV(t *testing.T) {
 		{3, 2, 0, -4, 1, "negative incx -4"},
 		{3, 2, 0, 1, -5, "negative incy -5"},
 	} {
-		wantErr(t, c.want, blas.GEMV(s, 2, a, x, 0.5, y, c.m, c.n, c.lda, c.incx, c.incy, false),
+		testutil.WantErr(t, c.want, blas.GEMV(s, 2, a, x, 0.5, y, c.m, c.n, c.lda, c.incx, c.incy, false),
 			cudago.ErrInvalidArgument, "GEMV", c.want)
 	}
 }
@@ -122,36 +89,36 @@ func TestFacadeLevel1(t *testing.T) {
 	var s *cudago.Stream
 	var x, y, r *cudago.DeviceBuffer[float32]
 
-	wantNil(t, "Axpy", blas.Axpy(s, 2, x, y, 4, 1, 1), "BLAS axpy", "*Stream")
-	wantErr(t, "Axpy n", blas.Axpy(s, 2, x, y, -1, 1, 1), cudago.ErrInvalidArgument,
+	testutil.WantNil(t, "Axpy", blas.Axpy(s, 2, x, y, 4, 1, 1), "BLAS axpy", "nil *Stream")
+	testutil.WantErr(t, "Axpy n", blas.Axpy(s, 2, x, y, -1, 1, 1), cudago.ErrInvalidArgument,
 		"BLAS axpy", "negative n -1")
-	wantErr(t, "Axpy incx", blas.Axpy(s, 2, x, y, 4, -2, 1), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "Axpy incx", blas.Axpy(s, 2, x, y, 4, -2, 1), cudago.ErrInvalidArgument,
 		"BLAS axpy", "negative incx -2")
-	wantErr(t, "Axpy incy", blas.Axpy(s, 2, x, y, 4, 1, -3), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "Axpy incy", blas.Axpy(s, 2, x, y, 4, 1, -3), cudago.ErrInvalidArgument,
 		"BLAS axpy", "negative incy -3")
 
-	wantNil(t, "Scal", blas.Scal[float64](s, 2, nil, 4, 1), "BLAS scal", "*Stream")
-	wantErr(t, "Scal n", blas.Scal(s, 2, x, -1, 1), cudago.ErrInvalidArgument,
+	testutil.WantNil(t, "Scal", blas.Scal[float64](s, 2, nil, 4, 1), "BLAS scal", "nil *Stream")
+	testutil.WantErr(t, "Scal n", blas.Scal(s, 2, x, -1, 1), cudago.ErrInvalidArgument,
 		"BLAS scal", "negative n -1")
-	wantErr(t, "Scal incx", blas.Scal(s, 2, x, 4, -2), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "Scal incx", blas.Scal(s, 2, x, 4, -2), cudago.ErrInvalidArgument,
 		"BLAS scal", "negative incx -2")
 
-	wantNil(t, "Dot", blas.Dot(s, x, y, r, 0, 4, 1, 1), "BLAS dot", "*Stream")
-	wantErr(t, "Dot index", blas.Dot(s, x, y, r, -1, 4, 1, 1), cudago.ErrInvalidArgument,
+	testutil.WantNil(t, "Dot", blas.Dot(s, x, y, r, 0, 4, 1, 1), "BLAS dot", "nil *Stream")
+	testutil.WantErr(t, "Dot index", blas.Dot(s, x, y, r, -1, 4, 1, 1), cudago.ErrInvalidArgument,
 		"BLAS dot", "negative result index -1")
-	wantErr(t, "Dot n", blas.Dot(s, x, y, r, 0, -2, 1, 1), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "Dot n", blas.Dot(s, x, y, r, 0, -2, 1, 1), cudago.ErrInvalidArgument,
 		"BLAS dot", "negative n -2")
-	wantErr(t, "Dot incx", blas.Dot(s, x, y, r, 0, 4, -3, 1), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "Dot incx", blas.Dot(s, x, y, r, 0, 4, -3, 1), cudago.ErrInvalidArgument,
 		"BLAS dot", "negative incx -3")
-	wantErr(t, "Dot incy", blas.Dot(s, x, y, r, 0, 4, 1, -4), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "Dot incy", blas.Dot(s, x, y, r, 0, 4, 1, -4), cudago.ErrInvalidArgument,
 		"BLAS dot", "negative incy -4")
 
-	wantNil(t, "Nrm2", blas.Nrm2(s, x, r, 0, 4, 1), "BLAS nrm2", "*Stream")
-	wantErr(t, "Nrm2 index", blas.Nrm2(s, x, r, -1, 4, 1), cudago.ErrInvalidArgument,
+	testutil.WantNil(t, "Nrm2", blas.Nrm2(s, x, r, 0, 4, 1), "BLAS nrm2", "nil *Stream")
+	testutil.WantErr(t, "Nrm2 index", blas.Nrm2(s, x, r, -1, 4, 1), cudago.ErrInvalidArgument,
 		"BLAS nrm2", "negative result index -1")
-	wantErr(t, "Nrm2 n", blas.Nrm2(s, x, r, 0, -2, 1), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "Nrm2 n", blas.Nrm2(s, x, r, 0, -2, 1), cudago.ErrInvalidArgument,
 		"BLAS nrm2", "negative n -2")
-	wantErr(t, "Nrm2 incx", blas.Nrm2(s, x, r, 0, 4, -3), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "Nrm2 incx", blas.Nrm2(s, x, r, 0, 4, -3), cudago.ErrInvalidArgument,
 		"BLAS nrm2", "negative incx -3")
 }
 
@@ -161,12 +128,12 @@ func TestFacadeSettings(t *testing.T) {
 			t.Errorf("SetGraphReplay(0, 0): %v", err)
 		}
 	})
-	wantErr(t, "SetGraphReplay maxEntries", blas.SetGraphReplay(-1, 0), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "SetGraphReplay maxEntries", blas.SetGraphReplay(-1, 0), cudago.ErrInvalidArgument,
 		"SetGEMMGraphReplay", "negative maxEntries -1")
-	wantErr(t, "SetGraphReplay maxMACs", blas.SetGraphReplay(16, -2), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "SetGraphReplay maxMACs", blas.SetGraphReplay(16, -2), cudago.ErrInvalidArgument,
 		"SetGEMMGraphReplay", "negative maxMACs -2")
 	// The bound of maxMACs is checked in C, which names it: the arguments arrive in order.
-	wantErr(t, "SetGraphReplay maxMACs > 2^40", blas.SetGraphReplay(16, 1<<40+1),
+	testutil.WantErr(t, "SetGraphReplay maxMACs > 2^40", blas.SetGraphReplay(16, 1<<40+1),
 		cudago.ErrInvalidArgument, "SetGEMMGraphReplay", "max_macs = 1099511627777")
 	if err := blas.SetGraphReplay(1<<40+1, 16); err != nil {
 		t.Errorf("SetGraphReplay(2^40+1 entries, 16 MACs): %v", err)

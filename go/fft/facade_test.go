@@ -14,40 +14,17 @@ package fft_test
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"github.com/cudago/cudago/go/internal/testutil"
 	"testing"
 
 	"github.com/cudago/cudago/go/cudago"
 	"github.com/cudago/cudago/go/fft"
 )
 
-// wantErr fails unless err matches target and is a *cudago.Error of the operation op whose
-// message contains each of msgs.
-func wantErr(t *testing.T, what string, err, target error, op string, msgs ...string) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Errorf("%s: got error %v, want one matching %v", what, err, target)
-		return
-	}
-	var e *cudago.Error
-	if !errors.As(err, &e) {
-		t.Errorf("%s: %v (%T) is not a *cudago.Error", what, err, err)
-		return
-	}
-	if e.Op != op {
-		t.Errorf("%s: operation %q, want %q (%v)", what, e.Op, op, err)
-	}
-	for _, m := range msgs {
-		if !strings.Contains(e.Msg, m) {
-			t.Errorf("%s: message %q does not contain %q", what, e.Msg, m)
-		}
-	}
-}
-
 // wantNilStream fails unless err is the error of a nil stream in a transform.
 func wantNilStream(t *testing.T, what string, err error) {
 	t.Helper()
-	wantErr(t, what, err, cudago.ErrInvalidHandle, "fft", "nil *Stream")
+	testutil.WantErr(t, what, err, cudago.ErrInvalidHandle, "fft", "nil *Stream")
 	if errors.Is(err, cudago.ErrClosed) {
 		t.Errorf("%s: the error of a nil handle matches ErrClosed: %v", what, err)
 	}
@@ -82,23 +59,23 @@ func TestFacadeExec(t *testing.T) {
 			"output layout has a negative stride or dist (0, -5)"},
 		{"unknown type", fft.Desc{Type: 7, Dims: []int{4}}, "unknown transform type 7"},
 	} {
-		wantErr(t, "Exec "+c.what, fft.Exec(s, in, out, c.d, fft.Forward, fft.NormNone),
+		testutil.WantErr(t, "Exec "+c.what, fft.Exec(s, in, out, c.d, fft.Forward, fft.NormNone),
 			cudago.ErrInvalidArgument, "fft", c.want)
-		wantErr(t, "ExecAt "+c.what, fft.ExecAt(s, in, 0, out, 0, c.d, fft.Forward, fft.NormNone),
+		testutil.WantErr(t, "ExecAt "+c.what, fft.ExecAt(s, in, 0, out, 0, c.d, fft.Forward, fft.NormNone),
 			cudago.ErrInvalidArgument, "fft", c.want)
 		_, _, err := fft.Extent[complex128, complex128](c.d, false)
-		wantErr(t, "Extent "+c.what, err, cudago.ErrInvalidArgument, "fft extent", c.want)
+		testutil.WantErr(t, "Extent "+c.what, err, cudago.ErrInvalidArgument, "fft extent", c.want)
 	}
 	// Offsets count elements of each side: the caller's numbers are the ones reported.
-	wantErr(t, "ExecAt negative inOff", fft.ExecAt(s, in, -3, out, 0, ok, fft.Forward, fft.NormNone),
+	testutil.WantErr(t, "ExecAt negative inOff", fft.ExecAt(s, in, -3, out, 0, ok, fft.Forward, fft.NormNone),
 		cudago.ErrOutOfRange, "fft", "negative offset -3")
-	wantErr(t, "ExecAt negative outOff", fft.ExecAt(s, in, 0, out, -4, ok, fft.Forward, fft.NormNone),
+	testutil.WantErr(t, "ExecAt negative outOff", fft.ExecAt(s, in, 0, out, -4, ok, fft.Forward, fft.NormNone),
 		cudago.ErrOutOfRange, "fft", "negative offset -4")
 	var rin *cudago.DeviceBuffer[float64]
 	var cout *cudago.DeviceBuffer[complex128]
 	r2c := fft.Desc{Type: fft.R2C, Dims: []int{8}, Batch: 2}
 	wantNilStream(t, "ExecAt R2C", fft.ExecAt(s, rin, 5, cout, 3, r2c, fft.Forward, fft.NormNone))
-	wantErr(t, "ExecAt R2C negative outOff",
+	testutil.WantErr(t, "ExecAt R2C negative outOff",
 		fft.ExecAt(s, rin, 0, cout, -5, r2c, fft.Forward, fft.NormNone),
 		cudago.ErrOutOfRange, "fft", "negative offset -5")
 }
@@ -208,12 +185,12 @@ func TestFacadeTypeRules(t *testing.T) {
 			}
 			// Refused whatever the direction, and before the nil stream is looked at.
 			for _, dir := range []fft.Direction{fft.Forward, fft.Inverse} {
-				wantErr(t, "Exec "+what, p.exec(d, dir), cudago.ErrInvalidArgument, "fft", want)
-				wantErr(t, "ExecAt "+what, p.execAt(d, dir), cudago.ErrInvalidArgument, "fft", want)
+				testutil.WantErr(t, "Exec "+what, p.exec(d, dir), cudago.ErrInvalidArgument, "fft", want)
+				testutil.WantErr(t, "ExecAt "+what, p.execAt(d, dir), cudago.ErrInvalidArgument, "fft", want)
 			}
 			for _, inPlace := range []bool{false, true} {
 				in, out, err := p.extent(d, inPlace)
-				wantErr(t, fmt.Sprintf("Extent %s (in place %v)", what, inPlace), err,
+				testutil.WantErr(t, fmt.Sprintf("Extent %s (in place %v)", what, inPlace), err,
 					cudago.ErrInvalidArgument, "fft extent", want)
 				if in != 0 || out != 0 {
 					t.Errorf("Extent %s: lengths %d, %d with an error", what, in, out)
@@ -233,7 +210,7 @@ func TestFacadeTypeRules(t *testing.T) {
 		t.Errorf("Extent[sample, bin] R2C = %d, %d, %v; want 16, 10", in, out, err)
 	}
 	_, _, err = fft.Extent[bin, sample](fft.Desc{Type: fft.R2C, Dims: []int{8}}, false)
-	wantErr(t, "Extent[bin, sample] R2C", err, cudago.ErrInvalidArgument, "fft extent",
+	testutil.WantErr(t, "Extent[bin, sample] R2C", err, cudago.ErrInvalidArgument, "fft extent",
 		"transform type R2C needs real input and complex output, not complex and real")
 }
 
@@ -280,7 +257,7 @@ func TestFacadeShorthands(t *testing.T) {
 		{"C2R1D complex128 to float32", fft.C2R1D[complex128, float32](s, nil, nil, 8, 1),
 			"input and output precisions differ (64-bit and 32-bit reals)"},
 	} {
-		wantErr(t, c.what, c.err, cudago.ErrInvalidArgument, "fft", c.want)
+		testutil.WantErr(t, c.what, c.err, cudago.ErrInvalidArgument, "fft", c.want)
 	}
 }
 
@@ -354,9 +331,9 @@ func TestFacadeExtent(t *testing.T) {
 	}
 	// Checks made in C name the dimension.
 	_, _, err := fft.Extent[complex64, complex64](fft.Desc{Dims: []int{4, 0, 8}}, false)
-	wantErr(t, "Extent zero size", err, cudago.ErrInvalidArgument, "fft extent", "dims[1] = 0")
+	testutil.WantErr(t, "Extent zero size", err, cudago.ErrInvalidArgument, "fft extent", "dims[1] = 0")
 	_, _, err = fft.Extent[complex64, complex64](fft.Desc{Type: 7, Dims: []int{8}}, false)
-	wantErr(t, "Extent type 7", err, cudago.ErrInvalidArgument, "fft extent", "type 7")
+	testutil.WantErr(t, "Extent type 7", err, cudago.ErrInvalidArgument, "fft extent", "type 7")
 
 	// The constants have the values of cudago.h.
 	if fft.C2C != 0 || fft.R2C != 1 || fft.C2R != 2 || fft.Forward != 0 || fft.Inverse != 1 ||

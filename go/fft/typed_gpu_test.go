@@ -21,12 +21,10 @@ package fft_test
 
 import (
 	"fmt"
+	"github.com/cudago/cudago/go/internal/testutil"
 	"math"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/cudago/cudago/go/cudago"
 	"github.com/cudago/cudago/go/fft"
@@ -43,21 +41,9 @@ const batch = 3
 // of internal/capi's requireGPU).
 func gpuStream(t *testing.T) (cudago.Device, *cudago.Stream) {
 	t.Helper()
-	n, err := cudago.DeviceCount()
-	if err != nil {
-		t.Fatalf("DeviceCount: %v", err)
-	}
-	if n == 0 {
-		reason := cudago.NoDeviceReason()
-		if os.Getenv("CUDAGO_REQUIRE_GPU") == "1" {
-			t.Fatalf("CUDAGO_REQUIRE_GPU=1 but there is no CUDA device: %s", reason)
-		}
-		t.Skipf("no CUDA device: %s", reason)
-	}
-	dev, err := cudago.DeviceAt(0)
-	must(t, "DeviceAt(0)", err)
+	dev := testutil.RequireGPU(t)
 	s, err := cudago.NewStream(dev, cudago.StreamOptions{NonBlocking: true})
-	must(t, "NewStream", err)
+	testutil.Must(t, "NewStream", err)
 	t.Cleanup(func() {
 		if err := s.Synchronize(); err != nil {
 			t.Errorf("final Synchronize: %v", err)
@@ -67,28 +53,6 @@ func gpuStream(t *testing.T) (cudago.Device, *cudago.Stream) {
 		}
 	})
 	return dev, s
-}
-
-// testRand returns a generator seeded from the clock, or from CUDAGO_TEST_SEED; the seed is
-// logged, so that a failure can be replayed.
-func testRand(t *testing.T) *rand.Rand {
-	t.Helper()
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv("CUDAGO_TEST_SEED"); v != "" {
-		var err error
-		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
-			t.Fatalf("CUDAGO_TEST_SEED=%q: %v", v, err)
-		}
-	}
-	t.Logf("random seed %d (replay with CUDAGO_TEST_SEED=%d)", seed, seed)
-	return rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
-}
-
-func must(t *testing.T, what string, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
 }
 
 // isDouble tells whether C is complex128 (else complex64).
@@ -255,11 +219,11 @@ func check(t *testing.T, what string, got, want []complex128, tol float64) {
 func upload[T cudago.Element](t *testing.T, dev cudago.Device, v []T, extra int) *cudago.DeviceBuffer[T] {
 	t.Helper()
 	b, err := cudago.NewDeviceBuffer[T](dev, len(v)+extra)
-	must(t, "NewDeviceBuffer", err)
+	testutil.Must(t, "NewDeviceBuffer", err)
 	t.Cleanup(func() { b.Close() })
-	must(t, "poison", b.Memset(0xFF))
+	testutil.Must(t, "poison", b.Memset(0xFF))
 	if len(v) > 0 {
-		must(t, "upload", b.CopyFromHostAt(0, v))
+		testutil.Must(t, "upload", b.CopyFromHostAt(0, v))
 	}
 	return b
 }
@@ -274,7 +238,7 @@ func poisoned[T cudago.Element](t *testing.T, dev cudago.Device, n int) *cudago.
 func download[T cudago.Element](t *testing.T, b *cudago.DeviceBuffer[T]) []T {
 	t.Helper()
 	v := make([]T, b.Len())
-	must(t, "download", b.CopyToHost(v))
+	testutil.Must(t, "download", b.CopyToHost(v))
 	return v
 }
 
@@ -282,24 +246,24 @@ func download[T cudago.Element](t *testing.T, b *cudago.DeviceBuffer[T]) []T {
 // and an in-place inverse of the forward result back to the input.
 func testC2C1D[C cudago.Complex](t *testing.T) {
 	dev, s := gpuStream(t)
-	r := testRand(t)
+	r := testutil.Rand(t)
 	for _, n := range sizes {
 		name := fmt.Sprintf("n=%d batch=%d", n, batch)
 		tol := bound[C](n)
 		x := randComplex[C](r, n*batch)
 		in := upload(t, dev, x, 0)
 		out := poisoned[C](t, dev, n*batch)
-		must(t, name+" forward", fft.C2C1D(s, in, out, n, batch, fft.Forward))
+		testutil.Must(t, name+" forward", fft.C2C1D(s, in, out, n, batch, fft.Forward))
 		check(t, name+" forward", wideC(download(t, out)), dft(wideC(x), []int{n}, batch, -1), tol)
 
 		y := randComplex[C](r, n*batch)
 		in2 := upload(t, dev, y, 0)
 		out2 := poisoned[C](t, dev, n*batch)
-		must(t, name+" inverse", fft.C2C1D(s, in2, out2, n, batch, fft.Inverse))
+		testutil.Must(t, name+" inverse", fft.C2C1D(s, in2, out2, n, batch, fft.Inverse))
 		check(t, name+" inverse", wideC(download(t, out2)),
 			scaled(dft(wideC(y), []int{n}, batch, +1), 1/float64(n)), tol)
 
-		must(t, name+" inverse in place", fft.C2C1D(s, out, out, n, batch, fft.Inverse))
+		testutil.Must(t, name+" inverse in place", fft.C2C1D(s, out, out, n, batch, fft.Inverse))
 		check(t, name+" inverse(forward) in place", wideC(download(t, out)), wideC(x), 2*tol)
 	}
 }
@@ -312,7 +276,7 @@ func TestTypedC2C1D(t *testing.T) {
 // C2C2D (5 x 12) and C2C3D (3 x 5 x 4), forward and inverse, each against the DFT.
 func testC2CMultiDim[C cudago.Complex](t *testing.T) {
 	dev, s := gpuStream(t)
-	r := testRand(t)
+	r := testutil.Rand(t)
 	for _, dims := range [][]int{{5, 12}, {12, 5}, {3, 5, 4}} {
 		per := 1
 		for _, d := range dims {
@@ -328,12 +292,12 @@ func testC2CMultiDim[C cudago.Complex](t *testing.T) {
 		}
 		x := randComplex[C](r, per*batch)
 		out := poisoned[C](t, dev, per*batch)
-		must(t, name+" forward", exec(upload(t, dev, x, 0), out, fft.Forward))
+		testutil.Must(t, name+" forward", exec(upload(t, dev, x, 0), out, fft.Forward))
 		check(t, name+" forward", wideC(download(t, out)), dft(wideC(x), dims, batch, -1), tol)
 
 		y := randComplex[C](r, per*batch)
 		out = poisoned[C](t, dev, per*batch)
-		must(t, name+" inverse", exec(upload(t, dev, y, 0), out, fft.Inverse))
+		testutil.Must(t, name+" inverse", exec(upload(t, dev, y, 0), out, fft.Inverse))
 		check(t, name+" inverse", wideC(download(t, out)),
 			scaled(dft(wideC(y), dims, batch, +1), 1/float64(per)), tol)
 	}
@@ -348,19 +312,19 @@ func TestTypedC2CMultiDim(t *testing.T) {
 // that half spectrum (1/n) and against the original data.
 func testRealRoundTrip[R cudago.Real, C cudago.Complex](t *testing.T) {
 	dev, s := gpuStream(t)
-	r := testRand(t)
+	r := testutil.Rand(t)
 	for _, n := range sizes {
 		name := fmt.Sprintf("n=%d batch=%d", n, batch)
 		tol := bound[C](n)
 		h := n/2 + 1
 		x := randReal[R](r, n*batch)
 		spec := poisoned[C](t, dev, h*batch)
-		must(t, name+" R2C1D", fft.R2C1D(s, upload(t, dev, x, 0), spec, n, batch))
+		testutil.Must(t, name+" R2C1D", fft.R2C1D(s, upload(t, dev, x, 0), spec, n, batch))
 		gotSpec := wideC(download(t, spec))
 		check(t, name+" R2C1D", gotSpec, half(dft(wideR(x), []int{n}, batch, -1), n), tol)
 
 		back := poisoned[R](t, dev, n*batch)
-		must(t, name+" C2R1D", fft.C2R1D(s, spec, back, n, batch)) // overwrites spec
+		testutil.Must(t, name+" C2R1D", fft.C2R1D(s, spec, back, n, batch)) // overwrites spec
 		got := wideR(download(t, back))
 		check(t, name+" C2R1D", got, c2rRef(gotSpec, n, batch), tol)
 		check(t, name+" C2R1D(R2C1D)", got, wideR(x), 2*tol)
@@ -410,7 +374,7 @@ func untouched[T comparable](t *testing.T, what string, got, want []T, lo, hi in
 // to the complex type (8 or 16 bytes), which the library does not check.
 func TestTypedExecAtOffsets(t *testing.T) {
 	dev, s := gpuStream(t)
-	r := testRand(t)
+	r := testutil.Rand(t)
 
 	t.Run("C2C complex64", func(t *testing.T) {
 		const n, inOff, outOff = 60, 7, 11
@@ -420,7 +384,7 @@ func TestTypedExecAtOffsets(t *testing.T) {
 		copy(inVals[inOff:], x)
 		outVals := junk[complex64](r, outOff+n*batch+9)
 		in, out := upload(t, dev, inVals, 0), upload(t, dev, outVals, 0)
-		must(t, "ExecAt", fft.ExecAt(s, in, inOff, out, outOff, d, fft.Forward, fft.NormNone))
+		testutil.Must(t, "ExecAt", fft.ExecAt(s, in, inOff, out, outOff, d, fft.Forward, fft.NormNone))
 		got := download(t, out)
 		check(t, "C2C at offsets", wideC(got[outOff:outOff+n*batch]),
 			dft(wideC(x), []int{n}, batch, -1), bound[complex64](n))
@@ -437,7 +401,7 @@ func TestTypedExecAtOffsets(t *testing.T) {
 		copy(inVals[inOff:], x)
 		outVals := junk[complex128](r, outOff+h*batch+6)
 		in, out := upload(t, dev, inVals, 0), upload(t, dev, outVals, 0)
-		must(t, "ExecAt", fft.ExecAt(s, in, inOff, out, outOff, d, fft.Forward, fft.NormNone))
+		testutil.Must(t, "ExecAt", fft.ExecAt(s, in, inOff, out, outOff, d, fft.Forward, fft.NormNone))
 		got := download(t, out)
 		check(t, "R2C at offsets", wideC(got[outOff:outOff+h*batch]),
 			half(dft(wideR(x), []int{n}, batch, -1), n), bound[complex128](n))
@@ -447,16 +411,16 @@ func TestTypedExecAtOffsets(t *testing.T) {
 		// Buffers that hold exactly the extents past the offsets fit; one element further
 		// does not, on either side.
 		inLen, outLen, err := fft.Extent[float64, complex128](d, false)
-		must(t, "Extent", err)
+		testutil.Must(t, "Extent", err)
 		exactIn := poisoned[float64](t, dev, inOff+inLen)
 		exactOut := poisoned[complex128](t, dev, outOff+outLen)
-		must(t, "ExecAt exact fit", fft.ExecAt(s, exactIn, inOff, exactOut, outOff, d, fft.Forward, fft.NormNone))
+		testutil.Must(t, "ExecAt exact fit", fft.ExecAt(s, exactIn, inOff, exactOut, outOff, d, fft.Forward, fft.NormNone))
 		for _, c := range []struct {
 			what          string
 			inOff, outOff int
 		}{{"input", inOff + 1, outOff}, {"output", inOff, outOff + 1}} {
 			err := fft.ExecAt(s, exactIn, c.inOff, exactOut, c.outOff, d, fft.Forward, fft.NormNone)
-			wantErr(t, "ExecAt one "+c.what+" element too far", err, cudago.ErrOutOfRange, "fft")
+			testutil.WantErr(t, "ExecAt one "+c.what+" element too far", err, cudago.ErrOutOfRange, "fft")
 		}
 	})
 
@@ -473,7 +437,7 @@ func TestTypedExecAtOffsets(t *testing.T) {
 		copy(inVals[inOff:], spec)
 		outVals := junkReal[float32](r, outOff+n*batch+8)
 		in, out := upload(t, dev, inVals, 0), upload(t, dev, outVals, 0)
-		must(t, "ExecAt", fft.ExecAt(s, in, inOff, out, outOff, d, fft.Inverse, fft.NormInverse))
+		testutil.Must(t, "ExecAt", fft.ExecAt(s, in, inOff, out, outOff, d, fft.Inverse, fft.NormInverse))
 		got := download(t, out)
 		check(t, "C2R at offsets", wideR(got[outOff:outOff+n*batch]),
 			c2rRef(wideC(spec), n, batch), bound[complex64](n))
@@ -487,21 +451,21 @@ func TestTypedExecAtOffsets(t *testing.T) {
 // (rows of 2*(n/2+1) reals); then the in-place C2R back through the same View.
 func testInPlaceView[R cudago.Real, C cudago.Complex](t *testing.T) {
 	dev, s := gpuStream(t)
-	r := testRand(t)
+	r := testutil.Rand(t)
 	for _, n := range sizes {
 		name := fmt.Sprintf("n=%d batch=%d", n, batch)
 		tol := bound[C](n)
 		h := n/2 + 1
 		d := fft.Desc{Type: fft.R2C, Dims: []int{n}, Batch: batch}
 		inLen, outLen, err := fft.Extent[R, C](d, true)
-		must(t, name+" Extent", err)
+		testutil.Must(t, name+" Extent", err)
 		if inLen != (batch-1)*2*h+n || outLen != h*batch {
 			t.Fatalf("%s: in-place Extent = %d, %d; want %d, %d", name, inLen, outLen,
 				(batch-1)*2*h+n, h*batch)
 		}
 		cbuf := poisoned[C](t, dev, outLen)
 		rview, err := cudago.View[R](cbuf)
-		must(t, name+" View", err)
+		testutil.Must(t, name+" View", err)
 		if rview.Len() != 2*h*batch || rview.Bytes() != cbuf.Bytes() {
 			t.Fatalf("%s: View has %d elements, %d bytes; want %d, %d", name, rview.Len(),
 				rview.Bytes(), 2*h*batch, cbuf.Bytes())
@@ -511,13 +475,13 @@ func testInPlaceView[R cudago.Real, C cudago.Complex](t *testing.T) {
 		for b := 0; b < batch; b++ {
 			copy(padded[b*2*h:], x[b*n:(b+1)*n])
 		}
-		must(t, name+" upload", rview.CopyFromHost(padded))
-		must(t, name+" R2C in place", fft.Exec(s, rview, cbuf, d, fft.Forward, fft.NormNone))
+		testutil.Must(t, name+" upload", rview.CopyFromHost(padded))
+		testutil.Must(t, name+" R2C in place", fft.Exec(s, rview, cbuf, d, fft.Forward, fft.NormNone))
 		gotSpec := wideC(download(t, cbuf))
 		check(t, name+" R2C in place", gotSpec, half(dft(wideR(x), []int{n}, batch, -1), n), tol)
 
 		d.Type = fft.C2R
-		must(t, name+" C2R in place", fft.Exec(s, cbuf, rview, d, fft.Inverse, fft.NormInverse))
+		testutil.Must(t, name+" C2R in place", fft.Exec(s, cbuf, rview, d, fft.Inverse, fft.NormInverse))
 		all := download(t, rview)
 		got := make([]R, 0, n*batch)
 		for b := 0; b < batch; b++ {
@@ -538,7 +502,7 @@ func TestTypedInPlaceView(t *testing.T) {
 // NormInverse the inverse only; on C2C through Exec and on R2C.
 func testNorm[R cudago.Real, C cudago.Complex](t *testing.T) {
 	dev, s := gpuStream(t)
-	r := testRand(t)
+	r := testutil.Rand(t)
 	const n = 60
 	tol := bound[C](n)
 	d := fft.Desc{Type: fft.C2C, Dims: []int{n}, Batch: batch}
@@ -562,13 +526,13 @@ func testNorm[R cudago.Real, C cudago.Complex](t *testing.T) {
 		{fft.NormInverse, fft.Inverse, scaled(inv, 1.0/n), "inverse-norm inverse"},
 	} {
 		out := poisoned[C](t, dev, n*batch)
-		must(t, c.label, fft.Exec(s, in, out, d, c.dir, c.norm))
+		testutil.Must(t, c.label, fft.Exec(s, in, out, d, c.dir, c.norm))
 		check(t, c.label, wideC(download(t, out)), c.want, tol)
 	}
 
 	// Ortho keeps the norm (Parseval), and its inverse undoes its forward transform.
 	out := poisoned[C](t, dev, n*batch)
-	must(t, "ortho forward", fft.Exec(s, in, out, d, fft.Forward, fft.NormOrtho))
+	testutil.Must(t, "ortho forward", fft.Exec(s, in, out, d, fft.Forward, fft.NormOrtho))
 	var ex, eX float64
 	for _, v := range wideC(x) {
 		ex += real(v)*real(v) + imag(v)*imag(v)
@@ -579,14 +543,14 @@ func testNorm[R cudago.Real, C cudago.Complex](t *testing.T) {
 	if e := math.Abs(math.Sqrt(eX/ex) - 1); !(e <= tol) {
 		t.Errorf("ortho: ‖X‖/‖x‖ - 1 = %.3g, bound %.3g", e, tol)
 	}
-	must(t, "ortho inverse in place", fft.Exec(s, out, out, d, fft.Inverse, fft.NormOrtho))
+	testutil.Must(t, "ortho inverse in place", fft.Exec(s, out, out, d, fft.Inverse, fft.NormOrtho))
 	check(t, "ortho inverse(forward)", wideC(download(t, out)), wideC(x), 2*tol)
 
 	// R2C scales its half spectrum.
 	xr := randReal[R](r, n*batch)
 	rd := fft.Desc{Type: fft.R2C, Dims: []int{n}, Batch: batch}
 	spec := poisoned[C](t, dev, (n/2+1)*batch)
-	must(t, "R2C ortho", fft.Exec(s, upload(t, dev, xr, 0), spec, rd, fft.Forward, fft.NormOrtho))
+	testutil.Must(t, "R2C ortho", fft.Exec(s, upload(t, dev, xr, 0), spec, rd, fft.Forward, fft.NormOrtho))
 	check(t, "R2C ortho", wideC(download(t, spec)),
 		scaled(half(dft(wideR(xr), []int{n}, batch, -1), n), 1/math.Sqrt(n)), tol)
 }
@@ -603,12 +567,12 @@ func TestTypedWrongTypesOnGPU(t *testing.T) {
 	c128 := poisoned[complex128](t, dev, 16)
 	f32 := poisoned[float32](t, dev, 32)
 	d := fft.Desc{Type: fft.C2C, Dims: []int{8}}
-	wantErr(t, "C2C complex64 to complex128", fft.Exec(s, c64, c128, d, fft.Forward, fft.NormNone),
+	testutil.WantErr(t, "C2C complex64 to complex128", fft.Exec(s, c64, c128, d, fft.Forward, fft.NormNone),
 		cudago.ErrInvalidArgument, "fft", "input and output precisions differ")
-	wantErr(t, "C2C float32 to complex64", fft.Exec(s, f32, c64, d, fft.Forward, fft.NormNone),
+	testutil.WantErr(t, "C2C float32 to complex64", fft.Exec(s, f32, c64, d, fft.Forward, fft.NormNone),
 		cudago.ErrInvalidArgument, "fft", "transform type C2C needs complex input and complex output, not real and complex")
 	d.Type = fft.R2C
-	wantErr(t, "R2C complex64 to complex64", fft.Exec(s, c64, c64, d, fft.Forward, fft.NormNone),
+	testutil.WantErr(t, "R2C complex64 to complex64", fft.Exec(s, c64, c64, d, fft.Forward, fft.NormNone),
 		cudago.ErrInvalidArgument, "fft", "transform type R2C needs real input and complex output, not complex and complex")
 	// The poison is still there: nothing ran.
 	for i, v := range download(t, c64) {

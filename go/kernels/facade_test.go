@@ -11,42 +11,19 @@ package kernels_test
 
 import (
 	"errors"
+	"github.com/cudago/cudago/go/internal/testutil"
 	"math"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/cudago/cudago/go/cudago"
 	"github.com/cudago/cudago/go/kernels"
 )
 
-// wantErr fails unless err matches target and is a *cudago.Error of the operation op whose
-// message contains each of msgs.
-func wantErr(t *testing.T, what string, err, target error, op string, msgs ...string) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Errorf("%s: got error %v, want one matching %v", what, err, target)
-		return
-	}
-	var e *cudago.Error
-	if !errors.As(err, &e) {
-		t.Errorf("%s: %v (%T) is not a *cudago.Error", what, err, err)
-		return
-	}
-	if e.Op != op {
-		t.Errorf("%s: operation %q, want %q (%v)", what, e.Op, op, err)
-	}
-	for _, m := range msgs {
-		if !strings.Contains(e.Msg, m) {
-			t.Errorf("%s: message %q does not contain %q", what, e.Msg, m)
-		}
-	}
-}
-
 // wantNilStream fails unless err is the error of a nil stream in the operation op.
 func wantNilStream(t *testing.T, what string, err error, op string) {
 	t.Helper()
-	wantErr(t, what, err, cudago.ErrInvalidHandle, op, "nil *Stream")
+	testutil.WantErr(t, what, err, cudago.ErrInvalidHandle, op, "nil *Stream")
 	if errors.Is(err, cudago.ErrClosed) {
 		t.Errorf("%s: the error of a nil handle matches ErrClosed: %v", what, err)
 	}
@@ -73,7 +50,7 @@ func TestFacadeElementwise(t *testing.T) {
 		wantNilStream(t, "Binary "+op.name, kernels.Binary(s, a, b, c, op.op), "elementwise "+op.name)
 		wantNilStream(t, "BinaryRange "+op.name, kernels.BinaryRange(s, a, 0, b, 1, c, 2, 3, op.op),
 			"elementwise "+op.name)
-		wantErr(t, "BinaryRange "+op.name+" n", kernels.BinaryRange(s, a, 0, b, 1, c, 2, -4, op.op),
+		testutil.WantErr(t, "BinaryRange "+op.name+" n", kernels.BinaryRange(s, a, 0, b, 1, c, 2, -4, op.op),
 			cudago.ErrInvalidArgument, "elementwise "+op.name, "negative count -4")
 	}
 	if kernels.OpAdd != 0 || kernels.OpSub != 1 || kernels.OpMul != 2 || kernels.OpDiv != 3 {
@@ -84,21 +61,21 @@ func TestFacadeElementwise(t *testing.T) {
 
 	wantNilStream(t, "Axpy", kernels.Axpy(s, 2, a, c), "elementwise axpy")
 	wantNilStream(t, "AxpyRange", kernels.AxpyRange(s, 2, bf, 1, bf, 2, 3), "elementwise axpy")
-	wantErr(t, "AxpyRange n", kernels.AxpyRange(s, 2, a, 1, c, 2, -5), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "AxpyRange n", kernels.AxpyRange(s, 2, a, 1, c, 2, -5), cudago.ErrInvalidArgument,
 		"elementwise axpy", "negative count -5")
 	wantNilStream(t, "Scale", kernels.Scale(s, 2, a), "elementwise scale")
 	wantNilStream(t, "ScaleRange", kernels.ScaleRange(s, 2, a, 1, 3), "elementwise scale")
-	wantErr(t, "ScaleRange n", kernels.ScaleRange(s, 2, a, 1, -6), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "ScaleRange n", kernels.ScaleRange(s, 2, a, 1, -6), cudago.ErrInvalidArgument,
 		"elementwise scale", "negative count -6")
 	wantNilStream(t, "Fill", kernels.Fill(s, 1.5, h), "elementwise fill")
 	wantNilStream(t, "FillRange", kernels.FillRange(s, 1.5, a, 1, 3), "elementwise fill")
-	wantErr(t, "FillRange n", kernels.FillRange(s, 1.5, a, 1, -7), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "FillRange n", kernels.FillRange(s, 1.5, a, 1, -7), cudago.ErrInvalidArgument,
 		"elementwise fill", "negative count -7")
 	wantNilStream(t, "Cast", kernels.Cast(s, a, h), "elementwise cast")
 	wantNilStream(t, "Cast float64 to BFloat16", kernels.Cast[float64, cudago.BFloat16](s, nil, bf),
 		"elementwise cast")
 	wantNilStream(t, "CastRange", kernels.CastRange(s, h, 1, a, 2, 3), "elementwise cast")
-	wantErr(t, "CastRange n", kernels.CastRange(s, h, 1, a, 2, -8), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "CastRange n", kernels.CastRange(s, h, 1, a, 2, -8), cudago.ErrInvalidArgument,
 		"elementwise cast", "negative count -8")
 }
 
@@ -128,9 +105,9 @@ func TestFacadeReductions(t *testing.T) {
 	}
 	for _, r := range rows {
 		wantNilStream(t, r.name, r.call(2, 3), r.name)
-		wantErr(t, r.name+" rows", r.call(-2, 3), cudago.ErrInvalidArgument, r.name,
+		testutil.WantErr(t, r.name+" rows", r.call(-2, 3), cudago.ErrInvalidArgument, r.name,
 			"negative shape -2 x 3")
-		wantErr(t, r.name+" cols", r.call(2, -3), cudago.ErrInvalidArgument, r.name,
+		testutil.WantErr(t, r.name+" cols", r.call(2, -3), cudago.ErrInvalidArgument, r.name,
 			"negative shape 2 x -3")
 	}
 
@@ -189,10 +166,10 @@ func TestFacadeLayout(t *testing.T) {
 		{"NCHWToNHWC w", kernels.NCHWToNHWC(s, in, out, 1, 2, -3, 4), "NCHWToNHWC", "negative dimension w = -3"},
 		{"NCHWToNHWC c", kernels.NCHWToNHWC(s, in, out, 1, 2, 3, -4), "NCHWToNHWC", "negative dimension c = -4"},
 	} {
-		wantErr(t, c.what, c.err, cudago.ErrInvalidArgument, c.op, c.want)
+		testutil.WantErr(t, c.what, c.err, cudago.ErrInvalidArgument, c.op, c.want)
 	}
 	// A shape whose element count overflows is refused before the handles are looked at.
 	big := math.MaxInt/2 + 1
-	wantErr(t, "Transpose2D overflow", kernels.Transpose2D(s, in, out, 3, big), cudago.ErrOutOfRange,
+	testutil.WantErr(t, "Transpose2D overflow", kernels.Transpose2D(s, in, out, 3, big), cudago.ErrOutOfRange,
 		"Transpose2D", "shape rows=3 cols="+strconv.Itoa(big)+" overflows")
 }

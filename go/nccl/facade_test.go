@@ -13,8 +13,8 @@ package nccl_test
 import (
 	"context"
 	"errors"
+	"github.com/cudago/cudago/go/internal/testutil"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -30,34 +30,11 @@ func init() {
 	}
 }
 
-// wantErr fails unless err matches target and is a *cudago.Error of the operation op whose
-// message contains each of msgs.
-func wantErr(t *testing.T, what string, err, target error, op string, msgs ...string) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Errorf("%s: got error %v, want one matching %v", what, err, target)
-		return
-	}
-	var e *cudago.Error
-	if !errors.As(err, &e) {
-		t.Errorf("%s: %v (%T) is not a *cudago.Error", what, err, err)
-		return
-	}
-	if e.Op != op {
-		t.Errorf("%s: operation %q, want %q (%v)", what, e.Op, op, err)
-	}
-	for _, m := range msgs {
-		if !strings.Contains(e.Msg, m) {
-			t.Errorf("%s: message %q does not contain %q", what, e.Msg, m)
-		}
-	}
-}
-
 // wantNil fails unless err is the error of a nil handle in the operation op, whose message
 // names what was nil.
 func wantNil(t *testing.T, what string, err error, op, msg string) {
 	t.Helper()
-	wantErr(t, what, err, cudago.ErrInvalidHandle, op, msg)
+	testutil.WantErr(t, what, err, cudago.ErrInvalidHandle, op, msg)
 	if errors.Is(err, cudago.ErrClosed) {
 		t.Errorf("%s: the error of a nil handle matches ErrClosed: %v", what, err)
 	}
@@ -68,7 +45,7 @@ func ncclLoaded(t *testing.T) bool {
 	t.Helper()
 	v, err := nccl.Version()
 	if err != nil {
-		wantErr(t, "Version", err, cudago.ErrNCCL, "nccl version")
+		testutil.WantErr(t, "Version", err, cudago.ErrNCCL, "nccl version")
 		return false
 	}
 	// major·10000 + minor·100 + patch: cudago needs NCCL 2.12 or newer.
@@ -84,12 +61,12 @@ func TestFacadeLoaded(t *testing.T) {
 	ran := false
 	err := nccl.Group(func() error { ran = true; return nil })
 	if !loaded {
-		wantErr(t, "Group without NCCL", err, cudago.ErrNCCL, "group start")
+		testutil.WantErr(t, "Group without NCCL", err, cudago.ErrNCCL, "group start")
 		if ran {
 			t.Errorf("Group ran its function without NCCL")
 		}
 		_, err := nccl.NewUniqueID()
-		wantErr(t, "NewUniqueID without NCCL", err, cudago.ErrNCCL, "comm unique id")
+		testutil.WantErr(t, "NewUniqueID without NCCL", err, cudago.ErrNCCL, "comm unique id")
 		return
 	}
 	if err != nil || !ran {
@@ -112,7 +89,7 @@ func TestFacadeLoaded(t *testing.T) {
 	switch {
 	case errA != nil || errB != nil:
 		// Without a network interface NCCL cannot make an id; that is its error.
-		wantErr(t, "NewUniqueID", errors.Join(errA, errB), cudago.ErrNCCL, "comm unique id")
+		testutil.WantErr(t, "NewUniqueID", errors.Join(errA, errB), cudago.ErrNCCL, "comm unique id")
 	case a == (nccl.ID{}) || a == b:
 		t.Errorf("NewUniqueID() gave %x and %x; want two different nonzero ids", a[:16], b[:16])
 	}
@@ -122,46 +99,46 @@ func TestFacadeArguments(t *testing.T) {
 	ctx := context.Background()
 	dev := cudago.Device{}
 	comms, err := nccl.NewComms(nil)
-	wantErr(t, "NewComms(nil)", err, cudago.ErrInvalidArgument, "comm init all", "no devices")
+	testutil.WantErr(t, "NewComms(nil)", err, cudago.ErrInvalidArgument, "comm init all", "no devices")
 	if comms != nil {
 		t.Errorf("NewComms(nil) returned %v", comms)
 	}
 	// nranks and rank are checked, and named, in their places.
 	_, err = nccl.NewCommRank(ctx, dev, 0, nccl.ID{}, 0)
-	wantErr(t, "NewCommRank nranks 0", err, cudago.ErrInvalidArgument, "comm init rank", "nranks 0")
+	testutil.WantErr(t, "NewCommRank nranks 0", err, cudago.ErrInvalidArgument, "comm init rank", "nranks 0")
 	_, err = nccl.NewCommRank(ctx, dev, 2, nccl.ID{}, 5)
-	wantErr(t, "NewCommRank rank 5 of 2", err, cudago.ErrInvalidArgument, "comm init rank",
+	testutil.WantErr(t, "NewCommRank rank 5 of 2", err, cudago.ErrInvalidArgument, "comm init rank",
 		"rank 5 outside [0, 2)")
 	_, err = nccl.NewCommRank(ctx, dev, 5, nccl.ID{}, -1)
-	wantErr(t, "NewCommRank rank -1 of 5", err, cudago.ErrInvalidArgument, "comm init rank",
+	testutil.WantErr(t, "NewCommRank rank -1 of 5", err, cudago.ErrInvalidArgument, "comm init rank",
 		"rank -1 outside [0, 5)")
 	// A context already done gives up before anything starts, with the context's reason.
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	c, err := nccl.NewCommRank(cancelled, dev, 1, nccl.ID{}, 0)
-	wantErr(t, "NewCommRank cancelled", err, cudago.ErrCancelled, "comm init rank")
+	testutil.WantErr(t, "NewCommRank cancelled", err, cudago.ErrCancelled, "comm init rank")
 	if !errors.Is(err, context.Canceled) || c != nil {
 		t.Errorf("NewCommRank cancelled: %v, %v; want context.Canceled and no communicator", c, err)
 	}
 	past, cancelPast := context.WithDeadline(ctx, time.Now().Add(-time.Second))
 	defer cancelPast()
 	_, err = nccl.NewCommRank(past, dev, 1, nccl.ID{}, 0)
-	wantErr(t, "NewCommRank past its deadline", err, cudago.ErrTimeout, "comm init rank")
+	testutil.WantErr(t, "NewCommRank past its deadline", err, cudago.ErrTimeout, "comm init rank")
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("NewCommRank past its deadline: %v; want context.DeadlineExceeded", err)
 	}
 
 	// Roots are checked before the handles.
 	var send, recv *cudago.DeviceBuffer[float32]
-	wantErr(t, "Broadcast root -1", nccl.Broadcast[float32](nil, nil, send, recv, -1),
+	testutil.WantErr(t, "Broadcast root -1", nccl.Broadcast[float32](nil, nil, send, recv, -1),
 		cudago.ErrInvalidArgument, "broadcast", "root -1")
-	wantErr(t, "Reduce root 2^31", nccl.Reduce[float32](nil, nil, send, recv, 1<<31, nccl.Max),
+	testutil.WantErr(t, "Reduce root 2^31", nccl.Reduce[float32](nil, nil, send, recv, 1<<31, nccl.Max),
 		cudago.ErrInvalidArgument, "reduce", "root 2147483648")
 
 	// AllReduceAll names the lengths of its slices in the order of its arguments.
-	wantErr(t, "AllReduceAll()", nccl.AllReduceAll[float32](nil, nil, nil, nccl.Sum),
+	testutil.WantErr(t, "AllReduceAll()", nccl.AllReduceAll[float32](nil, nil, nil, nccl.Sum),
 		cudago.ErrInvalidArgument, "all reduce all", "0 communicators, 0 streams and 0 buffers")
-	wantErr(t, "AllReduceAll(1, 2, 3)", nccl.AllReduceAll([]*nccl.Comm{nil}, []*cudago.Stream{nil, nil}, []*cudago.DeviceBuffer[float64]{nil, nil, nil}, nccl.Avg),
+	testutil.WantErr(t, "AllReduceAll(1, 2, 3)", nccl.AllReduceAll([]*nccl.Comm{nil}, []*cudago.Stream{nil, nil}, []*cudago.DeviceBuffer[float64]{nil, nil, nil}, nccl.Avg),
 		cudago.ErrInvalidArgument, "all reduce all", "1 communicators, 2 streams and 3 buffers")
 	wantNil(t, "AllReduceAll(nil handles)", nccl.AllReduceAll([]*nccl.Comm{nil}, []*cudago.Stream{nil}, []*cudago.DeviceBuffer[cudago.Float16]{nil}, nccl.Prod),
 		"all reduce all", "communicator, stream or buffer 0")
@@ -185,7 +162,7 @@ func TestFacadeNilComm(t *testing.T) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	err := c.Wait(cancelled, s)
-	wantErr(t, "Comm.Wait cancelled", err, cudago.ErrCancelled, "comm wait")
+	testutil.WantErr(t, "Comm.Wait cancelled", err, cudago.ErrCancelled, "comm wait")
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Comm.Wait cancelled: %v; want context.Canceled", err)
 	}
@@ -212,12 +189,12 @@ func TestFacadeNoDevice(t *testing.T) {
 	}
 	dev := cudago.Device{}
 	comms, err := nccl.NewComms([]cudago.Device{dev})
-	wantErr(t, "NewComms", err, cudago.ErrNoDevice, "comm init all")
+	testutil.WantErr(t, "NewComms", err, cudago.ErrNoDevice, "comm init all")
 	if len(comms) != 0 {
 		t.Errorf("NewComms returned %d communicators with an error", len(comms))
 	}
 	c, err := nccl.NewCommRank(context.Background(), dev, 1, nccl.ID{}, 0)
-	wantErr(t, "NewCommRank", err, cudago.ErrNoDevice, "comm init rank")
+	testutil.WantErr(t, "NewCommRank", err, cudago.ErrNoDevice, "comm init rank")
 	if c != nil {
 		t.Errorf("NewCommRank returned a communicator with an error")
 	}

@@ -13,44 +13,13 @@ package rtc_test
 import (
 	"bytes"
 	"errors"
+	"github.com/cudago/cudago/go/internal/testutil"
 	"strings"
 	"testing"
 
 	"github.com/cudago/cudago/go/cudago"
 	"github.com/cudago/cudago/go/rtc"
 )
-
-// wantErr fails unless err matches target and is (or wraps) a *cudago.Error of the operation op
-// whose message contains each of msgs.
-func wantErr(t *testing.T, what string, err, target error, op string, msgs ...string) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Errorf("%s: got error %v, want one matching %v", what, err, target)
-		return
-	}
-	var e *cudago.Error
-	if !errors.As(err, &e) {
-		t.Errorf("%s: %v (%T) is not a *cudago.Error", what, err, err)
-		return
-	}
-	if e.Op != op {
-		t.Errorf("%s: operation %q, want %q (%v)", what, e.Op, op, err)
-	}
-	for _, m := range msgs {
-		if !strings.Contains(e.Msg, m) {
-			t.Errorf("%s: message %q does not contain %q", what, e.Msg, m)
-		}
-	}
-}
-
-// wantNil fails unless err is the error of a nil handle of type typ in the operation op.
-func wantNil(t *testing.T, what string, err error, op, typ string) {
-	t.Helper()
-	wantErr(t, what, err, cudago.ErrInvalidHandle, op, "nil "+typ)
-	if errors.Is(err, cudago.ErrClosed) {
-		t.Errorf("%s: the error of a nil handle matches ErrClosed: %v", what, err)
-	}
-}
 
 // facadeSrc compiles only where V is defined as 7.
 const facadeSrc = "#if V != 7\n#error V is not 7\n#endif\n" +
@@ -60,7 +29,7 @@ func TestFacadeCompileArguments(t *testing.T) {
 	dev := cudago.Device{}
 	ok := rtc.CompileOptions{Defines: map[string]string{"V": "7"}}
 	_, err := rtc.Compile(dev, "int x;\x00", ok)
-	wantErr(t, "Compile NUL in source", err, cudago.ErrInvalidArgument, "module compile",
+	testutil.WantErr(t, "Compile NUL in source", err, cudago.ErrInvalidArgument, "module compile",
 		"source contains a NUL byte")
 	// Every option reaches the implementation, which names the one holding a NUL byte.
 	for _, c := range []struct {
@@ -79,26 +48,26 @@ func TestFacadeCompileArguments(t *testing.T) {
 		{"name expression", rtc.CompileOptions{NameExpressions: []string{"k<\x00>"}}, "the name expression"},
 	} {
 		_, err := rtc.Compile(dev, facadeSrc, c.opts)
-		wantErr(t, "Compile NUL in "+c.what, err, cudago.ErrInvalidArgument, "module compile",
+		testutil.WantErr(t, "Compile NUL in "+c.what, err, cudago.ErrInvalidArgument, "module compile",
 			c.want, "contains a NUL byte")
 		withArch := c.opts
 		if withArch.Arch == "" {
 			withArch.Arch = "sm_90"
 		}
 		_, err = rtc.CompileImage(facadeSrc, withArch)
-		wantErr(t, "CompileImage NUL in "+c.what, err, cudago.ErrInvalidArgument, "rtc compile",
+		testutil.WantErr(t, "CompileImage NUL in "+c.what, err, cudago.ErrInvalidArgument, "rtc compile",
 			c.want, "contains a NUL byte")
 	}
 	_, err = rtc.CompileImage(facadeSrc, ok)
-	wantErr(t, "CompileImage without Arch", err, cudago.ErrInvalidArgument, "rtc compile",
+	testutil.WantErr(t, "CompileImage without Arch", err, cudago.ErrInvalidArgument, "rtc compile",
 		"CompileImage needs CompileOptions.Arch")
 	_, err = rtc.CompileImage("int x;\x00", rtc.CompileOptions{Arch: "sm_90"})
-	wantErr(t, "CompileImage NUL in source", err, cudago.ErrInvalidArgument, "rtc compile",
+	testutil.WantErr(t, "CompileImage NUL in source", err, cudago.ErrInvalidArgument, "rtc compile",
 		"source contains a NUL byte")
 
-	wantErr(t, "SetCacheDir NUL", rtc.SetCacheDir("/tmp/a\x00b"), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "SetCacheDir NUL", rtc.SetCacheDir("/tmp/a\x00b"), cudago.ErrInvalidArgument,
 		"rtc cache set dir", "dir contains a NUL byte")
-	wantErr(t, "SetCacheCapacity(-1)", rtc.SetCacheCapacity(-1), cudago.ErrInvalidArgument,
+	testutil.WantErr(t, "SetCacheCapacity(-1)", rtc.SetCacheCapacity(-1), cudago.ErrInvalidArgument,
 		"rtc cache set capacity", "negative capacity")
 }
 
@@ -113,7 +82,7 @@ func TestFacadeCompileNoDevice(t *testing.T) {
 	for _, arch := range []string{"", "sm_90"} {
 		m, err := rtc.Compile(cudago.Device{}, facadeSrc, rtc.CompileOptions{Arch: arch,
 			Defines: map[string]string{"V": "7"}})
-		wantErr(t, "Compile "+arch, err, cudago.ErrNoDevice, "module compile")
+		testutil.WantErr(t, "Compile "+arch, err, cudago.ErrNoDevice, "module compile")
 		if m != nil {
 			t.Errorf("Compile returned a module with an error")
 		}
@@ -148,7 +117,7 @@ func TestFacadeCompileImage(t *testing.T) {
 
 	_, err = rtc.CompileImage(facadeSrc, rtc.CompileOptions{Arch: "sm_90",
 		Defines: map[string]string{"V": "8"}, NoCache: true})
-	wantErr(t, "CompileImage V=8", err, cudago.ErrNVRTC, "rtc compile", "V is not 7")
+	testutil.WantErr(t, "CompileImage V=8", err, cudago.ErrNVRTC, "rtc compile", "V is not 7")
 	var ce *rtc.CompileError
 	if !errors.As(err, &ce) {
 		t.Fatalf("CompileImage V=8: %v (%T) is not a *CompileError", err, err)
@@ -228,29 +197,29 @@ func TestFacadeNilModuleAndKernel(t *testing.T) {
 		t.Errorf("nil Module: Device %v, Close %v", m.Device(), m.Close())
 	}
 	log, err := m.Log()
-	wantNil(t, "Module.Log", err, "module log", "*Module")
+	testutil.WantNil(t, "Module.Log", err, "module log", "nil *Module")
 	if log != "" {
 		t.Errorf("nil Module.Log() = %q", log)
 	}
 	k, err := m.Kernel("facade_k")
-	wantNil(t, "Module.Kernel", err, "module kernel", "*Module")
+	testutil.WantNil(t, "Module.Kernel", err, "module kernel", "nil *Module")
 	if k != nil {
 		t.Errorf("nil Module.Kernel returned a kernel")
 	}
 	_, err = m.Kernel("facade\x00k")
-	wantErr(t, "Module.Kernel NUL", err, cudago.ErrInvalidArgument, "module kernel",
+	testutil.WantErr(t, "Module.Kernel NUL", err, cudago.ErrInvalidArgument, "module kernel",
 		"name contains a NUL byte")
 
 	if k.Close() != nil || k.Name() != "" || k.Attributes() != (rtc.KernelAttributes{}) {
 		t.Errorf("nil Kernel: Close %v, Name %q, Attributes %+v", k.Close(), k.Name(), k.Attributes())
 	}
 	block, grid, err := k.Occupancy(0)
-	wantNil(t, "Kernel.Occupancy", err, "kernel occupancy", "*Kernel")
+	testutil.WantNil(t, "Kernel.Occupancy", err, "kernel occupancy", "nil *Kernel")
 	if block != 0 || grid != 0 {
 		t.Errorf("nil Kernel.Occupancy() = %d, %d", block, grid)
 	}
 	_, _, err = k.Occupancy(-1)
-	wantErr(t, "Kernel.Occupancy(-1)", err, cudago.ErrInvalidArgument, "kernel occupancy",
+	testutil.WantErr(t, "Kernel.Occupancy(-1)", err, cudago.ErrInvalidArgument, "kernel occupancy",
 		"negative dynamic shared memory")
 }
 
@@ -266,8 +235,8 @@ func TestFacadeLaunch(t *testing.T) {
 	err := k.Launch(s, rtc.Dim3{X: 4, Y: 2}, rtc.Dim3{X: 32, Y: 1, Z: 1}, 128,
 		rtc.Int32(-1), rtc.Uint32(2), rtc.Int64(-3), rtc.Uint64(4), rtc.Float32(5), rtc.Float64(6),
 		rtc.StructArg(pair{A: 7, B: 8}), rtc.StructArg([4]float32{}))
-	wantNil(t, "Launch", err, "kernel launch", "*Kernel")
-	wantNil(t, "Launch without arguments", k.Launch(s, one, one, 0), "kernel launch", "*Kernel")
+	testutil.WantNil(t, "Launch", err, "kernel launch", "nil *Kernel")
+	testutil.WantNil(t, "Launch without arguments", k.Launch(s, one, one, 0), "kernel launch", "nil *Kernel")
 
 	// The shapes, the shared memory size and each argument are checked in that order, and
 	// named.
@@ -309,7 +278,7 @@ func TestFacadeLaunch(t *testing.T) {
 		if c.nilArg {
 			target = cudago.ErrInvalidHandle
 		}
-		wantErr(t, "Launch "+c.what, k.Launch(s, c.grid, c.block, c.smem, args...), target,
+		testutil.WantErr(t, "Launch "+c.what, k.Launch(s, c.grid, c.block, c.smem, args...), target,
 			"kernel launch", c.want)
 	}
 }
