@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds cudago and runs every test: scripts/test-setup.sh (setup.sh's dry runs), the GoogleTest
 # suites and the C99 ABI program (meson test), then gofmt, go vet (plain and with -tags gpu, which
-# adds the Go examples that need a GPU) and go test for the Go package, and go vet (plain and
-# -tags gpu), go build and go test for the Go examples.
+# adds the Go examples that need a GPU), go test and go test -race for the Go module, and go vet
+# (plain and -tags gpu), go build and go test for the Go examples.
 # Stops at the first failure with a message saying which step failed.
 #
 # The last line of output is always the summary:
@@ -242,6 +242,11 @@ PY
   fi
 }
 go_test go go
+
+# The whole module again under the race detector (its tests are counted once, above).
+step "go test -race -count=1 ./... (go)"
+in_devenv go go test -race -count=1 ./... >"$work/gorace.log" 2>&1 ||
+  die "go test -race ./... in go/" "$work/gorace.log"
 
 step "go vet ./... && go build ./... (examples/go)"
 in_devenv examples/go go vet ./... >"$work/exvet.log" 2>&1 || die "go vet ./... in examples/go" "$work/exvet.log"
