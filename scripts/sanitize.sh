@@ -22,29 +22,10 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 build="$root/build-sanitize"
-work=$(mktemp -d)
-passed=0
-failed=0
-skipped=0
-
-finish() {
-  local rc=$?
-  rm -rf "$work"
-  if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-  echo "sanitize: $passed passed, $failed failed, $skipped skipped"
-  exit "$rc"
-}
-trap finish EXIT
-
-die() {
-  echo "sanitize.sh: FAILED: $1" >&2
-  if [ -n "${2:-}" ] && [ -s "$2" ]; then
-    echo "---- last lines of the log ----" >&2
-    tail -n 80 "$2" >&2
-    echo "-------------------------------" >&2
-  fi
-  exit 1
-}
+script=sanitize.sh
+summary=sanitize
+# shellcheck source=scripts/lib/steps.sh
+source "$root/scripts/lib/steps.sh"
 
 if ! command -v nvcc >/dev/null 2>&1; then
   export PATH="${CUDA_PATH:-/usr/local/cuda}/bin:$PATH"
@@ -78,7 +59,7 @@ export LSAN_OPTIONS="suppressions=$root/tests/sanitize/lsan.supp:print_suppressi
 # run_gtest NAME: runs one GoogleTest suite and adds its counts.
 run_gtest() {
   local name=$1 exe="$build/tests/$1" rc=0
-  echo "==> $name (sanitized)"
+  step "$name (sanitized)"
   "$exe" --gtest_brief=1 --gtest_output="json:$work/$name.json" >"$work/$name.log" 2>&1 || rc=$?
   if [ -s "$work/$name.json" ]; then
     read -r p f s < <(python3 - "$work/$name.json" <<'EOF'
@@ -96,9 +77,7 @@ for suite in d.get("testsuites", []):
 print(p, f, s)
 EOF
     )
-    passed=$((passed + p))
-    failed=$((failed + f))
-    skipped=$((skipped + s))
+    add "$p $f $s"
   fi
   if [ "$rc" -ne 0 ]; then
     grep -nE 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY:' "$work/$name.log" | head -n 20 >&2 || true
@@ -109,14 +88,12 @@ EOF
 run_gtest core_test
 run_gtest capi_test
 
-echo "==> abi_c99 (sanitized)"
+step "abi_c99 (sanitized)"
 rc=0
 "$build/tests/c99/abi_c99" >"$work/c99.log" 2>&1 || rc=$?
 if [ "$rc" -ne 0 ]; then
   die "abi_c99 exited with status $rc under the sanitizers" "$work/c99.log"
 fi
 read -r p f s < <(sed -nE 's/^c99: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/p' "$work/c99.log")
-passed=$((passed + ${p:-0}))
-failed=$((failed + ${f:-0}))
-skipped=$((skipped + ${s:-0}))
+add "${p:-0} ${f:-0} ${s:-0}"
 echo "sanitize.sh: no sanitizer report"

@@ -18,41 +18,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 build="$root/build"
 
-work=$(mktemp -d)
-passed=0
-failed=0
-skipped=0
-
-finish() {
-  local rc=$?
-  rm -rf "$work"
-  if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-  echo "tests: $passed passed, $failed failed, $skipped skipped"
-  exit "$rc"
-}
-trap finish EXIT
-
-step() { echo "==> $*"; }
-
-# die MESSAGE [LOG]: reports a failed step, with the end of its log, and exits.
-die() {
-  echo "test.sh: FAILED: $1" >&2
-  if [ -n "${2:-}" ] && [ -s "$2" ]; then
-    echo "---- last lines of the log ----" >&2
-    tail -n 60 "$2" >&2
-    echo "-------------------------------" >&2
-  fi
-  exit 1
-}
-
-# add "P F S": adds counts printed by the parsers below.
-add() {
-  local p f s
-  read -r p f s <<<"$1"
-  passed=$((passed + p))
-  failed=$((failed + f))
-  skipped=$((skipped + s))
-}
+script=test.sh
+summary=tests
+# shellcheck source=scripts/lib/steps.sh
+source "$root/scripts/lib/steps.sh"
 
 if ! command -v nvcc >/dev/null 2>&1; then
   export PATH="${CUDA_PATH:-/usr/local/cuda}/bin:$PATH"

@@ -68,7 +68,7 @@ type devBuf struct {
 // newDevBuf wraps a buffer of n elements; label ("DeviceBuffer[float32]") is for leak reports.
 func newDevBuf(h C.cudago_buffer_t, dev int32, n int, bytes uint64, label string) *devBuf {
 	return &devBuf{x: newHandle(h, "device buffer", destroyBuffer,
-		leakInfo{what: label, dev: dev, n: n, bytes: bytes}), dev: dev, n: n, bytes: bytes}
+		leakInfo{what: label, dev: dev, buffer: true, n: n, bytes: bytes}), dev: dev, n: n, bytes: bytes}
 }
 
 func destroyBuffer(h C.cudago_buffer_t) *C.cg_err_t { return C.cg_buffer_free(h) }

@@ -166,15 +166,16 @@ type handle[H any] struct {
 // leakInfo is what a leak report (CUDAGO_DEBUG=1) says of a handle: "what of n elements (bytes
 // bytes) on device dev", the element part for buffers only.
 type leakInfo struct {
-	what  string
-	dev   int32
-	n     int
-	bytes uint64
+	what   string
+	dev    int32
+	buffer bool // a buffer: n and bytes are its size
+	n      int
+	bytes  uint64
 }
 
 func (l leakInfo) String() string {
 	s := l.what
-	if l.bytes > 0 || strings.Contains(l.what, "Buffer") {
+	if l.buffer {
 		s += " of " + strconv.Itoa(l.n) + " elements (" + strconv.FormatUint(l.bytes, 10) + " bytes)"
 	}
 	return s + " on device " + strconv.Itoa(int(l.dev))

@@ -59,7 +59,7 @@ func (hb *HostBuffer[T]) init(dev Device, n int, mapped bool, label string) erro
 	}
 	c := &hostBuf{ptr: r.host, dev: dev.ordinal, n: n, bytes: bytes, mapped: mapped}
 	c.x = newHandle(r.handle, "host buffer", destroyHostBuffer,
-		leakInfo{what: label, dev: dev.ordinal, n: n, bytes: bytes})
+		leakInfo{what: label, dev: dev.ordinal, buffer: true, n: n, bytes: bytes})
 	hb.c = c
 	if n > 0 && c.ptr != nil {
 		hb.s = unsafe.Slice((*T)(c.ptr), n)
