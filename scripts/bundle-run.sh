@@ -13,6 +13,7 @@
 #   bench-go-multi.txt    Go many-GPU benchmarks (peer copies, all-reduce, spread)
 # Every step runs under a timeout, and the whole run under RUN_BUDGET_S seconds (default 560).
 # The race-detector step runs the concurrency tests; CUDAGO_RACE_RUN=REGEX picks others (. = all).
+# RUN_BENCH=0 runs the tests and examples only (no benchmarks, no peers, no report).
 # The last lines are one "PASS|FAIL|SKIP step (seconds)" line per step and
 #   gpu-bundle: N passed, M failed
 # The exit status is non-zero when a step failed.
@@ -159,35 +160,37 @@ go_summary
 step example_c 60 - "$bin/vector_add_c"
 step example_go 60 - "$bin/vecadd"
 step sgemm_test 120 - "$bin/sgemm.test" -test.v -test.count=1 -test.timeout 110s
-step bench_capi 120 bench-cpp.jsonl "$bin/bench_capi"
-# Three 1 s repetitions of each benchmark: the report takes the median (host copies over PCIe
-# vary by several GB/s between runs on the shared machines).
-step bench_go 240 bench-go.txt "$bin/cudago.test" -test.run '^$' \
-  -test.bench '^Benchmark(H2D|D2H|D2D|VectorAdd|RoundTrip|CPUVectorAdd)$' -test.benchtime 1s \
-  -test.count 3 -test.timeout 230s
-# The compute benchmarks (kernels, cuBLAS, cuFFT): one pass each, appended to the same file.
-step bench_go_compute 240 bench-go-compute.txt "$bin/cudago.test" -test.run '^$' \
-  -test.bench '^Benchmark(Elementwise|Cast|Reduce|Transpose|NHWC|NCHW|GEMMLatency|GEMV|BLAS|FFT)' \
-  -test.benchtime 0.5s -test.timeout 230s
-# The hand-written SGEMM (examples/go/sgemm), appended to the compute figures.
-step bench_sgemm 120 +bench-go-compute.txt "$bin/sgemm.test" -test.run '^$' \
-  -test.bench '^BenchmarkSGEMM' -test.benchtime 0.5s -test.timeout 110s
-# cuBLAS GEMM timed as peers.py times torch: bursts of 10 after a warm-up, median of 5. Long
-# back-to-back runs of tensor-core GEMMs at 4096 are power-limited (see docs/PERFORMANCE.md).
-step bench_go_gemm 120 bench-go-gemm.txt "$bin/cudago.test" -test.run '^$' \
-  -test.bench '^BenchmarkGEMM$' -test.benchtime 10x -test.count 5 -test.timeout 110s
-# Many GPUs (peer copies, NCCL all-reduce, the spread helper); each skips with fewer than 2.
-step bench_go_multi 120 bench-go-multi.txt "$bin/cudago.test" -test.run '^$' \
-  -test.bench '^Benchmark(PeerCopy|AllReduce|Spread)' -test.benchtime 0.5s -test.timeout 110s
-# Run-time compilation and CUDA Graphs: compile and cache-hit times, launch cost, and 1000 tiny
-# kernels queued one by one against one graph replay.
-step bench_go_graph 120 +bench-go-multi.txt "$bin/cudago.test" -test.run '^$' \
-  -test.bench '^Benchmark(GraphTinyKernels|RTC)' -test.benchtime 0.5s -test.count 3 \
-  -test.timeout 110s
-step peers 240 peers.jsonl python3 "$bundle/peers/peers.py" copy vecadd h2d reduce sgemm fft transpose
-step peer_graph 60 +peers.jsonl python3 "$bundle/peers/graph_peer.py"
+if [ "${RUN_BENCH:-1}" != 0 ]; then
+  step bench_capi 120 bench-cpp.jsonl "$bin/bench_capi"
+  # Three 1 s repetitions of each benchmark: the report takes the median (host copies over PCIe
+  # vary by several GB/s between runs on the shared machines).
+  step bench_go 240 bench-go.txt "$bin/cudago.test" -test.run '^$' \
+    -test.bench '^Benchmark(H2D|D2H|D2D|VectorAdd|RoundTrip|CPUVectorAdd)$' -test.benchtime 1s \
+    -test.count 3 -test.timeout 230s
+  # The compute benchmarks (kernels, cuBLAS, cuFFT): one pass each, appended to the same file.
+  step bench_go_compute 240 bench-go-compute.txt "$bin/cudago.test" -test.run '^$' \
+    -test.bench '^Benchmark(Elementwise|Cast|Reduce|Transpose|NHWC|NCHW|GEMMLatency|GEMV|BLAS|FFT)' \
+    -test.benchtime 0.5s -test.timeout 230s
+  # The hand-written SGEMM (examples/go/sgemm), appended to the compute figures.
+  step bench_sgemm 120 +bench-go-compute.txt "$bin/sgemm.test" -test.run '^$' \
+    -test.bench '^BenchmarkSGEMM' -test.benchtime 0.5s -test.timeout 110s
+  # cuBLAS GEMM timed as peers.py times torch: bursts of 10 after a warm-up, median of 5. Long
+  # back-to-back runs of tensor-core GEMMs at 4096 are power-limited (see docs/PERFORMANCE.md).
+  step bench_go_gemm 120 bench-go-gemm.txt "$bin/cudago.test" -test.run '^$' \
+    -test.bench '^BenchmarkGEMM$' -test.benchtime 10x -test.count 5 -test.timeout 110s
+  # Many GPUs (peer copies, NCCL all-reduce, the spread helper); each skips with fewer than 2.
+  step bench_go_multi 120 bench-go-multi.txt "$bin/cudago.test" -test.run '^$' \
+    -test.bench '^Benchmark(PeerCopy|AllReduce|Spread)' -test.benchtime 0.5s -test.timeout 110s
+  # Run-time compilation and CUDA Graphs: compile and cache-hit times, launch cost, and 1000 tiny
+  # kernels queued one by one against one graph replay.
+  step bench_go_graph 120 +bench-go-multi.txt "$bin/cudago.test" -test.run '^$' \
+    -test.bench '^Benchmark(GraphTinyKernels|RTC)' -test.benchtime 0.5s -test.count 3 \
+    -test.timeout 110s
+  step peers 240 peers.jsonl python3 "$bundle/peers/peers.py" copy vecadd h2d reduce sgemm fft transpose
+  step peer_graph 60 +peers.jsonl python3 "$bundle/peers/graph_peer.py"
+fi
 reserve=0
-step report 30 - python3 "$bundle/report.py" --dir "$out"
+if [ "${RUN_BENCH:-1}" != 0 ]; then step report 30 - python3 "$bundle/report.py" --dir "$out"; fi
 
 say ""
 say "total $((SECONDS - t_start))s; output in $out"

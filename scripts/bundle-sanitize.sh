@@ -6,9 +6,10 @@
 #   bash bundle/sanitize.sh [TOOL...]        # default: memcheck racecheck synccheck initcheck
 # Every (tool, program) pair runs as its own process, all of them at once (the sanitizers are
 # CPU-bound on the host side; one GPU takes them all), each under SANITIZE_TIMEOUT_S seconds
-# (default 480). Output goes to $OUT (a temporary folder when OUT is unset):
-#   sanitize.txt      one "PASS|FAIL tool program (seconds, N errors)" line per pair, then the
-#                     error summaries of the failed pairs
+# (default 480), printing up to SANITIZE_PRINT_LIMIT errors (default 10000, so that every test
+# with an error is named). Output goes to $OUT (a temporary folder when OUT is unset):
+#   sanitize.txt      one "PASS|FAIL tool program (seconds, N errors)" line per pair, then for
+#                     each failed pair its errors counted by test, the first errors and the tail
 #   sanitize-logs.tgz every pair's full log
 # The exit status is non-zero when a pair failed (a sanitizer error, a test failure or a
 # timeout).
@@ -63,7 +64,8 @@ go_run='Buffer|Copy|Host|Pool|Elementwise|Reduce|Transpose|GEMM|GEMV|FFT|Graph|L
 run_one() { # run_one TOOL NAME CMD...
   local tool=$1 name=$2
   shift 2
-  local extra=(--tool "$tool" --error-exitcode 99 --report-api-errors no --print-limit 50)
+  local extra=(--tool "$tool" --error-exitcode 99 --report-api-errors no
+    --print-limit "${SANITIZE_PRINT_LIMIT:-10000}")
   if [ "$tool" = memcheck ] && [ -z "${SANITIZE_NO_LEAK_CHECK:-}" ]; then
     extra+=(--leak-check full)
   fi
@@ -137,7 +139,11 @@ for rcf in "$logs"/*.rc; do
   if [ "$rc" -ne 0 ]; then
     {
       echo
-      echo "==== $pair (rc $rc): first errors and the tail"
+      echo "==== $pair (rc $rc): errors by test (the GoogleTest or Go test running), first errors, the tail"
+      awk '/^\[ RUN/ {t = $NF} /^=== RUN/ {t = $3}
+        /^========= (Uninitialized|Invalid|Host API|Race|Barrier|Program hit|Leaked|Misaligned|Out-of-range|Potential|Error)/ {
+          n[t == "" ? "(before any test)" : t]++ }
+        END {for (k in n) printf "  %6d  %s\n", n[k], k}' "$logs/$pair.log" | sort -rn | head -n 30
       grep -nE '^========= [A-Z]' "$logs/$pair.log" | head -n 20
       grep -nE '^\[  FAILED  \]|^--- FAIL' "$logs/$pair.log" | head -n 20
       tail -n 15 "$logs/$pair.log"

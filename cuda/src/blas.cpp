@@ -265,23 +265,33 @@ HandleSlot* create_slot(int device) {
 }
 
 // Frees an idle slot: waits for the work last queued with it (its workspace may still be in
-// use), then destroys its graphs, capture stream, workspace and handle. Errors are dropped: the
-// slot is gone either way.
-void destroy_slot(int device, HandleSlot* slot) noexcept {
-  DeviceGuard guard(device);
+// use), then destroys its graphs, capture stream and handle, and gives the workspace back to the
+// device's pool in stream order (cudaFreeAsync on the slot's last stream, then a wait), so that
+// the pool's use has fallen by it when this returns. The slot is gone either way; the first CUDA
+// failure is returned (cudaSuccess when none) for blas_cache_clear to report.
+cudaError_t destroy_slot(int device, HandleSlot* slot) noexcept {
+  cudaError_t first = cudaSuccess;
+  auto note = [&first](cudaError_t e) {
+    if (e == cudaSuccess) return;
+    (void)cudaGetLastError();
+    if (first == cudaSuccess) first = e;
+  };
+  int previous = -1;
+  note(cudaGetDevice(&previous));
+  note(cudaSetDevice(device));
   RelaxedCaptureMode relaxed;
-  if (slot->last && cudaStreamSynchronize(slot->last->get()) != cudaSuccess) {
-    (void)cudaGetLastError();
-  }
+  cudaStream_t last = slot->last ? slot->last->get() : cudaStreamPerThread;
+  note(cudaStreamSynchronize(last));
   for (const GraphEntry& g : slot->graphs) destroy_exec(g.exec);
-  if (slot->capture != nullptr && cudaStreamDestroy(slot->capture) != cudaSuccess) {
-    (void)cudaGetLastError();
-  }
-  if (slot->workspace != nullptr && cudaFree(slot->workspace) != cudaSuccess) {
-    (void)cudaGetLastError();
-  }
+  if (slot->capture != nullptr) note(cudaStreamDestroy(slot->capture));
   (void)cublasDestroy(slot->handle);
+  if (slot->workspace != nullptr) {
+    note(cudaFreeAsync(slot->workspace, last));
+    note(cudaStreamSynchronize(last));
+  }
   delete slot;
+  if (previous >= 0 && previous != device) note(cudaSetDevice(previous));
+  return first;
 }
 
 // A checked-out handle bound to the caller's stream, its workspace and a pointer mode. The
@@ -755,6 +765,7 @@ void set_gemm_graph_replay(uint64_t max_entries, uint64_t max_macs) {
 void blas_cache_clear() {
   BlasPool* pools = g_pools.load(std::memory_order_acquire);
   if (pools == nullptr) return;  // no BLAS call yet: nothing was created
+  cudaError_t failure = cudaSuccess;
   for (int d = 0; d < device_count(); ++d) {
     BlasPool& pool = pools[d];
     std::vector<HandleSlot*> slots;
@@ -764,7 +775,16 @@ void blas_cache_clear() {
       for (HandleSlot* s : slots) pool.graphs -= s->graphs.size();
     }
     // Outside the lock: each destroy waits for the slot's last stream.
-    for (HandleSlot* s : slots) destroy_slot(d, s);
+    for (HandleSlot* s : slots) {
+      const cudaError_t e = destroy_slot(d, s);
+      if (e != cudaSuccess && failure == cudaSuccess) failure = e;
+    }
+  }
+  // Every idle slot is gone; a failure on the way (a fault left by earlier work, say) is still
+  // the caller's to know.
+  if (failure != cudaSuccess) {
+    detail::throw_cuda_error(failure, "blas_cache_clear: releasing a cuBLAS handle", __FILE__,
+                             __LINE__);
   }
 }
 

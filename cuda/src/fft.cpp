@@ -493,6 +493,18 @@ void fft_exec(const StreamPtr& stream, const FftDesc& desc, DeviceBuffer& in, ui
                  "FFT " + shape + ": the output layout needs " + std::to_string(out_bytes) +
                      " bytes from offset " + std::to_string(out_offset) + ", the buffer has " +
                      std::to_string(out.size()));
+  // cuFFT wants every pointer aligned to the complex element (8 or 16 bytes), the real side of
+  // an R2C or C2R included: at an odd real offset it fails with CUFFT_INVALID_VALUE (seen on an
+  // H200, CUDA 13). Refused here, with the reason.
+  const uint64_t complex_bytes = std::max(r.in.elem_bytes, r.out.elem_bytes);
+  auto aligned = [complex_bytes](const DeviceBuffer& b, uint64_t off) {
+    return (reinterpret_cast<uintptr_t>(b.data()) + off) % complex_bytes == 0;
+  };
+  CUDAGO_EXPECTS(aligned(in, in_offset) && aligned(out, out_offset), kInvalidArgument,
+                 "FFT " + shape + ": offsets " + std::to_string(in_offset) + " and " +
+                     std::to_string(out_offset) + " bytes must start on a complex element (" +
+                     std::to_string(complex_bytes) +
+                     " bytes): cuFFT refuses a real side at an odd element");
   if (same && !in_place) {
     const bool disjoint = in_offset + in_bytes <= out_offset || out_offset + out_bytes <= in_offset;
     CUDAGO_EXPECTS(disjoint, kInvalidArgument,

@@ -371,7 +371,7 @@ func untouched[T comparable](t *testing.T, what string, got, want []T, lo, hi in
 // layouts' ranges; one element more than a buffer holds past its offset is refused. The offsets
 // differ on the two sides, so that one counted in the other side's elements reads or writes the
 // wrong place. Offsets on a real side are even: cuFFT wants the pointers of R2C and C2R aligned
-// to the complex type (8 or 16 bytes), which the library does not check.
+// to the complex type (8 or 16 bytes), and the library refuses odd ones (TestTypedOddRealOffsets).
 func TestTypedExecAtOffsets(t *testing.T) {
 	dev, s := gpuStream(t)
 	r := testutil.Rand(t)
@@ -579,5 +579,35 @@ func TestTypedWrongTypesOnGPU(t *testing.T) {
 		if real(v) == real(v) || imag(v) == imag(v) {
 			t.Fatalf("element %d of the buffer was written: %v", i, v)
 		}
+	}
+}
+
+// Odd offsets on a real side put the real pointer off the complex type's alignment, which
+// cuFFT refuses with CUFFT_INVALID_VALUE (seen on an H200, CUDA 13): the library refuses them
+// first, with ErrInvalidArgument and the reason, and writes nothing; even offsets work
+// (TestTypedExecAtOffsets).
+func TestTypedOddRealOffsets(t *testing.T) {
+	dev, s := gpuStream(t)
+	r := testutil.Rand(t)
+	const n = 60
+	const h = n/2 + 1
+	for _, off := range []int{1, 3} {
+		t.Run(fmt.Sprintf("R2C float32 input offset %d", off), func(t *testing.T) {
+			d := fft.Desc{Type: fft.R2C, Dims: []int{n}, Batch: batch}
+			in := upload(t, dev, junkReal[float32](r, off+n*batch+2), 0)
+			outVals := junk[complex64](r, h*batch)
+			out := upload(t, dev, outVals, 0)
+			err := fft.ExecAt(s, in, off, out, 0, d, fft.Forward, fft.NormNone)
+			testutil.WantErr(t, "R2C at an odd real offset", err, cudago.ErrInvalidArgument, "fft", "complex element")
+			untouched(t, "R2C output", download(t, out), outVals, 0, 0)
+		})
+		t.Run(fmt.Sprintf("C2R float64 output offset %d", off), func(t *testing.T) {
+			d := fft.Desc{Type: fft.C2R, Dims: []int{n}, Batch: batch}
+			outVals := junkReal[float64](r, off+n*batch+2)
+			in, out := upload(t, dev, junk[complex128](r, h*batch), 0), upload(t, dev, outVals, 0)
+			err := fft.ExecAt(s, in, 0, out, off, d, fft.Inverse, fft.NormInverse)
+			testutil.WantErr(t, "C2R at an odd real offset", err, cudago.ErrInvalidArgument, "fft", "complex element")
+			untouched(t, "C2R output", download(t, out), outVals, 0, 0)
+		})
 	}
 }

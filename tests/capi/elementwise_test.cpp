@@ -317,6 +317,8 @@ TEST(ElementwiseArgs, BadArgumentsAreRefused) {
   NEED_GPU();
   Stream s = make_stream();
   Buffer a = make_buffer(400), c = make_buffer(400), small = make_buffer(396);
+  CG_OK(cudago_memset(0, a.get(), 0, 400));  // the accepted calls read them (initcheck)
+  CG_OK(cudago_memset(0, c.get(), 0, 400));
   // Offsets are in bytes: 100 F32 elements per 400-byte buffer.
   auto bin = [&](cudago_binary_op_t op, cudago_dtype_t t, cudago_buffer_t x, uint64_t xo,
                  cudago_buffer_t y, uint64_t yo, cudago_buffer_t z, uint64_t zo, uint64_t n) {

@@ -648,6 +648,7 @@ TEST_F(Fft, BadExecArgumentsAreRefused) {
   cudago_fft_desc_t d = make_desc(1, {64}, CUDAGO_FFT_C2C, CUDAGO_DTYPE_F32, 2);
   const uint64_t need = 64 * 2 * 8;
   Buffer in = make_buffer(need), out = make_buffer(need), small = make_buffer(need - 1);
+  CG_OK(cudago_memset(0, in.get(), 0, need));  // the accepted calls read it (initcheck)
   CG_OK(
       cudago_fft_exec(s, in.get(), 0, out.get(), 0, &d, CUDAGO_FFT_FORWARD, CUDAGO_FFT_NORM_NONE));
   auto ex = [&](cudago_status_t st, cudago_stream_t ss, cudago_buffer_t i, uint64_t io,
@@ -670,6 +671,15 @@ TEST_F(Fft, BadExecArgumentsAreRefused) {
      "offset UINT64_MAX - 7");
   ex(CUDAGO_ERROR_OUT_OF_RANGE, s, in.get(), 0, out.get(), uint64_t{1} << 63, &d, F, N,
      "offset 2^63");
+  // The real side of R2C and C2R starts on a complex element: an offset of one float is refused
+  // before cuFFT (which fails on it with CUFFT_INVALID_VALUE).
+  cudago_fft_desc_t r2c = make_desc(1, {64}, CUDAGO_FFT_R2C, CUDAGO_DTYPE_F32, 2);
+  ex(CUDAGO_SUCCESS, s, in.get(), 8, out.get(), 0, &r2c, F, N, "R2C, real input at 2 floats");
+  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, in.get(), 4, out.get(), 0, &r2c, F, N,
+     "R2C, real input at 1 float");
+  cudago_fft_desc_t c2r = make_desc(1, {64}, CUDAGO_FFT_C2R, CUDAGO_DTYPE_F32, 2);
+  ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, in.get(), 0, out.get(), 12, &c2r, CUDAGO_FFT_INVERSE, N,
+     "C2R, real output at 3 floats");
   ex(CUDAGO_ERROR_INVALID_HANDLE, nullptr, in.get(), 0, out.get(), 0, &d, F, N, "NULL stream");
   ex(CUDAGO_ERROR_INVALID_HANDLE, s, nullptr, 0, out.get(), 0, &d, F, N, "NULL in");
   ex(CUDAGO_ERROR_INVALID_HANDLE, s, in.get(), 0, nullptr, 0, &d, F, N, "NULL out");
@@ -697,6 +707,7 @@ TEST_F(Fft, BadExecArgumentsAreRefused) {
   ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, in.get(), 0, out.get(), 0, &cr, F, N, "forward C2R");
   // Overlap in one buffer that is not in place.
   Buffer big = make_buffer(3 * need);
+  CG_OK(cudago_memset(0, big.get(), 0, 3 * need));  // the accepted call reads it (initcheck)
   ex(CUDAGO_ERROR_INVALID_ARGUMENT, s, big.get(), 0, big.get(), 8, &d, F, N, "overlap");
   CG_OK(cudago_fft_exec(s, big.get(), 0, big.get(), need, &d, F, N));  // disjoint halves
   // Too large: a transform of 2^40 points is refused before cuFFT (buffers too small).

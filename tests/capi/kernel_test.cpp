@@ -111,6 +111,7 @@ TEST(VectorAdd, BadArgumentsAreRefused) {
   NEED_GPU();
   Stream s = make_stream();
   Buffer a = make_buffer(400), small = make_buffer(396);
+  CG_OK(cudago_memset(0, a.get(), 0, 400));  // the accepted calls read it (initcheck)
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE, add_f32(s.get(), a.get(), a.get(), small.get(), 100));
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
             add_f32(s.get(), a.get(), a.get(), a.get(), uint64_t{1} << 62));
