@@ -85,6 +85,23 @@ EOF
   fi
 }
 
+# The proof that this build can fail: each defect of the canary must stop it with its report
+# (a harness that cannot fail proves nothing).
+step "sanitize_canary: every planted defect is reported"
+# (UBSan's object-size check may see the overflow before ASan does.)
+for c in "heap-overflow:heap-buffer-overflow|insufficient space for an object" "use-after-free:heap-use-after-free" \
+  "leak:detected memory leaks" "shift:shift exponent" "null-member:member access within null pointer"; do
+  mode=${c%%:*}
+  want=${c#*:}
+  rc=0
+  "$build/tests/sanitize_canary" "$mode" >"$work/canary-$mode.log" 2>&1 || rc=$?
+  if [ "$rc" -eq 0 ] || ! grep -qE "$want" "$work/canary-$mode.log"; then
+    die "the sanitizer build did not report the canary's $mode (exit $rc, wanted \"$want\")" \
+      "$work/canary-$mode.log"
+  fi
+  add "1 0 0"
+done
+
 run_gtest core_test
 run_gtest capi_test
 

@@ -154,7 +154,9 @@ why=()       # the reasons for the choices, for the dry run
 
 plan_debian12() {
   apt_src=/etc/apt/sources.list.d/bookworm-backports.sources
-  apt_pkgs=(build-essential pkg-config ninja-build libgtest-dev googletest clang-format git python3)
+  # clang-14 and its compiler-rt: libFuzzer and the fuzz build's sanitizers (scripts/fuzz.sh).
+  apt_pkgs=(build-essential pkg-config ninja-build libgtest-dev googletest clang-format git python3
+    clang-14 libclang-rt-14-dev)
   bpo_pkgs=(meson "golang-$GO_MIN-go")
   go_dir=/usr/lib/go-$GO_MIN/bin
   why+=("bookworm's own meson (1.0) and Go (1.19) are too old; bookworm-backports has newer ones")
@@ -163,6 +165,16 @@ plan_debian12() {
 plan_apt() {
   local cand p m major=${GO_MIN%%.*} minor=${GO_MIN#*.}
   apt_pkgs=(build-essential pkg-config libgtest-dev googletest clang-format git python3)
+
+  # scripts/fuzz.sh builds with clang-14 and libFuzzer (Ubuntu 22.04 and 24.04 both have them).
+  for p in clang-14 libclang-rt-14-dev; do
+    cand=$(apt_candidate "$p")
+    if [ -n "$cand" ]; then
+      apt_pkgs+=("$p")
+    else
+      why+=("$p: not in apt; scripts/fuzz.sh will not run here")
+    fi
+  done
 
   cand=$(apt_candidate meson)
   if ver_ge "$(upstream "$cand")" "$MESON_MIN"; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds cudago and runs every test: scripts/test-setup.sh (setup.sh's dry runs), the GoogleTest
 # suites and the C99 ABI program (meson test), then gofmt, go vet (plain and with -tags gpu, which
-# adds the Go examples that need a GPU), go test and go test -race for the Go module, and go vet
+# adds the Go examples that need a GPU), go test and go test -race for the Go module, bounded
+# fuzzing (20 s) of each Go fuzz target of go/internal/capi and its soak test for 20 s, and go vet
 # (plain and -tags gpu), go build and go test for the Go examples.
 # Stops at the first failure with a message saying which step failed.
 #
@@ -216,6 +217,27 @@ go_test go go
 step "go test -race -count=1 ./... (go)"
 in_devenv go go test -race -count=1 ./... >"$work/gorace.log" 2>&1 ||
   die "go test -race ./... in go/" "$work/gorace.log"
+
+# Bounded fuzzing of every Go fuzz target of go/internal/capi (go test ran their seeds above), one
+# target per go test (-fuzz takes one), 20 s each on two workers. Inputs that add coverage are
+# minimised for at most 2 s (default 60 s), so that the NVRTC target spends its time fuzzing. A
+# failing input is kept in go/internal/capi/testdata/fuzz/<target>/ and replays with go test.
+fuzz_targets=$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$root"/go/internal/capi/*_test.go)
+[ -n "$fuzz_targets" ] || die "no Go fuzz targets found in go/internal/capi"
+for target in $fuzz_targets; do
+  step "go test -run '^\$' -fuzz '^$target\$' -fuzztime 20s ./internal/capi/ (go)"
+  in_devenv go go test -run '^$' -fuzz "^$target\$" -fuzztime 20s -fuzzminimizetime 2s -parallel 2 \
+    ./internal/capi/ >"$work/fuzz-$target.log" 2>&1 ||
+    die "fuzzing $target in go/internal/capi" "$work/fuzz-$target.log"
+  grep '^fuzz: elapsed' "$work/fuzz-$target.log" | tail -n 1 || true
+done
+
+# The soak test (5 s in go test above) for 20 s: allocation, copy, launch and free cycles from many
+# goroutines; it fails if the RSS, threads, goroutines or the pool's reservation grow.
+step "CUDAGO_SOAK_SECONDS=20 go test -run '^TestSoak\$' ./internal/capi/ (go)"
+CUDAGO_SOAK_SECONDS=20 in_devenv go go test -count=1 -v -run '^TestSoak$' ./internal/capi/ \
+  >"$work/soak.log" 2>&1 || die "TestSoak with CUDAGO_SOAK_SECONDS=20 in go/internal/capi" "$work/soak.log"
+grep 'soak_test.go:[0-9]*:' "$work/soak.log" || true
 
 step "go vet ./... && go build ./... (examples/go)"
 in_devenv examples/go go vet ./... >"$work/exvet.log" 2>&1 || die "go vet ./... in examples/go" "$work/exvet.log"

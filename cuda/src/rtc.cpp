@@ -15,6 +15,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "cudago/detail/rtc_cache.hpp"
 #include "cudago/device.hpp"
 #include "cudago/error.hpp"
 #include "cudago/graph.hpp"
@@ -249,10 +250,14 @@ bool deserialize(const std::string& file, const std::string& key, CompileResult&
   if (!rd.blob(r.arch) || !rd.blob(image) || !rd.blob(r.log)) return false;
   uint64_t n = 0;
   if (!rd.u64(n) || n > (1u << 20)) return false;
+  r.lowered_names.clear();
   for (uint64_t i = 0; i < n; ++i) {
     std::string e, l;
     if (!rd.blob(e) || !rd.blob(l)) return false;
-    r.lowered_names[e] = l;
+    // The writer stores the names in the map's order, each once: anything else was not written
+    // by it.
+    if (!r.lowered_names.empty() && !(r.lowered_names.rbegin()->first < e)) return false;
+    r.lowered_names.emplace_hint(r.lowered_names.end(), std::move(e), std::move(l));
   }
   if (!rd.done() || image.empty()) return false;
   r.image.assign(image.begin(), image.end());
@@ -389,6 +394,16 @@ class Cache {
 };
 
 }  // namespace
+
+namespace detail {
+std::string rtc_cache_serialize(const std::string& key, const CompileResult& r) {
+  return serialize(key, r);
+}
+bool rtc_cache_deserialize(const std::string& file, const std::string& key, CompileResult& r) {
+  return deserialize(file, key, r);
+}
+uint64_t rtc_cache_checksum(const std::string& data) { return fnv1a(data, kChecksumSeed); }
+}  // namespace detail
 
 std::string device_arch(int device) {
   require_device(device);
