@@ -106,7 +106,7 @@ check debian-12 debian-12.os-release
 expect 0
 has 'route debian12;'
 has '^apt source: /etc/apt/sources\.list\.d/bookworm-backports\.sources \(Debian bookworm-backports'
-has '^apt: build-essential pkg-config ninja-build libgtest-dev googletest clang-format git python3$'
+has '^apt: build-essential pkg-config ninja-build libgtest-dev googletest clang-format git python3 clang-14 libclang-rt-14-dev$'
 has "^apt -t bookworm-backports: meson golang-$go_min_re-go$"
 has '^pypi: none$'
 has "^link: /usr/local/bin/go -> /usr/lib/go-$go_min_re/bin/go$"
@@ -176,6 +176,20 @@ ubuntu_route
 has "^apt: .* golang-$(re "$next")-go( |$)"
 lacks "golang-$(re "$next2")-go"
 has "^link: /usr/local/bin/go -> /usr/lib/go-$(re "$next")/bin/go$"
+done_
+
+# clang-14 and its compiler-rt (scripts/fuzz.sh) from apt where apt has them; a note otherwise.
+check ubuntu-24.04-clang ubuntu-24.04.os-release \
+  CUDAGO_APT_CANDIDATES="clang-14=1:14.0.6-19 libclang-rt-14-dev=1:14.0.6-19 meson=1.5.1-1 ninja-build=1.12.1-1 golang-go=2:$next~1"
+ubuntu_route
+has '^apt: .* clang-14 libclang-rt-14-dev meson ninja-build golang-go$'
+lacks 'fuzz.sh will not run'
+done_
+check ubuntu-24.04-no-clang ubuntu-24.04.os-release \
+  CUDAGO_APT_CANDIDATES="meson=1.5.1-1 ninja-build=1.12.1-1 golang-go=2:$next~1"
+ubuntu_route
+lacks '^apt: .*clang-14'
+has 'clang-14: not in apt; scripts/fuzz.sh will not run here'
 done_
 
 # A default golang-go new enough, and Meson new enough: all from apt, no venv.
