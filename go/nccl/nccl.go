@@ -127,6 +127,7 @@ func ReduceScatter[T cudago.Float](c *Comm, s *cudago.Stream, send, recv *cudago
 // calls of each collective inside a group, or the first call may wait forever for its peers.
 // The group is ended whatever fn does (an error or a panic); errors of the calls inside may
 // surface only then, as the returned error. Groups nest. Use [AllReduceAll] for the common case.
+// NCCL 2.28 leaks 160 bytes per empty group (fn queues nothing): open groups around calls only.
 func Group(fn func() error) (err error) {
 	return capi.NCCLGroup(fn)
 }

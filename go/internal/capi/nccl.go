@@ -345,6 +345,7 @@ func checkRoot(op string, root int) error {
 // calls of each collective inside a group, or the first call may wait forever for its peers.
 // The group is ended whatever fn does (an error or a panic); errors of the calls inside may
 // surface only then, as the returned error. Groups nest. Use [AllReduceAll] for the common case.
+// NCCL 2.28 leaks 160 bytes per empty group (fn queues nothing): open groups around calls only.
 func NCCLGroup(fn func() error) (err error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
