@@ -49,16 +49,7 @@ opts=("-Db_sanitize=$san" -Db_lundef=false -Dbuildtype=debugoptimized -Dtests=fa
   -Dgpu_sm=90 -Dgpu_ptx= "-Dc_args=$flags" "-Dcpp_args=$flags"
   "-Dcuda_args=['-ccbin=clang++-14', '-Xcompiler=-fsanitize=address', '-Xcompiler=-fsanitize=undefined', '-Xcompiler=-fsanitize=fuzzer-no-link', '-Xcompiler=-fno-omit-frame-pointer']")
 
-step "meson setup build-fuzz (clang-14, -fsanitize=$san,fuzzer-no-link)"
-if [ ! -f "$build/build.ninja" ]; then
-  CC=clang-14 CXX=clang++-14 meson setup "$build" "${opts[@]}" >"$work/setup.log" 2>&1 ||
-    die "meson setup build-fuzz" "$work/setup.log"
-else
-  meson configure "$build" "${opts[@]}" >"$work/setup.log" 2>&1 ||
-    die "meson configure build-fuzz" "$work/setup.log"
-fi
-step "meson compile -C build-fuzz"
-meson compile -C "$build" >"$work/compile.log" 2>&1 || die "meson compile -C build-fuzz" "$work/compile.log"
+CC=clang-14 CXX=clang++-14 meson_build "$build" "${opts[@]}"
 
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:protect_shadow_gap=0:strict_string_checks=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"

@@ -40,16 +40,7 @@ opts=("-Db_sanitize=$sanitizers" -Db_lundef=false -Dbuildtype=debugoptimized -Dt
   -Dgpu_sm=90 -Dgpu_ptx=
   "-Dcuda_args=['-Xcompiler=-fsanitize=address', '-Xcompiler=-fsanitize=undefined', '-Xcompiler=-fno-omit-frame-pointer']")
 
-echo "==> meson setup build-sanitize (-fsanitize=$sanitizers)"
-if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" "${opts[@]}" >"$work/setup.log" 2>&1 ||
-    die "meson setup build-sanitize" "$work/setup.log"
-else
-  meson configure "$build" "${opts[@]}" >"$work/setup.log" 2>&1 ||
-    die "meson configure build-sanitize" "$work/setup.log"
-fi
-echo "==> meson compile -C build-sanitize"
-meson compile -C "$build" >"$work/compile.log" 2>&1 || die "meson compile -C build-sanitize" "$work/compile.log"
+meson_build "$build" "${opts[@]}"
 
 # protect_shadow_gap=0: the CUDA driver maps memory where ASan's shadow gap would be.
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:exitcode=23:protect_shadow_gap=0:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1"

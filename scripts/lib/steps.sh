@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Sourced by scripts/test.sh and scripts/sanitize.sh: a scratch folder, the pass/fail/skip
-# counters, the summary line printed on every exit, and the failure report.
+# Sourced by scripts/test.sh, scripts/sanitize.sh and scripts/fuzz.sh: a scratch folder, the
+# pass/fail/skip counters, the summary line printed on every exit, the failure report, and the
+# set-up and compile of an extra build folder.
 #
 # Before sourcing, set `script` (the script's name in messages) and `summary` (the summary
 # line's label, e.g. "tests"). The last line of output is always
@@ -41,4 +42,23 @@ add() {
   passed=$((passed + p))
   failed=$((failed + f))
   skipped=$((skipped + s))
+}
+
+# meson_build DIR OPTION...: sets DIR up with the options (or, when it exists, reconfigures it
+# with them), then compiles it; the logs go to the scratch folder and a failure reports the end of
+# its log. Environment set on the call (CC=... meson_build ...) reaches meson setup.
+meson_build() {
+  local dir=$1 name
+  shift
+  name=$(basename "$dir")
+  step "meson setup $name"
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >"$work/setup-$name.log" 2>&1 || die "meson setup $name" "$work/setup-$name.log"
+  else
+    meson configure "$dir" "$@" >"$work/setup-$name.log" 2>&1 ||
+      die "meson configure $name" "$work/setup-$name.log"
+  fi
+  step "meson compile -C $name"
+  meson compile -C "$dir" >"$work/compile-$name.log" 2>&1 ||
+    die "meson compile -C $name" "$work/compile-$name.log"
 }
