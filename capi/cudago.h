@@ -121,7 +121,12 @@ extern "C" {
   /* a bounded wait reached its deadline (cudago_wait_options_t) */                              \
   X(ERROR_TIMEOUT, Timeout, 18, "deadline exceeded")                                             \
   /* a bounded wait was cancelled through its cancel flag (cudago_wait_options_t) */             \
-  X(ERROR_CANCELLED, Cancelled, 19, "cancelled")
+  X(ERROR_CANCELLED, Cancelled, 19, "cancelled")                                                 \
+  /* a model file that is not ONNX, is damaged, or uses what the runtime does not support: the  \
+     message names the node, its op and what is wrong */                                       \
+  X(ERROR_INVALID_MODEL, InvalidModel, 20, "invalid or unsupported model")                       \
+  /* a cuDNN error (or cuDNN missing): see native_code */                                        \
+  X(ERROR_CUDNN, Cudnn, 21, "cuDNN error")
 /* clang-format on */
 
 /* clang-format off */
@@ -1257,6 +1262,151 @@ CUDAGO_API cudago_status_t cudago_graph_node_count(cudago_graph_t graph, uint64_
 CUDAGO_API cudago_status_t cudago_graph_device(cudago_graph_t graph, int32_t *device);
 /* Waits for the graph's launches, then frees it and what it kept alive. NULL is a no-op. */
 CUDAGO_API cudago_status_t cudago_graph_destroy(cudago_graph_t graph);
+
+#ifdef CUDAGO_EXPERIMENTAL
+/* ---------------------------------------------------------------------------------------------
+ * The CNN inference runtime (experimental: declared only with CUDAGO_EXPERIMENTAL; may change in
+ * any release). A model is an ONNX file (opsets 7 to 25, IR versions 3 to 12; initializers
+ * inline or in external data files) lowered at load: constants and shape chains folded,
+ * BatchNormalization folded into the convolution or GEMM before it, bias, residual Add and
+ * ReLU/Clip fused into the layer that produces them, explicit Pad folded into Conv, and every
+ * shape inferred for each batch size from 1 to max_batch. A model that is damaged, not ONNX, or
+ * uses what the runtime does not support is CUDAGO_ERROR_INVALID_MODEL at load, with a message
+ * naming the node, its op and what is wrong (for an unsupported op: the list of supported ones).
+ *
+ * Backends: the CPU reference executor (plain fp32, obviously correct, slow: the oracle of the
+ * GPU tests, and what runs on a machine without a GPU) and the GPU plan. CUDAGO_NN_BACKEND_AUTO
+ * takes the GPU where one is usable and the reference executor otherwise; cudago_nn_model_info
+ * says which one a model got. In this release the GPU plan is not built yet: AUTO always takes
+ * the reference executor and CUDAGO_NN_BACKEND_GPU is CUDAGO_ERROR_NOT_SUPPORTED.
+ *
+ * Thread safety: a model may be run from several threads (and on several streams) at once;
+ * destroy must not race with its runs.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct cudago_nn_model_s *cudago_nn_model_t;
+
+typedef enum cudago_nn_backend CUDAGO_ENUM_BASE {
+  CUDAGO_NN_BACKEND_AUTO = 0,      /* the GPU plan where a device is usable, else the reference */
+  CUDAGO_NN_BACKEND_GPU = 1,       /* the GPU plan, or an error */
+  CUDAGO_NN_BACKEND_REFERENCE = 2, /* the CPU reference executor (fp32) */
+  CUDAGO_NN_BACKEND_FORCE32 = 0x7fffffff
+} cudago_nn_backend_t;
+
+typedef enum cudago_nn_precision CUDAGO_ENUM_BASE {
+  CUDAGO_NN_PRECISION_DEFAULT = 0, /* fp16 on the GPU; fp32 on the reference executor */
+  CUDAGO_NN_PRECISION_FP16 = 1,    /* fp16 activations and weights, fp32 accumulation */
+  CUDAGO_NN_PRECISION_BF16 = 2,    /* bfloat16 activations and weights, fp32 accumulation */
+  CUDAGO_NN_PRECISION_FP32 = 3,    /* fp32 throughout */
+  CUDAGO_NN_PRECISION_FORCE32 = 0x7fffffff
+} cudago_nn_precision_t;
+
+typedef enum cudago_nn_input_format CUDAGO_ENUM_BASE {
+  CUDAGO_NN_INPUT_AS_DECLARED = 0, /* the model's own inputs: float32, NCHW for images */
+  /* Image inputs (NCHW, at most 4 channels) taken as uint8 NHWC instead; the runtime converts
+   * with x = (v * input_scale - mean[c]) / std[c]. */
+  CUDAGO_NN_INPUT_UINT8_NHWC = 1,
+  CUDAGO_NN_INPUT_FORMAT_FORCE32 = 0x7fffffff
+} cudago_nn_input_format_t;
+
+/* cudago_nn_options_t.flags */
+#define CUDAGO_NN_NO_FUSION 0x1u /* lower without fusing layers (tests, debugging) */
+
+typedef struct cudago_nn_options {
+  uint32_t struct_size; /* sizeof(cudago_nn_options_t), set by its _init */
+  int32_t device;       /* the GPU to run on (default 0) */
+  cudago_nn_backend_t backend;
+  cudago_nn_precision_t precision;
+  uint64_t max_batch;   /* the largest batch any run uses; 0: 1. Ignored (1) for a model whose
+                           inputs have no dynamic first dimension */
+  const char *cache_dir; /* borrowed: directory of the tuning cache; NULL or "": none */
+  const char *base_dir;  /* borrowed: where cudago_nn_model_load_bytes finds external data;
+                            NULL: such a model is refused */
+  cudago_nn_input_format_t input_format;
+  uint32_t flags;        /* CUDAGO_NN_* */
+  float input_scale;     /* CUDAGO_NN_INPUT_UINT8_NHWC: 0 means 1/255 */
+  float mean[4];         /* per channel, default 0 */
+  float std[4];          /* per channel, 0 means 1 */
+} cudago_nn_options_t;
+
+static inline void cudago_nn_options_init(cudago_nn_options_t *p) { CUDAGO_SIZED_INIT_(p); }
+
+/* An input or output of a model. */
+typedef struct cudago_nn_tensor_info {
+  uint32_t struct_size;  /* sizeof(cudago_nn_tensor_info_t), set by its _init */
+  cudago_dtype_t dtype;  /* CUDAGO_DTYPE_F32, or CUDAGO_DTYPE_U8 for uint8 NHWC image inputs */
+  const char *name;      /* borrowed from the model: valid until cudago_nn_model_destroy */
+  uint64_t rank;         /* at most CUDAGO_NN_MAX_RANK */
+  uint64_t dims[8];      /* the shape at max_batch */
+  int32_t batch_axis;    /* the dimension that grows with the batch size of a run (a multiple
+                            of it: N, or N·k where an output merges the batch with other axes);
+                            -1: none */
+  int32_t reserved_;
+  uint64_t bytes_per_item; /* bytes per batch item: the tensor at batch n has n times this
+                              (the whole tensor where batch_axis is -1) */
+} cudago_nn_tensor_info_t;
+#define CUDAGO_NN_MAX_RANK 8
+
+static inline void cudago_nn_tensor_info_init(cudago_nn_tensor_info_t *p) {
+  CUDAGO_SIZED_INIT_(p);
+}
+
+typedef struct cudago_nn_model_info {
+  uint32_t struct_size;               /* sizeof(cudago_nn_model_info_t), set by its _init */
+  cudago_nn_backend_t backend;        /* GPU or REFERENCE: the one the model runs on */
+  cudago_nn_precision_t precision;    /* FP16, BF16 or FP32 */
+  int32_t device;                     /* the GPU, or -1 for the reference executor */
+  int32_t dynamic_batch;              /* 1 when the inputs have a dynamic first dimension */
+  uint64_t max_batch;
+  uint64_t num_inputs, num_outputs;
+  uint64_t num_layers;                /* after fusion */
+  uint64_t weight_bytes;              /* the weights as the executor holds them */
+  uint64_t arena_bytes;               /* the GPU activation arena (0 for the reference) */
+  uint64_t arena_lower_bound;         /* the liveness bound it is measured against */
+  double parse_seconds, lower_seconds, plan_seconds, tune_seconds; /* load time, by stage */
+} cudago_nn_model_info_t;
+
+static inline void cudago_nn_model_info_init(cudago_nn_model_info_t *p) { CUDAGO_SIZED_INIT_(p); }
+
+/* Loads the ONNX file at path (external data next to it); *out is owned by the caller. opts may
+ * be NULL (all defaults). CUDAGO_ERROR_INVALID_MODEL for a bad model (see above);
+ * CUDAGO_ERROR_INVALID_ARGUMENT for a missing file or bad options. */
+CUDAGO_API cudago_status_t cudago_nn_model_load(cudago_nn_model_t *out, const char *path,
+                                                const cudago_nn_options_t *opts);
+/* The same from the bytes of a model file (copied; at most 2 GiB: larger models keep their
+ * weights in external data, found in opts->base_dir). */
+CUDAGO_API cudago_status_t cudago_nn_model_load_bytes(cudago_nn_model_t *out, const void *data,
+                                                      uint64_t size,
+                                                      const cudago_nn_options_t *opts);
+/* Frees the model after its queued runs. NULL is a no-op. */
+CUDAGO_API cudago_status_t cudago_nn_model_destroy(cudago_nn_model_t model);
+CUDAGO_API cudago_status_t cudago_nn_model_info(cudago_nn_model_t model,
+                                                cudago_nn_model_info_t *out);
+/* Describes input (output) number index; CUDAGO_ERROR_OUT_OF_RANGE past the last. */
+CUDAGO_API cudago_status_t cudago_nn_model_input(cudago_nn_model_t model, uint64_t index,
+                                                 cudago_nn_tensor_info_t *out);
+CUDAGO_API cudago_status_t cudago_nn_model_output(cudago_nn_model_t model, uint64_t index,
+                                                  cudago_nn_tensor_info_t *out);
+/* Runs the model on host memory at the given batch size and returns when the outputs are
+ * written: one pointer (borrowed) and byte size per input and output, in the model's order;
+ * each size must be exactly bytes_per_item * batch (bytes_per_item where batch_axis is -1).
+ * The reference executor computes in place; the GPU plan stages through pinned buffers. */
+CUDAGO_API cudago_status_t cudago_nn_model_run_host(cudago_nn_model_t model,
+                                                    const void *const *inputs,
+                                                    const uint64_t *input_bytes,
+                                                    uint64_t num_inputs, void *const *outputs,
+                                                    const uint64_t *output_bytes,
+                                                    uint64_t num_outputs, uint64_t batch);
+/* Queues a run on stream with device buffers (of the model's device) and byte offsets, in the
+ * model's input and output order; each range must hold the tensor at that batch size. A model
+ * on the reference executor runs on host memory only: CUDAGO_ERROR_NOT_SUPPORTED. */
+CUDAGO_API cudago_status_t cudago_nn_model_run(cudago_nn_model_t model, cudago_stream_t stream,
+                                               const cudago_buffer_t *inputs,
+                                               const uint64_t *input_offsets,
+                                               uint64_t num_inputs,
+                                               const cudago_buffer_t *outputs,
+                                               const uint64_t *output_offsets,
+                                               uint64_t num_outputs, uint64_t batch);
+#endif /* CUDAGO_EXPERIMENTAL */
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -111,6 +111,13 @@ CUDAGO_SIZE_TAG_(cudago_kernel_attributes_t, cudago_kernel_attributes_init,
 CUDAGO_SIZE_TAG_(cudago_rtc_cache_stats_t, cudago_rtc_cache_stats_init,
                  sizeof(cudago_rtc_cache_stats_t));
 CUDAGO_SIZE_TAG_(cudago_wait_options_t, cudago_wait_options_init, sizeof(cudago_wait_options_t));
+#ifdef CUDAGO_EXPERIMENTAL  // the CNN runtime (nn_api.cpp)
+CUDAGO_SIZE_TAG_(cudago_nn_options_t, cudago_nn_options_init, sizeof(cudago_nn_options_t));
+CUDAGO_SIZE_TAG_(cudago_nn_tensor_info_t, cudago_nn_tensor_info_init,
+                 sizeof(cudago_nn_tensor_info_t));
+CUDAGO_SIZE_TAG_(cudago_nn_model_info_t, cudago_nn_model_info_init,
+                 sizeof(cudago_nn_model_info_t));
+#endif
 #undef CUDAGO_SIZE_TAG_
 
 // Validates a caller's struct_size for T; returns the bytes of T to copy. Larger sizes are

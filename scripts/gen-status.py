@@ -17,7 +17,7 @@ OUT = ROOT / "go" / "internal" / "capi" / "status_table.go"
 
 # Go spells these initialisms in capitals (StatusCUDA, not StatusCuda).
 INITIALISMS = {"Cuda": "CUDA", "Cublas": "CUBLAS", "Cufft": "CUFFT", "Nvrtc": "NVRTC",
-               "Nccl": "NCCL"}
+               "Nccl": "NCCL", "Cudnn": "CUDNN"}
 
 
 def statuses():

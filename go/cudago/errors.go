@@ -54,6 +54,11 @@ var (
 	// context.Canceled.
 	ErrTimeout   = capi.ErrTimeout
 	ErrCancelled = capi.ErrCancelled
+	// ErrInvalidModel: a model that is not ONNX, is damaged, or uses what the runtime does not
+	// support; the message names the node, its op and what is wrong.
+	ErrInvalidModel = capi.ErrInvalidModel
+	// ErrCUDNN: a cuDNN failure, or cuDNN missing where a model needs it.
+	ErrCUDNN = capi.ErrCUDNN
 	// ErrClosed matches the errors of methods called on a handle after its Close. Those
 	// errors have StatusInvalidHandle, so they match ErrInvalidHandle too; ErrInvalidHandle
 	// also covers nil handles, ErrClosed does not.

@@ -409,6 +409,8 @@ func TestFacadeStatusAndErrors(t *testing.T) {
 		{cudago.StatusCapture, 17, "CUDAGO_ERROR_CAPTURE", "stream capture or graph error", cudago.ErrCapture},
 		{cudago.StatusTimeout, 18, "CUDAGO_ERROR_TIMEOUT", "deadline exceeded", cudago.ErrTimeout},
 		{cudago.StatusCancelled, 19, "CUDAGO_ERROR_CANCELLED", "cancelled", cudago.ErrCancelled},
+		{cudago.StatusInvalidModel, 20, "CUDAGO_ERROR_INVALID_MODEL", "invalid or unsupported model", cudago.ErrInvalidModel},
+		{cudago.StatusCUDNN, 21, "CUDAGO_ERROR_CUDNN", "cuDNN error", cudago.ErrCUDNN},
 	}
 	for _, c := range table {
 		if int(c.s) != c.value || c.s.String() != c.name || c.s.Description() != c.desc {

@@ -26,4 +26,6 @@ const (
 	StatusCapture         Status = capi.StatusCapture         // a stream capture or CUDA graph failed (illegal call during a capture, update with another topology)
 	StatusTimeout         Status = capi.StatusTimeout         // a bounded wait reached its deadline (cudago_wait_options_t)
 	StatusCancelled       Status = capi.StatusCancelled       // a bounded wait was cancelled through its cancel flag (cudago_wait_options_t)
+	StatusInvalidModel    Status = capi.StatusInvalidModel    // a model file that is not ONNX, is damaged, or uses what the runtime does not support
+	StatusCUDNN           Status = capi.StatusCUDNN           // a cuDNN error (or cuDNN missing): see native_code
 )

@@ -133,6 +133,11 @@ var (
 	// context.Canceled.
 	ErrTimeout   = sentinel(StatusTimeout, "deadline exceeded")
 	ErrCancelled = sentinel(StatusCancelled, "cancelled")
+	// ErrInvalidModel: a model that is not ONNX, is damaged, or uses what the runtime does not
+	// support; the message names the node, its op and what is wrong.
+	ErrInvalidModel = sentinel(StatusInvalidModel, "invalid or unsupported model")
+	// ErrCUDNN: a cuDNN failure, or cuDNN missing where a model needs it.
+	ErrCUDNN = sentinel(StatusCUDNN, "cuDNN error")
 
 	// ErrClosed matches the errors of methods called on a handle after its Close. Those
 	// errors have StatusInvalidHandle, so they match ErrInvalidHandle too; ErrInvalidHandle

@@ -17,7 +17,7 @@ import (
 // These tests need no GPU.
 
 // statusLast is the newest status; update it when cudago_status_t grows.
-const statusLast = StatusCancelled
+const statusLast = StatusCUDNN
 
 func TestStatusStringsMatchC(t *testing.T) {
 	for s := StatusSuccess; s <= statusLast; s++ {
@@ -54,6 +54,7 @@ func TestSentinels(t *testing.T) {
 		StatusCUDA: ErrCUDA, StatusCUBLAS: ErrCUBLAS, StatusCUFFT: ErrCUFFT,
 		StatusNVRTC: ErrNVRTC, StatusInternal: ErrInternal, StatusNCCL: ErrNCCL, StatusCapture: ErrCapture,
 		StatusTimeout: ErrTimeout, StatusCancelled: ErrCancelled,
+		StatusInvalidModel: ErrInvalidModel, StatusCUDNN: ErrCUDNN,
 	}
 	if len(sentinels) != int(statusLast) {
 		t.Fatalf("%d sentinels for %d error statuses", len(sentinels), statusLast)

@@ -29,6 +29,8 @@ const (
 	StatusCapture         Status = 17 // a stream capture or CUDA graph failed (illegal call during a capture, update with another topology)
 	StatusTimeout         Status = 18 // a bounded wait reached its deadline (cudago_wait_options_t)
 	StatusCancelled       Status = 19 // a bounded wait was cancelled through its cancel flag (cudago_wait_options_t)
+	StatusInvalidModel    Status = 20 // a model file that is not ONNX, is damaged, or uses what the runtime does not support: the message names the node, its op and what is wrong
+	StatusCUDNN           Status = 21 // a cuDNN error (or cuDNN missing): see native_code
 )
 
 // The values above are cudago_status_t's: this fails to compile if one differs.
@@ -52,7 +54,9 @@ var _ = [1]struct{}{}[0|
 	(StatusNCCL-C.CUDAGO_ERROR_NCCL)|
 	(StatusCapture-C.CUDAGO_ERROR_CAPTURE)|
 	(StatusTimeout-C.CUDAGO_ERROR_TIMEOUT)|
-	(StatusCancelled-C.CUDAGO_ERROR_CANCELLED)]
+	(StatusCancelled-C.CUDAGO_ERROR_CANCELLED)|
+	(StatusInvalidModel-C.CUDAGO_ERROR_INVALID_MODEL)|
+	(StatusCUDNN-C.CUDAGO_ERROR_CUDNN)]
 
 // statusNames holds the C enumerator name of each status.
 var statusNames = [...]string{
@@ -76,4 +80,6 @@ var statusNames = [...]string{
 	StatusCapture:         "CUDAGO_ERROR_CAPTURE",
 	StatusTimeout:         "CUDAGO_ERROR_TIMEOUT",
 	StatusCancelled:       "CUDAGO_ERROR_CANCELLED",
+	StatusInvalidModel:    "CUDAGO_ERROR_INVALID_MODEL",
+	StatusCUDNN:           "CUDAGO_ERROR_CUDNN",
 }
