@@ -1360,7 +1360,10 @@ typedef struct cudago_nn_model_info {
   uint64_t num_inputs, num_outputs;
   uint64_t num_layers;                /* after fusion */
   uint64_t weight_bytes;              /* the weights as the executor holds them */
-  uint64_t arena_bytes;               /* the GPU activation arena (0 for the reference) */
+  uint64_t arena_bytes;               /* the GPU activation arena; for the reference executor,
+                                         the host memory a run at max_batch allocates at its
+                                         peak (a run that could not fit the machine's memory
+                                         is CUDAGO_ERROR_OUT_OF_MEMORY before it allocates) */
   uint64_t arena_lower_bound;         /* the liveness bound it is measured against */
   double parse_seconds, lower_seconds, plan_seconds, tune_seconds; /* load time, by stage */
 } cudago_nn_model_info_t;

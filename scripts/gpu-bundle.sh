@@ -66,6 +66,13 @@ for exe in tests/core_test tests/capi_test tests/peer_test tests/c99/abi_c99 tes
   cp "$build/$exe" "$bundle/bin/"
 done
 
+# libcudago parses ONNX with Debian's protobuf and onnx_proto libraries, which the GPU machine
+# lacks: carry them (and nothing else of the system's).
+while read -r lib; do
+  cp -L "$lib" "$bundle/lib/"
+done < <(ldd "$bundle"/lib/libcudago.so.*.*.* | awk '/lib(protobuf|onnx_proto)/ && $3 ~ /^\// {print $3}' | sort -u)
+[ -n "$(ls "$bundle"/lib/libprotobuf.so.* 2>/dev/null)" ] || die "libprotobuf was not carried"
+
 # GoogleTest may be linked shared on some distributions: carry any such library along.
 while read -r lib; do
   cp -L "$lib" "$bundle/lib/"

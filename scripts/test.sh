@@ -45,7 +45,8 @@ add "${setup_counts:-0 1 0}"
 # ---- build ----------------------------------------------------------------------------------
 if [ ! -f "$build/build.ninja" ]; then
   step "meson setup build"
-  meson setup "$build" >"$work/setup.log" 2>&1 || die "meson setup build" "$work/setup.log"
+  meson setup "$build" "-Dvenv=${CUDAGO_VENV:-/opt/cudago-venv}" >"$work/setup.log" 2>&1 ||
+    die "meson setup build" "$work/setup.log"
 fi
 step "meson compile -C build"
 meson compile -C "$build" >"$work/build.log" 2>&1 || die "build (meson compile -C build)" "$work/build.log"

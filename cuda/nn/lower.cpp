@@ -512,7 +512,10 @@ bool Lowerer::try_fold() {
       int64_t v = const_dim(d, "the shape");
       if (v < 0) fail("negative dimension " + std::to_string(v));
       n = checked_mul(n, v, node_->where());
-      if (n > kMaxExtent) fail("the shape has too many elements");
+      if (n > kMaxFoldedElements) {
+        fail("the constant would have more than " + std::to_string(kMaxFoldedElements) +
+             " elements");
+      }
       c->dims.push_back(v);
     }
     if (c->dtype == DType::kF32) c->f.assign(static_cast<size_t>(n), fv);
@@ -607,8 +610,13 @@ bool Lowerer::try_fold() {
           fail("inputs differ outside the concatenation axis");
         }
       }
-      c->dims[static_cast<size_t>(axis)] += x.dims[static_cast<size_t>(axis)];
+      c->dims[static_cast<size_t>(axis)] = checked_add(
+          c->dims[static_cast<size_t>(axis)], x.dims[static_cast<size_t>(axis)], node_->where());
       parts.push_back(&x);
+    }
+    if (c->numel() > kMaxFoldedElements) {
+      fail("the folded constant would have more than " + std::to_string(kMaxFoldedElements) +
+           " elements");
     }
     int64_t outer = 1;
     for (int64_t d = 0; d < axis; ++d) outer *= x0.dims[static_cast<size_t>(d)];
@@ -706,7 +714,10 @@ void Lowerer::fold_binary() {
                 : node_->op == "Mul" ? BinaryOp::kMul
                                      : BinaryOp::kDiv;
   int64_t n = ref::numel(od);
-  if (n > kMaxExtent) fail("the result is too large");
+  if (n > kMaxFoldedElements) {
+    fail("the folded constant would have more than " + std::to_string(kMaxFoldedElements) +
+         " elements");
+  }
   if (!is_int(a)) {
     c->f.resize(static_cast<size_t>(n));
     ref::binary(a.f.data(), a.dims, b.f.data(), b.dims, c->f.data(), od, op);
@@ -768,7 +779,8 @@ void Lowerer::fold_gather() {
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= x.dims[static_cast<size_t>(d)];
   for (size_t d = static_cast<size_t>(axis) + 1; d < x.dims.size(); ++d) inner *= x.dims[d];
-  if (checked_mul(checked_mul(outer, idx.numel(), "gather"), inner, "gather") > kMaxExtent) {
+  if (checked_mul(checked_mul(outer, idx.numel(), "gather"), inner, "gather") >
+      kMaxFoldedElements) {
     fail("the result is too large");
   }
   for (int64_t o = 0; o < outer; ++o) {

@@ -1,6 +1,9 @@
 #include "cudago/nn/model.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
+#include <climits>
 #include <cmath>
 
 #include "cudago/device.hpp"
@@ -128,6 +131,15 @@ void Model::init(Graph&& g, const ModelOptions& opts, double parse_seconds) {
   backend_ = Backend::kReference;
   precision_ = Precision::kFp32;
   reference_ = std::make_unique<ReferenceExecutor>(program_);
+  stats_.arena_bytes = host_bytes(program_.max_batch);
+}
+
+int64_t Model::host_bytes(int64_t n) const {
+  int64_t bytes = reference_->peak_bytes(n);
+  for (const TensorDesc& d : inputs_) {
+    if (d.type == ElemType::kU8) bytes += d.bytes_at(n) * 4;  // the converted float copy
+  }
+  return bytes;
 }
 
 void Model::check_batch(int64_t n) const {
@@ -184,6 +196,18 @@ void Model::run_host(int64_t n, const std::vector<const void*>& in,
   for (size_t i = 0; i < in.size(); ++i) check(inputs_[i], in[i], in_bytes[i], "input", i);
   for (size_t i = 0; i < out.size(); ++i) check(outputs_[i], out[i], out_bytes[i], "output", i);
 
+  // A run that could never fit is refused before it allocates anything.
+  static const int64_t physical = [] {
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0 ? static_cast<int64_t>(pages) * size : INT64_MAX;
+  }();
+  int64_t need = host_bytes(n);
+  if (need > physical) {
+    throw Error(Status::kOutOfMemory,
+                "a run at batch " + std::to_string(n) + " needs " + std::to_string(need) +
+                    " bytes of host memory for its activations; this machine has " +
+                    std::to_string(physical));
+  }
   std::vector<std::vector<float>> converted(in.size());
   std::vector<const float*> fin(in.size());
   for (size_t i = 0; i < in.size(); ++i) {

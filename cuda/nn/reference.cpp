@@ -224,7 +224,7 @@ void conv(const float* x, const Dims& xd, const Layer& l, const float* residual,
   int64_t crs = cg * l.r * l.s, hw = ho * wo;
   bool direct = l.r == 1 && l.s == 1 && l.stride[0] == 1 && l.stride[1] == 1 && l.pad[0] == 0 &&
                 l.pad[1] == 0 && l.pad[2] == 0 && l.pad[3] == 0;
-  std::vector<float> col(direct ? 0 : static_cast<size_t>(crs * hw));
+  std::vector<float> col(direct ? 0 : static_cast<size_t>(crs * hw));  // conv_scratch()
   for (int64_t b = 0; b < n; ++b) {
     for (int64_t gi = 0; gi < g; ++gi) {
       const float* xin = x + (b * c + gi * cg) * h * w;
@@ -402,6 +402,43 @@ ReferenceExecutor::ReferenceExecutor(const Program& p) : p_(p), last_use_(p.tens
     for (int t : p.layers[i].inputs) last_use_[t] = static_cast<int>(i);
   }
   for (int t : p.outputs) last_use_[t] = static_cast<int>(p.layers.size());
+}
+
+namespace {
+
+// Floats of im2col scratch a convolution layer needs at batch n (0 for the direct 1×1 path).
+int64_t conv_scratch(const Layer& l, const std::vector<int64_t>& yd) {
+  bool direct = l.r == 1 && l.s == 1 && l.stride[0] == 1 && l.stride[1] == 1 && l.pad[0] == 0 &&
+                l.pad[1] == 0 && l.pad[2] == 0 && l.pad[3] == 0;
+  if (direct) return 0;
+  return (l.c / l.group) * l.r * l.s * yd[2] * yd[3];
+}
+
+}  // namespace
+
+int64_t ReferenceExecutor::peak_bytes(int64_t n) const {
+  std::vector<int64_t> held(p_.tensors.size(), 0);
+  std::vector<bool> external(p_.tensors.size(), false);
+  for (int t : p_.inputs) external[t] = true;
+  for (int t : p_.outputs) external[t] = true;
+  int64_t live = 0, peak = 0;
+  for (size_t li = 0; li < p_.layers.size(); ++li) {
+    const Layer& l = p_.layers[li];
+    std::vector<int64_t> od = shape_at(p_.tensors[l.output].shape, n);
+    if (!external[l.output]) {
+      held[l.output] = ref::numel(od) * 4;
+      live += held[l.output];
+    }
+    int64_t scratch = l.kind == LayerKind::kConv ? conv_scratch(l, od) * 4 : 0;
+    peak = std::max(peak, live + scratch);
+    for (int t : l.inputs) {
+      if (last_use_[t] == static_cast<int>(li)) {
+        live -= held[t];
+        held[t] = 0;
+      }
+    }
+  }
+  return peak;
 }
 
 void ReferenceExecutor::run(int64_t n, const std::vector<const float*>& inputs,

@@ -542,3 +542,61 @@ TEST(NnArguments, FixedBatch) {
 }
 
 }  // namespace
+
+namespace {
+
+// A model whose intermediate activation is 2^38 floats (1 TiB): it loads (nothing is allocated
+// at load), reports that peak, and a run is refused with OUT_OF_MEMORY before it allocates.
+TEST(NnArguments, HostMemoryBeyondTheMachine) {
+  ModelProto m;
+  m.set_ir_version(8);
+  auto* os = m.add_opset_import();
+  os->set_version(17);
+  onnx::GraphProto* g = m.mutable_graph();
+  set_input(g->add_input(), "x", {-1, 1, 1, 1});
+  TensorProto* pads = g->add_initializer();
+  pads->set_name("pads");
+  pads->set_data_type(TensorProto::INT64);
+  pads->add_dims(8);
+  for (int64_t v : {0, 0, 1 << 18, 1 << 18, 0, 0, 1 << 18, 1 << 18}) pads->add_int64_data(v);
+  add_node(g, "Pad", "pad1", {"x", "pads"}, {"p"});
+  add_node(g, "GlobalMaxPool", "gmp", {"p"}, {"y"});
+  g->add_output()->set_name("y");
+  std::string bytes;
+  ASSERT_TRUE(m.SerializeToString(&bytes));
+  cudago_nn_options_t o;
+  cudago_nn_options_init(&o);
+  cudago_nn_model_t raw = nullptr;
+  CG_OK(cudago_nn_model_load_bytes(&raw, bytes.data(), bytes.size(), &o));
+  Model model(raw);
+  cudago_nn_model_info_t info;
+  cudago_nn_model_info_init(&info);
+  CG_OK(cudago_nn_model_info(model.get(), &info));
+  EXPECT_GE(info.arena_bytes, (uint64_t{1} << 38) * 4);
+  float x = 1, y = 0;
+  const void* in[1] = {&x};
+  void* out[1] = {&y};
+  uint64_t nb[1] = {4};
+  EXPECT_EQ(cudago_nn_model_run_host(model.get(), in, nb, 1, out, nb, 1, 1),
+            CUDAGO_ERROR_OUT_OF_MEMORY)
+      << last_error_text();
+  EXPECT_NE(last_error_text().find("host memory"), std::string::npos) << last_error_text();
+}
+
+// Folding is bounded too: a ConstantOfShape of 2^30 elements is refused at load.
+TEST(NnBadModels, FoldedConstantTooLarge) {
+  ModelProto m = good_model();
+  onnx::GraphProto* g = m.mutable_graph();
+  TensorProto* s = g->add_initializer();
+  s->set_name("big_shape");
+  s->set_data_type(TensorProto::INT64);
+  s->add_dims(2);
+  s->add_int64_data(1 << 15);
+  s->add_int64_data(1 << 15);
+  add_node(g, "ConstantOfShape", "cos", {"big_shape"}, {"big"});
+  add_node(g, "Add", "add_big", {"y", "big"}, {"z"});
+  g->mutable_output(0)->set_name("z");
+  EXPECT_REFUSED(load_model(m), CUDAGO_ERROR_INVALID_MODEL, "node 'cos' (ConstantOfShape)");
+}
+
+}  // namespace

@@ -21,6 +21,10 @@ namespace cudago::nn {
 // computed from a model is checked against it before anything is allocated.
 constexpr int64_t kMaxExtent = int64_t{1} << 40;
 
+// The most elements a constant computed at load may have (2^24): real models fold only shape
+// arithmetic and small tensors; their weights are initializers, backed by the file's bytes.
+constexpr int64_t kMaxFoldedElements = int64_t{1} << 24;
+
 // a·N + b, N the batch size.
 struct Affine {
   int64_t a = 0;

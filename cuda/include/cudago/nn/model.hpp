@@ -47,7 +47,9 @@ struct TensorDesc {
 struct ModelStats {
   double parse_seconds = 0, lower_seconds = 0, plan_seconds = 0, tune_seconds = 0;
   int64_t weight_bytes = 0;
-  int64_t arena_bytes = 0, arena_lower_bound = 0;  // GPU plan only
+  // The GPU plan's activation arena and its liveness bound; for the reference executor, the
+  // peak host memory of a run at max batch (bound 0).
+  int64_t arena_bytes = 0, arena_lower_bound = 0;
   int64_t layers = 0;
 };
 
@@ -75,6 +77,9 @@ class Model {
 
   // Checks a batch size against the model (1..max_batch; exactly 1 for a fixed-batch model).
   void check_batch(int64_t n) const;
+
+  // Host memory a reference run at batch n allocates at its peak.
+  int64_t host_bytes(int64_t n) const;
 
  private:
   Model() = default;

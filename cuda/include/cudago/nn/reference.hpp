@@ -40,6 +40,10 @@ class ReferenceExecutor {
   void run(int64_t n, const std::vector<const float*>& inputs,
            const std::vector<float*>& outputs) const;
 
+  // The host memory one run at batch n allocates at its peak (activations between layers and the
+  // im2col scratch; not the caller's inputs and outputs).
+  int64_t peak_bytes(int64_t n) const;
+
  private:
   const Program& p_;
   std::vector<int> last_use_;  // per tensor: the last layer reading it
