@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cudago.h"
+#include "cudago/detail/operand.hpp"
 #include "cudago/nn/model.hpp"
 #include "guard.hpp"
 
@@ -250,20 +251,51 @@ extern "C" cudago_status_t cudago_nn_model_run(cudago_nn_model_t model, cudago_s
                                                uint64_t batch) {
   return guard("cudago_nn_model_run", [&] {
     const nn::Model& m = *handle(model, "model").impl;
-    handle(stream, "stream");
     check_array(inputs, num_inputs, m.inputs().size(), "num_inputs", "inputs");
     check_array(input_offsets, num_inputs, m.inputs().size(), "num_inputs", "input_offsets");
     check_array(outputs, num_outputs, m.outputs().size(), "num_outputs", "outputs");
     check_array(output_offsets, num_outputs, m.outputs().size(), "num_outputs", "output_offsets");
     int64_t n = cudago::capi::signed_count(batch, "batch");
     m.check_batch(n);
-    for (uint64_t i = 0; i < num_inputs; ++i) handle(inputs[i], "inputs[i]");
-    for (uint64_t i = 0; i < num_outputs; ++i) handle(outputs[i], "outputs[i]");
+    const cudago::StreamPtr& s = handle(stream, "stream").impl;
     if (m.backend() != nn::Backend::kGpu) {
       throw Error(Status::kNotSupported,
                   "the model runs on the CPU reference executor, which takes host memory: use "
                   "cudago_nn_model_run_host");
     }
-    throw Error(Status::kInternal, "no GPU plan");  // unreachable until the GPU plan lands
+    const char* op = "cudago_nn_model_run";
+    cudago::detail::check_device_of_stream(s->device(), m.device(), op);
+    // Every range is checked (device, alignment, bounds) before anything is queued.
+    auto range = [&](cudago_buffer_t b, uint64_t offset, const nn::TensorDesc& d, const char* what,
+                     uint64_t i) -> void* {
+      std::string name = std::string(what) + "[" + std::to_string(i) + "] ('" + d.name + "')";
+      cudago::DeviceBuffer& buf = *handle(b, name.c_str()).impl;
+      cudago::detail::check_device(buf, m.device(), op, name.c_str());
+      uint64_t align = d.type == nn::ElemType::kU8 ? 1 : 4;
+      if (offset % align != 0) {
+        throw Error(Status::kInvalidArgument, name + ": offset " + std::to_string(offset) +
+                                                  " is not a multiple of " + std::to_string(align) +
+                                                  " bytes");
+      }
+      return cudago::detail::operand_pointer(buf, offset, static_cast<uint64_t>(d.bytes_at(n)), 1,
+                                             op, name.c_str());
+    };
+    std::vector<const void*> in;
+    std::vector<void*> out;
+    for (uint64_t i = 0; i < num_inputs; ++i) {
+      in.push_back(range(inputs[i], input_offsets[i], m.inputs()[i], "inputs", i));
+    }
+    for (uint64_t i = 0; i < num_outputs; ++i) {
+      out.push_back(range(outputs[i], output_offsets[i], m.outputs()[i], "outputs", i));
+      for (uint64_t j = 0; j < i; ++j) {
+        cudago::detail::check_disjoint(
+            *outputs[j]->impl, out[j], static_cast<uint64_t>(m.outputs()[j].bytes_at(n)),
+            *outputs[i]->impl, out[i], static_cast<uint64_t>(m.outputs()[i].bytes_at(n)), op,
+            "an output", "another output");
+      }
+    }
+    m.run(s, n, in, out);
+    for (uint64_t i = 0; i < num_inputs; ++i) inputs[i]->impl->used_on(s);
+    for (uint64_t i = 0; i < num_outputs; ++i) outputs[i]->impl->used_on(s);
   });
 }

@@ -107,6 +107,7 @@ void Model::init(Graph&& g, const ModelOptions& opts, double parse_seconds) {
   for (int t : program_.outputs)
     outputs_.push_back(describe(program_.tensors[t], program_.max_batch));
 
+  bool gpu = false;
   switch (opts.backend) {
     case Backend::kReference:
       if (opts.precision == Precision::kFp16 || opts.precision == Precision::kBf16) {
@@ -121,20 +122,42 @@ void Model::init(Graph&& g, const ModelOptions& opts, double parse_seconds) {
         throw Error(Status::kNoDevice,
                     "the GPU backend needs a CUDA device: " + no_device_reason());
       }
-      throw Error(Status::kNotSupported,
-                  "the GPU executor of the CNN runtime is not part of this build yet; use the "
-                  "reference backend");
+      gpu = true;
+      break;
     case Backend::kAuto:
+      gpu = device_count() > 0;
       break;
   }
-  // Until the GPU plan lands, AUTO runs the reference executor (the model info says so).
-  backend_ = Backend::kReference;
-  precision_ = Precision::kFp32;
-  reference_ = std::make_unique<ReferenceExecutor>(program_);
-  stats_.arena_bytes = host_bytes(program_.max_batch);
+  if (!gpu) {
+    backend_ = Backend::kReference;
+    precision_ = Precision::kFp32;
+    reference_ = std::make_unique<ReferenceExecutor>(program_);
+    stats_.arena_bytes = host_bytes(program_.max_batch);
+    return;
+  }
+  backend_ = Backend::kGpu;
+  precision_ = opts.precision == Precision::kDefault ? Precision::kFp16 : opts.precision;
+  GpuOptions go;
+  go.device = opts.device;
+  go.precision = precision_ == Precision::kFp16 ? 0 : precision_ == Precision::kBf16 ? 1 : 2;
+  go.uint8_input = opts.input_format == InputFormat::kUint8Nhwc;
+  for (size_t c = 0; c < 4; ++c) {
+    go.input_scale[c] = opts.input_scale / opts.std[c];
+    go.input_shift[c] = opts.mean[c] / opts.std[c];
+  }
+  go.cache_dir = opts.cache_dir;
+  gpu_ = GpuPlan::build(program_, go);
+  const GpuPlanStats& s = gpu_->stats();
+  stats_.plan_seconds = s.plan_seconds;
+  stats_.tune_seconds = s.tune_seconds;
+  stats_.weight_bytes = s.weight_bytes;
+  stats_.arena_bytes = s.arena_bytes;
+  stats_.arena_lower_bound = s.arena_lower_bound;
+  stats_.workspace_bytes = s.workspace_bytes;
 }
 
 int64_t Model::host_bytes(int64_t n) const {
+  if (!reference_) return 0;
   int64_t bytes = reference_->peak_bytes(n);
   for (const TensorDesc& d : inputs_) {
     if (d.type == ElemType::kU8) bytes += d.bytes_at(n) * 4;  // the converted float copy
@@ -154,6 +177,17 @@ void Model::check_batch(int64_t n) const {
                                               " is out of range (1 to the model's max_batch " +
                                               std::to_string(program_.max_batch) + ")");
   }
+}
+
+void Model::run(const StreamPtr& stream, int64_t n, const std::vector<const void*>& in,
+                const std::vector<void*>& out) const {
+  check_batch(n);
+  if (!gpu_) {
+    throw Error(Status::kNotSupported,
+                "the model runs on the CPU reference executor, which takes host memory: use "
+                "cudago_nn_model_run_host");
+  }
+  gpu_->run(stream, n, in, out);
 }
 
 void uint8_nhwc_to_nchw(const uint8_t* src, int64_t n, int64_t h, int64_t w, int64_t c,
@@ -196,6 +230,12 @@ void Model::run_host(int64_t n, const std::vector<const void*>& in,
   for (size_t i = 0; i < in.size(); ++i) check(inputs_[i], in[i], in_bytes[i], "input", i);
   for (size_t i = 0; i < out.size(); ++i) check(outputs_[i], out[i], out_bytes[i], "output", i);
 
+  if (gpu_) {
+    std::vector<int64_t> ib(in_bytes.begin(), in_bytes.end()),
+        ob(out_bytes.begin(), out_bytes.end());
+    gpu_->run_host(n, in, ib, out, ob);
+    return;
+  }
   // A run that could never fit is refused before it allocates anything.
   static const int64_t physical = [] {
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);

@@ -600,3 +600,29 @@ TEST(NnBadModels, FoldedConstantTooLarge) {
 }
 
 }  // namespace
+
+namespace {
+
+// Without a GPU: the GPU backend is NO_DEVICE and AUTO takes the reference executor.
+TEST(NnArguments, BackendsWithoutAGpu) {
+  int32_t devices = 0;
+  ASSERT_EQ(cudago_device_count(&devices), CUDAGO_SUCCESS);
+  if (devices > 0) GTEST_SKIP() << "this machine has a GPU (the GPU tests cover it)";
+  std::string bytes;
+  ASSERT_TRUE(good_model().SerializeToString(&bytes));
+  cudago_nn_options_t o;
+  cudago_nn_options_init(&o);
+  o.backend = CUDAGO_NN_BACKEND_GPU;
+  cudago_nn_model_t m = nullptr;
+  CG_EXPECT(CUDAGO_ERROR_NO_DEVICE, cudago_nn_model_load_bytes(&m, bytes.data(), bytes.size(), &o));
+  EXPECT_EQ(m, nullptr);
+  o.backend = CUDAGO_NN_BACKEND_AUTO;
+  CG_OK(cudago_nn_model_load_bytes(&m, bytes.data(), bytes.size(), &o));
+  Model keep(m);
+  cudago_nn_model_info_t info;
+  cudago_nn_model_info_init(&info);
+  CG_OK(cudago_nn_model_info(m, &info));
+  EXPECT_EQ(info.backend, CUDAGO_NN_BACKEND_REFERENCE);
+}
+
+}  // namespace

@@ -36,6 +36,15 @@ inline void check_device(const DeviceBuffer& buf, int device, const char* op, co
   }
 }
 
+// Throws Error(kDeviceMismatch) unless a stream is on the device of the object it works for.
+inline void check_device_of_stream(int stream_device, int device, const char* op) {
+  if (stream_device != device) {
+    throw Error(Status::kDeviceMismatch, std::string(op) + ": the stream is on device " +
+                                             std::to_string(stream_device) + " and the model on " +
+                                             "device " + std::to_string(device));
+  }
+}
+
 // Two byte ranges of one buffer must be identical or disjoint: an output that partially
 // overlaps an input would give a result that depends on the order threads run in.
 inline void check_no_partial_overlap(const DeviceBuffer& x, const void* xp, uint64_t x_bytes,

@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "cudago/nn/gpu_plan.hpp"
 #include "cudago/nn/program.hpp"
 #include "cudago/nn/reference.hpp"
+#include "cudago/stream.hpp"
 
 namespace cudago::nn {
 
@@ -51,6 +53,7 @@ struct ModelStats {
   // peak host memory of a run at max batch (bound 0).
   int64_t arena_bytes = 0, arena_lower_bound = 0;
   int64_t layers = 0;
+  int64_t workspace_bytes = 0;  // GPU plan: cuDNN's, per execution context
 };
 
 class Model {
@@ -75,6 +78,11 @@ class Model {
                 const std::vector<uint64_t>& in_bytes, const std::vector<void*>& out,
                 const std::vector<uint64_t>& out_bytes) const;
 
+  // Queues a run on a stream of the model's device with device pointers (sizes checked by the
+  // caller). kNotSupported for a model on the reference executor.
+  void run(const StreamPtr& stream, int64_t n, const std::vector<const void*>& in,
+           const std::vector<void*>& out) const;
+
   // Checks a batch size against the model (1..max_batch; exactly 1 for a fixed-batch model).
   void check_batch(int64_t n) const;
 
@@ -92,6 +100,7 @@ class Model {
   std::vector<TensorDesc> inputs_, outputs_;
   ModelStats stats_;
   std::unique_ptr<ReferenceExecutor> reference_;
+  std::unique_ptr<GpuPlan> gpu_;
 };
 
 // Converts a uint8 NHWC image batch to float NCHW with the options' normalisation.

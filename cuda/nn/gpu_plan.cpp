@@ -1,0 +1,898 @@
+// The GPU executor (see gpu_plan.hpp).
+#include "cudago/nn/gpu_plan.hpp"
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "cudago/device.hpp"
+#include "cudago/error.hpp"
+#include "cudago/library_error.hpp"
+#include "cudago/memory.hpp"
+#include "cudago/nn/arena.hpp"
+#include "cudnn.hpp"
+#include "gpu_kernels.hpp"
+
+namespace cudago::nn {
+
+using GT = gpu::DType;
+using gpu::Geom;
+
+namespace {
+
+constexpr int64_t kAlign = 256;
+constexpr int64_t kTuneWorkspace = int64_t{256} << 20;  // the most workspace a conv may use
+constexpr int64_t kBlasWorkspace = int64_t{32} << 20;
+
+double since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+gpu::ActParams act_of(const Activation& a) {
+  gpu::ActParams p;
+  p.kind = static_cast<gpu::Act>(a.kind);
+  p.lo = a.lo;
+  p.hi = a.hi;
+  return p;
+}
+
+cudnnDataType_t dnn_type(GT t) {
+  return t == GT::kF16 ? CUDNN_DATA_HALF : t == GT::kBF16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT;
+}
+cudaDataType_t blas_type(GT t) {
+  return t == GT::kF16 ? CUDA_R_16F : t == GT::kBF16 ? CUDA_R_16BF : CUDA_R_32F;
+}
+
+// A device allocation owned by the plan.
+using Buf = std::unique_ptr<DeviceBuffer>;
+
+struct TensorPlan {
+  bool nhwc = false;
+  int64_t cp = 0;  // physical channels of an NHWC tensor (≥ the logical ones: the padded stem)
+  int first = 0, last = 0;
+  int64_t offset = 0;  // in the arena
+};
+
+struct ConvAlgo {
+  cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
+  size_t workspace = 0;
+};
+
+struct LayerPlan {
+  void* weight = nullptr;  // plan dtype: conv [K,R,S,Cp/g]; gemm [M,K]; binary/constant operand
+  float* bias = nullptr;   // fp32 (epilogue)
+  void* bias_t = nullptr;  // plan dtype (cuDNN's fused bias)
+  float* scale = nullptr;  // affine
+  float* shift = nullptr;
+  int64_t cin_phys = 0;  // conv: the input's physical channels
+  ConvAlgo algo[2];      // conv: for batch 1 and for larger batches
+  // conv with asymmetric pads: cuDNN gets the symmetric part (pad_sym: top, left) and the input
+  // is first copied into a padded tensor of the arena (prepad index into Impl::extra) with the
+  // rest (pre: top, left, bottom, right).
+  int prepad = -1;
+  int64_t pad_sym[2] = {0, 0};
+  int64_t pre[4] = {0, 0, 0, 0};
+};
+
+struct Descs {
+  const CudnnApi* api = nullptr;
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr, b = nullptr;
+  cudnnFilterDescriptor_t w = nullptr;
+  cudnnConvolutionDescriptor_t conv = nullptr;
+  cudnnActivationDescriptor_t act = nullptr;
+  Descs() = default;
+  Descs(const Descs&) = delete;
+  Descs& operator=(const Descs&) = delete;
+  ~Descs() {
+    if (!api) return;
+    if (x) api->DestroyTensorDescriptor(x);
+    if (y) api->DestroyTensorDescriptor(y);
+    if (b) api->DestroyTensorDescriptor(b);
+    if (w) api->DestroyFilterDescriptor(w);
+    if (conv) api->DestroyConvolutionDescriptor(conv);
+    if (act) api->DestroyActivationDescriptor(act);
+  }
+};
+
+struct Context {
+  std::mutex mu;
+  StreamPtr own;  // captures run here; run_host runs here
+  cudnnHandle_t dnn = nullptr;
+  cublasHandle_t blas = nullptr;
+  Buf arena, workspace, blas_ws;
+  Buf stage_in, stage_out;  // run_host staging
+  std::map<int64_t, cudaGraphExec_t> graphs;
+  std::vector<std::unique_ptr<Descs>> descs;  // kept for the graphs' life
+  int device = 0;
+  ~Context() {
+    DeviceGuard g(device);
+    for (auto& kv : graphs) cudaGraphExecDestroy(kv.second);
+    if (own) own->host_wait();
+    if (dnn) cudnn().Destroy(dnn);
+    if (blas) cublasDestroy(blas);
+  }
+};
+
+}  // namespace
+
+struct GpuPlan::Impl {
+  const Program& p;  // owned by the Model, which owns the plan
+  GpuOptions o;
+  GT t = GT::kF16;
+  int esize = 2;
+  GpuPlanStats stats;
+  std::vector<TensorPlan> tp;
+  std::vector<TensorPlan> extra;  // the padded inputs of asymmetric convolutions
+  std::vector<LayerPlan> lp;
+  Buf weights;  // every layer's constants, one allocation
+  bool needs_cudnn = false;
+  int64_t workspace_bytes = 0;
+  int64_t in_stage_bytes = 0, out_stage_bytes = 0;
+  mutable std::mutex contexts_mu;
+  mutable std::map<const void*, std::unique_ptr<Context>> contexts;
+
+  explicit Impl(const Program& prog) : p(prog) {}
+
+  Geom geom(int tensor, int64_t n) const;
+  Geom plain_geom(const std::vector<int64_t>& dims) const;
+  char* at(const Context& c, int tensor) const {
+    return static_cast<char*>(c.arena->data()) + tp[tensor].offset;
+  }
+  // A convolution's input as cuDNN reads it: the tensor, or its padded copy.
+  Geom conv_in_geom(size_t layer, int64_t n) const;
+  char* conv_in(const Context& c, size_t layer) const {
+    const LayerPlan& q = lp[layer];
+    if (q.prepad < 0) return at(c, p.layers[layer].inputs[0]);
+    return static_cast<char*>(c.arena->data()) + extra[static_cast<size_t>(q.prepad)].offset;
+  }
+  void plan_layouts();
+  void plan_arena();
+  void upload_weights();
+  void tune(Context& c);
+  std::unique_ptr<Context> make_context() const;
+  Context& context_for(const void* key) const;
+  void fill_descs(Descs& d, size_t layer, int64_t n) const;
+  void enqueue(Context& c, cudaStream_t s, int64_t n) const;
+  cudaGraphExec_t graph_for(Context& c, int64_t n) const;
+  void convert_inputs(Context& c, cudaStream_t s, int64_t n,
+                      const std::vector<const void*>& in) const;
+  void convert_outputs(Context& c, cudaStream_t s, int64_t n, const std::vector<void*>& out) const;
+  std::string cache_path() const;
+  std::string conv_key(const Layer& l, int64_t n) const;
+};
+
+Geom GpuPlan::Impl::plain_geom(const std::vector<int64_t>& dims) const {
+  Geom g;
+  g.rank = static_cast<int>(dims.size());
+  int64_t st = 1;
+  for (int k = g.rank - 1; k >= 0; --k) {
+    g.dims[k] = dims[static_cast<size_t>(k)];
+    g.strides[k] = st;
+    st *= dims[static_cast<size_t>(k)];
+  }
+  return g;
+}
+
+Geom GpuPlan::Impl::geom(int tensor, int64_t n) const {
+  std::vector<int64_t> d = shape_at(p.tensors[tensor].shape, n);
+  if (!tp[tensor].nhwc) return plain_geom(d);
+  Geom g;
+  g.rank = 4;
+  for (int k = 0; k < 4; ++k) g.dims[k] = d[static_cast<size_t>(k)];
+  int64_t cp = tp[tensor].cp, h = d[2], w = d[3];
+  g.strides[0] = h * w * cp;
+  g.strides[1] = 1;
+  g.strides[2] = w * cp;
+  g.strides[3] = cp;
+  return g;
+}
+
+void GpuPlan::Impl::plan_layouts() {
+  size_t nt = p.tensors.size();
+  tp.assign(nt, TensorPlan{});
+  std::vector<std::vector<const Layer*>> consumers(nt);
+  for (const Layer& l : p.layers) {
+    for (int x : l.inputs) consumers[x].push_back(&l);
+  }
+  for (size_t i = 0; i < nt; ++i) {
+    const Shape& s = p.tensors[i].shape;
+    if (s.size() > static_cast<size_t>(gpu::kMaxRank)) {
+      throw Error(Status::kNotSupported,
+                  "tensor '" + p.tensors[i].name + "' has rank " + std::to_string(s.size()) +
+                      "; the GPU plan supports up to " + std::to_string(gpu::kMaxRank));
+    }
+    tp[i].nhwc = s.size() == 4;
+    tp[i].cp = tp[i].nhwc ? s[1].b : 0;
+  }
+  // A model input of fewer than 8 channels read only by ungrouped convolutions is stored with 8
+  // (zeros beyond), so that the stem runs on tensor cores.
+  for (int in : p.inputs) {
+    if (!tp[in].nhwc || tp[in].cp >= 8 || consumers[in].empty()) continue;
+    bool all_conv = true;
+    for (const Layer* l : consumers[in]) {
+      all_conv = all_conv && l->kind == LayerKind::kConv && l->group == 1 && l->inputs[0] == in &&
+                 !(l->residual && l->inputs.back() == in);
+    }
+    if (all_conv) tp[in].cp = 8;
+  }
+  for (const Layer& l : p.layers) {
+    const std::string where = "layer " + l.name + " (" + l.ops + ")";
+    if (l.kind == LayerKind::kGemm && p.tensors[l.inputs[0]].shape.size() == 4) {
+      throw Error(Status::kNotSupported,
+                  where + ": a GEMM over a 4-D activation is not supported by the GPU plan");
+    }
+    if (l.kind == LayerKind::kSoftmax && l.softmax_legacy && tp[l.inputs[0]].nhwc && l.axis >= 2) {
+      throw Error(Status::kNotSupported,
+                  where +
+                      ": an opset < 13 softmax over spatial axes of a 4-D activation is not "
+                      "supported by the GPU plan");
+    }
+  }
+}
+
+Geom GpuPlan::Impl::conv_in_geom(size_t layer, int64_t n) const {
+  const Layer& l = p.layers[layer];
+  const LayerPlan& q = lp[layer];
+  Geom g = geom(l.inputs[0], n);
+  if (q.prepad < 0) return g;
+  int64_t cp = tp[l.inputs[0]].cp;
+  g.dims[2] += q.pre[0] + q.pre[2];
+  g.dims[3] += q.pre[1] + q.pre[3];
+  g.strides[0] = g.dims[2] * g.dims[3] * cp;
+  g.strides[2] = g.dims[3] * cp;
+  return g;
+}
+
+void GpuPlan::Impl::plan_arena() {
+  int steps = static_cast<int>(p.layers.size()) + 2;  // 0: inputs in; L+1: outputs out
+  std::vector<ArenaItem> items(p.tensors.size());
+  std::vector<bool> used(p.tensors.size(), false);
+  for (int in : p.inputs) {
+    items[in].first = 0;
+    items[in].last = 0;
+    used[in] = true;
+  }
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    const Layer& l = p.layers[i];
+    int step = static_cast<int>(i) + 1;
+    items[l.output].first = step;
+    items[l.output].last = std::max(items[l.output].last, step);
+    used[l.output] = true;
+    for (int x : l.inputs) items[x].last = std::max(items[x].last, step);
+  }
+  for (int out : p.outputs) items[out].last = steps - 1;
+  // The padded copies of asymmetric convolutions' inputs live for their layer's step.
+  lp.assign(p.layers.size(), LayerPlan{});
+  size_t base = items.size();
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    const Layer& l = p.layers[i];
+    if (l.kind != LayerKind::kConv) continue;
+    LayerPlan& q = lp[i];
+    for (int k = 0; k < 2; ++k) {
+      q.pad_sym[k] = std::min(l.pad[k], l.pad[k + 2]);
+      q.pre[k] = l.pad[k] - q.pad_sym[k];
+      q.pre[k + 2] = l.pad[k + 2] - q.pad_sym[k];
+    }
+    if (q.pre[0] + q.pre[1] + q.pre[2] + q.pre[3] == 0) continue;
+    q.prepad = static_cast<int>(items.size() - base);
+    Geom g = conv_in_geom(i, p.max_batch);
+    ArenaItem it;
+    it.bytes = g.dims[0] * g.strides[0] * esize;
+    it.first = it.last = static_cast<int>(i) + 1;
+    items.push_back(it);
+    used.push_back(true);
+  }
+  for (size_t i = 0; i < p.tensors.size(); ++i) {
+    if (!used[i] || i >= base) continue;
+    Geom g = geom(static_cast<int>(i), p.max_batch);
+    int64_t phys = 1;
+    if (tp[i].nhwc) {
+      phys = g.dims[0] * g.dims[2] * g.dims[3] * tp[i].cp;
+    } else {
+      phys = g.numel();
+    }
+    items[i].bytes = phys * esize;
+  }
+  ArenaPlan plan = ::cudago::nn::plan_arena(items, kAlign);
+  for (size_t i = 0; i < p.tensors.size(); ++i) {
+    tp[i].offset = plan.offsets[i];
+    tp[i].first = items[i].first;
+    tp[i].last = items[i].last;
+  }
+  extra.assign(items.size() - base, TensorPlan{});
+  for (size_t i = base; i < items.size(); ++i) extra[i - base].offset = plan.offsets[i];
+  stats.arena_bytes = plan.size;
+  stats.arena_lower_bound = plan.lower_bound;
+  for (size_t i = 0; i < p.inputs.size(); ++i) {
+    in_stage_bytes = std::max(
+        in_stage_bytes, shape_numel(p.tensors[p.inputs[i]].shape, "input").at(p.max_batch) * 4);
+  }
+  for (int out : p.outputs) {
+    out_stage_bytes =
+        std::max(out_stage_bytes, shape_numel(p.tensors[out].shape, "output").at(p.max_batch) * 4);
+  }
+}
+
+void GpuPlan::Impl::upload_weights() {
+  // Host-side layouts (fp32), then one upload and one conversion to the plan's type per array.
+  struct Piece {
+    std::vector<float> data;
+    bool typed;  // converted to the plan's type (else kept fp32)
+    void** dst_t = nullptr;
+    float** dst_f = nullptr;
+  };
+  std::vector<Piece> pieces;
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    const Layer& l = p.layers[i];
+    LayerPlan& q = lp[i];
+    if (l.kind == LayerKind::kConv) {
+      needs_cudnn = true;
+      int64_t cin = tp[l.inputs[0]].cp, cg = l.c / l.group, cgp = cin / l.group;
+      q.cin_phys = cin;
+      std::vector<float> w(static_cast<size_t>(l.k * l.r * l.s * cgp), 0.0f);
+      for (int64_t k = 0; k < l.k; ++k)
+        for (int64_t c = 0; c < cg; ++c)
+          for (int64_t r = 0; r < l.r; ++r)
+            for (int64_t s = 0; s < l.s; ++s)
+              w[static_cast<size_t>(((k * l.r + r) * l.s + s) * cgp + c)] =
+                  l.weight[static_cast<size_t>(((k * cg + c) * l.r + r) * l.s + s)];
+      pieces.push_back({std::move(w), true, &q.weight, nullptr});
+      std::vector<float> b =
+          l.bias.empty() ? std::vector<float>(static_cast<size_t>(l.k), 0.0f) : l.bias;
+      pieces.push_back({b, true, &q.bias_t, nullptr});
+      if (!l.bias.empty()) pieces.push_back({l.bias, false, nullptr, &q.bias});
+    } else if (l.kind == LayerKind::kGemm) {
+      pieces.push_back({l.weight, true, &q.weight, nullptr});
+      if (!l.bias.empty()) pieces.push_back({l.bias, false, nullptr, &q.bias});
+    } else if (l.kind == LayerKind::kAffine) {
+      pieces.push_back({l.scale, false, nullptr, &q.scale});
+      pieces.push_back({l.shift, false, nullptr, &q.shift});
+    } else if (l.kind == LayerKind::kBinary && l.operand) {
+      pieces.push_back({l.operand->f, true, &q.weight, nullptr});
+    } else if (l.kind == LayerKind::kConstant) {
+      pieces.push_back({l.value->f, true, &q.weight, nullptr});
+    }
+  }
+  int64_t total = 0, largest = 0;
+  std::vector<int64_t> offs;
+  for (const Piece& pc : pieces) {
+    offs.push_back(total);
+    int64_t bytes = static_cast<int64_t>(pc.data.size()) * (pc.typed ? esize : 4);
+    total += (std::max<int64_t>(bytes, 1) + kAlign - 1) / kAlign * kAlign;
+    largest = std::max<int64_t>(largest, static_cast<int64_t>(pc.data.size()) * 4);
+  }
+  stats.weight_bytes = total;
+  weights =
+      DeviceBuffer::allocate(o.device, static_cast<uint64_t>(std::max<int64_t>(total, kAlign)));
+  Buf staging =
+      DeviceBuffer::allocate(o.device, static_cast<uint64_t>(std::max<int64_t>(largest, 4)));
+  char* base = static_cast<char*>(weights->data());
+  for (size_t k = 0; k < pieces.size(); ++k) {
+    Piece& pc = pieces[k];
+    char* dst = base + offs[k];
+    size_t bytes = pc.data.size() * 4;
+    if (pc.typed) {
+      if (bytes) {
+        CUDAGO_CUDA_TRY(cudaMemcpy(staging->data(), pc.data.data(), bytes, cudaMemcpyHostToDevice));
+        gpu::convert(nullptr, GT::kF32, staging->data(), t, dst,
+                     static_cast<int64_t>(pc.data.size()));
+        CUDAGO_CUDA_TRY(cudaDeviceSynchronize());
+      }
+      *pc.dst_t = dst;
+    } else {
+      if (bytes) CUDAGO_CUDA_TRY(cudaMemcpy(dst, pc.data.data(), bytes, cudaMemcpyHostToDevice));
+      *pc.dst_f = reinterpret_cast<float*>(dst);
+    }
+  }
+}
+
+std::string GpuPlan::Impl::conv_key(const Layer& l, int64_t n) const {
+  const Shape& xs = p.tensors[l.inputs[0]].shape;
+  std::ostringstream k;
+  k << static_cast<int>(t) << ' ' << n << ' ' << tp[l.inputs[0]].cp << ' ' << xs[2].b << ' '
+    << xs[3].b << ' ' << l.k << ' ' << l.r << ' ' << l.s << ' ' << l.group;
+  for (int64_t v : l.pad) k << ' ' << v;
+  k << ' ' << l.stride[0] << ' ' << l.stride[1] << ' ' << l.dilation[0] << ' ' << l.dilation[1]
+    << ' ' << (l.act.kind == ActKind::kRelu ? 1 : 0);
+  return k.str();
+}
+
+std::string GpuPlan::Impl::cache_path() const {
+  if (o.cache_dir.empty()) return "";
+  DeviceProperties props = device_properties(o.device);
+  std::string name;
+  for (char ch : props.name) name += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+  char uuid[40];
+  for (int i = 0; i < 16; ++i)
+    std::snprintf(uuid + 2 * i, 3, "%02x", props.uuid[static_cast<size_t>(i)]);
+  return o.cache_dir + "/cudago-conv-" + name + "-" + uuid + "-cudnn" +
+         std::to_string(cudnn().GetVersion()) + "-cudart" + std::to_string(runtime_version()) +
+         "-v1.txt";
+}
+
+void GpuPlan::Impl::fill_descs(Descs& d, size_t layer, int64_t n) const {
+  const Layer& l = p.layers[layer];
+  const LayerPlan& q = lp[layer];
+  const CudnnApi& a = cudnn();
+  d.api = &a;
+  Geom gx = conv_in_geom(layer, n), gy = geom(l.output, n);
+  cudnnDataType_t dt = dnn_type(t);
+  CUDAGO_CUDNN_TRY(a.CreateTensorDescriptor(&d.x));
+  CUDAGO_CUDNN_TRY(a.SetTensor4dDescriptor(
+      d.x, CUDNN_TENSOR_NHWC, dt, static_cast<int>(n), static_cast<int>(q.cin_phys),
+      static_cast<int>(gx.dims[2]), static_cast<int>(gx.dims[3])));
+  CUDAGO_CUDNN_TRY(a.CreateTensorDescriptor(&d.y));
+  CUDAGO_CUDNN_TRY(a.SetTensor4dDescriptor(d.y, CUDNN_TENSOR_NHWC, dt, static_cast<int>(n),
+                                           static_cast<int>(l.k), static_cast<int>(gy.dims[2]),
+                                           static_cast<int>(gy.dims[3])));
+  CUDAGO_CUDNN_TRY(a.CreateTensorDescriptor(&d.b));
+  CUDAGO_CUDNN_TRY(
+      a.SetTensor4dDescriptor(d.b, CUDNN_TENSOR_NHWC, dt, 1, static_cast<int>(l.k), 1, 1));
+  CUDAGO_CUDNN_TRY(a.CreateFilterDescriptor(&d.w));
+  CUDAGO_CUDNN_TRY(a.SetFilter4dDescriptor(d.w, dt, CUDNN_TENSOR_NHWC, static_cast<int>(l.k),
+                                           static_cast<int>(q.cin_phys / l.group),
+                                           static_cast<int>(l.r), static_cast<int>(l.s)));
+  CUDAGO_CUDNN_TRY(a.CreateConvolutionDescriptor(&d.conv));
+  // cuDNN takes one pad per spatial axis: the symmetric part (the rest is in the padded copy).
+  CUDAGO_CUDNN_TRY(a.SetConvolution2dDescriptor(
+      d.conv, static_cast<int>(q.pad_sym[0]), static_cast<int>(q.pad_sym[1]),
+      static_cast<int>(l.stride[0]), static_cast<int>(l.stride[1]), static_cast<int>(l.dilation[0]),
+      static_cast<int>(l.dilation[1]), CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+  CUDAGO_CUDNN_TRY(a.SetConvolutionGroupCount(d.conv, static_cast<int>(l.group)));
+  CUDAGO_CUDNN_TRY(a.CreateActivationDescriptor(&d.act));
+  CUDAGO_CUDNN_TRY(
+      a.SetActivationDescriptor(d.act, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0));
+}
+
+void GpuPlan::Impl::tune(Context& c) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::map<std::string, ConvAlgo> cache;
+  std::string path = cache_path();
+  if (!path.empty()) {
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+      size_t bar = line.find('|');
+      if (bar == std::string::npos) continue;
+      std::istringstream vs(line.substr(bar + 1));
+      int algo = -1, math = -1;
+      long long ws = -1;
+      if (vs >> algo >> math >> ws && algo >= 0 && algo < CUDNN_CONVOLUTION_FWD_ALGO_COUNT &&
+          math >= 0 && math <= 3 && ws >= 0 && ws <= kTuneWorkspace) {
+        cache[line.substr(0, bar)] =
+            ConvAlgo{static_cast<cudnnConvolutionFwdAlgo_t>(algo),
+                     static_cast<cudnnMathType_t>(math), static_cast<size_t>(ws)};
+      }
+    }
+  }
+  const CudnnApi& a = cudnn();
+  Buf ws;
+  std::vector<std::string> fresh;
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    const Layer& l = p.layers[i];
+    if (l.kind != LayerKind::kConv) continue;
+    int64_t sizes[2] = {1, p.max_batch};
+    for (int which = 0; which < 2; ++which) {
+      int64_t n = sizes[which];
+      std::string key = conv_key(l, n);
+      auto hit = cache.find(key);
+      if (hit != cache.end()) {
+        lp[i].algo[which] = hit->second;
+        ++stats.tune_cache_hits;
+        continue;
+      }
+      if (!ws) ws = DeviceBuffer::allocate(o.device, kTuneWorkspace);
+      Descs d;
+      fill_descs(d, i, n);
+      CUDAGO_CUDNN_TRY(
+          a.SetConvolutionMathType(d.conv, t == GT::kF32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH));
+      cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+      int count = 0;
+      CUDAGO_CUDNN_TRY(a.FindConvolutionForwardAlgorithmEx(
+          c.dnn, d.x, conv_in(c, i), d.w, lp[i].weight, d.conv, d.y, at(c, l.output),
+          CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, perf, ws->data(), kTuneWorkspace));
+      ConvAlgo best;
+      bool found = false;
+      for (int k = 0; k < count && !found; ++k) {
+        if (perf[k].status != CUDNN_STATUS_SUCCESS) continue;
+        if (static_cast<int64_t>(perf[k].memory) > kTuneWorkspace) continue;
+        // fp32 plans stay in fp32: no TF32 tensor-op algorithms.
+        if (t == GT::kF32 && perf[k].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;
+        best = ConvAlgo{perf[k].algo, perf[k].mathType, perf[k].memory};
+        found = true;
+      }
+      if (!found) {
+        throw Error(Status::kCudnn, "layer " + l.name + " (" + l.ops +
+                                        "): cuDNN has no algorithm for this convolution");
+      }
+      lp[i].algo[which] = best;
+      cache[key] = best;
+      fresh.push_back(key);
+      ++stats.tuned;
+    }
+  }
+  CUDAGO_CUDA_TRY(cudaDeviceSynchronize());
+  if (!path.empty() && !fresh.empty()) {
+    mkdir(o.cache_dir.c_str(), 0755);
+    std::ofstream out(path, std::ios::app);
+    for (const std::string& k : fresh) {
+      const ConvAlgo& v = cache[k];
+      out << k << '|' << static_cast<int>(v.algo) << ' ' << static_cast<int>(v.math) << ' '
+          << v.workspace << '\n';
+    }
+  }
+  for (const LayerPlan& q : lp) {
+    workspace_bytes = std::max<int64_t>(workspace_bytes, static_cast<int64_t>(q.algo[0].workspace));
+    workspace_bytes = std::max<int64_t>(workspace_bytes, static_cast<int64_t>(q.algo[1].workspace));
+  }
+  stats.workspace_bytes = workspace_bytes;
+  stats.tune_seconds = since(t0);
+}
+
+std::unique_ptr<Context> GpuPlan::Impl::make_context() const {
+  auto c = std::make_unique<Context>();
+  c->device = o.device;
+  DeviceGuard g(o.device);
+  c->own = Stream::create(o.device, Stream::kNonBlocking, 0);
+  c->arena = DeviceBuffer::allocate(
+      o.device, static_cast<uint64_t>(std::max<int64_t>(stats.arena_bytes, kAlign)));
+  c->workspace = DeviceBuffer::allocate(
+      o.device, static_cast<uint64_t>(std::max<int64_t>(workspace_bytes, kAlign)));
+  c->blas_ws = DeviceBuffer::allocate(o.device, kBlasWorkspace);
+  if (needs_cudnn) {
+    CUDAGO_CUDNN_TRY(cudnn().Create(&c->dnn));
+  }
+  CUDAGO_CUBLAS_TRY(cublasCreate(&c->blas));
+  CUDAGO_CUBLAS_TRY(cublasSetMathMode(c->blas, CUBLAS_DEFAULT_MATH));
+  CUDAGO_CUBLAS_TRY(cublasSetWorkspace(c->blas, c->blas_ws->data(), kBlasWorkspace));
+  return c;
+}
+
+Context& GpuPlan::Impl::context_for(const void* key) const {
+  std::lock_guard<std::mutex> lock(contexts_mu);
+  auto it = contexts.find(key);
+  if (it != contexts.end()) return *it->second;
+  auto c = make_context();
+  Context& ref = *c;
+  contexts[key] = std::move(c);
+  return ref;
+}
+
+void GpuPlan::Impl::enqueue(Context& c, cudaStream_t s, int64_t n) const {
+  const CudnnApi* a = needs_cudnn ? &cudnn() : nullptr;
+  if (c.dnn) CUDAGO_CUDNN_TRY(a->SetStream(c.dnn, s));
+  CUDAGO_CUBLAS_TRY(cublasSetStream(c.blas, s));
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    const Layer& l = p.layers[i];
+    const LayerPlan& q = lp[i];
+    void* y = at(c, l.output);
+    const void* x = l.inputs.empty() ? nullptr : at(c, l.inputs[0]);
+    const void* res = l.residual ? at(c, l.inputs.back()) : nullptr;
+    Geom gy = geom(l.output, n);
+    switch (l.kind) {
+      case LayerKind::kConv: {
+        if (q.prepad >= 0) {
+          // The padded copy, physical channels included (the stem's padding ones are zeros).
+          Geom gi = geom(l.inputs[0], n), gp = conv_in_geom(i, n);
+          gi.dims[1] = gp.dims[1] = tp[l.inputs[0]].cp;
+          gpu::MapParams mp;
+          mp.mode = gpu::MapMode::kPad;
+          mp.pad_begin[2] = q.pre[0];
+          mp.pad_begin[3] = q.pre[1];
+          gpu::map(s, t, x, gi, t, conv_in(c, i), gp, mp);
+          x = conv_in(c, i);
+        }
+        auto d = std::make_unique<Descs>();
+        fill_descs(*d, i, n);
+        const ConvAlgo& algo = q.algo[n == 1 ? 0 : 1];
+        CUDAGO_CUDNN_TRY(a->SetConvolutionMathType(d->conv, algo.math));
+        float one = 1.0f, zero = 0.0f;
+        // cuDNN's fused bias + residual + ReLU where it has it (fp16 and fp32); else our epilogue.
+        if (l.act.kind == ActKind::kRelu && t != GT::kBF16) {
+          float alpha2 = res ? 1.0f : 0.0f;
+          CUDAGO_CUDNN_TRY(a->ConvolutionBiasActivationForward(
+              c.dnn, &one, d->x, x, d->w, q.weight, d->conv, algo.algo, c.workspace->data(),
+              algo.workspace, &alpha2, d->y, res ? res : y, d->b, q.bias_t, d->act, d->y, y));
+        } else {
+          CUDAGO_CUDNN_TRY(a->ConvolutionForward(c.dnn, &one, d->x, x, d->w, q.weight, d->conv,
+                                                 algo.algo, c.workspace->data(), algo.workspace,
+                                                 &zero, d->y, y));
+          if (q.bias || res || l.act.kind != ActKind::kNone) {
+            gpu::epilogue(s, t, y, gy.numel(), l.k, q.bias, res, act_of(l.act));
+          }
+        }
+        c.descs.push_back(std::move(d));
+        break;
+      }
+      case LayerKind::kGemm: {
+        int64_t rows = geom(l.inputs[0], n).numel() / l.c;
+        float one = 1.0f, zero = 0.0f;
+        CUDAGO_CUBLAS_TRY(cublasGemmEx(
+            c.blas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(l.k), static_cast<int>(rows),
+            static_cast<int>(l.c), &one, q.weight, blas_type(t), static_cast<int>(l.c), x,
+            blas_type(t), static_cast<int>(l.c), &zero, y, blas_type(t), static_cast<int>(l.k),
+            CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+        if (q.bias || res || l.act.kind != ActKind::kNone) {
+          gpu::epilogue(s, t, y, rows * l.k, l.k, q.bias, res, act_of(l.act));
+        }
+        break;
+      }
+      case LayerKind::kPool: {
+        Geom gx = geom(l.inputs[0], n);
+        gpu::PoolParams pp{};
+        pp.n = gx.dims[0];
+        pp.c = gx.dims[1];
+        pp.h = gx.dims[2];
+        pp.w = gx.dims[3];
+        pp.ho = gy.dims[2];
+        pp.wo = gy.dims[3];
+        for (int k = 0; k < 2; ++k) {
+          pp.kernel[k] = l.kernel[k];
+          pp.stride[k] = l.stride[k];
+          pp.dilation[k] = l.dilation[k];
+        }
+        for (int k = 0; k < 4; ++k) pp.pad[k] = l.pad[k];
+        pp.max_pool = l.max_pool;
+        pp.global = l.global;
+        pp.count_include_pad = l.count_include_pad;
+        gpu::pool(s, t, x, y, pp);
+        break;
+      }
+      case LayerKind::kAffine: {
+        int64_t channels = gy.dims[1];
+        int64_t inner = 1;
+        if (!tp[l.output].nhwc) {
+          for (int k = 2; k < gy.rank; ++k) inner *= gy.dims[k];
+        }
+        gpu::affine(s, t, x, y, gy.numel(), channels, inner, q.scale, q.shift, l.scale.size() > 1,
+                    res, act_of(l.act));
+        break;
+      }
+      case LayerKind::kBinary: {
+        Geom ga = geom(l.inputs[0], n), gb;
+        const void* b = nullptr;
+        if (l.operand) {
+          gb = plain_geom(l.operand->dims);
+          b = q.weight;
+        } else {
+          gb = geom(l.inputs[1], n);
+          b = at(c, l.inputs[1]);
+        }
+        const void* first = x;
+        if (l.operand && l.operand_first) {
+          std::swap(ga, gb);
+          first = b;
+          b = x;
+        }
+        gpu::binary(s, t, first, ga, b, gb, y, gy, static_cast<int>(l.bop), act_of(l.act));
+        break;
+      }
+      case LayerKind::kUnary:
+        gpu::activation(s, t, x, y, gy.numel(), act_of(l.act));
+        break;
+      case LayerKind::kSoftmax: {
+        Geom gx = geom(l.inputs[0], n);
+        Geom rows = gx;
+        int64_t len, stride;
+        if (l.softmax_legacy) {
+          rows.rank = static_cast<int>(l.axis);
+          if (rows.rank == 0) {
+            rows.rank = 1;
+            rows.dims[0] = 1;
+            rows.strides[0] = 0;
+          }
+          len = 1;
+          for (int k = static_cast<int>(l.axis); k < gx.rank; ++k) len *= gx.dims[k];
+          stride = 1;
+        } else {
+          len = gx.dims[l.axis];
+          stride = gx.strides[l.axis];
+          rows.dims[l.axis] = 1;
+        }
+        gpu::softmax(s, t, x, y, rows, len, stride);
+        break;
+      }
+      case LayerKind::kConcat: {
+        int64_t offset = 0;
+        for (int in : l.inputs) {
+          Geom gi = geom(in, n);
+          gpu::MapParams mp;
+          mp.mode = gpu::MapMode::kScatter;
+          mp.axis = static_cast<int>(l.axis);
+          mp.offset = offset;
+          gpu::map(s, t, at(c, in), gi, t, y, gy, mp);
+          offset += gi.dims[l.axis];
+        }
+        break;
+      }
+      case LayerKind::kTranspose: {
+        gpu::MapParams mp;
+        mp.mode = gpu::MapMode::kTranspose;
+        for (size_t k = 0; k < l.perm.size(); ++k) mp.perm[k] = l.perm[k];
+        gpu::map(s, t, x, geom(l.inputs[0], n), t, y, gy, mp);
+        break;
+      }
+      case LayerKind::kReshape: {
+        gpu::MapParams mp;
+        gpu::map(s, t, x, geom(l.inputs[0], n), t, y, gy, mp);
+        break;
+      }
+      case LayerKind::kPad: {
+        gpu::MapParams mp;
+        mp.mode = gpu::MapMode::kPad;
+        size_t r = l.pads.size() / 2;
+        for (size_t k = 0; k < r; ++k) mp.pad_begin[k] = l.pads[k];
+        mp.pad_mode = static_cast<int>(l.pad_mode);
+        mp.pad_value = l.pad_value;
+        gpu::map(s, t, x, geom(l.inputs[0], n), t, y, gy, mp);
+        break;
+      }
+      case LayerKind::kConstant: {
+        gpu::MapParams mp;
+        gpu::map(s, t, q.weight, plain_geom(l.value->dims), t, y, gy, mp);
+        break;
+      }
+    }
+  }
+}
+
+cudaGraphExec_t GpuPlan::Impl::graph_for(Context& c, int64_t n) const {
+  auto it = c.graphs.find(n);
+  if (it != c.graphs.end()) return it->second;
+  cudaStream_t s = c.own->get();
+  CUDAGO_CUDA_TRY(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+  try {
+    enqueue(c, s, n);
+  } catch (...) {
+    cudaGraph_t broken = nullptr;
+    cudaStreamEndCapture(s, &broken);
+    if (broken) cudaGraphDestroy(broken);
+    throw;
+  }
+  cudaGraph_t graph = nullptr;
+  CUDAGO_CUDA_TRY(cudaStreamEndCapture(s, &graph));
+  cudaGraphExec_t exec = nullptr;
+  cudaError_t err = cudaGraphInstantiate(&exec, graph, 0);
+  cudaGraphDestroy(graph);
+  CUDAGO_CUDA_TRY(err);
+  c.graphs[n] = exec;
+  return exec;
+}
+
+void GpuPlan::Impl::convert_inputs(Context& c, cudaStream_t s, int64_t n,
+                                   const std::vector<const void*>& in) const {
+  for (size_t i = 0; i < p.inputs.size(); ++i) {
+    int tensor = p.inputs[i];
+    void* dst = at(c, tensor);
+    Geom g = geom(tensor, n);
+    if (tp[tensor].nhwc && o.uint8_input) {
+      gpu::input_u8_nhwc(s, t, static_cast<const uint8_t*>(in[i]), dst, g.dims[0], g.dims[1],
+                         g.dims[2], g.dims[3], tp[tensor].cp, o.input_scale.data(),
+                         o.input_shift.data());
+    } else if (tp[tensor].nhwc) {
+      gpu::input_nchw(s, t, static_cast<const float*>(in[i]), dst, g.dims[0], g.dims[1], g.dims[2],
+                      g.dims[3], tp[tensor].cp);
+    } else {
+      std::vector<int64_t> d(g.dims, g.dims + g.rank);
+      gpu::map(s, GT::kF32, in[i], plain_geom(d), t, dst, g, gpu::MapParams{});
+    }
+  }
+}
+
+void GpuPlan::Impl::convert_outputs(Context& c, cudaStream_t s, int64_t n,
+                                    const std::vector<void*>& out) const {
+  for (size_t i = 0; i < p.outputs.size(); ++i) {
+    int tensor = p.outputs[i];
+    Geom g = geom(tensor, n);
+    std::vector<int64_t> d(g.dims, g.dims + g.rank);
+    gpu::map(s, t, at(c, tensor), g, GT::kF32, out[i], plain_geom(d), gpu::MapParams{});
+  }
+}
+
+GpuPlan::GpuPlan(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GpuPlan::~GpuPlan() {
+  if (impl_) {
+    DeviceGuard g(impl_->o.device);
+    std::lock_guard<std::mutex> lock(impl_->contexts_mu);
+    impl_->contexts.clear();
+  }
+}
+
+const GpuPlanStats& GpuPlan::stats() const { return impl_->stats; }
+
+std::unique_ptr<GpuPlan> GpuPlan::build(const Program& p, const GpuOptions& o) {
+  auto t0 = std::chrono::steady_clock::now();
+  require_device(o.device);
+  DeviceGuard guard(o.device);
+  auto impl = std::make_unique<Impl>(p);
+  impl->o = o;
+  impl->t = static_cast<GT>(o.precision);
+  impl->esize = gpu::dtype_bytes(impl->t);
+  impl->plan_layouts();
+  impl->plan_arena();
+  for (const Layer& l : p.layers) {
+    if (l.kind != LayerKind::kConv) continue;
+    if (l.c > INT32_MAX || l.k > INT32_MAX) {
+      throw Error(Status::kNotSupported, "layer " + l.name + ": too many channels for cuDNN");
+    }
+  }
+  impl->upload_weights();
+  if (impl->needs_cudnn) cudnn();  // a clear Error(kCudnn) now where cuDNN is missing
+  impl->stats.plan_seconds = since(t0);
+  // The first context (for run_host and tuning): the arena exists, so the candidates are timed on
+  // the real tensors.
+  Context& c = impl->context_for(nullptr);
+  if (impl->needs_cudnn) {
+    impl->tune(c);
+    // The workspace is known now: the first context's is resized.
+    c.workspace = DeviceBuffer::allocate(
+        o.device, static_cast<uint64_t>(std::max<int64_t>(impl->workspace_bytes, kAlign)));
+  }
+  return std::unique_ptr<GpuPlan>(new GpuPlan(std::move(impl)));
+}
+
+void GpuPlan::run(const StreamPtr& stream, int64_t n, const std::vector<const void*>& in,
+                  const std::vector<void*>& out) const {
+  DeviceGuard guard(impl_->o.device);
+  Context& c = impl_->context_for(stream.get());
+  std::lock_guard<std::mutex> lock(c.mu);
+  cudaStream_t s = stream->get();
+  impl_->convert_inputs(c, s, n, in);
+  cudaGraphExec_t g = impl_->graph_for(c, n);
+  CUDAGO_CUDA_TRY(cudaGraphLaunch(g, s));
+  impl_->convert_outputs(c, s, n, out);
+}
+
+void GpuPlan::run_host(int64_t n, const std::vector<const void*>& in,
+                       const std::vector<int64_t>& in_bytes, const std::vector<void*>& out,
+                       const std::vector<int64_t>& out_bytes) const {
+  DeviceGuard guard(impl_->o.device);
+  Context& c = impl_->context_for(nullptr);
+  std::lock_guard<std::mutex> lock(c.mu);
+  cudaStream_t s = c.own->get();
+  int64_t total_in = 0, total_out = 0;
+  for (int64_t b : in_bytes) total_in += (b + kAlign - 1) / kAlign * kAlign;
+  for (int64_t b : out_bytes) total_out += (b + kAlign - 1) / kAlign * kAlign;
+  if (!c.stage_in || static_cast<int64_t>(c.stage_in->size()) < total_in) {
+    c.stage_in = DeviceBuffer::allocate(impl_->o.device,
+                                        static_cast<uint64_t>(std::max<int64_t>(total_in, kAlign)));
+  }
+  if (!c.stage_out || static_cast<int64_t>(c.stage_out->size()) < total_out) {
+    c.stage_out = DeviceBuffer::allocate(
+        impl_->o.device, static_cast<uint64_t>(std::max<int64_t>(total_out, kAlign)));
+  }
+  std::vector<const void*> din;
+  std::vector<void*> dout;
+  char* pi = static_cast<char*>(c.stage_in->data());
+  for (size_t i = 0; i < in.size(); ++i) {
+    CUDAGO_CUDA_TRY(
+        cudaMemcpyAsync(pi, in[i], static_cast<size_t>(in_bytes[i]), cudaMemcpyHostToDevice, s));
+    din.push_back(pi);
+    pi += (in_bytes[i] + kAlign - 1) / kAlign * kAlign;
+  }
+  char* po = static_cast<char*>(c.stage_out->data());
+  for (size_t i = 0; i < out.size(); ++i) {
+    dout.push_back(po);
+    po += (out_bytes[i] + kAlign - 1) / kAlign * kAlign;
+  }
+  impl_->convert_inputs(c, s, n, din);
+  cudaGraphExec_t g = impl_->graph_for(c, n);
+  CUDAGO_CUDA_TRY(cudaGraphLaunch(g, s));
+  impl_->convert_outputs(c, s, n, dout);
+  for (size_t i = 0; i < out.size(); ++i) {
+    CUDAGO_CUDA_TRY(cudaMemcpyAsync(out[i], dout[i], static_cast<size_t>(out_bytes[i]),
+                                    cudaMemcpyDeviceToHost, s));
+  }
+  c.own->synchronize();
+}
+
+}  // namespace cudago::nn
