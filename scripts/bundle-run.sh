@@ -43,6 +43,16 @@ if [ -z "${CUDAGO_NCCL_LIBRARY:-}" ] && [ ! -e "$cuda_lib/libnccl.so.2" ] &&
   nccl_lib=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib", "libnccl.so.2"))' 2>/dev/null || true)
   if [ -n "$nccl_lib" ] && [ -e "$nccl_lib" ]; then export CUDAGO_NCCL_LIBRARY="$nccl_lib"; fi
 fi
+# cuDNN (the CNN runtime's convolutions) is loaded at run time too: the system's, else PyTorch's
+# nvidia-cudnn wheel's.
+if [ -z "${CUDAGO_CUDNN_LIBRARY:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libcudnn\.so\.9'; then
+  cudnn_lib=$(python3 -c 'import nvidia.cudnn, os; print(os.path.join(list(nvidia.cudnn.__path__)[0], "lib", "libcudnn.so.9"))' 2>/dev/null || true)
+  if [ -n "$cudnn_lib" ] && [ -e "$cudnn_lib" ]; then
+    export CUDAGO_CUDNN_LIBRARY="$cudnn_lib"
+    # libcudnn.so.9 loads its sub-libraries (libcudnn_cnn.so.9, ...) from the library path.
+    export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$(dirname "$cudnn_lib")"
+  fi
+fi
 export PYTHONUNBUFFERED=1
 export GOTRACEBACK=all
 
@@ -157,6 +167,14 @@ for t in "$bin"/pkg-*.test; do
 done
 go_dir internal/capi
 go_summary
+# The CNN runtime: the test models regenerated here (same bytes: --verify checks the manifests'
+# SHA-256), with onnxruntime's outputs from the bundle, then nn_test (every model on the GPU in
+# fp32, fp16 and bf16 against them, streams, graphs, arena, tuning cache).
+models="$out/models"
+step nn_models 120 - python3 "$bundle/nn/gen-models.py" --out "$models" --no-refs
+cp "$bundle"/nn/refs/* "$models/" 2>/dev/null
+step nn_models_verify 60 - python3 "$bundle/nn/gen-models.py" --verify "$models"
+step nn_test 300 - env CUDAGO_MODELS_DIR="$models" "$bin/nn_test"
 step example_c 60 - "$bin/vector_add_c"
 step example_go 60 - "$bin/vecadd"
 step sgemm_test 120 - "$bin/sgemm.test" -test.v -test.count=1 -test.timeout 110s

@@ -8,12 +8,13 @@
 # The build (build-bundle/) targets Hopper only (-Dgpu_sm=90 -Dgpu_ptx=) to keep the bundle
 # small. bundle/ holds:
 #   lib/    libcudago.so*
-#   bin/    core_test capi_test peer_test abi_c99 bench_capi vector_add_c (meson), cudago.test and
+#   bin/    core_test capi_test peer_test abi_c99 bench_capi vector_add_c nn_test (meson), cudago.test and
 #           cudago-race.test (go test -c -tags gpu of go/internal/capi: the Go test suite and
 #           benchmarks), pkg-<name>.test (go test -c -tags gpu of each public package with tests,
 #           go/<name>: the examples that check the public API, GPU ones included), vecadd (the Go
 #           example), sgemm.test (the SGEMM example's tests and benchmark)
 #   peers/  peers.py (PyTorch and CuPy figures for the same operations), graph_peer.py
+#   nn/     gen-models.py and refs/ (the test models' manifests and onnxruntime outputs)
 #   run.sh  (from scripts/bundle-run.sh)   report.py (from scripts/bench-report.py)
 #   sanitize.sh (from scripts/bundle-sanitize.sh: compute-sanitizer over the suites)
 # Fails if the bundle exceeds 60 MiB.
@@ -61,7 +62,7 @@ for f in "$build"/capi/libcudago.so*; do
   [ -d "$f" ] || cp -a "$f" "$bundle/lib/" # the library and its SONAME links, not the .p folder
 done
 for exe in tests/core_test tests/capi_test tests/peer_test tests/c99/abi_c99 tests/bench/bench_capi \
-  examples/vector_add_c; do
+  examples/vector_add_c tests/nn/nn_test; do
   [ -x "$build/$exe" ] || die "missing $build/$exe"
   cp "$build/$exe" "$bundle/bin/"
 done
@@ -119,6 +120,17 @@ for exe in cudago.test cudago-race.test vecadd sgemm.test; do
   # go test -c writes nothing, successfully, for a package without tests.
   [ -x "$bundle/bin/$exe" ] || die "bundle/bin/$exe was not built (does go/internal/capi have tests?)"
 done
+
+# The CNN runtime's test models are regenerated on the GPU machine (scripts/gen-models.py needs
+# onnx and numpy only, and writes the same bytes everywhere: the manifests' SHA-256 check it);
+# onnxruntime's reference outputs, computed here, travel with their manifests.
+mkdir -p "$bundle/nn/refs"
+cp "$root/scripts/gen-models.py" "$bundle/nn/gen-models.py"
+models="$build/tests/nn/models"
+[ -d "$models" ] || die "no generated models in $models"
+cp "$models"/*.test "$bundle/nn/refs/"
+(cd "$models" && awk '$1 == "output" { print $NF }' ./*.test | sort -u | xargs cp -t "$bundle/nn/refs/") ||
+  die "copying the reference outputs failed"
 
 cp "$peers" "$bundle/peers/peers.py"
 cp "$root/scripts/graph-peer.py" "$bundle/peers/graph_peer.py"

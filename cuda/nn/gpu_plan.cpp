@@ -210,7 +210,8 @@ void GpuPlan::Impl::plan_layouts() {
                   "tensor '" + p.tensors[i].name + "' has rank " + std::to_string(s.size()) +
                       "; the GPU plan supports up to " + std::to_string(gpu::kMaxRank));
     }
-    tp[i].nhwc = s.size() == 4;
+    // 4-D tensors are NHWC, unless an axis other than the first depends on the batch.
+    tp[i].nhwc = s.size() == 4 && s[1].is_constant() && s[2].is_constant() && s[3].is_constant();
     tp[i].cp = tp[i].nhwc ? s[1].b : 0;
   }
   // A model input of fewer than 8 channels read only by ungrouped convolutions is stored with 8
@@ -226,6 +227,10 @@ void GpuPlan::Impl::plan_layouts() {
   }
   for (const Layer& l : p.layers) {
     const std::string where = "layer " + l.name + " (" + l.ops + ")";
+    if ((l.kind == LayerKind::kConv || l.kind == LayerKind::kPool) && !tp[l.inputs[0]].nhwc) {
+      throw Error(Status::kNotSupported,
+                  where + ": its input's channel or spatial axes depend on the batch size");
+    }
     if (l.kind == LayerKind::kGemm && p.tensors[l.inputs[0]].shape.size() == 4) {
       throw Error(Status::kNotSupported,
                   where + ": a GEMM over a 4-D activation is not supported by the GPU plan");
@@ -507,7 +512,9 @@ void GpuPlan::Impl::tune(Context& c) {
         if (static_cast<int64_t>(perf[k].memory) > kTuneWorkspace) continue;
         // fp32 plans stay in fp32: no TF32 tensor-op algorithms.
         if (t == GT::kF32 && perf[k].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;
-        best = ConvAlgo{perf[k].algo, perf[k].mathType, perf[k].memory};
+        // fp32 plans compute in fp32: FMA math, never TF32.
+        best = ConvAlgo{perf[k].algo, t == GT::kF32 ? CUDNN_FMA_MATH : perf[k].mathType,
+                        perf[k].memory};
         found = true;
       }
       if (!found) {
@@ -850,6 +857,10 @@ void GpuPlan::run(const StreamPtr& stream, int64_t n, const std::vector<const vo
   cudaGraphExec_t g = impl_->graph_for(c, n);
   CUDAGO_CUDA_TRY(cudaGraphLaunch(g, s));
   impl_->convert_outputs(c, s, n, out);
+  // The plan's memory is freed after the runs queued with it (a model destroyed early is safe).
+  c.arena->used_on(stream);
+  c.workspace->used_on(stream);
+  impl_->weights->used_on(stream);
 }
 
 void GpuPlan::run_host(int64_t n, const std::vector<const void*>& in,
