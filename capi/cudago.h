@@ -1277,8 +1277,9 @@ CUDAGO_API cudago_status_t cudago_graph_destroy(cudago_graph_t graph);
  * Backends: the CPU reference executor (plain fp32, obviously correct, slow: the oracle of the
  * GPU tests, and what runs on a machine without a GPU) and the GPU plan. CUDAGO_NN_BACKEND_AUTO
  * takes the GPU where one is usable and the reference executor otherwise; cudago_nn_model_info
- * says which one a model got. In this release the GPU plan is not built yet: AUTO always takes
- * the reference executor and CUDAGO_NN_BACKEND_GPU is CUDAGO_ERROR_NOT_SUPPORTED.
+ * says which one a model got. The GPU plan needs cuDNN 9 for convolutions, loaded at run time
+ * ($CUDAGO_CUDNN_LIBRARY, else libcudnn.so.9): where it is missing, loading such a model on the
+ * GPU is CUDAGO_ERROR_CUDNN. See docs/NN.md.
  *
  * Thread safety: a model may be run from several threads (and on several streams) at once;
  * destroy must not race with its runs.
@@ -1372,7 +1373,8 @@ static inline void cudago_nn_model_info_init(cudago_nn_model_info_t *p) { CUDAGO
 
 /* Loads the ONNX file at path (external data next to it); *out is owned by the caller. opts may
  * be NULL (all defaults). CUDAGO_ERROR_INVALID_MODEL for a bad model (see above);
- * CUDAGO_ERROR_INVALID_ARGUMENT for a missing file or bad options. */
+ * CUDAGO_ERROR_INVALID_ARGUMENT for a missing file or bad options (a negative device:
+ * CUDAGO_ERROR_INVALID_DEVICE); CUDAGO_ERROR_NO_DEVICE for the GPU backend without a GPU. */
 CUDAGO_API cudago_status_t cudago_nn_model_load(cudago_nn_model_t *out, const char *path,
                                                 const cudago_nn_options_t *opts);
 /* The same from the bytes of a model file (copied; at most 2 GiB: larger models keep their
@@ -1392,7 +1394,8 @@ CUDAGO_API cudago_status_t cudago_nn_model_output(cudago_nn_model_t model, uint6
 /* Runs the model on host memory at the given batch size and returns when the outputs are
  * written: one pointer (borrowed) and byte size per input and output, in the model's order;
  * each size must be exactly bytes_per_item * batch (bytes_per_item where batch_axis is -1).
- * The reference executor computes in place; the GPU plan stages through pinned buffers. */
+ * An output may not overlap an input or another output (CUDAGO_ERROR_INVALID_ARGUMENT). The
+ * reference executor computes in place; the GPU plan stages through device buffers of its own. */
 CUDAGO_API cudago_status_t cudago_nn_model_run_host(cudago_nn_model_t model,
                                                     const void *const *inputs,
                                                     const uint64_t *input_bytes,
@@ -1400,8 +1403,10 @@ CUDAGO_API cudago_status_t cudago_nn_model_run_host(cudago_nn_model_t model,
                                                     const uint64_t *output_bytes,
                                                     uint64_t num_outputs, uint64_t batch);
 /* Queues a run on stream with device buffers (of the model's device) and byte offsets, in the
- * model's input and output order; each range must hold the tensor at that batch size. A model
- * on the reference executor runs on host memory only: CUDAGO_ERROR_NOT_SUPPORTED. */
+ * model's input and output order; each range must hold the tensor at that batch size. Outputs
+ * may not overlap one another; they may overlap inputs (every input is read before any output
+ * is written). A model on the reference executor runs on host memory only:
+ * CUDAGO_ERROR_NOT_SUPPORTED. */
 CUDAGO_API cudago_status_t cudago_nn_model_run(cudago_nn_model_t model, cudago_stream_t stream,
                                                const cudago_buffer_t *inputs,
                                                const uint64_t *input_offsets,

@@ -6,11 +6,15 @@ Reads, from one GPU run (bundle/run.sh writes them to $OUT):
                    vecadd, round trip) and bench-go-compute.txt (GEMM, SGEMM, FFT, reductions,
                    elementwise, layout changes)
   bench-cpp.jsonl  output of bench_capi (C++ over the C ABI, and raw CUDA references)
-  peers.jsonl      output of peers.py (PyTorch and CuPy)
+  peers.jsonl      output of peers.py (PyTorch and CuPy; ResNet-50 in PyTorch eager, CUDA graph
+                   replay and torch.compile)
+  bench-nn.jsonl   output of bench_nn (the CNN runtime: ResNet-50 per precision and batch)
 and prints a Markdown report (also written to bench.md): for each operation the Go, C++,
 raw-CUDA, torch and cupy figures, Go over torch, and Go over the measured device-to-device
 copy bandwidth and over the datasheet HBM bandwidth; then each target with PASS or MISS; then
-the compute benchmarks against their peers (table COMPUTE) and the compute targets.
+the compute benchmarks against their peers (table COMPUTE) and the compute targets; then the
+CNN runtime against PyTorch per precision and batch, its memory and load time, and the CNN
+targets.
 
 GB/s everywhere is 1e9 bytes per second of the bytes the operation must move: H2D/D2H the
 copy size, d2d_copy bytes read plus written (2 x size), vecadd_f32 12 bytes per element.
@@ -20,6 +24,7 @@ from the bytes peers.py counts for the same operation (table COMPUTE).
 
   python3 bench-report.py --dir $OUT
   python3 bench-report.py --go bench-go.txt --cpp bench-cpp.jsonl --peers peers.jsonl
+  python3 bench-report.py --dir $OUT --nn other-run/bench-nn.jsonl
 """
 import argparse
 import glob
@@ -402,24 +407,29 @@ def ratio(a, b):
 
 
 def targets_table(heading, tally, targets):
-    """A "## heading" table of (name, measured, who, bound, comparison), PASS or MISS each."""
+    """A "## heading" table of (name, measured, who, bound, comparison[, "informational"]),
+    PASS or MISS each; an informational target says so and is left out of the tally."""
     lines = ["", f"## {heading}", ""]
     lines.append("| target | measured | bound | result |")
     lines.append("|---|---:|---:|---|")
-    n_pass = n_miss = n_na = 0
-    for name, value, who, bound, cmp in targets:
+    n_pass = n_miss = n_na = n_info = 0
+    for name, value, who, bound, cmp, *info in targets:
         if value is None or bound is None:
             result = "n/a (missing figure)"
-            n_na += 1
+            n_na += not info
         elif (value >= bound) if cmp == ">=" else (value <= bound):
             result = "PASS"
-            n_pass += 1
+            n_pass += not info
         else:
             result = "MISS"
-            n_miss += 1
+            n_miss += not info
+        if info:
+            result += " (informational, not counted)"
+            n_info += 1
         lines.append(f"| {name} | {fmt(value, 2)} ({who}) | {cmp} {fmt(bound, 2)} | {result} |")
     lines.append("")
-    lines.append(f"{tally}: {n_pass} PASS, {n_miss} MISS, {n_na} n/a")
+    lines.append(f"{tally}: {n_pass} PASS, {n_miss} MISS, {n_na} n/a"
+                 + (f" ({n_info} informational not counted)" if n_info else ""))
     return lines
 
 
@@ -469,12 +479,221 @@ def graph_section(go, cpp_rows, peer_rows):
     return out
 
 
-def build_report(go_path, cpp_path, peers_path):
+# ---- CNN runtime (ResNet-50) -----------------------------------------------------------------
+# bench_nn (bench-nn.jsonl) prints one row per precision and batch: {"op": "<model>_<prec>",
+# "impl": "cudago", "params": {"batch"}, "ms", "img_per_s", "gpu_mem_bytes", "arena_bytes",
+# "arena_lower_bound", "weight_bytes", "layers", "parse_s", "lower_s", "plan_s", "tune_s"};
+# peers.py's groups resnet50 and resnet50_compile print {"op": "resnet50_<prec>", "peer":
+# "torch-eager" | "torch-cudagraph" | "torch-compile", "params": {"batch", ...}, "ms",
+# "img_per_s", "gpu_mem_bytes"[, "compile_s"]}, or the same with "error" or "skip".
+NN_PRECISIONS = ("fp16", "bf16", "fp32")
+NN_BATCHES = (1, 8, 32, 128, 256)
+NN_PEERS = ("torch-eager", "torch-compile", "torch-cudagraph")
+NN_CUDAGO_OP = re.compile(r"^resnet50\w*_(fp16|bf16|fp32)$")
+
+
+def row_batch(r):
+    """The batch of a CNN row: params.batch (older peers.py rows put it at the top level)."""
+    b = (r.get("params") or {}).get("batch", r.get("batch"))
+    return b if isinstance(b, int) and not isinstance(b, bool) else None
+
+
+def median_of(rows, field):
+    vals = [float(r[field]) for r in rows
+            if isinstance(r.get(field), (int, float)) and not isinstance(r.get(field), bool)]
+    return statistics.median(vals) if vals else None
+
+
+def nn_figure(rows, batch):
+    """{"ms", "img_per_s", ...} of the rows of one configuration (medians over repeated runs);
+    ms and img/s each from the other where a row gives only one."""
+    ok = [r for r in rows if "error" not in r and "skip" not in r]
+    f = {k: median_of(ok, k) for k in ("ms", "img_per_s", "gpu_mem_bytes", "compile_s",
+                                       "arena_bytes", "arena_lower_bound", "weight_bytes",
+                                       "layers", "parse_s", "lower_s", "plan_s", "tune_s")}
+    if f["img_per_s"] is None and f["ms"]:
+        f["img_per_s"] = batch / f["ms"] * 1e3
+    if f["ms"] is None and f["img_per_s"]:
+        f["ms"] = batch / f["img_per_s"] * 1e3
+    return f
+
+
+def nn_collect(nn_rows, peer_rows):
+    """{(who, prec, batch): figure} for cudago and each peer, and notes (errors, skips)."""
+    groups, notes = {}, []
+    for r in nn_rows:
+        m = NN_CUDAGO_OP.match(str(r.get("op", "")))
+        if r.get("impl") == "cudago" and m and row_batch(r) is not None:
+            groups.setdefault(("cudago", m.group(1), row_batch(r)), []).append(r)
+        elif "skip" in r or "error" in r:
+            notes.append(f"bench_nn: {r.get('skip') or r.get('error')}")
+    for r in peer_rows:
+        op = str(r.get("op", ""))
+        if r.get("peer") not in NN_PEERS or not op.startswith("resnet50_"):
+            continue
+        prec = op.removeprefix("resnet50_")
+        batch = row_batch(r)
+        for key in ("error", "skip"):
+            if key in r:
+                notes.append(f"{r['peer']} {prec} batch {batch}: {key}: {r[key]}")
+        if batch is not None and prec in NN_PRECISIONS:
+            groups.setdefault((r["peer"], prec, batch), []).append(r)
+    figs = {k: nn_figure(rows, k[2]) for k, rows in groups.items()}
+    return figs, notes
+
+
+def nn_mib(v):
+    return None if v is None else v / MIB
+
+
+def nn_section(nn_rows, peer_rows, nn_path):
+    """The CNN tables and their targets (a list of lines; the targets as tuples)."""
+    figs, notes = nn_collect(nn_rows, peer_rows)
+    empty = {"ms": None, "img_per_s": None}
+
+    def get(who, prec, batch, field):
+        return figs.get((who, prec, batch), empty).get(field)
+
+    lines = ["", "## CNN (ResNet-50)", ""]
+    have_cudago = any(k[0] == "cudago" for k in figs)
+    have_peer = {p: any(k[0] == p for k in figs) for p in NN_PEERS}
+    missing = []
+    if not have_cudago:
+        if not nn_path or not os.path.exists(nn_path):
+            missing.append(f"{os.path.basename(nn_path or 'bench-nn.jsonl')} is missing (step "
+                           "bench_nn not run): no cudago figures")
+        else:
+            missing.append(f"{os.path.basename(nn_path)} has no ResNet-50 row (bench_nn failed, "
+                           "skipped or benchmarked another model): no cudago figures")
+    if not have_peer["torch-eager"]:
+        missing.append("peers.jsonl has no torch-eager ResNet-50 row (step peers_resnet50 not run "
+                       "or failed)")
+    if not have_peer["torch-compile"]:
+        missing.append("no torch-compile row (step peers_resnet50_compile runs with "
+                       "RUN_COMPILE=1, best in a run of its own)")
+    if not figs:
+        lines.append("No ResNet-50 figure at all: no CNN table, no CNN targets.")
+        lines += [f"- {m}" for m in missing] + [f"- {n}" for n in notes]
+        return lines, []
+
+    for r in nn_rows:
+        if "cudago" in r and "model" in r:
+            lines.append(f"- cudago {r['cudago']}: bench_nn on {os.path.basename(r['model'])}, "
+                         "over the C ABI on one stream (input conversion, CUDA graph, output "
+                         "conversion), device buffers")
+            break
+    for r in peer_rows:
+        if "resnet50_model" in r:
+            lines.append(f"- PyTorch peers: ResNet-50 from {r['resnet50_model']}, cuDNN "
+                         f"{r.get('cudnn')}; eager: channels_last, inference_mode, "
+                         "cudnn.benchmark on, fp32 with TF32 off; compile: max-autotune, "
+                         "static shapes; cudagraph: eager fp16 captured and replayed")
+            break
+    lines += [f"- missing: {m}" for m in missing]
+    lines.append("")
+    lines.append("img/s = batch / time per batch; ratios are cudago img/s over the peer's "
+                 "(above 1: cudago faster). Peer figures come from the same run. An empty cell: "
+                 "not measured (torch.compile and the CUDA graph run at batch 1 and 256 only); "
+                 "n/a: the run failed or was skipped (see the notes below).")
+
+    for prec in NN_PRECISIONS:
+        batches = sorted({k[2] for k in figs if k[1] == prec} | set(NN_BATCHES))
+        if not any(k[1] == prec for k in figs):
+            continue
+        lines += ["", f"### {prec}", ""]
+        lines.append("| batch | cudago img/s | cudago ms | torch-eager img/s | cudago/eager | "
+                     "torch-compile img/s | cudago/compile | torch-cudagraph ms |")
+        lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for b in batches:
+            ran = {w: (w, prec, b) in figs for w in ("cudago",) + NN_PEERS}
+            if not any(ran.values()):
+                continue
+
+            def cell(who, field, digits):
+                return fmt(get(who, prec, b, field), digits) if ran[who] else ""
+
+            def vs(peer):
+                if not (ran["cudago"] and ran[peer]):
+                    return ""
+                return fmt(ratio(get("cudago", prec, b, "img_per_s"),
+                                 get(peer, prec, b, "img_per_s")), 2)
+
+            lines.append(f"| {b} | {cell('cudago', 'img_per_s', 0)} | {cell('cudago', 'ms', 3)} | "
+                         f"{cell('torch-eager', 'img_per_s', 0)} | {vs('torch-eager')} | "
+                         f"{cell('torch-compile', 'img_per_s', 0)} | {vs('torch-compile')} | "
+                         f"{cell('torch-cudagraph', 'ms', 3)} |")
+
+    compile_s = [(b, get("torch-compile", "fp16", b, "compile_s"))
+                 for b in sorted({k[2] for k in figs if k[0] == "torch-compile"})]
+    compile_s = [(b, v) for b, v in compile_s if v is not None]
+    if compile_s:
+        lines.append("")
+        lines.append("torch.compile time (first call: tracing, autotuning, code generation): "
+                     + ", ".join(f"batch {b}: {fmt(s, 0)} s" for b, s in compile_s))
+
+    # cudago's memory and load time, one line per precision (the model is loaded once per
+    # precision, planned for the largest batch).
+    mem = []
+    for prec in NN_PRECISIONS:
+        bs = sorted(k[2] for k in figs if k[0] == "cudago" and k[1] == prec)
+        if not bs:
+            continue
+        f = figs[("cudago", prec, bs[-1])]
+        eager_mem = get("torch-eager", prec, bs[-1], "gpu_mem_bytes")
+        mem.append((prec, bs[-1], f, eager_mem))
+    if mem:
+        lines += ["", "### cudago memory and load time", ""]
+        lines.append("Arena: the activation arena of the largest batch's plan, against the "
+                     "liveness lower bound (the largest set of tensors alive at once). GPU: device "
+                     "memory used from before the load to after the largest batch's runs "
+                     "(weights, arena, workspaces, buffers). torch-eager: its peak allocated "
+                     "during that batch's runs less what was allocated before (weights and "
+                     "input excluded).")
+        lines.append("")
+        lines.append("| precision | layers | weights MiB | arena MiB | bound MiB | arena/bound | "
+                     "GPU MiB (batch) | torch-eager MiB | parse s | lower s | plan s | tune s |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for prec, b, f, eager_mem in mem:
+            lines.append(
+                f"| {prec} | {fmt(f['layers'], 0)} | {fmt(nn_mib(f['weight_bytes']))} | "
+                f"{fmt(nn_mib(f['arena_bytes']))} | {fmt(nn_mib(f['arena_lower_bound']))} | "
+                f"{fmt(ratio(f['arena_bytes'], f['arena_lower_bound']), 2)} | "
+                f"{fmt(nn_mib(f['gpu_mem_bytes']))} ({b}) | {fmt(nn_mib(eager_mem))} | "
+                f"{fmt(f['parse_s'], 2)} | {fmt(f['lower_s'], 2)} | {fmt(f['plan_s'], 2)} | "
+                f"{fmt(f['tune_s'], 2)} |")
+    if notes:
+        lines.append("")
+        lines += [f"- {n}" for n in notes]
+
+    # The targets.
+    def scaled(k, v):
+        return None if v is None else k * v
+
+    c256 = get("cudago", "fp16", 256, "img_per_s")
+    targets = [
+        ("ResNet-50 fp16 batch 256 img/s >= 1.5x PyTorch eager fp16 channels_last", c256,
+         "cudago", scaled(1.5, get("torch-eager", "fp16", 256, "img_per_s")), ">="),
+        ("ResNet-50 fp16 batch-1 latency <= 1.0 ms", get("cudago", "fp16", 1, "ms"), "cudago",
+         1.0, "<="),
+    ]
+    for prec, _, f, _ in mem or [("fp16", None, {"arena_bytes": None,
+                                                 "arena_lower_bound": None}, None)]:
+        targets.append((f"activation arena <= 1.2x the liveness bound ({prec}, MiB)",
+                        nn_mib(f["arena_bytes"]), "cudago",
+                        scaled(1.2, nn_mib(f["arena_lower_bound"])), "<="))
+    targets.append(("ResNet-50 fp16 batch 256, cudago over torch.compile max-autotune img/s "
+                    "(aim >= 1.0x)", ratio(c256, get("torch-compile", "fp16", 256, "img_per_s")),
+                    "cudago/compile", 1.0, ">=", "informational"))
+    return lines, targets
+
+
+def build_report(go_path, cpp_path, peers_path, nn_path=None):
     cpp_rows, peer_rows = read_jsonl(cpp_path), read_jsonl(peers_path)
+    nn_rows = read_jsonl(nn_path)
     go = parse_go(go_path)
     go_fig, go_other = go_figures(go)
     lines = []
-    device = next((r["device"] for r in cpp_rows + peer_rows if "device" in r), None)
+    device = next((r["device"] for r in cpp_rows + peer_rows + nn_rows if "device" in r), None)
     hbm = next((h for h in HBM if device and h[0] in device), DEFAULT_HBM)
     skips = [r["skip"] for r in cpp_rows if "skip" in r]
 
@@ -485,15 +704,17 @@ def build_report(go_path, cpp_path, peers_path):
         if "cudago" in r:
             lines.append(f"- cudago {r['cudago']}, CUDA runtime {r.get('cuda_runtime')}, "
                          f"driver {r.get('cuda_driver')}")
-    for r in peer_rows:
-        if "torch" in r:
-            lines.append(f"- peers: torch {r['torch']}, cupy {r.get('cupy')}")
+    for r in peer_rows:  # one header per peers.py run: each version once
+        line = f"- peers: torch {r['torch']}, cupy {r.get('cupy')}" if "torch" in r else None
+        if line and line not in lines:
+            lines.append(line)
     for s in skips:
         lines.append(f"- bench_capi skipped: {s}")
     go_compute = any(name in COMPUTE_NAMES for name in go)
     lines.append(f"- sources: Go {'yes' if go_fig or go_other or go_compute else 'none'}, "
                  f"C++ {'yes' if any('op' in r for r in cpp_rows) else 'none'}, "
-                 f"peers {'yes' if any('op' in r for r in peer_rows) else 'none'}")
+                 f"peers {'yes' if any('op' in r for r in peer_rows) else 'none'}, "
+                 f"CNN {'yes' if any('op' in r for r in nn_rows) else 'none'}")
 
     fig = {}
     for key, *_ in OPS:
@@ -571,6 +792,11 @@ def build_report(go_path, cpp_path, peers_path):
 
     lines += graph_section(go, cpp_rows, peer_rows)
 
+    nn_lines, nn_targets = nn_section(nn_rows, peer_rows, nn_path)
+    lines += nn_lines
+    if nn_targets:
+        lines += targets_table("Targets (CNN)", "CNN targets", nn_targets)
+
     if go_other:
         lines.append("")
         lines.append("## Other Go benchmarks")
@@ -589,26 +815,28 @@ def build_report(go_path, cpp_path, peers_path):
             if note:
                 lines.append(f"- warning: {note}; its GB/s is taken from its MB/s")
 
-    has_data = bool(go or any("op" in r for r in cpp_rows + peer_rows))
+    has_data = bool(go or any("op" in r for r in cpp_rows + peer_rows + nn_rows))
     return "\n".join(lines) + "\n", has_data
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--dir", help="folder holding bench-go.txt, bench-cpp.jsonl, peers.jsonl; "
-                    "bench.md is written there")
+    ap.add_argument("--dir", help="folder holding bench-go.txt, bench-cpp.jsonl, peers.jsonl, "
+                    "bench-nn.jsonl; bench.md is written there")
     ap.add_argument("--go")
     ap.add_argument("--cpp")
     ap.add_argument("--peers")
+    ap.add_argument("--nn", help="bench_nn output (default: bench-nn.jsonl in --dir)")
     ap.add_argument("--md", help="where to write the Markdown report")
     a = ap.parse_args()
     d = a.dir or os.environ.get("OUT") or "."
     go = [a.go] if a.go else sorted(glob.glob(os.path.join(d, "bench-go*.txt")))
     cpp = a.cpp or os.path.join(d, "bench-cpp.jsonl")
     peers = a.peers or os.path.join(d, "peers.jsonl")
+    nn = a.nn or os.path.join(d, "bench-nn.jsonl")
     md = a.md or os.path.join(d, "bench.md")
 
-    report, has_data = build_report(go, cpp, peers)
+    report, has_data = build_report(go, cpp, peers, nn)
     sys.stdout.write(report)
     try:
         with open(md, "w", encoding="utf8") as f:

@@ -11,9 +11,19 @@
 #   bench-go-compute.txt  Go compute benchmarks (GEMM, SGEMM, FFT, reductions, layouts)
 #   bench-go-gemm.txt     Go cuBLAS GEMM, timed in bursts like peers.py
 #   bench-go-multi.txt    Go many-GPU benchmarks (peer copies, all-reduce, spread)
+#   bench-nn.jsonl   bench_nn rows (the CNN runtime: ResNet-50 img/s, latency, memory, load time)
 # Every step runs under a timeout, and the whole run under RUN_BUDGET_S seconds (default 560).
 # The race-detector step runs the concurrency tests; CUDAGO_RACE_RUN=REGEX picks others (. = all).
 # RUN_BENCH=0 runs the tests and examples only (no benchmarks, no peers, no report).
+# RUN_ONLY=REGEX runs only the steps whose whole name matches REGEX (bash extended regex; the
+#   others print "not selected" and count nowhere); the report still runs unless RUN_BENCH=0.
+#   The CNN figures alone (bench_nn needs the models that nn_models writes):
+#     RUN_ONLY='nn_models|bench_nn|peers_resnet50' bash bundle/run.sh
+# RUN_COMPILE=1 adds the step peers_resnet50_compile: the torch.compile(mode="max-autotune")
+#   ResNet-50 peer, which compiles for minutes per shape (PEERS_COMPILE_BUDGET_S, default 420,
+#   stops it starting another compile; the step's cap is 540 s). Give it a run of its own, e.g.
+#     RUN_BENCH=1 RUN_COMPILE=1 RUN_ONLY=peers_resnet50_compile bash bundle/run.sh
+#   and put its peers.jsonl rows beside the other run's files for report.py --dir.
 # The last lines are one "PASS|FAIL|SKIP step (seconds)" line per step and
 #   gpu-bundle: N passed, M failed
 # The exit status is non-zero when a step failed.
@@ -86,6 +96,10 @@ step() {
   local name=$1 cap=$2 dest=$3
   shift 3
   local t rc t0
+  if [ -n "${RUN_ONLY:-}" ] && [ "$name" != report ] && ! [[ $name =~ ^(${RUN_ONLY})$ ]]; then
+    say "==> $name: not selected (RUN_ONLY)"
+    return
+  fi
   t=$(time_left "$cap")
   if [ "$t" -lt 5 ]; then
     say "==> $name: SKIP (the run's ${budget}s budget is spent)"
@@ -146,6 +160,17 @@ go_dir() { cd "$repo/go/$1" 2>/dev/null || cd "$bundle" || exit 1; }
 # The Go test suite and benchmarks (cudago.test, cudago-race.test) are go/internal/capi's.
 go_dir internal/capi
 
+# The CNN runtime's test models, for nn_test and the Go tests: regenerated here (same bytes:
+# --verify checks the manifests' SHA-256), with onnxruntime's outputs from the bundle. nn_test
+# runs every model on the GPU in fp32, fp16 and bf16 against them (streams, graphs, arena, tuning
+# cache); the Go tests read them too.
+# (Outside $OUT: the device tool brings back a few files only.)
+models="$(mktemp -d)/models"
+export CUDAGO_MODELS_DIR="$models"
+step nn_models 120 - python3 "$bundle/nn/gen-models.py" --out "$models" --no-refs
+cp "$bundle"/nn/refs/* "$models/" 2>/dev/null
+step nn_models_verify 60 - python3 "$bundle/nn/gen-models.py" --verify "$models"
+
 step core_test 120 - "$bin/core_test"
 step capi_test 120 - "$bin/capi_test"
 step peer_test 120 - "$bin/peer_test"
@@ -167,14 +192,7 @@ for t in "$bin"/pkg-*.test; do
 done
 go_dir internal/capi
 go_summary
-# The CNN runtime: the test models regenerated here (same bytes: --verify checks the manifests'
-# SHA-256), with onnxruntime's outputs from the bundle, then nn_test (every model on the GPU in
-# fp32, fp16 and bf16 against them, streams, graphs, arena, tuning cache).
-models="$out/models"
-step nn_models 120 - python3 "$bundle/nn/gen-models.py" --out "$models" --no-refs
-cp "$bundle"/nn/refs/* "$models/" 2>/dev/null
-step nn_models_verify 60 - python3 "$bundle/nn/gen-models.py" --verify "$models"
-step nn_test 300 - env CUDAGO_MODELS_DIR="$models" "$bin/nn_test"
+step nn_test 300 - "$bin/nn_test"
 step example_c 60 - "$bin/vector_add_c"
 step example_go 60 - "$bin/vecadd"
 step sgemm_test 120 - "$bin/sgemm.test" -test.v -test.count=1 -test.timeout 110s
@@ -206,6 +224,15 @@ if [ "${RUN_BENCH:-1}" != 0 ]; then
     -test.timeout 110s
   step peers 240 peers.jsonl python3 "$bundle/peers/peers.py" copy vecadd h2d reduce sgemm fft transpose
   step peer_graph 60 +peers.jsonl python3 "$bundle/peers/graph_peer.py"
+  # The CNN runtime: ResNet-50 v1.5 (nn_models' resnet50_pt.onnx) over the C ABI in fp16, bf16
+  # and fp32 at batch 1 to 256 (img/s, latency, GPU memory, arena, load and tune time), then the
+  # same network in PyTorch: eager, channels_last, cuDNN autotuned, and CUDA graph replay.
+  step bench_nn 300 bench-nn.jsonl "$bin/bench_nn" "$models/resnet50_pt.onnx"
+  step peers_resnet50 300 +peers.jsonl python3 "$bundle/peers/peers.py" resnet50
+  # torch.compile max-autotune takes minutes per shape: with RUN_COMPILE=1 only (see the top).
+  if [ "${RUN_COMPILE:-0}" = 1 ]; then
+    step peers_resnet50_compile 540 +peers.jsonl python3 "$bundle/peers/peers.py" resnet50_compile
+  fi
 fi
 reserve=0
 if [ "${RUN_BENCH:-1}" != 0 ]; then step report 30 - python3 "$bundle/report.py" --dir "$out"; fi

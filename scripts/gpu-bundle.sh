@@ -13,7 +13,9 @@
 #           benchmarks), pkg-<name>.test (go test -c -tags gpu of each public package with tests,
 #           go/<name>: the examples that check the public API, GPU ones included), vecadd (the Go
 #           example), sgemm.test (the SGEMM example's tests and benchmark)
-#   peers/  peers.py (PyTorch and CuPy figures for the same operations), graph_peer.py
+#   peers/  peers.py (from scripts/peers.py, or from $PEERS_PY when set: PyTorch and CuPy figures
+#           for the same operations, ResNet-50 in PyTorch eager, CUDA graph and torch.compile),
+#           graph_peer.py
 #   nn/     gen-models.py and refs/ (the test models' manifests and onnxruntime outputs)
 #   run.sh  (from scripts/bundle-run.sh)   report.py (from scripts/bench-report.py)
 #   sanitize.sh (from scripts/bundle-sanitize.sh: compute-sanitizer over the suites)
@@ -24,7 +26,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 build="$root/build-bundle"
 bundle="$root/bundle"
-peers=${PEERS_PY:-$root/../shared/peers/peers.py}
+peers=${PEERS_PY:-$root/scripts/peers.py} # PEERS_PY: another peers.py to carry instead
 limit_mib=60
 
 die() {

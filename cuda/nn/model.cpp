@@ -229,6 +229,25 @@ void Model::run_host(int64_t n, const std::vector<const void*>& in,
   };
   for (size_t i = 0; i < in.size(); ++i) check(inputs_[i], in[i], in_bytes[i], "input", i);
   for (size_t i = 0; i < out.size(); ++i) check(outputs_[i], out[i], out_bytes[i], "output", i);
+  // An output may not overlap an input or another output.
+  auto overlap = [](const void* a, uint64_t an, const void* b, uint64_t bn) {
+    auto x = reinterpret_cast<uintptr_t>(a), y = reinterpret_cast<uintptr_t>(b);
+    return x < y + bn && y < x + an;
+  };
+  for (size_t i = 0; i < out.size(); ++i) {
+    for (size_t j = 0; j < in.size(); ++j) {
+      if (overlap(out[i], out_bytes[i], in[j], in_bytes[j])) {
+        throw Error(Status::kInvalidArgument,
+                    "output " + std::to_string(i) + " overlaps input " + std::to_string(j));
+      }
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (overlap(out[i], out_bytes[i], out[j], out_bytes[j])) {
+        throw Error(Status::kInvalidArgument,
+                    "output " + std::to_string(i) + " overlaps output " + std::to_string(j));
+      }
+    }
+  }
 
   if (gpu_) {
     std::vector<int64_t> ib(in_bytes.begin(), in_bytes.end()),

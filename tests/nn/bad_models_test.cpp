@@ -489,6 +489,12 @@ TEST(NnArguments, Run) {
   const void* null_in[1] = {nullptr};
   CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
             cudago_nn_model_run_host(m.get(), null_in, inb, 1, out, outb, 1, 2));
+  // An output overlapping an input or another output.
+  std::vector<float> both(y.size() + x.size());
+  const void* in_alias[1] = {both.data()};
+  void* out_alias[1] = {both.data() + x.size() / 2};
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_nn_model_run_host(m.get(), in_alias, inb, 1, out_alias, outb, 1, 2));
   // Device buffers: the reference executor takes host memory only.
   cudago_buffer_t bufs[1] = {nullptr};
   uint64_t offs[1] = {0};

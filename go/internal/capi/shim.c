@@ -4,14 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Returned when calloc fails: one per status, so the status still reaches Go. Never freed. */
-#define CG_NOMEM(s) \
-  { sizeof(cudago_error_info_t), (s), 0, "", "", "(no detail: out of host memory for it)" }
-static cg_err_t cg_nomem[] = {
-    CG_NOMEM(0),  CG_NOMEM(1),  CG_NOMEM(2),  CG_NOMEM(3),  CG_NOMEM(4),  CG_NOMEM(5),
-    CG_NOMEM(6),  CG_NOMEM(7),  CG_NOMEM(8),  CG_NOMEM(9),  CG_NOMEM(10), CG_NOMEM(11),
-    CG_NOMEM(12), CG_NOMEM(13), CG_NOMEM(14), CG_NOMEM(15), CG_NOMEM(16),
-};
+/* Returned when calloc fails: one per status (made from the status table, whose values run from
+ * 0 without gaps), so the status still reaches Go. Never freed. */
+#define CG_NOMEM(suffix, camel, value, text) \
+  {sizeof(cudago_error_info_t), (value), 0, "", "", "(no detail: out of host memory for it)"},
+static cg_err_t cg_nomem[] = {CUDAGO_STATUS_LIST(CG_NOMEM)};
+#undef CG_NOMEM
 #define CG_NNOMEM (sizeof cg_nomem / sizeof cg_nomem[0])
 
 static int cg_is_static(const cg_err_t *e) {
