@@ -574,10 +574,13 @@ bool Lowerer::try_fold() {
     if (op == "Unsqueeze") {
       size_t r = x.dims.size() + axes.size();
       std::vector<bool> ins(r, false);
-      for (int64_t a : axes) ins[static_cast<size_t>(norm_axis(a, r, "axis"))] = true;
+      for (int64_t a : axes) {
+        size_t k = static_cast<size_t>(norm_axis(a, r, "axis"));
+        if (ins[k]) fail("axis " + std::to_string(a) + " is repeated");
+        ins[k] = true;
+      }
       size_t j = 0;
       for (size_t i = 0; i < r; ++i) c->dims.push_back(ins[i] ? 1 : x.dims[j++]);
-      if (j != x.dims.size()) fail("axes are repeated");
     } else {
       std::set<int64_t> drop;
       for (int64_t a : axes) drop.insert(norm_axis(a, x.dims.size(), "axis"));
@@ -836,17 +839,18 @@ void Lowerer::fold_slice() {
     size_t a = static_cast<size_t>(norm_axis(axes[k], r, "axis"));
     int64_t dim = x.dims[a], step = steps[k];
     if (step == 0) fail("a step is 0");
+    if (step == INT64_MIN) fail("a step is out of range");
     int64_t s = starts[k], e = ends[k];
-    if (s < 0) s += dim;
-    if (e < 0) e += dim;
+    if (s < 0) s = s < -dim ? -1 : s + dim;
+    if (e < 0) e = e < -dim ? -1 : e + dim;
     if (step > 0) {
       s = std::clamp<int64_t>(s, 0, dim);
       e = std::clamp<int64_t>(e, 0, dim);
-      cnt[a] = e > s ? (e - s + step - 1) / step : 0;
+      cnt[a] = e > s ? (e - s - 1) / step + 1 : 0;
     } else {
       s = std::clamp<int64_t>(s, -1, dim - 1);
       e = std::clamp<int64_t>(e, -1, dim - 1);
-      cnt[a] = s > e ? (s - e + (-step) - 1) / (-step) : 0;
+      cnt[a] = s > e ? (s - e - 1) / (-step) + 1 : 0;
     }
     st[a] = s;
     sp[a] = step;
@@ -941,13 +945,18 @@ void Lowerer::spatial_out(const Shape& xs, const int64_t kernel[2], const int64_
   if (pads.size() != 4) fail(std::string("attribute '") + pads_attr + "' must have 4 entries");
   for (int64_t v : pads) {
     if (v < 0) fail(std::string("attribute '") + pads_attr + "' has a negative entry");
+    if (v > kMaxExtent) fail(std::string("attribute '") + pads_attr + "' has an entry too large");
   }
   for (int i = 0; i < 2; ++i) {
     int64_t in = const_dim(xs[static_cast<size_t>(2 + i)], "a spatial dimension");
     if (kernel[i] < 1 || stride[i] < 1 || dil[i] < 1) {
       fail("kernel, strides and dilations must be positive");
     }
+    if (kernel[i] > kMaxExtent || stride[i] > kMaxExtent || dil[i] > kMaxExtent) {
+      fail("kernel, strides and dilations must be at most " + std::to_string(kMaxExtent));
+    }
     int64_t eff = checked_mul(kernel[i] - 1, dil[i], node_->where()) + 1;
+    if (eff > kMaxExtent) fail("the dilated window is too large");
     if (auto_pad == "NOTSET") {
       pad[i] = pads[static_cast<size_t>(i)];
       pad[i + 2] = pads[static_cast<size_t>(i + 2)];
