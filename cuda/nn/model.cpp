@@ -272,9 +272,11 @@ void Model::run_host(int64_t n, const std::vector<const void*>& in,
   for (size_t i = 0; i < in.size(); ++i) {
     const TensorDesc& d = inputs_[i];
     if (d.type == ElemType::kU8) {
+      // The images in the tensor: n, or the fixed first dimension of a model without a batch.
+      int64_t images = d.batch_axis == 0 ? n : d.dims[0];
       converted[i].resize(static_cast<size_t>(d.bytes_at(n)));
-      uint8_nhwc_to_nchw(static_cast<const uint8_t*>(in[i]), n, d.dims[1], d.dims[2], d.dims[3],
-                         opts_, converted[i].data());
+      uint8_nhwc_to_nchw(static_cast<const uint8_t*>(in[i]), images, d.dims[1], d.dims[2],
+                         d.dims[3], opts_, converted[i].data());
       fin[i] = converted[i].data();
     } else {
       fin[i] = static_cast<const float*>(in[i]);

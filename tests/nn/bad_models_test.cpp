@@ -6,6 +6,7 @@
 #include <onnx/onnx_pb.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -629,6 +630,54 @@ TEST(NnArguments, BackendsWithoutAGpu) {
   cudago_nn_model_info_init(&info);
   CG_OK(cudago_nn_model_info(m, &info));
   EXPECT_EQ(info.backend, CUDAGO_NN_BACKEND_REFERENCE);
+}
+
+}  // namespace
+
+namespace {
+
+// A model with a fixed batch of 2 images takes both as uint8 NHWC (the fuzzer found only the
+// first converted).
+TEST(NnArguments, FixedBatchUint8) {
+  ModelProto mp = good_model();
+  mp.mutable_graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(0)
+      ->set_dim_value(2);
+  std::string bytes;
+  ASSERT_TRUE(mp.SerializeToString(&bytes));
+  cudago_nn_options_t o;
+  cudago_nn_options_init(&o);
+  o.backend = CUDAGO_NN_BACKEND_REFERENCE;
+  cudago_nn_model_t raw = nullptr;
+  CG_OK(cudago_nn_model_load_bytes(&raw, bytes.data(), bytes.size(), &o));
+  Model f32(raw);
+  o.input_format = CUDAGO_NN_INPUT_UINT8_NHWC;
+  CG_OK(cudago_nn_model_load_bytes(&raw, bytes.data(), bytes.size(), &o));
+  Model u8(raw);
+  const int n = 2, c = 3, h = 9, w = 7;
+  std::mt19937 rng(std::random_device{}());
+  std::vector<uint8_t> img(n * h * w * c);
+  for (auto& v : img) v = static_cast<uint8_t>(rng() & 0xff);
+  std::vector<float> x(img.size());
+  for (int b = 0; b < n; ++b)
+    for (int k = 0; k < c; ++k)
+      for (int i = 0; i < h * w; ++i)
+        x[(b * c + k) * h * w + i] = static_cast<float>(img[(b * h * w + i) * c + k]) / 255.0f;
+  std::vector<float> ya(n * 4 * h * w), yb(ya.size());
+  const void* ia[1] = {img.data()};
+  const void* ib[1] = {x.data()};
+  void* oa[1] = {ya.data()};
+  void* ob[1] = {yb.data()};
+  uint64_t na[1] = {img.size()}, nb[1] = {x.size() * 4}, no[1] = {ya.size() * 4};
+  CG_OK(cudago_nn_model_run_host(u8.get(), ia, na, 1, oa, no, 1, 1));
+  CG_OK(cudago_nn_model_run_host(f32.get(), ib, nb, 1, ob, no, 1, 1));
+  for (size_t i = 0; i < ya.size(); ++i) {
+    ASSERT_NEAR(ya[i], yb[i], 1e-4f * (1 + std::fabs(yb[i]))) << "element " << i;
+  }
 }
 
 }  // namespace
