@@ -226,6 +226,10 @@ class Lowerer {
       if (d.b < 0 || d.a < 0 || (d.a == 0 && d.b == 0)) {
         fail("output shape " + shape_str(shape) + " has an empty or negative dimension");
       }
+      if (d.a != 0 && d.b != 0) {
+        fail("output shape " + shape_str(shape) + " has a dimension of " + d.str() +
+             ": a dimension may be a multiple of the batch size or a constant, not both");
+      }
     }
     int64_t n = shape_numel(shape, node_->where()).at(p_.max_batch);
     if (n > kMaxExtent) {

@@ -411,7 +411,12 @@ int64_t conv_scratch(const Layer& l, const std::vector<int64_t>& yd) {
   bool direct = l.r == 1 && l.s == 1 && l.stride[0] == 1 && l.stride[1] == 1 && l.pad[0] == 0 &&
                 l.pad[1] == 0 && l.pad[2] == 0 && l.pad[3] == 0;
   if (direct) return 0;
-  return (l.c / l.group) * l.r * l.s * yd[2] * yd[3];
+  // Saturating: a scratch too large for 64 bits is refused as too large for the machine.
+  int64_t r = 1;
+  for (int64_t f : {l.c / l.group, l.r, l.s, yd[2], yd[3]}) {
+    if (__builtin_mul_overflow(r, f, &r)) return INT64_MAX / 8;
+  }
+  return std::min<int64_t>(r, INT64_MAX / 8);
 }
 
 }  // namespace
@@ -430,7 +435,7 @@ int64_t ReferenceExecutor::peak_bytes(int64_t n) const {
       live += held[l.output];
     }
     int64_t scratch = l.kind == LayerKind::kConv ? conv_scratch(l, od) * 4 : 0;
-    peak = std::max(peak, live + scratch);
+    peak = std::max(peak, scratch > INT64_MAX - live ? INT64_MAX : live + scratch);
     for (int t : l.inputs) {
       if (last_use_[t] == static_cast<int>(li)) {
         live -= held[t];
