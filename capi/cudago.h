@@ -1317,8 +1317,8 @@ typedef struct cudago_nn_options {
   int32_t device;       /* the GPU to run on (default 0) */
   cudago_nn_backend_t backend;
   cudago_nn_precision_t precision;
-  uint64_t max_batch;   /* the largest batch any run uses; 0: 1. Ignored (1) for a model whose
-                           inputs have no dynamic first dimension */
+  uint64_t max_batch;   /* the largest batch any run uses, at most 2^20; 0: 1. Ignored (1) for
+                           a model whose inputs have no dynamic first dimension */
   const char *cache_dir; /* borrowed: directory of the tuning cache; NULL or "": none */
   const char *base_dir;  /* borrowed: where cudago_nn_model_load_bytes finds external data;
                             NULL: such a model is refused */

@@ -1,7 +1,8 @@
 // capi_fuzz.cpp: a libFuzzer harness for the whole C ABI of libcudago (capi/cudago.h).
 //
 // What it fuzzes
-//   Every CUDAGO_API entry point of capi/cudago.h (115 of them; the table kOps below has one row
+//   Every CUDAGO_API entry point of capi/cudago.h (123 of them, the 8 of the experimental CNN
+//   runtime included: the harness defines CUDAGO_EXPERIMENTAL; the table kOps below has one row
 //   per function, named after it). An input is a program: up to kStepsPerInput calls, each an
 //   index into kOps (ConsumeIntegralInRange) followed by that call's arguments, all drawn from a
 //   FuzzedDataProvider. It needs no GPU: without one, every call that needs a device fails with a
@@ -30,6 +31,23 @@
 //     only with a NULL pointer, a bogus larger count. Counts that the header promises to refuse
 //     before any array is read (the compile options' counts above INT32_MAX, num_defines +
 //     num_options above INT32_MAX) are also passed with real short arrays.
+//   - CNN models (cudago_nn_*): the bytes come from a palette of valid models built at start-up
+//     with libonnx's protobuf classes (Conv + Relu on [N,3,5,5]; a fixed-batch Gemm [2,6] x [6,4];
+//     two inputs [N,2,3] added then Softmax, both results outputs; a fixed-batch image [2,2,3,3]
+//     through Relu; the Gemm with its weight in an external data file), cut at a length from the
+//     input or with one bit flipped, or junk; cudago_nn_model_load's paths are those models
+//     written at start-up into a directory of the harness, a truncated one, one whose external
+//     data is "../escape.bin" (which exists), an empty file, a directory, a missing file and
+//     NULL. Options: NULL or a struct with every struct_size, edge devices, backends,
+//     precisions, formats and flags, max_batch from 0 to edge values, the harness's directory or
+//     odd ones as base_dir and cache_dir, NaN/Inf/0 scale, mean and std. Model handles are only
+//     those a load of the same input returned. cudago_nn_model_run_host: the pointer and size
+//     arrays are harness arrays of kNnMaxTensors entries (a larger count only with a NULL array);
+//     each buffer is its own heap block of exactly the size passed (short, long, 0 or exact;
+//     only a bogus size past the exact one gets a small block), NULL 1 time in 24;
+//     1 time in 16 an output aliased to an input or to another output; batch 0, 1, max_batch,
+//     max_batch + 1 or edge values. A model whose tensors at the call's batch plus its
+//     arena_bytes pass kNnRunBytes only gets wrong sizes (refused before it runs).
 //   - Buffer + capacity protocols (cudago_module_log, cudago_rtc_compile's image and log,
 //     cudago_compile_options_t.log): NULL with cap 0, a real buffer with a cap up to its real size,
 //     or cap 0 with a real buffer; never a cap larger than the buffer. The buffers are filled with
@@ -63,6 +81,34 @@
 //   - cudago_fft_extent: a success reports exactly the bytes the header's layout rule gives
 //     (computed here in 128 bits), never one that overflows 64 bits; a desc with a rank, batch,
 //     type, precision or reserved0 out of range never succeeds (cudago_fft_exec too).
+//   - The CNN runtime: a load never succeeds with NULL out/data/path, size 0, a struct_size other
+//     than sizeof, a backend, precision or input format out of range, unknown flags, a negative
+//     device (CUDAGO_ERROR_INVALID_DEVICE), the GPU backend without a GPU, max_batch above 2^40
+//     (no batch that large can run: the harness's bound, the library's is 2^20), uint8 NHWC for a
+//     model without an image input, a file that is missing (CUDAGO_ERROR_INVALID_ARGUMENT with
+//     valid options), a directory, empty, truncated or whose external data leaves its directory,
+//     or bytes with external data and base_dir NULL or missing. An intact palette model with
+//     options that are surely valid (NULL, or AUTO/GPU/REFERENCE, DEFAULT/FP32, device 0,
+//     max_batch <= 1024, finite floats, no cache_dir, base_dir the harness's for the external
+//     one) loads; with the GPU backend and no GPU it is CUDAGO_ERROR_NO_DEVICE (with a GPU,
+//     CUDAGO_ERROR_CUDNN is taken too). No cudago_nn_* call returns CUDAGO_ERROR_INTERNAL. After
+//     a load the model is described (info, every input and output, each call checked) and run
+//     once with every argument right (when small): the reference executor (device -1, FP32)
+//     unless a usable device and AUTO/GPU gave the GPU plan (the device and precision asked),
+//     max_batch as asked (1 without a dynamic batch), names, dtypes (U8 for uint8 NHWC inputs),
+//     ranks <= 8, batch axes and bytes_per_item consistent with the dims, and for an intact
+//     palette model exactly the expected names and shapes. Later info/input/output calls report
+//     the same; an index past the last is CUDAGO_ERROR_OUT_OF_RANGE. run_host never succeeds
+//     with a NULL model or array, a count or size other than the model's, a NULL buffer, an
+//     output overlapping an input or another output, batch 0, a batch past max_batch or
+//     (fixed-batch model) other than 1; with all of them right it succeeds, leaves its inputs as
+//     they were and, for an intact palette model on the reference executor with sane
+//     normalisation options, writes outputs within 1e-3 (relative to the magnitude of the terms)
+//     of the harness's own fp64 computation (uint8 NHWC inputs converted as the header says).
+//     cudago_nn_model_run never succeeds with a NULL model or stream, a bad batch, a count,
+//     array, buffer or range that does not hold the tensor, or on the reference executor (then
+//     CUDAGO_ERROR_NOT_SUPPORTED when everything else is valid). cudago_nn_model_destroy
+//     succeeds for NULL and for a live model.
 //   - Caches: the compile cache never holds more entries than its capacity, and a clear zeroes
 //     its stats; the FFT plan cache reports the bounds last set and stays within them, and a
 //     clear empties it and keeps its counters.
@@ -108,6 +154,7 @@
 //     the first bytes of an input choose the compile cache's directory (none or the harness's)
 //     and memory capacity (256, or 0 or 1 with the directory).
 #include <fuzzer/FuzzedDataProvider.h>
+#include <onnx/onnx_pb.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -121,11 +168,13 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <memory>
 #include <string>
 #include <vector>
 
+#define CUDAGO_EXPERIMENTAL 1  // the CNN runtime's entry points too
 #include "cudago.h"
 
 namespace {
@@ -223,6 +272,42 @@ inline void* Raw(const BufferRec& r) { return static_cast<void*>(r.h); }
 inline void* Raw(const HostRec& r) { return static_cast<void*>(r.h); }
 inline void* Raw(const CommRec& r) { return static_cast<void*>(r.h); }
 
+// ---- the CNN runtime's models ----
+
+constexpr size_t kNnMaxTensors = 4;                // entries of the harness's run_host arrays
+constexpr uint64_t kNnRunBytes = uint64_t{8} << 20;  // the largest model run with right sizes
+
+// A tensor as cudago_nn_model_input/_output described it right after the load.
+struct NnDesc {
+  std::string name;
+  int32_t dtype = 0;
+  uint64_t rank = 0;
+  uint64_t dims[8] = {};
+  int32_t batch_axis = -1;
+  uint64_t bytes_per_item = 0;
+  // Bytes at batch n (saturated: a description from a damaged model may be huge).
+  uint64_t BytesAt(uint64_t n) const {
+    if (batch_axis < 0) return bytes_per_item;
+    unsigned __int128 b = static_cast<unsigned __int128>(bytes_per_item) * n;
+    return b > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(b);
+  }
+};
+
+struct NnRec {
+  cudago_nn_model_t h = nullptr;
+  int kind = -1;           // the palette model it was loaded from intact, or -1 (damaged bytes)
+  bool u8 = false;         // inputs as uint8 NHWC
+  bool values = false;     // outputs checked against the harness's computation
+  float scale = 1.0f / 255.0f, mean[4] = {0, 0, 0, 0}, std[4] = {1, 1, 1, 1};
+  uint64_t max_batch = 1;
+  bool dynamic = false;
+  uint64_t arena_bytes = 0, weight_bytes = 0, num_layers = 0;
+  bool gpu = false;  // on the GPU plan (only where a device is usable)
+  int32_t device = -1, precision = CUDAGO_NN_PRECISION_FP32;
+  std::vector<NnDesc> ins, outs;
+};
+inline void* Raw(const NnRec& r) { return static_cast<void*>(r.h); }
+
 // ---- the state of one input ----
 
 struct Ctx {
@@ -243,6 +328,7 @@ struct Ctx {
   std::vector<cudago_kernel_t> kernels;
   std::vector<cudago_graph_t> graphs;
   std::vector<CommRec> comms;
+  std::vector<NnRec> models;
   int group_depth = 0;
   int compile_budget = kCompileBudget;
   cudago_nccl_unique_id_t uid{};
@@ -553,7 +639,7 @@ struct Ctx {
       return false;
     };
     return has(streams) || has(events) || has(buffers) || has(hosts) || has(modules) ||
-           has(kernels) || has(graphs) || has(comms);
+           has(kernels) || has(graphs) || has(comms) || has(models);
   }
 
   // ---- oracles ----
@@ -1057,7 +1143,7 @@ void Query(Ctx& c, cudago_status_t (*f)(H, O*), H h, const char* out_name) {
 }
 
 OPFN(status_string) {
-  const int32_t v = c.Range(0, 2) == 0 ? c.RawEnum(20) : c.Range(0, 19);
+  const int32_t v = c.Range(0, 2) == 0 ? c.RawEnum(22) : c.Range(0, 21);
   c.Log("status=%" PRId32, v);
   const Record before = c.ReadRecord();
   const char* s = cudago_status_string(static_cast<cudago_status_t>(v));
@@ -2549,6 +2635,1117 @@ OPFN(graph_destroy) {
   if (g == nullptr && st != CUDAGO_SUCCESS) c.Fail("destroying NULL failed");
 }
 
+// ---- the CNN runtime (experimental) ----
+
+// The palette of valid models, built at start-up with libonnx's protobuf classes; their weights
+// are functions of the index, so that the harness can compute the outputs itself.
+enum NnKind { kNnConv, kNnGemm, kNnAdd2, kNnImage, kNnExternal, kNnKinds };
+const char* const kNnKindNames[] = {"conv", "gemm", "add2", "image", "external"};
+std::string g_nn_bytes[kNnKinds];  // serialized (the external one names ext.bin)
+std::string g_nn_root;             // mkdtemp: escape.bin and m/
+std::string g_nn_dir;              // <root>/m: the palette as files, ext.bin, the damaged files
+
+float NnConvW(int i) { return static_cast<float>((i * 7) % 11 - 5) * 0.05f; }
+float NnConvB(int k) { return 0.1f * static_cast<float>(k - 1); }
+float NnGemmB(int i) { return static_cast<float>((i * 5) % 9 - 4) * 0.125f; }
+float NnGemmC(int j) { return 0.25f * static_cast<float>(j) - 0.5f; }
+
+bool NnImage(int kind) { return kind == kNnConv || kind == kNnImage; }
+bool NnDynamic(int kind) { return kind == kNnConv || kind == kNnAdd2; }
+
+void NnValueInfo(google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>* list, const char* name,
+                 std::vector<int64_t> dims) {
+  onnx::ValueInfoProto* vi = list->Add();
+  vi->set_name(name);
+  auto* tt = vi->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : dims) {
+    auto* dim = tt->mutable_shape()->add_dim();
+    if (d < 0) {
+      dim->set_dim_param("N");
+    } else {
+      dim->set_dim_value(d);
+    }
+  }
+}
+
+onnx::TensorProto* NnInit(onnx::GraphProto* g, const char* name, std::vector<int64_t> dims,
+                          float (*value)(int)) {
+  onnx::TensorProto* t = g->add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  int n = 1;
+  for (int64_t d : dims) {
+    t->add_dims(d);
+    n *= static_cast<int>(d);
+  }
+  for (int i = 0; i < n; ++i) t->add_float_data(value(i));
+  return t;
+}
+
+onnx::NodeProto* NnNode(onnx::GraphProto* g, const char* op, std::vector<const char*> in,
+                        std::vector<const char*> out) {
+  onnx::NodeProto* n = g->add_node();
+  n->set_op_type(op);
+  n->set_name(std::string(op) + "_" + std::to_string(g->node_size()));
+  for (const char* s : in) n->add_input(s);
+  for (const char* s : out) n->add_output(s);
+  return n;
+}
+
+// external: "" for inline weights, else B's external data location.
+std::string NnBuild(int kind, const char* external = "") {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.set_producer_name("capi_fuzz");
+  onnx::OperatorSetIdProto* os = m.add_opset_import();
+  os->set_domain("");
+  os->set_version(13);
+  onnx::GraphProto* g = m.mutable_graph();
+  g->set_name(kNnKindNames[kind]);
+  switch (kind) {
+    case kNnConv: {
+      NnValueInfo(g->mutable_input(), "x", {-1, 3, 5, 5});
+      NnInit(g, "w", {4, 3, 3, 3}, NnConvW);
+      NnInit(g, "b", {4}, NnConvB);
+      onnx::NodeProto* conv = NnNode(g, "Conv", {"x", "w", "b"}, {"c"});
+      onnx::AttributeProto* pads = conv->add_attribute();
+      pads->set_name("pads");
+      pads->set_type(onnx::AttributeProto::INTS);
+      for (int i = 0; i < 4; ++i) pads->add_ints(1);
+      NnNode(g, "Relu", {"c"}, {"y"});
+      NnValueInfo(g->mutable_output(), "y", {-1, 4, 5, 5});
+      break;
+    }
+    case kNnGemm:
+    case kNnExternal: {
+      NnValueInfo(g->mutable_input(), "a", {2, 6});
+      onnx::TensorProto* b = NnInit(g, "B", {6, 4}, NnGemmB);
+      if (*external != '\0') {
+        b->clear_float_data();
+        b->set_data_location(onnx::TensorProto::EXTERNAL);
+        const char* kv[][2] = {{"location", external}, {"offset", "0"}, {"length", "96"}};
+        for (const auto& e : kv) {
+          onnx::StringStringEntryProto* p = b->add_external_data();
+          p->set_key(e[0]);
+          p->set_value(e[1]);
+        }
+      }
+      NnInit(g, "C", {4}, NnGemmC);
+      NnNode(g, "Gemm", {"a", "B", "C"}, {"y"});
+      NnValueInfo(g->mutable_output(), "y", {2, 4});
+      break;
+    }
+    case kNnAdd2: {
+      NnValueInfo(g->mutable_input(), "x1", {-1, 2, 3});
+      NnValueInfo(g->mutable_input(), "x2", {-1, 2, 3});
+      NnNode(g, "Add", {"x1", "x2"}, {"s"});
+      NnNode(g, "Softmax", {"s"}, {"p"});  // axis -1 (opset 13)
+      NnValueInfo(g->mutable_output(), "s", {-1, 2, 3});
+      NnValueInfo(g->mutable_output(), "p", {-1, 2, 3});
+      break;
+    }
+    default: {
+      NnValueInfo(g->mutable_input(), "img", {2, 2, 3, 3});
+      NnNode(g, "Relu", {"img"}, {"r"});
+      NnValueInfo(g->mutable_output(), "r", {2, 2, 3, 3});
+      break;
+    }
+  }
+  std::string s;
+  if (!m.SerializeToString(&s)) std::abort();
+  return s;
+}
+
+void NnWriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+void NnSetUp() {
+  for (int k = 0; k < kNnKinds; ++k) {
+    g_nn_bytes[k] = NnBuild(k, k == kNnExternal ? "ext.bin" : "");
+  }
+  char templ[] = "/tmp/capi_fuzz_nn.XXXXXX";
+  if (::mkdtemp(templ) == nullptr) return;
+  g_nn_root = templ;
+  g_nn_dir = g_nn_root + "/m";
+  std::error_code ec;
+  std::filesystem::create_directories(g_nn_dir + "/dir.onnx", ec);
+  std::string weights;
+  for (int i = 0; i < 24; ++i) {
+    const float v = NnGemmB(i);
+    weights.append(reinterpret_cast<const char*>(&v), 4);
+  }
+  NnWriteFile(g_nn_dir + "/ext.bin", weights);
+  NnWriteFile(g_nn_root + "/escape.bin", weights);
+  for (int k = 0; k < kNnKinds; ++k) {
+    NnWriteFile(g_nn_dir + "/" + kNnKindNames[k] + ".onnx", g_nn_bytes[k]);
+  }
+  NnWriteFile(g_nn_dir + "/trunc.onnx", g_nn_bytes[kNnConv].substr(0, g_nn_bytes[kNnConv].size() / 2));
+  NnWriteFile(g_nn_dir + "/escape.onnx", NnBuild(kNnExternal, "../escape.bin"));
+  NnWriteFile(g_nn_dir + "/empty.onnx", "");
+}
+
+// The descriptions an intact palette model must give, at max_batch mb.
+struct NnExpect {
+  const char* name;
+  std::vector<uint64_t> dims;
+  int32_t batch_axis;
+  int32_t dtype;
+  uint64_t bytes_per_item;
+};
+
+std::vector<NnExpect> NnExpected(int kind, bool input, bool u8, uint64_t mb) {
+  const int32_t f32 = CUDAGO_DTYPE_F32, in_type = u8 ? CUDAGO_DTYPE_U8 : CUDAGO_DTYPE_F32;
+  switch (kind) {
+    case kNnConv:
+      if (input) {
+        if (u8) return {{"x", {mb, 5, 5, 3}, 0, in_type, 75}};
+        return {{"x", {mb, 3, 5, 5}, 0, f32, 300}};
+      }
+      return {{"y", {mb, 4, 5, 5}, 0, f32, 400}};
+    case kNnGemm:
+    case kNnExternal:
+      if (input) return {{"a", {2, 6}, -1, f32, 48}};
+      return {{"y", {2, 4}, -1, f32, 32}};
+    case kNnAdd2:
+      if (input) return {{"x1", {mb, 2, 3}, 0, f32, 24}, {"x2", {mb, 2, 3}, 0, f32, 24}};
+      return {{"s", {mb, 2, 3}, 0, f32, 24}, {"p", {mb, 2, 3}, 0, f32, 24}};
+    default:
+      if (input) {
+        if (u8) return {{"img", {2, 3, 3, 2}, -1, in_type, 36}};
+        return {{"img", {2, 2, 3, 3}, -1, f32, 144}};
+      }
+      return {{"r", {2, 2, 3, 3}, -1, f32, 144}};
+  }
+}
+
+// Everything a load takes besides the model.
+struct NnOpts {
+  cudago_nn_options_t o;
+  cudago_nn_options_t snap;
+  bool given = false;
+  bool bad = false;   // a documented refusal: the load must fail
+  bool sure = false;  // surely valid: an intact palette model must load (uint8 NHWC aside)
+  bool u8 = false;
+  bool gpu = false;       // the GPU backend asked for
+  bool gpu_maybe = true;  // AUTO or GPU (NULL opts: AUTO)
+  bool sane = false;  // normalisation values for which the harness checks the outputs
+  float scale = 1.0f / 255.0f, mean[4] = {0, 0, 0, 0}, std[4] = {1, 1, 1, 1};
+};
+
+float NnFloat(Ctx& c, const char* name) {
+  if (c.Range(0, 5) != 0) {
+    const float small[] = {0.0f, 0.5f, 1.0f, 2.0f, -1.0f, 1.0f / 255.0f};
+    const float v = small[c.Range(0, 5)];
+    c.Log("%s=%g", name, static_cast<double>(v));
+    return v;
+  }
+  return static_cast<float>(c.F64(name));
+}
+
+void BuildNnOpts(Ctx& c, NnOpts& s, bool for_bytes) {
+  cudago_nn_options_init(&s.o);
+  s.given = c.Range(0, 7) != 0;
+  if (!s.given) {
+    c.Log("opts=NULL");
+    s.sure = true;
+    s.sane = true;
+    s.snap = s.o;
+    return;
+  }
+  cudago_nn_options_t& o = s.o;
+  o.struct_size = c.StructSize(sizeof o, "opts.struct_size");
+  o.device = c.Range(0, 3) == 0 ? c.Device("opts.device") : 0;
+  switch (c.Range(0, 7)) {
+    case 0:
+    case 1:
+    case 2:
+      o.backend = CUDAGO_NN_BACKEND_REFERENCE;
+      break;
+    case 3:
+    case 4:
+      o.backend = CUDAGO_NN_BACKEND_AUTO;
+      break;
+    case 5:
+      o.backend = CUDAGO_NN_BACKEND_GPU;
+      break;
+    default:
+      o.backend = c.Enum<cudago_nn_backend_t>("opts.backend", 3);
+  }
+  if (c.Range(0, 3) == 0) o.precision = c.Enum<cudago_nn_precision_t>("opts.precision", 4);
+  switch (c.Range(0, 5)) {
+    case 0:
+      o.max_batch = 0;
+      break;
+    case 4:
+      o.max_batch = c.RawU64();
+      break;
+    case 5:
+      o.max_batch = static_cast<uint64_t>(c.Range(5, 64));
+      break;
+    default:
+      o.max_batch = static_cast<uint64_t>(c.Range(1, 4));
+  }
+  static const char* const kCacheDirs[] = {"", "/nonexistent/cudago-cache", nullptr};
+  if (c.Range(0, 7) == 0) {
+    o.cache_dir = c.Range(0, 3) == 0 ? g_nn_dir.c_str() : c.Pick(kCacheDirs, std::size(kCacheDirs));
+  }
+  const int bd = c.Range(0, for_bytes ? 5 : 9);
+  o.base_dir = bd == 0 || bd == 1 ? g_nn_dir.c_str() : bd == 2 ? "" : bd == 3 ? "/nonexistent" : nullptr;
+  switch (c.Range(0, 7)) {
+    case 0:
+      o.input_format = c.Enum<cudago_nn_input_format_t>("opts.input_format", 2);
+      break;
+    case 1:
+    case 2:
+      o.input_format = CUDAGO_NN_INPUT_UINT8_NHWC;
+      break;
+    default:
+      break;
+  }
+  if (c.Range(0, 3) == 0) o.flags = c.Flags("opts.flags", CUDAGO_NN_NO_FUSION);
+  if (c.Range(0, 3) == 0) {
+    o.input_scale = NnFloat(c, "opts.input_scale");
+    for (int i = 0; i < 4; ++i) {
+      if (c.Bool()) o.mean[i] = NnFloat(c, "opts.mean[i]");
+      if (c.Bool()) o.std[i] = NnFloat(c, "opts.std[i]");
+    }
+  }
+  c.Log("opts={device=%" PRId32 ", backend=%d, precision=%d, max_batch=%" PRIu64
+        ", input_format=%d, flags=0x%" PRIx32 ", scale=%g}",
+        o.device, static_cast<int>(o.backend), static_cast<int>(o.precision), o.max_batch,
+        static_cast<int>(o.input_format), o.flags, static_cast<double>(o.input_scale));
+  c.LogStr("opts.cache_dir", o.cache_dir);
+  c.LogStr("opts.base_dir", o.base_dir);
+  s.snap = o;
+
+  const bool size_ok = o.struct_size == sizeof o;
+  const bool backend_ok = o.backend == CUDAGO_NN_BACKEND_AUTO || o.backend == CUDAGO_NN_BACKEND_GPU ||
+                          o.backend == CUDAGO_NN_BACKEND_REFERENCE;
+  const bool precision_ok = o.precision >= CUDAGO_NN_PRECISION_DEFAULT &&
+                            o.precision <= CUDAGO_NN_PRECISION_FP32;
+  const bool format_ok = o.input_format == CUDAGO_NN_INPUT_AS_DECLARED ||
+                         o.input_format == CUDAGO_NN_INPUT_UINT8_NHWC;
+  const bool flags_ok = (o.flags & ~CUDAGO_NN_NO_FUSION) == 0;
+  if (size_ok) {
+    s.bad = !backend_ok || !precision_ok || !format_ok || !flags_ok || o.device < 0 ||
+            o.max_batch > (uint64_t{1} << 40);
+  }
+  s.gpu = size_ok && o.backend == CUDAGO_NN_BACKEND_GPU;
+  s.gpu_maybe = size_ok && (o.backend == CUDAGO_NN_BACKEND_GPU || o.backend == CUDAGO_NN_BACKEND_AUTO);
+  bool finite = std::isfinite(o.input_scale);
+  for (int i = 0; i < 4; ++i) finite = finite && std::isfinite(o.mean[i]) && std::isfinite(o.std[i]);
+  s.sure = size_ok && !s.bad && o.device == 0 &&
+           (o.precision == CUDAGO_NN_PRECISION_DEFAULT || o.precision == CUDAGO_NN_PRECISION_FP32) &&
+           o.max_batch <= 1024 && (o.cache_dir == nullptr || *o.cache_dir == '\0') && finite;
+  s.u8 = size_ok && o.input_format == CUDAGO_NN_INPUT_UINT8_NHWC;
+  s.scale = o.input_scale == 0 ? 1.0f / 255.0f : o.input_scale;
+  s.sane = std::fabs(s.scale) >= 1e-4f && std::fabs(s.scale) <= 1e2f;
+  for (int i = 0; i < 4; ++i) {
+    s.mean[i] = o.mean[i];
+    s.std[i] = o.std[i] == 0 ? 1.0f : o.std[i];
+    s.sane = s.sane && std::fabs(s.mean[i]) <= 1e2f && std::fabs(s.std[i]) >= 1e-2f &&
+             std::fabs(s.std[i]) <= 1e2f;
+  }
+}
+
+// Generic invariants of a description, then (intact palette model) the expected one.
+void NnCheckDesc(Ctx& c, const cudago_nn_tensor_info_t& t, const NnRec& r, bool input,
+                 uint64_t index) {
+  const char* what = input ? "input" : "output";
+  if (t.name == nullptr) c.Fail("%s %" PRIu64 " has a NULL name", what, index);
+  const std::string name = t.name;
+  if (t.rank > CUDAGO_NN_MAX_RANK) c.Fail("%s '%s' has rank %" PRIu64, what, name.c_str(), t.rank);
+  const bool u8_ok = input && r.u8;
+  if (t.dtype != CUDAGO_DTYPE_F32 && !(u8_ok && t.dtype == CUDAGO_DTYPE_U8)) {
+    c.Fail("%s '%s' has dtype %d", what, name.c_str(), static_cast<int>(t.dtype));
+  }
+  if (t.batch_axis < -1 || t.batch_axis >= static_cast<int64_t>(t.rank) ||
+      (!r.dynamic && t.batch_axis != -1)) {
+    c.Fail("%s '%s' has batch_axis %d (rank %" PRIu64 ", dynamic batch %d)", what, name.c_str(),
+           t.batch_axis, t.rank, r.dynamic ? 1 : 0);
+  }
+  unsigned __int128 elems = 1;
+  const unsigned __int128 cap = static_cast<unsigned __int128>(1) << 64;
+  for (uint64_t k = 0; k < t.rank && k < 8; ++k) elems = std::min(elems * t.dims[k], cap);
+  const unsigned __int128 bytes = elems * (t.dtype == CUDAGO_DTYPE_U8 ? 1 : 4);
+  const unsigned __int128 per = static_cast<unsigned __int128>(t.bytes_per_item) *
+                                (t.batch_axis < 0 ? 1 : r.max_batch);
+  if (bytes != per || (t.batch_axis >= 0 && t.dims[t.batch_axis] % r.max_batch != 0)) {
+    c.Fail("%s '%s': bytes_per_item %" PRIu64 " (batch_axis %d, max_batch %" PRIu64
+           ") does not agree with its dims",
+           what, name.c_str(), t.bytes_per_item, t.batch_axis, r.max_batch);
+  }
+  if (r.kind < 0) return;
+  const std::vector<NnExpect> ex = NnExpected(r.kind, input, r.u8, r.max_batch);
+  if (index >= ex.size()) c.Fail("%s %" PRIu64 " of the %s model exists", what, index, kNnKindNames[r.kind]);
+  const NnExpect& e = ex[index];
+  bool same = name == e.name && t.rank == e.dims.size() && t.batch_axis == e.batch_axis &&
+              t.dtype == e.dtype && t.bytes_per_item == e.bytes_per_item;
+  for (size_t k = 0; same && k < e.dims.size(); ++k) same = t.dims[k] == e.dims[k];
+  if (!same) {
+    c.Fail("%s %" PRIu64 " of the %s model (max_batch %" PRIu64 ", u8 %d): '%s' rank %" PRIu64
+           " dims [%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "] batch_axis %d dtype %d "
+           "bytes_per_item %" PRIu64 "; expected '%s', batch_axis %d, bytes_per_item %" PRIu64,
+           what, index, kNnKindNames[r.kind], r.max_batch, r.u8 ? 1 : 0, name.c_str(), t.rank,
+           t.dims[0], t.dims[1], t.dims[2], t.dims[3], t.batch_axis, static_cast<int>(t.dtype),
+           t.bytes_per_item, e.name, e.batch_axis, e.bytes_per_item);
+  }
+}
+
+// The harness's own computation of an intact palette model at batch n, from the inputs as NCHW
+// floats (fp64; mag: the magnitude of the terms, for the tolerance).
+void NnCompute(int kind, const std::vector<std::vector<double>>& x, uint64_t n,
+               std::vector<std::vector<double>>& y, std::vector<std::vector<double>>& mag) {
+  y.clear();
+  mag.clear();
+  switch (kind) {
+    case kNnConv: {
+      y.assign(1, std::vector<double>(n * 100, 0.0));
+      mag.assign(1, std::vector<double>(n * 100, 0.0));
+      for (uint64_t b = 0; b < n; ++b) {
+        for (int k = 0; k < 4; ++k) {
+          for (int oy = 0; oy < 5; ++oy) {
+            for (int ox = 0; ox < 5; ++ox) {
+              double s = NnConvB(k), m = std::fabs(NnConvB(k));
+              for (int ch = 0; ch < 3; ++ch) {
+                for (int ky = 0; ky < 3; ++ky) {
+                  for (int kx = 0; kx < 3; ++kx) {
+                    const int iy = oy + ky - 1, ix = ox + kx - 1;
+                    if (iy < 0 || iy >= 5 || ix < 0 || ix >= 5) continue;
+                    const double t = static_cast<double>(NnConvW(((k * 3 + ch) * 3 + ky) * 3 + kx)) *
+                                     x[0][((b * 3 + ch) * 5 + iy) * 5 + ix];
+                    s += t;
+                    m += std::fabs(t);
+                  }
+                }
+              }
+              const size_t o = ((b * 4 + k) * 5 + oy) * 5 + ox;
+              y[0][o] = s > 0 ? s : 0;
+              mag[0][o] = m;
+            }
+          }
+        }
+      }
+      return;
+    }
+    case kNnGemm:
+    case kNnExternal: {
+      y.assign(1, std::vector<double>(8, 0.0));
+      mag.assign(1, std::vector<double>(8, 0.0));
+      for (int i = 0; i < 2; ++i) {
+        for (int j = 0; j < 4; ++j) {
+          double s = NnGemmC(j), m = std::fabs(NnGemmC(j));
+          for (int p = 0; p < 6; ++p) {
+            const double t = x[0][i * 6 + p] * static_cast<double>(NnGemmB(p * 4 + j));
+            s += t;
+            m += std::fabs(t);
+          }
+          y[0][i * 4 + j] = s;
+          mag[0][i * 4 + j] = m;
+        }
+      }
+      return;
+    }
+    case kNnAdd2: {
+      const size_t e = n * 6;
+      y.assign(2, std::vector<double>(e, 0.0));
+      mag.assign(2, std::vector<double>(e, 1.0));
+      for (size_t i = 0; i < e; ++i) {
+        y[0][i] = x[0][i] + x[1][i];
+        mag[0][i] = std::fabs(x[0][i]) + std::fabs(x[1][i]);
+      }
+      for (size_t row = 0; row < e / 3; ++row) {
+        double mx = -INFINITY, sum = 0;
+        for (int k = 0; k < 3; ++k) mx = std::max(mx, y[0][row * 3 + k]);
+        for (int k = 0; k < 3; ++k) sum += std::exp(y[0][row * 3 + k] - mx);
+        for (int k = 0; k < 3; ++k) y[1][row * 3 + k] = std::exp(y[0][row * 3 + k] - mx) / sum;
+      }
+      return;
+    }
+    default: {
+      y.assign(1, std::vector<double>(36, 0.0));
+      mag.assign(1, std::vector<double>(36, 0.0));
+      for (size_t i = 0; i < 36; ++i) {
+        y[0][i] = x[0][i] > 0 ? x[0][i] : 0;
+        mag[0][i] = std::fabs(x[0][i]);
+      }
+      return;
+    }
+  }
+}
+
+// Fills an input buffer from a seed (uint8 or float as described).
+void NnFillInput(unsigned char* p, uint64_t block, int32_t dtype, uint8_t seed) {
+  if (dtype == CUDAGO_DTYPE_U8) {
+    for (uint64_t k = 0; k < block; ++k) p[k] = static_cast<unsigned char>((k * 37 + seed) % 256);
+    return;
+  }
+  for (uint64_t k = 0; k + 4 <= block; k += 4) {
+    const float f = static_cast<float>(static_cast<int>((k / 4 * 37 + seed) % 23) - 11) / 8.0f;
+    std::memcpy(p + k, &f, 4);
+  }
+}
+
+// A successful run of an intact palette model: its outputs against the harness's own
+// computation (uint8 NHWC inputs converted as the header says, every image of the tensor).
+void NnCheckOutputs(Ctx& c, const NnRec& r, uint64_t batch,
+                    const std::unique_ptr<unsigned char[]>* in_buf, const uint64_t* in_exact,
+                    const std::unique_ptr<unsigned char[]>* out_buf, const uint64_t* out_exact) {
+  if (!r.values) return;
+  std::vector<std::vector<double>> x(r.ins.size()), y, mag;
+  for (size_t i = 0; i < r.ins.size(); ++i) {
+    const NnDesc& d = r.ins[i];
+    const unsigned char* p = in_buf[i].get();
+    if (d.dtype == CUDAGO_DTYPE_U8) {  // NHWC uint8 -> NCHW, x = (v * scale - mean[c]) / std[c]
+      const uint64_t nn = d.batch_axis < 0 ? d.dims[0] : batch, hh = d.dims[1], ww = d.dims[2],
+                     cc = d.dims[3];
+      x[i].assign(nn * cc * hh * ww, 0.0);
+      for (uint64_t b = 0; b < nn; ++b) {
+        for (uint64_t ch = 0; ch < cc; ++ch) {
+          for (uint64_t k = 0; k < hh * ww; ++k) {
+            const double v = p[(b * hh * ww + k) * cc + ch];
+            x[i][(b * cc + ch) * hh * ww + k] =
+                (v * static_cast<double>(r.scale) - r.mean[ch]) / static_cast<double>(r.std[ch]);
+          }
+        }
+      }
+    } else {
+      x[i].resize(in_exact[i] / 4);
+      for (size_t k = 0; k < x[i].size(); ++k) {
+        float f;
+        std::memcpy(&f, p + 4 * k, 4);
+        x[i][k] = f;
+      }
+    }
+  }
+  NnCompute(r.kind, x, batch, y, mag);
+  for (size_t o = 0; o < r.outs.size(); ++o) {
+    const unsigned char* p = out_buf[o].get();
+    if (y[o].size() * 4 != out_exact[o]) c.Fail("the harness expects %zu floats of output %zu", y[o].size(), o);
+    for (size_t k = 0; k < y[o].size(); ++k) {
+      float f;
+      std::memcpy(&f, p + 4 * k, 4);
+      const double tol = 1e-3 * (1.0 + mag[o][k] + std::fabs(y[o][k]));
+      if (!(std::fabs(static_cast<double>(f) - y[o][k]) <= tol)) {
+        c.Fail("output %zu ('%s') of the %s model at batch %" PRIu64 "%s: element %zu is %.9g, "
+               "expected %.9g",
+               o, r.outs[o].name.c_str(), kNnKindNames[r.kind], batch,
+               r.u8 ? " (uint8 NHWC input)" : "", k, static_cast<double>(f), y[o][k]);
+      }
+    }
+  }
+}
+
+// One run with every argument right (a model small enough), at batch 1 or max_batch: it succeeds,
+// leaves its inputs as they were, and an intact palette model's outputs are checked.
+void NnRunOnce(Ctx& c, const NnRec& r) {
+  const uint64_t batch = c.Bool() ? 1 : r.max_batch;
+  unsigned __int128 total = r.arena_bytes;
+  for (const auto* list : {&r.ins, &r.outs}) {
+    for (const NnDesc& d : *list) total += d.BytesAt(batch);
+  }
+  if (total > kNnRunBytes || r.ins.size() > kNnMaxTensors || r.outs.size() > kNnMaxTensors) return;
+  const uint8_t seed = c.U8("seed");
+  std::unique_ptr<unsigned char[]> in_buf[kNnMaxTensors], out_buf[kNnMaxTensors];
+  uint64_t in_exact[kNnMaxTensors] = {}, out_exact[kNnMaxTensors] = {};
+  const void* in_ptr[kNnMaxTensors] = {};
+  void* out_ptr[kNnMaxTensors] = {};
+  std::string saved[kNnMaxTensors];
+  for (size_t i = 0; i < r.ins.size(); ++i) {
+    in_exact[i] = r.ins[i].BytesAt(batch);
+    in_buf[i].reset(new unsigned char[in_exact[i]]);
+    NnFillInput(in_buf[i].get(), in_exact[i], r.ins[i].dtype, seed);
+    saved[i].assign(reinterpret_cast<const char*>(in_buf[i].get()), in_exact[i]);
+    in_ptr[i] = in_buf[i].get();
+  }
+  for (size_t i = 0; i < r.outs.size(); ++i) {
+    out_exact[i] = r.outs[i].BytesAt(batch);
+    out_buf[i].reset(new unsigned char[out_exact[i]]);
+    std::memset(out_buf[i].get(), kCanary, out_exact[i]);
+    out_ptr[i] = out_buf[i].get();
+  }
+  c.Log("run at batch %" PRIu64, batch);
+  if (c.Aux("cudago_nn_model_run_host", [&] {
+        return cudago_nn_model_run_host(r.h, in_ptr, in_exact, r.ins.size(), out_ptr, out_exact,
+                                        r.outs.size(), batch);
+      }) != CUDAGO_SUCCESS) {
+    c.Fail("a run at batch %" PRIu64 " with every argument right failed", batch);
+  }
+  for (size_t i = 0; i < r.ins.size(); ++i) {
+    if (std::memcmp(in_buf[i].get(), saved[i].data(), saved[i].size()) != 0) {
+      c.Fail("the run wrote into input %zu ('%s')", i, r.ins[i].name.c_str());
+    }
+  }
+  NnCheckOutputs(c, r, batch, in_buf, in_exact, out_buf, out_exact);
+}
+
+// After a successful load: the model described (each query checked), then kept.
+void NnLoaded(Ctx& c, cudago_nn_model_t h, int kind, const NnOpts& s) {
+  NnRec r;
+  r.h = h;
+  r.kind = kind;
+  r.u8 = s.u8;
+  r.scale = s.scale;
+  std::copy(s.mean, s.mean + 4, r.mean);
+  std::copy(s.std, s.std + 4, r.std);
+  r.values = kind >= 0 && s.sane;
+  cudago_nn_model_info_t info;
+  cudago_nn_model_info_init(&info);
+  if (c.Aux("cudago_nn_model_info", [&] { return cudago_nn_model_info(h, &info); }) !=
+      CUDAGO_SUCCESS) {
+    c.Fail("cudago_nn_model_info failed on a model just loaded");
+  }
+  r.gpu = info.backend == CUDAGO_NN_BACKEND_GPU;
+  r.device = info.device;
+  r.precision = info.precision;
+  if (r.gpu) {  // only where a device is usable, and only for GPU or AUTO
+    const int32_t asked_device = s.given ? s.o.device : 0;
+    const int32_t asked_precision = s.given ? s.o.precision : CUDAGO_NN_PRECISION_DEFAULT;
+    const int32_t want = asked_precision == CUDAGO_NN_PRECISION_DEFAULT ? CUDAGO_NN_PRECISION_FP16
+                                                                        : asked_precision;
+    if (g_device_count == 0 || !s.gpu_maybe || info.device != asked_device ||
+        info.precision != want) {
+      c.Fail("a model on the GPU plan: %d devices, backend asked %d, device %d (asked %d), "
+             "precision %d (asked %d)",
+             g_device_count, s.given ? static_cast<int>(s.o.backend) : 0, info.device,
+             asked_device, static_cast<int>(info.precision), asked_precision);
+    }
+  } else if (info.backend != CUDAGO_NN_BACKEND_REFERENCE || info.device != -1 ||
+             info.precision != CUDAGO_NN_PRECISION_FP32) {
+    c.Fail("a model on the reference executor reports backend %d, device %d, precision %d",
+           static_cast<int>(info.backend), info.device, static_cast<int>(info.precision));
+  }
+  if (r.gpu) r.values = false;  // fp16/bf16: not the harness's fp64 tolerance
+  if (info.dynamic_batch != 0 && info.dynamic_batch != 1) c.Fail("dynamic_batch = %d", info.dynamic_batch);
+  r.dynamic = info.dynamic_batch == 1;
+  r.max_batch = info.max_batch;
+  const uint64_t asked = s.given && s.o.max_batch > 0 ? s.o.max_batch : 1;
+  if (info.max_batch != (r.dynamic ? asked : 1)) {
+    c.Fail("max_batch %" PRIu64 " reported; asked %" PRIu64 ", dynamic batch %d", info.max_batch,
+           asked, info.dynamic_batch);
+  }
+  if (info.num_inputs == 0 || info.num_outputs == 0) c.Fail("a model without inputs or outputs");
+  if (kind >= 0 && (r.dynamic != NnDynamic(kind) ||
+                    info.num_inputs != NnExpected(kind, true, false, 1).size() ||
+                    info.num_outputs != NnExpected(kind, false, false, 1).size())) {
+    c.Fail("the %s model reports dynamic batch %d, %" PRIu64 " inputs, %" PRIu64 " outputs",
+           kNnKindNames[kind], info.dynamic_batch, info.num_inputs, info.num_outputs);
+  }
+  r.arena_bytes = info.arena_bytes;
+  r.weight_bytes = info.weight_bytes;
+  r.num_layers = info.num_layers;
+  for (int side = 0; side < 2; ++side) {
+    const bool input = side == 0;
+    const uint64_t n = std::min<uint64_t>(input ? info.num_inputs : info.num_outputs, 64);
+    for (uint64_t i = 0; i < n; ++i) {
+      cudago_nn_tensor_info_t t;
+      cudago_nn_tensor_info_init(&t);
+      const char* fn = input ? "cudago_nn_model_input" : "cudago_nn_model_output";
+      if (c.Aux(fn, [&] {
+            return input ? cudago_nn_model_input(h, i, &t) : cudago_nn_model_output(h, i, &t);
+          }) != CUDAGO_SUCCESS) {
+        c.Fail("%s(%" PRIu64 ") failed on a model just loaded", fn, i);
+      }
+      NnCheckDesc(c, t, r, input, i);
+      NnDesc d;
+      d.name = t.name;
+      d.dtype = static_cast<int32_t>(t.dtype);
+      d.rank = t.rank;
+      std::memcpy(d.dims, t.dims, sizeof d.dims);
+      d.batch_axis = t.batch_axis;
+      d.bytes_per_item = t.bytes_per_item;
+      (input ? r.ins : r.outs).push_back(d);
+    }
+  }
+  c.models.push_back(std::move(r));
+  NnRunOnce(c, c.models.back());
+}
+
+void NnNotInternal(Ctx& c, cudago_status_t st) {
+  if (st == CUDAGO_ERROR_INTERNAL) c.Fail("returned CUDAGO_ERROR_INTERNAL (a bug in cudago)");
+}
+
+// An intact palette model with surely valid options: it loads; the GPU backend without a GPU is
+// CUDAGO_ERROR_NO_DEVICE; on a GPU, the plan may lack cuDNN (CUDAGO_ERROR_CUDNN).
+void NnExpectLoad(Ctx& c, cudago_status_t st, const NnOpts& s, int kind) {
+  if (s.gpu && g_device_count == 0) {
+    if (st != CUDAGO_ERROR_NO_DEVICE) {
+      c.Fail("the GPU backend without a GPU gave %d, not CUDAGO_ERROR_NO_DEVICE", st);
+    }
+    return;
+  }
+  if (st == CUDAGO_SUCCESS) return;
+  if (g_device_count > 0 && s.gpu_maybe && st == CUDAGO_ERROR_CUDNN) return;
+  c.Fail("the valid %s model failed to load with valid options", kNnKindNames[kind]);
+}
+
+OPFN(nn_model_load) {
+  cudago_nn_model_t out = Sentinel<cudago_nn_model_t>();
+  cudago_nn_model_t* po = c.Out(out, "out");
+  enum { kNull, kEmptyPath, kMissing, kDirItself, kDirOnnx, kEmptyFile, kTrunc, kEscape, kPalette };
+  const int which = c.Range(0, kPalette + 2);  // the palette files three times in eleven
+  int kind = -1;
+  std::string path;
+  switch (which) {
+    case kNull:
+      break;
+    case kEmptyPath:
+      break;
+    case kMissing:
+      path = "/nonexistent/cudago/model.onnx";
+      break;
+    case kDirItself:
+      path = g_nn_dir;
+      break;
+    case kDirOnnx:
+      path = g_nn_dir + "/dir.onnx";
+      break;
+    case kEmptyFile:
+      path = g_nn_dir + "/empty.onnx";
+      break;
+    case kTrunc:
+      path = g_nn_dir + "/trunc.onnx";
+      break;
+    case kEscape:
+      path = g_nn_dir + "/escape.onnx";
+      break;
+    default:
+      kind = c.Range(0, kNnKinds - 1);
+      path = g_nn_dir + "/" + kNnKindNames[kind] + ".onnx";
+  }
+  c.strings.push_back(path);
+  const char* p = which == kNull ? nullptr : c.strings.back().c_str();
+  c.LogStr("path", p);
+  NnOpts s;
+  BuildNnOpts(c, s, false);
+  const cudago_status_t st = cudago_nn_model_load(po, p, s.given ? &s.o : nullptr);
+  c.Check(st);
+  NnNotInternal(c, st);
+  if (s.given) c.CheckIn(st, &s.o, s.snap);
+  c.MustFail(st, which < kPalette, "the path is NULL, missing, a directory, or a damaged model");
+  c.MustFail(st, s.bad, "an option is out of range or refused (see the header's comment)");
+  c.MustFail(st, s.gpu && g_device_count == 0, "the GPU backend without a GPU");
+  c.MustFail(st, s.u8 && kind >= 0 && !NnImage(kind), "uint8 NHWC for a model without an image input");
+  if (which != kNull && po != nullptr && s.given && s.o.struct_size == sizeof s.o &&
+      s.o.device < 0 && st != CUDAGO_ERROR_INVALID_DEVICE) {
+    c.Fail("a negative device gave %d, not CUDAGO_ERROR_INVALID_DEVICE", st);
+  }
+  if (which == kMissing && po != nullptr && s.sure && st != CUDAGO_ERROR_INVALID_ARGUMENT) {
+    c.Fail("a missing file gave %d, not CUDAGO_ERROR_INVALID_ARGUMENT", st);
+  }
+  if (kind >= 0 && po != nullptr && s.sure && !(s.u8 && !NnImage(kind))) NnExpectLoad(c, st, s, kind);
+  if (c.Created(st, po, out)) NnLoaded(c, out, kind, s);
+}
+
+OPFN(nn_model_load_bytes) {
+  cudago_nn_model_t out = Sentinel<cudago_nn_model_t>();
+  cudago_nn_model_t* po = c.Out(out, "out");
+  const int kind = c.Range(0, kNnKinds - 1);
+  std::string bytes = g_nn_bytes[kind];
+  enum { kIntact, kCut, kFlipped, kJunk, kNullData };
+  int variant = c.Range(0, 9);
+  variant = variant < 5 ? kIntact : variant - 4 > kNullData ? kIntact : variant - 4;
+  switch (variant) {
+    case kCut:
+      bytes.resize(static_cast<size_t>(c.Range(0, static_cast<int>(bytes.size()) - 1)));
+      break;
+    case kFlipped: {
+      const size_t bit = c.p.ConsumeIntegralInRange<size_t>(0, bytes.size() * 8 - 1);
+      bytes[bit / 8] = static_cast<char>(bytes[bit / 8] ^ (1 << (bit % 8)));
+      break;
+    }
+    case kJunk:
+      bytes = c.Bool() ? std::string("not an ONNX model") : c.p.ConsumeRandomLengthString(64);
+      break;
+    default:
+      break;
+  }
+  c.strings.push_back(bytes);
+  const std::string& data = c.strings.back();
+  // size: the real length; with NULL data anything.
+  uint64_t size = data.size();
+  if (variant == kNullData && c.Bool()) size = c.RawU64();
+  c.Log("data=%s%s (%zu bytes), size=%" PRIu64, variant == kNullData ? "NULL " : "",
+        kNnKindNames[kind],
+        data.size(), size);
+  c.Log("variant=%s", variant == kIntact    ? "intact"
+                      : variant == kCut     ? "cut"
+                      : variant == kFlipped ? "bit flipped"
+                      : variant == kJunk    ? "junk"
+                                            : "NULL");
+  NnOpts s;
+  BuildNnOpts(c, s, true);
+  // A non-NULL pointer for a 0-byte string (data() of an empty string is not NULL either).
+  const void* d = variant == kNullData ? nullptr : static_cast<const void*>(data.c_str());
+  const cudago_status_t st = cudago_nn_model_load_bytes(po, d, size, s.given ? &s.o : nullptr);
+  c.Check(st);
+  NnNotInternal(c, st);
+  if (s.given) c.CheckIn(st, &s.o, s.snap);
+  c.MustFail(st, d == nullptr, "data is NULL");
+  c.MustFail(st, size == 0, "size is 0");
+  c.MustFail(st, s.bad, "an option is out of range or refused (see the header's comment)");
+  c.MustFail(st, s.gpu && g_device_count == 0, "the GPU backend without a GPU");
+  if (d != nullptr && size > 0 && po != nullptr && s.given && s.o.struct_size == sizeof s.o &&
+      s.o.device < 0 && st != CUDAGO_ERROR_INVALID_DEVICE) {
+    c.Fail("a negative device gave %d, not CUDAGO_ERROR_INVALID_DEVICE", st);
+  }
+  const bool intact = variant == kIntact;
+  c.MustFail(st, intact && s.u8 && !NnImage(kind), "uint8 NHWC for a model without an image input");
+  const char* base = s.given && s.o.struct_size == sizeof s.o ? s.o.base_dir : nullptr;
+  const bool base_ok = base != nullptr && g_nn_dir == base;
+  c.MustFail(st, intact && kind == kNnExternal && (base == nullptr || std::strcmp(base, "/nonexistent") == 0),
+             "the model's external data has no base_dir, or a missing one");
+  if (intact && po != nullptr && s.sure && !(s.u8 && !NnImage(kind)) &&
+      (kind != kNnExternal || base_ok)) {
+    NnExpectLoad(c, st, s, kind);
+  }
+  if (c.Created(st, po, out)) NnLoaded(c, out, intact ? kind : -1, s);
+}
+
+OPFN(nn_model_destroy) {
+  const NnRec r = c.Take(c.models, "model");
+  const cudago_status_t st = cudago_nn_model_destroy(r.h);
+  c.Check(st);
+  if (st != CUDAGO_SUCCESS) c.Fail("destroying %s failed", r.h == nullptr ? "NULL" : "a model");
+}
+
+OPFN(nn_model_info) {
+  const int mi = c.PickIndex(c.models, "model");
+  const NnRec* r = mi < 0 ? nullptr : &c.models[static_cast<size_t>(mi)];
+  cudago_nn_model_info_t out;
+  cudago_nn_model_info_init(&out);
+  out.struct_size = c.StructSize(sizeof out, "out.struct_size");
+  cudago_nn_model_info_t* po = c.Out(out, "out");
+  const cudago_nn_model_info_t snap = out;
+  const cudago_status_t st = cudago_nn_model_info(r ? r->h : nullptr, po);
+  c.Check(st);
+  NnNotInternal(c, st);
+  c.MustFail(st, r == nullptr, "model is NULL");
+  c.MustFail(st, po == nullptr, "out is NULL");
+  c.CheckOutStruct(st, po, snap);
+  if (r == nullptr || po == nullptr || snap.struct_size != sizeof out) return;
+  if (st != CUDAGO_SUCCESS) c.Fail("failed with a live model and a valid struct");
+  if (out.backend != (r->gpu ? CUDAGO_NN_BACKEND_GPU : CUDAGO_NN_BACKEND_REFERENCE) ||
+      out.device != r->device || out.precision != r->precision || out.max_batch != r->max_batch ||
+      out.dynamic_batch != (r->dynamic ? 1 : 0) || out.num_inputs != r->ins.size() ||
+      out.num_outputs != r->outs.size() || out.arena_bytes != r->arena_bytes ||
+      out.weight_bytes != r->weight_bytes || out.num_layers != r->num_layers) {
+    c.Fail("reports another model than the one described after the load");
+  }
+}
+
+void NnDescribeOp(Ctx& c, bool input) {
+  const int mi = c.PickIndex(c.models, "model");
+  const NnRec* r = mi < 0 ? nullptr : &c.models[static_cast<size_t>(mi)];
+  const uint64_t real = r == nullptr ? 1 : (input ? r->ins.size() : r->outs.size());
+  uint64_t index;
+  switch (c.Range(0, 5)) {
+    case 3:
+      index = real;
+      break;
+    case 4:
+      index = real + 1;
+      break;
+    case 5:
+      index = c.RawU64();
+      break;
+    default:
+      index = static_cast<uint64_t>(c.Range(0, static_cast<int>(std::min<uint64_t>(real, 64)) - 1));
+  }
+  c.Log("index=%" PRIu64, index);
+  cudago_nn_tensor_info_t out;
+  cudago_nn_tensor_info_init(&out);
+  out.struct_size = c.StructSize(sizeof out, "out.struct_size");
+  cudago_nn_tensor_info_t* po = c.Out(out, "out");
+  const cudago_nn_tensor_info_t snap = out;
+  cudago_nn_model_t h = r ? r->h : nullptr;
+  const cudago_status_t st =
+      input ? cudago_nn_model_input(h, index, po) : cudago_nn_model_output(h, index, po);
+  c.Check(st);
+  NnNotInternal(c, st);
+  c.MustFail(st, r == nullptr, "model is NULL");
+  c.MustFail(st, po == nullptr, "out is NULL");
+  c.MustFail(st, r != nullptr && index >= real, "index is past the last");
+  c.CheckOutStruct(st, po, snap);
+  if (r == nullptr || po == nullptr || snap.struct_size != sizeof out) return;
+  if (index >= real) {
+    if (st != CUDAGO_ERROR_OUT_OF_RANGE) c.Fail("index past the last gave %d, not OUT_OF_RANGE", st);
+    return;
+  }
+  if (st != CUDAGO_SUCCESS) c.Fail("failed with a live model, a valid index and a valid struct");
+  const NnDesc& d = (input ? r->ins : r->outs)[static_cast<size_t>(index)];
+  if (out.name == nullptr || d.name != out.name || d.rank != out.rank ||
+      std::memcmp(d.dims, out.dims, sizeof d.dims) != 0 || d.batch_axis != out.batch_axis ||
+      d.bytes_per_item != out.bytes_per_item || d.dtype != static_cast<int32_t>(out.dtype)) {
+    c.Fail("describes '%s' otherwise than right after the load", d.name.c_str());
+  }
+}
+OPFN(nn_model_input) { NnDescribeOp(c, true); }
+OPFN(nn_model_output) { NnDescribeOp(c, false); }
+
+// The heap block behind a run_host buffer of `claimed` bytes for a tensor of `exact` bytes: the
+// claimed size, except a bogus size past the exact one (or past any size the harness runs).
+uint64_t NnBlock(uint64_t claimed, uint64_t exact) {
+  const uint64_t limit = std::min<uint64_t>(exact, kNnRunBytes) + 64;
+  return claimed <= limit ? claimed : std::min<uint64_t>(exact, 64);
+}
+
+OPFN(nn_model_run_host) {
+  const int mi = c.PickIndex(c.models, "model");
+  const NnRec* r = mi < 0 ? nullptr : &c.models[static_cast<size_t>(mi)];
+  const uint64_t mb = r ? r->max_batch : 1;
+  uint64_t batch;
+  switch (c.Range(0, 9)) {
+    case 0:
+      batch = 0;
+      break;
+    case 1:
+      batch = mb + 1;
+      break;
+    case 2:
+      batch = 2;
+      break;
+    case 3:
+      batch = c.RawU64();
+      break;
+    case 4:
+    case 5:
+    case 6:
+      batch = mb;
+      break;
+    default:
+      batch = 1;
+  }
+  c.Log("batch=%" PRIu64, batch);
+  const bool batch_ok = r != nullptr && batch >= 1 && batch <= mb && (r->dynamic || batch == 1);
+  const uint64_t sizing = batch_ok ? batch : 1;
+  // Can the model run with right sizes? (Small enough; a description from a damaged model may not
+  // be.)
+  bool runnable = r != nullptr;
+  if (r != nullptr) {
+    unsigned __int128 total = r->arena_bytes;
+    for (const auto* list : {&r->ins, &r->outs}) {
+      for (const NnDesc& d : *list) total += d.BytesAt(sizing);
+    }
+    runnable = total <= kNnRunBytes && r->ins.size() <= kNnMaxTensors &&
+               r->outs.size() <= kNnMaxTensors;
+  }
+  c.Log("runnable=%d", runnable ? 1 : 0);
+
+  // One argument array side: the buffers (each its own heap block), pointers and sizes.
+  struct Side {
+    std::unique_ptr<unsigned char[]> buf[kNnMaxTensors];
+    void* ptr[kNnMaxTensors] = {};
+    uint64_t bytes[kNnMaxTensors] = {};
+    uint64_t exact[kNnMaxTensors] = {};
+    uint64_t count = 0;
+    bool ptrs_null = false, bytes_null = false;
+    bool all_right = true;  // count, arrays, pointers and sizes as the model needs
+    std::string saved[kNnMaxTensors];
+  };
+  Side in, out;
+  auto build = [&](Side& s, const std::vector<NnDesc>* descs, const char* name, bool is_out) {
+    const size_t real = descs ? descs->size() : 1;
+    switch (c.Range(0, 15)) {
+      case 0:
+        s.count = real > 0 ? real - 1 : 0;
+        break;
+      case 1:
+        s.count = real + 1;
+        break;
+      case 2:
+        s.count = 0;
+        break;
+      case 3:
+        s.count = c.RawU64();
+        break;
+      default:
+        s.count = real;
+    }
+    s.ptrs_null = c.Range(0, 15) == 0;
+    s.bytes_null = c.Range(0, 15) == 0;
+    if (s.count > kNnMaxTensors) {  // a count past the harness's arrays: only with NULL arrays
+      s.ptrs_null = s.bytes_null = true;
+    }
+    s.all_right = descs != nullptr && s.count == real && !s.ptrs_null && !s.bytes_null;
+    for (size_t i = 0; i < kNnMaxTensors; ++i) {
+      const bool real_one = descs != nullptr && i < descs->size();
+      uint64_t exact = real_one ? (*descs)[i].BytesAt(sizing) : 4;
+      uint64_t claimed = exact;
+      switch (c.Range(0, 23)) {
+        case 0:
+          claimed = exact + 4;
+          break;
+        case 1:
+          claimed = exact >= 4 ? exact - 4 : exact + 1;
+          break;
+        case 2:
+          claimed = exact > 0 ? exact - 1 : 1;
+          break;
+        case 3:
+          claimed = exact == 0 ? 4 : 0;
+          break;
+        case 4:
+          claimed = c.RawU64();
+          break;
+        default:
+          break;
+      }
+      if (!runnable && claimed == exact) claimed = exact == 4 ? 8 : 4;  // never a right size
+      const uint64_t block = NnBlock(claimed, exact);
+      s.buf[i].reset(new unsigned char[block]);
+      std::memset(s.buf[i].get(), is_out ? kCanary : 0, block);
+      const bool null = c.Range(0, 23) == 0;
+      s.ptr[i] = null ? nullptr : s.buf[i].get();
+      s.bytes[i] = claimed;
+      s.exact[i] = exact;
+      if (i < s.count && (null || claimed != exact)) s.all_right = false;
+      c.Log("%s[%zu]=%s/%" PRIu64 "%s", name, i, null ? "NULL" : "&buf", claimed,
+            claimed == exact ? "(exact)" : "");
+    }
+    c.Log("%s=%s, %s_bytes=%s, num_%s=%" PRIu64, name, s.ptrs_null ? "NULL" : "&arr", name,
+          s.bytes_null ? "NULL" : "&arr", name, s.count);
+  };
+  build(in, r ? &r->ins : nullptr, "inputs", false);
+  build(out, r ? &r->outs : nullptr, "outputs", true);
+  // 1 time in 16: an output that overlaps an input or another output (refused).
+  bool overlap = false;
+  if (r != nullptr && c.Range(0, 15) == 0) {
+    if (r->outs.size() >= 2 && c.Bool()) {
+      if (out.ptr[0] != nullptr && out.ptr[1] != nullptr && out.bytes[0] > 0 && out.bytes[1] > 0) {
+        out.ptr[1] = out.ptr[0];
+        overlap = true;
+      }
+    } else if (in.ptr[0] != nullptr && out.ptr[0] != nullptr && in.bytes[0] > 0 &&
+               out.bytes[0] > 0) {
+      out.ptr[0] = in.ptr[0];
+      overlap = true;
+    }
+    c.Log("overlap=%d", overlap ? 1 : 0);
+  }
+
+  // Inputs: values from a seed of the input (uint8 or float as described).
+  const uint8_t seed = c.U8("seed");
+  if (r != nullptr) {
+    for (size_t i = 0; i < r->ins.size() && i < kNnMaxTensors; ++i) {
+      const uint64_t block = NnBlock(in.bytes[i], in.exact[i]);
+      unsigned char* p = in.buf[i].get();
+      NnFillInput(p, block, r->ins[i].dtype, seed);
+      in.saved[i].assign(reinterpret_cast<const char*>(p), block);
+    }
+  }
+  const cudago_status_t st = cudago_nn_model_run_host(
+      r ? r->h : nullptr, in.ptrs_null ? nullptr : const_cast<const void* const*>(in.ptr),
+      in.bytes_null ? nullptr : in.bytes, in.count, out.ptrs_null ? nullptr : out.ptr,
+      out.bytes_null ? nullptr : out.bytes, out.count, batch);
+  c.Check(st);
+  NnNotInternal(c, st);
+  c.MustFail(st, r == nullptr, "model is NULL");
+  c.MustFail(st, !in.all_right, "an input count, array, pointer or size is not the model's");
+  c.MustFail(st, !out.all_right, "an output count, array, pointer or size is not the model's");
+  c.MustFail(st, !batch_ok, "batch is 0, past max_batch, or not 1 for a fixed-batch model");
+  c.MustFail(st, overlap, "an output overlaps an input or another output");
+  if (r == nullptr || overlap) return;
+  for (size_t i = 0; i < r->ins.size() && i < kNnMaxTensors; ++i) {
+    if (std::memcmp(in.buf[i].get(), in.saved[i].data(), in.saved[i].size()) != 0) {
+      c.Fail("wrote into input %zu ('%s')", i, r->ins[i].name.c_str());
+    }
+  }
+  const bool valid = in.all_right && out.all_right && batch_ok && runnable;
+  if (!valid) return;
+  if (st != CUDAGO_SUCCESS) c.Fail("failed with every argument right");
+  NnCheckOutputs(c, *r, batch, in.buf, in.exact, out.buf, out.exact);
+}
+
+OPFN(nn_model_run) {
+  const int mi = c.PickIndex(c.models, "model");
+  const NnRec* r = mi < 0 ? nullptr : &c.models[static_cast<size_t>(mi)];
+  const cudago_stream_t s = c.Stream();
+  const uint64_t mb = r ? r->max_batch : 1;
+  uint64_t batch;
+  switch (c.Range(0, 5)) {
+    case 0:
+      batch = 0;
+      break;
+    case 1:
+      batch = mb + 1;
+      break;
+    case 2:
+      batch = c.RawU64();
+      break;
+    default:
+      batch = c.Bool() ? 1 : mb;
+  }
+  c.Log("batch=%" PRIu64, batch);
+  const bool batch_ok = r != nullptr && batch >= 1 && batch <= mb && (r->dynamic || batch == 1);
+  cudago_buffer_t inb[kNnMaxTensors], outb[kNnMaxTensors];
+  uint64_t ino[kNnMaxTensors], outo[kNnMaxTensors];
+  bool all_right = r != nullptr;
+  bool ranges_ok = r != nullptr;  // every range holds its tensor (what a GPU model needs)
+  uint64_t counts[2];
+  bool arrays_null[2];
+  for (int side = 0; side < 2; ++side) {
+    cudago_buffer_t* bufs = side == 0 ? inb : outb;
+    uint64_t* offs = side == 0 ? ino : outo;
+    const std::vector<NnDesc>* descs = r ? (side == 0 ? &r->ins : &r->outs) : nullptr;
+    const size_t real = descs ? descs->size() : 1;
+    uint64_t count;
+    switch (c.Range(0, 7)) {
+      case 0:
+        count = real > 0 ? real - 1 : 0;
+        break;
+      case 1:
+        count = real + 1;
+        break;
+      case 2:
+        count = c.RawU64();
+        break;
+      default:
+        count = real;
+    }
+    bool null = c.Range(0, 9) == 0;
+    if (count > kNnMaxTensors) null = true;
+    counts[side] = count;
+    arrays_null[side] = null;
+    if (descs == nullptr || count != real || null) all_right = ranges_ok = false;
+    for (size_t i = 0; i < kNnMaxTensors; ++i) {
+      uint64_t bytes = 0;
+      bufs[i] = c.Buffer(side == 0 ? "inputs[i]" : "outputs[i]", &bytes);
+      offs[i] = c.Range(0, 3) == 0 ? c.U64("offset") : 0;
+      if (i < count && descs != nullptr && i < descs->size()) {
+        const NnDesc& dd = (*descs)[i];
+        const uint64_t need = dd.BytesAt(batch_ok ? batch : 1);
+        const uint64_t align = dd.dtype == CUDAGO_DTYPE_U8 ? 1 : 4;
+        if (bufs[i] == nullptr || offs[i] != 0 || bytes < need) all_right = false;
+        if (bufs[i] == nullptr || offs[i] % align != 0 || offs[i] > bytes ||
+            bytes - offs[i] < need) {
+          ranges_ok = false;
+        }
+      }
+    }
+    c.Log("num=%" PRIu64 ", arrays=%s", count, null ? "NULL" : "&arr");
+  }
+  const cudago_status_t st = cudago_nn_model_run(
+      r ? r->h : nullptr, s, arrays_null[0] ? nullptr : inb, arrays_null[0] ? nullptr : ino,
+      counts[0], arrays_null[1] ? nullptr : outb, arrays_null[1] ? nullptr : outo, counts[1],
+      batch);
+  c.Check(st);
+  NnNotInternal(c, st);
+  c.MustFail(st, r == nullptr, "model is NULL");
+  c.MustFail(st, s == nullptr, "stream is NULL");
+  c.MustFail(st, !batch_ok, "batch is 0, past max_batch, or not 1 for a fixed-batch model");
+  c.MustFail(st, !ranges_ok, "a count, array, buffer or range is not the model's");
+  // A model on the reference executor runs on host memory only.
+  c.MustFail(st, r != nullptr && !r->gpu, "the model runs on the reference executor");
+  if (r != nullptr && !r->gpu && all_right && s != nullptr && batch_ok &&
+      st != CUDAGO_ERROR_NOT_SUPPORTED) {
+    c.Fail("a reference model with every argument right gave %d, not NOT_SUPPORTED", st);
+  }
+}
+
 #undef OPFN
 
 // ---- the table: one row per CUDAGO_API function of capi/cudago.h ----
@@ -2676,10 +3873,20 @@ const Op kOps[] = {
     OP(graph_node_count),
     OP(graph_device),
     OP(graph_destroy),
+    // the CNN runtime (CUDAGO_EXPERIMENTAL)
+    OP(nn_model_load),
+    OP(nn_model_load_bytes),
+    OP(nn_model_destroy),
+    OP(nn_model_info),
+    OP(nn_model_input),
+    OP(nn_model_output),
+    OP(nn_model_run_host),
+    OP(nn_model_run),
 };
 #undef OP
 constexpr size_t kNumOps = sizeof kOps / sizeof kOps[0];
-static_assert(kNumOps == 115, "one row per CUDAGO_API function of capi/cudago.h");
+static_assert(kNumOps == 123,
+              "one row per CUDAGO_API function of capi/cudago.h (CUDAGO_EXPERIMENTAL included)");
 static_assert(kNumOps < kNumOpSlots, "a feedback slot per entry point, and one for the harness");
 
 // Process-wide settings back to their defaults, so that inputs do not depend on each other.
@@ -2736,6 +3943,8 @@ void Cleanup(Ctx& c) {
       c.Check(destroy(h));
     }
   };
+  release(c.models, "cudago_nn_model_destroy",
+          [](const NnRec& r) { return cudago_nn_model_destroy(r.h); });
   release(c.graphs, "cudago_graph_destroy",
           [](cudago_graph_t h) { return cudago_graph_destroy(h); });
   release(c.kernels, "cudago_kernel_destroy",
@@ -2784,11 +3993,23 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
         never += std::string(never.empty() ? "" : ", ") + kOps[i].name;
     }
     if (!never.empty()) std::fprintf(stderr, "capi_fuzz: never called: %s\n", never.c_str());
+    std::string nn;
+    for (size_t i = 0; i < kNumOps; ++i) {
+      if (std::strncmp(kOps[i].name, "cudago_nn_", 10) != 0) continue;
+      nn += (nn.empty() ? "" : ", ") + std::string(kOps[i].name + 10) + " " +
+            std::to_string(g_reached.op_successes[i]) + "/" + std::to_string(g_reached.op_calls[i]);
+    }
+    std::fprintf(stderr, "capi_fuzz: CNN runtime (successes/calls): %s\n", nn.c_str());
     if (!g_cache_dir.empty()) {
       std::error_code ec;
       std::filesystem::remove_all(g_cache_dir, ec);
     }
+    if (!g_nn_root.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(g_nn_root, ec);
+    }
   });
+  NnSetUp();
   const char* trace = std::getenv("CAPI_FUZZ_TRACE");
   g_trace = trace != nullptr && trace[0] != '\0' && trace[0] != '0';
   return 0;

@@ -41,7 +41,7 @@ done
 seconds=${FUZZ_SECONDS:-60}
 input_timeout=${FUZZ_INPUT_TIMEOUT_S:-25}
 harnesses=("$@")
-if [ ${#harnesses[@]} -eq 0 ]; then harnesses=(capi_fuzz rtc_fuzz rtc_cache_fuzz); fi
+if [ ${#harnesses[@]} -eq 0 ]; then harnesses=(capi_fuzz rtc_fuzz rtc_cache_fuzz onnx_fuzz); fi
 
 san=address,undefined
 flags="-fsanitize=fuzzer-no-link -fno-omit-frame-pointer -fno-sanitize-recover=undefined"

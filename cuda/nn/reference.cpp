@@ -154,11 +154,16 @@ void transpose(const float* x, const Dims& xd, const std::vector<int64_t>& perm,
 }
 
 void gemm(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k,
-          bool accumulate) {
+          bool accumulate, bool threaded) {
   constexpr int64_t kMr = 4, kKb = 128, kNb = 256;
   if (!accumulate) std::fill(c, c + m * n, 0.0f);
   int64_t row_blocks = (m + kMr - 1) / kMr;
-  parallel_for(row_blocks, 4, [&](int64_t rb0, int64_t rb1) {
+  auto run = threaded
+                 ? parallel_for
+                 : [](int64_t count, int64_t, const std::function<void(int64_t, int64_t)>& body) {
+                     if (count > 0) body(0, count);
+                   };
+  run(row_blocks, 4, [&](int64_t rb0, int64_t rb1) {
     for (int64_t j0 = 0; j0 < n; j0 += kNb) {
       int64_t nj = std::min(kNb, n - j0);
       for (int64_t p0 = 0; p0 < k; p0 += kKb) {
@@ -224,32 +229,47 @@ void conv(const float* x, const Dims& xd, const Layer& l, const float* residual,
   int64_t crs = cg * l.r * l.s, hw = ho * wo;
   bool direct = l.r == 1 && l.s == 1 && l.stride[0] == 1 && l.stride[1] == 1 && l.pad[0] == 0 &&
                 l.pad[1] == 0 && l.pad[2] == 0 && l.pad[3] == 0;
-  std::vector<float> col(direct ? 0 : static_cast<size_t>(crs * hw));  // conv_scratch()
-  for (int64_t b = 0; b < n; ++b) {
-    for (int64_t gi = 0; gi < g; ++gi) {
-      const float* xin = x + (b * c + gi * cg) * h * w;
-      const float* bmat = xin;
-      if (!direct) {
-        parallel_for(crs, 8, [&](int64_t r0, int64_t r1) {
-          for (int64_t row = r0; row < r1; ++row) {
-            int64_t ci = row / (l.r * l.s), rr = (row / l.s) % l.r, ss = row % l.s;
-            float* dst = col.data() + row * hw;
-            const float* src = xin + ci * h * w;
-            for (int64_t oy = 0; oy < ho; ++oy) {
-              int64_t iy = oy * l.stride[0] - l.pad[0] + rr * l.dilation[0];
-              for (int64_t ox = 0; ox < wo; ++ox) {
-                int64_t ix = ox * l.stride[1] - l.pad[1] + ss * l.dilation[1];
-                bool in = iy >= 0 && iy < h && ix >= 0 && ix < w;
-                dst[oy * wo + ox] = in ? src[iy * w + ix] : 0.0f;
-              }
+  // One image and group: im2col (unless the 1×1 direct path) and one GEMM. Small convolutions
+  // run many of these at once, one per thread; large ones thread inside each.
+  auto one = [&](int64_t b, int64_t gi, float* col, bool threaded) {
+    const float* xin = x + (b * c + gi * cg) * h * w;
+    const float* bmat = xin;
+    if (!direct) {
+      auto rows = [&](int64_t r0, int64_t r1) {
+        for (int64_t row = r0; row < r1; ++row) {
+          int64_t ci = row / (l.r * l.s), rr = (row / l.s) % l.r, ss = row % l.s;
+          float* dst = col + row * hw;
+          const float* src = xin + ci * h * w;
+          for (int64_t oy = 0; oy < ho; ++oy) {
+            int64_t iy = oy * l.stride[0] - l.pad[0] + rr * l.dilation[0];
+            for (int64_t ox = 0; ox < wo; ++ox) {
+              int64_t ix = ox * l.stride[1] - l.pad[1] + ss * l.dilation[1];
+              bool in = iy >= 0 && iy < h && ix >= 0 && ix < w;
+              dst[oy * wo + ox] = in ? src[iy * w + ix] : 0.0f;
             }
           }
-        });
-        bmat = col.data();
+        }
+      };
+      if (threaded) {
+        parallel_for(crs, 8, rows);
+      } else {
+        rows(0, crs);
       }
-      float* out = y + (b * k + gi * kg) * hw;
-      gemm(l.weight.data() + gi * kg * crs, bmat, out, kg, hw, crs, false);
+      bmat = col;
     }
+    float* out = y + (b * k + gi * kg) * hw;
+    gemm(l.weight.data() + gi * kg * crs, bmat, out, kg, hw, crs, false, threaded);
+  };
+  int64_t jobs = n * g;
+  bool small = kg * crs * hw < (int64_t{1} << 22);
+  if (small && jobs > 1) {
+    parallel_for(jobs, 1, [&](int64_t j0, int64_t j1) {
+      std::vector<float> col(direct ? 0 : static_cast<size_t>(crs * hw));  // conv_scratch()
+      for (int64_t j = j0; j < j1; ++j) one(j / g, j % g, col.data(), false);
+    });
+  } else {
+    std::vector<float> col(direct ? 0 : static_cast<size_t>(crs * hw));  // conv_scratch()
+    for (int64_t j = 0; j < jobs; ++j) one(j / g, j % g, col.data(), true);
   }
   int64_t total = n * k;
   parallel_for(total, 16, [&](int64_t p0, int64_t p1) {
@@ -275,13 +295,19 @@ void pool(const float* x, const Dims& xd, const Layer& l, float* y, const Dims& 
           if (l.global) y0 = x0 = 0;
           if (l.max_pool) {
             float m = -std::numeric_limits<float>::infinity();
-            for (int64_t i = 0; i < l.kernel[0]; ++i) {
+            // Only the window positions inside the input (the rest is padding).
+            auto range = [](int64_t start, int64_t dil, int64_t kernel, int64_t size, int64_t* lo,
+                            int64_t* hi) {
+              *lo = start < 0 ? (-start + dil - 1) / dil : 0;
+              *hi = size - 1 - start < 0 ? 0 : std::min(kernel, (size - 1 - start) / dil + 1);
+            };
+            int64_t i0, i1, j0, j1;
+            range(y0, l.dilation[0], l.kernel[0], h, &i0, &i1);
+            range(x0, l.dilation[1], l.kernel[1], w, &j0, &j1);
+            for (int64_t i = i0; i < i1; ++i) {
               int64_t iy = y0 + i * l.dilation[0];
-              if (iy < 0 || iy >= h) continue;
-              for (int64_t j = 0; j < l.kernel[1]; ++j) {
-                int64_t ix = x0 + j * l.dilation[1];
-                if (ix < 0 || ix >= w) continue;
-                m = std::max(m, src[iy * w + ix]);
+              for (int64_t j = j0; j < j1; ++j) {
+                m = std::max(m, src[iy * w + x0 + j * l.dilation[1]]);
               }
             }
             dst[oy * wo + ox] = m;

@@ -26,7 +26,7 @@ void transpose(const float* x, const Dims& xd, const std::vector<int64_t>& perm,
 void gemm_layer(const float* x, int64_t rows, const Layer& l, const float* residual, float* y);
 // C[m × n] = A[m × k] · B[k × n] (+ C when accumulate), row-major, threaded.
 void gemm(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k,
-          bool accumulate);
+          bool accumulate, bool threaded = true);
 
 }  // namespace ref
 
