@@ -681,3 +681,45 @@ TEST(NnArguments, FixedBatchUint8) {
 }
 
 }  // namespace
+
+namespace {
+
+// A max pool whose window is almost all padding: each output visits only the input rows in its
+// window (the fuzzer's input took 2^40 steps before).
+TEST(NnArguments, MaxPoolWindowOfPadding) {
+  ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(17);
+  onnx::GraphProto* g = m.mutable_graph();
+  set_input(g->add_input(), "x", {-1, 1, 1, 1});
+  onnx::NodeProto* pool = add_node(g, "MaxPool", "pool", {"x"}, {"y"});
+  const int64_t k = int64_t{1} << 20;
+  auto* ks = pool->add_attribute();
+  ks->set_name("kernel_shape");
+  ks->set_type(onnx::AttributeProto::INTS);
+  ks->add_ints(k);
+  ks->add_ints(1);
+  auto* pads = pool->add_attribute();
+  pads->set_name("pads");
+  pads->set_type(onnx::AttributeProto::INTS);
+  for (int64_t v : {k - 1, int64_t{0}, k - 1, int64_t{0}}) pads->add_ints(v);
+  g->add_output()->set_name("y");
+  std::string bytes;
+  ASSERT_TRUE(m.SerializeToString(&bytes));
+  cudago_nn_options_t o;
+  cudago_nn_options_init(&o);
+  o.backend = CUDAGO_NN_BACKEND_REFERENCE;
+  cudago_nn_model_t raw = nullptr;
+  CG_OK(cudago_nn_model_load_bytes(&raw, bytes.data(), bytes.size(), &o));
+  Model model(raw);
+  float x = 0.75f;
+  std::vector<float> y(static_cast<size_t>(k), 0.0f);
+  const void* in[1] = {&x};
+  void* out[1] = {y.data()};
+  uint64_t nb[1] = {4}, ob[1] = {y.size() * 4};
+  CG_OK(cudago_nn_model_run_host(model.get(), in, nb, 1, out, ob, 1, 1));
+  for (size_t i = 0; i < y.size(); i += 4099) ASSERT_EQ(y[i], x) << "row " << i;
+  EXPECT_EQ(y.back(), x);
+}
+
+}  // namespace
