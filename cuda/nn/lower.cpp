@@ -243,6 +243,15 @@ class Lowerer {
     p_.tensors.push_back(std::move(ti));
     return static_cast<int>(p_.tensors.size()) - 1;
   }
+  // Adds a layer whose parameters are already set, with the node's name and a new output.
+  void add_built(Layer&& l, std::vector<int> inputs, const Shape& out_shape) {
+    Layer& added = add_layer(l.kind, std::move(inputs), out_shape);
+    l.name = added.name;
+    l.ops = added.ops;
+    l.inputs = added.inputs;
+    l.output = added.output;
+    added = std::move(l);
+  }
   Layer& add_layer(LayerKind kind, std::vector<int> inputs, const Shape& out_shape) {
     Layer l;
     l.kind = kind;
@@ -1030,14 +1039,8 @@ void Lowerer::lower_conv() {
       fail("the bias must hold " + std::to_string(l.k) + " floats");
     l.bias = b.f;
   }
-  Layer& added =
-      add_layer(LayerKind::kConv, {x},
-                {xs[0], Affine::constant(l.k), Affine::constant(out[0]), Affine::constant(out[1])});
-  l.name = added.name;
-  l.ops = added.ops;
-  l.inputs = added.inputs;
-  l.output = added.output;
-  added = std::move(l);
+  add_built(std::move(l), {x},
+            {xs[0], Affine::constant(l.k), Affine::constant(out[0]), Affine::constant(out[1])});
 }
 
 void Lowerer::lower_gemm() {
@@ -1080,12 +1083,7 @@ void Lowerer::lower_gemm() {
     for (int64_t i = 0; i < m; ++i)
       l.bias[static_cast<size_t>(i)] = beta * c.f[row ? static_cast<size_t>(i) : 0];
   }
-  Layer& added = add_layer(LayerKind::kGemm, {a}, {as[0], Affine::constant(m)});
-  l.name = added.name;
-  l.ops = added.ops;
-  l.inputs = added.inputs;
-  l.output = added.output;
-  added = std::move(l);
+  add_built(std::move(l), {a}, {as[0], Affine::constant(m)});
 }
 
 void Lowerer::lower_matmul() {
@@ -1113,12 +1111,7 @@ void Lowerer::lower_matmul() {
   }
   Shape os = as;
   os.back() = Affine::constant(m);
-  Layer& added = add_layer(LayerKind::kGemm, {a}, os);
-  l.name = added.name;
-  l.ops = added.ops;
-  l.inputs = added.inputs;
-  l.output = added.output;
-  added = std::move(l);
+  add_built(std::move(l), {a}, os);
 }
 
 void Lowerer::lower_bn() {
@@ -1307,13 +1300,7 @@ void Lowerer::lower_pool(bool max, bool global) {
       }
     }
   }
-  Layer& added = add_layer(LayerKind::kPool, {x},
-                           {xs[0], xs[1], Affine::constant(out[0]), Affine::constant(out[1])});
-  l.name = added.name;
-  l.ops = added.ops;
-  l.inputs = added.inputs;
-  l.output = added.output;
-  added = std::move(l);
+  add_built(std::move(l), {x}, {xs[0], xs[1], Affine::constant(out[0]), Affine::constant(out[1])});
 }
 
 void Lowerer::lower_softmax() {
@@ -1448,12 +1435,7 @@ void Lowerer::lower_pad() {
   }
   l.pads = pads;
   l.pad_value = value;
-  Layer& added = add_layer(LayerKind::kPad, {x}, os);
-  l.name = added.name;
-  l.ops = added.ops;
-  l.inputs = added.inputs;
-  l.output = added.output;
-  added = std::move(l);
+  add_built(std::move(l), {x}, os);
 }
 
 // ------------------------------------------------------------------------------------------
