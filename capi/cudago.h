@@ -1317,55 +1317,53 @@ typedef struct cudago_nn_options {
   int32_t device;       /* the GPU to run on (default 0) */
   cudago_nn_backend_t backend;
   cudago_nn_precision_t precision;
-  uint64_t max_batch;   /* the largest batch any run uses, at most 2^20; 0: 1. Ignored (1) for
-                           a model whose inputs have no dynamic first dimension */
+  uint64_t max_batch;    /* the largest batch any run uses, at most 2^20; 0: 1. Ignored (1) for
+                            a model whose inputs have no dynamic first dimension */
   const char *cache_dir; /* borrowed: directory of the tuning cache; NULL or "": none */
   const char *base_dir;  /* borrowed: where cudago_nn_model_load_bytes finds external data;
                             NULL: such a model is refused */
   cudago_nn_input_format_t input_format;
-  uint32_t flags;        /* CUDAGO_NN_* */
-  float input_scale;     /* CUDAGO_NN_INPUT_UINT8_NHWC: 0 means 1/255 */
-  float mean[4];         /* per channel, default 0 */
-  float std[4];          /* per channel, 0 means 1 */
+  uint32_t flags;    /* CUDAGO_NN_* */
+  float input_scale; /* CUDAGO_NN_INPUT_UINT8_NHWC: 0 means 1/255 */
+  float mean[4];     /* per channel, default 0 */
+  float std[4];      /* per channel, 0 means 1 */
 } cudago_nn_options_t;
 
 static inline void cudago_nn_options_init(cudago_nn_options_t *p) { CUDAGO_SIZED_INIT_(p); }
 
 /* An input or output of a model. */
 typedef struct cudago_nn_tensor_info {
-  uint32_t struct_size;  /* sizeof(cudago_nn_tensor_info_t), set by its _init */
-  cudago_dtype_t dtype;  /* CUDAGO_DTYPE_F32, or CUDAGO_DTYPE_U8 for uint8 NHWC image inputs */
-  const char *name;      /* borrowed from the model: valid until cudago_nn_model_destroy */
-  uint64_t rank;         /* at most CUDAGO_NN_MAX_RANK */
-  uint64_t dims[8];      /* the shape at max_batch */
-  int32_t batch_axis;    /* the dimension that grows with the batch size of a run (a multiple
-                            of it: N, or N·k where an output merges the batch with other axes);
-                            -1: none */
+  uint32_t struct_size; /* sizeof(cudago_nn_tensor_info_t), set by its _init */
+  cudago_dtype_t dtype; /* CUDAGO_DTYPE_F32, or CUDAGO_DTYPE_U8 for uint8 NHWC image inputs */
+  const char *name;     /* borrowed from the model: valid until cudago_nn_model_destroy */
+  uint64_t rank;        /* at most CUDAGO_NN_MAX_RANK */
+  uint64_t dims[8];     /* the shape at max_batch */
+  int32_t batch_axis;   /* the dimension that grows with the batch size of a run (a multiple
+                           of it: N, or N·k where an output merges the batch with other axes);
+                           -1: none */
   int32_t reserved_;
   uint64_t bytes_per_item; /* bytes per batch item: the tensor at batch n has n times this
                               (the whole tensor where batch_axis is -1) */
 } cudago_nn_tensor_info_t;
 #define CUDAGO_NN_MAX_RANK 8
 
-static inline void cudago_nn_tensor_info_init(cudago_nn_tensor_info_t *p) {
-  CUDAGO_SIZED_INIT_(p);
-}
+static inline void cudago_nn_tensor_info_init(cudago_nn_tensor_info_t *p) { CUDAGO_SIZED_INIT_(p); }
 
 typedef struct cudago_nn_model_info {
-  uint32_t struct_size;               /* sizeof(cudago_nn_model_info_t), set by its _init */
-  cudago_nn_backend_t backend;        /* GPU or REFERENCE: the one the model runs on */
-  cudago_nn_precision_t precision;    /* FP16, BF16 or FP32 */
-  int32_t device;                     /* the GPU, or -1 for the reference executor */
-  int32_t dynamic_batch;              /* 1 when the inputs have a dynamic first dimension */
+  uint32_t struct_size;            /* sizeof(cudago_nn_model_info_t), set by its _init */
+  cudago_nn_backend_t backend;     /* GPU or REFERENCE: the one the model runs on */
+  cudago_nn_precision_t precision; /* FP16, BF16 or FP32 */
+  int32_t device;                  /* the GPU, or -1 for the reference executor */
+  int32_t dynamic_batch;           /* 1 when the inputs have a dynamic first dimension */
   uint64_t max_batch;
   uint64_t num_inputs, num_outputs;
-  uint64_t num_layers;                /* after fusion */
-  uint64_t weight_bytes;              /* the weights as the executor holds them */
-  uint64_t arena_bytes;               /* the GPU activation arena; for the reference executor,
-                                         the host memory a run at max_batch allocates at its
-                                         peak (a run that could not fit the machine's memory
-                                         is CUDAGO_ERROR_OUT_OF_MEMORY before it allocates) */
-  uint64_t arena_lower_bound;         /* the liveness bound it is measured against */
+  uint64_t num_layers;        /* after fusion */
+  uint64_t weight_bytes;      /* the weights as the executor holds them */
+  uint64_t arena_bytes;       /* the GPU activation arena; for the reference executor,
+                                 the host memory a run at max_batch allocates at its
+                                 peak (a run that could not fit the machine's memory
+                                 is CUDAGO_ERROR_OUT_OF_MEMORY before it allocates) */
+  uint64_t arena_lower_bound; /* the liveness bound it is measured against */
   double parse_seconds, lower_seconds, plan_seconds, tune_seconds; /* load time, by stage */
 } cudago_nn_model_info_t;
 
@@ -1409,11 +1407,10 @@ CUDAGO_API cudago_status_t cudago_nn_model_run_host(cudago_nn_model_t model,
  * CUDAGO_ERROR_NOT_SUPPORTED. */
 CUDAGO_API cudago_status_t cudago_nn_model_run(cudago_nn_model_t model, cudago_stream_t stream,
                                                const cudago_buffer_t *inputs,
-                                               const uint64_t *input_offsets,
-                                               uint64_t num_inputs,
+                                               const uint64_t *input_offsets, uint64_t num_inputs,
                                                const cudago_buffer_t *outputs,
-                                               const uint64_t *output_offsets,
-                                               uint64_t num_outputs, uint64_t batch);
+                                               const uint64_t *output_offsets, uint64_t num_outputs,
+                                               uint64_t batch);
 #endif /* CUDAGO_EXPERIMENTAL */
 
 #ifdef __cplusplus

@@ -115,8 +115,7 @@ CUDAGO_SIZE_TAG_(cudago_wait_options_t, cudago_wait_options_init, sizeof(cudago_
 CUDAGO_SIZE_TAG_(cudago_nn_options_t, cudago_nn_options_init, sizeof(cudago_nn_options_t));
 CUDAGO_SIZE_TAG_(cudago_nn_tensor_info_t, cudago_nn_tensor_info_init,
                  sizeof(cudago_nn_tensor_info_t));
-CUDAGO_SIZE_TAG_(cudago_nn_model_info_t, cudago_nn_model_info_init,
-                 sizeof(cudago_nn_model_info_t));
+CUDAGO_SIZE_TAG_(cudago_nn_model_info_t, cudago_nn_model_info_init, sizeof(cudago_nn_model_info_t));
 #endif
 #undef CUDAGO_SIZE_TAG_
 

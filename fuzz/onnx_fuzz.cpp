@@ -133,8 +133,8 @@ constexpr size_t kFeedback = 4096;
 __attribute__((used, section("__libfuzzer_extra_counters"))) uint8_t g_feedback[kFeedback];
 
 void Feed(int call, int32_t status, const std::string& message) {
-  uint64_t h = 0xcbf29ce484222325ull ^ (static_cast<uint64_t>(call) << 8) ^
-               static_cast<uint32_t>(status);
+  uint64_t h =
+      0xcbf29ce484222325ull ^ (static_cast<uint64_t>(call) << 8) ^ static_cast<uint32_t>(status);
   bool quoted = false;
   for (char ch : message) {
     if (ch == '\'') {
@@ -238,9 +238,9 @@ struct Rng {
 // A third small values, a third values at the ends of int64 (what overflows size arithmetic), a
 // third the sizes around 2^31, 2^32 and 2^40 (the runtime's largest extent) and other edges.
 int64_t EdgeInt(Rng& r) {
-  static constexpr int64_t kHuge[] = {INT64_MAX,     INT64_MIN,          INT64_MIN + 1,
-                                      INT64_MAX - 1, int64_t{1} << 62,   -(int64_t{1} << 62),
-                                      (int64_t{1} << 62) + 1};
+  static constexpr int64_t kHuge[] = {
+      INT64_MAX,        INT64_MIN,           INT64_MIN + 1,         INT64_MAX - 1,
+      int64_t{1} << 62, -(int64_t{1} << 62), (int64_t{1} << 62) + 1};
   static constexpr int64_t kEdges[] = {0,
                                        1,
                                        -1,
@@ -312,8 +312,8 @@ void AddFloatInit(onnx::GraphProto* g, const char* name, std::vector<int64_t> di
   for (int64_t i = 0; i < n; ++i) t->add_float_data(base + 0.01f * static_cast<float>(i % 17));
 }
 
-void AddValueInfo(google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>* list,
-                  const char* name, std::vector<int64_t> dims) {
+void AddValueInfo(google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>* list, const char* name,
+                  std::vector<int64_t> dims) {
   onnx::ValueInfoProto* vi = list->Add();
   vi->set_name(name);
   auto* tt = vi->mutable_type()->mutable_tensor_type();
@@ -373,14 +373,45 @@ const char* const kOps[] = {
     "Resize", "Loop", "If", "LSTM", "ConvTranspose", "Einsum", "conv", "", "Relu ", "Upsample"};
 constexpr size_t kNumSupportedOps = 31;
 
-const char* const kAttrNames[] = {
-    "axis",     "axes",         "perm",       "pads",       "kernel_shape", "strides",
-    "dilations", "group",       "auto_pad",   "ceil_mode",  "count_include_pad",
-    "storage_order", "mode",    "value",      "to",         "alpha",        "beta",
-    "transA",   "transB",       "epsilon",    "min",        "max",          "allowzero",
-    "start",    "end",          "starts",     "ends",       "ratio",        "training_mode",
-    "spatial",  "value_float",  "value_floats", "value_int", "value_ints",  "saturate",
-    "seed",     "momentum",     "keepdims",   ""};
+const char* const kAttrNames[] = {"axis",
+                                  "axes",
+                                  "perm",
+                                  "pads",
+                                  "kernel_shape",
+                                  "strides",
+                                  "dilations",
+                                  "group",
+                                  "auto_pad",
+                                  "ceil_mode",
+                                  "count_include_pad",
+                                  "storage_order",
+                                  "mode",
+                                  "value",
+                                  "to",
+                                  "alpha",
+                                  "beta",
+                                  "transA",
+                                  "transB",
+                                  "epsilon",
+                                  "min",
+                                  "max",
+                                  "allowzero",
+                                  "start",
+                                  "end",
+                                  "starts",
+                                  "ends",
+                                  "ratio",
+                                  "training_mode",
+                                  "spatial",
+                                  "value_float",
+                                  "value_floats",
+                                  "value_int",
+                                  "value_ints",
+                                  "saturate",
+                                  "seed",
+                                  "momentum",
+                                  "keepdims",
+                                  ""};
 
 struct Mutator {
   onnx::ModelProto& m;
@@ -475,13 +506,24 @@ struct Mutator {
 
   void External(onnx::TensorProto* t) {
     static const char* const kLocations[] = {
-        "w.bin",     "sub/w.bin", "missing", "../outside.bin", "../x",      "/etc/passwd",
-        "",          "dir",       "empty.bin", "./w.bin",      "sub/../w.bin", "w.bin/",
-        "a//w.bin",  "..",        "."};
-    static const char* const kNumbers[] = {"0",  "4",   "1",    "4096", "4097", "-1",
-                                           "18446744073709551615", "999999999999999999",
-                                           "9223372036854775807",  "1e3",  "",     "abc",
-                                           " 4", "+4",  "0x10"};
+        "w.bin",    "sub/w.bin", "missing",   "../outside.bin", "../x",         "/etc/passwd",
+        "",         "dir",       "empty.bin", "./w.bin",        "sub/../w.bin", "w.bin/",
+        "a//w.bin", "..",        "."};
+    static const char* const kNumbers[] = {"0",
+                                           "4",
+                                           "1",
+                                           "4096",
+                                           "4097",
+                                           "-1",
+                                           "18446744073709551615",
+                                           "999999999999999999",
+                                           "9223372036854775807",
+                                           "1e3",
+                                           "",
+                                           "abc",
+                                           " 4",
+                                           "+4",
+                                           "0x10"};
     auto set = [t](const std::string& key, const std::string& value) {
       for (auto& kv : *t->mutable_external_data()) {
         if (kv.key() == key) {
@@ -598,9 +640,9 @@ struct Mutator {
         TensorDim(t);
         return true;
       case 1: {
-        static constexpr int32_t kTypes[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
-                                             12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
-                                             99, -1, 1,  7,  1,  7};
+        static constexpr int32_t kTypes[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,
+                                             10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+                                             20, 21, 22, 23, 99, -1, 1,  7,  1,  7};
         // Half of the time a type of the same element size (the data still agrees).
         const size_t es = ElemSize(t->data_type());
         if (es != 0 && r.one_in(2)) {
@@ -796,8 +838,8 @@ struct Mutator {
       }
       AP* a = n->add_attribute();  // added
       a->set_name(kAttrNames[r.below(std::size(kAttrNames))]);
-      static constexpr AP::AttributeType kTypes[] = {AP::INT, AP::INTS, AP::FLOAT, AP::STRING,
-                                                     AP::INTS, AP::INT};
+      static constexpr AP::AttributeType kTypes[] = {AP::INT,    AP::INTS, AP::FLOAT,
+                                                     AP::STRING, AP::INTS, AP::INT};
       a->set_type(kTypes[r.below(std::size(kTypes))]);
       AttrValue(a);
       return true;
@@ -807,8 +849,8 @@ struct Mutator {
       AttrValue(a);
     } else if (k == 6) {
       static constexpr AP::AttributeType kAll[] = {
-          AP::UNDEFINED, AP::FLOAT,   AP::INT,     AP::STRING,  AP::TENSOR,
-          AP::GRAPH,     AP::FLOATS,  AP::INTS,    AP::STRINGS, AP::TENSORS,
+          AP::UNDEFINED, AP::FLOAT,         AP::INT,       AP::STRING,  AP::TENSOR,
+          AP::GRAPH,     AP::FLOATS,        AP::INTS,      AP::STRINGS, AP::TENSORS,
           AP::GRAPHS,    AP::SPARSE_TENSOR, AP::TYPE_PROTO};
       a->set_type(kAll[r.below(std::size(kAll))]);
     } else if (k == 7) {
@@ -863,7 +905,8 @@ struct Mutator {
         for (int j = i; j + 1 < n; ++j) nodes->SwapElements(j, j + 1);
         return true;
       default:
-        nodes->Mutable(i)->set_name(r.one_in(2) ? "" : nodes->Get(static_cast<int>(r.below(n))).name());
+        nodes->Mutable(i)->set_name(r.one_in(2) ? ""
+                                                : nodes->Get(static_cast<int>(r.below(n))).name());
         return true;
     }
   }
@@ -972,7 +1015,7 @@ struct Mutator {
   }
 
   bool Version() {
-    static constexpr int64_t kOpsets[] = {0,  1,  6,  7,  8,  9,  10, 11, 12,  13, 14, 15,
+    static constexpr int64_t kOpsets[] = {0,  1,  6,  7,  8,  9,  10, 11, 12,  13, 14,       15,
                                           16, 17, 18, 19, 21, 23, 25, 26, 100, -1, INT64_MAX};
     static constexpr int64_t kIr[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, -1, INT64_MAX};
     switch (r.below(6)) {
@@ -1055,7 +1098,9 @@ struct Desc {
   uint64_t dims[8] = {};
   int32_t batch_axis = -1;
   uint64_t bytes_per_item = 0;
-  uint64_t BytesAt(uint64_t n) const { return batch_axis < 0 ? bytes_per_item : bytes_per_item * n; }
+  uint64_t BytesAt(uint64_t n) const {
+    return batch_axis < 0 ? bytes_per_item : bytes_per_item * n;
+  }
 };
 
 Desc Describe(cudago_nn_model_t m, bool input, uint64_t index, const cudago_nn_model_info_t& info) {
@@ -1067,8 +1112,7 @@ Desc Describe(cudago_nn_model_t m, bool input, uint64_t index, const cudago_nn_m
       input ? cudago_nn_model_input(m, index, &t) : cudago_nn_model_output(m, index, &t);
   Checked(st, input ? kInput : kOutput, fn);
   if (st != CUDAGO_SUCCESS) {
-    Fail("%s(%" PRIu64 ") failed with a valid struct: %s", fn, index,
-         LastError().message.c_str());
+    Fail("%s(%" PRIu64 ") failed with a valid struct: %s", fn, index, LastError().message.c_str());
   }
   if (t.struct_size != sizeof t) Fail("%s changed struct_size", fn);
   if (t.name == nullptr) Fail("%s(%" PRIu64 ") has a NULL name", fn, index);
@@ -1080,8 +1124,7 @@ Desc Describe(cudago_nn_model_t m, bool input, uint64_t index, const cudago_nn_m
     Fail("'%s' has batch_axis %d for rank %" PRIu64, d.name.c_str(), t.batch_axis, t.rank);
   }
   if (info.dynamic_batch == 0 && t.batch_axis != -1) {
-    Fail("'%s' has batch_axis %d in a model without a dynamic batch", d.name.c_str(),
-         t.batch_axis);
+    Fail("'%s' has batch_axis %d in a model without a dynamic batch", d.name.c_str(), t.batch_axis);
   }
   const uint64_t mb = info.max_batch;
   if (input && t.batch_axis > 0) Fail("input '%s' has batch_axis %d", d.name.c_str(), t.batch_axis);
@@ -1092,7 +1135,8 @@ Desc Describe(cudago_nn_model_t m, bool input, uint64_t index, const cudago_nn_m
   unsigned __int128 elems = 1;
   for (uint64_t k = 0; k < t.rank; ++k) {
     elems *= t.dims[k];
-    if (elems > (static_cast<unsigned __int128>(1) << 64)) elems = static_cast<unsigned __int128>(1) << 64;
+    if (elems > (static_cast<unsigned __int128>(1) << 64))
+      elems = static_cast<unsigned __int128>(1) << 64;
   }
   std::string shape;
   for (uint64_t k = 0; k < t.rank; ++k) shape += (k ? "," : "") + std::to_string(t.dims[k]);
@@ -1125,7 +1169,8 @@ struct Buffer {
 };
 
 void Fill(Buffer& b, uint32_t pattern) {
-  for (uint64_t i = 0; i < b.bytes; ++i) b.p[i] = static_cast<unsigned char>(pattern >> (8 * (i % 4)));
+  for (uint64_t i = 0; i < b.bytes; ++i)
+    b.p[i] = static_cast<unsigned char>(pattern >> (8 * (i % 4)));
 }
 
 cudago_status_t RunHost(cudago_nn_model_t m, std::vector<Buffer>& in, std::vector<Buffer>& out,
@@ -1146,9 +1191,8 @@ cudago_status_t RunHost(cudago_nn_model_t m, std::vector<Buffer>& in, std::vecto
                                   op.size(), batch);
 }
 
-void RunAndCompare(cudago_nn_model_t m, const std::vector<Desc>& ins,
-                   const std::vector<Desc>& outs, uint64_t batch, bool oom_allowed,
-                   uint64_t seed) {
+void RunAndCompare(cudago_nn_model_t m, const std::vector<Desc>& ins, const std::vector<Desc>& outs,
+                   uint64_t batch, bool oom_allowed, uint64_t seed) {
   g_cur.what = batch == 1 ? "running at batch 1" : "running at max_batch";
   Rng r(seed ^ batch);
   std::vector<Buffer> in, out_a, out_b;
@@ -1190,8 +1234,10 @@ void RunAndCompare(cudago_nn_model_t m, const std::vector<Desc>& ins,
     uint32_t a = 0, b = 0;
     std::memcpy(&a, &out_a[i].p[e], std::min<uint64_t>(4, out_a[i].bytes - e));
     std::memcpy(&b, &out_b[i].p[e], std::min<uint64_t>(4, out_b[i].bytes - e));
-    Fail("two runs at batch %" PRIu64 " on the same inputs differ in output %zu ('%s') at float "
-         "%" PRIu64 " of %" PRIu64 ": 0x%08x vs 0x%08x (the buffers were filled with 0x%08x and "
+    Fail("two runs at batch %" PRIu64
+         " on the same inputs differ in output %zu ('%s') at float "
+         "%" PRIu64 " of %" PRIu64
+         ": 0x%08x vs 0x%08x (the buffers were filled with 0x%08x and "
          "0x%08x before: an element not written, or computed from uninitialised memory)",
          batch, i, outs[i].name.c_str(), e / 4, out_a[i].bytes / 4, a, b, kCanaryA, kCanaryB);
   }
@@ -1272,10 +1318,11 @@ void Inspect(cudago_nn_model_t m, uint64_t max_batch, uint64_t seed) {
     cudago_nn_tensor_info_t t;
     cudago_nn_tensor_info_init(&t);
     const uint64_t past = side == 0 ? info.num_inputs : info.num_outputs;
-    const cudago_status_t s2 = side == 0 ? cudago_nn_model_input(m, past, &t)
-                                         : cudago_nn_model_output(m, past, &t);
+    const cudago_status_t s2 =
+        side == 0 ? cudago_nn_model_input(m, past, &t) : cudago_nn_model_output(m, past, &t);
     Checked(s2, side == 0 ? kInput : kOutput, fn);
-    if (s2 != CUDAGO_ERROR_OUT_OF_RANGE) Fail("%s(%" PRIu64 ") (past the last) returned %d", fn, past, s2);
+    if (s2 != CUDAGO_ERROR_OUT_OF_RANGE)
+      Fail("%s(%" PRIu64 ") (past the last) returned %d", fn, past, s2);
   }
 
   // The size gate.
@@ -1313,8 +1360,8 @@ void Inspect(cudago_nn_model_t m, uint64_t max_batch, uint64_t seed) {
     const cudago_status_t s3 = RunHost(m, in, out, b);
     Checked(s3, kRunBad, "cudago_nn_model_run_host");
     if (s3 != CUDAGO_ERROR_INVALID_ARGUMENT) {
-      Fail("run_host at batch %" PRIu64 " (max_batch %" PRIu64 ") returned %d", b,
-           info.max_batch, s3);
+      Fail("run_host at batch %" PRIu64 " (max_batch %" PRIu64 ") returned %d", b, info.max_batch,
+           s3);
     }
   }
   if (ins[0].BytesAt(1) >= 4) {
@@ -1449,7 +1496,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (std::memcmp(&o, &snap, sizeof o) != 0) Fail("the load modified its options struct");
   if (st != CUDAGO_SUCCESS) {
-    if (m != nullptr) Fail("a failed load (%d) wrote a model %p to *out", st, static_cast<void*>(m));
+    if (m != nullptr)
+      Fail("a failed load (%d) wrote a model %p to *out", st, static_cast<void*>(m));
     if (st == CUDAGO_ERROR_INVALID_MODEL) {
       ++g_stats.invalid_model;
     } else if (st == CUDAGO_ERROR_INVALID_ARGUMENT) {

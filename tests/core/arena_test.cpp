@@ -1,11 +1,11 @@
 // The activation arena planner: tensors alive at the same step never share bytes, the arena is
 // never below the liveness bound, and on the shapes networks have it stays close to it.
+#include "cudago/nn/arena.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <random>
-
-#include "cudago/nn/arena.hpp"
 
 namespace {
 
