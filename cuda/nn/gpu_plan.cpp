@@ -136,7 +136,6 @@ struct GpuPlan::Impl {
   Buf weights;  // every layer's constants, one allocation
   bool needs_cudnn = false;
   int64_t workspace_bytes = 0;
-  int64_t in_stage_bytes = 0, out_stage_bytes = 0;
   mutable std::mutex contexts_mu;
   mutable std::map<const void*, std::unique_ptr<Context>> contexts;
 
@@ -317,14 +316,6 @@ void GpuPlan::Impl::plan_arena() {
   for (size_t i = base; i < items.size(); ++i) extra[i - base].offset = plan.offsets[i];
   stats.arena_bytes = plan.size;
   stats.arena_lower_bound = plan.lower_bound;
-  for (size_t i = 0; i < p.inputs.size(); ++i) {
-    in_stage_bytes = std::max(
-        in_stage_bytes, shape_numel(p.tensors[p.inputs[i]].shape, "input").at(p.max_batch) * 4);
-  }
-  for (int out : p.outputs) {
-    out_stage_bytes =
-        std::max(out_stage_bytes, shape_numel(p.tensors[out].shape, "output").at(p.max_batch) * 4);
-  }
 }
 
 void GpuPlan::Impl::upload_weights() {
@@ -433,10 +424,11 @@ void GpuPlan::Impl::fill_descs(Descs& d, size_t layer, int64_t n) const {
   cudnnDataType_t dt = dnn_type(t);
   CUDAGO_CUDNN_TRY(a.CreateTensorDescriptor(&d.x));
   CUDAGO_CUDNN_TRY(a.SetTensor4dDescriptor(
-      d.x, CUDNN_TENSOR_NHWC, dt, static_cast<int>(n), static_cast<int>(q.cin_phys),
+      d.x, CUDNN_TENSOR_NHWC, dt, static_cast<int>(gx.dims[0]), static_cast<int>(q.cin_phys),
       static_cast<int>(gx.dims[2]), static_cast<int>(gx.dims[3])));
   CUDAGO_CUDNN_TRY(a.CreateTensorDescriptor(&d.y));
-  CUDAGO_CUDNN_TRY(a.SetTensor4dDescriptor(d.y, CUDNN_TENSOR_NHWC, dt, static_cast<int>(n),
+  // The first dimension is the tensors' own: the run's batch, or a fixed-batch model's.
+  CUDAGO_CUDNN_TRY(a.SetTensor4dDescriptor(d.y, CUDNN_TENSOR_NHWC, dt, static_cast<int>(gy.dims[0]),
                                            static_cast<int>(l.k), static_cast<int>(gy.dims[2]),
                                            static_cast<int>(gy.dims[3])));
   CUDAGO_CUDNN_TRY(a.CreateTensorDescriptor(&d.b));
@@ -510,6 +502,13 @@ void GpuPlan::Impl::tune(Context& c) {
       for (int k = 0; k < count && !found; ++k) {
         if (perf[k].status != CUDNN_STATUS_SUCCESS) continue;
         if (static_cast<int64_t>(perf[k].memory) > kTuneWorkspace) continue;
+        // The fused bias + residual + ReLU call takes the implicit-GEMM algorithms only (the
+        // first H200 run: CUDNN_STATUS_BAD_PARAM with another one at batch 32).
+        bool fused = l.act.kind == ActKind::kRelu && t != GT::kBF16;
+        if (fused && perf[k].algo != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM &&
+            perf[k].algo != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM) {
+          continue;
+        }
         // fp32 plans stay in fp32: no TF32 tensor-op algorithms.
         if (t == GT::kF32 && perf[k].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;
         // fp32 plans compute in fp32: FMA math, never TF32.
@@ -603,7 +602,8 @@ void GpuPlan::Impl::enqueue(Context& c, cudaStream_t s, int64_t n) const {
         const ConvAlgo& algo = q.algo[n == 1 ? 0 : 1];
         CUDAGO_CUDNN_TRY(a->SetConvolutionMathType(d->conv, algo.math));
         float one = 1.0f, zero = 0.0f;
-        // cuDNN's fused bias + residual + ReLU where it has it (fp16 and fp32); else our epilogue.
+        // cuDNN's fused bias + residual + ReLU where it has it (fp16 and fp32); else our
+        // epilogue.
         if (l.act.kind == ActKind::kRelu && t != GT::kBF16) {
           float alpha2 = res ? 1.0f : 0.0f;
           CUDAGO_CUDNN_TRY(a->ConvolutionBiasActivationForward(

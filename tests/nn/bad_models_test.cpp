@@ -573,6 +573,7 @@ TEST(NnArguments, HostMemoryBeyondTheMachine) {
   ASSERT_TRUE(m.SerializeToString(&bytes));
   cudago_nn_options_t o;
   cudago_nn_options_init(&o);
+  o.backend = CUDAGO_NN_BACKEND_REFERENCE;  // host memory (the GPU plan refuses it at load)
   cudago_nn_model_t raw = nullptr;
   CG_OK(cudago_nn_model_load_bytes(&raw, bytes.data(), bytes.size(), &o));
   Model model(raw);

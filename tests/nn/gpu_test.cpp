@@ -227,8 +227,8 @@ TEST_F(GpuModels, StreamsAndGraphs) {
 }
 
 TEST_F(GpuModels, RunArguments) {
-  const nn_test::Case* c = find("conv_k3_s1_p1_c13_13x11");
-  if (c == nullptr) c = &cases_[0];
+  const nn_test::Case* c = find("conv_k3_d2_p2_c13_13x11");
+  ASSERT_NE(c, nullptr);
   Model m = load_gpu(*c, CUDAGO_NN_PRECISION_FP16);
   ASSERT_TRUE(m);
   cudago_stream_t st = nullptr;
