@@ -126,7 +126,12 @@ extern "C" {
      message names the node, its op and what is wrong */                                       \
   X(ERROR_INVALID_MODEL, InvalidModel, 20, "invalid or unsupported model")                       \
   /* a cuDNN error (or cuDNN missing): see native_code */                                        \
-  X(ERROR_CUDNN, Cudnn, 21, "cuDNN error")
+  X(ERROR_CUDNN, Cudnn, 21, "cuDNN error")                                                       \
+  /* a server's queue (or its staging memory) is full: the request was refused at once, retry   \
+     later */                                                                                    \
+  X(ERROR_QUEUE_FULL, QueueFull, 22, "queue full")                                               \
+  /* a server that is shut down (or shutting down) refused the request */                       \
+  X(ERROR_UNAVAILABLE, Unavailable, 23, "server shut down")
 /* clang-format on */
 
 /* clang-format off */
@@ -1411,6 +1416,200 @@ CUDAGO_API cudago_status_t cudago_nn_model_run(cudago_nn_model_t model, cudago_s
                                                const cudago_buffer_t *outputs,
                                                const uint64_t *output_offsets, uint64_t num_outputs,
                                                uint64_t batch);
+
+/* ---------------------------------------------------------------------------------------------
+ * Serving (experimental): a dynamic batcher and request queue over a model. Requests (one or a
+ * few batch items each) queue by priority and form batches with Triton's knobs: a batch is sent
+ * when it is full (max_batch_size, or the next request would not fit), when a prefix of the queue
+ * makes a preferred batch size, when its oldest request has waited max_queue_delay_ns (at once
+ * when that is 0), or when a member's deadline would pass if it waited longer. Only requests
+ * whose items have the same shape share a batch (a model's inputs have one item shape: any
+ * other is a bad request). Batches run on execution instances: instances_per_device per GPU
+ * listed (a stream, device buffers and events each), or CPU workers on the reference executor.
+ *
+ * Memory: HOST inputs are copied once, during submit, into staging (pinned on a GPU) that the
+ * request holds until its result is released; PINNED inputs (a cudago host buffer) and DEVICE
+ * inputs (a cudago buffer) are read in place when the batch runs, so they must stay valid until
+ * the result. Outputs go to staging (their pointers are in the result) unless the request gives
+ * PINNED or DEVICE destinations. The queue (max_queue_size requests) and the staging memory
+ * (max_staging_bytes) are bounded: a request past either is refused at once with
+ * CUDAGO_ERROR_QUEUE_FULL. A request whose deadline passes while it is queued fails with
+ * CUDAGO_ERROR_TIMEOUT at that moment (a timer, not a check at dispatch), even while every
+ * instance is busy; one already running completes.
+ *
+ * Results: with a callback, it is called on a server thread for each result (from several
+ * threads at once unless CUDAGO_SERVER_PRESERVE_ORDERING); the result and its outputs are valid
+ * until it returns; it may submit and cancel but not shut the server down. Without a callback,
+ * results queue until cudago_server_poll returns them; each stays valid until released (by
+ * listing its id in a later poll's release array, or by destroying the server).
+ * ------------------------------------------------------------------------------------------- */
+typedef struct cudago_server_s *cudago_server_t;
+
+typedef enum cudago_serve_close_reason CUDAGO_ENUM_BASE {
+  CUDAGO_SERVE_CLOSE_NONE = 0,      /* the request never ran (timed out or cancelled queued) */
+  CUDAGO_SERVE_CLOSE_FULL = 1,      /* max batch size reached, or the next request would not fit */
+  CUDAGO_SERVE_CLOSE_PREFERRED = 2, /* a preferred batch size was formed */
+  CUDAGO_SERVE_CLOSE_DELAY = 3,     /* the oldest request waited max_queue_delay_ns */
+  CUDAGO_SERVE_CLOSE_DEADLINE = 4,  /* a member's deadline would have passed had it waited */
+  CUDAGO_SERVE_CLOSE_SHUTDOWN = 5,  /* the server was draining */
+  CUDAGO_SERVE_CLOSE_FORCE32 = 0x7fffffff
+} cudago_serve_close_reason_t;
+
+typedef enum cudago_serve_memory CUDAGO_ENUM_BASE {
+  CUDAGO_SERVE_MEMORY_HOST = 0,   /* inputs: host pointer, copied during submit; outputs: in
+                                     staging, pointed to by the result */
+  CUDAGO_SERVE_MEMORY_PINNED = 1, /* a cudago host buffer and offset, used in place */
+  CUDAGO_SERVE_MEMORY_DEVICE = 2, /* a cudago device buffer and offset, used in place */
+  CUDAGO_SERVE_MEMORY_FORCE32 = 0x7fffffff
+} cudago_serve_memory_t;
+
+typedef struct cudago_serve_result cudago_serve_result_t;
+typedef void (*cudago_serve_callback_t)(void *user, const cudago_serve_result_t *result);
+
+/* cudago_server_options_t.flags */
+#define CUDAGO_SERVER_PRESERVE_ORDERING 0x1u /* results are delivered in submission order */
+
+typedef struct cudago_server_options {
+  uint32_t struct_size;     /* sizeof(cudago_server_options_t), set by its _init */
+  uint32_t flags;           /* CUDAGO_SERVER_* */
+  uint64_t max_batch_size;  /* items per batch, at most the model's max_batch; 0: the model's */
+  uint64_t max_queue_delay_ns;          /* 0: send what is queued as soon as an instance is free */
+  const uint64_t *preferred_batch_sizes; /* copied; NULL when num_preferred_batch_sizes is 0 */
+  uint64_t num_preferred_batch_sizes;
+  uint64_t max_queue_size;     /* requests waiting; 0: 1024 */
+  uint64_t priority_levels;    /* 1 (highest) to priority_levels; 0: one level */
+  uint64_t default_priority;   /* 0: the lowest level */
+  uint64_t default_timeout_ns; /* 0: no deadline unless the request gives one */
+  uint64_t max_staging_bytes;  /* staging held by queued and running requests; 0: 1 GiB */
+  const int32_t *devices;      /* copied: the GPUs to run on; NULL (num_devices 0): the model's */
+  uint64_t num_devices;
+  uint64_t instances_per_device;    /* 0: 2 on a GPU, 1 on the reference executor */
+  cudago_serve_callback_t callback; /* NULL: results queue for cudago_server_poll */
+  void *callback_user;              /* borrowed: passed to callback */
+} cudago_server_options_t;
+
+static inline void cudago_server_options_init(cudago_server_options_t *p) { CUDAGO_SIZED_INIT_(p); }
+
+/* An input of a request, or an output destination. In an array, every element carries the same
+ * struct_size (the stride the library reads the array with). */
+typedef struct cudago_serve_tensor {
+  uint32_t struct_size;          /* sizeof(cudago_serve_tensor_t), set by its _init */
+  cudago_dtype_t dtype;          /* inputs: the model input's (F32, or U8 for uint8 NHWC) */
+  uint64_t rank;                 /* inputs: the request's shape, batch dimension first */
+  uint64_t dims[8];
+  cudago_serve_memory_t memory;
+  int32_t reserved_;
+  const void *host;              /* HOST inputs: borrowed during submit (outputs: NULL) */
+  cudago_host_buffer_t pinned;   /* PINNED: borrowed until the result */
+  cudago_buffer_t device;        /* DEVICE: borrowed until the result */
+  uint64_t offset;               /* PINNED and DEVICE: bytes into the buffer */
+  uint64_t bytes;                /* the tensor's size (HOST outputs: ignored) */
+} cudago_serve_tensor_t;
+
+static inline void cudago_serve_tensor_init(cudago_serve_tensor_t *p) { CUDAGO_SIZED_INIT_(p); }
+
+typedef struct cudago_serve_request_options {
+  uint32_t struct_size; /* sizeof(cudago_serve_request_options_t), set by its _init */
+  uint32_t reserved_;
+  uint64_t tag;         /* the caller's, returned in the result */
+  uint64_t priority;    /* 1 (highest) to priority_levels; 0: the server's default */
+  uint64_t timeout_ns;  /* deadline from submission; 0: the server's default_timeout_ns */
+} cudago_serve_request_options_t;
+
+static inline void cudago_serve_request_options_init(cudago_serve_request_options_t *p) {
+  CUDAGO_SIZED_INIT_(p);
+}
+
+struct cudago_serve_result {
+  uint32_t struct_size;   /* set by its _init; in an array, the same in every element */
+  cudago_status_t status; /* SUCCESS, TIMEOUT (deadline passed in the queue), CANCELLED, or
+                             the error of its batch's run */
+  uint64_t id, tag;
+  const char *message;    /* "" on success; valid as the outputs */
+  cudago_serve_close_reason_t close_reason;
+  int32_t device;         /* the GPU it ran on, -1 on the reference executor or never run */
+  int32_t instance;       /* the instance on that device */
+  int32_t reserved_;
+  uint64_t items;          /* its batch items */
+  uint64_t batch_items;    /* the items of the batch it ran in */
+  uint64_t batch_requests; /* the requests of that batch */
+  uint64_t queue_ns;   /* submission to dispatch (to failure, for one that never ran) */
+  uint64_t h2d_ns;     /* its batch's input copies (GPU: CUDA events) */
+  uint64_t compute_ns; /* its batch's run */
+  uint64_t d2h_ns;     /* its batch's output copies */
+  uint64_t total_ns;   /* submission to completion */
+  uint64_t num_outputs;
+  const void *const *outputs;   /* per output: where it is (staging, or the destination given) */
+  const uint64_t *output_bytes; /* per output: its size */
+};
+
+static inline void cudago_serve_result_init(cudago_serve_result_t *p) { CUDAGO_SIZED_INIT_(p); }
+
+typedef struct cudago_server_stats {
+  uint32_t struct_size; /* set by its _init */
+  uint32_t reserved_;
+  uint64_t submitted;   /* accepted */
+  uint64_t rejected;    /* refused at submit: bad request, queue full, shut down */
+  uint64_t completed;   /* results delivered */
+  uint64_t succeeded, failed, timed_out, cancelled;
+  uint64_t queued;      /* waiting now */
+  uint64_t in_flight;   /* in a running batch now */
+  uint64_t batches, inferences; /* batches run, and the items in them */
+  uint64_t closed_full, closed_preferred, closed_delay, closed_deadline, closed_shutdown;
+  uint64_t staging_bytes; /* staging memory held (cached included) */
+  uint64_t max_batch_size;
+} cudago_server_stats_t;
+
+static inline void cudago_server_stats_init(cudago_server_stats_t *p) { CUDAGO_SIZED_INIT_(p); }
+
+/* Starts a server for model (which it keeps alive: the model may be destroyed first). opts may
+ * be NULL (defaults: results queue for poll). Bad options: CUDAGO_ERROR_INVALID_ARGUMENT naming
+ * the field; a device that does not exist: CUDAGO_ERROR_INVALID_DEVICE; devices for a model on
+ * the reference executor: CUDAGO_ERROR_NOT_SUPPORTED. */
+CUDAGO_API cudago_status_t cudago_server_create(cudago_server_t *out, cudago_nn_model_t model,
+                                                const cudago_server_options_t *opts);
+/* Shuts the server down (as cudago_server_shutdown with flags 0, waiting for every accepted
+ * request) and frees it, results not yet released included. NULL is a no-op. */
+CUDAGO_API cudago_status_t cudago_server_destroy(cudago_server_t server);
+/* Submits a request: num_inputs inputs in the model's order; outputs NULL (num_outputs 0:
+ * every output in staging) or one per model output; opts may be NULL. Writes its id to *id
+ * (for cancel; the result carries it). A bad request is CUDAGO_ERROR_INVALID_ARGUMENT (the
+ * message names the input and what is wrong: count, rank, shape, element type, byte size) and
+ * touches nothing queued; a full queue or staging memory is CUDAGO_ERROR_QUEUE_FULL; a server
+ * shut down is CUDAGO_ERROR_UNAVAILABLE. */
+CUDAGO_API cudago_status_t cudago_server_submit(cudago_server_t server,
+                                                const cudago_serve_tensor_t *inputs,
+                                                uint64_t num_inputs,
+                                                const cudago_serve_tensor_t *outputs,
+                                                uint64_t num_outputs,
+                                                const cudago_serve_request_options_t *opts,
+                                                uint64_t *id);
+/* Cancels a queued request: *cancelled is 1 and its result (CUDAGO_ERROR_CANCELLED) is
+ * delivered as any other; 0 when it already runs or ran, or the id is unknown. */
+CUDAGO_API cudago_status_t cudago_server_cancel(cudago_server_t server, uint64_t id,
+                                                int32_t *cancelled);
+/* Without a callback: releases the results whose ids are in release (returned by earlier polls;
+ * anything else is CUDAGO_ERROR_INVALID_ARGUMENT and releases nothing), then waits up to
+ * timeout_ns (UINT64_MAX: no limit; 0: no wait) for results and writes up to cap of them to
+ * results (each element initialised with cudago_serve_result_init) and their count to *len.
+ * CUDAGO_ERROR_UNAVAILABLE once the server is shut down and every result has been returned; a
+ * server with a callback: CUDAGO_ERROR_NOT_SUPPORTED. One thread may poll while others submit. */
+CUDAGO_API cudago_status_t cudago_server_poll(cudago_server_t server, const uint64_t *release,
+                                              uint64_t num_release, uint64_t timeout_ns,
+                                              cudago_serve_result_t *results, uint64_t cap,
+                                              uint64_t *len);
+/* Stops intake (later submits: CUDAGO_ERROR_UNAVAILABLE); with CUDAGO_SERVER_CANCEL_QUEUED the
+ * queued requests fail with CUDAGO_ERROR_CANCELLED, otherwise they run. Returns when every
+ * accepted request's result is delivered (queued for poll, or its callback returned). From a
+ * result callback: CUDAGO_ERROR_NOT_SUPPORTED. */
+#define CUDAGO_SERVER_CANCEL_QUEUED 0x1u
+CUDAGO_API cudago_status_t cudago_server_shutdown(cudago_server_t server, uint32_t flags);
+CUDAGO_API cudago_status_t cudago_server_stats(cudago_server_t server,
+                                               cudago_server_stats_t *out);
+/* The batch-size histogram: hist[b] is the number of batches of b items, for b from 0 to
+ * max_batch_size (count-then-fill: *len gets max_batch_size + 1). */
+CUDAGO_API cudago_status_t cudago_server_batch_histogram(cudago_server_t server, uint64_t *hist,
+                                                         uint64_t cap, uint64_t *len);
 #endif /* CUDAGO_EXPERIMENTAL */
 
 #ifdef __cplusplus

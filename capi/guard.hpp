@@ -116,6 +116,14 @@ CUDAGO_SIZE_TAG_(cudago_nn_options_t, cudago_nn_options_init, sizeof(cudago_nn_o
 CUDAGO_SIZE_TAG_(cudago_nn_tensor_info_t, cudago_nn_tensor_info_init,
                  sizeof(cudago_nn_tensor_info_t));
 CUDAGO_SIZE_TAG_(cudago_nn_model_info_t, cudago_nn_model_info_init, sizeof(cudago_nn_model_info_t));
+// serving (serve_api.cpp)
+CUDAGO_SIZE_TAG_(cudago_server_options_t, cudago_server_options_init,
+                 sizeof(cudago_server_options_t));
+CUDAGO_SIZE_TAG_(cudago_serve_tensor_t, cudago_serve_tensor_init, sizeof(cudago_serve_tensor_t));
+CUDAGO_SIZE_TAG_(cudago_serve_request_options_t, cudago_serve_request_options_init,
+                 sizeof(cudago_serve_request_options_t));
+CUDAGO_SIZE_TAG_(cudago_serve_result_t, cudago_serve_result_init, sizeof(cudago_serve_result_t));
+CUDAGO_SIZE_TAG_(cudago_server_stats_t, cudago_server_stats_init, sizeof(cudago_server_stats_t));
 #endif
 #undef CUDAGO_SIZE_TAG_
 

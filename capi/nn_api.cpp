@@ -8,10 +8,7 @@
 #include "cudago/detail/operand.hpp"
 #include "cudago/nn/model.hpp"
 #include "guard.hpp"
-
-struct cudago_nn_model_s {
-  std::unique_ptr<cudago::nn::Model> impl;
-};
+#include "nn_handle.hpp"
 
 using cudago::Error;
 using cudago::Status;

@@ -137,6 +137,11 @@ void Model::init(Graph&& g, const ModelOptions& opts, double parse_seconds) {
   }
   backend_ = Backend::kGpu;
   precision_ = opts.precision == Precision::kDefault ? Precision::kFp16 : opts.precision;
+  build_gpu();
+}
+
+void Model::build_gpu() {
+  const ModelOptions& opts = opts_;
   GpuOptions go;
   go.device = opts.device;
   go.precision = precision_ == Precision::kFp16 ? 0 : precision_ == Precision::kBf16 ? 1 : 2;
@@ -154,6 +159,27 @@ void Model::init(Graph&& g, const ModelOptions& opts, double parse_seconds) {
   stats_.arena_bytes = s.arena_bytes;
   stats_.arena_lower_bound = s.arena_lower_bound;
   stats_.workspace_bytes = s.workspace_bytes;
+}
+
+std::unique_ptr<Model> Model::replicate(int32_t device) const {
+  if (!gpu_) {
+    throw Error(Status::kNotSupported,
+                "the model runs on the CPU reference executor: it has no device to replicate");
+  }
+  if (device < 0 || device >= device_count()) {
+    throw Error(Status::kInvalidDevice, "device " + std::to_string(device) + " is out of range");
+  }
+  std::unique_ptr<Model> m(new Model());
+  m->opts_ = opts_;
+  m->opts_.device = device;
+  m->backend_ = backend_;
+  m->precision_ = precision_;
+  m->program_ = program_;
+  m->inputs_ = inputs_;
+  m->outputs_ = outputs_;
+  m->stats_ = stats_;
+  m->build_gpu();
+  return m;
 }
 
 int64_t Model::host_bytes(int64_t n) const {

@@ -59,6 +59,11 @@ var (
 	ErrInvalidModel = capi.ErrInvalidModel
 	// ErrCUDNN: a cuDNN failure, or cuDNN missing where a model needs it.
 	ErrCUDNN = capi.ErrCUDNN
+	// ErrQueueFull: a server refused a request at once because its queue (or its staging
+	// memory) is full; retry later.
+	ErrQueueFull = capi.ErrQueueFull
+	// ErrUnavailable: a server that is shut down, or shutting down, refused a request.
+	ErrUnavailable = capi.ErrUnavailable
 	// ErrClosed matches the errors of methods called on a handle after its Close. Those
 	// errors have StatusInvalidHandle, so they match ErrInvalidHandle too; ErrInvalidHandle
 	// also covers nil handles, ErrClosed does not.

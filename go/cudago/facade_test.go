@@ -411,6 +411,8 @@ func TestFacadeStatusAndErrors(t *testing.T) {
 		{cudago.StatusCancelled, 19, "CUDAGO_ERROR_CANCELLED", "cancelled", cudago.ErrCancelled},
 		{cudago.StatusInvalidModel, 20, "CUDAGO_ERROR_INVALID_MODEL", "invalid or unsupported model", cudago.ErrInvalidModel},
 		{cudago.StatusCUDNN, 21, "CUDAGO_ERROR_CUDNN", "cuDNN error", cudago.ErrCUDNN},
+		{cudago.StatusQueueFull, 22, "CUDAGO_ERROR_QUEUE_FULL", "queue full", cudago.ErrQueueFull},
+		{cudago.StatusUnavailable, 23, "CUDAGO_ERROR_UNAVAILABLE", "server shut down", cudago.ErrUnavailable},
 	}
 	for _, c := range table {
 		if int(c.s) != c.value || c.s.String() != c.name || c.s.Description() != c.desc {

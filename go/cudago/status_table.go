@@ -28,4 +28,6 @@ const (
 	StatusCancelled       Status = capi.StatusCancelled       // a bounded wait was cancelled through its cancel flag (cudago_wait_options_t)
 	StatusInvalidModel    Status = capi.StatusInvalidModel    // a model file that is not ONNX, is damaged, or uses what the runtime does not support
 	StatusCUDNN           Status = capi.StatusCUDNN           // a cuDNN error (or cuDNN missing): see native_code
+	StatusQueueFull       Status = capi.StatusQueueFull       // a server's queue (or its staging memory) is full: the request was refused at once
+	StatusUnavailable     Status = capi.StatusUnavailable     // a server that is shut down (or shutting down) refused the request
 )

@@ -138,6 +138,11 @@ var (
 	ErrInvalidModel = sentinel(StatusInvalidModel, "invalid or unsupported model")
 	// ErrCUDNN: a cuDNN failure, or cuDNN missing where a model needs it.
 	ErrCUDNN = sentinel(StatusCUDNN, "cuDNN error")
+	// ErrQueueFull: a server refused a request at once because its queue (or its staging
+	// memory) is full; retry later (HTTP 503).
+	ErrQueueFull = sentinel(StatusQueueFull, "queue full")
+	// ErrUnavailable: a server that is shut down, or shutting down, refused a request.
+	ErrUnavailable = sentinel(StatusUnavailable, "server shut down")
 
 	// ErrClosed matches the errors of methods called on a handle after its Close. Those
 	// errors have StatusInvalidHandle, so they match ErrInvalidHandle too; ErrInvalidHandle

@@ -17,7 +17,7 @@ import (
 // These tests need no GPU.
 
 // statusLast is the newest status; update it when cudago_status_t grows.
-const statusLast = StatusCUDNN
+const statusLast = StatusUnavailable
 
 func TestStatusStringsMatchC(t *testing.T) {
 	for s := StatusSuccess; s <= statusLast; s++ {
@@ -55,6 +55,7 @@ func TestSentinels(t *testing.T) {
 		StatusNVRTC: ErrNVRTC, StatusInternal: ErrInternal, StatusNCCL: ErrNCCL, StatusCapture: ErrCapture,
 		StatusTimeout: ErrTimeout, StatusCancelled: ErrCancelled,
 		StatusInvalidModel: ErrInvalidModel, StatusCUDNN: ErrCUDNN,
+		StatusQueueFull: ErrQueueFull, StatusUnavailable: ErrUnavailable,
 	}
 	if len(sentinels) != int(statusLast) {
 		t.Fatalf("%d sentinels for %d error statuses", len(sentinels), statusLast)

@@ -31,6 +31,8 @@ const (
 	StatusCancelled       Status = 19 // a bounded wait was cancelled through its cancel flag (cudago_wait_options_t)
 	StatusInvalidModel    Status = 20 // a model file that is not ONNX, is damaged, or uses what the runtime does not support: the message names the node, its op and what is wrong
 	StatusCUDNN           Status = 21 // a cuDNN error (or cuDNN missing): see native_code
+	StatusQueueFull       Status = 22 // a server's queue (or its staging memory) is full: the request was refused at once, retry later
+	StatusUnavailable     Status = 23 // a server that is shut down (or shutting down) refused the request
 )
 
 // The values above are cudago_status_t's: this fails to compile if one differs.
@@ -56,7 +58,9 @@ var _ = [1]struct{}{}[0|
 	(StatusTimeout-C.CUDAGO_ERROR_TIMEOUT)|
 	(StatusCancelled-C.CUDAGO_ERROR_CANCELLED)|
 	(StatusInvalidModel-C.CUDAGO_ERROR_INVALID_MODEL)|
-	(StatusCUDNN-C.CUDAGO_ERROR_CUDNN)]
+	(StatusCUDNN-C.CUDAGO_ERROR_CUDNN)|
+	(StatusQueueFull-C.CUDAGO_ERROR_QUEUE_FULL)|
+	(StatusUnavailable-C.CUDAGO_ERROR_UNAVAILABLE)]
 
 // statusNames holds the C enumerator name of each status.
 var statusNames = [...]string{
@@ -82,4 +86,6 @@ var statusNames = [...]string{
 	StatusCancelled:       "CUDAGO_ERROR_CANCELLED",
 	StatusInvalidModel:    "CUDAGO_ERROR_INVALID_MODEL",
 	StatusCUDNN:           "CUDAGO_ERROR_CUDNN",
+	StatusQueueFull:       "CUDAGO_ERROR_QUEUE_FULL",
+	StatusUnavailable:     "CUDAGO_ERROR_UNAVAILABLE",
 }

@@ -89,9 +89,14 @@ class Model {
   // Host memory a reference run at batch n allocates at its peak.
   int64_t host_bytes(int64_t n) const;
 
+  // The same model planned on another device (a GPU model only; kNotSupported otherwise): the
+  // lowered program is reused, the weights are uploaded and the convolutions tuned there.
+  std::unique_ptr<Model> replicate(int32_t device) const;
+
  private:
   Model() = default;
   void init(Graph&& g, const ModelOptions& opts, double parse_seconds);
+  void build_gpu();
 
   ModelOptions opts_;
   Backend backend_ = Backend::kReference;

@@ -1,0 +1,1281 @@
+// The dynamic batcher (server.hpp): a priority queue of requests, batch formation under the
+// Triton knobs on the instance threads, a reaper thread that fails expired requests while
+// batches run, staging memory in size classes, and delivery by callback or completion queue.
+#include "cudago/nn/server.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <queue>
+#include <thread>
+
+#include "cudago/device.hpp"
+#include "cudago/event.hpp"
+#include "cudago/memory.hpp"
+
+namespace cudago::nn {
+
+const char* close_reason_name(CloseReason r) noexcept {
+  switch (r) {
+    case CloseReason::kNone:
+      return "none";
+    case CloseReason::kFull:
+      return "full";
+    case CloseReason::kPreferred:
+      return "preferred";
+    case CloseReason::kDelay:
+      return "delay";
+    case CloseReason::kDeadline:
+      return "deadline";
+    case CloseReason::kShutdown:
+      return "shutdown";
+  }
+  return "unknown";
+}
+
+bool ServeBackend::accepts(const std::vector<std::vector<int64_t>>& item_dims) const {
+  const auto& in = inputs();
+  if (item_dims.size() != in.size()) return false;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (item_dims[i] != in[i].item_dims) return false;
+  }
+  return true;
+}
+
+namespace {
+
+int64_t ns_between(ServeClock::time_point a, ServeClock::time_point b) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count();
+}
+
+int64_t elem_size(ElemType t) { return t == ElemType::kU8 ? 1 : 4; }
+
+// ------------------------------------------------------------------------------------------------
+// The model backend: one nn::Model (and its replicas on other devices).
+
+class RefInstance : public ServeBackend::Instance {
+ public:
+  RefInstance(std::shared_ptr<const Model> m, int64_t max_batch) : m_(std::move(m)) {
+    for (const TensorDesc& d : m_->inputs())
+      in_.emplace_back(static_cast<size_t>(d.bytes_at(max_batch)));
+    for (const TensorDesc& d : m_->outputs())
+      out_.emplace_back(static_cast<size_t>(d.bytes_at(max_batch)));
+  }
+  void execute(ServeBackend::Batch& b) override {
+    auto t0 = ServeClock::now();
+    std::vector<const void*> in(in_.size());
+    std::vector<uint64_t> in_bytes(in_.size());
+    for (size_t i = 0; i < in_.size(); ++i) {
+      uint64_t off = 0;
+      for (const auto& r : b.requests) {
+        std::memcpy(in_[i].data() + off, r.in[i], r.in_bytes[i]);
+        off += r.in_bytes[i];
+      }
+      in[i] = in_[i].data();
+      in_bytes[i] = off;
+    }
+    std::vector<void*> out(out_.size());
+    std::vector<uint64_t> out_bytes(out_.size());
+    for (size_t j = 0; j < out_.size(); ++j) {
+      out[j] = out_[j].data();
+      out_bytes[j] = static_cast<uint64_t>(m_->outputs()[j].bytes_at(b.items));
+    }
+    auto t1 = ServeClock::now();
+    m_->run_host(b.items, in, in_bytes, out, out_bytes);
+    auto t2 = ServeClock::now();
+    for (size_t j = 0; j < out_.size(); ++j) {
+      uint64_t off = 0;
+      // An output without a batch dimension is the same for every request.
+      bool batched = m_->outputs()[j].batch_axis == 0;
+      for (const auto& r : b.requests) {
+        std::memcpy(r.out[j], out_[j].data() + off, r.out_bytes[j]);
+        if (batched) off += r.out_bytes[j];
+      }
+    }
+    auto t3 = ServeClock::now();
+    b.h2d_ns = ns_between(t0, t1);
+    b.compute_ns = ns_between(t1, t2);
+    b.d2h_ns = ns_between(t2, t3);
+  }
+
+ private:
+  std::shared_ptr<const Model> m_;
+  std::vector<std::vector<uint8_t>> in_, out_;
+};
+
+class GpuInstance : public ServeBackend::Instance {
+ public:
+  GpuInstance(std::shared_ptr<const Model> m, int32_t device, int64_t max_batch)
+      : m_(std::move(m)),
+        device_(device),
+        stream_(Stream::create(device, Stream::kNonBlocking, 0)),
+        e0_(device, Event::kDefault),
+        e1_(device, Event::kDefault),
+        e2_(device, Event::kDefault),
+        e3_(device, Event::kDefault) {
+    for (const TensorDesc& d : m_->inputs()) {
+      in_.push_back(DeviceBuffer::allocate(device, static_cast<uint64_t>(d.bytes_at(max_batch))));
+    }
+    for (const TensorDesc& d : m_->outputs()) {
+      out_.push_back(DeviceBuffer::allocate(device, static_cast<uint64_t>(d.bytes_at(max_batch))));
+    }
+  }
+  void execute(ServeBackend::Batch& b) override {
+    DeviceGuard guard(device_);
+    cudaStream_t s = stream_->get();
+    e0_.record(*stream_);
+    std::vector<const void*> in(in_.size());
+    for (size_t i = 0; i < in_.size(); ++i) {
+      char* dst = static_cast<char*>(in_[i]->data());
+      for (const auto& r : b.requests) {
+        CUDAGO_CUDA_TRY(cudaMemcpyAsync(dst, r.in[i], r.in_bytes[i], cudaMemcpyDefault, s));
+        dst += r.in_bytes[i];
+      }
+      in[i] = in_[i]->data();
+    }
+    e1_.record(*stream_);
+    std::vector<void*> out(out_.size());
+    for (size_t j = 0; j < out_.size(); ++j) out[j] = out_[j]->data();
+    m_->run(stream_, b.items, in, out);
+    e2_.record(*stream_);
+    for (size_t j = 0; j < out_.size(); ++j) {
+      const char* src = static_cast<const char*>(out_[j]->data());
+      bool batched = m_->outputs()[j].batch_axis == 0;  // else the same for every request
+      for (const auto& r : b.requests) {
+        CUDAGO_CUDA_TRY(cudaMemcpyAsync(r.out[j], src, r.out_bytes[j], cudaMemcpyDefault, s));
+        if (batched) src += r.out_bytes[j];
+      }
+    }
+    e3_.record(*stream_);
+    e3_.synchronize();
+    b.h2d_ns = static_cast<int64_t>(Event::elapsed_ms(e0_, e1_) * 1e6);
+    b.compute_ns = static_cast<int64_t>(Event::elapsed_ms(e1_, e2_) * 1e6);
+    b.d2h_ns = static_cast<int64_t>(Event::elapsed_ms(e2_, e3_) * 1e6);
+  }
+
+ private:
+  std::shared_ptr<const Model> m_;
+  int32_t device_;
+  StreamPtr stream_;
+  Event e0_, e1_, e2_, e3_;
+  std::vector<std::unique_ptr<DeviceBuffer>> in_, out_;
+};
+
+class ModelBackend : public ServeBackend {
+ public:
+  explicit ModelBackend(std::shared_ptr<const Model> m) : m_(std::move(m)) {
+    auto spec = [](const TensorDesc& d, bool input) {
+      Spec s;
+      s.name = d.name;
+      s.type = d.type;
+      s.batch_axis = d.batch_axis;
+      for (size_t i = 0; i < d.dims.size(); ++i) {
+        if (static_cast<int>(i) != d.batch_axis) s.item_dims.push_back(d.dims[i]);
+      }
+      if (d.batch_axis > 0) {
+        throw Error(Status::kNotSupported,
+                    std::string(input ? "input '" : "output '") + d.name +
+                        "' has its batch dimension at axis " + std::to_string(d.batch_axis) +
+                        "; a server batches tensors whose batch dimension is the first");
+      }
+      if (input && d.batch_axis >= 0 && d.batch_mul != 1) {
+        throw Error(Status::kNotSupported,
+                    "input '" + d.name + "' grows by " + std::to_string(d.batch_mul) +
+                        " per batch item; a server batches inputs whose batch dimension is the "
+                        "item count");
+      }
+      s.item_bytes = d.bytes_at(1);
+      return s;
+    };
+    for (const TensorDesc& d : m_->inputs()) in_.push_back(spec(d, true));
+    for (const TensorDesc& d : m_->outputs()) out_.push_back(spec(d, false));
+  }
+  const std::vector<Spec>& inputs() const override { return in_; }
+  const std::vector<Spec>& outputs() const override { return out_; }
+  int64_t max_batch() const override { return m_->max_batch(); }
+  bool gpu() const override { return m_->backend() == Backend::kGpu; }
+  int32_t device() const override { return gpu() ? m_->device() : -1; }
+  std::unique_ptr<Instance> make_instance(int32_t device, int32_t, int64_t max_batch) override {
+    if (!gpu()) return std::make_unique<RefInstance>(m_, max_batch);
+    std::shared_ptr<const Model> m = m_;
+    if (device != m_->device()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = replicas_.find(device);
+      if (it == replicas_.end()) {
+        it = replicas_.emplace(device, std::shared_ptr<const Model>(m_->replicate(device))).first;
+      }
+      m = it->second;
+    }
+    return std::make_unique<GpuInstance>(m, device, max_batch);
+  }
+
+ private:
+  std::shared_ptr<const Model> m_;
+  std::vector<Spec> in_, out_;
+  std::mutex mu_;
+  std::map<int32_t, std::shared_ptr<const Model>> replicas_;
+};
+
+// ------------------------------------------------------------------------------------------------
+// Staging memory: slots in size classes (four per power of two), cached once allocated, pinned
+// on a GPU server; the total is capped.
+
+class Staging {
+ public:
+  Staging(bool pinned, int32_t device, int64_t cap) : pinned_(pinned), device_(device), cap_(cap) {}
+  ~Staging() {
+    for (auto& [cls, list] : free_) {
+      for (void* p : list) release(p);
+    }
+  }
+
+  static int64_t class_of(int64_t bytes) {
+    int64_t c = 4096;
+    while (c < bytes) {
+      // 4 steps per doubling: c, 1.25c, 1.5c, 1.75c.
+      int64_t base = c;
+      for (int64_t step = 1; step <= 4; ++step) {
+        int64_t v = base + base * step / 4;
+        if (v >= bytes) return v;
+      }
+      c = base * 2;
+    }
+    return c;
+  }
+
+  // A slot of at least `bytes`, or nullptr when the cap would be passed.
+  void* acquire(int64_t bytes, int64_t* cls_out) {
+    int64_t cls = class_of(bytes);
+    *cls_out = cls;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto& list = free_[cls];
+      if (!list.empty()) {
+        void* p = list.back();
+        list.pop_back();
+        return p;
+      }
+      // Make room by dropping cached slots of other classes.
+      for (auto it = free_.begin(); held_ + cls > cap_ && it != free_.end(); ++it) {
+        while (!it->second.empty() && held_ + cls > cap_) {
+          release(it->second.back());
+          it->second.pop_back();
+          held_ -= it->first;
+        }
+      }
+      if (held_ + cls > cap_) return nullptr;
+      held_ += cls;
+    }
+    try {
+      return allocate(cls);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_ -= cls;
+      throw;
+    }
+  }
+  void give_back(void* p, int64_t cls) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_[cls].push_back(p);
+  }
+  int64_t held() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return held_;
+  }
+
+ private:
+  void* allocate(int64_t bytes) {
+    if (!pinned_) {
+      void* p = std::aligned_alloc(256, static_cast<size_t>(bytes));
+      if (p == nullptr) throw Error(Status::kOutOfMemory, "staging: host memory exhausted");
+      return p;
+    }
+    DeviceGuard guard(device_);
+    void* p = nullptr;
+    cudaError_t err = cudaHostAlloc(&p, static_cast<size_t>(bytes), cudaHostAllocPortable);
+    if (err != cudaSuccess) {
+      cudaGetLastError();
+      throw Error(Status::kOutOfMemory, "staging: cudaHostAlloc of " + std::to_string(bytes) +
+                                            " bytes failed: " + cudaGetErrorString(err));
+    }
+    return p;
+  }
+  void release(void* p) {
+    if (pinned_) {
+      cudaFreeHost(p);
+    } else {
+      std::free(p);
+    }
+  }
+
+  bool pinned_;
+  int32_t device_;
+  int64_t cap_;
+  mutable std::mutex mu_;
+  int64_t held_ = 0;
+  std::map<int64_t, std::vector<void*>> free_;
+};
+
+thread_local const void* tl_in_callback = nullptr;
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+
+struct Server::Impl {
+  // kStaging: accepted, its inputs being copied, not yet in a level.
+  enum class State { kFree, kStaging, kQueued, kRunning, kDone, kPolled };
+
+  struct Req {
+    uint32_t index = 0;
+    uint32_t gen = 0;
+    State state = State::kFree;
+    uint64_t seq = 0;
+    int level = 0;
+    int key = 0;
+    int64_t items = 0;
+    ServeClock::time_point enqueued{}, deadline{}, dispatched{};
+    bool has_deadline = false;
+    int64_t timeout_ns = 0;
+    void* slot = nullptr;
+    int64_t slot_cls = 0;
+    ServeBackend::Batch::Item io;
+    std::vector<std::shared_ptr<const void>> keep;
+    ServeResult result;
+    uint64_t id() const { return (static_cast<uint64_t>(gen) << 32) | index; }
+  };
+
+  std::shared_ptr<ServeBackend> backend;
+  ServerOptions o;
+  Callback cb;
+  int64_t max_batch = 1;
+  std::vector<int64_t> preferred;  // sorted descending
+  std::unique_ptr<Staging> staging;
+
+  mutable std::mutex mu;  // queue, requests, stats
+  std::condition_variable work_cv, reap_cv, idle_cv;
+  std::vector<std::deque<Req*>> levels;
+  std::vector<std::unique_ptr<Req>> reqs;
+  std::vector<uint32_t> free_reqs;
+  std::vector<std::vector<std::vector<int64_t>>> keys;  // distinct item-dims sets seen
+  std::priority_queue<std::pair<ServeClock::time_point, uint64_t>,
+                      std::vector<std::pair<ServeClock::time_point, uint64_t>>,
+                      std::greater<std::pair<ServeClock::time_point, uint64_t>>>
+      deadlines;
+  int64_t queued = 0, reserved = 0, in_flight = 0, outstanding = 0;
+  uint64_t next_seq = 0;
+  bool stopping = false, exiting = false;
+  ServerStats st;
+  // Execution time estimate per batch size bucket (log2), for deadline-aware dispatch.
+  std::vector<int64_t> est_ns;
+
+  // Ordering.
+  std::mutex order_mu;
+  uint64_t deliver_seq = 0;
+  std::map<uint64_t, Req*> reorder;
+
+  // Completion queue.
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  std::deque<Req*> done;
+
+  std::vector<std::unique_ptr<ServeBackend::Instance>> instances;
+  std::vector<std::pair<int32_t, int32_t>> instance_ids;  // (device, index)
+  std::vector<std::thread> threads;
+
+  ~Impl() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      exiting = true;
+    }
+    work_cv.notify_all();
+    reap_cv.notify_all();
+    for (auto& t : threads) {
+      if (t.joinable()) t.join();
+    }
+    for (auto& r : reqs) {
+      if (r->slot != nullptr) staging->give_back(r->slot, r->slot_cls);
+    }
+  }
+
+  Req* lookup(uint64_t id) const {
+    uint32_t index = static_cast<uint32_t>(id & 0xffffffffu);
+    uint32_t gen = static_cast<uint32_t>(id >> 32);
+    if (index >= reqs.size()) return nullptr;
+    Req* r = reqs[index].get();
+    return r->gen == gen && r->state != State::kFree ? r : nullptr;
+  }
+
+  Req* new_req() {  // under mu
+    if (free_reqs.empty()) {
+      reqs.push_back(std::make_unique<Req>());
+      reqs.back()->index = static_cast<uint32_t>(reqs.size() - 1);
+      free_reqs.push_back(reqs.back()->index);
+    }
+    Req* r = reqs[free_reqs.back()].get();
+    free_reqs.pop_back();
+    r->gen++;
+    return r;
+  }
+
+  void free_req(Req* r) {  // under mu
+    if (r->slot != nullptr) {
+      staging->give_back(r->slot, r->slot_cls);
+      r->slot = nullptr;
+    }
+    r->keep.clear();
+    r->state = State::kFree;
+    free_reqs.push_back(r->index);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Submission.
+
+  uint64_t submit(const std::vector<RequestTensor>& inputs,
+                  const std::vector<RequestTensor>& outputs, const RequestOptions& ro);
+
+  // ---------------------------------------------------------------------------------------------
+  // Batch formation (under mu). Returns the chosen requests and the reason, or an empty list and
+  // the time to look again (max() for "when something arrives").
+  struct Formed {
+    std::vector<Req*> reqs;
+    int64_t items = 0;
+    CloseReason reason = CloseReason::kNone;
+    ServeClock::time_point wake = ServeClock::time_point::max();
+  };
+
+  int64_t estimate(int64_t items) const {
+    size_t b = 0;
+    while ((int64_t{1} << b) < items) ++b;
+    return b < est_ns.size() ? est_ns[b] : 0;
+  }
+  void learn(int64_t items, int64_t ns) {
+    size_t b = 0;
+    while ((int64_t{1} << b) < items) ++b;
+    if (b >= est_ns.size()) return;
+    est_ns[b] = est_ns[b] == 0 ? ns : (est_ns[b] * 7 + ns) / 8;
+  }
+
+  Formed form(ServeClock::time_point now) {
+    Formed f;
+    Req* head = nullptr;
+    for (auto& q : levels) {
+      if (!q.empty()) {
+        head = q.front();
+        break;
+      }
+    }
+    if (head == nullptr) return f;
+    int key = head->key;
+    std::vector<Req*> cand;
+    int64_t total = 0;
+    bool full = false;
+    ServeClock::time_point oldest = ServeClock::time_point::max();
+    ServeClock::time_point first_deadline = ServeClock::time_point::max();
+    for (auto& q : levels) {
+      for (Req* r : q) {
+        if (r->key != key) continue;
+        if (total + r->items > max_batch) {
+          full = true;
+          break;
+        }
+        cand.push_back(r);
+        total += r->items;
+        oldest = std::min(oldest, r->enqueued);
+        if (r->has_deadline) first_deadline = std::min(first_deadline, r->deadline);
+        if (total == max_batch) {
+          full = true;
+          break;
+        }
+      }
+      if (full) break;
+    }
+    size_t take = cand.size();
+    CloseReason reason = CloseReason::kNone;
+    if (full) {
+      reason = CloseReason::kFull;
+    } else if (stopping) {
+      reason = CloseReason::kShutdown;
+    }
+    if (reason == CloseReason::kNone && !preferred.empty()) {
+      // The largest preferred size a prefix of the candidates makes, sent at once.
+      int64_t best = 0;
+      size_t best_take = 0, n = 0;
+      int64_t sum = 0;
+      for (Req* r : cand) {
+        sum += r->items;
+        ++n;
+        for (int64_t p : preferred) {
+          if (p == sum && p > best) {
+            best = p;
+            best_take = n;
+          }
+        }
+      }
+      if (best > 0) {
+        reason = CloseReason::kPreferred;
+        take = best_take;
+      }
+    }
+    if (reason == CloseReason::kNone) {
+      auto delay = std::chrono::nanoseconds(o.max_queue_delay_ns);
+      ServeClock::time_point delay_end = oldest + delay;
+      ServeClock::time_point deadline_end = ServeClock::time_point::max();
+      if (first_deadline != ServeClock::time_point::max()) {
+        deadline_end = first_deadline - std::chrono::nanoseconds(estimate(total));
+      }
+      if (o.max_queue_delay_ns == 0 || now >= delay_end) {
+        reason = CloseReason::kDelay;
+      } else if (now >= deadline_end) {
+        reason = CloseReason::kDeadline;
+      } else {
+        f.wake = std::min(delay_end, deadline_end);
+        return f;
+      }
+    }
+    cand.resize(take);
+    for (Req* r : cand) f.items += r->items;
+    f.reqs = std::move(cand);
+    f.reason = reason;
+    // Out of the queue.
+    for (auto& q : levels) {
+      q.erase(std::remove_if(q.begin(), q.end(),
+                             [&](Req* r) {
+                               return std::find(f.reqs.begin(), f.reqs.end(), r) != f.reqs.end();
+                             }),
+              q.end());
+    }
+    queued -= static_cast<int64_t>(f.reqs.size());
+    in_flight += static_cast<int64_t>(f.reqs.size());
+    for (Req* r : f.reqs) {
+      r->state = State::kRunning;
+      r->dispatched = now;
+    }
+    return f;
+  }
+
+  void instance_loop(size_t i);
+  void reaper_loop();
+
+  // Removes a queued request from its level (under mu).
+  void unqueue(Req* r) {
+    auto& q = levels[static_cast<size_t>(r->level)];
+    q.erase(std::find(q.begin(), q.end(), r));
+    --queued;
+  }
+
+  // Fills a failed result (under mu).
+  void fail(Req* r, Status s, std::string msg, ServeClock::time_point now) {
+    r->result.status = s;
+    r->result.message = std::move(msg);
+    r->result.total_ns = ns_between(r->enqueued, now);
+    r->result.queue_ns = r->result.total_ns;
+    r->state = State::kDone;
+  }
+
+  // Counts a finished request and hands it to delivery (not under mu).
+  void finish(Req* r);
+  void deliver(Req* r);
+  void release_delivered(Req* r);
+};
+
+uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
+                              const std::vector<RequestTensor>& outputs, const RequestOptions& ro) {
+  const auto& ins = backend->inputs();
+  const auto& outs = backend->outputs();
+  auto reject = [&](Status s, const std::string& msg) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      st.rejected++;
+    }
+    throw Error(s, msg);
+  };
+  if (inputs.size() != ins.size()) {
+    reject(Status::kInvalidArgument, "the model has " + std::to_string(ins.size()) +
+                                         " inputs; the request gives " +
+                                         std::to_string(inputs.size()));
+  }
+  if (!outputs.empty() && outputs.size() != outs.size()) {
+    reject(Status::kInvalidArgument, "the model has " + std::to_string(outs.size()) +
+                                         " outputs; the request gives " +
+                                         std::to_string(outputs.size()) +
+                                         " destinations (give none to receive them in staging)");
+  }
+  if (ro.priority < 0 || ro.priority > static_cast<int32_t>(levels.size())) {
+    reject(Status::kInvalidArgument, "priority " + std::to_string(ro.priority) +
+                                         " is out of range (0 for the default, 1 to " +
+                                         std::to_string(levels.size()) + ")");
+  }
+  if (ro.timeout_ns < 0) {
+    reject(Status::kInvalidArgument,
+           "timeout " + std::to_string(ro.timeout_ns) + " ns is negative");
+  }
+  // Shapes: every input's rank and item dims, one item count for all.
+  int64_t items = -1;
+  std::vector<std::vector<int64_t>> item_dims(ins.size());
+  for (size_t i = 0; i < ins.size(); ++i) {
+    const auto& s = ins[i];
+    const RequestTensor& t = inputs[i];
+    std::string what = "input " + std::to_string(i) + " ('" + s.name + "')";
+    if (t.type != s.type) {
+      reject(Status::kInvalidArgument,
+             what + " has element type " + (t.type == ElemType::kU8 ? "uint8" : "float32") +
+                 "; the model takes " + (s.type == ElemType::kU8 ? "uint8" : "float32"));
+    }
+    size_t rank = s.item_dims.size() + (s.batch_axis >= 0 ? 1 : 0);
+    if (t.dims.size() != rank) {
+      reject(Status::kInvalidArgument, what + " has rank " + std::to_string(t.dims.size()) +
+                                           "; the model takes rank " + std::to_string(rank));
+    }
+    int64_t count = 1;
+    int64_t k = 1;
+    for (size_t d = 0; d < t.dims.size(); ++d) {
+      int64_t v = t.dims[d];
+      if (v < 1 || v > (int64_t{1} << 40)) {
+        reject(Status::kInvalidArgument,
+               what + " has dimension " + std::to_string(d) + " = " + std::to_string(v));
+      }
+      if (static_cast<int>(d) == s.batch_axis) {
+        k = v;
+      } else {
+        item_dims[i].push_back(v);
+      }
+      if (count > (int64_t{1} << 40) / v) {
+        reject(Status::kInvalidArgument, what + " has too many elements");
+      }
+      count *= v;
+    }
+    if (items >= 0 && k != items) {
+      reject(Status::kInvalidArgument, what + " has " + std::to_string(k) +
+                                           " batch items; an earlier input has " +
+                                           std::to_string(items));
+    }
+    items = k;
+    if (t.bytes != static_cast<uint64_t>(count * elem_size(s.type))) {
+      reject(Status::kInvalidArgument, what + " has " + std::to_string(t.bytes) +
+                                           " bytes; its shape needs " +
+                                           std::to_string(count * elem_size(s.type)));
+    }
+    if (t.data == nullptr) reject(Status::kInvalidArgument, what + " has no data (NULL)");
+    if (t.kind == MemoryKind::kDevice && !backend->gpu()) {
+      reject(Status::kNotSupported,
+             what + " is in device memory; the model runs on the CPU reference executor");
+    }
+  }
+  if (items < 1) items = 1;
+  if (items > max_batch) {
+    reject(Status::kInvalidArgument, "the request has " + std::to_string(items) +
+                                         " batch items; the server's max batch is " +
+                                         std::to_string(max_batch));
+  }
+  if (!backend->accepts(item_dims)) {
+    std::string msg = "the request's shapes do not match the model's:";
+    for (size_t i = 0; i < ins.size(); ++i) {
+      msg += " input " + std::to_string(i) + " ('" + ins[i].name + "') item shape [";
+      for (size_t d = 0; d < item_dims[i].size(); ++d) {
+        msg += (d ? " " : "") + std::to_string(item_dims[i][d]);
+      }
+      msg += "], the model's [";
+      for (size_t d = 0; d < ins[i].item_dims.size(); ++d) {
+        msg += (d ? " " : "") + std::to_string(ins[i].item_dims[d]);
+      }
+      msg += "];";
+    }
+    msg.pop_back();
+    reject(Status::kInvalidArgument, msg);
+  }
+  // Outputs: their sizes at this item count.
+  std::vector<uint64_t> out_bytes(outs.size());
+  for (size_t j = 0; j < outs.size(); ++j) {
+    out_bytes[j] = static_cast<uint64_t>(outs[j].batch_axis >= 0 ? outs[j].item_bytes * items
+                                                                 : outs[j].item_bytes);
+    if (outputs.empty()) continue;
+    const RequestTensor& t = outputs[j];
+    std::string what = "output " + std::to_string(j) + " ('" + outs[j].name + "')";
+    if (t.kind == MemoryKind::kHost) {
+      if (t.data != nullptr) {
+        reject(Status::kInvalidArgument,
+               what +
+                   ": a HOST output is written to staging and given in the result; pass data "
+                   "NULL, or PINNED or DEVICE memory to receive it in place");
+      }
+      continue;
+    }
+    if (t.data == nullptr) reject(Status::kInvalidArgument, what + " has no data (NULL)");
+    if (t.kind == MemoryKind::kDevice && !backend->gpu()) {
+      reject(Status::kNotSupported,
+             what + " is in device memory; the model runs on the CPU reference executor");
+    }
+    if (t.bytes != out_bytes[j]) {
+      reject(Status::kInvalidArgument, what + " has " + std::to_string(t.bytes) + " bytes; at " +
+                                           std::to_string(items) + " batch items it needs " +
+                                           std::to_string(out_bytes[j]));
+    }
+  }
+  // Staging: HOST inputs and staged outputs, each 256-byte aligned.
+  auto align = [](uint64_t b) { return (b + 255) / 256 * 256; };
+  uint64_t slot_bytes = 0;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    if (inputs[i].kind == MemoryKind::kHost) slot_bytes += align(inputs[i].bytes);
+  }
+  for (size_t j = 0; j < outs.size(); ++j) {
+    if (outputs.empty() || outputs[j].kind == MemoryKind::kHost) slot_bytes += align(out_bytes[j]);
+  }
+
+  // A place in the queue, then staging (allocated outside the lock), then the copy.
+  Req* r = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (stopping) {
+      st.rejected++;
+      throw Error(Status::kUnavailable, "the server is shut down: it takes no new requests");
+    }
+    if (queued + reserved >= o.max_queue_size) {
+      st.rejected++;
+      throw Error(Status::kQueueFull, "the queue is full (" + std::to_string(o.max_queue_size) +
+                                          " requests waiting); retry later");
+    }
+    ++reserved;
+    r = new_req();
+    r->state = State::kStaging;
+  }
+  auto unreserve = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    --reserved;
+    st.rejected++;
+    free_req(r);
+  };
+  if (slot_bytes > 0) {
+    try {
+      r->slot = staging->acquire(static_cast<int64_t>(slot_bytes), &r->slot_cls);
+    } catch (...) {
+      unreserve();
+      throw;
+    }
+    if (r->slot == nullptr) {
+      unreserve();
+      throw Error(Status::kQueueFull,
+                  "the staging memory is full (" + std::to_string(o.max_staging_bytes) +
+                      " bytes held by requests waiting or running); retry later");
+    }
+  }
+  char* slot = static_cast<char*>(r->slot);
+  auto& io = r->io;
+  io.items = items;
+  io.in.assign(ins.size(), nullptr);
+  io.in_kind.assign(ins.size(), MemoryKind::kHost);
+  io.in_bytes.assign(ins.size(), 0);
+  io.out.assign(outs.size(), nullptr);
+  io.out_kind.assign(outs.size(), MemoryKind::kHost);
+  io.out_bytes = out_bytes;
+  r->keep.clear();
+  for (size_t i = 0; i < ins.size(); ++i) {
+    io.in_kind[i] = inputs[i].kind;
+    io.in_bytes[i] = inputs[i].bytes;
+    if (inputs[i].kind == MemoryKind::kHost) {
+      std::memcpy(slot, inputs[i].data, inputs[i].bytes);
+      io.in[i] = slot;
+      slot += align(inputs[i].bytes);
+    } else {
+      io.in[i] = inputs[i].data;
+      if (inputs[i].keep) r->keep.push_back(inputs[i].keep);
+    }
+  }
+  for (size_t j = 0; j < outs.size(); ++j) {
+    if (outputs.empty() || outputs[j].kind == MemoryKind::kHost) {
+      io.out[j] = slot;
+      slot += align(out_bytes[j]);
+    } else {
+      io.out_kind[j] = outputs[j].kind;
+      io.out[j] = const_cast<void*>(outputs[j].data);
+      if (outputs[j].keep) r->keep.push_back(outputs[j].keep);
+    }
+  }
+  ServeResult& res = r->result;
+  res = ServeResult();
+  res.tag = ro.tag;
+  res.items = items;
+  res.outputs.assign(io.out.begin(), io.out.end());
+  res.output_bytes = out_bytes;
+  r->items = items;
+  r->level = (ro.priority == 0 ? o.default_priority : ro.priority) - 1;
+  r->timeout_ns = ro.timeout_ns != 0 ? ro.timeout_ns : o.default_timeout_ns;
+
+  uint64_t id;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    --reserved;
+    if (stopping) {
+      st.rejected++;
+      free_req(r);
+      throw Error(Status::kUnavailable, "the server is shut down: it takes no new requests");
+    }
+    // The key: the index of its item dims among those seen.
+    int key = -1;
+    for (size_t k = 0; k < keys.size(); ++k) {
+      if (keys[k] == item_dims) key = static_cast<int>(k);
+    }
+    if (key < 0) {
+      keys.push_back(item_dims);
+      key = static_cast<int>(keys.size() - 1);
+    }
+    r->key = key;
+    r->enqueued = ServeClock::now();
+    r->has_deadline = r->timeout_ns > 0;
+    if (r->has_deadline) {
+      r->deadline = r->enqueued + std::chrono::nanoseconds(r->timeout_ns);
+      bool earliest = deadlines.empty() || r->deadline < deadlines.top().first;
+      deadlines.emplace(r->deadline, r->id());
+      if (earliest) reap_cv.notify_one();
+    }
+    r->seq = next_seq++;
+    r->state = State::kQueued;
+    levels[static_cast<size_t>(r->level)].push_back(r);
+    ++queued;
+    ++outstanding;
+    st.submitted++;
+    id = r->id();
+    res.id = id;
+  }
+  work_cv.notify_one();
+  return id;
+}
+
+void Server::Impl::instance_loop(size_t i) {
+  ServeBackend::Instance& inst = *instances[i];
+  auto [device, index] = instance_ids[i];
+  ServeBackend::Batch b;
+  for (;;) {
+    Formed f;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      for (;;) {
+        if (exiting) return;
+        f = form(ServeClock::now());
+        if (!f.reqs.empty()) break;
+        if (f.wake == ServeClock::time_point::max()) {
+          work_cv.wait(lock);
+        } else {
+          work_cv.wait_until(lock, f.wake);
+        }
+      }
+      if (queued > 0) work_cv.notify_one();  // another instance may form the next batch now
+    }
+    b.requests.clear();
+    b.items = f.items;
+    b.h2d_ns = b.compute_ns = b.d2h_ns = 0;
+    for (Req* r : f.reqs) b.requests.push_back(r->io);
+    Status status = Status::kSuccess;
+    std::string message;
+    auto t0 = ServeClock::now();
+    try {
+      inst.execute(b);
+    } catch (const Error& e) {
+      status = e.status();
+      message = e.what();
+    } catch (const std::exception& e) {
+      status = Status::kInternal;
+      message = e.what();
+    }
+    auto t1 = ServeClock::now();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (status == Status::kSuccess) learn(f.items, ns_between(t0, t1));
+      st.batches++;
+      st.inferences += f.items;
+      if (static_cast<size_t>(f.items) < st.batch_histogram.size()) {
+        st.batch_histogram[static_cast<size_t>(f.items)]++;
+      }
+      switch (f.reason) {
+        case CloseReason::kFull:
+          st.closed_full++;
+          break;
+        case CloseReason::kPreferred:
+          st.closed_preferred++;
+          break;
+        case CloseReason::kDelay:
+          st.closed_delay++;
+          break;
+        case CloseReason::kDeadline:
+          st.closed_deadline++;
+          break;
+        case CloseReason::kShutdown:
+          st.closed_shutdown++;
+          break;
+        case CloseReason::kNone:
+          break;
+      }
+      in_flight -= static_cast<int64_t>(f.reqs.size());
+      for (Req* r : f.reqs) {
+        ServeResult& res = r->result;
+        res.status = status;
+        res.message = message;
+        res.reason = f.reason;
+        res.device = device;
+        res.instance = index;
+        res.batch_items = f.items;
+        res.batch_requests = static_cast<int64_t>(f.reqs.size());
+        res.queue_ns = ns_between(r->enqueued, r->dispatched);
+        res.h2d_ns = b.h2d_ns;
+        res.compute_ns = b.compute_ns;
+        res.d2h_ns = b.d2h_ns;
+        res.total_ns = ns_between(r->enqueued, t1);
+        r->state = State::kDone;
+      }
+    }
+    for (Req* r : f.reqs) finish(r);
+  }
+}
+
+void Server::Impl::reaper_loop() {
+  std::unique_lock<std::mutex> lock(mu);
+  for (;;) {
+    if (exiting) return;
+    if (deadlines.empty()) {
+      reap_cv.wait(lock);
+      continue;
+    }
+    auto [when, id] = deadlines.top();
+    auto now = ServeClock::now();
+    if (when > now) {
+      reap_cv.wait_until(lock, when);
+      continue;
+    }
+    deadlines.pop();
+    Req* r = lookup(id);
+    if (r == nullptr || r->state != State::kQueued) continue;  // ran, or was cancelled
+    unqueue(r);
+    fail(r, Status::kTimeout,
+         "deadline exceeded: the request waited " +
+             std::to_string(ns_between(r->enqueued, now) / 1000) + " µs in the queue (timeout " +
+             std::to_string(r->timeout_ns / 1000) + " µs)",
+         now);
+    lock.unlock();
+    finish(r);
+    lock.lock();
+  }
+}
+
+void Server::Impl::finish(Req* r) {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    st.completed++;
+    switch (r->result.status) {
+      case Status::kSuccess:
+        st.succeeded++;
+        break;
+      case Status::kTimeout:
+        st.timed_out++;
+        break;
+      case Status::kCancelled:
+        st.cancelled++;
+        break;
+      default:
+        st.failed++;
+        break;
+    }
+  }
+  if (!o.preserve_ordering) {
+    deliver(r);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(order_mu);
+  reorder.emplace(r->seq, r);
+  for (auto it = reorder.begin(); it != reorder.end() && it->first == deliver_seq;
+       it = reorder.erase(it)) {
+    ++deliver_seq;
+    deliver(it->second);
+  }
+}
+
+void Server::Impl::deliver(Req* r) {
+  if (cb) {
+    tl_in_callback = this;
+    try {
+      cb(r->result);
+    } catch (...) {
+      // A callback must not throw; what it threw is dropped, the server goes on.
+    }
+    tl_in_callback = nullptr;
+    std::lock_guard<std::mutex> lock(mu);
+    free_req(r);
+    if (--outstanding == 0) idle_cv.notify_all();
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(done_mu);
+    done.push_back(r);
+  }
+  done_cv.notify_one();
+  std::lock_guard<std::mutex> lock(mu);
+  if (--outstanding == 0) idle_cv.notify_all();
+}
+
+// ------------------------------------------------------------------------------------------------
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() {
+  if (!impl_) return;
+  try {
+    shutdown(false);
+  } catch (...) {
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl_->done_mu);
+    impl_->done.clear();
+  }
+  impl_.reset();
+}
+
+std::unique_ptr<Server> Server::create(std::shared_ptr<ServeBackend> backend,
+                                       const ServerOptions& opts, Callback cb) {
+  if (!backend) throw Error(Status::kInvalidArgument, "no backend");
+  auto impl = std::make_unique<Impl>();
+  Impl& s = *impl;
+  s.backend = backend;
+  s.o = opts;
+  s.cb = std::move(cb);
+  int64_t model_max = backend->max_batch();
+  if (opts.max_batch < 0 || opts.max_batch > model_max) {
+    throw Error(Status::kInvalidArgument, "max_batch " + std::to_string(opts.max_batch) +
+                                              " is out of range (1 to the model's max batch " +
+                                              std::to_string(model_max) + ", 0 for the model's)");
+  }
+  s.max_batch = opts.max_batch == 0 ? model_max : opts.max_batch;
+  for (int64_t p : opts.preferred) {
+    if (p < 1 || p > s.max_batch) {
+      throw Error(Status::kInvalidArgument, "preferred batch size " + std::to_string(p) +
+                                                " is out of range (1 to max_batch " +
+                                                std::to_string(s.max_batch) + ")");
+    }
+    s.preferred.push_back(p);
+  }
+  std::sort(s.preferred.rbegin(), s.preferred.rend());
+  s.preferred.erase(std::unique(s.preferred.begin(), s.preferred.end()), s.preferred.end());
+  if (opts.max_queue_delay_ns < 0 || opts.max_queue_delay_ns > int64_t{3600} * 1000000000) {
+    throw Error(Status::kInvalidArgument, "max_queue_delay " +
+                                              std::to_string(opts.max_queue_delay_ns) +
+                                              " ns is out of range (0 to one hour)");
+  }
+  if (opts.default_timeout_ns < 0) {
+    throw Error(Status::kInvalidArgument, "default_timeout is negative");
+  }
+  if (opts.max_queue_size < 0 || opts.max_queue_size > (int64_t{1} << 24)) {
+    throw Error(Status::kInvalidArgument, "max_queue_size " + std::to_string(opts.max_queue_size) +
+                                              " is out of range (1 to 2^24, 0 for " +
+                                              std::to_string(ServerOptions::kDefaultQueueSize) +
+                                              ")");
+  }
+  s.o.max_queue_size =
+      opts.max_queue_size == 0 ? ServerOptions::kDefaultQueueSize : opts.max_queue_size;
+  if (opts.priority_levels < 0 || opts.priority_levels > 64) {
+    throw Error(Status::kInvalidArgument, "priority_levels " +
+                                              std::to_string(opts.priority_levels) +
+                                              " is out of range (1 to 64, 0 for one level)");
+  }
+  int32_t levels = std::max(opts.priority_levels, 1);
+  if (opts.default_priority < 0 || opts.default_priority > levels) {
+    throw Error(Status::kInvalidArgument, "default_priority " +
+                                              std::to_string(opts.default_priority) +
+                                              " is out of range (1 to priority_levels " +
+                                              std::to_string(levels) + ", 0 for the lowest)");
+  }
+  s.o.default_priority = opts.default_priority == 0 ? levels : opts.default_priority;
+  s.levels.resize(static_cast<size_t>(levels));
+  if (opts.max_staging_bytes < 0) {
+    throw Error(Status::kInvalidArgument, "max_staging_bytes is negative");
+  }
+  s.o.max_staging_bytes =
+      opts.max_staging_bytes == 0 ? ServerOptions::kDefaultStagingBytes : opts.max_staging_bytes;
+  if (opts.instances_per_device < 0 || opts.instances_per_device > 64) {
+    throw Error(Status::kInvalidArgument, "instances_per_device " +
+                                              std::to_string(opts.instances_per_device) +
+                                              " is out of range (1 to 64, 0 for the default)");
+  }
+  int32_t per = opts.instances_per_device != 0 ? opts.instances_per_device : backend->gpu() ? 2 : 1;
+  std::vector<int32_t> devices = opts.devices;
+  if (devices.empty()) devices.push_back(backend->device());
+  if (!backend->gpu()) {
+    for (int32_t d : devices) {
+      if (d != -1 && d != backend->device()) {
+        throw Error(Status::kNotSupported,
+                    "devices: the model runs on the CPU reference executor, which takes no "
+                    "device list");
+      }
+    }
+    devices = {-1};
+  } else {
+    int count = device_count();
+    for (size_t i = 0; i < devices.size(); ++i) {
+      if (devices[i] < 0 || devices[i] >= count) {
+        throw Error(Status::kInvalidDevice,
+                    "devices[" + std::to_string(i) + "] = " + std::to_string(devices[i]) +
+                        "; this machine has " + std::to_string(count) + " devices");
+      }
+      for (size_t j = 0; j < i; ++j) {
+        if (devices[j] == devices[i]) {
+          throw Error(Status::kInvalidArgument,
+                      "devices lists device " + std::to_string(devices[i]) + " twice");
+        }
+      }
+    }
+  }
+  s.staging =
+      std::make_unique<Staging>(backend->gpu(), std::max(devices[0], 0), s.o.max_staging_bytes);
+  s.st.batch_histogram.assign(static_cast<size_t>(s.max_batch + 1), 0);
+  s.est_ns.assign(64, 0);
+  for (int32_t d : devices) {
+    for (int32_t k = 0; k < per; ++k) {
+      s.instances.push_back(backend->make_instance(d, k, s.max_batch));
+      s.instance_ids.emplace_back(d, k);
+    }
+  }
+  Impl* p = impl.get();
+  try {
+    for (size_t i = 0; i < s.instances.size(); ++i) {
+      s.threads.emplace_back([p, i] { p->instance_loop(i); });
+    }
+    s.threads.emplace_back([p] { p->reaper_loop(); });
+  } catch (const std::system_error& e) {
+    throw Error(Status::kOutOfMemory, std::string("server threads: ") + e.what());
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+uint64_t Server::submit(const std::vector<RequestTensor>& inputs,
+                        const std::vector<RequestTensor>& outputs, const RequestOptions& ro) {
+  return impl_->submit(inputs, outputs, ro);
+}
+
+bool Server::cancel(uint64_t id) {
+  Impl& s = *impl_;
+  Impl::Req* r;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    r = s.lookup(id);
+    if (r == nullptr || r->state != Impl::State::kQueued) return false;
+    s.unqueue(r);
+    s.fail(r, Status::kCancelled, "cancelled while queued", ServeClock::now());
+  }
+  s.finish(r);
+  return true;
+}
+
+size_t Server::poll(const uint64_t* release, size_t num_release, int64_t timeout_ns,
+                    const ServeResult** out, size_t cap) {
+  Impl& s = *impl_;
+  if (s.cb) {
+    throw Error(Status::kNotSupported,
+                "the server delivers results to its callback; poll is for servers without one");
+  }
+  if (num_release > 0) {
+    std::lock_guard<std::mutex> lock(s.mu);
+    for (size_t i = 0; i < num_release; ++i) {
+      Impl::Req* r = s.lookup(release[i]);
+      if (r == nullptr || r->state != Impl::State::kPolled) {
+        throw Error(Status::kInvalidArgument,
+                    "release[" + std::to_string(i) + "] = " + std::to_string(release[i]) +
+                        " is not a result poll returned and not yet released");
+      }
+      for (size_t j = 0; j < i; ++j) {
+        if (release[j] == release[i]) {
+          throw Error(Status::kInvalidArgument,
+                      "release lists " + std::to_string(release[i]) + " twice");
+        }
+      }
+    }
+    for (size_t i = 0; i < num_release; ++i) s.free_req(s.lookup(release[i]));
+  }
+  if (cap == 0) return 0;
+  std::unique_lock<std::mutex> lock(s.done_mu);
+  auto ready = [&] {
+    if (!s.done.empty()) return true;
+    std::lock_guard<std::mutex> l2(s.mu);
+    return s.stopping && s.outstanding == 0;
+  };
+  if (timeout_ns < 0) {
+    s.done_cv.wait(lock, ready);
+  } else if (timeout_ns > 0) {
+    s.done_cv.wait_for(lock, std::chrono::nanoseconds(timeout_ns), ready);
+  }
+  if (s.done.empty()) {
+    std::lock_guard<std::mutex> l2(s.mu);
+    if (s.stopping && s.outstanding == 0) {
+      throw Error(Status::kUnavailable,
+                  "the server is shut down and every result has been delivered");
+    }
+    return 0;
+  }
+  size_t n = 0;
+  std::vector<Impl::Req*> taken;
+  while (n < cap && !s.done.empty()) {
+    taken.push_back(s.done.front());
+    s.done.pop_front();
+    ++n;
+  }
+  lock.unlock();
+  std::lock_guard<std::mutex> l2(s.mu);
+  for (size_t i = 0; i < n; ++i) {
+    taken[i]->state = Impl::State::kPolled;
+    out[i] = &taken[i]->result;
+  }
+  return n;
+}
+
+void Server::shutdown(bool cancel_queued) {
+  Impl& s = *impl_;
+  if (tl_in_callback == &s) {
+    throw Error(Status::kNotSupported,
+                "shutdown from a result callback would wait for the callback itself");
+  }
+  std::vector<Impl::Req*> cancelled;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.stopping = true;
+    if (cancel_queued) {
+      auto now = ServeClock::now();
+      for (auto& q : s.levels) {
+        for (Impl::Req* r : q) {
+          s.fail(r, Status::kCancelled, "cancelled: the server shut down before it ran", now);
+          cancelled.push_back(r);
+        }
+        q.clear();
+      }
+      s.queued = 0;
+    }
+  }
+  s.work_cv.notify_all();
+  std::sort(cancelled.begin(), cancelled.end(),
+            [](const Impl::Req* a, const Impl::Req* b) { return a->seq < b->seq; });
+  for (Impl::Req* r : cancelled) s.finish(r);
+  {
+    std::unique_lock<std::mutex> lock(s.mu);
+    s.idle_cv.wait(lock, [&] { return s.outstanding == 0 && s.reserved == 0; });
+  }
+  s.done_cv.notify_all();  // pollers waiting see the end
+}
+
+ServerStats Server::stats() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  ServerStats st = impl_->st;
+  st.queued = impl_->queued;
+  st.in_flight = impl_->in_flight;
+  st.staging_bytes = impl_->staging->held();
+  return st;
+}
+
+int64_t Server::max_batch() const { return impl_->max_batch; }
+const ServeBackend& Server::backend() const { return *impl_->backend; }
+
+std::shared_ptr<ServeBackend> model_backend(std::shared_ptr<const Model> model) {
+  if (!model) throw Error(Status::kInvalidArgument, "no model");
+  return std::make_shared<ModelBackend>(std::move(model));
+}
+
+}  // namespace cudago::nn
