@@ -527,7 +527,9 @@ struct Server::Impl {
       ServeClock::time_point delay_end = oldest + delay;
       ServeClock::time_point deadline_end = ServeClock::time_point::max();
       if (first_deadline != ServeClock::time_point::max()) {
-        deadline_end = first_deadline - std::chrono::nanoseconds(estimate(total));
+        // In time for the deadline: its run's estimate and a millisecond of slack early.
+        deadline_end = first_deadline - std::chrono::nanoseconds(estimate(total)) -
+                       std::chrono::milliseconds(1);
       }
       if (o.max_queue_delay_ns == 0 || now >= delay_end) {
         reason = CloseReason::kDelay;
