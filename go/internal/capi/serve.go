@@ -85,15 +85,15 @@ type NNServeResult struct {
 
 // NNServerStats counts a server's requests and batches.
 type NNServerStats struct {
-	Submitted, Rejected, Completed             uint64
-	Succeeded, Failed, TimedOut, Cancelled     uint64
-	Queued, InFlight                           uint64
-	Batches, Inferences                        uint64
-	ClosedFull, ClosedPreferred, ClosedDelay   uint64
-	ClosedDeadline, ClosedShutdown             uint64
-	StagingBytes                               uint64
-	MaxBatchSize                               int
-	BatchHistogram                             []uint64 // [b]: batches of b items
+	Submitted, Rejected, Completed           uint64
+	Succeeded, Failed, TimedOut, Cancelled   uint64
+	Queued, InFlight                         uint64
+	Batches, Inferences                      uint64
+	ClosedFull, ClosedPreferred, ClosedDelay uint64
+	ClosedDeadline, ClosedShutdown           uint64
+	StagingBytes                             uint64
+	MaxBatchSize                             int
+	BatchHistogram                           []uint64 // [b]: batches of b items
 }
 
 // NNServeRequest is one request: per model input a []float32 or []byte (copied during the
