@@ -119,6 +119,15 @@ type pending struct {
 	holds   []user // buffers in use until the result
 	stop    func() bool
 	done    bool // the result arrived (under NNServer.mu, with stop)
+	// The submit call's scratch, an allocation of its own (C is given pointers into it, and
+	// cgo checks a whole allocation for Go pointers: this one holds only pinned ones); pooled
+	// with the pending, so it costs nothing per request.
+	scratch *submitScratch
+}
+
+type submitScratch struct {
+	tensors [8]C.cudago_serve_tensor_t // the inputs' descriptions (up to 8; more are allocated)
+	id      C.uint64_t
 }
 
 // NNServer serves a model through the core's batcher. Its methods are safe for concurrent use.
@@ -419,10 +428,14 @@ func (s *NNServer) submit(ctx context.Context, req *NNServeRequest) (*pending, e
 
 	p := pendingPool.Get().(*pending)
 	p.outputs = req.Outputs
-	var ts [8]C.cudago_serve_tensor_t // on the stack for up to 8 inputs
 	var tensors []C.cudago_serve_tensor_t
-	if n := len(m.inputs); n <= len(ts) {
-		tensors = ts[:n]
+	if p.scratch == nil {
+		p.scratch = new(submitScratch)
+	}
+	sc := p.scratch
+	if n := len(m.inputs); n <= len(sc.tensors) {
+		sc.tensors = [8]C.cudago_serve_tensor_t{}
+		tensors = sc.tensors[:n]
 	} else {
 		tensors = make([]C.cudago_serve_tensor_t, n)
 	}
@@ -561,19 +574,18 @@ func (s *NNServer) submit(ctx context.Context, req *NNServeRequest) (*pending, e
 	if !ok {
 		return fail(&Error{Status: StatusUnavailable, Op: op, Msg: "the server is closed"})
 	}
-	var id C.uint64_t
 	var in *C.cudago_serve_tensor_t
 	if len(m.inputs) > 0 {
 		in = &tensors[0]
 	}
 	err := C.cg_server_submit(s.x.h, in, C.uint64_t(len(m.inputs)), nil, 0,
-		C.uint64_t(tag), C.uint64_t(req.Priority), C.uint64_t(timeout), &id)
+		C.uint64_t(tag), C.uint64_t(req.Priority), C.uint64_t(timeout), &sc.id)
 	if err != nil {
 		s.untake(tag)
 		return fail(convertError(op, err))
 	}
 	if ctx.Done() != nil {
-		rid := uint64(id)
+		rid := uint64(sc.id)
 		s.mu.Lock()
 		if !p.done {
 			p.stop = context.AfterFunc(ctx, func() { s.cancel(rid) })
