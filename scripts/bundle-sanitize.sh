@@ -25,6 +25,14 @@ set -uo pipefail
 bundle=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$bundle/.." && pwd)
 bin="$bundle/bin"
+# gpu-bundle.sh carries the executables as bin.tar.xz (a third of their size): unpacked here.
+if [ ! -d "$bin" ] && [ -f "$bundle/bin.tar.xz" ]; then
+  unpacked=$(mktemp -d)
+  tar -C "$unpacked" -xJf "$bundle/bin.tar.xz" 2>/dev/null ||
+    python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' \
+      "$bundle/bin.tar.xz" "$unpacked" || { echo "cannot unpack bin.tar.xz" >&2; exit 1; }
+  bin="$unpacked/bin"
+fi
 out=${OUT:-}
 if [ -z "$out" ]; then out=$(mktemp -d); fi
 mkdir -p "$out"

@@ -8,7 +8,8 @@
 # The build (build-bundle/) targets Hopper only (-Dgpu_sm=90 -Dgpu_ptx=) to keep the bundle
 # small. bundle/ holds:
 #   lib/    libcudago.so*
-#   bin/    core_test capi_test peer_test abi_c99 bench_capi vector_add_c nn_test (meson), cudago.test and
+#   bin.tar.xz: bin/ packed with xz (run.sh and sanitize.sh unpack it), where bin/ holds
+#           core_test capi_test peer_test abi_c99 bench_capi vector_add_c nn_test (meson), cudago.test and
 #           cudago-race.test (go test -c -tags gpu of go/internal/capi: the Go test suite and
 #           benchmarks), pkg-<name>.test (go test -c -tags gpu of each public package with tests,
 #           go/<name>: the examples that check the public API, GPU ones included), vecadd (the Go
@@ -142,6 +143,10 @@ cp "$root/scripts/bench-report.py" "$bundle/report.py"
 chmod +x "$bundle/run.sh" "$bundle/sanitize.sh" "$bundle/report.py"
 
 ls -l "$bundle/lib" "$bundle/bin"
+# The executables travel as one xz archive (Go test binaries shrink to about a third); run.sh and
+# sanitize.sh unpack it into a temporary directory.
+tar -C "$bundle" -cf - bin | xz -T2 -6 >"$bundle/bin.tar.xz" || die "packing bin/ failed"
+rm -rf "$bundle/bin"
 bytes=$(du -sb "$bundle" | cut -f1)
 mib=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
 echo "bundle: $mib MiB in $bundle"
