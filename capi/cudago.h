@@ -1486,6 +1486,8 @@ typedef struct cudago_server_options {
   uint64_t instances_per_device;    /* 0: 2 on a GPU, 1 on the reference executor */
   cudago_serve_callback_t callback; /* NULL: results queue for cudago_server_poll */
   void *callback_user;              /* borrowed: passed to callback */
+  const char *name; /* copied: the model's name in metrics (the "model" label, at most 256
+                       bytes); NULL or "": "model" */
 } cudago_server_options_t;
 
 static inline void cudago_server_options_init(cudago_server_options_t *p) { CUDAGO_SIZED_INIT_(p); }
@@ -1610,6 +1612,21 @@ CUDAGO_API cudago_status_t cudago_server_stats(cudago_server_t server,
  * max_batch_size (count-then-fill: *len gets max_batch_size + 1). */
 CUDAGO_API cudago_status_t cudago_server_batch_histogram(cudago_server_t server, uint64_t *hist,
                                                          uint64_t cap, uint64_t *len);
+
+/* ---------------------------------------------------------------------------------------------
+ * Metrics (experimental): the process's metrics in the Prometheus text exposition format
+ * (version 0.0.4): every server's requests, batches, queue and stage histograms (label "model"),
+ * and cudago_metrics_source_errors_total. Names follow Prometheus' conventions (one cudago_
+ * prefix, base units, _total on counters); CUDAGO_METRICS_TRITON_NAMES adds Triton's names
+ * (nv_inference_*, in microseconds) for existing dashboards. See docs/METRICS.md.
+ * ------------------------------------------------------------------------------------------- */
+#define CUDAGO_METRICS_TRITON_NAMES 0x1u
+
+/* Renders the exposition into buf when it fits: *len gets its length in bytes (without the NUL
+ * written after it); when cap <= *len (or buf is NULL) nothing is written, and the caller
+ * retries with a larger buffer (the text may grow between two calls). */
+CUDAGO_API cudago_status_t cudago_metrics_render(uint32_t flags, char *buf, uint64_t cap,
+                                                 uint64_t *len);
 #endif /* CUDAGO_EXPERIMENTAL */
 
 #ifdef __cplusplus

@@ -80,6 +80,16 @@ nn::ServerOptions translate(const cudago_server_options_t* in, nn::Server::Callb
                 "opts->devices is NULL with num_devices " + std::to_string(nd));
   }
   for (uint64_t i = 0; i < nd; ++i) s.devices.push_back(o.devices[i]);
+  if (o.name != nullptr) {
+    size_t n = strnlen(o.name, 257);
+    if (n > 256) throw Error(Status::kInvalidArgument, "opts->name is longer than 256 bytes");
+    s.name.assign(o.name, n);
+    for (char c : s.name) {
+      if (static_cast<unsigned char>(c) < 0x20) {
+        throw Error(Status::kInvalidArgument, "opts->name has a control character");
+      }
+    }
+  }
   if (o.callback != nullptr) {
     cudago_serve_callback_t fn = o.callback;
     void* user = o.callback_user;
@@ -232,7 +242,13 @@ extern "C" cudago_status_t cudago_server_create(cudago_server_t* out, cudago_nn_
 }
 
 extern "C" cudago_status_t cudago_server_destroy(cudago_server_t server) {
-  return guard("cudago_server_destroy", [&] { delete server; });
+  return guard("cudago_server_destroy", [&] {
+    if (server == nullptr) return;
+    // The shutdown first: from a result callback it is refused (CUDAGO_ERROR_NOT_SUPPORTED) and
+    // the server stays; the destructor would wait for that callback, on its own thread.
+    if (server->impl) server->impl->shutdown(false);
+    delete server;
+  });
 }
 
 extern "C" cudago_status_t cudago_server_submit(

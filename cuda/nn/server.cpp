@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +18,7 @@
 #include "cudago/device.hpp"
 #include "cudago/event.hpp"
 #include "cudago/memory.hpp"
+#include "cudago/metrics.hpp"
 
 namespace cudago::nn {
 
@@ -378,17 +380,25 @@ struct Server::Impl {
   std::mutex order_mu;
   uint64_t deliver_seq = 0;
   std::map<uint64_t, Req*> reorder;
+  bool draining = false;  // a thread is delivering from reorder (it delivers what comes meanwhile)
 
   // Completion queue.
   std::mutex done_mu;
   std::condition_variable done_cv;
   std::deque<Req*> done;
 
+  // Metrics: histograms observed lock-free; per-request stage sums for Triton's counters.
+  std::unique_ptr<metrics::Histogram> h_request, h_queue, h_h2d, h_compute, h_d2h, h_batch;
+  std::atomic<uint64_t> sum_h2d_ns{0}, sum_compute_ns{0}, sum_d2h_ns{0};
+  metrics::Registry::Token metrics_token;
+  void render(metrics::Writer& w, const metrics::RenderOptions& ro) const;
+
   std::vector<std::unique_ptr<ServeBackend::Instance>> instances;
   std::vector<std::pair<int32_t, int32_t>> instance_ids;  // (device, index)
   std::vector<std::thread> threads;
 
   ~Impl() {
+    metrics_token = metrics::Registry::Token();  // out of the registry before anything goes
     {
       std::lock_guard<std::mutex> lock(mu);
       exiting = true;
@@ -564,6 +574,17 @@ struct Server::Impl {
   void instance_loop(size_t i);
   void reaper_loop();
 
+  // Keeps the deadlines of queued requests only (under mu).
+  void prune_deadlines() {
+    std::vector<std::pair<ServeClock::time_point, uint64_t>> keep;
+    while (!deadlines.empty()) {
+      Req* r = lookup(deadlines.top().second);
+      if (r != nullptr && r->state == State::kQueued) keep.push_back(deadlines.top());
+      deadlines.pop();
+    }
+    for (const auto& e : keep) deadlines.push(e);
+  }
+
   // Removes a queued request from its level (under mu).
   void unqueue(Req* r) {
     auto& q = levels[static_cast<size_t>(r->level)];
@@ -594,6 +615,7 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
     {
       std::lock_guard<std::mutex> lock(mu);
       st.rejected++;
+      st.rejected_invalid++;
     }
     throw Error(s, msg);
   };
@@ -735,10 +757,12 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
     std::lock_guard<std::mutex> lock(mu);
     if (stopping) {
       st.rejected++;
+      st.rejected_unavailable++;
       throw Error(Status::kUnavailable, "the server is shut down: it takes no new requests");
     }
     if (queued + reserved >= o.max_queue_size) {
       st.rejected++;
+      st.rejected_queue_full++;
       throw Error(Status::kQueueFull, "the queue is full (" + std::to_string(o.max_queue_size) +
                                           " requests waiting); retry later");
     }
@@ -750,7 +774,9 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
     std::lock_guard<std::mutex> lock(mu);
     --reserved;
     st.rejected++;
+    st.rejected_queue_full++;
     free_req(r);
+    if (reserved == 0 && outstanding == 0) idle_cv.notify_all();  // a shutdown may wait for it
   };
   if (slot_bytes > 0) {
     try {
@@ -761,6 +787,15 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
     }
     if (r->slot == nullptr) {
       unreserve();
+      const int64_t cls = Staging::class_of(static_cast<int64_t>(slot_bytes));
+      if (cls > o.max_staging_bytes) {
+        throw Error(Status::kQueueFull,
+                    "the request needs a staging slot of " + std::to_string(cls) +
+                        " bytes, more than max_staging_bytes (" +
+                        std::to_string(o.max_staging_bytes) +
+                        "): it can never be accepted; send fewer items per request, or give "
+                        "PINNED or DEVICE inputs and outputs");
+      }
       throw Error(Status::kQueueFull,
                   "the staging memory is full (" + std::to_string(o.max_staging_bytes) +
                       " bytes held by requests waiting or running); retry later");
@@ -814,7 +849,10 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
     --reserved;
     if (stopping) {
       st.rejected++;
+      st.rejected_unavailable++;
       free_req(r);
+      // The shutdown that stopped it waits for every reservation to end.
+      if (reserved == 0 && outstanding == 0) idle_cv.notify_all();
       throw Error(Status::kUnavailable, "the server is shut down: it takes no new requests");
     }
     // The key: the index of its item dims among those seen.
@@ -828,15 +866,22 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
     }
     r->key = key;
     r->enqueued = ServeClock::now();
-    r->has_deadline = r->timeout_ns > 0;
+    // A timeout past what the clock can represent (enqueued + timeout would overflow) is none.
+    r->has_deadline = r->timeout_ns > 0 && std::chrono::nanoseconds(r->timeout_ns) <
+                                               ServeClock::time_point::max() - r->enqueued;
+    r->seq = next_seq++;
+    r->state = State::kQueued;
     if (r->has_deadline) {
       r->deadline = r->enqueued + std::chrono::nanoseconds(r->timeout_ns);
       bool earliest = deadlines.empty() || r->deadline < deadlines.top().first;
       deadlines.emplace(r->deadline, r->id());
       if (earliest) reap_cv.notify_one();
+      // Entries of requests that ran or were cancelled stay until their deadline; with long
+      // timeouts they would pile up (one per request), so they are dropped now and then.
+      if (deadlines.size() > 64 && deadlines.size() > 4 * static_cast<size_t>(queued + 1)) {
+        prune_deadlines();
+      }
     }
-    r->seq = next_seq++;
-    r->state = State::kQueued;
     levels[static_cast<size_t>(r->level)].push_back(r);
     ++queued;
     ++outstanding;
@@ -883,8 +928,17 @@ void Server::Impl::instance_loop(size_t i) {
     } catch (const std::exception& e) {
       status = Status::kInternal;
       message = e.what();
+    } catch (...) {  // not an exception class: still only this batch's requests fail
+      status = Status::kInternal;
+      message = "the batch's run threw an exception of an unknown type";
     }
     auto t1 = ServeClock::now();
+    h_batch->observe(static_cast<double>(f.items));
+    if (status == Status::kSuccess) {
+      h_h2d->observe(static_cast<double>(b.h2d_ns) * 1e-9);
+      h_compute->observe(static_cast<double>(b.compute_ns) * 1e-9);
+      h_d2h->observe(static_cast<double>(b.d2h_ns) * 1e-9);
+    }
     {
       std::lock_guard<std::mutex> lock(mu);
       if (status == Status::kSuccess) learn(f.items, ns_between(t0, t1));
@@ -964,6 +1018,12 @@ void Server::Impl::reaper_loop() {
 }
 
 void Server::Impl::finish(Req* r) {
+  const ServeResult& res = r->result;
+  h_request->observe(static_cast<double>(res.total_ns) * 1e-9);
+  h_queue->observe(static_cast<double>(res.queue_ns) * 1e-9);
+  sum_h2d_ns.fetch_add(static_cast<uint64_t>(res.h2d_ns), std::memory_order_relaxed);
+  sum_compute_ns.fetch_add(static_cast<uint64_t>(res.compute_ns), std::memory_order_relaxed);
+  sum_d2h_ns.fetch_add(static_cast<uint64_t>(res.d2h_ns), std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mu);
     st.completed++;
@@ -986,24 +1046,38 @@ void Server::Impl::finish(Req* r) {
     deliver(r);
     return;
   }
-  std::lock_guard<std::mutex> lock(order_mu);
+  // One thread delivers at a time, in sequence order, and not under order_mu: a callback may
+  // cancel (finishing another request on this very thread) or submit. What finishes while a
+  // thread delivers is delivered by that thread.
+  std::unique_lock<std::mutex> lock(order_mu);
   reorder.emplace(r->seq, r);
-  for (auto it = reorder.begin(); it != reorder.end() && it->first == deliver_seq;
-       it = reorder.erase(it)) {
+  if (draining) return;
+  draining = true;
+  for (;;) {
+    auto it = reorder.begin();
+    if (it == reorder.end() || it->first != deliver_seq) break;
+    Req* next = it->second;
+    reorder.erase(it);
     ++deliver_seq;
-    deliver(it->second);
+    lock.unlock();
+    deliver(next);
+    lock.lock();
   }
+  draining = false;
 }
 
 void Server::Impl::deliver(Req* r) {
   if (cb) {
+    // Saved and restored: a callback that cancels a request has its result delivered inside it
+    // (nested), and is still in its callback after that one returns.
+    const void* outer = tl_in_callback;
     tl_in_callback = this;
     try {
       cb(r->result);
     } catch (...) {
       // A callback must not throw; what it threw is dropped, the server goes on.
     }
-    tl_in_callback = nullptr;
+    tl_in_callback = outer;
     std::lock_guard<std::mutex> lock(mu);
     free_req(r);
     if (--outstanding == 0) idle_cv.notify_all();
@@ -1016,6 +1090,111 @@ void Server::Impl::deliver(Req* r) {
   done_cv.notify_one();
   std::lock_guard<std::mutex> lock(mu);
   if (--outstanding == 0) idle_cv.notify_all();
+}
+
+void Server::Impl::render(metrics::Writer& w, const metrics::RenderOptions& ro) const {
+  ServerStats s;
+  int64_t q, fl, staged;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    s = st;
+    q = queued;
+    fl = in_flight;
+  }
+  staged = staging->held();
+  const std::string& m = o.name;
+  auto d = [](int64_t v) { return static_cast<double>(v); };
+  const char* req_help =
+      "Requests by outcome (success, failure, rejected) and reason; a request of several batch "
+      "items counts once.";
+  w.counter("cudago_requests_total", req_help,
+            {{"model", m}, {"outcome", "success"}, {"reason", ""}}, d(s.succeeded));
+  w.counter("cudago_requests_total", req_help,
+            {{"model", m}, {"outcome", "failure"}, {"reason", "timeout"}}, d(s.timed_out));
+  w.counter("cudago_requests_total", req_help,
+            {{"model", m}, {"outcome", "failure"}, {"reason", "cancelled"}}, d(s.cancelled));
+  w.counter("cudago_requests_total", req_help,
+            {{"model", m}, {"outcome", "failure"}, {"reason", "error"}}, d(s.failed));
+  w.counter("cudago_requests_total", req_help,
+            {{"model", m}, {"outcome", "rejected"}, {"reason", "queue_full"}},
+            d(s.rejected_queue_full));
+  w.counter("cudago_requests_total", req_help,
+            {{"model", m}, {"outcome", "rejected"}, {"reason", "invalid"}}, d(s.rejected_invalid));
+  w.counter("cudago_requests_total", req_help,
+            {{"model", m}, {"outcome", "rejected"}, {"reason", "unavailable"}},
+            d(s.rejected_unavailable));
+  w.counter("cudago_inferences_total", "Batch items run (a batch of n counts n).", {{"model", m}},
+            d(s.inferences));
+  w.counter("cudago_batch_executions_total", "Batches run.", {{"model", m}}, d(s.batches));
+  const char* close_help = "Batches by the reason they were closed and sent.";
+  w.counter("cudago_batch_close_total", close_help, {{"model", m}, {"reason", "full"}},
+            d(s.closed_full));
+  w.counter("cudago_batch_close_total", close_help, {{"model", m}, {"reason", "preferred"}},
+            d(s.closed_preferred));
+  w.counter("cudago_batch_close_total", close_help, {{"model", m}, {"reason", "delay"}},
+            d(s.closed_delay));
+  w.counter("cudago_batch_close_total", close_help, {{"model", m}, {"reason", "deadline"}},
+            d(s.closed_deadline));
+  w.counter("cudago_batch_close_total", close_help, {{"model", m}, {"reason", "shutdown"}},
+            d(s.closed_shutdown));
+  w.gauge("cudago_queue_depth", "Requests waiting in the queue.", {{"model", m}}, d(q));
+  w.gauge("cudago_requests_in_flight", "Requests in a running batch.", {{"model", m}}, d(fl));
+  w.gauge("cudago_staging_bytes",
+          "Staging memory held by the server (pinned on a GPU), cached slots included.",
+          {{"model", m}}, d(staged));
+  w.histogram("cudago_batch_size", "Items per batch run.", {{"model", m}}, h_batch->snapshot());
+  w.histogram("cudago_request_duration_seconds",
+              "Requests from submission to result, every outcome but refusals at submit.",
+              {{"model", m}}, h_request->snapshot());
+  w.histogram("cudago_queue_wait_seconds",
+              "Requests' time in the queue (to dispatch, or to failure for one that never ran).",
+              {{"model", m}}, h_queue->snapshot());
+  const char* stage_help =
+      "Batches' stages: host-to-device copies, compute, device-to-host copies (CUDA events on a "
+      "GPU).";
+  w.histogram("cudago_stage_duration_seconds", stage_help, {{"model", m}, {"stage", "h2d"}},
+              h_h2d->snapshot());
+  w.histogram("cudago_stage_duration_seconds", stage_help, {{"model", m}, {"stage", "compute"}},
+              h_compute->snapshot());
+  w.histogram("cudago_stage_duration_seconds", stage_help, {{"model", m}, {"stage", "d2h"}},
+              h_d2h->snapshot());
+  if (!ro.triton_names) return;
+  // Triton's names and units (microseconds, counters without _total), for existing dashboards.
+  metrics::Labels tl{{"model", m}, {"version", "1"}};
+  auto with = [&](const char* k, const char* v) {
+    metrics::Labels l = tl;
+    l.emplace_back(k, v);
+    return l;
+  };
+  w.counter("nv_inference_request_success", "Number of successful inference requests (Triton).", tl,
+            d(s.succeeded));
+  const char* fail_help = "Number of failed inference requests (Triton).";
+  w.counter("nv_inference_request_failure", fail_help, with("reason", "REJECTED"),
+            d(s.timed_out + s.rejected_queue_full));
+  w.counter("nv_inference_request_failure", fail_help, with("reason", "CANCELED"), d(s.cancelled));
+  w.counter("nv_inference_request_failure", fail_help, with("reason", "BACKEND"), d(s.failed));
+  w.counter("nv_inference_request_failure", fail_help, with("reason", "OTHER"),
+            d(s.rejected_invalid + s.rejected_unavailable));
+  w.counter("nv_inference_count", "Number of inferences performed (Triton).", tl, d(s.inferences));
+  w.counter("nv_inference_exec_count", "Number of model executions performed (Triton).", tl,
+            d(s.batches));
+  w.gauge("nv_inference_pending_request_count",
+          "Instantaneous number of pending requests (Triton).", tl, d(q));
+  auto us = [](double seconds) { return std::floor(seconds * 1e6); };
+  w.counter("nv_inference_request_duration_us",
+            "Cumulative request duration in microseconds (Triton).", tl,
+            us(h_request->snapshot().sum));
+  w.counter("nv_inference_queue_duration_us", "Cumulative queue duration in microseconds (Triton).",
+            tl, us(h_queue->snapshot().sum));
+  w.counter("nv_inference_compute_input_duration_us",
+            "Cumulative compute input duration in microseconds (Triton).", tl,
+            std::floor(static_cast<double>(sum_h2d_ns.load(std::memory_order_relaxed)) / 1e3));
+  w.counter("nv_inference_compute_infer_duration_us",
+            "Cumulative compute inference duration in microseconds (Triton).", tl,
+            std::floor(static_cast<double>(sum_compute_ns.load(std::memory_order_relaxed)) / 1e3));
+  w.counter("nv_inference_compute_output_duration_us",
+            "Cumulative inference compute output duration in microseconds (Triton).", tl,
+            std::floor(static_cast<double>(sum_d2h_ns.load(std::memory_order_relaxed)) / 1e3));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1131,6 +1310,15 @@ std::unique_ptr<Server> Server::create(std::shared_ptr<ServeBackend> backend,
   s.staging =
       std::make_unique<Staging>(backend->gpu(), std::max(devices[0], 0), s.o.max_staging_bytes);
   s.st.batch_histogram.assign(static_cast<size_t>(s.max_batch + 1), 0);
+  for (auto* h : {&s.h_request, &s.h_queue, &s.h_h2d, &s.h_compute, &s.h_d2h}) {
+    *h = std::make_unique<metrics::Histogram>(metrics::latency_buckets());
+  }
+  s.h_batch = std::make_unique<metrics::Histogram>(metrics::batch_size_buckets(s.max_batch));
+  if (s.o.name.empty()) s.o.name = "model";
+  if (s.o.name.size() > 256) {
+    throw Error(Status::kInvalidArgument,
+                "the server's name has " + std::to_string(s.o.name.size()) + " bytes; at most 256");
+  }
   s.est_ns.assign(64, 0);
   for (int32_t d : devices) {
     for (int32_t k = 0; k < per; ++k) {
@@ -1139,6 +1327,8 @@ std::unique_ptr<Server> Server::create(std::shared_ptr<ServeBackend> backend,
     }
   }
   Impl* p = impl.get();
+  s.metrics_token = metrics::Registry::global().add(
+      [p](metrics::Writer& w, const metrics::RenderOptions& ro) { p->render(w, ro); });
   try {
     for (size_t i = 0; i < s.instances.size(); ++i) {
       s.threads.emplace_back([p, i] { p->instance_loop(i); });
@@ -1201,10 +1391,13 @@ size_t Server::poll(const uint64_t* release, size_t num_release, int64_t timeout
     std::lock_guard<std::mutex> l2(s.mu);
     return s.stopping && s.outstanding == 0;
   };
-  if (timeout_ns < 0) {
+  // A timeout past what the clock can represent (now + timeout would overflow) is no limit.
+  const auto now = ServeClock::now();
+  if (timeout_ns < 0 ||
+      std::chrono::nanoseconds(timeout_ns) >= ServeClock::time_point::max() - now) {
     s.done_cv.wait(lock, ready);
   } else if (timeout_ns > 0) {
-    s.done_cv.wait_for(lock, std::chrono::nanoseconds(timeout_ns), ready);
+    s.done_cv.wait_until(lock, now + std::chrono::nanoseconds(timeout_ns), ready);
   }
   if (s.done.empty()) {
     std::lock_guard<std::mutex> l2(s.mu);
@@ -1260,7 +1453,10 @@ void Server::shutdown(bool cancel_queued) {
     std::unique_lock<std::mutex> lock(s.mu);
     s.idle_cv.wait(lock, [&] { return s.outstanding == 0 && s.reserved == 0; });
   }
-  s.done_cv.notify_all();  // pollers waiting see the end
+  // Pollers waiting see the end. Under done_mu: a poller holds it from its check of `stopping`
+  // to its wait, so the notification cannot fall between the two.
+  std::lock_guard<std::mutex> lock(s.done_mu);
+  s.done_cv.notify_all();
 }
 
 ServerStats Server::stats() const {

@@ -38,6 +38,8 @@ type Config struct {
 	// execution instances (0: 2 on a GPU, 1 on the reference executor).
 	Devices            []int
 	InstancesPerDevice int
+	// Name is the model's name in the metrics (the "model" label; "" means "model").
+	Name string
 }
 
 // CloseReason says why a batch was closed and sent.

@@ -18,6 +18,7 @@ import (
 	"math"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -39,6 +40,7 @@ type NNServerConfig struct {
 	MaxStagingBytes     int64
 	Devices             []int
 	InstancesPerDevice  int
+	Name                string
 }
 
 // NNCloseReason says why a batch was closed (cudago_serve_close_reason_t).
@@ -212,6 +214,14 @@ func NewNNServer(m *NNModel, cfg NNServerConfig) (*NNServer, error) {
 			ds[i] = C.int32_t(v)
 		}
 		o.devices, o.num_devices = p, C.uint64_t(n)
+	}
+	if cfg.Name != "" {
+		if strings.IndexByte(cfg.Name, 0) >= 0 {
+			return nil, errArg(op, "Config.Name contains a NUL byte")
+		}
+		cname := C.CString(cfg.Name)
+		defer C.free(unsafe.Pointer(cname))
+		o.name = cname
 	}
 	r := C.cg_server_create(m.x.h, o)
 	if r.err != nil {

@@ -53,3 +53,26 @@ cudago_serve_result_t *cg_serve_results_new(uint64_t n) {
   for (i = 0; i < n; i++) cudago_serve_result_init(&r[i]);
   return r;
 }
+
+cg_err_t *cg_metrics_render(uint32_t flags, char **out, uint64_t *len) {
+  uint64_t cap = 1 << 16;
+  int tries;
+  *out = NULL;
+  for (tries = 0; tries < 8; tries++) {
+    cudago_status_t st;
+    char *buf = (char *)malloc((size_t)cap);
+    if (buf == NULL) return NULL; /* *out NULL, no error: Go makes it (out of memory) */
+    st = cudago_metrics_render(flags, buf, cap, len);
+    if (st != CUDAGO_SUCCESS) {
+      free(buf);
+      return cg_err(st);
+    }
+    if (*len < cap) {
+      *out = buf;
+      return NULL;
+    }
+    free(buf);
+    cap = *len + *len / 4 + 4096; /* it may have grown since: some room */
+  }
+  return NULL; /* *out NULL: it kept growing faster than the buffer */
+}

@@ -31,6 +31,10 @@ cg_err_t *cg_server_poll(cudago_server_t s, const uint64_t *release, uint64_t nu
                          uint64_t *len);
 cg_err_t *cg_server_stats(cudago_server_t s, cudago_server_stats_t *out, uint64_t *hist,
                           uint64_t cap, uint64_t *len);
+/* Renders the metrics into a buffer grown as needed (malloc'd, released with free()): *out and
+ * *len. A failed render returns its error; *out NULL without one means out of C memory. */
+cg_err_t *cg_metrics_render(uint32_t flags, char **out, uint64_t *len);
+
 /* An array of n results, each initialised; NULL when out of memory. Released with free(). */
 cudago_serve_result_t *cg_serve_results_new(uint64_t n);
 

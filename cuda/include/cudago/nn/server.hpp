@@ -63,6 +63,7 @@ struct ServerOptions {
   int64_t max_staging_bytes = 0;     // 0: kDefaultStagingBytes
   std::vector<int32_t> devices;      // empty: the model's device
   int32_t instances_per_device = 0;  // 0: 2 on a GPU, 1 on the reference executor
+  std::string name;                  // the model's name in metrics (the "model" label); "": "model"
   static constexpr int64_t kDefaultQueueSize = 1024;
   static constexpr int64_t kDefaultStagingBytes = int64_t{1} << 30;
 };
@@ -83,6 +84,7 @@ struct ServeResult {
 struct ServerStats {
   int64_t submitted = 0;  // accepted requests
   int64_t rejected = 0;   // refused at submit (bad request, queue full, shut down)
+  int64_t rejected_invalid = 0, rejected_queue_full = 0, rejected_unavailable = 0;
   int64_t completed = 0;  // delivered results, successful or not
   int64_t succeeded = 0, failed = 0, timed_out = 0, cancelled = 0;
   int64_t queued = 0;                   // waiting in the queue now
