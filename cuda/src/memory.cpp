@@ -1,6 +1,7 @@
 #include "cudago/memory.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -18,13 +19,18 @@ struct PoolSlot {
   std::once_flag once;
   cudaMemPool_t pool = nullptr;
   uint64_t total_memory = 0;
+  std::atomic<bool> created{false};  // set once pool is made (for readers that must not make it)
 };
+
+// Never destroyed: pools outlive every buffer, and must not be torn down after the runtime.
+PoolSlot* pool_slots() {
+  static PoolSlot* slots = new PoolSlot[static_cast<size_t>(std::max(device_count(), 1))];
+  return slots;
+}
 
 PoolSlot& pool_slot(int device) {
   require_device(device);
-  // Never destroyed: pools outlive every buffer, and must not be torn down after the runtime.
-  static PoolSlot* slots = new PoolSlot[static_cast<size_t>(device_count())];
-  PoolSlot& slot = slots[device];
+  PoolSlot& slot = pool_slots()[device];
   std::call_once(slot.once, [&] {
     DeviceGuard guard(device);
     int supported = 0;
@@ -52,6 +58,7 @@ PoolSlot& pool_slot(int device) {
     CUDAGO_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
     slot.total_memory = total_b;
     slot.pool = pool;
+    slot.created.store(true, std::memory_order_release);
   });
   return slot;
 }
@@ -102,6 +109,13 @@ PoolStats pool_stats(int device) {
   st.reserved_high_bytes = pool_attribute(pool, cudaMemPoolAttrReservedMemHigh);
   st.used_high_bytes = pool_attribute(pool, cudaMemPoolAttrUsedMemHigh);
   return st;
+}
+
+bool pool_stats_if_created(int device, PoolStats* out) {
+  if (device < 0 || device >= device_count()) return false;
+  if (!pool_slots()[device].created.load(std::memory_order_acquire)) return false;
+  *out = pool_stats(device);
+  return true;
 }
 
 void pool_trim(int device, uint64_t keep_bytes) {

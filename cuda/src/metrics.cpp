@@ -5,7 +5,11 @@
 #include <cstdio>
 #include <cstring>
 
+#include "cudago/device.hpp"
 #include "cudago/error.hpp"
+#include "cudago/fft.hpp"
+#include "cudago/memory.hpp"
+#include "cudago/rtc.hpp"
 
 namespace cudago::metrics {
 
@@ -267,9 +271,59 @@ void Registry::remove(uint64_t id) {
   sources_.erase(id);
 }
 
+namespace {
+
+// The library's own series: memory pools (those already made: a scrape creates nothing), the
+// run-time compilation cache and the FFT plan cache.
+void library_metrics(Writer& w) {
+  auto d = [](uint64_t v) { return static_cast<double>(v); };
+  int n = device_count();
+  for (int dev = 0; dev < n; ++dev) {
+    PoolStats s;
+    if (!pool_stats_if_created(dev, &s)) continue;
+    Labels l{{"device", std::to_string(dev)}};
+    w.gauge("cudago_memory_pool_reserved_bytes", "Device memory the cudago pool holds.", l,
+            d(s.reserved_bytes));
+    w.gauge("cudago_memory_pool_used_bytes", "Pool memory handed out to live buffers.", l,
+            d(s.used_bytes));
+    w.gauge("cudago_memory_pool_reserved_high_water_bytes",
+            "The most the pool held since it was made or its high-water marks were reset.", l,
+            d(s.reserved_high_bytes));
+    w.gauge("cudago_memory_pool_used_high_water_bytes",
+            "The most pool memory in live buffers since the last reset.", l, d(s.used_high_bytes));
+  }
+  CacheStats c = cache_stats();
+  w.counter("cudago_compile_cache_hits_total", "Run-time compilations served from the cache.",
+            {{"tier", "memory"}}, d(c.hits));
+  w.counter("cudago_compile_cache_hits_total", "Run-time compilations served from the cache.",
+            {{"tier", "disk"}}, d(c.disk_hits));
+  w.counter("cudago_compile_cache_misses_total", "Run-time compilations NVRTC ran.", {},
+            d(c.misses));
+  w.gauge("cudago_compile_cache_entries", "Compilation results held in memory.", {}, d(c.entries));
+  FftCacheStats f = fft_cache_stats();
+  w.counter("cudago_fft_plan_cache_hits_total", "FFT plans served from the cache.", {}, d(f.hits));
+  w.counter("cudago_fft_plan_cache_misses_total", "FFT plans made.", {}, d(f.misses));
+  w.counter("cudago_fft_plan_cache_evictions_total", "FFT plans evicted from the cache.", {},
+            d(f.evictions));
+  w.gauge("cudago_fft_plan_cache_entries", "Idle FFT plans cached.", {}, d(f.entries));
+  w.gauge("cudago_fft_plan_cache_bytes", "Work-area bytes the cached FFT plans need.", {},
+          d(f.bytes));
+}
+
+}  // namespace
+
 std::string Registry::render(const RenderOptions& o) {
   std::lock_guard<std::mutex> lock(mu_);
   Writer all;
+  {
+    Writer w;
+    try {
+      library_metrics(w);
+      all.merge(w);
+    } catch (...) {
+      ++errors_;
+    }
+  }
   for (auto& [id, source] : sources_) {
     // Each source writes into its own writer first, so one that throws half-way leaves nothing.
     Writer w;

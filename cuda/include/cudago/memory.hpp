@@ -29,6 +29,9 @@ struct PoolStats {
 cudaMemPool_t device_pool(int device);
 void pool_configure(int device, const PoolConfig& config);
 PoolStats pool_stats(int device);
+// The stats of a pool already made (false, and nothing touched, when it is not: for readers such
+// as a metrics scrape that must not create pools or CUDA contexts).
+bool pool_stats_if_created(int device, PoolStats* out);
 void pool_trim(int device, uint64_t keep_bytes);
 void pool_reset_high_water(int device);
 
