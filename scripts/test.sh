@@ -2,14 +2,16 @@
 # Builds cudago and runs every test: scripts/test-setup.sh (setup.sh's dry runs), the GoogleTest
 # suites and the C99 ABI program (meson test), then gofmt, go vet (plain and with -tags gpu, which
 # adds the Go examples that need a GPU), go test and go test -race for the Go module, bounded
-# fuzzing (20 s) of each Go fuzz target of go/internal/capi and its soak test for 20 s, and go vet
-# (plain and -tags gpu), go build and go test for the Go examples.
+# fuzzing (20 s) of each Go fuzz target of go/internal/capi and its soak test for 20 s, go vet
+# (plain and -tags gpu), go build and go test for the Go examples, and the example HTTP server
+# against the real Triton client (tests/serve/test_triton_client.py).
 # Stops at the first failure with a message saying which step failed.
 #
 # The last line of output is always the summary:
 #   tests: N passed, M failed, K skipped
-# counting setup.sh's dry-run cases, GoogleTest cases, the C99 program's checks and Go tests
-# (subtests included). A failing step that is not a test (build, gofmt, vet) counts as one failure.
+# counting setup.sh's dry-run cases, GoogleTest cases, the C99 program's checks, Go tests
+# (subtests included) and the Triton client's tests. A failing step that is not a test (build,
+# gofmt, vet) counts as one failure.
 #
 # Environment: CUDAGO_REQUIRE_GPU=1 turns GPU skips into failures; CUDA_PATH (default
 # /usr/local/cuda) locates nvcc when it is not on PATH.
@@ -250,5 +252,22 @@ in_devenv examples/go go build -o "$work/exbin/" ./... >"$work/exbuild.log" 2>&1
   die "go build ./... in examples/go" "$work/exbuild.log"
 # The examples' own tests (the SGEMM example: its GPU tests skip without one).
 go_test examples/go examples
+
+# The example HTTP server (examples/go/serve, built into exbin above) against the real Triton
+# client: tests/serve/test_triton_client.py with the virtual environment's tritonclient.http, and
+# onnxruntime as the reference for its results.
+step "tests/serve/test_triton_client.py (examples/go/serve with tritonclient.http)"
+venv_python=$(meson introspect --buildoptions "$build" | python3 -c '
+import json, sys
+print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "venv") + "/bin/python")') ||
+  die "could not read the build's venv option (meson introspect --buildoptions build)"
+triton_rc=0
+in_devenv examples/go timeout 300 "$venv_python" "$root/tests/serve/test_triton_client.py" \
+  "$work/exbin/serve" >"$work/triton.log" 2>&1 || triton_rc=$?
+triton_counts=$(sed -n 's/^triton-client: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' \
+  "$work/triton.log")
+add "${triton_counts:-0 1 0}"
+[ "$triton_rc" -eq 0 ] || die "tests/serve/test_triton_client.py" "$work/triton.log"
+tail -n 1 "$work/triton.log"
 
 echo "test.sh: all steps passed"

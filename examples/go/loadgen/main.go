@@ -1,0 +1,349 @@
+// Command loadgen drives an inference server with load and reports its throughput, latency
+// percentiles, errors and batch sizes: the Go API in-process (a model and a serve.Server of its
+// own) or a KServe v2 HTTP server (examples/go/serve, or any server of the Open Inference
+// Protocol) with binary tensor requests.
+//
+//	loadgen -mode inproc -model MODEL.onnx [flags]
+//	loadgen -mode http -url http://127.0.0.1:8000 -name MODEL [flags]
+//
+// The load is a closed loop of -concurrency clients, each sending its next request when the last
+// one is answered, or with -rate an open loop: requests arrive at that mean rate (a Poisson
+// process) whether or not earlier ones were answered, and each one's latency counts from its
+// scheduled arrival. Each request carries -items batch items of random data.
+//
+// It prints, for the -duration of the run: the requests sent and what became of each (ok, queue
+// full, timeout, other error: every request sent is counted in exactly one), the throughput in
+// requests and items per second, the latency percentiles (p50, p90, p99, max) of the requests
+// that succeeded, and the batch sizes the server formed (from serve.Server.Stats in-process, from
+// the statistics extension, /v2/models/NAME/stats, over HTTP).
+//
+// -sweep runs several levels one after the other (concurrencies, or rates with -rate) and prints
+// a table; -json writes every figure, -png draws latency (p50 and p99) against throughput.
+//
+// From the repository's build directory, with a model that scripts/gen-models.py generated:
+//
+//	meson devenv -C build --workdir examples/go go run ./loadgen -mode inproc \
+//		-model ../../build/tests/nn/models/conv_bn_k3_c13_13x11.onnx -max-queue-delay 1ms \
+//		-sweep 1,2,4,8,16 -duration 3s -png /tmp/latency.png
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cudago/cudago/go/nn"
+	"github.com/cudago/cudago/go/serve"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		var u usageError
+		if errors.As(err, &u) {
+			fmt.Fprintln(os.Stderr, "usage: loadgen -mode inproc -model FILE | -mode http -url URL -name MODEL [flags] (loadgen -h lists the flags)")
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake on the command line: main follows it with a line of usage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// config is what the command line asks for.
+type config struct {
+	mode                string
+	model, url, name    string
+	backend             nn.Backend
+	precision           nn.Precision
+	maxBatch            int
+	batcher             serve.Config
+	concurrency         int
+	rate                float64
+	duration, warmup    time.Duration
+	timeout             time.Duration
+	items               int
+	maxOutstanding      int
+	sweep               []float64
+	jsonFile, pngFile   string
+	pngWidth, pngHeight int
+	seed                uint64
+}
+
+// floatList parses "1,2,4" into v.
+func floatList(s string, v *[]float64) error {
+	*v = nil
+	for _, f := range strings.Split(s, ",") {
+		x, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !(x > 0) || x > 1e9 {
+			return fmt.Errorf("%q: want comma-separated positive numbers", s)
+		}
+		*v = append(*v, x)
+	}
+	return nil
+}
+
+func newFlags(c *config) *flag.FlagSet {
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.StringVar(&c.mode, "mode", "inproc", "what to drive, `inproc|http`: a serve.Server in this process, or a KServe v2 HTTP server")
+	fs.StringVar(&c.model, "model", "", "inproc: the ONNX model `file`")
+	fs.StringVar(&c.url, "url", "http://127.0.0.1:8000", "http: the server's base `URL`")
+	fs.StringVar(&c.name, "name", "", "http: the model's `name` on the server (required)")
+	fs.Func("backend", "inproc: the executor, `auto|gpu|reference` (default auto)", func(s string) error {
+		b, ok := map[string]nn.Backend{"auto": nn.Auto, "gpu": nn.GPU, "reference": nn.Reference}[s]
+		if !ok {
+			return fmt.Errorf("%q is not auto, gpu or reference", s)
+		}
+		c.backend = b
+		return nil
+	})
+	fs.Func("precision", "inproc: the GPU's arithmetic, `fp16|bf16|fp32` (default fp16 on the GPU)", func(s string) error {
+		p, ok := map[string]nn.Precision{"fp16": nn.FP16, "bf16": nn.BF16, "fp32": nn.FP32}[s]
+		if !ok {
+			return fmt.Errorf("%q is not fp16, bf16 or fp32", s)
+		}
+		c.precision = p
+		return nil
+	})
+	fs.IntVar(&c.maxBatch, "max-batch", 8, "inproc: the most batch `items` of a batch")
+	fs.DurationVar(&c.batcher.MaxQueueDelay, "max-queue-delay", 0, "inproc: the batcher's max queue `delay`")
+	fs.Func("preferred", "inproc: preferred batch `sizes`, comma-separated", func(s string) error {
+		c.batcher.PreferredBatchSizes = nil
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return fmt.Errorf("%q: want comma-separated positive integers", s)
+			}
+			c.batcher.PreferredBatchSizes = append(c.batcher.PreferredBatchSizes, n)
+		}
+		return nil
+	})
+	fs.IntVar(&c.batcher.MaxQueueSize, "max-queue-size", 0, "inproc: the most waiting `requests` (0: 1024)")
+	fs.IntVar(&c.batcher.InstancesPerDevice, "instances", 0, "inproc: execution `instances` per GPU (0: the default)")
+	fs.IntVar(&c.concurrency, "concurrency", 4, "closed loop: the `clients`, each with one request at a time")
+	fs.Float64Var(&c.rate, "rate", 0, "open loop: the mean arrival `rate` in requests per second (Poisson); 0: closed loop")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long each run sends requests (`duration`)")
+	fs.DurationVar(&c.warmup, "warmup", 0, "a first run of this `duration` whose figures are dropped")
+	fs.DurationVar(&c.timeout, "timeout", 0, "each request's deadline (`duration`; 0: none, though an HTTP request gives up after a minute); over HTTP it is sent as the \"timeout\" parameter too")
+	fs.IntVar(&c.items, "items", 1, "batch `items` per request")
+	fs.IntVar(&c.maxOutstanding, "max-outstanding", 10000, "open loop: the most `requests` in flight; arrivals past it are skipped (and counted as such), not sent")
+	fs.Func("sweep", "run once per `level`, comma-separated: concurrencies, or rates in requests per second with -rate", func(s string) error {
+		return floatList(s, &c.sweep)
+	})
+	fs.StringVar(&c.jsonFile, "json", "", "write the figures to this JSON `file`")
+	fs.StringVar(&c.pngFile, "png", "", "draw latency (p50, p99) against throughput into this PNG `file`")
+	fs.IntVar(&c.pngWidth, "png-width", 800, "the PNG's width in `pixels`")
+	fs.IntVar(&c.pngHeight, "png-height", 500, "the PNG's height in `pixels`")
+	fs.Uint64Var(&c.seed, "seed", 1, "the random inputs' and arrivals' `seed`")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintln(w, "usage: loadgen -mode inproc -model FILE | -mode http -url URL -name MODEL [flags]")
+		fmt.Fprintln(w, "\nDrives an inference server with load and reports throughput, latency, errors and batch sizes.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parseArgs(args []string) (config, error) {
+	var c config
+	fs := newFlags(&c)
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, usageError{err.Error()}
+	}
+	switch {
+	case fs.NArg() > 0:
+		return c, usageError{fmt.Sprintf("unexpected arguments %q", fs.Args())}
+	case c.mode != "inproc" && c.mode != "http":
+		return c, usageError{fmt.Sprintf("-mode %q: want inproc or http", c.mode)}
+	case c.mode == "inproc" && c.model == "":
+		return c, usageError{"-mode inproc needs -model FILE"}
+	case c.mode == "http" && c.name == "":
+		return c, usageError{"-mode http needs -name MODEL"}
+	case c.concurrency < 1 || c.concurrency > 100000:
+		return c, usageError{fmt.Sprintf("-concurrency %d: want 1 to 100000", c.concurrency)}
+	case c.rate < 0 || c.rate > 1e9:
+		return c, usageError{fmt.Sprintf("-rate %g: want 0 (closed loop) or a positive rate", c.rate)}
+	case c.duration <= 0:
+		return c, usageError{fmt.Sprintf("-duration %v: want a positive duration", c.duration)}
+	case c.warmup < 0 || c.timeout < 0:
+		return c, usageError{"-warmup and -timeout may not be negative"}
+	case c.items < 1:
+		return c, usageError{fmt.Sprintf("-items %d: want at least 1", c.items)}
+	case c.maxBatch < 1:
+		return c, usageError{fmt.Sprintf("-max-batch %d: want at least 1", c.maxBatch)}
+	case c.maxOutstanding < 1:
+		return c, usageError{fmt.Sprintf("-max-outstanding %d: want at least 1", c.maxOutstanding)}
+	case c.pngWidth < 200 || c.pngHeight < 150 || c.pngWidth > 8000 || c.pngHeight > 8000:
+		return c, usageError{fmt.Sprintf("-png-width %d -png-height %d: want 200x150 to 8000x8000", c.pngWidth, c.pngHeight)}
+	}
+	if c.rate == 0 {
+		for _, v := range c.sweep {
+			if v != float64(int(v)) {
+				return c, usageError{fmt.Sprintf("-sweep %v: concurrencies must be integers (give -rate for rates)", v)}
+			}
+		}
+	}
+	return c, nil
+}
+
+// report is what -json writes.
+type report struct {
+	Target string      `json:"target"`
+	Mode   string      `json:"mode"`
+	Model  string      `json:"model"`
+	Items  int         `json:"items_per_request"`
+	Loop   string      `json:"loop"`
+	Runs   []runResult `json:"runs"`
+}
+
+func run(args []string, stdout io.Writer) error {
+	c, err := parseArgs(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs := newFlags(&config{})
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var tg target
+	if c.mode == "inproc" {
+		tg, err = newInprocTarget(c)
+	} else {
+		tg, err = newHTTPTarget(c)
+	}
+	if err != nil {
+		return err
+	}
+	defer tg.close()
+	loop := "closed"
+	if c.rate > 0 {
+		loop = "open (Poisson)"
+	}
+	fmt.Fprintf(stdout, "target: %s\n", tg.describe())
+	fmt.Fprintf(stdout, "load: %s loop, %d items per request, %v per run\n", loop, c.items, c.duration)
+	if c.warmup > 0 {
+		if _, err := runLoad(tg, c, level(c), c.warmup, c.seed+1000); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	levels := c.sweep
+	if levels == nil {
+		levels = []float64{level(c)}
+	}
+	rep := report{Target: tg.describe(), Mode: c.mode, Model: tg.modelName(), Items: c.items, Loop: loop}
+	for i, lv := range levels {
+		r, err := runLoad(tg, c, lv, c.duration, c.seed+uint64(i))
+		if err != nil {
+			return err
+		}
+		rep.Runs = append(rep.Runs, r)
+		if len(levels) == 1 {
+			printRun(stdout, r)
+		}
+	}
+	if len(levels) > 1 {
+		printTable(stdout, rep.Runs, c.rate > 0)
+	}
+	if c.jsonFile != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(c.jsonFile, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if c.pngFile != "" {
+		f, err := os.Create(c.pngFile)
+		if err != nil {
+			return err
+		}
+		title := fmt.Sprintf("%s %s, %s loop, %d items/request", c.mode, tg.modelName(), loop, c.items)
+		if err := writePlot(f, rep.Runs, title, c.pngWidth, c.pngHeight); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// level is the load level of a run without -sweep: the rate, or the concurrency.
+func level(c config) float64 {
+	if c.rate > 0 {
+		return c.rate
+	}
+	return float64(c.concurrency)
+}
+
+// ms formats a duration in milliseconds.
+func ms(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) + " ms" }
+
+func printRun(w io.Writer, r runResult) {
+	if r.Rate > 0 {
+		fmt.Fprintf(w, "offered: %.1f req/s; %d arrivals skipped (over -max-outstanding)\n", r.Rate, r.Skipped)
+	} else {
+		fmt.Fprintf(w, "concurrency: %d\n", r.Concurrency)
+	}
+	fmt.Fprintf(w, "requests: %d sent in %.2f s: %d ok, %d queue full, %d timeout, %d other errors\n",
+		r.Submitted, r.Seconds, r.OK, r.QueueFull, r.Timeout, r.Other)
+	for _, k := range []string{"queue_full", "timeout", "other"} {
+		if m := r.FirstErrors[k]; m != "" {
+			fmt.Fprintf(w, "  first %s error: %s\n", strings.ReplaceAll(k, "_", " "), m)
+		}
+	}
+	fmt.Fprintf(w, "throughput: %.1f req/s, %.1f items/s\n", r.RequestsPerSec, r.ItemsPerSec)
+	l := r.Latency
+	if r.OK > 0 {
+		fmt.Fprintf(w, "latency: p50 %s, p90 %s, p99 %s, max %s, mean %s\n", ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max), ms(l.Mean))
+	}
+	if r.BatchHistogram == nil {
+		fmt.Fprintln(w, "batches: not reported by the server")
+		return
+	}
+	fmt.Fprintf(w, "batches: %d, mean size %.2f; size:count", r.Batches, r.MeanBatch)
+	for b, n := range r.BatchHistogram {
+		if n > 0 {
+			fmt.Fprintf(w, " %d:%d", b, n)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+func printTable(w io.Writer, runs []runResult, open bool) {
+	head := "concurrency"
+	if open {
+		head = "rate"
+	}
+	fmt.Fprintf(w, "%11s %10s %10s %9s %9s %9s %9s %8s %8s %8s %8s %7s\n", head, "req/s", "items/s",
+		"p50 ms", "p90 ms", "p99 ms", "max ms", "ok", "qfull", "timeout", "other", "batch")
+	for _, r := range runs {
+		lv := strconv.Itoa(r.Concurrency)
+		if open {
+			lv = strconv.FormatFloat(r.Rate, 'g', 6, 64)
+		}
+		batch := "n/a"
+		if r.BatchHistogram != nil {
+			batch = strconv.FormatFloat(r.MeanBatch, 'f', 2, 64)
+		}
+		fmt.Fprintf(w, "%11s %10.1f %10.1f %9.3f %9.3f %9.3f %9.3f %8d %8d %8d %8d %7s\n", lv, r.RequestsPerSec,
+			r.ItemsPerSec, r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max, r.OK, r.QueueFull,
+			r.Timeout, r.Other, batch)
+	}
+}
