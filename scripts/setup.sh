@@ -3,7 +3,8 @@
 # toolchain, clang-format, git, Python 3, ONNX's and protobuf's C++ headers and libraries (the CNN
 # runtime parses ONNX with them), and a Python virtual environment ($CUDAGO_VENV) with onnx and
 # onnxruntime, which generate the CNN runtime's test models and their reference outputs, and
-# tritonclient[http], the Triton client that tests the example HTTP server (tests/serve). The
+# tritonclient[http], the Triton client that tests the example HTTP server (tests/serve), and
+# prometheus-client, whose parser checks the metrics (as promtool, from Debian's prometheus). The
 # CUDA toolkit itself is expected in /usr/local/cuda (or $CUDA_PATH). Idempotent and quiet on
 # success; prints what went wrong otherwise.
 #
@@ -40,7 +41,7 @@ NINJA_MIN=1.8.2 # Meson's own minimum
 CUDA_MIN=12.4   # for the messages: nvcc is checked, never installed
 # Into the virtual environment: the test models' generator and reference (scripts/gen-models.py),
 # and the Triton client of the example server's test (tests/serve/test_triton_client.py).
-MODEL_PYPI=("onnx>=1.14" "onnxruntime>=1.17" "tritonclient[http]>=2.40")
+MODEL_PYPI=("onnx>=1.14" "onnxruntime>=1.17" "tritonclient[http]>=2.40" "prometheus-client>=0.17")
 
 dry=${CUDAGO_SETUP_DRY_RUN:-0}
 os_release=${CUDAGO_OS_RELEASE:-/etc/os-release}
@@ -166,7 +167,7 @@ plan_debian12() {
   apt_src=/etc/apt/sources.list.d/bookworm-backports.sources
   # clang-14 and its compiler-rt: libFuzzer and the fuzz build's sanitizers (scripts/fuzz.sh).
   apt_pkgs=(build-essential pkg-config ninja-build libgtest-dev googletest clang-format git python3
-    clang-14 libclang-rt-14-dev libonnx-dev libprotobuf-dev python3-venv)
+    clang-14 libclang-rt-14-dev libonnx-dev libprotobuf-dev python3-venv prometheus)
   bpo_pkgs=(meson "golang-$GO_MIN-go")
   pypi=("${MODEL_PYPI[@]}")
   go_dir=/usr/lib/go-$GO_MIN/bin
@@ -176,7 +177,7 @@ plan_debian12() {
 plan_apt() {
   local cand p m major=${GO_MIN%%.*} minor=${GO_MIN#*.}
   apt_pkgs=(build-essential pkg-config libgtest-dev googletest clang-format git python3
-    libonnx-dev libprotobuf-dev)
+    libonnx-dev libprotobuf-dev prometheus)
 
   # scripts/fuzz.sh builds with clang-14 and libFuzzer (Ubuntu 22.04 and 24.04 both have them).
   for p in clang-14 libclang-rt-14-dev; do
@@ -361,7 +362,7 @@ go_v=${go_v#go version go}
 ver_ge "$(upstream "$go_v")" "$GO_MIN" || fail "go ${go_v%% *} is too old (need >= $GO_MIN)"
 [ "$(GOTOOLCHAIN=local "$bindir/go" env CGO_ENABLED 2>>"$log")" = 1 ] ||
   fail "go has cgo disabled (no C compiler on PATH?)"
-"$venv/bin/python" -c 'import onnx, onnxruntime, tritonclient.http' >>"$log" 2>&1 ||
-  fail "$venv/bin/python cannot import onnx, onnxruntime and tritonclient.http"
+"$venv/bin/python" -c 'import onnx, onnxruntime, tritonclient.http, prometheus_client' >>"$log" 2>&1 ||
+  fail "$venv/bin/python cannot import onnx, onnxruntime, tritonclient.http and prometheus_client"
 [ -f /usr/include/onnx/onnx_pb.h ] || fail "libonnx-dev's headers are missing"
 exit 0

@@ -39,7 +39,7 @@ fi
 re() { printf '%s' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g'; }
 go_min_re=$(re "$go_min")
 # The test models' Python packages and the Triton client, last in every PyPI plan.
-models_re='onnx>=[0-9.]+ onnxruntime>=[0-9.]+ tritonclient\[http\]>=[0-9.]+'
+models_re='onnx>=[0-9.]+ onnxruntime>=[0-9.]+ tritonclient\[http\]>=[0-9.]+ prometheus-client>=[0-9.]+'
 meson_min_re=$(re "$meson_min")
 ninja_min_re=$(re "$ninja_min")
 
@@ -101,7 +101,7 @@ ubuntu_route() {
   has 'route apt;'
   has '^apt source: none$'
   lacks 'bookworm|debian\.org|-t '
-  has '^apt: build-essential pkg-config libgtest-dev googletest clang-format git python3 libonnx-dev libprotobuf-dev( |$)'
+  has '^apt: build-essential pkg-config libgtest-dev googletest clang-format git python3 libonnx-dev libprotobuf-dev prometheus( |$)'
   has ' python3-venv( |$)'
 }
 
@@ -109,7 +109,7 @@ check debian-12 debian-12.os-release
 expect 0
 has 'route debian12;'
 has '^apt source: /etc/apt/sources\.list\.d/bookworm-backports\.sources \(Debian bookworm-backports'
-has '^apt: build-essential pkg-config ninja-build libgtest-dev googletest clang-format git python3 clang-14 libclang-rt-14-dev libonnx-dev libprotobuf-dev python3-venv$'
+has '^apt: build-essential pkg-config ninja-build libgtest-dev googletest clang-format git python3 clang-14 libclang-rt-14-dev libonnx-dev libprotobuf-dev python3-venv prometheus$'
 has "^apt -t bookworm-backports: meson golang-$go_min_re-go$"
 has "^pypi \(/opt/cudago-venv\): $models_re$"
 has "^link: /usr/local/bin/go -> /usr/lib/go-$go_min_re/bin/go$"

@@ -35,6 +35,9 @@ for tool in meson ninja go gofmt python3; do
 done
 # Never download another Go toolchain behind the user's back.
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+# The checkers scripts/setup.sh installs (promtool, the venv's prometheus_client) must run: the
+# Go tests that use them fail instead of skipping.
+export CUDAGO_REQUIRE_TOOLS=1
 
 # ---- setup.sh's choices per distribution: dry runs on made-up os-release files -------------
 step "scripts/test-setup.sh"
