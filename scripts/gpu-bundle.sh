@@ -12,7 +12,8 @@
 #           core_test capi_test peer_test abi_c99 bench_capi vector_add_c nn_test (meson), cudago.test and
 #           cudago-race.test (go test -c -tags gpu of go/internal/capi: the Go test suite and
 #           benchmarks), pkg-<name>.test (go test -c -tags gpu of each public package with tests,
-#           go/<name>: the examples that check the public API, GPU ones included), vecadd (the Go
+#           go/<name>: the examples that check the public API, GPU ones included), serve and
+#           loadgen (the serving example and its load generator), vecadd (the Go
 #           example), sgemm.test (the SGEMM example's tests and benchmark)
 #   peers/  peers.py (from scripts/peers.py, or from $PEERS_PY when set: PyTorch and CuPy figures
 #           for the same operations, ResNet-50 in PyTorch eager, CUDA graph and torch.compile),
@@ -116,6 +117,11 @@ done
 [ ${#pkg_tests[@]} -gt 0 ] || die "no public Go package under go/ has tests"
 in_devenv examples/go go build -ldflags='-s -w' -o "$bundle/bin/vecadd" ./vecadd >"$log" 2>&1 ||
   die "go build ./vecadd (examples/go) failed" "$log"
+# The serving example and the load generator (run.sh's serve_inproc and serve_http steps).
+for ex in serve loadgen; do
+  in_devenv examples/go go build -ldflags='-s -w' -o "$bundle/bin/$ex" "./$ex" >"$log" 2>&1 ||
+    die "go build ./$ex (examples/go) failed" "$log"
+done
 # The hand-written SGEMM example (compiled at run time with NVRTC): its tests and benchmark.
 in_devenv examples/go go test -c -tags gpu -ldflags='-s -w' -o "$bundle/bin/sgemm.test" ./sgemm \
   >"$log" 2>&1 || die "go test -c ./sgemm (examples/go) failed" "$log"
@@ -139,8 +145,9 @@ cp "$peers" "$bundle/peers/peers.py"
 cp "$root/scripts/graph-peer.py" "$bundle/peers/graph_peer.py"
 cp "$root/scripts/bundle-run.sh" "$bundle/run.sh"
 cp "$root/scripts/bundle-sanitize.sh" "$bundle/sanitize.sh"
+cp "$root/scripts/bundle-serve-http.sh" "$bundle/serve-http.sh"
 cp "$root/scripts/bench-report.py" "$bundle/report.py"
-chmod +x "$bundle/run.sh" "$bundle/sanitize.sh" "$bundle/report.py"
+chmod +x "$bundle/run.sh" "$bundle/sanitize.sh" "$bundle/serve-http.sh" "$bundle/report.py"
 
 ls -l "$bundle/lib" "$bundle/bin"
 # The executables travel as one xz archive (Go test binaries shrink to about a third); run.sh and
