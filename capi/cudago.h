@@ -1616,9 +1616,10 @@ CUDAGO_API cudago_status_t cudago_server_batch_histogram(cudago_server_t server,
 /* ---------------------------------------------------------------------------------------------
  * Metrics (experimental): the process's metrics in the Prometheus text exposition format
  * (version 0.0.4): every server's requests, batches, queue and stage histograms (label "model"),
- * and cudago_metrics_source_errors_total. Names follow Prometheus' conventions (one cudago_
- * prefix, base units, _total on counters); CUDAGO_METRICS_TRITON_NAMES adds Triton's names
- * (nv_inference_*, in microseconds) for existing dashboards. See docs/METRICS.md.
+ * the library's pools and caches, the GPUs (through NVML) and
+ * cudago_metrics_source_errors_total. Names follow Prometheus' conventions (one cudago_ prefix,
+ * base units, _total on counters); CUDAGO_METRICS_TRITON_NAMES adds Triton's names
+ * (nv_inference_*, in microseconds; nv_gpu_*) for existing dashboards. See docs/METRICS.md.
  * ------------------------------------------------------------------------------------------- */
 #define CUDAGO_METRICS_TRITON_NAMES 0x1u
 
@@ -1627,6 +1628,23 @@ CUDAGO_API cudago_status_t cudago_server_batch_histogram(cudago_server_t server,
  * retries with a larger buffer (the text may grow between two calls). */
 CUDAGO_API cudago_status_t cudago_metrics_render(uint32_t flags, char *buf, uint64_t cap,
                                                  uint64_t *len);
+
+/* The GPU series (cudago_gpu_*, labels device, uuid and name; with CUDAGO_METRICS_TRITON_NAMES
+ * also nv_gpu_* and nv_energy_consumption) come from NVML, opened at run time
+ * ($CUDAGO_NVML_LIBRARY, else libnvidia-ml.so.1; never linked). A background thread, started by
+ * the first rendering, samples every device each interval (default 1 s); a rendering never
+ * calls NVML, it writes the last sample. Without NVML (no driver) the GPU series are absent,
+ * cudago_nvml_available is 0, and the reason is printed to stderr once.
+ *
+ * Sets the sampling interval, from 10 ms to 1 h (CUDAGO_ERROR_INVALID_ARGUMENT outside), and
+ * starts the sampler; 0 turns GPU sampling off (the thread stops and the NVML series go). */
+CUDAGO_API cudago_status_t cudago_metrics_set_gpu_interval(uint64_t interval_ns);
+/* Whether NVML is available (loading and initialising it first if nothing has yet: this may
+ * block for as long as nvmlInit takes) into *available (1 or 0), and why not: count-then-fill,
+ * *len (may be NULL) gets the reason's length in bytes ("" when available); reason_buf (may be
+ * NULL when cap is 0) gets it cut to cap - 1 bytes and NUL-terminated. */
+CUDAGO_API cudago_status_t cudago_metrics_gpu_status(int32_t *available, char *reason_buf,
+                                                     uint64_t cap, uint64_t *len);
 #endif /* CUDAGO_EXPERIMENTAL */
 
 #ifdef __cplusplus

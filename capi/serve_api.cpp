@@ -330,15 +330,25 @@ extern "C" cudago_status_t cudago_server_poll(cudago_server_t server, const uint
     uint32_t stride = 0;
     if (cap > 0) {
       stride = sized_out(results, "results")->struct_size;
+      // A newer header's struct is a multiple of its alignment: any other stride would place
+      // the elements (and their uint64_t fields) at misaligned addresses.
+      if (stride % alignof(cudago_serve_result_t) != 0) {
+        throw Error(Status::kInvalidArgument,
+                    "results->struct_size is " + std::to_string(stride) +
+                        ", not a multiple of " + std::to_string(alignof(cudago_serve_result_t)) +
+                        ": it is no cudago.h's cudago_serve_result_t (initialise every element "
+                        "with cudago_serve_result_init)");
+      }
       // Every element is checked before anything is released or taken.
       for (uint64_t i = 1; i < cap; ++i) {
-        const auto* p = reinterpret_cast<const cudago_serve_result_t*>(
-            reinterpret_cast<const unsigned char*>(results) + uint64_t{stride} * i);
-        if (p->struct_size != stride) {
+        const unsigned char* p = reinterpret_cast<const unsigned char*>(results) + uint64_t{stride} * i;
+        uint32_t size = 0;
+        std::memcpy(&size, p, sizeof size);
+        if (size != stride) {
           throw Error(Status::kInvalidArgument,
                       "results[" + std::to_string(i) + "]->struct_size is " +
-                          std::to_string(p->struct_size) + "; results[0]'s is " +
-                          std::to_string(stride) + " (initialise every element)");
+                          std::to_string(size) + "; results[0]'s is " + std::to_string(stride) +
+                          " (initialise every element)");
         }
       }
     }

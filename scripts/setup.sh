@@ -40,8 +40,11 @@ MESON_MIN=1.4
 NINJA_MIN=1.8.2 # Meson's own minimum
 CUDA_MIN=12.4   # for the messages: nvcc is checked, never installed
 # Into the virtual environment: the test models' generator and reference (scripts/gen-models.py),
-# and the Triton client of the example server's test (tests/serve/test_triton_client.py).
-MODEL_PYPI=("onnx>=1.14" "onnxruntime>=1.17" "tritonclient[http]>=2.40" "prometheus-client>=0.17")
+# the Triton client of the example server's test (tests/serve/test_triton_client.py), the
+# exposition parser of the metrics tests, and NVIDIA's nvml.h (nvidia-nvml-dev: the build reads
+# its types where the toolkit lacks the header; libnvidia-ml itself is opened at run time).
+MODEL_PYPI=("onnx>=1.14" "onnxruntime>=1.17" "tritonclient[http]>=2.40" "prometheus-client>=0.17"
+  "nvidia-nvml-dev>=12.0")
 
 dry=${CUDAGO_SETUP_DRY_RUN:-0}
 os_release=${CUDAGO_OS_RELEASE:-/etc/os-release}

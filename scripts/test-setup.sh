@@ -39,7 +39,7 @@ fi
 re() { printf '%s' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g'; }
 go_min_re=$(re "$go_min")
 # The test models' Python packages and the Triton client, last in every PyPI plan.
-models_re='onnx>=[0-9.]+ onnxruntime>=[0-9.]+ tritonclient\[http\]>=[0-9.]+ prometheus-client>=[0-9.]+'
+models_re='onnx>=[0-9.]+ onnxruntime>=[0-9.]+ tritonclient\[http\]>=[0-9.]+ prometheus-client>=[0-9.]+ nvidia-nvml-dev>=[0-9.]+'
 meson_min_re=$(re "$meson_min")
 ninja_min_re=$(re "$ninja_min")
 

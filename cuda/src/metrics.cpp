@@ -9,6 +9,7 @@
 #include "cudago/error.hpp"
 #include "cudago/fft.hpp"
 #include "cudago/memory.hpp"
+#include "cudago/nvml.hpp"
 #include "cudago/rtc.hpp"
 
 namespace cudago::metrics {
@@ -319,6 +320,15 @@ std::string Registry::render(const RenderOptions& o) {
     Writer w;
     try {
       library_metrics(w);
+      all.merge(w);
+    } catch (...) {
+      ++errors_;
+    }
+  }
+  {
+    Writer w;  // the GPU series: the sampler's last pass (never NVML itself)
+    try {
+      nvml::write_metrics(w, o);
       all.merge(w);
     } catch (...) {
       ++errors_;

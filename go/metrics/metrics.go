@@ -14,8 +14,9 @@ import (
 
 // Options choose what a rendering holds.
 type Options struct {
-	// TritonNames adds Triton's series (nv_inference_*, microseconds, counters without _total)
-	// beside cudago's, for dashboards and tools built for Triton.
+	// TritonNames adds Triton's series (nv_inference_*, microseconds, counters without _total;
+	// nv_gpu_* and nv_energy_consumption with the label gpu_uuid) beside cudago's, for
+	// dashboards and tools built for Triton.
 	TritonNames bool
 }
 
