@@ -57,7 +57,6 @@ using Buf = std::unique_ptr<DeviceBuffer>;
 struct TensorPlan {
   bool nhwc = false;
   int64_t cp = 0;  // physical channels of an NHWC tensor (≥ the logical ones: the padded stem)
-  int first = 0, last = 0;
   int64_t offset = 0;  // in the arena
 };
 
@@ -112,6 +111,7 @@ struct Context {
   Buf stage_in, stage_out;  // run_host staging
   std::map<int64_t, cudaGraphExec_t> graphs;
   std::vector<std::unique_ptr<Descs>> descs;  // kept for the graphs' life
+  std::vector<Buf> retired;  // workspaces outgrown, kept for the graphs captured with them
   int device = 0;
   ~Context() {
     DeviceGuard g(device);
@@ -162,6 +162,9 @@ struct GpuPlan::Impl {
   void fill_descs(Descs& d, size_t layer, int64_t n) const;
   void enqueue(Context& c, cudaStream_t s, int64_t n) const;
   cudaGraphExec_t graph_for(Context& c, int64_t n) const;
+  // Grows the context's workspace to what the chosen algorithms need at batch n (asked of cuDNN
+  // for that batch: an algorithm chosen at another batch size may need more).
+  void ensure_workspace(Context& c, int64_t n) const;
   void convert_inputs(Context& c, cudaStream_t s, int64_t n,
                       const std::vector<const void*>& in) const;
   void convert_outputs(Context& c, cudaStream_t s, int64_t n, const std::vector<void*>& out) const;
@@ -309,8 +312,6 @@ void GpuPlan::Impl::plan_arena() {
   ArenaPlan plan = ::cudago::nn::plan_arena(items, kAlign);
   for (size_t i = 0; i < p.tensors.size(); ++i) {
     tp[i].offset = plan.offsets[i];
-    tp[i].first = items[i].first;
-    tp[i].last = items[i].last;
   }
   extra.assign(items.size() - base, TensorPlan{});
   for (size_t i = base; i < items.size(); ++i) extra[i - base].offset = plan.offsets[i];
@@ -602,17 +603,27 @@ void GpuPlan::Impl::enqueue(Context& c, cudaStream_t s, int64_t n) const {
         const ConvAlgo& algo = q.algo[n == 1 ? 0 : 1];
         CUDAGO_CUDNN_TRY(a->SetConvolutionMathType(d->conv, algo.math));
         float one = 1.0f, zero = 0.0f;
-        // cuDNN's fused bias + residual + ReLU where it has it (fp16 and fp32); else our
-        // epilogue.
+        // The whole workspace (ensure_workspace sized it for this batch).
+        size_t ws_bytes = static_cast<size_t>(c.workspace->size());
+        // cuDNN's fused bias + residual + ReLU where it has it (fp16 and fp32); else, or where
+        // cuDNN refuses this case (it did with CUDNN_STATUS_BAD_PARAM at some batch sizes on
+        // H100 and H200), plain convolution and our epilogue.
+        bool fused = false;
         if (l.act.kind == ActKind::kRelu && t != GT::kBF16) {
           float alpha2 = res ? 1.0f : 0.0f;
-          CUDAGO_CUDNN_TRY(a->ConvolutionBiasActivationForward(
+          cudnnStatus_t st = a->ConvolutionBiasActivationForward(
               c.dnn, &one, d->x, x, d->w, q.weight, d->conv, algo.algo, c.workspace->data(),
-              algo.workspace, &alpha2, d->y, res ? res : y, d->b, q.bias_t, d->act, d->y, y));
-        } else {
+              ws_bytes, &alpha2, d->y, res ? res : y, d->b, q.bias_t, d->act, d->y, y);
+          if (st == CUDNN_STATUS_SUCCESS) {
+            fused = true;
+          } else if (st != CUDNN_STATUS_BAD_PARAM && st != CUDNN_STATUS_NOT_SUPPORTED) {
+            CUDAGO_CUDNN_TRY(st);
+          }
+        }
+        if (!fused) {
           CUDAGO_CUDNN_TRY(a->ConvolutionForward(c.dnn, &one, d->x, x, d->w, q.weight, d->conv,
-                                                 algo.algo, c.workspace->data(), algo.workspace,
-                                                 &zero, d->y, y));
+                                                 algo.algo, c.workspace->data(), ws_bytes, &zero,
+                                                 d->y, y));
           if (q.bias || res || l.act.kind != ActKind::kNone) {
             gpu::epilogue(s, t, y, gy.numel(), l.k, q.bias, res, act_of(l.act));
           }
@@ -752,9 +763,31 @@ void GpuPlan::Impl::enqueue(Context& c, cudaStream_t s, int64_t n) const {
   }
 }
 
+void GpuPlan::Impl::ensure_workspace(Context& c, int64_t n) const {
+  if (!needs_cudnn) return;
+  const CudnnApi& a = cudnn();
+  size_t need = 0;
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    if (p.layers[i].kind != LayerKind::kConv) continue;
+    const ConvAlgo& algo = lp[i].algo[n == 1 ? 0 : 1];
+    Descs d;
+    fill_descs(d, i, n);
+    CUDAGO_CUDNN_TRY(a.SetConvolutionMathType(d.conv, algo.math));
+    size_t bytes = 0;
+    CUDAGO_CUDNN_TRY(
+        a.GetConvolutionForwardWorkspaceSize(c.dnn, d.x, d.w, d.conv, d.y, algo.algo, &bytes));
+    need = std::max(need, bytes);
+  }
+  if (c.workspace && c.workspace->size() >= need) return;
+  Buf grown = DeviceBuffer::allocate(o.device, std::max<uint64_t>(need, kAlign));
+  if (c.workspace) c.retired.push_back(std::move(c.workspace));
+  c.workspace = std::move(grown);
+}
+
 cudaGraphExec_t GpuPlan::Impl::graph_for(Context& c, int64_t n) const {
   auto it = c.graphs.find(n);
   if (it != c.graphs.end()) return it->second;
+  ensure_workspace(c, n);
   cudaStream_t s = c.own->get();
   CUDAGO_CUDA_TRY(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
   try {
