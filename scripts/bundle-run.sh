@@ -71,6 +71,7 @@ if [ -z "${CUDAGO_CUDNN_LIBRARY:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'li
     export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$(dirname "$cudnn_lib")"
   fi
 fi
+export CUDAGO_NVML_STUB_DIR="$bundle/lib" # the fake NVML libraries of the metrics tests
 export PYTHONUNBUFFERED=1
 export GOTRACEBACK=all
 

@@ -78,6 +78,10 @@ while read -r lib; do
 done < <(ldd "$bundle"/lib/libcudago.so.*.*.* | awk '/lib(protobuf|onnx_proto)/ && $3 ~ /^\// {print $3}' | sort -u)
 [ -n "$(ls "$bundle"/lib/libprotobuf.so.* 2>/dev/null)" ] || die "libprotobuf was not carried"
 
+# The fake NVML libraries of the GPU-metrics tests (core_test and go/metrics look for them in
+# lib/, and through CUDAGO_NVML_STUB_DIR, which run.sh sets).
+cp "$build"/tests/libnvml_stub_*.so "$bundle/lib/" || die "no NVML stub libraries in $build/tests"
+
 # GoogleTest may be linked shared on some distributions: carry any such library along.
 while read -r lib; do
   cp -L "$lib" "$bundle/lib/"
