@@ -1,12 +1,12 @@
 // capi_fuzz.cpp: a libFuzzer harness for the whole C ABI of libcudago (capi/cudago.h).
 //
 // What it fuzzes
-//   Every CUDAGO_API entry point of capi/cudago.h (123 of them, the 8 of the experimental CNN
-//   runtime included: the harness defines CUDAGO_EXPERIMENTAL; the table kOps below has one row
-//   per function, named after it). An input is a program: up to kStepsPerInput calls, each an
-//   index into kOps (ConsumeIntegralInRange) followed by that call's arguments, all drawn from a
-//   FuzzedDataProvider. It needs no GPU: without one, every call that needs a device fails with a
-//   status, and the harness checks that failure as closely as it checks a success.
+//   Every CUDAGO_API entry point of capi/cudago.h (131 of them, the 16 of the experimental CNN
+//   runtime and its server included: the harness defines CUDAGO_EXPERIMENTAL; the table kOps
+//   below has one row per function, named after it). An input is a program: up to kStepsPerInput
+//   calls, each an index into kOps (ConsumeIntegralInRange) followed by that call's arguments, all
+//   drawn from a FuzzedDataProvider. It needs no GPU: without one, every call that needs a device
+//   fails with a status, and the harness checks that failure as closely as it checks a success.
 //
 // Palettes
 //   - Pointers: NULL, or harness-owned storage of the right type and size (out parameters, input
@@ -48,6 +48,26 @@
 //     1 time in 16 an output aliased to an input or to another output; batch 0, 1, max_batch,
 //     max_batch + 1 or edge values. A model whose tensors at the call's batch plus its
 //     arena_bytes pass kNnRunBytes only gets wrong sizes (refused before it runs).
+//   - Servers (cudago_server_*): created over a model of the input (most often one of the palette
+//     is loaded for the call, on the reference executor, and an input without a server most
+//     often gets one before a call that takes one: set-up calls, checked like the others), with
+//     NULL options or every field drawn (struct sizes, flags with unknown bits, max batch up to
+//     the model's + 1, delays 0 to past an hour, preferred sizes in and out of range or NULL
+//     with a count, queue sizes, priority levels and default priorities, default timeouts,
+//     staging caps of a few KiB, devices {-1}, {0}, {-1, 0} or NULL with a count, instances, and
+//     the harness's callback half of the time). Requests: the model's inputs at 1 to max batch
+//     items (or 0, max + 1, edge values), each field rarely wrong (struct size, also differing
+//     between elements, dtype, rank, a dim, bytes, memory kind, NULL host pointer), counts off
+//     by one or NULL arrays; no outputs, or destinations (HOST with NULL, or wrong); options NULL
+//     or drawn (priority past the levels, timeouts of 1-20 ms, INT64_MAX and past it). The host
+//     blocks behind inputs are of exactly the bytes claimed (a small block when a bogus size
+//     is refused first), so ASan sees a read past them. Cancels take ids the server gave, made-up
+//     ones and those of another generation. Polls release what earlier polls returned (plus, at
+//     times, an id not polled or one twice, or a NULL array with a count) into an array of up
+//     to 8 results whose stride is element 0's struct_size (sizeof, newer multiples of 8,
+//     4096, or a bad size; storage of exactly that extent), waiting 0 or 1 ms, or without a
+//     limit once the server is shut down. DEVICE tensors only get NULL buffers (a real one would
+//     have to outlive the request); PINNED ones the input's host buffers (with a GPU).
 //   - Buffer + capacity protocols (cudago_module_log, cudago_rtc_compile's image and log,
 //     cudago_compile_options_t.log): NULL with cap 0, a real buffer with a cap up to its real size,
 //     or cap 0 with a real buffer; never a cap larger than the buffer. The buffers are filled with
@@ -109,6 +129,33 @@
 //     array, buffer or range that does not hold the tensor, or on the reference executor (then
 //     CUDAGO_ERROR_NOT_SUPPORTED when everything else is valid). cudago_nn_model_destroy
 //     succeeds for NULL and for a live model.
+//   - Servers: create never succeeds with NULL out or model, a struct_size other than sizeof, or
+//     an option the header refuses (unknown flags, max batch past the model's, preferred sizes
+//     out of [1, max batch] or NULL with a count, delay past an hour, queue past 2^24, more than
+//     64 levels or instances, a default priority past the levels, timeouts or staging past
+//     INT64_MAX / 2, devices NULL with a count or given for a model on the reference
+//     executor); with valid options an intact palette model's server starts, and its stats
+//     read zero. submit never succeeds with a NULL server or id, an input count, array, struct
+//     size (or one differing from element 0's), dtype, rank, dim, byte size, memory kind or
+//     host pointer that is not the model's, an item count outside [1, max batch], wrong
+//     destinations, or options out of range; a valid request is accepted (or QUEUE_FULL), and
+//     after a shutdown is UNAVAILABLE; a refused one writes no id and gets no result; ids are
+//     new. Every accepted request's result comes exactly once (by callback, on a server thread,
+//     or by poll), with its tag and id, and is consistent: SUCCESS with a close reason, an
+//     instance of the server, items <= batch items <= max batch, every output of the right
+//     size and, for an intact palette model, within 1e-3 of the harness's own computation of
+//     that request alone; TIMEOUT only with a deadline; CANCELLED exactly when cancel said so
+//     (or a shutdown cancelled it); a run error never on an intact model, never INTERNAL.
+//     cancel: 1 only for an id the server gave, once. poll: refused (nothing released, nothing
+//     written) with a release it did not return or a duplicate, a NULL array with a count, or a
+//     results stride that is no cudago_serve_result_t's; NOT_SUPPORTED for a callback server;
+//     nothing written past *len; UNAVAILABLE exactly when the server is shut down and every
+//     result was polled. After shutdown returns, a callback server has delivered every result;
+//     stats always add up (completed <= submitted, the outcomes sum to completed, the close
+//     reasons to the batches, queued + in flight <= outstanding, submitted = accepted) and a
+//     histogram of a quiescent server agrees with them; nothing is written past the
+//     histogram's cap. Before a poll server is destroyed, half of the time it is shut down and
+//     polled dry: every accepted request's result exactly once.
 //   - Caches: the compile cache never holds more entries than its capacity, and a clear zeroes
 //     its stats; the FFT plan cache reports the bounds last set and stays within them, and a
 //     clear empties it and keeps its counters.
@@ -170,7 +217,10 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -206,7 +256,7 @@ bool g_trace = false;  // CAPI_FUZZ_TRACE=1 in the environment: print every call
 // error message without its digits), so an input that reaches a new refusal (or a success) of a
 // call is kept even though no harness edge is new. Slot kNumOpSlots - 1 is the harness's own
 // set-up and clean-up calls.
-constexpr size_t kNumOpSlots = 128;
+constexpr size_t kNumOpSlots = 256;
 constexpr size_t kFeedbackPerOp = 64;
 __attribute__((used, section("__libfuzzer_extra_counters")))
 uint8_t g_feedback[kNumOpSlots * kFeedbackPerOp];
@@ -308,6 +358,49 @@ struct NnRec {
 };
 inline void* Raw(const NnRec& r) { return static_cast<void*>(r.h); }
 
+// ---- the CNN runtime's servers (cudago_server_*) ----
+
+constexpr size_t kServePollCap = 8;                       // results a poll is given room for
+constexpr uint64_t kServeBlockLimit = uint64_t{4} << 20;  // the largest host input block
+
+// A request the harness submitted: recorded before the call (a callback may deliver its result
+// before submit returns), keyed by its tag on a callback server and by its id on a poll one.
+struct ServeExpect {
+  uint64_t id = 0;  // once submit returned
+  uint64_t items = 0;
+  bool deadline = false;   // a timeout of its own or the server's default
+  bool values = false;     // the outputs are checked (an intact palette model, HOST inputs)
+  bool cancelled = false;  // cudago_server_cancel returned 1 for it
+  std::vector<std::string> inputs;  // each input's bytes (values)
+  std::vector<uint64_t> out_bytes;  // each output's size at its item count
+  int results = 0;                  // delivered (exactly one in the end)
+  int32_t status = -1;
+  uint64_t result_id = 0;
+  bool released = false;  // poll mode: released after its poll
+};
+
+// A server's state, shared with its callback threads (under mu; the harness never holds mu
+// while it calls the library: a cancel delivers its result on the calling thread).
+struct ServeState {
+  std::mutex mu;
+  NnRec model;  // the model's description (its handle may be destroyed first)
+  bool callback = false, intact = false;
+  uint64_t max_batch = 1, instances = 1, levels = 1;
+  bool default_deadline = false;
+  std::map<uint64_t, ServeExpect> by_key;
+  std::map<uint64_t, uint64_t> key_of_id;
+  uint64_t accepted = 0, delivered = 0;
+  uint64_t next_tag = 1;
+  bool shut = false;
+  std::set<uint64_t> polled;  // poll mode: ids polled and not yet released
+};
+
+struct ServerRec {
+  cudago_server_t h = nullptr;
+  std::shared_ptr<ServeState> s;
+};
+inline void* Raw(const ServerRec& r) { return static_cast<void*>(r.h); }
+
 // ---- the state of one input ----
 
 struct Ctx {
@@ -329,6 +422,7 @@ struct Ctx {
   std::vector<cudago_graph_t> graphs;
   std::vector<CommRec> comms;
   std::vector<NnRec> models;
+  std::vector<ServerRec> servers;
   int group_depth = 0;
   int compile_budget = kCompileBudget;
   cudago_nccl_unique_id_t uid{};
@@ -639,7 +733,7 @@ struct Ctx {
       return false;
     };
     return has(streams) || has(events) || has(buffers) || has(hosts) || has(modules) ||
-           has(kernels) || has(graphs) || has(comms) || has(models);
+           has(kernels) || has(graphs) || has(comms) || has(models) || has(servers);
   }
 
   // ---- oracles ----
@@ -3100,16 +3194,16 @@ void NnFillInput(unsigned char* p, uint64_t block, int32_t dtype, uint8_t seed) 
   }
 }
 
-// A successful run of an intact palette model: its outputs against the harness's own
-// computation (uint8 NHWC inputs converted as the header says, every image of the tensor).
-void NnCheckOutputs(Ctx& c, const NnRec& r, uint64_t batch,
-                    const std::unique_ptr<unsigned char[]>* in_buf, const uint64_t* in_exact,
-                    const std::unique_ptr<unsigned char[]>* out_buf, const uint64_t* out_exact) {
-  if (!r.values) return;
+// An intact palette model's outputs at batch n against the harness's own computation (uint8
+// NHWC inputs converted as the header says, every image of the tensor): "" when they match, else
+// what differs. Thread-safe (the server's callbacks use it on their threads).
+std::string NnMismatch(const NnRec& r, uint64_t batch, const unsigned char* const* in,
+                       const uint64_t* in_exact, const unsigned char* const* out,
+                       const uint64_t* out_exact) {
   std::vector<std::vector<double>> x(r.ins.size()), y, mag;
   for (size_t i = 0; i < r.ins.size(); ++i) {
     const NnDesc& d = r.ins[i];
-    const unsigned char* p = in_buf[i].get();
+    const unsigned char* p = in[i];
     if (d.dtype == CUDAGO_DTYPE_U8) {  // NHWC uint8 -> NCHW, x = (v * scale - mean[c]) / std[c]
       const uint64_t nn = d.batch_axis < 0 ? d.dims[0] : batch, hh = d.dims[1], ww = d.dims[2],
                      cc = d.dims[3];
@@ -3133,23 +3227,44 @@ void NnCheckOutputs(Ctx& c, const NnRec& r, uint64_t batch,
     }
   }
   NnCompute(r.kind, x, batch, y, mag);
+  char why[512];
   for (size_t o = 0; o < r.outs.size(); ++o) {
-    const unsigned char* p = out_buf[o].get();
-    if (y[o].size() * 4 != out_exact[o])
-      c.Fail("the harness expects %zu floats of output %zu", y[o].size(), o);
+    const unsigned char* p = out[o];
+    if (y[o].size() * 4 != out_exact[o]) {
+      std::snprintf(why, sizeof why,
+                    "the harness expects %zu floats of output %zu, not %" PRIu64 " bytes",
+                    y[o].size(), o, out_exact[o]);
+      return why;
+    }
     for (size_t k = 0; k < y[o].size(); ++k) {
       float f;
       std::memcpy(&f, p + 4 * k, 4);
       const double tol = 1e-3 * (1.0 + mag[o][k] + std::fabs(y[o][k]));
       if (!(std::fabs(static_cast<double>(f) - y[o][k]) <= tol)) {
-        c.Fail("output %zu ('%s') of the %s model at batch %" PRIu64
-               "%s: element %zu is %.9g, "
-               "expected %.9g",
-               o, r.outs[o].name.c_str(), kNnKindNames[r.kind], batch,
-               r.u8 ? " (uint8 NHWC input)" : "", k, static_cast<double>(f), y[o][k]);
+        std::snprintf(why, sizeof why,
+                      "output %zu ('%s') of the %s model at batch %" PRIu64
+                      "%s: element %zu is %.9g, expected %.9g",
+                      o, r.outs[o].name.c_str(), kNnKindNames[r.kind], batch,
+                      r.u8 ? " (uint8 NHWC input)" : "", k, static_cast<double>(f), y[o][k]);
+        return why;
       }
     }
   }
+  return "";
+}
+
+// A successful run of an intact palette model: its outputs against the harness's own
+// computation.
+void NnCheckOutputs(Ctx& c, const NnRec& r, uint64_t batch,
+                    const std::unique_ptr<unsigned char[]>* in_buf, const uint64_t* in_exact,
+                    const std::unique_ptr<unsigned char[]>* out_buf, const uint64_t* out_exact) {
+  if (!r.values) return;
+  const unsigned char* in[kNnMaxTensors] = {};
+  const unsigned char* out[kNnMaxTensors] = {};
+  for (size_t i = 0; i < r.ins.size() && i < kNnMaxTensors; ++i) in[i] = in_buf[i].get();
+  for (size_t i = 0; i < r.outs.size() && i < kNnMaxTensors; ++i) out[i] = out_buf[i].get();
+  const std::string why = NnMismatch(r, batch, in, in_exact, out, out_exact);
+  if (!why.empty()) c.Fail("%s", why.c_str());
 }
 
 // One run with every argument right (a model small enough), at batch 1 or max_batch: it succeeds,
@@ -3765,6 +3880,1089 @@ OPFN(nn_model_run) {
   }
 }
 
+// ---- servers (cudago_server_*) ----
+
+// A failure seen on a server thread (a callback): printed as the harness's failures are, then a
+// trap (libFuzzer keeps the input).
+[[noreturn]] __attribute__((format(printf, 1, 2))) void ServeTrap(const char* fmt, ...) {
+  std::fprintf(stderr, "\ncapi_fuzz: ORACLE FAILURE in a server callback: ");
+  va_list ap;
+  va_start(ap, fmt);
+  std::vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  std::fputc('\n', stderr);
+  std::fflush(stderr);
+  __builtin_trap();
+}
+
+// What the result of request e must be (under the state's mutex): "" when it is right, else
+// what is wrong.
+std::string ServeCheck(const ServeState& s, const cudago_serve_result_t& r, const ServeExpect& e) {
+  char why[640];
+  if (r.message == nullptr) return "its message is NULL";
+  if (e.id != 0 && r.id != e.id) {
+    std::snprintf(why, sizeof why, "result id %" PRIu64 ", but submit returned %" PRIu64, r.id,
+                  e.id);
+    return why;
+  }
+  if (r.items != e.items) {
+    std::snprintf(why, sizeof why, "%" PRIu64 " items, the request has %" PRIu64, r.items, e.items);
+    return why;
+  }
+  if (e.cancelled && r.status != CUDAGO_ERROR_CANCELLED) {
+    std::snprintf(why, sizeof why, "status %d for a request cancel() reported cancelled",
+                  static_cast<int>(r.status));
+    return why;
+  }
+  switch (r.status) {
+    case CUDAGO_SUCCESS: {
+      if (r.message[0] != '\0') return std::string("a success with a message: ") + r.message;
+      if (r.close_reason < CUDAGO_SERVE_CLOSE_FULL ||
+          r.close_reason > CUDAGO_SERVE_CLOSE_SHUTDOWN) {
+        std::snprintf(why, sizeof why, "a success with close_reason %d",
+                      static_cast<int>(r.close_reason));
+        return why;
+      }
+      if ((!s.model.gpu && r.device != -1) || r.instance < 0 ||
+          static_cast<uint64_t>(r.instance) >= s.instances) {
+        std::snprintf(why, sizeof why, "ran on device %d instance %d (%" PRIu64 " instances)",
+                      r.device, r.instance, s.instances);
+        return why;
+      }
+      if (r.batch_items < r.items || r.batch_items > s.max_batch || r.batch_requests < 1 ||
+          r.batch_requests > r.batch_items) {
+        std::snprintf(why, sizeof why,
+                      "a batch of %" PRIu64 " items in %" PRIu64 " requests (max batch %" PRIu64
+                      ") for a request of %" PRIu64 " items",
+                      r.batch_items, r.batch_requests, s.max_batch, r.items);
+        return why;
+      }
+      if (r.total_ns < r.queue_ns) return "total_ns < queue_ns";
+      if (r.num_outputs != s.model.outs.size() || r.outputs == nullptr ||
+          r.output_bytes == nullptr) {
+        std::snprintf(why, sizeof why, "%" PRIu64 " outputs (the model has %zu), arrays %p %p",
+                      r.num_outputs, s.model.outs.size(), static_cast<const void*>(r.outputs),
+                      static_cast<const void*>(r.output_bytes));
+        return why;
+      }
+      for (size_t j = 0; j < s.model.outs.size(); ++j) {
+        if (r.outputs[j] == nullptr || r.output_bytes[j] != e.out_bytes[j]) {
+          std::snprintf(why, sizeof why,
+                        "output %zu at %p of %" PRIu64 " bytes (expected %" PRIu64 ")", j,
+                        r.outputs[j], r.output_bytes[j], e.out_bytes[j]);
+          return why;
+        }
+      }
+      if (e.values) {
+        const unsigned char* in[kNnMaxTensors] = {};
+        uint64_t in_bytes[kNnMaxTensors] = {};
+        const unsigned char* out[kNnMaxTensors] = {};
+        for (size_t i = 0; i < e.inputs.size() && i < kNnMaxTensors; ++i) {
+          in[i] = reinterpret_cast<const unsigned char*>(e.inputs[i].data());
+          in_bytes[i] = e.inputs[i].size();
+        }
+        for (size_t j = 0; j < s.model.outs.size() && j < kNnMaxTensors; ++j) {
+          out[j] = static_cast<const unsigned char*>(r.outputs[j]);
+        }
+        return NnMismatch(s.model, e.items, in, in_bytes, out, r.output_bytes);
+      }
+      return "";
+    }
+    case CUDAGO_ERROR_TIMEOUT:
+    case CUDAGO_ERROR_CANCELLED:
+      if (r.status == CUDAGO_ERROR_TIMEOUT && !e.deadline) return "timed out without a deadline";
+      if (r.close_reason != CUDAGO_SERVE_CLOSE_NONE || r.device != -1 || r.instance != -1) {
+        std::snprintf(why, sizeof why, "status %d with close_reason %d device %d instance %d",
+                      static_cast<int>(r.status), static_cast<int>(r.close_reason), r.device,
+                      r.instance);
+        return why;
+      }
+      if (r.message[0] == '\0') return "a failure without a message";
+      return "";
+    default:
+      // A run that fails: never on an intact palette model, and never INTERNAL.
+      if (r.status == CUDAGO_ERROR_INTERNAL || s.intact) {
+        std::snprintf(why, sizeof why, "status %d (%s) for a valid request",
+                      static_cast<int>(r.status), r.message);
+        return why;
+      }
+      return "";
+  }
+}
+
+// The callback of the harness's callback-mode servers (on server threads).
+void ServeCallback(void* user, const cudago_serve_result_t* r) {
+  auto* s = static_cast<ServeState*>(user);
+  std::lock_guard<std::mutex> lock(s->mu);
+  if (r == nullptr) ServeTrap("a NULL result");
+  if (r->struct_size != sizeof *r) ServeTrap("a result with struct_size %" PRIu32, r->struct_size);
+  auto it = s->by_key.find(r->tag);
+  if (it == s->by_key.end()) {
+    ServeTrap("a result (id %" PRIu64 ") with tag %" PRIu64 ", which no request has", r->id,
+              r->tag);
+  }
+  ServeExpect& e = it->second;
+  if (++e.results != 1) ServeTrap("request tag %" PRIu64 " delivered %d times", r->tag, e.results);
+  e.status = r->status;
+  e.result_id = r->id;
+  s->delivered++;
+  const std::string why = ServeCheck(*s, *r, e);
+  if (!why.empty())
+    ServeTrap("request tag %" PRIu64 " (id %" PRIu64 "): %s", r->tag, r->id, why.c_str());
+}
+
+// A result a poll returned (the harness's thread): checked, then counted as polled.
+void ServePolled(Ctx& c, ServeState& s, const cudago_serve_result_t& r) {
+  std::lock_guard<std::mutex> lock(s.mu);
+  auto it = s.by_key.find(r.id);
+  if (it == s.by_key.end())
+    c.Fail("polled a result with id %" PRIu64 ", which submit never gave", r.id);
+  ServeExpect& e = it->second;
+  if (++e.results != 1) c.Fail("polled the result of id %" PRIu64 " %d times", r.id, e.results);
+  e.status = r.status;
+  s.delivered++;
+  s.polled.insert(r.id);
+  const std::string why = ServeCheck(s, r, e);
+  if (!why.empty()) c.Fail("the result of id %" PRIu64 ": %s", r.id, why.c_str());
+}
+
+// Once a callback server is shut down (or destroyed): every accepted request delivered once.
+void ServeAllDelivered(Ctx& c, ServeState& s) {
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (s.delivered != s.accepted) {
+    c.Fail("%" PRIu64 " results delivered for %" PRIu64 " accepted requests after the shutdown",
+           s.delivered, s.accepted);
+  }
+  for (const auto& [key, e] : s.by_key) {
+    if (e.results != 1) c.Fail("request %" PRIu64 " delivered %d times", key, e.results);
+  }
+}
+
+// The server's stats, checked against what the harness did.
+cudago_server_stats_t ServeStats(Ctx& c, cudago_server_t h, ServeState& s) {
+  cudago_server_stats_t st;
+  cudago_server_stats_init(&st);
+  if (c.Aux("cudago_server_stats", [&] { return cudago_server_stats(h, &st); }) != CUDAGO_SUCCESS) {
+    c.Fail("cudago_server_stats failed on a live server");
+  }
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (st.submitted != s.accepted || st.completed > st.submitted ||
+      st.succeeded + st.failed + st.timed_out + st.cancelled != st.completed ||
+      st.queued + st.in_flight > st.submitted - st.completed || st.max_batch_size != s.max_batch ||
+      st.closed_full + st.closed_preferred + st.closed_delay + st.closed_deadline +
+              st.closed_shutdown !=
+          st.batches ||
+      (s.shut && (st.completed != st.submitted || st.queued != 0 || st.in_flight != 0)) ||
+      (s.intact && st.failed != 0)) {
+    c.Fail("stats: submitted %" PRIu64 " (the harness had %" PRIu64 " accepted), completed %" PRIu64
+           ", succeeded %" PRIu64 " failed %" PRIu64 " timed out %" PRIu64 " cancelled %" PRIu64
+           ", queued %" PRIu64 " in flight %" PRIu64 ", batches %" PRIu64 ", max batch %" PRIu64
+           " (%" PRIu64 "), shut down %d",
+           st.submitted, s.accepted, st.completed, st.succeeded, st.failed, st.timed_out,
+           st.cancelled, st.queued, st.in_flight, st.batches, st.max_batch_size, s.max_batch,
+           s.shut ? 1 : 0);
+  }
+  return st;
+}
+
+// A poll server shut down, then polled until UNAVAILABLE: every accepted request's result comes
+// exactly once.
+void ServeDrain(Ctx& c, cudago_server_t h, ServeState& s) {
+  if (c.Aux("cudago_server_shutdown", [&] { return cudago_server_shutdown(h, 0); }) !=
+      CUDAGO_SUCCESS) {
+    c.Fail("cudago_server_shutdown failed on a live server");
+  }
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.shut = true;
+  }
+  for (uint64_t round = 0;; ++round) {
+    cudago_serve_result_t res[kServePollCap];
+    for (auto& r : res) cudago_serve_result_init(&r);
+    uint64_t len = 0;
+    const cudago_status_t st = c.Aux("cudago_server_poll", [&] {
+      return cudago_server_poll(h, nullptr, 0, UINT64_MAX, res, kServePollCap, &len);
+    });
+    if (st == CUDAGO_ERROR_UNAVAILABLE) break;
+    if (st != CUDAGO_SUCCESS || len == 0 || len > kServePollCap) {
+      c.Fail("a poll after the shutdown gave %d with %" PRIu64 " results", st, len);
+    }
+    for (uint64_t i = 0; i < len; ++i) ServePolled(c, s, res[i]);
+    if (round > s.accepted + 1) c.Fail("more polls after the shutdown than accepted requests");
+  }
+  std::lock_guard<std::mutex> lock(s.mu);
+  for (const auto& [key, e] : s.by_key) {
+    if (e.results != 1) c.Fail("request id %" PRIu64 " polled %d times", key, e.results);
+  }
+}
+
+// Loads an intact palette model on the reference executor (a set-up call, checked like the
+// others; the model joins the input's models).
+void ServeLoadModel(Ctx& c) {
+  const int kind = c.Range(0, kNnKinds - 1);
+  NnOpts s;
+  cudago_nn_options_init(&s.o);
+  s.given = true;
+  s.o.backend = CUDAGO_NN_BACKEND_REFERENCE;
+  s.o.max_batch = static_cast<uint64_t>(c.Range(1, 8));
+  if (NnImage(kind) && c.Range(0, 3) == 0) {
+    s.o.input_format = CUDAGO_NN_INPUT_UINT8_NHWC;
+    s.u8 = true;
+  }
+  s.sure = s.sane = true;
+  s.gpu_maybe = false;
+  s.snap = s.o;
+  const std::string path = g_nn_dir + "/" + kNnKindNames[kind] + ".onnx";
+  c.Log("set-up: the %s model, max_batch %" PRIu64 "%s", kNnKindNames[kind], s.o.max_batch,
+        s.u8 ? ", uint8 NHWC" : "");
+  cudago_nn_model_t h = nullptr;
+  if (c.Aux("cudago_nn_model_load", [&] { return cudago_nn_model_load(&h, path.c_str(), &s.o); }) !=
+      CUDAGO_SUCCESS) {
+    c.Fail("the %s model failed to load on the reference executor", kNnKindNames[kind]);
+  }
+  NnLoaded(c, h, kind, s);
+}
+
+OPFN(server_create) {
+  cudago_server_t out = Sentinel<cudago_server_t>();
+  cudago_server_t* po = c.Out(out, "out");
+  // A server needs a model: one is most often loaded for the call, so that inputs reach the
+  // server's paths without having to find a load first.
+  if (c.models.empty() ? c.Range(0, 7) != 0 : c.Range(0, 3) == 0) ServeLoadModel(c);
+  const int mi = c.PickIndex(c.models, "model");
+  const NnRec* m = mi < 0 ? nullptr : &c.models[static_cast<size_t>(mi)];
+  auto state = std::make_shared<ServeState>();
+  const uint64_t model_mb = m ? m->max_batch : 1;
+  cudago_server_options_t o;
+  cudago_server_options_init(&o);
+  const bool given = c.Range(0, 5) != 0;
+  bool bad = false;  // a documented refusal
+  uint64_t mb = model_mb, levels = 1;
+  bool deadline = false;
+  uint64_t preferred[4];
+  int32_t devices[2] = {-1, 0};
+  if (given) {
+    o.struct_size = c.StructSize(sizeof o, "opts.struct_size");
+    o.flags = c.Range(0, 3) == 0 ? c.Flags("opts.flags", CUDAGO_SERVER_PRESERVE_ORDERING)
+                                 : (c.Bool() ? CUDAGO_SERVER_PRESERVE_ORDERING : 0u);
+    bad |= (o.flags & ~CUDAGO_SERVER_PRESERVE_ORDERING) != 0;
+    switch (c.Range(0, 7)) {
+      case 0:
+        o.max_batch_size = model_mb + 1;
+        break;
+      case 1:
+        o.max_batch_size = c.RawU64();
+        break;
+      case 2:
+      case 3:
+        o.max_batch_size =
+            static_cast<uint64_t>(c.Range(1, static_cast<int>(std::min<uint64_t>(model_mb, 64))));
+        break;
+      default:
+        o.max_batch_size = 0;
+    }
+    bad |= o.max_batch_size > model_mb;
+    if (o.max_batch_size != 0) mb = o.max_batch_size;
+    switch (c.Range(0, 7)) {
+      case 0:
+        o.max_queue_delay_ns = static_cast<uint64_t>(c.Range(1, 2000)) * 1000;
+        break;
+      case 1:
+        o.max_queue_delay_ns =
+            c.Bool() ? uint64_t{3600} * 1000000000 : uint64_t{3600} * 1000000000 + 1;
+        break;
+      case 2:
+        o.max_queue_delay_ns = c.RawU64();
+        break;
+      default:
+        o.max_queue_delay_ns = 0;
+    }
+    bad |= o.max_queue_delay_ns > uint64_t{3600} * 1000000000;
+    switch (c.Range(0, 7)) {
+      case 0: {
+        o.num_preferred_batch_sizes = static_cast<uint64_t>(c.Range(1, 4));
+        for (uint64_t i = 0; i < o.num_preferred_batch_sizes; ++i) {
+          preferred[i] = c.Range(0, 7) == 0
+                             ? c.RawU64()
+                             : static_cast<uint64_t>(
+                                   c.Range(0, static_cast<int>(std::min<uint64_t>(mb + 1, 64))));
+          bad |= preferred[i] < 1 || preferred[i] > mb;
+        }
+        o.preferred_batch_sizes = preferred;
+        break;
+      }
+      case 1:
+        o.num_preferred_batch_sizes = c.Bool() ? 1 : c.RawU64();
+        bad |= o.num_preferred_batch_sizes != 0;  // with NULL
+        break;
+      default:
+        break;
+    }
+    switch (c.Range(0, 7)) {
+      case 0:
+        o.max_queue_size = static_cast<uint64_t>(c.Range(1, 4));
+        break;
+      case 1:
+        o.max_queue_size = c.Bool() ? uint64_t{1} << 24 : (uint64_t{1} << 24) + 1;
+        break;
+      case 2:
+        o.max_queue_size = c.RawU64();
+        break;
+      default:
+        break;
+    }
+    bad |= o.max_queue_size > (uint64_t{1} << 24);
+    switch (c.Range(0, 7)) {
+      case 0:
+      case 1:
+        o.priority_levels = static_cast<uint64_t>(c.Range(1, 3));
+        break;
+      case 2:
+        o.priority_levels = c.Bool() ? 64 : 65;
+        break;
+      case 3:
+        o.priority_levels = c.RawU64();
+        break;
+      default:
+        break;
+    }
+    bad |= o.priority_levels > 64;
+    levels = std::max<uint64_t>(o.priority_levels, 1);
+    switch (c.Range(0, 7)) {
+      case 0:
+        o.default_priority =
+            static_cast<uint64_t>(c.Range(1, static_cast<int>(std::min<uint64_t>(levels, 64)) + 1));
+        break;
+      case 1:
+        o.default_priority = c.RawU64();
+        break;
+      default:
+        break;
+    }
+    bad |= o.default_priority > levels;
+    switch (c.Range(0, 7)) {
+      case 0:
+        o.default_timeout_ns = static_cast<uint64_t>(c.Range(1, 20)) * 1000000;
+        break;
+      case 1:
+        o.default_timeout_ns = c.RawU64();
+        break;
+      default:
+        break;
+    }
+    bad |= o.default_timeout_ns > static_cast<uint64_t>(INT64_MAX / 2);
+    deadline = o.default_timeout_ns != 0;
+    switch (c.Range(0, 7)) {
+      case 0:
+        o.max_staging_bytes = static_cast<uint64_t>(c.Range(1, 64)) * 1024;
+        break;
+      case 1:
+        o.max_staging_bytes = c.RawU64();
+        break;
+      default:
+        break;
+    }
+    bad |= o.max_staging_bytes > static_cast<uint64_t>(INT64_MAX / 2);
+    switch (c.Range(0, 11)) {
+      case 0:  // {-1}: the reference executor's own "device" (no GPU's)
+        o.devices = devices;
+        o.num_devices = 1;
+        bad |= m != nullptr && m->gpu;
+        break;
+      case 1:  // {0}, or {-1, 0}: devices for a model on the reference executor are refused
+        o.devices = c.Bool() ? devices + 1 : devices;
+        o.num_devices = o.devices == devices ? 2 : 1;
+        bad |= m != nullptr && (!m->gpu || o.num_devices == 2);
+        break;
+      case 2:
+        o.num_devices = c.Bool() ? 1 : c.RawU64();  // with NULL
+        bad = true;
+        break;
+      default:
+        break;
+    }
+    switch (c.Range(0, 15)) {
+      case 0:
+        o.instances_per_device = c.Bool() ? 64 : 65;
+        break;
+      case 1:
+        o.instances_per_device = c.RawU64();
+        break;
+      case 2:
+      case 3:
+        o.instances_per_device = static_cast<uint64_t>(c.Range(1, 3));
+        break;
+      default:
+        break;
+    }
+    bad |= o.instances_per_device > 64;
+    if (c.Bool()) {
+      o.callback = &ServeCallback;
+      o.callback_user = state.get();
+    }
+    c.Log("opts={flags=0x%" PRIx32 ", max_batch_size=%" PRIu64 ", delay=%" PRIu64
+          ", preferred=%s[%" PRIu64 "], queue=%" PRIu64 ", levels=%" PRIu64
+          ", default_priority=%" PRIu64 ", default_timeout=%" PRIu64 ", staging=%" PRIu64
+          ", devices=%s[%" PRIu64 "], instances=%" PRIu64 ", callback=%d}",
+          o.flags, o.max_batch_size, o.max_queue_delay_ns,
+          o.preferred_batch_sizes ? "&arr" : "NULL", o.num_preferred_batch_sizes, o.max_queue_size,
+          o.priority_levels, o.default_priority, o.default_timeout_ns, o.max_staging_bytes,
+          o.devices ? "&arr" : "NULL", o.num_devices, o.instances_per_device,
+          o.callback != nullptr ? 1 : 0);
+  } else {
+    c.Log("opts=NULL");
+  }
+  const bool size_ok = !given || o.struct_size == sizeof o;
+  const cudago_server_options_t snap = o;
+  const cudago_status_t st = cudago_server_create(po, m ? m->h : nullptr, given ? &o : nullptr);
+  c.Check(st);
+  NnNotInternal(c, st);
+  if (given) c.CheckIn(st, &o, snap);
+  c.MustFail(st, m == nullptr, "model is NULL");
+  c.MustFail(st, size_ok && bad, "an option is out of range or refused (see the header)");
+  // An intact palette model on the reference executor with options surely valid: it starts.
+  if (po != nullptr && m != nullptr && m->kind >= 0 && !m->gpu && size_ok && !bad &&
+      st != CUDAGO_SUCCESS) {
+    c.Fail("a server of the %s model with valid options failed to start", kNnKindNames[m->kind]);
+  }
+  if (!c.Created(st, po, out)) return;
+  state->model = *m;
+  state->callback = given && o.callback != nullptr;
+  state->intact = m->kind >= 0;
+  state->max_batch = mb;
+  state->levels = levels;
+  // Instances per device (a result's instance is its index on its device).
+  state->instances = given && o.instances_per_device != 0 ? o.instances_per_device : m->gpu ? 2 : 1;
+  state->default_deadline = deadline;
+  c.servers.push_back({out, state});
+  ServeStats(c, out, *state);
+}
+
+// Most often, an input without a server gets one before a call that takes one (a set-up call
+// with options surely valid: the harness's callback half of the time), so that inputs reach
+// requests, polls and shutdowns without having to find a create first.
+void ServeEnsure(Ctx& c) {
+  if (!c.servers.empty() || c.Range(0, 3) == 0) return;
+  if (c.models.empty()) ServeLoadModel(c);
+  const NnRec& m = c.models[c.p.ConsumeIntegralInRange<size_t>(0, c.models.size() - 1)];
+  auto state = std::make_shared<ServeState>();
+  cudago_server_options_t o;
+  cudago_server_options_init(&o);
+  o.flags = c.Bool() ? CUDAGO_SERVER_PRESERVE_ORDERING : 0u;
+  o.max_queue_delay_ns = c.Bool() ? 0 : static_cast<uint64_t>(c.Range(1, 1000)) * 1000;
+  o.priority_levels = static_cast<uint64_t>(c.Range(0, 2));
+  o.instances_per_device = static_cast<uint64_t>(c.Range(0, 2));
+  if (c.Bool()) {
+    o.callback = &ServeCallback;
+    o.callback_user = state.get();
+  }
+  c.Log("set-up: a server (delay %" PRIu64 ", levels %" PRIu64 ", instances %" PRIu64
+        ", callback %d)",
+        o.max_queue_delay_ns, o.priority_levels, o.instances_per_device,
+        o.callback != nullptr ? 1 : 0);
+  cudago_server_t h = nullptr;
+  const cudago_status_t st =
+      c.Aux("cudago_server_create", [&] { return cudago_server_create(&h, m.h, &o); });
+  if (st != CUDAGO_SUCCESS) {
+    if (m.kind >= 0 && !m.gpu) c.Fail("a server of an intact palette model failed to start");
+    return;
+  }
+  state->model = m;
+  state->callback = o.callback != nullptr;
+  state->intact = m.kind >= 0;
+  state->max_batch = m.max_batch;
+  state->levels = std::max<uint64_t>(o.priority_levels, 1);
+  state->instances = o.instances_per_device != 0 ? o.instances_per_device : m.gpu ? 2 : 1;
+  c.servers.push_back({h, state});
+}
+
+OPFN(server_destroy) {
+  const ServerRec r = c.Take(c.servers, "server");
+  if (r.h != nullptr && !r.s->callback && c.Bool()) ServeDrain(c, r.h, *r.s);
+  const cudago_status_t st = cudago_server_destroy(r.h);
+  c.Check(st);
+  if (st != CUDAGO_SUCCESS) c.Fail("destroying %s failed", r.h == nullptr ? "NULL" : "a server");
+  if (r.h != nullptr && r.s->callback) ServeAllDelivered(c, *r.s);
+}
+
+OPFN(server_submit) {
+  ServeEnsure(c);
+  const int si = c.PickIndex(c.servers, "server");
+  ServerRec* sr = si < 0 ? nullptr : &c.servers[static_cast<size_t>(si)];
+  ServeState* s = sr ? sr->s.get() : nullptr;
+  const NnRec* m = s ? &s->model : nullptr;
+  const uint64_t mb = s ? s->max_batch : 1;
+  uint64_t items;
+  switch (c.Range(0, 9)) {
+    case 0:
+      items = 0;
+      break;
+    case 1:
+      items = mb + 1;
+      break;
+    case 2:
+      items = mb;
+      break;
+    case 3:
+      items = c.Bool() ? c.RawU64() : static_cast<uint64_t>(c.Range(2, 64));
+      break;
+    default:
+      items = static_cast<uint64_t>(c.Range(1, static_cast<int>(std::min<uint64_t>(mb, 4))));
+  }
+  c.Log("items=%" PRIu64, items);
+  const bool dynamic = m != nullptr && m->dynamic;
+  const uint64_t n = dynamic ? items : 1;  // the request's item count as the server sees it
+  const bool items_ok = !dynamic || (items >= 1 && items <= mb);
+
+  // Inputs: the model's, each field rarely wrong.
+  const size_t real_in = m ? m->ins.size() : 1;
+  uint64_t num_in;
+  switch (c.Range(0, 15)) {
+    case 0:
+      num_in = real_in + 1;
+      break;
+    case 1:
+      num_in = real_in - 1;
+      break;
+    case 2:
+      num_in = c.RawU64();
+      break;
+    default:
+      num_in = real_in;
+  }
+  bool in_null = c.Range(0, 23) == 0 || num_in > kNnMaxTensors;
+  bool in_right = m != nullptr && num_in == real_in && !in_null && items_ok;
+  bool in_bad = m != nullptr && (num_in != real_in || (in_null && num_in > 0));
+  bool unknown = false;  // a PINNED tensor over a real host buffer (with a GPU only)
+  const uint8_t seed = c.U8("seed");
+  cudago_serve_tensor_t ins[kNnMaxTensors];
+  std::unique_ptr<unsigned char[]> blocks[kNnMaxTensors];
+  std::vector<std::string> saved;
+  for (size_t i = 0; i < kNnMaxTensors; ++i) {
+    cudago_serve_tensor_t& t = ins[i];
+    cudago_serve_tensor_init(&t);
+    if (m == nullptr || i >= real_in) continue;
+    const NnDesc& d = m->ins[i];
+    uint64_t want[8];
+    std::memcpy(want, d.dims, sizeof want);
+    if (d.batch_axis >= 0 && d.batch_axis < 8) want[d.batch_axis] = items;
+    const uint64_t exact = d.BytesAt(n);
+    t.dtype = static_cast<cudago_dtype_t>(d.dtype);
+    t.rank = d.rank;
+    std::memcpy(t.dims, want, sizeof want);
+    t.bytes = exact;
+    if (c.Range(0, 15) == 0) t.struct_size = c.StructSize(sizeof t, "inputs[i].struct_size");
+    if (c.Range(0, 15) == 0) t.dtype = c.Enum<cudago_dtype_t>("inputs[i].dtype", 10);
+    if (c.Range(0, 15) == 0) {
+      const int k = c.Range(0, 3);
+      t.rank = k == 0 ? d.rank + 1 : k == 1 ? d.rank - 1 : k == 2 ? 9 : c.RawU64();
+      c.Log("inputs[%zu].rank=%" PRIu64, i, t.rank);
+    }
+    if (c.Range(0, 15) == 0) {
+      const int k = c.Range(0, 7);
+      t.dims[k] = c.Bool() ? t.dims[k] + 1 : c.RawU64();
+      c.Log("inputs[%zu].dims[%d]=%" PRIu64, i, k, t.dims[k]);
+    }
+    if (c.Range(0, 15) == 0) {
+      t.bytes = c.Bool() ? exact + 4 : c.RawU64();
+      c.Log("inputs[%zu].bytes=%" PRIu64, i, t.bytes);
+    }
+    if (c.Range(0, 23) == 0) {
+      t.memory = c.Enum<cudago_serve_memory_t>("inputs[i].memory", 3);
+      if (t.memory == CUDAGO_SERVE_MEMORY_PINNED) t.pinned = c.Host("inputs[i].pinned");
+    }
+    const uint64_t block = t.bytes >= 1 && t.bytes <= kServeBlockLimit ? t.bytes : 64;
+    blocks[i].reset(new unsigned char[block]);
+    NnFillInput(blocks[i].get(), block, d.dtype, static_cast<uint8_t>(seed + i));
+    const bool null = c.Range(0, 23) == 0;
+    if (t.memory == CUDAGO_SERVE_MEMORY_HOST) t.host = null ? nullptr : blocks[i].get();
+    bool dims_right = t.rank == d.rank;
+    for (uint64_t k = 0; dims_right && k < d.rank && k < 8; ++k) dims_right = t.dims[k] == want[k];
+    const bool stride_ok =
+        t.struct_size == sizeof t && (i == 0 || t.struct_size == ins[0].struct_size);
+    const bool right = stride_ok && t.dtype == d.dtype && dims_right && t.bytes == exact &&
+                       t.memory == CUDAGO_SERVE_MEMORY_HOST && t.host != nullptr;
+    const bool pinned_real = stride_ok && t.memory == CUDAGO_SERVE_MEMORY_PINNED &&
+                             t.pinned != nullptr && t.dtype == d.dtype && dims_right &&
+                             t.bytes == exact;
+    if (!right && !pinned_real && i < num_in && !in_null) in_bad = true;
+    if (pinned_real) unknown = true;
+    if (!right) in_right = false;
+    saved.emplace_back(reinterpret_cast<const char*>(blocks[i].get()),
+                       static_cast<size_t>(std::min<uint64_t>(block, exact)));
+  }
+  // An item count out of range is refused (the batch dimension says it).
+  if (m != nullptr && !items_ok) in_bad = true;
+  c.Log("num_inputs=%" PRIu64 ", inputs=%s", num_in, in_null ? "NULL" : "&arr");
+
+  // Outputs: none (staging) most often; destinations, each rarely wrong.
+  const size_t real_out = m ? m->outs.size() : 1;
+  cudago_serve_tensor_t outs[kNnMaxTensors];
+  for (auto& t : outs) cudago_serve_tensor_init(&t);
+  uint64_t num_out = 0;
+  bool out_null = true, out_bad = false;
+  switch (c.Range(0, 7)) {
+    case 0:
+    case 1: {
+      switch (c.Range(0, 7)) {
+        case 0:
+          num_out = real_out + 1;
+          break;
+        case 1:
+          num_out = c.RawU64();
+          break;
+        default:
+          num_out = real_out;
+      }
+      out_null = c.Range(0, 15) == 0 || num_out > kNnMaxTensors;
+      bool elems_ok = true;
+      for (size_t j = 0; j < kNnMaxTensors; ++j) {
+        cudago_serve_tensor_t& t = outs[j];
+        if (c.Range(0, 15) == 0) t.struct_size = c.StructSize(sizeof t, "outputs[j].struct_size");
+        if (c.Range(0, 15) == 0) t.host = c.host;  // a HOST destination: refused
+        if (c.Range(0, 15) == 0) {
+          t.memory = c.Enum<cudago_serve_memory_t>("outputs[j].memory", 3);
+          if (t.memory == CUDAGO_SERVE_MEMORY_PINNED) t.pinned = c.Host("outputs[j].pinned");
+        }
+        const bool stride_ok =
+            t.struct_size == sizeof t && (j == 0 || t.struct_size == outs[0].struct_size);
+        const bool ok = stride_ok && t.memory == CUDAGO_SERVE_MEMORY_HOST && t.host == nullptr;
+        if (j < num_out && !ok) {
+          elems_ok = false;
+          if (stride_ok && t.memory == CUDAGO_SERVE_MEMORY_PINNED && t.pinned != nullptr) {
+            unknown = true;
+          } else {
+            out_bad = true;
+          }
+        }
+      }
+      out_bad |= m != nullptr && num_out != 0 && (num_out != real_out || out_null);
+      if (!elems_ok) in_right = false;
+      break;
+    }
+    case 2:
+      num_out = c.Bool() ? 1 : c.RawU64();  // with NULL
+      out_bad = num_out != 0;
+      break;
+    default:
+      out_null = c.Bool();
+      break;
+  }
+  if (num_out != 0 && (out_null || num_out != real_out)) in_right = false;
+  c.Log("num_outputs=%" PRIu64 ", outputs=%s", num_out, out_null ? "NULL" : "&arr");
+
+  // Options: a callback server's results are matched by tag (NULL options give tag 0: once).
+  cudago_serve_request_options_t ro;
+  cudago_serve_request_options_init(&ro);
+  uint64_t key = 0;
+  bool ro_given = true;
+  if (s != nullptr && s->callback) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    ro_given = s->by_key.count(0) != 0 || c.Range(0, 7) != 0;
+    key = ro_given ? s->next_tag++ : 0;
+  } else {
+    ro_given = c.Range(0, 7) != 0;
+  }
+  bool ro_bad = false, deadline = s != nullptr && s->default_deadline;
+  if (ro_given) {
+    if (c.Range(0, 15) == 0) ro.struct_size = c.StructSize(sizeof ro, "opts.struct_size");
+    ro.tag = s != nullptr && s->callback ? key : c.RawU64();
+    switch (c.Range(0, 11)) {
+      case 0:
+        ro.priority = s ? s->levels + 1 : 2;
+        break;
+      case 1:
+        ro.priority = c.RawU64();
+        break;
+      case 2:
+      case 3:
+        ro.priority = static_cast<uint64_t>(
+            c.Range(1, static_cast<int>(std::min<uint64_t>(s ? s->levels : 1, 64))));
+        break;
+      default:
+        break;
+    }
+    switch (c.Range(0, 11)) {
+      case 0:
+        ro.timeout_ns = static_cast<uint64_t>(c.Range(1, 20)) * 1000000;
+        break;
+      case 1:
+        ro.timeout_ns =
+            c.Bool() ? static_cast<uint64_t>(INT64_MAX) : static_cast<uint64_t>(INT64_MAX) + 1;
+        break;
+      case 2:
+        ro.timeout_ns = c.RawU64();
+        break;
+      default:
+        break;
+    }
+    deadline |= ro.timeout_ns != 0;
+    ro_bad = ro.struct_size != sizeof ro || (s != nullptr && ro.priority > s->levels) ||
+             ro.timeout_ns > static_cast<uint64_t>(INT64_MAX);
+    c.Log("opts={struct_size=%" PRIu32 ", tag=%" PRIu64 ", priority=%" PRIu64 ", timeout=%" PRIu64
+          "}",
+          ro.struct_size, ro.tag, ro.priority, ro.timeout_ns);
+  } else {
+    c.Log("opts=NULL");
+  }
+  uint64_t id = 0x5eed;
+  uint64_t* pid = c.Out(id, "id");
+
+  // The expectation, before the call (a callback may come before submit returns).
+  ServeExpect e;
+  e.items = n;
+  e.deadline = deadline;
+  e.values = in_right && m->values && !m->gpu;
+  if (e.values) e.inputs = saved;
+  if (m != nullptr) {
+    for (const NnDesc& d : m->outs) e.out_bytes.push_back(d.BytesAt(n));
+  }
+  if (s != nullptr && s->callback) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    s->by_key[key] = e;
+  }
+  const cudago_serve_request_options_t snap = ro;
+  const cudago_status_t st =
+      cudago_server_submit(sr ? sr->h : nullptr, in_null ? nullptr : ins, num_in,
+                           out_null ? nullptr : outs, num_out, ro_given ? &ro : nullptr, pid);
+  c.Check(st);
+  NnNotInternal(c, st);
+  if (ro_given) c.CheckIn(st, &ro, snap);
+  c.MustFail(st, sr == nullptr, "server is NULL");
+  c.MustFail(st, pid == nullptr, "id is NULL");
+  c.MustFail(st, in_bad, "an input, its count or array is not the model's");
+  c.MustFail(st, out_bad, "an output destination, its count or array is wrong");
+  c.MustFail(st, ro_bad, "the request options are out of range");
+  const bool sure = s != nullptr && pid != nullptr && in_right && !unknown && !ro_bad;
+  if (sure && s->shut && st != CUDAGO_ERROR_UNAVAILABLE) {
+    c.Fail("a valid request to a server shut down gave %d, not UNAVAILABLE", st);
+  }
+  if (sure && !s->shut && st != CUDAGO_SUCCESS && st != CUDAGO_ERROR_QUEUE_FULL && s->intact) {
+    c.Fail("a valid request gave %d", st);
+  }
+  if (st != CUDAGO_SUCCESS) {
+    if (id != 0x5eed) c.Fail("failed (%d) but wrote the id %" PRIu64, st, id);
+    if (s != nullptr && s->callback) {
+      std::lock_guard<std::mutex> lock(s->mu);
+      if (s->by_key[key].results != 0) c.Fail("a refused request's result was delivered");
+      s->by_key.erase(key);
+    }
+    return;
+  }
+  if (s == nullptr || pid == nullptr) return;  // (refused above)
+  std::lock_guard<std::mutex> lock(s->mu);
+  if (id == 0x5eed || id == 0 || s->key_of_id.count(id) != 0) {
+    c.Fail("accepted with id %" PRIu64 ", which is no new id", id);
+  }
+  s->accepted++;
+  if (s->callback) {
+    ServeExpect& got = s->by_key[key];
+    got.id = id;
+    if (got.results != 0 && got.result_id != id) {  // delivered before submit returned
+      c.Fail("the result of tag %" PRIu64 " had id %" PRIu64 ", submit returned %" PRIu64, key,
+             got.result_id, id);
+    }
+    s->key_of_id[id] = key;
+  } else {
+    e.id = id;
+    s->by_key[id] = e;
+    s->key_of_id[id] = id;
+  }
+}
+
+OPFN(server_cancel) {
+  ServeEnsure(c);
+  const int si = c.PickIndex(c.servers, "server");
+  ServerRec* sr = si < 0 ? nullptr : &c.servers[static_cast<size_t>(si)];
+  ServeState* s = sr ? sr->s.get() : nullptr;
+  uint64_t id = 0;
+  {
+    std::vector<uint64_t> ids;
+    if (s != nullptr) {
+      std::lock_guard<std::mutex> lock(s->mu);
+      for (const auto& kv : s->key_of_id) ids.push_back(kv.first);
+    }
+    switch (c.Range(0, 7)) {
+      case 0:
+        id = c.RawU64();
+        break;
+      case 1:
+        id = ids.empty()
+                 ? 0
+                 : ids[c.p.ConsumeIntegralInRange<size_t>(0, ids.size() - 1)] + (uint64_t{1} << 32);
+        break;
+      default:
+        id = ids.empty() ? 0 : ids[c.p.ConsumeIntegralInRange<size_t>(0, ids.size() - 1)];
+    }
+  }
+  c.Log("id=%" PRIu64, id);
+  int32_t cancelled = 7;
+  int32_t* pc = c.Out(cancelled, "cancelled");
+  const cudago_status_t st = cudago_server_cancel(sr ? sr->h : nullptr, id, pc);
+  c.Check(st);
+  NnNotInternal(c, st);
+  c.MustFail(st, sr == nullptr, "server is NULL");
+  c.MustFail(st, pc == nullptr, "cancelled is NULL");
+  if (s == nullptr || pc == nullptr) return;
+  if (st != CUDAGO_SUCCESS) c.Fail("failed with a live server");
+  if (cancelled != 0 && cancelled != 1) c.Fail("*cancelled = %d", cancelled);
+  std::lock_guard<std::mutex> lock(s->mu);
+  auto it = s->key_of_id.find(id);
+  if (it == s->key_of_id.end()) {
+    if (cancelled != 0) c.Fail("cancelled an id the server never gave");
+    return;
+  }
+  if (cancelled == 1) {
+    if (s->shut) c.Fail("cancelled a request after the shutdown returned");
+    ServeExpect& e = s->by_key[it->second];
+    if (e.cancelled) c.Fail("cancelled the same request twice");
+    e.cancelled = true;
+    if (e.results != 0 && e.status != CUDAGO_ERROR_CANCELLED) {
+      c.Fail("cancelled a request whose result (%d) was delivered", e.status);
+    }
+  }
+}
+
+OPFN(server_poll) {
+  ServeEnsure(c);
+  const int si = c.PickIndex(c.servers, "server");
+  ServerRec* sr = si < 0 ? nullptr : &c.servers[static_cast<size_t>(si)];
+  ServeState* s = sr ? sr->s.get() : nullptr;
+  // Releases: results polled earlier, sometimes with an id that is not one, or twice.
+  std::vector<uint64_t> rel;
+  bool rel_bad = false;
+  {
+    std::vector<uint64_t> polled;
+    if (s != nullptr) {
+      std::lock_guard<std::mutex> lock(s->mu);
+      polled.assign(s->polled.begin(), s->polled.end());
+    }
+    const int k =
+        polled.empty() ? 0 : c.Range(0, static_cast<int>(std::min<size_t>(polled.size(), 4)));
+    for (int i = 0; i < k; ++i) {
+      const size_t at = c.p.ConsumeIntegralInRange<size_t>(0, polled.size() - 1);
+      rel.push_back(polled[at]);
+      polled.erase(polled.begin() + static_cast<std::ptrdiff_t>(at));
+    }
+    if (c.Range(0, 15) == 0) rel.push_back(c.RawU64());
+    if (!rel.empty() && c.Range(0, 15) == 0) rel.push_back(rel[0]);
+    // Refused: an id that is no result polled and unreleased, or one listed twice.
+    std::set<uint64_t> seen;
+    for (uint64_t idv : rel) {
+      bool known = false;
+      if (s != nullptr) {
+        std::lock_guard<std::mutex> lock(s->mu);
+        known = s->polled.count(idv) != 0;
+      }
+      if (!known || !seen.insert(idv).second) rel_bad = true;
+    }
+  }
+  uint64_t num_rel = rel.size();
+  const bool rel_null = c.Range(0, 23) == 0;
+  if (rel_null) {
+    num_rel = c.Bool() ? num_rel : c.RawU64();
+    rel_bad = num_rel > 0;
+    rel.clear();
+  }
+  c.Log("release=%s[%" PRIu64 "]", rel_null ? "NULL" : "&arr", num_rel);
+  // Results: an array of cap elements whose stride is element 0's struct_size (storage for that
+  // stride: exactly what the library may write, so ASan sees any write past it).
+  uint64_t cap = static_cast<uint64_t>(c.Range(0, static_cast<int>(kServePollCap)));
+  const bool res_null = c.Range(0, 23) == 0;
+  if (res_null && c.Bool()) cap = c.RawU64();
+  uint32_t stride = c.StructSize(sizeof(cudago_serve_result_t), "results.struct_size");
+  if (stride == UINT32_MAX && cap > 1) stride = sizeof(cudago_serve_result_t) + 8;
+  const size_t elem = sizeof(cudago_serve_result_t);
+  std::unique_ptr<unsigned char[]> block;
+  size_t block_size = 0;
+  bool res_bad = cap > 0 && (res_null || stride < elem || (stride > elem && stride % 8 != 0));
+  if (!res_null && cap > 0) {
+    block_size =
+        static_cast<size_t>(stride) * static_cast<size_t>(cap - 1) + std::max<size_t>(elem, 4);
+    block.reset(new unsigned char[block_size]);
+    std::memset(block.get(), kCanary, block_size);
+    for (uint64_t i = 0; i < cap; ++i) {
+      uint32_t v = stride;
+      if (i > 0 && c.Range(0, 23) == 0) {
+        v = stride + 8;
+        res_bad = true;
+      }
+      std::memcpy(block.get() + static_cast<size_t>(stride) * i, &v, 4);
+    }
+  }
+  std::unique_ptr<unsigned char[]> before;
+  if (block) {
+    before.reset(new unsigned char[block_size]);
+    std::memcpy(before.get(), block.get(), block_size);
+  }
+  uint64_t timeout = 0;
+  switch (c.Range(0, 15)) {
+    case 0:
+      timeout = 1000000;
+      break;
+    case 1:
+    case 2:
+      // No limit (or more than the clock holds) only where nothing can block: shut down.
+      if (s != nullptr && s->shut) {
+        const uint64_t kLong[] = {UINT64_MAX, UINT64_MAX - 1, static_cast<uint64_t>(INT64_MAX),
+                                  uint64_t{1} << 63};
+        timeout = kLong[c.Range(0, 3)];
+      }
+      break;
+    default:
+      break;
+  }
+  c.Log("cap=%" PRIu64 ", results=%s, stride=%" PRIu32 ", timeout=%" PRIu64, cap,
+        res_null ? "NULL" : "&arr", stride, timeout);
+  uint64_t len = 0x5eed;
+  uint64_t* pl = c.Out(len, "len");
+  const cudago_status_t st = cudago_server_poll(
+      sr ? sr->h : nullptr, rel_null ? nullptr : rel.data(), num_rel, timeout,
+      res_null ? nullptr : reinterpret_cast<cudago_serve_result_t*>(block.get()), cap, pl);
+  c.Check(st);
+  NnNotInternal(c, st);
+  c.MustFail(st, sr == nullptr, "server is NULL");
+  c.MustFail(st, pl == nullptr, "len is NULL");
+  c.MustFail(st, rel_bad, "release lists an id not polled, or one twice, or is NULL");
+  c.MustFail(st, res_bad, "results is NULL, or an element's struct_size is wrong");
+  if (s == nullptr || pl == nullptr || rel_bad || res_bad) {
+    if (block && st != CUDAGO_SUCCESS && std::memcmp(block.get(), before.get(), block_size) != 0) {
+      c.Fail("failed (%d) but wrote into results", st);
+    }
+    return;
+  }
+  if (s->callback) {
+    if (st != CUDAGO_ERROR_NOT_SUPPORTED) c.Fail("a callback server's poll gave %d", st);
+    return;
+  }
+  uint64_t polled_total = 0;
+  {
+    std::lock_guard<std::mutex> lock(s->mu);
+    polled_total = s->delivered;
+    // Releases are applied before the wait: on SUCCESS and on UNAVAILABLE.
+    if (st == CUDAGO_SUCCESS || st == CUDAGO_ERROR_UNAVAILABLE) {
+      for (uint64_t idv : rel) {
+        s->polled.erase(idv);
+        s->by_key[idv].released = true;
+      }
+    }
+  }
+  const bool all_polled = polled_total == s->accepted;
+  if (st == CUDAGO_ERROR_UNAVAILABLE) {
+    if (!(s->shut && cap > 0 && all_polled)) {
+      c.Fail("UNAVAILABLE (shut down %d, cap %" PRIu64 ", %" PRIu64 " of %" PRIu64 " polled)",
+             s->shut ? 1 : 0, cap, polled_total, s->accepted);
+    }
+    return;
+  }
+  if (st != CUDAGO_SUCCESS) c.Fail("failed with valid arguments");
+  if (len > cap) c.Fail("*len = %" PRIu64 " > cap %" PRIu64, len, cap);
+  if (s->shut && cap > 0 && all_polled) c.Fail("SUCCESS after every result was polled (shut down)");
+  if (s->shut && cap > 0 && len == 0)
+    c.Fail("no result, %" PRIu64 " of %" PRIu64 " polled (shut down)", polled_total, s->accepted);
+  for (uint64_t i = 0; i < cap && block; ++i) {
+    unsigned char* p = block.get() + static_cast<size_t>(stride) * i;
+    const size_t extent = std::min<size_t>(elem, block_size - static_cast<size_t>(stride) * i);
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    if (v != stride) c.Fail("results[%" PRIu64 "]->struct_size changed to %" PRIu32, i, v);
+    if (i >= len) {
+      if (std::memcmp(p, before.get() + static_cast<size_t>(stride) * i, extent) != 0) {
+        c.Fail("wrote results[%" PRIu64 "], past *len = %" PRIu64, i, len);
+      }
+      continue;
+    }
+    cudago_serve_result_t r;
+    std::memcpy(&r, p, elem);
+    ServePolled(c, *s, r);
+  }
+}
+
+OPFN(server_shutdown) {
+  ServeEnsure(c);
+  const int si = c.PickIndex(c.servers, "server");
+  ServerRec* sr = si < 0 ? nullptr : &c.servers[static_cast<size_t>(si)];
+  const uint32_t flags = c.Flags("flags", CUDAGO_SERVER_CANCEL_QUEUED);
+  const cudago_status_t st = cudago_server_shutdown(sr ? sr->h : nullptr, flags);
+  c.Check(st);
+  NnNotInternal(c, st);
+  c.MustFail(st, sr == nullptr, "server is NULL");
+  c.MustFail(st, (flags & ~CUDAGO_SERVER_CANCEL_QUEUED) != 0, "flags has unknown bits");
+  if (sr == nullptr || (flags & ~CUDAGO_SERVER_CANCEL_QUEUED) != 0) return;
+  if (st != CUDAGO_SUCCESS) c.Fail("failed with a live server");
+  {
+    std::lock_guard<std::mutex> lock(sr->s->mu);
+    sr->s->shut = true;
+  }
+  if (sr->s->callback) ServeAllDelivered(c, *sr->s);
+  ServeStats(c, sr->h, *sr->s);
+}
+
+OPFN(server_stats) {
+  ServeEnsure(c);
+  const int si = c.PickIndex(c.servers, "server");
+  ServerRec* sr = si < 0 ? nullptr : &c.servers[static_cast<size_t>(si)];
+  cudago_server_stats_t out;
+  cudago_server_stats_init(&out);
+  out.struct_size = c.StructSize(sizeof out, "out.struct_size");
+  cudago_server_stats_t* po = c.Out(out, "out");
+  const cudago_server_stats_t snap = out;
+  const cudago_status_t st = cudago_server_stats(sr ? sr->h : nullptr, po);
+  c.Check(st);
+  NnNotInternal(c, st);
+  c.MustFail(st, sr == nullptr, "server is NULL");
+  c.MustFail(st, po == nullptr, "out is NULL");
+  c.CheckOutStruct(st, po, snap);
+  if (sr == nullptr || po == nullptr || snap.struct_size != sizeof out) return;
+  if (st != CUDAGO_SUCCESS) c.Fail("failed with a live server and a valid struct");
+  ServeStats(c, sr->h, *sr->s);
+}
+
+OPFN(server_batch_histogram) {
+  ServeEnsure(c);
+  const int si = c.PickIndex(c.servers, "server");
+  ServerRec* sr = si < 0 ? nullptr : &c.servers[static_cast<size_t>(si)];
+  uint64_t cap = static_cast<uint64_t>(c.Range(0, 16));
+  const bool null = c.Range(0, 15) == 0;
+  if (null && c.Bool()) cap = c.RawU64();
+  std::unique_ptr<uint64_t[]> hist;
+  if (!null && cap > 0) {
+    hist.reset(new uint64_t[cap]);
+    for (uint64_t i = 0; i < cap; ++i) hist[i] = 0xa5a5a5a5a5a5a5a5ull;
+  }
+  c.Log("hist=%s, cap=%" PRIu64, null ? "NULL" : "&arr", cap);
+  uint64_t len = 0x5eed;
+  uint64_t* pl = c.Out(len, "len");
+  const cudago_status_t st =
+      cudago_server_batch_histogram(sr ? sr->h : nullptr, null ? nullptr : hist.get(), cap, pl);
+  c.Check(st);
+  NnNotInternal(c, st);
+  c.MustFail(st, sr == nullptr, "server is NULL");
+  c.MustFail(st, pl == nullptr, "len is NULL");
+  c.MustFail(st, null && cap > 0, "hist is NULL with cap > 0");
+  if (sr == nullptr || pl == nullptr || (null && cap > 0)) return;
+  if (st != CUDAGO_SUCCESS) c.Fail("failed with valid arguments");
+  if (len != sr->s->max_batch + 1) {
+    c.Fail("*len = %" PRIu64 " for a max batch of %" PRIu64, len, sr->s->max_batch);
+  }
+  for (uint64_t i = len; i < cap; ++i) {
+    if (hist[i] != 0xa5a5a5a5a5a5a5a5ull) c.Fail("wrote hist[%" PRIu64 "], past *len", i);
+  }
+  if (sr->s->shut && cap >= len) {  // quiescent: the histogram agrees with the stats
+    const cudago_server_stats_t stt = ServeStats(c, sr->h, *sr->s);
+    uint64_t items = 0, batches = 0;
+    for (uint64_t b = 0; b < len; ++b) {
+      items += hist[b] * b;
+      batches += hist[b];
+    }
+    if (items != stt.inferences || batches != stt.batches) {
+      c.Fail("the histogram has %" PRIu64 " batches of %" PRIu64 " items; the stats %" PRIu64
+             " of %" PRIu64,
+             batches, items, stt.batches, stt.inferences);
+    }
+  }
+}
+
 #undef OPFN
 
 // ---- the table: one row per CUDAGO_API function of capi/cudago.h ----
@@ -3901,10 +5099,19 @@ const Op kOps[] = {
     OP(nn_model_output),
     OP(nn_model_run_host),
     OP(nn_model_run),
+    // the CNN runtime's server (CUDAGO_EXPERIMENTAL)
+    OP(server_create),
+    OP(server_destroy),
+    OP(server_submit),
+    OP(server_cancel),
+    OP(server_poll),
+    OP(server_shutdown),
+    OP(server_stats),
+    OP(server_batch_histogram),
 };
 #undef OP
 constexpr size_t kNumOps = sizeof kOps / sizeof kOps[0];
-static_assert(kNumOps == 123,
+static_assert(kNumOps == 131,
               "one row per CUDAGO_API function of capi/cudago.h (CUDAGO_EXPERIMENTAL included)");
 static_assert(kNumOps < kNumOpSlots, "a feedback slot per entry point, and one for the harness");
 
@@ -3962,6 +5169,16 @@ void Cleanup(Ctx& c) {
       c.Check(destroy(h));
     }
   };
+  // Servers first (they may hold host buffers of requests); a callback server's results are all
+  // delivered once it is gone.
+  while (!c.servers.empty()) {
+    const ServerRec r = c.servers.back();
+    c.servers.pop_back();
+    c.Begin(-1, "cudago_server_destroy");
+    c.Log("cleanup %p", Raw(r));
+    c.Check(cudago_server_destroy(r.h));
+    if (r.s->callback) ServeAllDelivered(c, *r.s);
+  }
   release(c.models, "cudago_nn_model_destroy",
           [](const NnRec& r) { return cudago_nn_model_destroy(r.h); });
   release(c.graphs, "cudago_graph_destroy",
@@ -4019,6 +5236,13 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
             std::to_string(g_reached.op_successes[i]) + "/" + std::to_string(g_reached.op_calls[i]);
     }
     std::fprintf(stderr, "capi_fuzz: CNN runtime (successes/calls): %s\n", nn.c_str());
+    std::string sv;
+    for (size_t i = 0; i < kNumOps; ++i) {
+      if (std::strncmp(kOps[i].name, "cudago_server_", 14) != 0) continue;
+      sv += (sv.empty() ? "" : ", ") + std::string(kOps[i].name + 14) + " " +
+            std::to_string(g_reached.op_successes[i]) + "/" + std::to_string(g_reached.op_calls[i]);
+    }
+    std::fprintf(stderr, "capi_fuzz: servers (successes/calls): %s\n", sv.c_str());
     if (!g_cache_dir.empty()) {
       std::error_code ec;
       std::filesystem::remove_all(g_cache_dir, ec);
