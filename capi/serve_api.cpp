@@ -334,21 +334,22 @@ extern "C" cudago_status_t cudago_server_poll(cudago_server_t server, const uint
       // the elements (and their uint64_t fields) at misaligned addresses.
       if (stride % alignof(cudago_serve_result_t) != 0) {
         throw Error(Status::kInvalidArgument,
-                    "results->struct_size is " + std::to_string(stride) +
-                        ", not a multiple of " + std::to_string(alignof(cudago_serve_result_t)) +
+                    "results->struct_size is " + std::to_string(stride) + ", not a multiple of " +
+                        std::to_string(alignof(cudago_serve_result_t)) +
                         ": it is no cudago.h's cudago_serve_result_t (initialise every element "
                         "with cudago_serve_result_init)");
       }
       // Every element is checked before anything is released or taken.
       for (uint64_t i = 1; i < cap; ++i) {
-        const unsigned char* p = reinterpret_cast<const unsigned char*>(results) + uint64_t{stride} * i;
+        const unsigned char* p =
+            reinterpret_cast<const unsigned char*>(results) + uint64_t{stride} * i;
         uint32_t size = 0;
         std::memcpy(&size, p, sizeof size);
         if (size != stride) {
-          throw Error(Status::kInvalidArgument,
-                      "results[" + std::to_string(i) + "]->struct_size is " +
-                          std::to_string(size) + "; results[0]'s is " + std::to_string(stride) +
-                          " (initialise every element)");
+          throw Error(Status::kInvalidArgument, "results[" + std::to_string(i) +
+                                                    "]->struct_size is " + std::to_string(size) +
+                                                    "; results[0]'s is " + std::to_string(stride) +
+                                                    " (initialise every element)");
         }
       }
     }
