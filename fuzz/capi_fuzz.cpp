@@ -1,8 +1,8 @@
 // capi_fuzz.cpp: a libFuzzer harness for the whole C ABI of libcudago (capi/cudago.h).
 //
 // What it fuzzes
-//   Every CUDAGO_API entry point of capi/cudago.h (131 of them, the 16 of the experimental CNN
-//   runtime and its server included: the harness defines CUDAGO_EXPERIMENTAL; the table kOps
+//   Every CUDAGO_API entry point of capi/cudago.h (134 of them, the 19 of the experimental CNN
+//   runtime, its server and the metrics included: the harness defines CUDAGO_EXPERIMENTAL; the table kOps
 //   below has one row per function, named after it). An input is a program: up to kStepsPerInput
 //   calls, each an index into kOps (ConsumeIntegralInRange) followed by that call's arguments, all
 //   drawn from a FuzzedDataProvider. It needs no GPU: without one, every call that needs a device
@@ -4963,8 +4963,6 @@ OPFN(server_batch_histogram) {
   }
 }
 
-#undef OPFN
-
 // ---- the table: one row per CUDAGO_API function of capi/cudago.h ----
 
 struct Op {
@@ -4974,6 +4972,97 @@ struct Op {
 
 #define OP(name) \
   { "cudago_" #name, Op_##name }
+// Metrics: the exposition (count-then-fill, written only when it fits), the GPU sampler's
+// interval and its status. Without a driver, NVML is unavailable: never a crash or a hang.
+OPFN(metrics_render) {
+  const uint32_t flags = c.Flags("flags", CUDAGO_METRICS_TRITON_NAMES);
+  uint64_t cap = static_cast<uint64_t>(c.Range(0, 3)) << c.Range(0, 20);
+  const bool null = c.Range(0, 15) == 0;
+  if (null && c.Bool()) cap = c.RawU64();
+  std::unique_ptr<char[]> buf;
+  if (!null && cap > 0) {
+    buf.reset(new char[cap]);
+    std::memset(buf.get(), 0x5a, cap);
+  }
+  c.Log("flags=%u, buf=%s, cap=%" PRIu64, flags, null ? "NULL" : "&arr", cap);
+  uint64_t len = 0x5eed;
+  uint64_t* pl = c.Out(len, "len");
+  const cudago_status_t st = cudago_metrics_render(flags, null ? nullptr : buf.get(), cap, pl);
+  c.Check(st);
+  c.MustFail(st, pl == nullptr, "len is NULL");
+  c.MustFail(st, (flags & ~CUDAGO_METRICS_TRITON_NAMES) != 0, "unknown flags");
+  c.MustFail(st, null && cap > 0, "buf is NULL with cap > 0");
+  if (pl == nullptr || (flags & ~CUDAGO_METRICS_TRITON_NAMES) != 0 || (null && cap > 0)) return;
+  if (st != CUDAGO_SUCCESS) c.Fail("failed with valid arguments");
+  if (buf && cap > len) {
+    if (buf[len] != '\0') c.Fail("no NUL after the %" PRIu64 " bytes", len);
+    for (uint64_t i = len + 1; i < cap; ++i) {
+      if (buf[i] != 0x5a) c.Fail("wrote buf[%" PRIu64 "], past the NUL", i);
+    }
+    if (std::strlen(buf.get()) != len) c.Fail("a NUL inside the exposition");
+  } else if (buf) {
+    for (uint64_t i = 0; i < cap; ++i) {
+      if (buf[i] != 0x5a) c.Fail("wrote into a buffer too small for the exposition");
+    }
+  }
+}
+
+OPFN(metrics_set_gpu_interval) {
+  uint64_t ns = 0;
+  switch (c.Range(0, 3)) {
+    case 0:
+      ns = 0;
+      break;
+    case 1:
+      ns = 1000000000;
+      break;
+    case 2:
+      ns = static_cast<uint64_t>(c.Range(0, 20)) * 1000000ull;
+      break;
+    default:
+      ns = c.RawU64();
+  }
+  c.Log("interval_ns=%" PRIu64, ns);
+  const cudago_status_t st = cudago_metrics_set_gpu_interval(ns);
+  c.Check(st);
+  const bool ok = ns == 0 || (ns >= 10000000ull && ns <= 3600000000000ull);
+  c.MustFail(st, !ok, "interval out of range");
+  if (ok && st != CUDAGO_SUCCESS) c.Fail("failed with a valid interval");
+}
+
+OPFN(metrics_gpu_status) {
+  int32_t avail = 7;
+  int32_t* pa = c.Out(avail, "available");
+  uint64_t cap = static_cast<uint64_t>(c.Range(0, 300));
+  const bool null = c.Range(0, 15) == 0;
+  if (null && c.Bool()) cap = c.RawU64();
+  std::unique_ptr<char[]> buf;
+  if (!null && cap > 0) {
+    buf.reset(new char[cap]);
+    std::memset(buf.get(), 0x5a, cap);
+  }
+  uint64_t len = 0x5eed;
+  uint64_t* pl = c.Out(len, "len");
+  const cudago_status_t st = cudago_metrics_gpu_status(pa, null ? nullptr : buf.get(), cap, pl);
+  c.Check(st);
+  c.MustFail(st, pa == nullptr, "available is NULL");
+  c.MustFail(st, null && cap > 0, "buf is NULL with cap > 0");
+  if (st != CUDAGO_SUCCESS) return;
+  if (avail != 0 && avail != 1) c.Fail("*available = %d", avail);
+  if (buf && cap > 0) {
+    bool nul = false;
+    for (uint64_t i = 0; i < cap; ++i) {
+      if (buf[i] == '\0') {
+        nul = true;
+        break;
+      }
+    }
+    if (!nul) c.Fail("the reason is not NUL-terminated within cap");
+  }
+}
+
+#undef OPFN
+
 const Op kOps[] = {
     OP(status_string),
     OP(error_last),
@@ -5108,10 +5197,13 @@ const Op kOps[] = {
     OP(server_shutdown),
     OP(server_stats),
     OP(server_batch_histogram),
+    OP(metrics_render),
+    OP(metrics_set_gpu_interval),
+    OP(metrics_gpu_status),
 };
 #undef OP
 constexpr size_t kNumOps = sizeof kOps / sizeof kOps[0];
-static_assert(kNumOps == 131,
+static_assert(kNumOps == 134,
               "one row per CUDAGO_API function of capi/cudago.h (CUDAGO_EXPERIMENTAL included)");
 static_assert(kNumOps < kNumOpSlots, "a feedback slot per entry point, and one for the harness");
 
