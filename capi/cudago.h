@@ -1470,10 +1470,10 @@ typedef void (*cudago_serve_callback_t)(void *user, const cudago_serve_result_t 
 #define CUDAGO_SERVER_PRESERVE_ORDERING 0x1u /* results are delivered in submission order */
 
 typedef struct cudago_server_options {
-  uint32_t struct_size;     /* sizeof(cudago_server_options_t), set by its _init */
-  uint32_t flags;           /* CUDAGO_SERVER_* */
-  uint64_t max_batch_size;  /* items per batch, at most the model's max_batch; 0: the model's */
-  uint64_t max_queue_delay_ns;          /* 0: send what is queued as soon as an instance is free */
+  uint32_t struct_size;        /* sizeof(cudago_server_options_t), set by its _init */
+  uint32_t flags;              /* CUDAGO_SERVER_* */
+  uint64_t max_batch_size;     /* items per batch, at most the model's max_batch; 0: the model's */
+  uint64_t max_queue_delay_ns; /* 0: send what is queued as soon as an instance is free */
   const uint64_t *preferred_batch_sizes; /* copied; NULL when num_preferred_batch_sizes is 0 */
   uint64_t num_preferred_batch_sizes;
   uint64_t max_queue_size;     /* requests waiting; 0: 1024 */
@@ -1495,17 +1495,17 @@ static inline void cudago_server_options_init(cudago_server_options_t *p) { CUDA
 /* An input of a request, or an output destination. In an array, every element carries the same
  * struct_size (the stride the library reads the array with). */
 typedef struct cudago_serve_tensor {
-  uint32_t struct_size;          /* sizeof(cudago_serve_tensor_t), set by its _init */
-  cudago_dtype_t dtype;          /* inputs: the model input's (F32, or U8 for uint8 NHWC) */
-  uint64_t rank;                 /* inputs: the request's shape, batch dimension first */
+  uint32_t struct_size; /* sizeof(cudago_serve_tensor_t), set by its _init */
+  cudago_dtype_t dtype; /* inputs: the model input's (F32, or U8 for uint8 NHWC) */
+  uint64_t rank;        /* inputs: the request's shape, batch dimension first */
   uint64_t dims[8];
   cudago_serve_memory_t memory;
   int32_t reserved_;
-  const void *host;              /* HOST inputs: borrowed during submit (outputs: NULL) */
-  cudago_host_buffer_t pinned;   /* PINNED: borrowed until the result */
-  cudago_buffer_t device;        /* DEVICE: borrowed until the result */
-  uint64_t offset;               /* PINNED and DEVICE: bytes into the buffer */
-  uint64_t bytes;                /* the tensor's size (HOST outputs: ignored) */
+  const void *host;            /* HOST inputs: borrowed during submit (outputs: NULL) */
+  cudago_host_buffer_t pinned; /* PINNED: borrowed until the result */
+  cudago_buffer_t device;      /* DEVICE: borrowed until the result */
+  uint64_t offset;             /* PINNED and DEVICE: bytes into the buffer */
+  uint64_t bytes;              /* the tensor's size (HOST outputs: ignored) */
 } cudago_serve_tensor_t;
 
 static inline void cudago_serve_tensor_init(cudago_serve_tensor_t *p) { CUDAGO_SIZED_INIT_(p); }
@@ -1513,9 +1513,9 @@ static inline void cudago_serve_tensor_init(cudago_serve_tensor_t *p) { CUDAGO_S
 typedef struct cudago_serve_request_options {
   uint32_t struct_size; /* sizeof(cudago_serve_request_options_t), set by its _init */
   uint32_t reserved_;
-  uint64_t tag;         /* the caller's, returned in the result */
-  uint64_t priority;    /* 1 (highest) to priority_levels; 0: the server's default */
-  uint64_t timeout_ns;  /* deadline from submission; 0: the server's default_timeout_ns */
+  uint64_t tag;        /* the caller's, returned in the result */
+  uint64_t priority;   /* 1 (highest) to priority_levels; 0: the server's default */
+  uint64_t timeout_ns; /* deadline from submission; 0: the server's default_timeout_ns */
 } cudago_serve_request_options_t;
 
 static inline void cudago_serve_request_options_init(cudago_serve_request_options_t *p) {
@@ -1527,19 +1527,19 @@ struct cudago_serve_result {
   cudago_status_t status; /* SUCCESS, TIMEOUT (deadline passed in the queue), CANCELLED, or
                              the error of its batch's run */
   uint64_t id, tag;
-  const char *message;    /* "" on success; valid as the outputs */
+  const char *message; /* "" on success; valid as the outputs */
   cudago_serve_close_reason_t close_reason;
-  int32_t device;         /* the GPU it ran on, -1 on the reference executor or never run */
-  int32_t instance;       /* the instance on that device */
+  int32_t device;   /* the GPU it ran on, -1 on the reference executor or never run */
+  int32_t instance; /* the instance on that device */
   int32_t reserved_;
   uint64_t items;          /* its batch items */
   uint64_t batch_items;    /* the items of the batch it ran in */
   uint64_t batch_requests; /* the requests of that batch */
-  uint64_t queue_ns;   /* submission to dispatch (to failure, for one that never ran) */
-  uint64_t h2d_ns;     /* its batch's input copies (GPU: CUDA events) */
-  uint64_t compute_ns; /* its batch's run */
-  uint64_t d2h_ns;     /* its batch's output copies */
-  uint64_t total_ns;   /* submission to completion */
+  uint64_t queue_ns;       /* submission to dispatch (to failure, for one that never ran) */
+  uint64_t h2d_ns;         /* its batch's input copies (GPU: CUDA events) */
+  uint64_t compute_ns;     /* its batch's run */
+  uint64_t d2h_ns;         /* its batch's output copies */
+  uint64_t total_ns;       /* submission to completion */
   uint64_t num_outputs;
   const void *const *outputs;   /* per output: where it is (staging, or the destination given) */
   const uint64_t *output_bytes; /* per output: its size */
@@ -1550,12 +1550,12 @@ static inline void cudago_serve_result_init(cudago_serve_result_t *p) { CUDAGO_S
 typedef struct cudago_server_stats {
   uint32_t struct_size; /* set by its _init */
   uint32_t reserved_;
-  uint64_t submitted;   /* accepted */
-  uint64_t rejected;    /* refused at submit: bad request, queue full, shut down */
-  uint64_t completed;   /* results delivered */
+  uint64_t submitted; /* accepted */
+  uint64_t rejected;  /* refused at submit: bad request, queue full, shut down */
+  uint64_t completed; /* results delivered */
   uint64_t succeeded, failed, timed_out, cancelled;
-  uint64_t queued;      /* waiting now */
-  uint64_t in_flight;   /* in a running batch now */
+  uint64_t queued;              /* waiting now */
+  uint64_t in_flight;           /* in a running batch now */
   uint64_t batches, inferences; /* batches run, and the items in them */
   uint64_t closed_full, closed_preferred, closed_delay, closed_deadline, closed_shutdown;
   uint64_t staging_bytes; /* staging memory held (cached included) */
@@ -1579,13 +1579,10 @@ CUDAGO_API cudago_status_t cudago_server_destroy(cudago_server_t server);
  * message names the input and what is wrong: count, rank, shape, element type, byte size) and
  * touches nothing queued; a full queue or staging memory is CUDAGO_ERROR_QUEUE_FULL; a server
  * shut down is CUDAGO_ERROR_UNAVAILABLE. */
-CUDAGO_API cudago_status_t cudago_server_submit(cudago_server_t server,
-                                                const cudago_serve_tensor_t *inputs,
-                                                uint64_t num_inputs,
-                                                const cudago_serve_tensor_t *outputs,
-                                                uint64_t num_outputs,
-                                                const cudago_serve_request_options_t *opts,
-                                                uint64_t *id);
+CUDAGO_API cudago_status_t cudago_server_submit(
+    cudago_server_t server, const cudago_serve_tensor_t *inputs, uint64_t num_inputs,
+    const cudago_serve_tensor_t *outputs, uint64_t num_outputs,
+    const cudago_serve_request_options_t *opts, uint64_t *id);
 /* Cancels a queued request: *cancelled is 1 and its result (CUDAGO_ERROR_CANCELLED) is
  * delivered as any other; 0 when it already runs or ran, or the id is unknown. */
 CUDAGO_API cudago_status_t cudago_server_cancel(cudago_server_t server, uint64_t id,
@@ -1606,8 +1603,7 @@ CUDAGO_API cudago_status_t cudago_server_poll(cudago_server_t server, const uint
  * result callback: CUDAGO_ERROR_NOT_SUPPORTED. */
 #define CUDAGO_SERVER_CANCEL_QUEUED 0x1u
 CUDAGO_API cudago_status_t cudago_server_shutdown(cudago_server_t server, uint32_t flags);
-CUDAGO_API cudago_status_t cudago_server_stats(cudago_server_t server,
-                                               cudago_server_stats_t *out);
+CUDAGO_API cudago_status_t cudago_server_stats(cudago_server_t server, cudago_server_stats_t *out);
 /* The batch-size histogram: hist[b] is the number of batches of b items, for b from 0 to
  * max_batch_size (count-then-fill: *len gets max_batch_size + 1). */
 CUDAGO_API cudago_status_t cudago_server_batch_histogram(cudago_server_t server, uint64_t *hist,

@@ -2,11 +2,12 @@
 //
 // What it fuzzes
 //   Every CUDAGO_API entry point of capi/cudago.h (134 of them, the 19 of the experimental CNN
-//   runtime, its server and the metrics included: the harness defines CUDAGO_EXPERIMENTAL; the table kOps
-//   below has one row per function, named after it). An input is a program: up to kStepsPerInput
-//   calls, each an index into kOps (ConsumeIntegralInRange) followed by that call's arguments, all
-//   drawn from a FuzzedDataProvider. It needs no GPU: without one, every call that needs a device
-//   fails with a status, and the harness checks that failure as closely as it checks a success.
+//   runtime, its server and the metrics included: the harness defines CUDAGO_EXPERIMENTAL; the
+//   table kOps below has one row per function, named after it). An input is a program: up to
+//   kStepsPerInput calls, each an index into kOps (ConsumeIntegralInRange) followed by that call's
+//   arguments, all drawn from a FuzzedDataProvider. It needs no GPU: without one, every call that
+//   needs a device fails with a status, and the harness checks that failure as closely as it checks
+//   a success.
 //
 // Palettes
 //   - Pointers: NULL, or harness-owned storage of the right type and size (out parameters, input
