@@ -237,6 +237,10 @@ if [ "${RUN_BENCH:-1}" != 0 ]; then
   # and fp32 at batch 1 to 256 (img/s, latency, GPU memory, arena, load and tune time), then the
   # same network in PyTorch: eager, channels_last, cuDNN autotuned, and CUDA graph replay.
   step bench_nn 300 bench-nn.jsonl "$bin/bench_nn" "$models/resnet50_pt.onnx"
+  # The same without cuDNN's fused bias+residual+ReLU call (diagnostic: what the fused path costs
+  # or saves, batch 1 in particular); its rows are named resnet50_pt_*_nofusion.
+  step bench_nn_nofusion 300 bench-nn-nofusion.jsonl env CUDAGO_NN_NO_CUDNN_FUSION=1 \
+    "$bin/bench_nn" "$models/resnet50_pt.onnx"
   step peers_resnet50 300 +peers.jsonl python3 "$bundle/peers/peers.py" resnet50
   # Serving ResNet-50 fp16 (max batch 128, 2 ms queue delay): the batcher in-process, a sweep of
   # closed-loop concurrencies (saturation against bench_nn's offline batch-128 figure), then the

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -135,6 +136,10 @@ struct GpuPlan::Impl {
   std::vector<LayerPlan> lp;
   Buf weights;  // every layer's constants, one allocation
   bool needs_cudnn = false;
+  // cuDNN's fused bias + residual + ReLU call for ReLU convolutions (fp16, fp32). A diagnostic
+  // switch, CUDAGO_NN_NO_CUDNN_FUSION=1, turns it off (every convolution then takes any
+  // algorithm and our epilogue), to compare the two on a GPU.
+  bool cudnn_fusion = std::getenv("CUDAGO_NN_NO_CUDNN_FUSION") == nullptr;
   int64_t workspace_bytes = 0;
   mutable std::mutex contexts_mu;
   mutable std::map<const void*, std::unique_ptr<Context>> contexts;
@@ -399,7 +404,7 @@ std::string GpuPlan::Impl::conv_key(const Layer& l, int64_t n) const {
     << xs[3].b << ' ' << l.k << ' ' << l.r << ' ' << l.s << ' ' << l.group;
   for (int64_t v : l.pad) k << ' ' << v;
   k << ' ' << l.stride[0] << ' ' << l.stride[1] << ' ' << l.dilation[0] << ' ' << l.dilation[1]
-    << ' ' << (l.act.kind == ActKind::kRelu ? 1 : 0);
+    << ' ' << (cudnn_fusion && l.act.kind == ActKind::kRelu ? 1 : 0);
   return k.str();
 }
 
@@ -505,7 +510,7 @@ void GpuPlan::Impl::tune(Context& c) {
         if (static_cast<int64_t>(perf[k].memory) > kTuneWorkspace) continue;
         // The fused bias + residual + ReLU call takes the implicit-GEMM algorithms only (the
         // first H200 run: CUDNN_STATUS_BAD_PARAM with another one at batch 32).
-        bool fused = l.act.kind == ActKind::kRelu && t != GT::kBF16;
+        bool fused = cudnn_fusion && l.act.kind == ActKind::kRelu && t != GT::kBF16;
         if (fused && perf[k].algo != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM &&
             perf[k].algo != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM) {
           continue;
@@ -609,7 +614,7 @@ void GpuPlan::Impl::enqueue(Context& c, cudaStream_t s, int64_t n) const {
         // cuDNN refuses this case (it did with CUDNN_STATUS_BAD_PARAM at some batch sizes on
         // H100 and H200), plain convolution and our epilogue.
         bool fused = false;
-        if (l.act.kind == ActKind::kRelu && t != GT::kBF16) {
+        if (cudnn_fusion && l.act.kind == ActKind::kRelu && t != GT::kBF16) {
           float alpha2 = res ? 1.0f : 0.0f;
           cudnnStatus_t st = a->ConvolutionBiasActivationForward(
               c.dnn, &one, d->x, x, d->w, q.weight, d->conv, algo.algo, c.workspace->data(),
