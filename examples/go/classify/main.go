@@ -36,6 +36,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cudago/cudago/examples/go/internal/cli"
 	"github.com/cudago/cudago/go/cudago"
 	"github.com/cudago/cudago/go/nn"
 )
@@ -55,9 +56,7 @@ func main() {
 }
 
 // usageError is a mistake on the command line: main follows it with a line of usage.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
+type usageError = cli.UsageError
 
 // config is what the command line asks for.
 type config struct {
@@ -75,22 +74,8 @@ func newFlags(c *config) *flag.FlagSet {
 	fs := flag.NewFlagSet("classify", flag.ContinueOnError)
 	fs.StringVar(&c.model, "model", "", "the ONNX classifier `file` (required): one image input, NCHW float32 with 3 channels (RGB)")
 	fs.StringVar(&c.labels, "labels", "", "a `file` of class labels, one per line in class order (default: print class indices)")
-	fs.Func("backend", "the executor, one of `auto|gpu|reference`: auto takes the GPU where one is usable, else the CPU reference executor (default auto)", func(s string) error {
-		b, ok := map[string]nn.Backend{"auto": nn.Auto, "gpu": nn.GPU, "reference": nn.Reference}[s]
-		if !ok {
-			return fmt.Errorf("%q is not auto, gpu or reference", s)
-		}
-		c.backend = b
-		return nil
-	})
-	fs.Func("precision", "the GPU's arithmetic, one of `fp16|bf16|fp32` (default fp16 on the GPU; the reference executor computes in fp32 only)", func(s string) error {
-		p, ok := map[string]nn.Precision{"fp16": nn.FP16, "bf16": nn.BF16, "fp32": nn.FP32}[s]
-		if !ok {
-			return fmt.Errorf("%q is not fp16, bf16 or fp32", s)
-		}
-		c.precision = p
-		return nil
-	})
+	cli.BackendFlag(fs, &c.backend, "")
+	cli.PrecisionFlag(fs, &c.precision, "")
 	c.mean, c.std = [3]float32{0.485, 0.456, 0.406}, [3]float32{0.229, 0.224, 0.225}
 	fs.Func("mean", "the `R,G,B` means on a 0-1 scale (default 0.485,0.456,0.406: ImageNet's)", func(s string) error {
 		return parseTriple(s, &c.mean, false)
@@ -138,18 +123,18 @@ func parseArgs(args []string) (config, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, err
 		}
-		return c, usageError{err.Error()}
+		return c, usageError{Msg: err.Error()}
 	}
 	c.images = fs.Args()
 	switch {
 	case c.model == "":
-		return c, usageError{"no model: give the ONNX file with -model"}
+		return c, usageError{Msg: "no model: give the ONNX file with -model"}
 	case len(c.images) == 0:
-		return c, usageError{"no images to classify"}
+		return c, usageError{Msg: "no images to classify"}
 	case c.top < 1:
-		return c, usageError{fmt.Sprintf("-top %d: want at least 1", c.top)}
+		return c, usageError{Msg: fmt.Sprintf("-top %d: want at least 1", c.top)}
 	case c.resize != resizeShorter && c.resize != resizeStretch:
-		return c, usageError{fmt.Sprintf("-resize %q: want shorter or stretch", c.resize)}
+		return c, usageError{Msg: fmt.Sprintf("-resize %q: want shorter or stretch", c.resize)}
 	}
 	return c, nil
 }
@@ -320,29 +305,6 @@ func topK(p []float64, k int) []ranked {
 	return r[:min(k, len(r))]
 }
 
-// describeBackend says which executor the model got, and why the CPU one.
-func describeBackend(info nn.Info, asked nn.Backend) string {
-	if info.Backend == nn.GPU {
-		name := ""
-		if d, err := cudago.DeviceAt(info.Device); err == nil {
-			if p, err := d.Properties(); err == nil {
-				name = " (" + p.Name + ")"
-			}
-		}
-		return fmt.Sprintf("GPU plan on cuda:%d%s, %s", info.Device, name, info.Precision)
-	}
-	s := fmt.Sprintf("reference executor (CPU, %s; correct but slow)", info.Precision)
-	if asked == nn.Reference {
-		return s + ": asked for with -backend reference"
-	}
-	if n, err := cudago.DeviceCount(); err != nil {
-		return s + ": no usable GPU: " + err.Error()
-	} else if n == 0 {
-		return s + ": no usable GPU: " + cudago.NoDeviceReason()
-	}
-	return s
-}
-
 // ms formats a duration in milliseconds.
 func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/1e6, 'f', 1, 64) + " ms"
@@ -384,7 +346,7 @@ func run(args []string, stdout io.Writer) error {
 	info := cl.info
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
-	fmt.Fprintf(w, "backend: %s\n", describeBackend(info, c.backend))
+	fmt.Fprintf(w, "backend: %s\n", cli.DescribeBackend(info, c.backend))
 	fmt.Fprintf(w, "model: %s: input %s, output %s; %d layers, %.1f MiB of weights\n",
 		c.model, cl.in, cl.out, info.Layers, float64(info.WeightBytes)/(1<<20))
 	fmt.Fprintf(w, "load: %s (parse %s, lower %s, plan %s, tune %s)\n", ms(cl.loadTime),

@@ -38,6 +38,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cudago/cudago/examples/go/internal/cli"
 	"github.com/cudago/cudago/go/nn"
 	"github.com/cudago/cudago/go/serve"
 )
@@ -54,9 +55,7 @@ func main() {
 }
 
 // usageError is a mistake on the command line: main follows it with a line of usage.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
+type usageError = cli.UsageError
 
 // config is what the command line asks for.
 type config struct {
@@ -97,34 +96,12 @@ func newFlags(c *config) *flag.FlagSet {
 	fs.StringVar(&c.model, "model", "", "inproc: the ONNX model `file`")
 	fs.StringVar(&c.url, "url", "http://127.0.0.1:8000", "http: the server's base `URL`")
 	fs.StringVar(&c.name, "name", "", "http: the model's `name` on the server (required)")
-	fs.Func("backend", "inproc: the executor, `auto|gpu|reference` (default auto)", func(s string) error {
-		b, ok := map[string]nn.Backend{"auto": nn.Auto, "gpu": nn.GPU, "reference": nn.Reference}[s]
-		if !ok {
-			return fmt.Errorf("%q is not auto, gpu or reference", s)
-		}
-		c.backend = b
-		return nil
-	})
-	fs.Func("precision", "inproc: the GPU's arithmetic, `fp16|bf16|fp32` (default fp16 on the GPU)", func(s string) error {
-		p, ok := map[string]nn.Precision{"fp16": nn.FP16, "bf16": nn.BF16, "fp32": nn.FP32}[s]
-		if !ok {
-			return fmt.Errorf("%q is not fp16, bf16 or fp32", s)
-		}
-		c.precision = p
-		return nil
-	})
+	cli.BackendFlag(fs, &c.backend, "inproc: ")
+	cli.PrecisionFlag(fs, &c.precision, "inproc: ")
 	fs.IntVar(&c.maxBatch, "max-batch", 8, "inproc: the most batch `items` of a batch")
 	fs.DurationVar(&c.batcher.MaxQueueDelay, "max-queue-delay", 0, "inproc: the batcher's max queue `delay`")
 	fs.Func("preferred", "inproc: preferred batch `sizes`, comma-separated", func(s string) error {
-		c.batcher.PreferredBatchSizes = nil
-		for _, f := range strings.Split(s, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n < 1 {
-				return fmt.Errorf("%q: want comma-separated positive integers", s)
-			}
-			c.batcher.PreferredBatchSizes = append(c.batcher.PreferredBatchSizes, n)
-		}
-		return nil
+		return cli.Ints(s, &c.batcher.PreferredBatchSizes, 1)
 	})
 	fs.IntVar(&c.batcher.MaxQueueSize, "max-queue-size", 0, "inproc: the most waiting `requests` (0: 1024)")
 	fs.IntVar(&c.batcher.InstancesPerDevice, "instances", 0, "inproc: execution `instances` per GPU (0: the default)")
@@ -160,38 +137,38 @@ func parseArgs(args []string) (config, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, err
 		}
-		return c, usageError{err.Error()}
+		return c, usageError{Msg: err.Error()}
 	}
 	switch {
 	case fs.NArg() > 0:
-		return c, usageError{fmt.Sprintf("unexpected arguments %q", fs.Args())}
+		return c, usageError{Msg: fmt.Sprintf("unexpected arguments %q", fs.Args())}
 	case c.mode != "inproc" && c.mode != "http":
-		return c, usageError{fmt.Sprintf("-mode %q: want inproc or http", c.mode)}
+		return c, usageError{Msg: fmt.Sprintf("-mode %q: want inproc or http", c.mode)}
 	case c.mode == "inproc" && c.model == "":
-		return c, usageError{"-mode inproc needs -model FILE"}
+		return c, usageError{Msg: "-mode inproc needs -model FILE"}
 	case c.mode == "http" && c.name == "":
-		return c, usageError{"-mode http needs -name MODEL"}
+		return c, usageError{Msg: "-mode http needs -name MODEL"}
 	case c.concurrency < 1 || c.concurrency > 100000:
-		return c, usageError{fmt.Sprintf("-concurrency %d: want 1 to 100000", c.concurrency)}
+		return c, usageError{Msg: fmt.Sprintf("-concurrency %d: want 1 to 100000", c.concurrency)}
 	case c.rate < 0 || c.rate > 1e9:
-		return c, usageError{fmt.Sprintf("-rate %g: want 0 (closed loop) or a positive rate", c.rate)}
+		return c, usageError{Msg: fmt.Sprintf("-rate %g: want 0 (closed loop) or a positive rate", c.rate)}
 	case c.duration <= 0:
-		return c, usageError{fmt.Sprintf("-duration %v: want a positive duration", c.duration)}
+		return c, usageError{Msg: fmt.Sprintf("-duration %v: want a positive duration", c.duration)}
 	case c.warmup < 0 || c.timeout < 0:
-		return c, usageError{"-warmup and -timeout may not be negative"}
+		return c, usageError{Msg: "-warmup and -timeout may not be negative"}
 	case c.items < 1:
-		return c, usageError{fmt.Sprintf("-items %d: want at least 1", c.items)}
+		return c, usageError{Msg: fmt.Sprintf("-items %d: want at least 1", c.items)}
 	case c.maxBatch < 1:
-		return c, usageError{fmt.Sprintf("-max-batch %d: want at least 1", c.maxBatch)}
+		return c, usageError{Msg: fmt.Sprintf("-max-batch %d: want at least 1", c.maxBatch)}
 	case c.maxOutstanding < 1:
-		return c, usageError{fmt.Sprintf("-max-outstanding %d: want at least 1", c.maxOutstanding)}
+		return c, usageError{Msg: fmt.Sprintf("-max-outstanding %d: want at least 1", c.maxOutstanding)}
 	case c.pngWidth < 200 || c.pngHeight < 150 || c.pngWidth > 8000 || c.pngHeight > 8000:
-		return c, usageError{fmt.Sprintf("-png-width %d -png-height %d: want 200x150 to 8000x8000", c.pngWidth, c.pngHeight)}
+		return c, usageError{Msg: fmt.Sprintf("-png-width %d -png-height %d: want 200x150 to 8000x8000", c.pngWidth, c.pngHeight)}
 	}
 	if c.rate == 0 {
 		for _, v := range c.sweep {
 			if v != float64(int(v)) {
-				return c, usageError{fmt.Sprintf("-sweep %v: concurrencies must be integers (give -rate for rates)", v)}
+				return c, usageError{Msg: fmt.Sprintf("-sweep %v: concurrencies must be integers (give -rate for rates)", v)}
 			}
 		}
 	}

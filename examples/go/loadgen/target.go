@@ -53,7 +53,7 @@ func newInprocTarget(c config) (*inprocTarget, error) {
 	t := &inprocTarget{timeout: c.timeout, m: m, srv: srv, name: strings.TrimSuffix(filepath.Base(c.model), ".onnx")}
 	if c.items > srv.MaxBatchSize() {
 		t.close()
-		return nil, usageError{fmt.Sprintf("-items %d: the server's max batch size is %d", c.items, srv.MaxBatchSize())}
+		return nil, usageError{Msg: fmt.Sprintf("-items %d: the server's max batch size is %d", c.items, srv.MaxBatchSize())}
 	}
 	rng := rand.New(rand.NewPCG(c.seed, 7))
 	for _, in := range m.Inputs() {
@@ -197,7 +197,7 @@ func (t *httpTarget) buildRequest(inputs []tensorMetadata, c config) error {
 			n *= shape[d]
 		}
 		if !batched && c.items != 1 {
-			return usageError{fmt.Sprintf("-items %d: input %q has no batch dimension (shape %v)", c.items, in.Name, in.Shape)}
+			return usageError{Msg: fmt.Sprintf("-items %d: input %q has no batch dimension (shape %v)", c.items, in.Name, in.Shape)}
 		}
 		if n > 1<<28 {
 			return fmt.Errorf("input %q: %d elements is too many", in.Name, n)

@@ -49,11 +49,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/cudago/cudago/examples/go/internal/cli"
 	"github.com/cudago/cudago/go/cudago"
 	"github.com/cudago/cudago/go/metrics"
 	"github.com/cudago/cudago/go/nn"
@@ -74,9 +74,7 @@ func main() {
 }
 
 // usageError is a mistake on the command line: main follows it with a line of usage.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
+type usageError = cli.UsageError
 
 // config is what the command line asks for.
 type config struct {
@@ -91,51 +89,24 @@ type config struct {
 	drain             time.Duration
 }
 
-// intList parses "1,2,4" into v.
-func intList(s string, v *[]int, min int) error {
-	*v = nil
-	for _, f := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < min {
-			return fmt.Errorf("%q: want comma-separated integers of at least %d", s, min)
-		}
-		*v = append(*v, n)
-	}
-	return nil
-}
-
 // newFlags returns the command's flag set, writing to c.
 func newFlags(c *config) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.name, "name", "", "the model's `name` in the URLs (default: the file's name without .onnx)")
 	fs.StringVar(&c.addr, "addr", ":8000", "the `host:port` to listen on (port 0: any free port, printed at start)")
-	fs.Func("backend", "the executor, one of `auto|gpu|reference`: auto takes the GPU where one is usable, else the CPU reference executor (default auto)", func(s string) error {
-		b, ok := map[string]nn.Backend{"auto": nn.Auto, "gpu": nn.GPU, "reference": nn.Reference}[s]
-		if !ok {
-			return fmt.Errorf("%q is not auto, gpu or reference", s)
-		}
-		c.backend = b
-		return nil
-	})
-	fs.Func("precision", "the GPU's arithmetic, one of `fp16|bf16|fp32` (default fp16 on the GPU; the reference executor computes in fp32 only)", func(s string) error {
-		p, ok := map[string]nn.Precision{"fp16": nn.FP16, "bf16": nn.BF16, "fp32": nn.FP32}[s]
-		if !ok {
-			return fmt.Errorf("%q is not fp16, bf16 or fp32", s)
-		}
-		c.precision = p
-		return nil
-	})
+	cli.BackendFlag(fs, &c.backend, "")
+	cli.PrecisionFlag(fs, &c.precision, "")
 	fs.IntVar(&c.maxBatch, "max-batch", 8, "the most batch `items` one batch (and one request) holds; a model without a dynamic batch dimension runs at batch 1")
 	fs.DurationVar(&c.batcher.MaxQueueDelay, "max-queue-delay", 0, "how long the oldest queued request may wait for others to join its batch (`duration`, e.g. 500us)")
 	fs.Func("preferred", "preferred batch `sizes`, comma-separated: a batch of one of them is sent at once", func(s string) error {
-		return intList(s, &c.batcher.PreferredBatchSizes, 1)
+		return cli.Ints(s, &c.batcher.PreferredBatchSizes, 1)
 	})
 	fs.IntVar(&c.batcher.MaxQueueSize, "max-queue-size", 0, "the most `requests` that may wait; past it a request gets 503 (0: 1024)")
 	fs.IntVar(&c.batcher.PriorityLevels, "priority-levels", 0, "priority `levels` a request may pick with its \"priority\" parameter (0: one)")
 	fs.DurationVar(&c.batcher.DefaultTimeout, "timeout", 0, "the deadline of a request that gives no \"timeout\" parameter (`duration`; 0: none): past it in the queue, 504")
 	fs.IntVar(&c.batcher.InstancesPerDevice, "instances", 0, "execution `instances` per GPU (0: 2 on a GPU, 1 on the reference executor)")
 	fs.Func("devices", "the GPUs to run on, comma-separated `ids` (default: the model's)", func(s string) error {
-		return intList(s, &c.batcher.Devices, 0)
+		return cli.Ints(s, &c.batcher.Devices, 0)
 	})
 	fs.BoolVar(&c.uint8, "uint8", false, "take image inputs (NCHW, at most 4 channels) as UINT8 NHWC scaled by 1/255")
 	fs.Int64Var(&c.maxBody, "max-body-bytes", 64<<20, "the largest infer request body in `bytes` (after decompression); past it, 413")
@@ -160,51 +131,28 @@ func parseArgs(args []string) (config, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, err
 		}
-		return c, usageError{err.Error()}
+		return c, usageError{Msg: err.Error()}
 	}
 	switch {
 	case fs.NArg() == 0:
-		return c, usageError{"no model: give the ONNX file"}
+		return c, usageError{Msg: "no model: give the ONNX file"}
 	case fs.NArg() > 1:
-		return c, usageError{fmt.Sprintf("one model only, got %d arguments", fs.NArg())}
+		return c, usageError{Msg: fmt.Sprintf("one model only, got %d arguments", fs.NArg())}
 	case c.maxBatch < 1:
-		return c, usageError{fmt.Sprintf("-max-batch %d: want at least 1", c.maxBatch)}
+		return c, usageError{Msg: fmt.Sprintf("-max-batch %d: want at least 1", c.maxBatch)}
 	case c.maxBody < 1:
-		return c, usageError{fmt.Sprintf("-max-body-bytes %d: want at least 1", c.maxBody)}
+		return c, usageError{Msg: fmt.Sprintf("-max-body-bytes %d: want at least 1", c.maxBody)}
 	case c.batcher.MaxQueueDelay < 0 || c.batcher.DefaultTimeout < 0:
-		return c, usageError{"-max-queue-delay and -timeout may not be negative"}
+		return c, usageError{Msg: "-max-queue-delay and -timeout may not be negative"}
 	}
 	c.model = fs.Arg(0)
 	if c.name == "" {
 		c.name = strings.TrimSuffix(filepath.Base(c.model), ".onnx")
 	}
 	if c.name == "" || strings.ContainsAny(c.name, "/?#") {
-		return c, usageError{fmt.Sprintf("-name %q: want a name without /, ? or #", c.name)}
+		return c, usageError{Msg: fmt.Sprintf("-name %q: want a name without /, ? or #", c.name)}
 	}
 	return c, nil
-}
-
-// describeBackend says which executor the model got, and why the CPU one.
-func describeBackend(info nn.Info, asked nn.Backend) string {
-	if info.Backend == nn.GPU {
-		name := ""
-		if d, err := cudago.DeviceAt(info.Device); err == nil {
-			if p, err := d.Properties(); err == nil {
-				name = " (" + p.Name + ")"
-			}
-		}
-		return fmt.Sprintf("GPU plan on cuda:%d%s, %s", info.Device, name, info.Precision)
-	}
-	s := fmt.Sprintf("reference executor (CPU, %s; correct but slow)", info.Precision)
-	if asked == nn.Reference {
-		return s + ": asked for with -backend reference"
-	}
-	if n, err := cudago.DeviceCount(); err != nil {
-		return s + ": no usable GPU: " + err.Error()
-	} else if n == 0 {
-		return s + ": no usable GPU: " + cudago.NoDeviceReason()
-	}
-	return s
 }
 
 // load loads the model of c.
@@ -247,7 +195,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) error {
 	}
 	defer m.Close()
 	info := m.Info()
-	fmt.Fprintf(stdout, "backend: %s\n", describeBackend(info, c.backend))
+	fmt.Fprintf(stdout, "backend: %s\n", cli.DescribeBackend(info, c.backend))
 	c.batcher.Name = c.name // the "model" label of its metrics
 	srv, err := serve.New(m, c.batcher)
 	if err != nil {

@@ -1,0 +1,95 @@
+// Package cli holds what the example commands share on their command lines: the executor and
+// precision flags, integer lists, the line that says which executor a model got, and the usage
+// error that main follows with a line of usage.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/cudago/cudago/go/cudago"
+	"github.com/cudago/cudago/go/nn"
+)
+
+// UsageError is a mistake on the command line.
+type UsageError struct{ Msg string }
+
+func (e UsageError) Error() string { return e.Msg }
+
+// Main runs run and exits: 0 on success; 1 with "name: error" on stderr otherwise, followed by
+// usage for a UsageError.
+func Main(name, usage string, run func() error) {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		var u UsageError
+		if errors.As(err, &u) {
+			fmt.Fprintln(os.Stderr, "usage:", usage)
+		}
+		os.Exit(1)
+	}
+}
+
+// BackendFlag defines -backend (auto|gpu|reference) on fs, stored in *b. prefix starts its help
+// text ("inproc: ", or "").
+func BackendFlag(fs *flag.FlagSet, b *nn.Backend, prefix string) {
+	fs.Func("backend", prefix+"the executor, one of `auto|gpu|reference`: auto takes the GPU where one is usable, else the CPU reference executor (default auto)", func(s string) error {
+		v, ok := map[string]nn.Backend{"auto": nn.Auto, "gpu": nn.GPU, "reference": nn.Reference}[s]
+		if !ok {
+			return fmt.Errorf("%q is not auto, gpu or reference", s)
+		}
+		*b = v
+		return nil
+	})
+}
+
+// PrecisionFlag defines -precision (fp16|bf16|fp32) on fs, stored in *p.
+func PrecisionFlag(fs *flag.FlagSet, p *nn.Precision, prefix string) {
+	fs.Func("precision", prefix+"the GPU's arithmetic, one of `fp16|bf16|fp32` (default fp16 on the GPU; the reference executor computes in fp32 only)", func(s string) error {
+		v, ok := map[string]nn.Precision{"fp16": nn.FP16, "bf16": nn.BF16, "fp32": nn.FP32}[s]
+		if !ok {
+			return fmt.Errorf("%q is not fp16, bf16 or fp32", s)
+		}
+		*p = v
+		return nil
+	})
+}
+
+// Ints parses a comma-separated list of integers of at least min into *v.
+func Ints(s string, v *[]int, min int) error {
+	*v = nil
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < min {
+			return fmt.Errorf("%q: want comma-separated integers of at least %d", s, min)
+		}
+		*v = append(*v, n)
+	}
+	return nil
+}
+
+// DescribeBackend says which executor a model got, and why the CPU one.
+func DescribeBackend(info nn.Info, asked nn.Backend) string {
+	if info.Backend == nn.GPU {
+		name := ""
+		if d, err := cudago.DeviceAt(info.Device); err == nil {
+			if p, err := d.Properties(); err == nil {
+				name = " (" + p.Name + ")"
+			}
+		}
+		return fmt.Sprintf("GPU plan on cuda:%d%s, %s", info.Device, name, info.Precision)
+	}
+	s := fmt.Sprintf("reference executor (CPU, %s; correct but slow)", info.Precision)
+	if asked == nn.Reference {
+		return s + ": asked for with -backend reference"
+	}
+	if n, err := cudago.DeviceCount(); err != nil {
+		return s + ": no usable GPU: " + err.Error()
+	} else if n == 0 {
+		return s + ": no usable GPU: " + cudago.NoDeviceReason()
+	}
+	return s
+}
