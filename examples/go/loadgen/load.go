@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/cudago/cudago/go/metrics"
 )
 
 // kind is the outcome of a request.
@@ -33,6 +35,11 @@ type target interface {
 	// batchHistogram returns the server's batch-size histogram so far ([b]: batches of b
 	// items), or nil where the server does not report it.
 	batchHistogram() ([]uint64, error)
+	// scrape returns the server's metrics now (metrics.Take in-process, GET /metrics over
+	// HTTP).
+	scrape(ctx context.Context) (*metrics.Snapshot, error)
+	// metricsModel is the model's "model" label in the server's metrics.
+	metricsModel() string
 	describe() string
 	modelName() string
 	close() error
@@ -64,7 +71,9 @@ type runResult struct {
 	Latency        latency           `json:"latency"`
 	Batches        uint64            `json:"batches"`
 	MeanBatch      float64           `json:"mean_batch_size"`
-	BatchHistogram []uint64          `json:"batch_histogram"` // [b]: batches of b items in this run; null: not reported
+	BatchHistogram []uint64          `json:"batch_histogram"`  // [b]: batches of b items in this run; null: not reported
+	Scrape         *scrapeSeries     `json:"scrape,omitempty"` // the server's metrics over the run; absent: -scrape-interval 0
+	started        time.Time         // when the load began
 }
 
 // recorder collects the outcomes of a run's requests.
@@ -103,7 +112,8 @@ func percentile(sorted []time.Duration, p float64) float64 {
 }
 
 // runLoad runs one level of load (a concurrency, or a rate with -rate) for the duration and
-// returns its figures. Every request sent is counted in exactly one outcome: it fails if not.
+// returns its figures, with the scrape series every c.scrapeInterval (0: none). Every request
+// sent is counted in exactly one outcome: it fails if not.
 func runLoad(tg target, c config, lv float64, duration time.Duration, seed uint64) (runResult, error) {
 	before, err := tg.batchHistogram()
 	if err != nil {
@@ -115,7 +125,15 @@ func runLoad(tg target, c config, lv float64, duration time.Duration, seed uint6
 		rec.done(k, err, time.Since(scheduled))
 	}
 	res := runResult{}
+	var sc *scraper
+	if c.scrapeInterval > 0 {
+		sc = startScraper(tg, c.scrapeInterval, duration)
+	}
 	start := time.Now()
+	res.started = start
+	if sc != nil {
+		sc.begin(start)
+	}
 	end := start.Add(duration)
 	var wg sync.WaitGroup
 	if c.rate > 0 {
@@ -160,6 +178,9 @@ func runLoad(tg target, c config, lv float64, duration time.Duration, seed uint6
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	if sc != nil {
+		res.Scrape = sc.finish(tg.metricsModel())
+	}
 
 	after, err := tg.batchHistogram()
 	if err != nil {

@@ -336,6 +336,9 @@ func TestArgs(t *testing.T) {
 		{[]string{"-model", "m.onnx", "-sweep", "1,2.5"}, "must be integers"},
 		{[]string{"-model", "m.onnx", "-sweep", "1,-2"}, "positive numbers"},
 		{[]string{"-model", "m.onnx", "extra"}, "unexpected arguments"},
+		{[]string{"-model", "m.onnx", "-scrape-interval", "5ms"}, "-scrape-interval 5ms"},
+		{[]string{"-model", "m.onnx", "-scrape-interval", "-1s"}, "-scrape-interval -1s"},
+		{[]string{"-model", "m.onnx", "-scrape-interval", "0", "-timeseries-png", "x"}, "-timeseries-png needs scrapes"},
 		{[]string{"-model", "/nonexistent/m.onnx"}, "no such file"},
 		{[]string{"-mode", "http", "-name", "m", "-url", "http://127.0.0.1:1"}, "model metadata"},
 	} {
@@ -345,7 +348,8 @@ func TestArgs(t *testing.T) {
 		}
 	}
 	var help bytes.Buffer
-	if err := run([]string{"-help"}, &help); err != nil || !strings.Contains(help.String(), "-concurrency") {
+	if err := run([]string{"-help"}, &help); err != nil || !strings.Contains(help.String(), "-concurrency") ||
+		!strings.Contains(help.String(), "-scrape-interval") || !strings.Contains(help.String(), "-timeseries-png PREFIX") {
 		t.Errorf("-help: %v\n%s", err, help.String())
 	}
 }

@@ -20,11 +20,27 @@
 // -sweep runs several levels one after the other (concurrencies, or rates with -rate) and prints
 // a table; -json writes every figure, -png draws latency (p50 and p99) against throughput.
 //
+// During each run it scrapes the server's Prometheus metrics every -scrape-interval (default 1 s;
+// 0: no scrapes): metrics.Take in-process, GET URL/metrics over HTTP (examples/go/serve serves
+// it). For each interval between two scrapes it computes, from the series of the model (the
+// "model" label: -name; in-process -name names the server, "loadgen" by default), the
+// throughput (Δ cudago_inferences_total and Δ successful cudago_requests_total over Δt), the
+// p99 request latency (histogram_quantile's interpolation over the Δ of the
+// cudago_request_duration_seconds buckets: every request that finished in the interval, failed
+// ones included), the mean batch size (Δ cudago_batch_size_sum / Δ _count) and the GPUs' mean
+// cudago_gpu_sm_active_ratio at the interval's end (absent without NVML or GPM). The report
+// prints them as a table after each run, -json holds them (null for a figure an interval lacks),
+// and -timeseries-png PREFIX draws each over time into PREFIX-throughput.png, PREFIX-p99.png,
+// PREFIX-batch.png and PREFIX-sm-active.png (a sweep's runs one after the other on one time
+// axis). In-process, scraping also sets the GPU sampler's interval to the scrape interval where
+// that is under a second. A failed scrape ends the run's series (the error is reported), not
+// the run.
+//
 // From the repository's build directory, with a model that scripts/gen-models.py generated:
 //
 //	meson devenv -C build --workdir examples/go go run ./loadgen -mode inproc \
 //		-model ../../build/tests/nn/models/conv_bn_k3_c13_13x11.onnx -max-queue-delay 1ms \
-//		-sweep 1,2,4,8,16 -duration 3s -png /tmp/latency.png
+//		-sweep 1,2,4,8,16 -duration 3s -png /tmp/latency.png -timeseries-png /tmp/loadgen
 package main
 
 import (
@@ -74,6 +90,8 @@ type config struct {
 	sweep               []float64
 	jsonFile, pngFile   string
 	pngWidth, pngHeight int
+	scrapeInterval      time.Duration
+	timeseriesPrefix    string
 	seed                uint64
 }
 
@@ -95,7 +113,7 @@ func newFlags(c *config) *flag.FlagSet {
 	fs.StringVar(&c.mode, "mode", "inproc", "what to drive, `inproc|http`: a serve.Server in this process, or a KServe v2 HTTP server")
 	fs.StringVar(&c.model, "model", "", "inproc: the ONNX model `file`")
 	fs.StringVar(&c.url, "url", "http://127.0.0.1:8000", "http: the server's base `URL`")
-	fs.StringVar(&c.name, "name", "", "http: the model's `name` on the server (required)")
+	fs.StringVar(&c.name, "name", "", "http: the model's `name` on the server (required); inproc: the server's name, the \"model\" label of its metrics (default \""+defaultInprocName+"\")")
 	cli.BackendFlag(fs, &c.backend, "inproc: ")
 	cli.PrecisionFlag(fs, &c.precision, "inproc: ")
 	fs.IntVar(&c.maxBatch, "max-batch", 8, "inproc: the most batch `items` of a batch")
@@ -119,6 +137,8 @@ func newFlags(c *config) *flag.FlagSet {
 	fs.StringVar(&c.pngFile, "png", "", "draw latency (p50, p99) against throughput into this PNG `file`")
 	fs.IntVar(&c.pngWidth, "png-width", 800, "the PNG's width in `pixels`")
 	fs.IntVar(&c.pngHeight, "png-height", 500, "the PNG's height in `pixels`")
+	fs.DurationVar(&c.scrapeInterval, "scrape-interval", time.Second, "scrape the server's metrics this often during each run (`interval`; 0: never) for the scrape series")
+	fs.StringVar(&c.timeseriesPrefix, "timeseries-png", "", "draw the scrape series over time into `PREFIX`-throughput.png, -p99.png, -batch.png and -sm-active.png")
 	fs.Uint64Var(&c.seed, "seed", 1, "the random inputs' and arrivals' `seed`")
 	fs.Usage = func() {
 		w := fs.Output()
@@ -164,6 +184,10 @@ func parseArgs(args []string) (config, error) {
 		return c, usageError{Msg: fmt.Sprintf("-max-outstanding %d: want at least 1", c.maxOutstanding)}
 	case c.pngWidth < 200 || c.pngHeight < 150 || c.pngWidth > 8000 || c.pngHeight > 8000:
 		return c, usageError{Msg: fmt.Sprintf("-png-width %d -png-height %d: want 200x150 to 8000x8000", c.pngWidth, c.pngHeight)}
+	case c.scrapeInterval != 0 && (c.scrapeInterval < 10*time.Millisecond || c.scrapeInterval > time.Hour):
+		return c, usageError{Msg: fmt.Sprintf("-scrape-interval %v: want 0 (no scrapes) or 10ms to 1h", c.scrapeInterval)}
+	case c.timeseriesPrefix != "" && c.scrapeInterval == 0:
+		return c, usageError{Msg: "-timeseries-png needs scrapes: -scrape-interval may not be 0"}
 	}
 	if c.rate == 0 {
 		for _, v := range c.sweep {
@@ -213,7 +237,9 @@ func run(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "target: %s\n", tg.describe())
 	fmt.Fprintf(stdout, "load: %s loop, %d items per request, %v per run\n", loop, c.items, c.duration)
 	if c.warmup > 0 {
-		if _, err := runLoad(tg, c, level(c), c.warmup, c.seed+1000); err != nil {
+		wc := c
+		wc.scrapeInterval = 0
+		if _, err := runLoad(tg, wc, level(c), c.warmup, c.seed+1000); err != nil {
 			return fmt.Errorf("warm-up: %w", err)
 		}
 	}
@@ -222,18 +248,36 @@ func run(args []string, stdout io.Writer) error {
 		levels = []float64{level(c)}
 	}
 	rep := report{Target: tg.describe(), Mode: c.mode, Model: tg.modelName(), Items: c.items, Loop: loop}
+	var first time.Time // the first run's start, the scrape series' time 0
 	for i, lv := range levels {
 		r, err := runLoad(tg, c, lv, c.duration, c.seed+uint64(i))
 		if err != nil {
 			return err
 		}
+		if i == 0 {
+			first = r.started
+		}
+		if r.Scrape != nil {
+			r.Scrape.Offset = r.started.Sub(first).Seconds()
+		}
 		rep.Runs = append(rep.Runs, r)
 		if len(levels) == 1 {
 			printRun(stdout, r)
+			printScrapes(stdout, r.Scrape)
 		}
 	}
 	if len(levels) > 1 {
 		printTable(stdout, rep.Runs, c.rate > 0)
+		for _, r := range rep.Runs {
+			if r.Scrape != nil {
+				lv := fmt.Sprintf("concurrency %d", r.Concurrency)
+				if r.Rate > 0 {
+					lv = fmt.Sprintf("rate %g", r.Rate)
+				}
+				fmt.Fprintf(stdout, "\n%s: ", lv)
+				printScrapes(stdout, r.Scrape)
+			}
+		}
 	}
 	if c.jsonFile != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")
@@ -244,12 +288,17 @@ func run(args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	title := fmt.Sprintf("%s %s, %s loop, %d items/request", c.mode, tg.modelName(), loop, c.items)
+	if c.timeseriesPrefix != "" {
+		if _, err := writeTimeseries(c.timeseriesPrefix, rep.Runs, title, c.items, c.pngWidth, c.pngHeight); err != nil {
+			return err
+		}
+	}
 	if c.pngFile != "" {
 		f, err := os.Create(c.pngFile)
 		if err != nil {
 			return err
 		}
-		title := fmt.Sprintf("%s %s, %s loop, %d items/request", c.mode, tg.modelName(), loop, c.items)
 		if err := writePlot(f, rep.Runs, title, c.pngWidth, c.pngHeight); err != nil {
 			f.Close()
 			return err
@@ -322,5 +371,39 @@ func printTable(w io.Writer, runs []runResult, open bool) {
 		fmt.Fprintf(w, "%11s %10.1f %10.1f %9.3f %9.3f %9.3f %9.3f %8d %8d %8d %8d %7s\n", lv, r.RequestsPerSec,
 			r.ItemsPerSec, r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max, r.OK, r.QueueFull,
 			r.Timeout, r.Other, batch)
+	}
+}
+
+// printScrapes prints a run's scrape series as a table: each interval's end (seconds from the
+// run's start), throughput, p99 latency, mean batch size and SM activity.
+func printScrapes(w io.Writer, s *scrapeSeries) {
+	if s == nil {
+		return
+	}
+	every := time.Duration(s.Every * float64(time.Second))
+	if len(s.Points) == 0 {
+		fmt.Fprintf(w, "scrapes every %v: none: %s\n", every, s.Error)
+		return
+	}
+	fmt.Fprintf(w, "scrapes every %v of model %q, %d intervals:\n", every, s.Model, len(s.Points))
+	fmt.Fprintf(w, "%8s %10s %10s %9s %7s %9s\n", "t s", "req/s", "items/s", "p99 ms", "batch", "sm-active")
+	f := func(v maybe, prec int) string {
+		if !v.ok() {
+			return "n/a"
+		}
+		return strconv.FormatFloat(float64(v), 'f', prec, 64)
+	}
+	for _, p := range s.Points {
+		fmt.Fprintf(w, "%8.3f %10s %10s %9s %7s %9s\n", p.T, f(p.RequestsPerSec, 1), f(p.ItemsPerSec, 1), f(p.P99, 3),
+			f(p.MeanBatch, 2), f(p.SMActive, 3))
+	}
+	if s.SMActiveNote != "" {
+		fmt.Fprintf(w, "sm-active: %s\n", s.SMActiveNote)
+	}
+	if s.Note != "" {
+		fmt.Fprintf(w, "scrapes: %s\n", s.Note)
+	}
+	if s.Error != "" {
+		fmt.Fprintf(w, "scrapes stopped: %s\n", s.Error)
 	}
 }

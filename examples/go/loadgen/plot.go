@@ -1,16 +1,18 @@
 package main
 
-// The latency-versus-throughput plot, drawn with the standard library only: axes with ticks and
-// labels in a built-in 5×7 bitmap font, and the p50 and p99 latencies of each run as points
-// joined by lines.
+// The plots, drawn with the standard library only: a chart (axes from 0 with ticks, grid and
+// labels in a built-in 5×7 bitmap font, a title, a legend, and lines through points) that both
+// the latency-versus-throughput plot and the scrape series' plots over time are drawn with.
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
 	"image/png"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"unicode"
@@ -176,20 +178,64 @@ var (
 	colAxis       = color.RGBA{0, 0, 0, 255}
 	colGrid       = color.RGBA{225, 225, 225, 255}
 	colText       = color.RGBA{30, 30, 30, 255}
-	colP50        = color.RGBA{31, 119, 180, 255} // blue
-	colP99        = color.RGBA{214, 39, 40, 255}  // red
+	colP50        = color.RGBA{31, 119, 180, 255}  // blue
+	colP99        = color.RGBA{214, 39, 40, 255}   // red
+	colRequests   = color.RGBA{44, 160, 44, 255}   // green
+	colBatch      = color.RGBA{148, 103, 189, 255} // purple
+	colSM         = color.RGBA{255, 127, 14, 255}  // orange
 )
 
-// writePlot draws latency (p50 and p99, in ms) against throughput (items/s) of the runs, in
-// their order, as a width×height PNG.
-func writePlot(w io.Writer, runs []runResult, title string, width, height int) error {
+// xy is a point of a chart.
+type xy struct{ x, y float64 }
+
+// line is one series of a chart: its points in order, joined by lines; a point whose x or y is
+// not finite (NaN) is not drawn and breaks the line.
+type line struct {
+	name   string // in the legend; "" for none
+	color  color.Color
+	points []xy
+	marker int // the side of the square drawn at each point, in pixels (0: none)
+}
+
+// chart is a plot of lines against two axes from 0.
+type chart struct {
+	title, xLabel, yLabel string
+	lines                 []line
+	yAtLeast              float64 // the y axis reaches at least this (0: whatever the points need)
+	note                  string  // written in the middle of the plot area, e.g. why it is empty
+}
+
+// finite reports whether p can be drawn.
+func (p xy) finite() bool {
+	return !math.IsNaN(p.x) && !math.IsInf(p.x, 0) && !math.IsNaN(p.y) && !math.IsInf(p.y, 0)
+}
+
+// fit shortens s, ending it with '.', to at most px pixels wide.
+func fit(s string, px int) string {
+	if textWidth(s) <= px {
+		return s
+	}
+	return string([]rune(s)[:max(px/(6*fontScale)-1, 1)]) + "."
+}
+
+// writePNG draws the chart as a width×height PNG.
+func (ch chart) writePNG(w io.Writer, width, height int) error {
+	return png.Encode(w, ch.draw(width, height))
+}
+
+// draw draws the chart into a width×height image.
+func (ch chart) draw(width, height int) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, width, height))
 	draw.Draw(img, img.Bounds(), &image.Uniform{colBackground}, image.Point{}, draw.Src)
-	xmax, ymax := 0.0, 0.0
-	for _, r := range runs {
-		if r.OK > 0 {
-			xmax = math.Max(xmax, r.ItemsPerSec)
-			ymax = math.Max(ymax, math.Max(r.Latency.P99, r.Latency.P50))
+	xmax, ymax := 0.0, ch.yAtLeast/1.05
+	for _, l := range ch.lines {
+		for _, p := range l.points {
+			if (xy{p.x, 0}).finite() { // a point without its figure still spans the x axis
+				xmax = math.Max(xmax, p.x)
+			}
+			if p.finite() {
+				ymax = math.Max(ymax, p.y)
+			}
 		}
 	}
 	yt := niceTicks(ymax*1.05, max((height-100)/60, 2))
@@ -223,43 +269,145 @@ func writePlot(w io.Writer, runs []runResult, title string, width, height int) e
 	drawLine(img, left, top, left, top+ph, 2, colAxis)
 	drawLine(img, left, top+ph, left+pw, top+ph, 2, colAxis)
 
-	xl := "throughput (items/s)"
-	drawText(img, left+pw/2-textWidth(xl)/2, height-textHeight-8, xl, colText)
-	yl := "latency (ms)"
-	drawTextUp(img, 8, top+ph/2+textWidth(yl)/2, yl, colText)
-	if textWidth(title) > width-16 {
-		title = string([]rune(title)[:max((width-16)/(6*fontScale)-1, 1)]) + "."
+	drawText(img, left+pw/2-textWidth(ch.xLabel)/2, height-textHeight-8, ch.xLabel, colText)
+	drawTextUp(img, 8, top+ph/2+textWidth(ch.yLabel)/2, ch.yLabel, colText)
+	drawText(img, 8, 8, fit(ch.title, width-16), colText)
+	if ch.note != "" {
+		note := fit(ch.note, pw-16)
+		drawText(img, left+pw/2-textWidth(note)/2, top+ph/2-textHeight/2, note, colText)
 	}
-	drawText(img, 8, 8, title, colText)
 
 	// Legend, top right inside the plot.
-	lx, ly := left+pw-textWidth("p99")-40, top+8
-	for i, s := range []struct {
-		name string
-		c    color.Color
-	}{{"p50", colP50}, {"p99", colP99}} {
-		y := ly + i*(textHeight+6)
-		drawLine(img, lx, y+textHeight/2, lx+24, y+textHeight/2, 3, s.c)
-		drawText(img, lx+30, y, s.name, colText)
+	widest := 0
+	for _, l := range ch.lines {
+		if l.name != "" {
+			widest = max(widest, textWidth(l.name))
+		}
+	}
+	lx, ly := left+pw-widest-40, top+8
+	for _, l := range ch.lines {
+		if l.name == "" {
+			continue
+		}
+		drawLine(img, lx, ly+textHeight/2, lx+24, ly+textHeight/2, 3, l.color)
+		drawText(img, lx+30, ly, l.name, colText)
+		ly += textHeight + 6
 	}
 
-	for _, s := range []struct {
-		v func(runResult) float64
-		c color.Color
-	}{{func(r runResult) float64 { return r.Latency.P50 }, colP50}, {func(r runResult) float64 { return r.Latency.P99 }, colP99}} {
+	for _, l := range ch.lines {
 		havePrev := false
 		var x0, y0 int
-		for _, r := range runs {
-			if r.OK == 0 {
+		for _, p := range l.points {
+			if !p.finite() {
+				havePrev = false
 				continue
 			}
-			x, y := px(r.ItemsPerSec), py(s.v(r))
+			x, y := px(p.x), py(p.y)
 			if havePrev {
-				drawLine(img, x0, y0, x, y, 2, s.c)
+				drawLine(img, x0, y0, x, y, 2, l.color)
 			}
-			fillRect(img, x-4, y-4, 9, 9, s.c)
+			if l.marker > 0 {
+				fillRect(img, x-l.marker/2, y-l.marker/2, l.marker, l.marker, l.color)
+			}
 			x0, y0, havePrev = x, y, true
 		}
 	}
-	return png.Encode(w, img)
+	return img
+}
+
+// writePlot draws latency (p50 and p99, in ms) against throughput (items/s) of the runs, in
+// their order, as a width×height PNG.
+func writePlot(w io.Writer, runs []runResult, title string, width, height int) error {
+	p50 := line{name: "p50", color: colP50, marker: 9}
+	p99 := line{name: "p99", color: colP99, marker: 9}
+	for _, r := range runs {
+		if r.OK > 0 {
+			p50.points = append(p50.points, xy{r.ItemsPerSec, r.Latency.P50})
+			p99.points = append(p99.points, xy{r.ItemsPerSec, r.Latency.P99})
+		}
+	}
+	ch := chart{title: title, xLabel: "throughput (items/s)", yLabel: "latency (ms)", lines: []line{p50, p99}}
+	return ch.writePNG(w, width, height)
+}
+
+// timeseriesPlots are the plots of the scrape series: each file's suffix, y label, lines' colour
+// and figure.
+var timeseriesPlots = []struct {
+	suffix, yLabel string
+	color          color.Color
+	figure         func(scrapePoint) maybe
+	yAtLeast       float64
+}{
+	{"-throughput.png", "throughput (items/s)", colP50, func(p scrapePoint) maybe { return p.ItemsPerSec }, 0},
+	{"-p99.png", "p99 latency (ms)", colP99, func(p scrapePoint) maybe { return p.P99 }, 0},
+	{"-batch.png", "mean batch size (items)", colBatch, func(p scrapePoint) maybe { return p.MeanBatch }, 1},
+	{"-sm-active.png", "sm active (ratio)", colSM, func(p scrapePoint) maybe { return p.SMActive }, 1},
+}
+
+// timeseriesCharts makes the charts of the runs' scrape series over time (one time axis from the
+// first run's start, each run's line apart), in timeseriesPlots' order. With more than one item
+// per request the throughput chart has requests/s too.
+func timeseriesCharts(runs []runResult, title string, items int) []chart {
+	var charts []chart
+	for i, tp := range timeseriesPlots {
+		ch := chart{title: title, xLabel: "time (s)", yLabel: tp.yLabel, yAtLeast: tp.yAtLeast}
+		l := line{color: tp.color, marker: 5}
+		req := line{name: "requests/s", color: colRequests, marker: 5}
+		havePoints, noteSM := false, ""
+		for _, r := range runs {
+			s := r.Scrape
+			if s == nil {
+				continue
+			}
+			if len(l.points) > 0 { // a break between runs
+				l.points = append(l.points, xy{math.NaN(), math.NaN()})
+				req.points = append(req.points, xy{math.NaN(), math.NaN()})
+			}
+			for _, p := range s.Points {
+				l.points = append(l.points, xy{s.Offset + p.T, float64(tp.figure(p))})
+				req.points = append(req.points, xy{s.Offset + p.T, float64(p.RequestsPerSec)})
+				havePoints = havePoints || tp.figure(p).ok()
+			}
+			if noteSM == "" {
+				noteSM = s.SMActiveNote
+			}
+		}
+		ch.lines = []line{l}
+		if i == 0 && items > 1 {
+			ch.lines[0].name = "items/s"
+			ch.lines = append(ch.lines, req)
+			ch.yLabel = "throughput (per second)"
+		}
+		switch {
+		case havePoints:
+		case tp.suffix == "-sm-active.png" && noteSM != "":
+			ch.note = noteSM
+		default:
+			ch.note = "no figures in the scrape series"
+		}
+		charts = append(charts, ch)
+	}
+	return charts
+}
+
+// writeTimeseries draws the runs' scrape series over time into PREFIX-throughput.png,
+// PREFIX-p99.png, PREFIX-batch.png and PREFIX-sm-active.png, and returns the files' names.
+func writeTimeseries(prefix string, runs []runResult, title string, items, width, height int) ([]string, error) {
+	var files []string
+	for i, ch := range timeseriesCharts(runs, title, items) {
+		name := prefix + timeseriesPlots[i].suffix
+		f, err := os.Create(name)
+		if err != nil {
+			return files, err
+		}
+		if err := ch.writePNG(f, width, height); err != nil {
+			f.Close()
+			return files, fmt.Errorf("%s: %w", name, err)
+		}
+		if err := f.Close(); err != nil {
+			return files, err
+		}
+		files = append(files, name)
+	}
+	return files, nil
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/cudago/cudago/go/cudago"
+	"github.com/cudago/cudago/go/metrics"
 	"github.com/cudago/cudago/go/nn"
 	"github.com/cudago/cudago/go/serve"
 )
@@ -32,8 +33,9 @@ type inprocTarget struct {
 	timeout time.Duration
 	m       *nn.Model
 	srv     *serve.Server
-	inputs  []any // shared by every request: the server copies them during the call
-	name    string
+	inputs  []any  // shared by every request: the server copies them during the call
+	name    string // the model file's base name
+	label   string // the server's name: the "model" label of its metrics
 	desc    string
 }
 
@@ -45,12 +47,17 @@ func newInprocTarget(c config) (*inprocTarget, error) {
 		}
 		return nil, fmt.Errorf("model %s: %w", c.model, err)
 	}
+	c.batcher.Name = c.name
+	if c.batcher.Name == "" {
+		c.batcher.Name = defaultInprocName
+	}
 	srv, err := serve.New(m, c.batcher)
 	if err != nil {
 		m.Close()
 		return nil, fmt.Errorf("batcher: %w", err)
 	}
-	t := &inprocTarget{timeout: c.timeout, m: m, srv: srv, name: strings.TrimSuffix(filepath.Base(c.model), ".onnx")}
+	t := &inprocTarget{timeout: c.timeout, m: m, srv: srv, name: strings.TrimSuffix(filepath.Base(c.model), ".onnx"),
+		label: c.batcher.Name}
 	if c.items > srv.MaxBatchSize() {
 		t.close()
 		return nil, usageError{Msg: fmt.Sprintf("-items %d: the server's max batch size is %d", c.items, srv.MaxBatchSize())}
@@ -70,6 +77,15 @@ func newInprocTarget(c config) (*inprocTarget, error) {
 			x[i] = rng.Float32()*2 - 1
 		}
 		t.inputs = append(t.inputs, x)
+	}
+	if c.scrapeInterval > 0 {
+		// The GPU sampler reads NVML every second by default: where the scrapes come more
+		// often, it samples as often as they come, so that each interval has its own SM
+		// activity.
+		if err := metrics.SetGPUInterval(max(min(c.scrapeInterval, metrics.DefaultGPUInterval), 10*time.Millisecond)); err != nil {
+			t.close()
+			return nil, fmt.Errorf("GPU sampling interval: %w", err)
+		}
 	}
 	info := m.Info()
 	backend := "reference executor (CPU)"
@@ -104,8 +120,16 @@ func (t *inprocTarget) batchHistogram() ([]uint64, error) {
 	return st.BatchHistogram, err
 }
 
-func (t *inprocTarget) describe() string  { return t.desc }
-func (t *inprocTarget) modelName() string { return t.name }
+// defaultInprocName is the in-process server's name without -name.
+const defaultInprocName = "loadgen"
+
+func (t *inprocTarget) scrape(context.Context) (*metrics.Snapshot, error) {
+	return metrics.Take(metrics.Options{})
+}
+
+func (t *inprocTarget) describe() string     { return t.desc }
+func (t *inprocTarget) modelName() string    { return t.name }
+func (t *inprocTarget) metricsModel() string { return t.label }
 
 func (t *inprocTarget) close() error {
 	err := t.srv.Close()
@@ -394,6 +418,38 @@ func (t *httpTarget) batchHistogram() ([]uint64, error) {
 	}
 	return hist, nil
 }
+
+// scrapeTimeout is how long a GET /metrics may take.
+const scrapeTimeout = 10 * time.Second
+
+// scrape reads the server's Prometheus exposition, GET /metrics.
+func (t *httpTarget) scrape(ctx context.Context) (*metrics.Snapshot, error) {
+	ctx, cancel := context.WithTimeout(ctx, scrapeTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", t.base+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s/metrics: %w", t.base, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s/metrics: %w", t.base, statusError{resp.StatusCode, errorMessage(body)})
+	}
+	snap, err := metrics.Parse(body)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s/metrics: %w", t.base, err)
+	}
+	return snap, nil
+}
+
+func (t *httpTarget) metricsModel() string { return t.name }
 
 func (t *httpTarget) describe() string {
 	return fmt.Sprintf("KServe v2 HTTP server %s, model %q, binary tensor requests", t.base, t.name)
