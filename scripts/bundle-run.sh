@@ -247,9 +247,11 @@ if [ "${RUN_BENCH:-1}" != 0 ]; then
   # example HTTP server driven over HTTP with /metrics scraped beside nvidia-smi.
   step serve_inproc 240 serve-inproc.txt "$bin/loadgen" -mode inproc -model "$models/resnet50_pt.onnx" \
     -backend gpu -precision fp16 -max-batch 128 -max-queue-delay 2ms -sweep 1,16,64,256,512 \
-    -duration 6s -warmup 3s -json "$out/serve-inproc.json" -png "$out/serve-inproc.png"
+    -duration 6s -warmup 3s -json "$out/serve-inproc.json" -png "$out/serve-inproc.png" \
+    -scrape-interval 500ms -timeseries-png "$out/serve-inproc-ts"
   step serve_http 150 serve-http.txt bash "$bundle/serve-http.sh" "$bin" "$models/resnet50_pt.onnx" \
-    "$out" -concurrency 256 -duration 15s -warmup 3s -json "$out/serve-http.json"
+    "$out" -concurrency 256 -duration 15s -warmup 3s -json "$out/serve-http.json" \
+    -scrape-interval 1s -timeseries-png "$out/serve-http-ts"
   # torch.compile max-autotune takes minutes per shape: with RUN_COMPILE=1 only (see the top).
   if [ "${RUN_COMPILE:-0}" = 1 ]; then
     step peers_resnet50_compile 540 +peers.jsonl python3 "$bundle/peers/peers.py" resnet50_compile
