@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/cudago/cudago/go/cudago"
 	"github.com/cudago/cudago/go/internal/capi"
 	"github.com/cudago/cudago/go/nn"
 )
@@ -110,19 +111,47 @@ func (s *Server) Infer(ctx context.Context, inputs ...any) ([][]float32, error) 
 
 // Do runs one request and returns its result, with the Stats of its run.
 func (s *Server) Do(ctx context.Context, req *Request) (Result, error) {
+	return s.c.Infer(ctx, internal(req))
+}
+
+// internal is req as the capi layer takes it: the public buffer types (cudago.HostBuffer,
+// nn.DeviceTensor) are defined types of capi's, so they are converted (into a copy of the request:
+// the caller's is left alone; requests of Go slices only are passed as they are).
+func internal(req *Request) *capi.NNServeRequest {
 	if req == nil {
-		return s.c.Infer(ctx, nil)
+		return nil
 	}
-	return s.c.Infer(ctx, (*capi.NNServeRequest)(req))
+	var conv []any
+	for i, v := range req.Inputs {
+		var c any
+		switch t := v.(type) {
+		case *cudago.HostBuffer[float32]:
+			c = (*capi.HostBuffer[float32])(t)
+		case *cudago.HostBuffer[uint8]:
+			c = (*capi.HostBuffer[uint8])(t)
+		case nn.DeviceTensor:
+			c = capi.NNDeviceTensor(t)
+		default:
+			continue
+		}
+		if conv == nil {
+			conv = append([]any(nil), req.Inputs...)
+		}
+		conv[i] = c
+	}
+	r := (*capi.NNServeRequest)(req)
+	if conv != nil {
+		cr := *r
+		cr.Inputs = conv
+		r = &cr
+	}
+	return r
 }
 
 // Submit queues one request and returns a channel that receives its result once (buffered:
 // nobody needs to read it). A request refused at once gets its error on the channel.
 func (s *Server) Submit(ctx context.Context, req *Request) <-chan Result {
-	if req == nil {
-		return s.c.Submit(ctx, nil)
-	}
-	return s.c.Submit(ctx, (*capi.NNServeRequest)(req))
+	return s.c.Submit(ctx, internal(req))
 }
 
 // MaxBatchSize is the most items a batch (and so a request) may hold.

@@ -399,3 +399,25 @@ func TestPinnedAndDeviceInputs(t *testing.T) {
 }
 
 func cudagoDevices() (int, error) { return cudago.DeviceCount() }
+
+// TestPublicBufferTypes: cudago.HostBuffer and nn.DeviceTensor inputs reach the serve layer as
+// what they are (not as an unknown type): without a GPU, a nil host buffer and a zero device
+// tensor are refused as nil handles, which only the code for those types says.
+func TestPublicBufferTypes(t *testing.T) {
+	m := loadModel(t, "relu_c13_13x11.onnx", nn.Reference, 2)
+	srv, err := serve.New(m, serve.Config{})
+	testutil.Must(t, "serve.New", err)
+	defer srv.Close()
+	var hb *cudago.HostBuffer[float32]
+	_, err = srv.Do(context.Background(), &serve.Request{Inputs: []any{hb}})
+	testutil.WantErr(t, "nil *cudago.HostBuffer", err, cudago.ErrInvalidHandle, opInfer, "nil *HostBuffer")
+	var hb8 *cudago.HostBuffer[uint8]
+	_, err = srv.Do(context.Background(), &serve.Request{Inputs: []any{hb8}})
+	testutil.WantErr(t, "nil *cudago.HostBuffer[uint8]", err, cudago.ErrInvalidHandle, opInfer, "nil *HostBuffer")
+	_, err = srv.Do(context.Background(), &serve.Request{Inputs: []any{nn.DeviceTensor{}}, Items: 1})
+	testutil.WantErr(t, "zero nn.DeviceTensor", err, cudago.ErrInvalidHandle, opInfer, "device buffer")
+	ch := srv.Submit(context.Background(), &serve.Request{Inputs: []any{hb}})
+	if res := <-ch; !errors.Is(res.Err, cudago.ErrInvalidHandle) {
+		t.Errorf("Submit with a nil host buffer: %v", res.Err)
+	}
+}

@@ -480,11 +480,17 @@ func (s *NNServer) submit(ctx context.Context, req *NNServeRequest) (*pending, e
 				pin.Pin(t.host)
 			}
 		case *HostBuffer[float32]:
+			if v == nil {
+				return fail(errNil(op, "*HostBuffer of "+tensorName("input", i, d)))
+			}
 			if err := s.holdHost(op, p, t, v.c); err != nil {
 				return fail(err)
 			}
 			given, bytes = DTypeF32, int(v.c.bytes)
 		case *HostBuffer[uint8]:
+			if v == nil {
+				return fail(errNil(op, "*HostBuffer of "+tensorName("input", i, d)))
+			}
 			if err := s.holdHost(op, p, t, v.c); err != nil {
 				return fail(err)
 			}
