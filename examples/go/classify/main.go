@@ -45,14 +45,7 @@ import (
 const maxBatch = 64
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "classify:", err)
-		var u usageError
-		if errors.As(err, &u) {
-			fmt.Fprintln(os.Stderr, "usage: classify [flags] IMAGE... (classify -h lists the flags)")
-		}
-		os.Exit(1)
-	}
+	cli.Main("classify", "classify [flags] IMAGE... (classify -h lists the flags)", func() error { return run(os.Args[1:], os.Stdout) })
 }
 
 // usageError is a mistake on the command line: main follows it with a line of usage.

@@ -60,14 +60,7 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "loadgen:", err)
-		var u usageError
-		if errors.As(err, &u) {
-			fmt.Fprintln(os.Stderr, "usage: loadgen -mode inproc -model FILE | -mode http -url URL -name MODEL [flags] (loadgen -h lists the flags)")
-		}
-		os.Exit(1)
-	}
+	cli.Main("loadgen", "loadgen -mode inproc -model FILE | -mode http -url URL -name MODEL [flags] (loadgen -h lists the flags)", func() error { return run(os.Args[1:], os.Stdout) })
 }
 
 // usageError is a mistake on the command line: main follows it with a line of usage.
@@ -116,13 +109,7 @@ func newFlags(c *config) *flag.FlagSet {
 	fs.StringVar(&c.name, "name", "", "http: the model's `name` on the server (required); inproc: the server's name, the \"model\" label of its metrics (default \""+defaultInprocName+"\")")
 	cli.BackendFlag(fs, &c.backend, "inproc: ")
 	cli.PrecisionFlag(fs, &c.precision, "inproc: ")
-	fs.IntVar(&c.maxBatch, "max-batch", 8, "inproc: the most batch `items` of a batch")
-	fs.DurationVar(&c.batcher.MaxQueueDelay, "max-queue-delay", 0, "inproc: the batcher's max queue `delay`")
-	fs.Func("preferred", "inproc: preferred batch `sizes`, comma-separated", func(s string) error {
-		return cli.Ints(s, &c.batcher.PreferredBatchSizes, 1)
-	})
-	fs.IntVar(&c.batcher.MaxQueueSize, "max-queue-size", 0, "inproc: the most waiting `requests` (0: 1024)")
-	fs.IntVar(&c.batcher.InstancesPerDevice, "instances", 0, "inproc: execution `instances` per GPU (0: the default)")
+	cli.BatcherFlags(fs, &c.batcher, &c.maxBatch, "inproc: ")
 	fs.IntVar(&c.concurrency, "concurrency", 4, "closed loop: the `clients`, each with one request at a time")
 	fs.Float64Var(&c.rate, "rate", 0, "open loop: the mean arrival `rate` in requests per second (Poisson); 0: closed loop")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long each run sends requests (`duration`)")

@@ -63,14 +63,9 @@ import (
 func main() {
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
-	if err := run(os.Args[1:], os.Stdout, os.Stderr, stop); err != nil {
-		fmt.Fprintln(os.Stderr, "serve:", err)
-		var u usageError
-		if errors.As(err, &u) {
-			fmt.Fprintln(os.Stderr, "usage: serve [flags] MODEL.onnx (serve -h lists the flags)")
-		}
-		os.Exit(1)
-	}
+	cli.Main("serve", "serve [flags] MODEL.onnx (serve -h lists the flags)", func() error {
+		return run(os.Args[1:], os.Stdout, os.Stderr, stop)
+	})
 }
 
 // usageError is a mistake on the command line: main follows it with a line of usage.
@@ -96,15 +91,9 @@ func newFlags(c *config) *flag.FlagSet {
 	fs.StringVar(&c.addr, "addr", ":8000", "the `host:port` to listen on (port 0: any free port, printed at start)")
 	cli.BackendFlag(fs, &c.backend, "")
 	cli.PrecisionFlag(fs, &c.precision, "")
-	fs.IntVar(&c.maxBatch, "max-batch", 8, "the most batch `items` one batch (and one request) holds; a model without a dynamic batch dimension runs at batch 1")
-	fs.DurationVar(&c.batcher.MaxQueueDelay, "max-queue-delay", 0, "how long the oldest queued request may wait for others to join its batch (`duration`, e.g. 500us)")
-	fs.Func("preferred", "preferred batch `sizes`, comma-separated: a batch of one of them is sent at once", func(s string) error {
-		return cli.Ints(s, &c.batcher.PreferredBatchSizes, 1)
-	})
-	fs.IntVar(&c.batcher.MaxQueueSize, "max-queue-size", 0, "the most `requests` that may wait; past it a request gets 503 (0: 1024)")
+	cli.BatcherFlags(fs, &c.batcher, &c.maxBatch, "")
 	fs.IntVar(&c.batcher.PriorityLevels, "priority-levels", 0, "priority `levels` a request may pick with its \"priority\" parameter (0: one)")
 	fs.DurationVar(&c.batcher.DefaultTimeout, "timeout", 0, "the deadline of a request that gives no \"timeout\" parameter (`duration`; 0: none): past it in the queue, 504")
-	fs.IntVar(&c.batcher.InstancesPerDevice, "instances", 0, "execution `instances` per GPU (0: 2 on a GPU, 1 on the reference executor)")
 	fs.Func("devices", "the GPUs to run on, comma-separated `ids` (default: the model's)", func(s string) error {
 		return cli.Ints(s, &c.batcher.Devices, 0)
 	})

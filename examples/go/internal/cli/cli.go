@@ -13,6 +13,7 @@ import (
 
 	"github.com/cudago/cudago/go/cudago"
 	"github.com/cudago/cudago/go/nn"
+	"github.com/cudago/cudago/go/serve"
 )
 
 // UsageError is a mistake on the command line.
@@ -56,6 +57,19 @@ func PrecisionFlag(fs *flag.FlagSet, p *nn.Precision, prefix string) {
 		*p = v
 		return nil
 	})
+}
+
+// BatcherFlags defines the batcher's flags shared by the serving commands on fs: -max-batch
+// (into *maxBatch, the model's max batch too), -max-queue-delay, -preferred, -max-queue-size and
+// -instances (into cfg). prefix starts their help texts.
+func BatcherFlags(fs *flag.FlagSet, cfg *serve.Config, maxBatch *int, prefix string) {
+	fs.IntVar(maxBatch, "max-batch", 8, prefix+"the most batch `items` one batch (and one request) holds; a model without a dynamic batch dimension runs at batch 1")
+	fs.DurationVar(&cfg.MaxQueueDelay, "max-queue-delay", 0, prefix+"how long the oldest queued request may wait for others to join its batch (`duration`, e.g. 500us)")
+	fs.Func("preferred", prefix+"preferred batch `sizes`, comma-separated: a batch of one of them is sent at once", func(s string) error {
+		return Ints(s, &cfg.PreferredBatchSizes, 1)
+	})
+	fs.IntVar(&cfg.MaxQueueSize, "max-queue-size", 0, prefix+"the most `requests` that may wait; past it a request is refused as the queue is full (0: 1024)")
+	fs.IntVar(&cfg.InstancesPerDevice, "instances", 0, prefix+"execution `instances` per GPU (0: 2 on a GPU, 1 on the reference executor)")
 }
 
 // Ints parses a comma-separated list of integers of at least min into *v.
