@@ -1468,6 +1468,9 @@ typedef void (*cudago_serve_callback_t)(void *user, const cudago_serve_result_t 
 
 /* cudago_server_options_t.flags */
 #define CUDAGO_SERVER_PRESERVE_ORDERING 0x1u /* results are delivered in submission order */
+/* A GPU's instances run their batches side by side; without it they compute one batch at a
+ * time (in the order enqueued) while the others copy, which keeps large batches at full speed. */
+#define CUDAGO_SERVER_CONCURRENT_COMPUTE 0x2u
 
 typedef struct cudago_server_options {
   uint32_t struct_size;        /* sizeof(cudago_server_options_t), set by its _init */

@@ -35,13 +35,14 @@ nn::ServerOptions translate(const cudago_server_options_t* in, nn::Server::Callb
   } else {
     o = read_sized(in, "opts");
   }
-  if ((o.flags & ~CUDAGO_SERVER_PRESERVE_ORDERING) != 0) {
+  constexpr uint32_t known = CUDAGO_SERVER_PRESERVE_ORDERING | CUDAGO_SERVER_CONCURRENT_COMPUTE;
+  if ((o.flags & ~known) != 0) {
     throw Error(Status::kInvalidArgument,
-                "opts->flags has unknown bits " +
-                    std::to_string(o.flags & ~CUDAGO_SERVER_PRESERVE_ORDERING));
+                "opts->flags has unknown bits " + std::to_string(o.flags & ~known));
   }
   nn::ServerOptions s;
   s.preserve_ordering = (o.flags & CUDAGO_SERVER_PRESERVE_ORDERING) != 0;
+  s.concurrent_compute = (o.flags & CUDAGO_SERVER_CONCURRENT_COMPUTE) != 0;
   auto count = [](uint64_t v, const char* name, uint64_t limit) {
     if (v > limit) {
       throw Error(Status::kInvalidArgument, std::string("opts->") + name + " = " +

@@ -4144,9 +4144,11 @@ OPFN(server_create) {
   int32_t devices[2] = {-1, 0};
   if (given) {
     o.struct_size = c.StructSize(sizeof o, "opts.struct_size");
-    o.flags = c.Range(0, 3) == 0 ? c.Flags("opts.flags", CUDAGO_SERVER_PRESERVE_ORDERING)
-                                 : (c.Bool() ? CUDAGO_SERVER_PRESERVE_ORDERING : 0u);
-    bad |= (o.flags & ~CUDAGO_SERVER_PRESERVE_ORDERING) != 0;
+    constexpr uint32_t known = CUDAGO_SERVER_PRESERVE_ORDERING | CUDAGO_SERVER_CONCURRENT_COMPUTE;
+    o.flags = c.Range(0, 3) == 0 ? c.Flags("opts.flags", known)
+                                 : (c.Bool() ? CUDAGO_SERVER_PRESERVE_ORDERING : 0u) |
+                                       (c.Bool() ? CUDAGO_SERVER_CONCURRENT_COMPUTE : 0u);
+    bad |= (o.flags & ~known) != 0;
     switch (c.Range(0, 7)) {
       case 0:
         o.max_batch_size = model_mb + 1;

@@ -39,6 +39,11 @@ type Config struct {
 	// execution instances (0: 2 on a GPU, 1 on the reference executor).
 	Devices            []int
 	InstancesPerDevice int
+	// ConcurrentCompute lets a GPU's instances run their batches side by side. Without it
+	// (the default) they compute one batch at a time, in the order enqueued, while the others
+	// copy inputs and outputs: large batches then keep the whole GPU and the copies hide
+	// behind them.
+	ConcurrentCompute bool
 	// Name is the model's name in the metrics (the "model" label; "" means "model").
 	Name string
 }

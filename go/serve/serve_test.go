@@ -11,6 +11,7 @@ package serve_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -69,7 +70,26 @@ func near(t testing.TB, what string, got, want []float32, tol float64) {
 // model's own run of that request alone, and batches of several requests did form.
 func TestBatchedResults(t *testing.T) {
 	m := loadModel(t, "conv_bn_k3_c13_13x11.onnx", nn.Reference, 8)
-	srv, err := serve.New(m, serve.Config{MaxQueueDelay: 2 * time.Millisecond})
+	batchedResults(t, m, m, serve.Config{MaxQueueDelay: 2 * time.Millisecond}, 1e-5)
+}
+
+// TestBatchedResultsGPU: the same on the GPU (fp32), with two instances whose computes are
+// chained (the default) or side by side (ConcurrentCompute), against the reference executor.
+func TestBatchedResultsGPU(t *testing.T) {
+	testutil.RequireGPU(t)
+	gm := loadModel(t, "conv_bn_k3_c13_13x11.onnx", nn.GPU, 8)
+	rm := loadModel(t, "conv_bn_k3_c13_13x11.onnx", nn.Reference, 8)
+	for _, concurrent := range []bool{false, true} {
+		t.Run(fmt.Sprintf("concurrent=%v", concurrent), func(t *testing.T) {
+			batchedResults(t, gm, rm, serve.Config{MaxQueueDelay: 2 * time.Millisecond,
+				InstancesPerDevice: 2, ConcurrentCompute: concurrent}, 1e-3)
+		})
+	}
+}
+
+// batchedResults serves m with cfg and checks results against ref's runs of each request alone.
+func batchedResults(t *testing.T, m, ref *nn.Model, cfg serve.Config, tol float64) {
+	srv, err := serve.New(m, cfg)
 	testutil.Must(t, "serve.New", err)
 	defer srv.Close()
 	in, out := m.Inputs()[0], m.Outputs()[0]
@@ -116,8 +136,8 @@ func TestBatchedResults(t *testing.T) {
 		for k := range each {
 			items := 1 + (g+k)%3
 			want := make([]float32, out.Len(items))
-			testutil.Must(t, "RunHost", m.RunHost(items, []any{inputs[g][k]}, [][]float32{want}))
-			near(t, "request", got[g][k], want, 1e-5)
+			testutil.Must(t, "RunHost", ref.RunHost(items, []any{inputs[g][k]}, [][]float32{want}))
+			near(t, "request", got[g][k], want, tol)
 		}
 	}
 	if multi.Load() == 0 {

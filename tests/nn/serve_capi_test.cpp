@@ -224,7 +224,7 @@ TEST_F(ServeCapi, CreateValidation) {
   static const uint64_t kPreferred[2] = {2, 9};
   static const int32_t kDevices[1] = {0};
   std::vector<Bad> bad = {
-      {"flags", [](auto& x) { x.flags = 0x2; }, CUDAGO_ERROR_INVALID_ARGUMENT, "unknown bits 2"},
+      {"flags", [](auto& x) { x.flags = 0x4; }, CUDAGO_ERROR_INVALID_ARGUMENT, "unknown bits 4"},
       {"flags high", [](auto& x) { x.flags = 0x80000001u; }, CUDAGO_ERROR_INVALID_ARGUMENT,
        "opts->flags has unknown bits"},
       {"max batch", [](auto& x) { x.max_batch_size = 9; }, CUDAGO_ERROR_INVALID_ARGUMENT,
@@ -899,10 +899,10 @@ TEST_F(ServeCapiGpu, PinnedRanges) {
   for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(g.out[0][i], std::max(x[i], 0.0f)) << i;
 }
 
-// A GPU model (fp32) served with two instances: PINNED and DEVICE inputs and outputs, and HOST
-// ones, from two threads; every output against the reference executor.
-TEST_F(ServeCapiGpu, TwoInstancesPinnedAndDevice) {
-  NEED_GPU();
+// A GPU model (fp32) served with two instances (their computes chained, or side by side with
+// CUDAGO_SERVER_CONCURRENT_COMPUTE): PINNED and DEVICE inputs and outputs, and HOST ones, from
+// two threads; every output against the reference executor.
+void two_instances_pinned_and_device(uint32_t flags) {
   const nn_test::Case c = nn_test::read_case(nn_test::models_dir(), "conv_bn_k3_c13_13x11.test");
   Model gpu = load("conv_bn_k3_c13_13x11", CUDAGO_NN_BACKEND_GPU);
   Model ref = load("conv_bn_k3_c13_13x11", CUDAGO_NN_BACKEND_REFERENCE);
@@ -910,6 +910,7 @@ TEST_F(ServeCapiGpu, TwoInstancesPinnedAndDevice) {
   Collector col;
   cudago_server_options_t o;
   cudago_server_options_init(&o);
+  o.flags = flags;
   o.instances_per_device = 2;
   o.max_queue_delay_ns = 500 * 1000;
   o.callback = &Collector::callback;
@@ -1026,6 +1027,16 @@ TEST_F(ServeCapiGpu, TwoInstancesPinnedAndDevice) {
   CG_OK(cudago_server_stats(s.get(), &st));
   EXPECT_EQ(st.succeeded, static_cast<uint64_t>(kRequests));
   EXPECT_GT(st.staging_bytes, 0u);
+}
+
+TEST_F(ServeCapiGpu, TwoInstancesPinnedAndDevice) {
+  NEED_GPU();
+  two_instances_pinned_and_device(0);
+}
+
+TEST_F(ServeCapiGpu, TwoInstancesConcurrentCompute) {
+  NEED_GPU();
+  two_instances_pinned_and_device(CUDAGO_SERVER_CONCURRENT_COMPUTE);
 }
 
 }  // namespace

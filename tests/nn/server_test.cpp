@@ -248,10 +248,10 @@ class GatedBackend : public nn::ServeBackend {
     if (inner_->accepts(item_dims)) return true;
     return std::find(also_.begin(), also_.end(), item_dims) != also_.end();
   }
-  std::unique_ptr<Instance> make_instance(int32_t device, int32_t index,
-                                          int64_t max_batch) override {
-    return std::make_unique<GatedInstance>(inner_->make_instance(device, index, max_batch), gate_,
-                                           index);
+  std::unique_ptr<Instance> make_instance(int32_t device, int32_t index, int64_t max_batch,
+                                          const cudago::nn::ServerOptions& o) override {
+    return std::make_unique<GatedInstance>(inner_->make_instance(device, index, max_batch, o),
+                                           gate_, index);
   }
   std::vector<std::vector<std::vector<int64_t>>> also_;
 
@@ -1181,7 +1181,8 @@ class BigBackend : public nn::ServeBackend {
       }
     }
   };
-  std::unique_ptr<Instance> make_instance(int32_t, int32_t, int64_t) override {
+  std::unique_ptr<Instance> make_instance(int32_t, int32_t, int64_t,
+                                          const cudago::nn::ServerOptions&) override {
     return std::make_unique<Inst>();
   }
 

@@ -72,6 +72,7 @@ type config struct {
 	model, url, name    string
 	backend             nn.Backend
 	precision           nn.Precision
+	uint8               bool
 	maxBatch            int
 	batcher             serve.Config
 	concurrency         int
@@ -109,6 +110,7 @@ func newFlags(c *config) *flag.FlagSet {
 	fs.StringVar(&c.name, "name", "", "http: the model's `name` on the server (required); inproc: the server's name, the \"model\" label of its metrics (default \""+defaultInprocName+"\")")
 	cli.BackendFlag(fs, &c.backend, "inproc: ")
 	cli.PrecisionFlag(fs, &c.precision, "inproc: ")
+	cli.Uint8Flag(fs, &c.uint8, "inproc: ")
 	cli.BatcherFlags(fs, &c.batcher, &c.maxBatch, "inproc: ")
 	fs.IntVar(&c.concurrency, "concurrency", 4, "closed loop: the `clients`, each with one request at a time")
 	fs.Float64Var(&c.rate, "rate", 0, "open loop: the mean arrival `rate` in requests per second (Poisson); 0: closed loop")
@@ -383,6 +385,10 @@ func printScrapes(w io.Writer, s *scrapeSeries) {
 	for _, p := range s.Points {
 		fmt.Fprintf(w, "%8.3f %10s %10s %9s %7s %9s\n", p.T, f(p.RequestsPerSec, 1), f(p.ItemsPerSec, 1), f(p.P99, 3),
 			f(p.MeanBatch, 2), f(p.SMActive, 3))
+	}
+	if st := s.Stages; st.Queue.ok() || st.Compute.ok() {
+		fmt.Fprintf(w, "mean ms over the run: queue wait %s per request; per batch h2d %s, compute %s, d2h %s\n",
+			f(st.Queue, 3), f(st.H2D, 3), f(st.Compute, 3), f(st.D2H, 3))
 	}
 	if s.SMActiveNote != "" {
 		fmt.Fprintf(w, "sm-active: %s\n", s.SMActiveNote)

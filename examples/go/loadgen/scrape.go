@@ -23,6 +23,8 @@ const (
 	seriesBatchSize  = "cudago_batch_size"               // histogram {model}
 	seriesDuration   = "cudago_request_duration_seconds" // histogram {model}
 	seriesSMActive   = "cudago_gpu_sm_active_ratio"      // gauge {device, uuid, name}
+	seriesQueueWait  = "cudago_queue_wait_seconds"       // histogram {model}
+	seriesStage      = "cudago_stage_duration_seconds"   // histogram {model, stage}
 	seriesNVML       = "cudago_nvml_available"           // gauge
 )
 
@@ -66,13 +68,16 @@ type scrapePoint struct {
 
 // scrapeSeries is a run's scrape series.
 type scrapeSeries struct {
-	Every        float64       `json:"every_s"`  // -scrape-interval
-	Model        string        `json:"model"`    // the "model" label the figures are filtered by
-	Offset       float64       `json:"offset_s"` // the run's start, in seconds from the first run's
-	Points       []scrapePoint `json:"points"`
-	SMActiveNote string        `json:"sm_active_note,omitempty"` // why there is no SM activity
-	Note         string        `json:"note,omitempty"`           // e.g. that no scrape had the model's series
-	Error        string        `json:"error,omitempty"`          // the scrape that failed, ending the series
+	Every  float64       `json:"every_s"`  // -scrape-interval
+	Model  string        `json:"model"`    // the "model" label the figures are filtered by
+	Offset float64       `json:"offset_s"` // the run's start, in seconds from the first run's
+	Points []scrapePoint `json:"points"`
+	// The run's mean time per request in the queue and per batch in each stage (host-to-device
+	// copy, compute, device-to-host copy), in ms, from the first scrape to the last.
+	Stages       stageMeans `json:"stage_mean_ms"`
+	SMActiveNote string     `json:"sm_active_note,omitempty"` // why there is no SM activity
+	Note         string     `json:"note,omitempty"`           // e.g. that no scrape had the model's series
+	Error        string     `json:"error,omitempty"`          // the scrape that failed, ending the series
 }
 
 // scrapeSample is one scrape and when it was taken.
@@ -265,15 +270,50 @@ func scrapeInterval(prev, cur scrapeSample, model string, t float64) scrapePoint
 	return p
 }
 
+// stageMeans are a run's mean queue wait and stage durations, in ms (null: none in the run).
+type stageMeans struct {
+	Queue   maybe `json:"queue"`
+	H2D     maybe `json:"h2d"`
+	Compute maybe `json:"compute"`
+	D2H     maybe `json:"d2h"`
+}
+
+// histogramMean is Δ name_sum / Δ name_count between two scrapes, in ms.
+func histogramMean(prev, cur *metrics.Snapshot, name string, match map[string]string) maybe {
+	cs, ok1 := sumOf(cur, name+"_sum", match)
+	cc, ok2 := sumOf(cur, name+"_count", match)
+	if !ok1 || !ok2 {
+		return none
+	}
+	ps, _ := sumOf(prev, name+"_sum", match)
+	pc, _ := sumOf(prev, name+"_count", match)
+	if cc < pc || cs < ps { // a reset
+		ps, pc = 0, 0
+	}
+	if cc <= pc {
+		return none
+	}
+	return maybe((cs - ps) / (cc - pc) * 1e3)
+}
+
 // seriesFrom computes a run's scrape series from its scrapes (the first taken as the run
 // starts), start being the run's start.
 func seriesFrom(scrapes []scrapeSample, model string, start time.Time, every time.Duration) *scrapeSeries {
-	s := &scrapeSeries{Every: every.Seconds(), Model: model, Points: []scrapePoint{}}
+	s := &scrapeSeries{Every: every.Seconds(), Model: model, Points: []scrapePoint{},
+		Stages: stageMeans{none, none, none, none}}
 	for i := 1; i < len(scrapes); i++ {
 		s.Points = append(s.Points, scrapeInterval(scrapes[i-1], scrapes[i], model, scrapes[i].at.Sub(start).Seconds()))
 	}
 	if len(scrapes) == 0 {
 		return s
+	}
+	if n := len(scrapes); n > 1 {
+		first, last := scrapes[0].snap, scrapes[n-1].snap
+		stage := func(name string) maybe {
+			return histogramMean(first, last, seriesStage, map[string]string{"model": model, "stage": name})
+		}
+		s.Stages = stageMeans{histogramMean(first, last, seriesQueueWait, map[string]string{"model": model}),
+			stage("h2d"), stage("compute"), stage("d2h")}
 	}
 	found, sm := false, false
 	for _, sc := range scrapes {

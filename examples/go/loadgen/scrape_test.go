@@ -161,8 +161,60 @@ func TestScrapeSeriesInproc(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", h, out)
 		}
 	}
+	// The reference executor times its copies and its run too.
+	if st := s.Stages; !(st.Queue >= 0) || !(st.H2D >= 0) || !(st.Compute > 0) || !(st.D2H >= 0) {
+		t.Errorf("stage means: %+v", st)
+	}
+	if !strings.Contains(out, "mean ms over the run: queue wait ") {
+		t.Errorf("output lacks the stage means:\n%s", out)
+	}
 	checkPNGs(t, prefix, 640, 400)
 	t.Logf("\n%s", out)
+}
+
+// TestStageMeans: the run's mean queue wait and stage times are Δ sum / Δ count between the
+// first and last scrapes, of the model's own series only; null where nothing ran.
+func TestStageMeans(t *testing.T) {
+	expo := func(k float64) *metrics.Snapshot {
+		var b strings.Builder
+		p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+		p("# TYPE cudago_queue_wait_seconds histogram")
+		p(`cudago_queue_wait_seconds_bucket{model="fake",le="+Inf"} %g`, 10*k)
+		p(`cudago_queue_wait_seconds_sum{model="fake"} %g`, 0.02*k) // 2 ms a request
+		p(`cudago_queue_wait_seconds_count{model="fake"} %g`, 10*k)
+		p(`cudago_queue_wait_seconds_bucket{model="decoy",le="+Inf"} %g`, 7*k)
+		p(`cudago_queue_wait_seconds_sum{model="decoy"} %g`, 70*k)
+		p(`cudago_queue_wait_seconds_count{model="decoy"} %g`, 7*k)
+		p("# TYPE cudago_stage_duration_seconds histogram")
+		for _, st := range []struct {
+			stage string
+			each  float64
+		}{{"h2d", 0.0015}, {"compute", 0.006}, {"d2h", 0.00025}} {
+			p(`cudago_stage_duration_seconds_bucket{model="fake",stage=%q,le="+Inf"} %g`, st.stage, 4*k)
+			p(`cudago_stage_duration_seconds_sum{model="fake",stage=%q} %g`, st.stage, st.each*4*k)
+			p(`cudago_stage_duration_seconds_count{model="fake",stage=%q} %g`, st.stage, 4*k)
+		}
+		snap, err := metrics.Parse([]byte(b.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap
+	}
+	start := time.Unix(1000, 0)
+	scrapes := []scrapeSample{{start, expo(1)}, {start.Add(time.Second), expo(2)}, {start.Add(2 * time.Second), expo(5)}}
+	st := seriesFrom(scrapes, "fake", start, time.Second).Stages
+	if !near(float64(st.Queue), 2) || !near(float64(st.H2D), 1.5) || !near(float64(st.Compute), 6) || !near(float64(st.D2H), 0.25) {
+		t.Errorf("stage means %+v, want 2, 1.5, 6, 0.25 ms", st)
+	}
+	// Nothing ran between the scrapes, or another model: null.
+	for _, c := range []struct {
+		model string
+		s     []scrapeSample
+	}{{"fake", []scrapeSample{scrapes[1], scrapes[1]}}, {"nosuch", scrapes}, {"fake", scrapes[:1]}} {
+		if st := seriesFrom(c.s, c.model, start, time.Second).Stages; st.Queue.ok() || st.H2D.ok() || st.Compute.ok() || st.D2H.ok() {
+			t.Errorf("%s over %d scrapes: stage means %+v, want none", c.model, len(c.s), st)
+		}
+	}
 }
 
 // expo is one scripted exposition of the fake /metrics: the "fake" model's series (and a decoy

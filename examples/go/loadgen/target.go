@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cudago/cudago/examples/go/internal/cli"
 	"github.com/cudago/cudago/go/cudago"
 	"github.com/cudago/cudago/go/metrics"
 	"github.com/cudago/cudago/go/nn"
@@ -40,7 +41,9 @@ type inprocTarget struct {
 }
 
 func newInprocTarget(c config) (*inprocTarget, error) {
-	m, err := nn.Load(c.model, nn.Options{Backend: c.backend, Precision: c.precision, MaxBatch: c.maxBatch})
+	opts := nn.Options{Backend: c.backend, Precision: c.precision, MaxBatch: c.maxBatch}
+	cli.ImageInputs(&opts, c.uint8)
+	m, err := nn.Load(c.model, opts)
 	if err != nil {
 		if _, serr := os.Stat(c.model); serr != nil {
 			return nil, fmt.Errorf("model: %w", serr)

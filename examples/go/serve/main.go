@@ -97,7 +97,7 @@ func newFlags(c *config) *flag.FlagSet {
 	fs.Func("devices", "the GPUs to run on, comma-separated `ids` (default: the model's)", func(s string) error {
 		return cli.Ints(s, &c.batcher.Devices, 0)
 	})
-	fs.BoolVar(&c.uint8, "uint8", false, "take image inputs (NCHW, at most 4 channels) as UINT8 NHWC scaled by 1/255")
+	cli.Uint8Flag(fs, &c.uint8, "")
 	fs.Int64Var(&c.maxBody, "max-body-bytes", 64<<20, "the largest infer request body in `bytes` (after decompression); past it, 413")
 	fs.BoolVar(&c.tritonMetrics, "triton-metrics", false, "add Triton's metric names (nv_inference_*, microseconds) to /metrics, for dashboards built for Triton")
 	fs.DurationVar(&c.drain, "drain-timeout", 30*time.Second, "at shutdown, how long to wait for requests in flight (`duration`)")
@@ -147,9 +147,7 @@ func parseArgs(args []string) (config, error) {
 // load loads the model of c.
 func load(c config) (*nn.Model, error) {
 	opts := nn.Options{Backend: c.backend, Precision: c.precision, MaxBatch: c.maxBatch}
-	if c.uint8 {
-		opts.InputFormat, opts.InputScale = nn.Uint8NHWC, 1.0/255
-	}
+	cli.ImageInputs(&opts, c.uint8)
 	m, err := nn.Load(c.model, opts)
 	if err != nil {
 		if errors.Is(err, cudago.ErrInvalidArgument) {

@@ -40,6 +40,7 @@ type NNServerConfig struct {
 	MaxStagingBytes     int64
 	Devices             []int
 	InstancesPerDevice  int
+	ConcurrentCompute   bool
 	Name                string
 }
 
@@ -178,7 +179,10 @@ func NewNNServer(m *NNModel, cfg NNServerConfig) (*NNServer, error) {
 		}
 	}
 	if cfg.PreserveOrdering {
-		o.flags = C.CUDAGO_SERVER_PRESERVE_ORDERING
+		o.flags |= C.CUDAGO_SERVER_PRESERVE_ORDERING
+	}
+	if cfg.ConcurrentCompute {
+		o.flags |= C.CUDAGO_SERVER_CONCURRENT_COMPUTE
 	}
 	o.max_batch_size = C.uint64_t(cfg.MaxBatchSize)
 	o.max_queue_delay_ns = C.uint64_t(cfg.MaxQueueDelay)

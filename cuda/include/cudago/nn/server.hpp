@@ -60,6 +60,10 @@ struct ServerOptions {
   int32_t default_priority = 0;    // 0: the lowest level
   int64_t default_timeout_ns = 0;  // 0: none
   bool preserve_ordering = false;
+  // false (the default): a device's instances compute one batch at a time, in the order their
+  // runs were enqueued, while the others copy (their copies overlap that compute); true: their
+  // runs go to the GPU side by side.
+  bool concurrent_compute = false;
   int64_t max_staging_bytes = 0;     // 0: kDefaultStagingBytes
   std::vector<int32_t> devices;      // empty: the model's device
   int32_t instances_per_device = 0;  // 0: 2 on a GPU, 1 on the reference executor
@@ -139,8 +143,10 @@ class ServeBackend {
   // true when `item_dims` (one per input) may run. Requests batch together only when their
   // item dims are equal.
   virtual bool accepts(const std::vector<std::vector<int64_t>>& item_dims) const;
-  virtual std::unique_ptr<Instance> make_instance(int32_t device, int32_t index,
-                                                  int64_t max_batch) = 0;
+  // An execution instance on `device` (-1: the CPU), the index-th there; o: the server's options
+  // (concurrent_compute and the like).
+  virtual std::unique_ptr<Instance> make_instance(int32_t device, int32_t index, int64_t max_batch,
+                                                  const ServerOptions& o) = 0;
 };
 
 // A backend over a loaded model (kept alive by the backend).

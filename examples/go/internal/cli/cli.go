@@ -70,6 +70,19 @@ func BatcherFlags(fs *flag.FlagSet, cfg *serve.Config, maxBatch *int, prefix str
 	})
 	fs.IntVar(&cfg.MaxQueueSize, "max-queue-size", 0, prefix+"the most `requests` that may wait; past it a request is refused as the queue is full (0: 1024)")
 	fs.IntVar(&cfg.InstancesPerDevice, "instances", 0, prefix+"execution `instances` per GPU (0: 2 on a GPU, 1 on the reference executor)")
+	fs.BoolVar(&cfg.ConcurrentCompute, "concurrent-compute", false, prefix+"let a GPU's instances compute side by side (default: one batch at a time, the others copying meanwhile)")
+}
+
+// Uint8Flag defines -uint8 on fs, stored in *on: see ImageInputs.
+func Uint8Flag(fs *flag.FlagSet, on *bool, prefix string) {
+	fs.BoolVar(on, "uint8", false, prefix+"take image inputs (NCHW, at most 4 channels) as UINT8 NHWC scaled by 1/255: a quarter of the bytes of FP32")
+}
+
+// ImageInputs sets o to take image inputs as uint8 NHWC scaled by 1/255 when on (-uint8).
+func ImageInputs(o *nn.Options, on bool) {
+	if on {
+		o.InputFormat, o.InputScale = nn.Uint8NHWC, 1.0/255
+	}
 }
 
 // Ints parses a comma-separated list of integers of at least min into *v.
