@@ -694,6 +694,15 @@ def register_ops():
     reg("maxpool_k3_d2_p2_c13_13x11", pool_case, "MaxPool", 13, (13, 11), 3, 1, (2, 2, 2, 2), d=2)
     reg("maxpool_k2_s2_c13_13x11", pool_case, "MaxPool", 13, (13, 11), 2, 2)
     reg("maxpool_k2_s2_p0011_c13_13x11", pool_case, "MaxPool", 13, (13, 11), 2, 2, (0, 0, 1, 1))
+    # Channels a multiple of 8: the GPU's vectorised pooling kernel (16 bytes of channels a
+    # thread) in every precision.
+    reg("maxpool_k3_s2_p1_neg_c16_13x11", pool_case, "MaxPool", 16, (13, 11), 3, 2, (1, 1, 1, 1),
+        gen=("u", -2.0, -1.0))
+    reg("maxpool_k3_d2_p2_c24_13x11", pool_case, "MaxPool", 24, (13, 11), 3, 1, (2, 2, 2, 2), d=2)
+    reg("avgpool_k3_s2_p1_ceil_cip0_c16_12x10", pool_case, "AveragePool", 16, (12, 10), 3, 2,
+        (1, 1, 1, 1), ceil=1, cip=0)
+    reg("avgpool_k3_s2_p1_cip1_c24_13x11", pool_case, "AveragePool", 24, (13, 11), 3, 2,
+        (1, 1, 1, 1), cip=1)
     reg("avgpool_k3_s2_p1_cip0_c13_13x11", pool_case, "AveragePool", 13, (13, 11), 3, 2,
         (1, 1, 1, 1), cip=0)
     reg("avgpool_k3_s2_p1_cip1_c13_13x11", pool_case, "AveragePool", 13, (13, 11), 3, 2,

@@ -4,6 +4,8 @@
 #include <cuda_fp16.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <initializer_list>
 
 #include "cudago/error.hpp"
 #include "gpu_kernels.hpp"
@@ -80,6 +82,108 @@ __global__ void epilogue_kernel(T* y, int64_t n, int64_t channels, const float* 
     if (bias) v += bias[i % channels];
     if (res) v += Cv<T>::load(res[i]);
     y[i] = Cv<T>::store(apply(v, act));
+  }
+}
+
+// 16 bytes of T: the vectorised kernels' unit (8 halves, 4 floats).
+template <class T>
+struct alignas(16) Vec {
+  static constexpr int kN = 16 / sizeof(T);
+  T v[kN];
+};
+
+// Whether the vectorised kernels apply: every pointer 16-byte aligned and the channel count a
+// multiple of the vector width.
+bool vec_ok(int64_t channels, int64_t width, std::initializer_list<const void*> ptrs) {
+  if (channels % width != 0) return false;
+  for (const void* q : ptrs) {
+    if (reinterpret_cast<uintptr_t>(q) % 16 != 0) return false;
+  }
+  return true;
+}
+
+// Index arithmetic in 32 bits where every index fits (the grid-stride step included).
+bool fits32(int64_t n) { return n < (int64_t{1} << 31) - (int64_t{1} << 29); }
+
+// epilogue_kernel over 16-byte vectors: nv vectors, cv per pixel.
+template <class T, class I>
+__global__ void epilogue_vec_kernel(T* y, I nv, I cv, const float* bias, const T* res,
+                                    ActParams act) {
+  using V = Vec<T>;
+  for (I i = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; i < nv;
+       i += static_cast<I>(blockDim.x) * gridDim.x) {
+    V a = reinterpret_cast<const V*>(y)[i];
+    V r;
+    if (res) r = reinterpret_cast<const V*>(res)[i];
+    const I c0 = (i % cv) * V::kN;
+#pragma unroll
+    for (int k = 0; k < V::kN; ++k) {
+      float v = Cv<T>::load(a.v[k]);
+      if (bias) v += bias[c0 + k];
+      if (res) v += Cv<T>::load(r.v[k]);
+      a.v[k] = Cv<T>::store(apply(v, act));
+    }
+    reinterpret_cast<V*>(y)[i] = a;
+  }
+}
+
+// pool_kernel over 16-byte vectors of channels: total = n·ho·wo·(c / width) threads' work.
+template <class T, class I>
+__global__ void pool_vec_kernel(const T* x, T* y, PoolParams p, I total) {
+  using V = Vec<T>;
+  const I cv = static_cast<I>(p.c / V::kN);
+  const I h = static_cast<I>(p.h), w = static_cast<I>(p.w);
+  const I ho = static_cast<I>(p.ho), wo = static_cast<I>(p.wo);
+  for (I i = blockIdx.x * static_cast<I>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<I>(blockDim.x) * gridDim.x) {
+    const I c = (i % cv) * V::kN;
+    const I pix = i / cv;
+    const I ox = pix % wo, rest = pix / wo;
+    const I oy = rest % ho, b = rest / ho;
+    const T* src = x + static_cast<int64_t>(b) * h * w * p.c + c;
+    const I y0 = p.global ? 0 : oy * static_cast<I>(p.stride[0]) - static_cast<I>(p.pad[0]);
+    const I x0 = p.global ? 0 : ox * static_cast<I>(p.stride[1]) - static_cast<I>(p.pad[1]);
+    const I kh = static_cast<I>(p.kernel[0]), kw = static_cast<I>(p.kernel[1]);
+    float acc[V::kN];
+    V out;
+    if (p.max_pool) {
+      const I dh = static_cast<I>(p.dilation[0]), dw = static_cast<I>(p.dilation[1]);
+#pragma unroll
+      for (int k = 0; k < V::kN; ++k) acc[k] = -INFINITY;
+      for (I ky = 0; ky < kh; ++ky) {
+        const I iy = y0 + ky * dh;
+        if (iy < 0 || iy >= h) continue;
+        for (I kx = 0; kx < kw; ++kx) {
+          const I ix = x0 + kx * dw;
+          if (ix < 0 || ix >= w) continue;
+          V v = *reinterpret_cast<const V*>(src + (static_cast<int64_t>(iy) * w + ix) * p.c);
+#pragma unroll
+          for (int k = 0; k < V::kN; ++k) acc[k] = fmaxf(acc[k], Cv<T>::load(v.v[k]));
+        }
+      }
+#pragma unroll
+      for (int k = 0; k < V::kN; ++k) out.v[k] = Cv<T>::store(acc[k]);
+    } else {
+      const I y1 = min(y0 + kh, h + static_cast<I>(p.pad[2]));
+      const I x1 = min(x0 + kw, w + static_cast<I>(p.pad[3]));
+      const I ys = max(y0, I{0}), xs = max(x0, I{0});
+      const I ye = min(y1, h), xe = min(x1, w);
+#pragma unroll
+      for (int k = 0; k < V::kN; ++k) acc[k] = 0.f;
+      for (I iy = ys; iy < ye; ++iy) {
+        for (I ix = xs; ix < xe; ++ix) {
+          V v = *reinterpret_cast<const V*>(src + (static_cast<int64_t>(iy) * w + ix) * p.c);
+#pragma unroll
+          for (int k = 0; k < V::kN; ++k) acc[k] += Cv<T>::load(v.v[k]);
+        }
+      }
+      const int64_t count =
+          p.count_include_pad ? int64_t{y1 - y0} * (x1 - x0) : int64_t{ye - ys} * (xe - xs);
+      const float inv = count > 0 ? 1.f / static_cast<float>(count) : 0.f;
+#pragma unroll
+      for (int k = 0; k < V::kN; ++k) out.v[k] = Cv<T>::store(acc[k] * inv);
+    }
+    reinterpret_cast<V*>(y)[i] = out;
   }
 }
 
@@ -308,6 +412,19 @@ void epilogue(cudaStream_t s, DType t, void* y, int64_t n, int64_t channels, con
               const void* residual, ActParams act) {
   dispatch(t, [&](auto tag) {
     using T = decltype(tag);
+    constexpr int64_t kW = Vec<T>::kN;
+    if (vec_ok(channels, kW, {y, residual})) {
+      const int64_t nv = n / kW, cv = channels / kW;
+      if (fits32(nv)) {
+        epilogue_vec_kernel<T, int32_t><<<blocks_for(nv), kThreads, 0, s>>>(
+            static_cast<T*>(y), static_cast<int32_t>(nv), static_cast<int32_t>(cv), bias,
+            static_cast<const T*>(residual), act);
+      } else {
+        epilogue_vec_kernel<T, int64_t><<<blocks_for(nv), kThreads, 0, s>>>(
+            static_cast<T*>(y), nv, cv, bias, static_cast<const T*>(residual), act);
+      }
+      return;
+    }
     epilogue_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(static_cast<T*>(y), n, channels, bias,
                                                           static_cast<const T*>(residual), act);
   });
@@ -339,6 +456,20 @@ void pool(cudaStream_t s, DType t, const void* x, void* y, const PoolParams& p) 
   int64_t total = p.n * p.ho * p.wo * p.c;
   dispatch(t, [&](auto tag) {
     using T = decltype(tag);
+    constexpr int64_t kW = Vec<T>::kN;
+    // The vectorised kernel where the channels allow it (and every index fits its type: the
+    // input's too, whose pixel offsets it computes in 32 bits before scaling by c).
+    if (vec_ok(p.c, kW, {x, y}) && fits32(p.n * p.h * p.w) && fits32(p.n * p.ho * p.wo)) {
+      const int64_t tv = total / kW;
+      if (fits32(tv)) {
+        pool_vec_kernel<T, int32_t><<<blocks_for(tv), kThreads, 0, s>>>(
+            static_cast<const T*>(x), static_cast<T*>(y), p, static_cast<int32_t>(tv));
+      } else {
+        pool_vec_kernel<T, int64_t><<<blocks_for(tv), kThreads, 0, s>>>(static_cast<const T*>(x),
+                                                                        static_cast<T*>(y), p, tv);
+      }
+      return;
+    }
     pool_kernel<T>
         <<<blocks_for(total), kThreads, 0, s>>>(static_cast<const T*>(x), static_cast<T*>(y), p);
   });

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -16,6 +17,7 @@
 
 #include "cudago/device.hpp"
 #include "cudago/error.hpp"
+#include "cudago/event.hpp"
 #include "cudago/library_error.hpp"
 #include "cudago/memory.hpp"
 #include "cudago/nn/arena.hpp"
@@ -52,6 +54,23 @@ cudaDataType_t blas_type(GT t) {
   return t == GT::kF16 ? CUDA_R_16F : t == GT::kBF16 ? CUDA_R_16BF : CUDA_R_32F;
 }
 
+// Ends a capture on s and instantiates it (the partial graph is dropped on failure).
+cudaGraphExec_t end_capture(cudaStream_t s) {
+  cudaGraph_t graph = nullptr;
+  CUDAGO_CUDA_TRY(cudaStreamEndCapture(s, &graph));
+  cudaGraphExec_t exec = nullptr;
+  cudaError_t err = cudaGraphInstantiate(&exec, graph, 0);
+  cudaGraphDestroy(graph);
+  CUDAGO_CUDA_TRY(err);
+  return exec;
+}
+
+void abandon_capture(cudaStream_t s) {
+  cudaGraph_t broken = nullptr;
+  cudaStreamEndCapture(s, &broken);
+  if (broken) cudaGraphDestroy(broken);
+}
+
 // A device allocation owned by the plan.
 using Buf = std::unique_ptr<DeviceBuffer>;
 
@@ -61,10 +80,18 @@ struct TensorPlan {
   int64_t offset = 0;  // in the arena
 };
 
+// How a convolution's bias, residual and activation are applied.
+enum class Fuse : int {
+  kNone = 0,      // cudnnConvolutionForward, then our epilogue kernel (where there is one)
+  kRelu = 1,      // cuDNN's fused conv + bias + residual + ReLU
+  kIdentity = 2,  // the same with the identity activation (IMPLICIT_PRECOMP_GEMM only)
+};
+
 struct ConvAlgo {
   cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
   cudnnMathType_t math = CUDNN_DEFAULT_MATH;
   size_t workspace = 0;
+  Fuse fuse = Fuse::kNone;
 };
 
 struct LayerPlan {
@@ -88,7 +115,7 @@ struct Descs {
   cudnnTensorDescriptor_t x = nullptr, y = nullptr, b = nullptr;
   cudnnFilterDescriptor_t w = nullptr;
   cudnnConvolutionDescriptor_t conv = nullptr;
-  cudnnActivationDescriptor_t act = nullptr;
+  cudnnActivationDescriptor_t act = nullptr, identity = nullptr;
   Descs() = default;
   Descs(const Descs&) = delete;
   Descs& operator=(const Descs&) = delete;
@@ -100,6 +127,7 @@ struct Descs {
     if (w) api->DestroyFilterDescriptor(w);
     if (conv) api->DestroyConvolutionDescriptor(conv);
     if (act) api->DestroyActivationDescriptor(act);
+    if (identity) api->DestroyActivationDescriptor(identity);
   }
 };
 
@@ -166,6 +194,20 @@ struct GpuPlan::Impl {
   Context& context_for(const void* key) const;
   void fill_descs(Descs& d, size_t layer, int64_t n) const;
   void enqueue(Context& c, cudaStream_t s, int64_t n) const;
+  // Binds the context's cuDNN and cuBLAS handles to s.
+  void bind(Context& c, cudaStream_t s) const;
+  // Enqueues layer i; true when it is a convolution that ran as cuDNN's fused call.
+  // algo: the convolution's algorithm and fusion instead of the plan's (tuning).
+  bool enqueue_layer(Context& c, cudaStream_t s, int64_t n, size_t i,
+                     const ConvAlgo* algo = nullptr) const;
+  // The fusions layer l may use with algorithm a (kNone always among them).
+  std::vector<Fuse> fusions(const Layer& l, cudnnConvolutionFwdAlgo_t a) const;
+  // Milliseconds per run of layer i at batch n with choice a, timed as a graph replays it;
+  // negative where cuDNN refuses the choice.
+  double time_conv(Context& c, size_t i, int64_t n, const ConvAlgo& a) const;
+  // CUDAGO_NN_PROFILE=1: before batch n's graph is captured, times every layer on its own
+  // (a graph of repeated runs of that layer alone) and writes a table to stderr.
+  void profile(Context& c, int64_t n) const;
   cudaGraphExec_t graph_for(Context& c, int64_t n) const;
   // Grows the context's workspace to what the chosen algorithms need at batch n (asked of cuDNN
   // for that batch: an algorithm chosen at another batch size may need more).
@@ -404,7 +446,8 @@ std::string GpuPlan::Impl::conv_key(const Layer& l, int64_t n) const {
     << xs[3].b << ' ' << l.k << ' ' << l.r << ' ' << l.s << ' ' << l.group;
   for (int64_t v : l.pad) k << ' ' << v;
   k << ' ' << l.stride[0] << ' ' << l.stride[1] << ' ' << l.dilation[0] << ' ' << l.dilation[1]
-    << ' ' << (cudnn_fusion && l.act.kind == ActKind::kRelu ? 1 : 0);
+    << ' ' << static_cast<int>(l.act.kind) << ' ' << (l.residual ? 1 : 0) << ' '
+    << (cudnn_fusion ? 1 : 0);
   return k.str();
 }
 
@@ -418,7 +461,7 @@ std::string GpuPlan::Impl::cache_path() const {
     std::snprintf(uuid + 2 * i, 3, "%02x", props.uuid[static_cast<size_t>(i)]);
   return o.cache_dir + "/cudago-conv-" + name + "-" + uuid + "-cudnn" +
          std::to_string(cudnn().GetVersion()) + "-cudart" + std::to_string(runtime_version()) +
-         "-v1.txt";
+         "-v2.txt";
 }
 
 void GpuPlan::Impl::fill_descs(Descs& d, size_t layer, int64_t n) const {
@@ -454,6 +497,57 @@ void GpuPlan::Impl::fill_descs(Descs& d, size_t layer, int64_t n) const {
   CUDAGO_CUDNN_TRY(a.CreateActivationDescriptor(&d.act));
   CUDAGO_CUDNN_TRY(
       a.SetActivationDescriptor(d.act, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0));
+  CUDAGO_CUDNN_TRY(a.CreateActivationDescriptor(&d.identity));
+  CUDAGO_CUDNN_TRY(a.SetActivationDescriptor(d.identity, CUDNN_ACTIVATION_IDENTITY,
+                                             CUDNN_NOT_PROPAGATE_NAN, 0.0));
+}
+
+std::vector<Fuse> GpuPlan::Impl::fusions(const Layer& l, cudnnConvolutionFwdAlgo_t a) const {
+  std::vector<Fuse> f = {Fuse::kNone};
+  // cuDNN's fused call has no bf16 variant; the identity activation works with
+  // IMPLICIT_PRECOMP_GEMM only (cuDNN's documentation of cudnnConvolutionBiasActivationForward).
+  if (!cudnn_fusion || t == GT::kBF16) return f;
+  if (l.act.kind == ActKind::kRelu) f.push_back(Fuse::kRelu);
+  if (l.act.kind == ActKind::kNone && a == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM) {
+    f.push_back(Fuse::kIdentity);
+  }
+  return f;
+}
+
+double GpuPlan::Impl::time_conv(Context& c, size_t i, int64_t n, const ConvAlgo& a) const {
+  constexpr int kReps = 4, kLaunches = 3;
+  cudaStream_t s = c.own->get();
+  const size_t descs = c.descs.size();
+  struct Trim {  // the descriptors of these runs go with them
+    Context& c;
+    size_t n;
+    ~Trim() { c.descs.resize(n); }
+  } trim{c, descs};
+  // Once eagerly: cuDNN refuses a fused case here (not inside a capture), and loads its kernel.
+  try {
+    bool fused = enqueue_layer(c, s, n, i, &a);
+    if (a.fuse != Fuse::kNone && !fused) return -1;
+    CUDAGO_CUDA_TRY(cudaStreamSynchronize(s));
+  } catch (const Error&) {
+    (void)cudaGetLastError();
+    return -1;
+  }
+  CUDAGO_CUDA_TRY(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+  try {
+    for (int r = 0; r < kReps; ++r) enqueue_layer(c, s, n, i, &a);
+  } catch (...) {
+    abandon_capture(s);
+    throw;
+  }
+  std::unique_ptr<CUgraphExec_st, cudaError_t (*)(cudaGraphExec_t)> exec(end_capture(s),
+                                                                         cudaGraphExecDestroy);
+  Event e0(o.device, Event::kDefault), e1(o.device, Event::kDefault);
+  CUDAGO_CUDA_TRY(cudaGraphLaunch(exec.get(), s));
+  CUDAGO_CUDA_TRY(cudaEventRecord(e0.get(), s));
+  for (int k = 0; k < kLaunches; ++k) CUDAGO_CUDA_TRY(cudaGraphLaunch(exec.get(), s));
+  CUDAGO_CUDA_TRY(cudaEventRecord(e1.get(), s));
+  CUDAGO_CUDA_TRY(cudaStreamSynchronize(s));
+  return Event::elapsed_ms(e0, e1) / (kReps * kLaunches);
 }
 
 void GpuPlan::Impl::tune(Context& c) {
@@ -467,17 +561,22 @@ void GpuPlan::Impl::tune(Context& c) {
       size_t bar = line.find('|');
       if (bar == std::string::npos) continue;
       std::istringstream vs(line.substr(bar + 1));
-      int algo = -1, math = -1;
+      int algo = -1, math = -1, fuse = -1;
       long long ws = -1;
-      if (vs >> algo >> math >> ws && algo >= 0 && algo < CUDNN_CONVOLUTION_FWD_ALGO_COUNT &&
-          math >= 0 && math <= 3 && ws >= 0 && ws <= kTuneWorkspace) {
-        cache[line.substr(0, bar)] =
-            ConvAlgo{static_cast<cudnnConvolutionFwdAlgo_t>(algo),
-                     static_cast<cudnnMathType_t>(math), static_cast<size_t>(ws)};
+      if (vs >> algo >> math >> ws >> fuse && algo >= 0 &&
+          algo < CUDNN_CONVOLUTION_FWD_ALGO_COUNT && math >= 0 && math <= 3 && ws >= 0 &&
+          ws <= kTuneWorkspace && fuse >= 0 && fuse <= 2) {
+        cache[line.substr(0, bar)] = ConvAlgo{static_cast<cudnnConvolutionFwdAlgo_t>(algo),
+                                              static_cast<cudnnMathType_t>(math),
+                                              static_cast<size_t>(ws), static_cast<Fuse>(fuse)};
       }
     }
   }
   const CudnnApi& a = cudnn();
+  cudaStream_t s = c.own->get();
+  bind(c, s);
+  // The candidates run with the tuning workspace (the largest any of them may take); the
+  // context's own is sized afterwards for what was chosen.
   Buf ws;
   std::vector<std::string> fresh;
   for (size_t i = 0; i < p.layers.size(); ++i) {
@@ -493,7 +592,10 @@ void GpuPlan::Impl::tune(Context& c) {
         ++stats.tune_cache_hits;
         continue;
       }
-      if (!ws) ws = DeviceBuffer::allocate(o.device, kTuneWorkspace);
+      if (!ws) {
+        ws = DeviceBuffer::allocate(o.device, kTuneWorkspace);
+        std::swap(ws, c.workspace);
+      }
       Descs d;
       fill_descs(d, i, n);
       CUDAGO_CUDNN_TRY(
@@ -502,27 +604,36 @@ void GpuPlan::Impl::tune(Context& c) {
       int count = 0;
       CUDAGO_CUDNN_TRY(a.FindConvolutionForwardAlgorithmEx(
           c.dnn, d.x, conv_in(c, i), d.w, lp[i].weight, d.conv, d.y, at(c, l.output),
-          CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, perf, ws->data(), kTuneWorkspace));
-      ConvAlgo best;
-      bool found = false;
-      for (int k = 0; k < count && !found; ++k) {
+          CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, perf, c.workspace->data(), kTuneWorkspace));
+      // cuDNN's timings are of the bare convolution: the candidates (its fastest few, and
+      // IMPLICIT_PRECOMP_GEMM for the fused calls) are timed again as they will run, each with
+      // every fusion it allows, and the fastest kept. (cuDNN's fastest bare algorithm was a
+      // slow fused one at batch 1 on an H100: IMPLICIT_GEMM without tensor cores.)
+      std::vector<ConvAlgo> cands;
+      for (int k = 0; k < count; ++k) {
         if (perf[k].status != CUDNN_STATUS_SUCCESS) continue;
         if (static_cast<int64_t>(perf[k].memory) > kTuneWorkspace) continue;
-        // The fused bias + residual + ReLU call takes the implicit-GEMM algorithms only (the
-        // first H200 run: CUDNN_STATUS_BAD_PARAM with another one at batch 32).
-        bool fused = cudnn_fusion && l.act.kind == ActKind::kRelu && t != GT::kBF16;
-        if (fused && perf[k].algo != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM &&
-            perf[k].algo != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM) {
-          continue;
-        }
         // fp32 plans stay in fp32: no TF32 tensor-op algorithms.
         if (t == GT::kF32 && perf[k].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;
-        // fp32 plans compute in fp32: FMA math, never TF32.
-        best = ConvAlgo{perf[k].algo, t == GT::kF32 ? CUDNN_FMA_MATH : perf[k].mathType,
-                        perf[k].memory};
-        found = true;
+        bool precomp = perf[k].algo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
+        if (cands.size() >= 4 && !precomp) continue;
+        ConvAlgo base{perf[k].algo, t == GT::kF32 ? CUDNN_FMA_MATH : perf[k].mathType,
+                      perf[k].memory, Fuse::kNone};
+        for (Fuse f : fusions(l, perf[k].algo)) {
+          base.fuse = f;
+          cands.push_back(base);
+        }
       }
-      if (!found) {
+      ConvAlgo best;
+      double best_ms = -1;
+      for (const ConvAlgo& cand : cands) {
+        double ms = time_conv(c, i, n, cand);
+        if (ms >= 0 && (best_ms < 0 || ms < best_ms)) {
+          best_ms = ms;
+          best = cand;
+        }
+      }
+      if (best_ms < 0) {
         throw Error(Status::kCudnn, "layer " + l.name + " (" + l.ops +
                                         "): cuDNN has no algorithm for this convolution");
       }
@@ -532,6 +643,7 @@ void GpuPlan::Impl::tune(Context& c) {
       ++stats.tuned;
     }
   }
+  if (ws) std::swap(ws, c.workspace);
   CUDAGO_CUDA_TRY(cudaDeviceSynchronize());
   if (!path.empty() && !fresh.empty()) {
     mkdir(o.cache_dir.c_str(), 0755);
@@ -539,7 +651,7 @@ void GpuPlan::Impl::tune(Context& c) {
     for (const std::string& k : fresh) {
       const ConvAlgo& v = cache[k];
       out << k << '|' << static_cast<int>(v.algo) << ' ' << static_cast<int>(v.math) << ' '
-          << v.workspace << '\n';
+          << v.workspace << ' ' << static_cast<int>(v.fuse) << '\n';
     }
   }
   for (const LayerPlan& q : lp) {
@@ -557,6 +669,11 @@ std::unique_ptr<Context> GpuPlan::Impl::make_context() const {
   c->own = Stream::create(o.device, Stream::kNonBlocking, 0);
   c->arena = DeviceBuffer::allocate(
       o.device, static_cast<uint64_t>(std::max<int64_t>(stats.arena_bytes, kAlign)));
+  // Zeroed once: tuning times the candidates on the arena's tensors before any run has written
+  // them (compute-sanitizer's initcheck reported those reads), and a padded channel nothing
+  // writes reads as 0.
+  CUDAGO_CUDA_TRY(cudaMemsetAsync(c->arena->data(), 0, c->arena->size(), c->own->get()));
+  CUDAGO_CUDA_TRY(cudaStreamSynchronize(c->own->get()));
   c->workspace = DeviceBuffer::allocate(
       o.device, static_cast<uint64_t>(std::max<int64_t>(workspace_bytes, kAlign)));
   c->blas_ws = DeviceBuffer::allocate(o.device, kBlasWorkspace);
@@ -580,192 +697,201 @@ Context& GpuPlan::Impl::context_for(const void* key) const {
 }
 
 void GpuPlan::Impl::enqueue(Context& c, cudaStream_t s, int64_t n) const {
-  const CudnnApi* a = needs_cudnn ? &cudnn() : nullptr;
-  if (c.dnn) CUDAGO_CUDNN_TRY(a->SetStream(c.dnn, s));
+  bind(c, s);
+  for (size_t i = 0; i < p.layers.size(); ++i) enqueue_layer(c, s, n, i);
+}
+
+void GpuPlan::Impl::bind(Context& c, cudaStream_t s) const {
+  if (c.dnn) CUDAGO_CUDNN_TRY(cudnn().SetStream(c.dnn, s));
   CUDAGO_CUBLAS_TRY(cublasSetStream(c.blas, s));
-  for (size_t i = 0; i < p.layers.size(); ++i) {
-    const Layer& l = p.layers[i];
-    const LayerPlan& q = lp[i];
-    void* y = at(c, l.output);
-    const void* x = l.inputs.empty() ? nullptr : at(c, l.inputs[0]);
-    const void* res = l.residual ? at(c, l.inputs.back()) : nullptr;
-    Geom gy = geom(l.output, n);
-    switch (l.kind) {
-      case LayerKind::kConv: {
-        if (q.prepad >= 0) {
-          // The padded copy, physical channels included (the stem's padding ones are zeros).
-          Geom gi = geom(l.inputs[0], n), gp = conv_in_geom(i, n);
-          gi.dims[1] = gp.dims[1] = tp[l.inputs[0]].cp;
-          gpu::MapParams mp;
-          mp.mode = gpu::MapMode::kPad;
-          mp.pad_begin[2] = q.pre[0];
-          mp.pad_begin[3] = q.pre[1];
-          gpu::map(s, t, x, gi, t, conv_in(c, i), gp, mp);
-          x = conv_in(c, i);
-        }
-        auto d = std::make_unique<Descs>();
-        fill_descs(*d, i, n);
-        const ConvAlgo& algo = q.algo[n == 1 ? 0 : 1];
-        CUDAGO_CUDNN_TRY(a->SetConvolutionMathType(d->conv, algo.math));
-        float one = 1.0f, zero = 0.0f;
-        // The whole workspace (ensure_workspace sized it for this batch).
-        size_t ws_bytes = static_cast<size_t>(c.workspace->size());
-        // cuDNN's fused bias + residual + ReLU where it has it (fp16 and fp32); else, or where
-        // cuDNN refuses this case (it did with CUDNN_STATUS_BAD_PARAM at some batch sizes on
-        // H100 and H200), plain convolution and our epilogue.
-        bool fused = false;
-        if (cudnn_fusion && l.act.kind == ActKind::kRelu && t != GT::kBF16) {
-          float alpha2 = res ? 1.0f : 0.0f;
-          cudnnStatus_t st = a->ConvolutionBiasActivationForward(
-              c.dnn, &one, d->x, x, d->w, q.weight, d->conv, algo.algo, c.workspace->data(),
-              ws_bytes, &alpha2, d->y, res ? res : y, d->b, q.bias_t, d->act, d->y, y);
-          if (st == CUDNN_STATUS_SUCCESS) {
-            fused = true;
-          } else if (st != CUDNN_STATUS_BAD_PARAM && st != CUDNN_STATUS_NOT_SUPPORTED) {
-            CUDAGO_CUDNN_TRY(st);
-          }
-        }
-        if (!fused) {
-          CUDAGO_CUDNN_TRY(a->ConvolutionForward(c.dnn, &one, d->x, x, d->w, q.weight, d->conv,
-                                                 algo.algo, c.workspace->data(), ws_bytes, &zero,
-                                                 d->y, y));
-          if (q.bias || res || l.act.kind != ActKind::kNone) {
-            gpu::epilogue(s, t, y, gy.numel(), l.k, q.bias, res, act_of(l.act));
-          }
-        }
-        c.descs.push_back(std::move(d));
-        break;
-      }
-      case LayerKind::kGemm: {
-        int64_t rows = geom(l.inputs[0], n).numel() / l.c;
-        float one = 1.0f, zero = 0.0f;
-        CUDAGO_CUBLAS_TRY(cublasGemmEx(
-            c.blas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(l.k), static_cast<int>(rows),
-            static_cast<int>(l.c), &one, q.weight, blas_type(t), static_cast<int>(l.c), x,
-            blas_type(t), static_cast<int>(l.c), &zero, y, blas_type(t), static_cast<int>(l.k),
-            CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-        if (q.bias || res || l.act.kind != ActKind::kNone) {
-          gpu::epilogue(s, t, y, rows * l.k, l.k, q.bias, res, act_of(l.act));
-        }
-        break;
-      }
-      case LayerKind::kPool: {
-        Geom gx = geom(l.inputs[0], n);
-        gpu::PoolParams pp{};
-        pp.n = gx.dims[0];
-        pp.c = gx.dims[1];
-        pp.h = gx.dims[2];
-        pp.w = gx.dims[3];
-        pp.ho = gy.dims[2];
-        pp.wo = gy.dims[3];
-        for (int k = 0; k < 2; ++k) {
-          pp.kernel[k] = l.kernel[k];
-          pp.stride[k] = l.stride[k];
-          pp.dilation[k] = l.dilation[k];
-        }
-        for (int k = 0; k < 4; ++k) pp.pad[k] = l.pad[k];
-        pp.max_pool = l.max_pool;
-        pp.global = l.global;
-        pp.count_include_pad = l.count_include_pad;
-        gpu::pool(s, t, x, y, pp);
-        break;
-      }
-      case LayerKind::kAffine: {
-        int64_t channels = gy.dims[1];
-        int64_t inner = 1;
-        if (!tp[l.output].nhwc) {
-          for (int k = 2; k < gy.rank; ++k) inner *= gy.dims[k];
-        }
-        gpu::affine(s, t, x, y, gy.numel(), channels, inner, q.scale, q.shift, l.scale.size() > 1,
-                    res, act_of(l.act));
-        break;
-      }
-      case LayerKind::kBinary: {
-        Geom ga = geom(l.inputs[0], n), gb;
-        const void* b = nullptr;
-        if (l.operand) {
-          gb = plain_geom(l.operand->dims);
-          b = q.weight;
-        } else {
-          gb = geom(l.inputs[1], n);
-          b = at(c, l.inputs[1]);
-        }
-        const void* first = x;
-        if (l.operand && l.operand_first) {
-          std::swap(ga, gb);
-          first = b;
-          b = x;
-        }
-        gpu::binary(s, t, first, ga, b, gb, y, gy, static_cast<int>(l.bop), act_of(l.act));
-        break;
-      }
-      case LayerKind::kUnary:
-        gpu::activation(s, t, x, y, gy.numel(), act_of(l.act));
-        break;
-      case LayerKind::kSoftmax: {
-        Geom gx = geom(l.inputs[0], n);
-        Geom rows = gx;
-        int64_t len, stride;
-        if (l.softmax_legacy) {
-          rows.rank = static_cast<int>(l.axis);
-          if (rows.rank == 0) {
-            rows.rank = 1;
-            rows.dims[0] = 1;
-            rows.strides[0] = 0;
-          }
-          len = 1;
-          for (int k = static_cast<int>(l.axis); k < gx.rank; ++k) len *= gx.dims[k];
-          stride = 1;
-        } else {
-          len = gx.dims[l.axis];
-          stride = gx.strides[l.axis];
-          rows.dims[l.axis] = 1;
-        }
-        gpu::softmax(s, t, x, y, rows, len, stride);
-        break;
-      }
-      case LayerKind::kConcat: {
-        int64_t offset = 0;
-        for (int in : l.inputs) {
-          Geom gi = geom(in, n);
-          gpu::MapParams mp;
-          mp.mode = gpu::MapMode::kScatter;
-          mp.axis = static_cast<int>(l.axis);
-          mp.offset = offset;
-          gpu::map(s, t, at(c, in), gi, t, y, gy, mp);
-          offset += gi.dims[l.axis];
-        }
-        break;
-      }
-      case LayerKind::kTranspose: {
-        gpu::MapParams mp;
-        mp.mode = gpu::MapMode::kTranspose;
-        for (size_t k = 0; k < l.perm.size(); ++k) mp.perm[k] = l.perm[k];
-        gpu::map(s, t, x, geom(l.inputs[0], n), t, y, gy, mp);
-        break;
-      }
-      case LayerKind::kReshape: {
-        gpu::MapParams mp;
-        gpu::map(s, t, x, geom(l.inputs[0], n), t, y, gy, mp);
-        break;
-      }
-      case LayerKind::kPad: {
+}
+
+bool GpuPlan::Impl::enqueue_layer(Context& c, cudaStream_t s, int64_t n, size_t i,
+                                  const ConvAlgo* chosen) const {
+  const CudnnApi* a = needs_cudnn ? &cudnn() : nullptr;
+  const Layer& l = p.layers[i];
+  const LayerPlan& q = lp[i];
+  bool fused = false;
+  void* y = at(c, l.output);
+  const void* x = l.inputs.empty() ? nullptr : at(c, l.inputs[0]);
+  const void* res = l.residual ? at(c, l.inputs.back()) : nullptr;
+  Geom gy = geom(l.output, n);
+  switch (l.kind) {
+    case LayerKind::kConv: {
+      if (q.prepad >= 0) {
+        // The padded copy, physical channels included (the stem's padding ones are zeros).
+        Geom gi = geom(l.inputs[0], n), gp = conv_in_geom(i, n);
+        gi.dims[1] = gp.dims[1] = tp[l.inputs[0]].cp;
         gpu::MapParams mp;
         mp.mode = gpu::MapMode::kPad;
-        size_t r = l.pads.size() / 2;
-        for (size_t k = 0; k < r; ++k) mp.pad_begin[k] = l.pads[k];
-        mp.pad_mode = static_cast<int>(l.pad_mode);
-        mp.pad_value = l.pad_value;
-        gpu::map(s, t, x, geom(l.inputs[0], n), t, y, gy, mp);
-        break;
+        mp.pad_begin[2] = q.pre[0];
+        mp.pad_begin[3] = q.pre[1];
+        gpu::map(s, t, x, gi, t, conv_in(c, i), gp, mp);
+        x = conv_in(c, i);
       }
-      case LayerKind::kConstant: {
+      auto d = std::make_unique<Descs>();
+      fill_descs(*d, i, n);
+      const ConvAlgo& algo = chosen ? *chosen : q.algo[n == 1 ? 0 : 1];
+      CUDAGO_CUDNN_TRY(a->SetConvolutionMathType(d->conv, algo.math));
+      float one = 1.0f, zero = 0.0f;
+      // The whole workspace (ensure_workspace sized it for this batch).
+      size_t ws_bytes = static_cast<size_t>(c.workspace->size());
+      // cuDNN's fused bias + residual + activation where tuning found it fastest; where cuDNN
+      // refuses the case (it did with CUDNN_STATUS_BAD_PARAM at some batch sizes on H100 and
+      // H200), plain convolution and our epilogue.
+      if (algo.fuse != Fuse::kNone) {
+        float alpha2 = res ? 1.0f : 0.0f;
+        cudnnStatus_t st = a->ConvolutionBiasActivationForward(
+            c.dnn, &one, d->x, x, d->w, q.weight, d->conv, algo.algo, c.workspace->data(), ws_bytes,
+            &alpha2, d->y, res ? res : y, d->b, q.bias_t,
+            algo.fuse == Fuse::kRelu ? d->act : d->identity, d->y, y);
+        if (st == CUDNN_STATUS_SUCCESS) {
+          fused = true;
+        } else if (st != CUDNN_STATUS_BAD_PARAM && st != CUDNN_STATUS_NOT_SUPPORTED) {
+          CUDAGO_CUDNN_TRY(st);
+        }
+      }
+      if (!fused) {
+        CUDAGO_CUDNN_TRY(a->ConvolutionForward(c.dnn, &one, d->x, x, d->w, q.weight, d->conv,
+                                               algo.algo, c.workspace->data(), ws_bytes, &zero,
+                                               d->y, y));
+        if (q.bias || res || l.act.kind != ActKind::kNone) {
+          gpu::epilogue(s, t, y, gy.numel(), l.k, q.bias, res, act_of(l.act));
+        }
+      }
+      c.descs.push_back(std::move(d));
+      break;
+    }
+    case LayerKind::kGemm: {
+      int64_t rows = geom(l.inputs[0], n).numel() / l.c;
+      float one = 1.0f, zero = 0.0f;
+      CUDAGO_CUBLAS_TRY(cublasGemmEx(
+          c.blas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(l.k), static_cast<int>(rows),
+          static_cast<int>(l.c), &one, q.weight, blas_type(t), static_cast<int>(l.c), x,
+          blas_type(t), static_cast<int>(l.c), &zero, y, blas_type(t), static_cast<int>(l.k),
+          CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+      if (q.bias || res || l.act.kind != ActKind::kNone) {
+        gpu::epilogue(s, t, y, rows * l.k, l.k, q.bias, res, act_of(l.act));
+      }
+      break;
+    }
+    case LayerKind::kPool: {
+      Geom gx = geom(l.inputs[0], n);
+      gpu::PoolParams pp{};
+      pp.n = gx.dims[0];
+      pp.c = gx.dims[1];
+      pp.h = gx.dims[2];
+      pp.w = gx.dims[3];
+      pp.ho = gy.dims[2];
+      pp.wo = gy.dims[3];
+      for (int k = 0; k < 2; ++k) {
+        pp.kernel[k] = l.kernel[k];
+        pp.stride[k] = l.stride[k];
+        pp.dilation[k] = l.dilation[k];
+      }
+      for (int k = 0; k < 4; ++k) pp.pad[k] = l.pad[k];
+      pp.max_pool = l.max_pool;
+      pp.global = l.global;
+      pp.count_include_pad = l.count_include_pad;
+      gpu::pool(s, t, x, y, pp);
+      break;
+    }
+    case LayerKind::kAffine: {
+      int64_t channels = gy.dims[1];
+      int64_t inner = 1;
+      if (!tp[l.output].nhwc) {
+        for (int k = 2; k < gy.rank; ++k) inner *= gy.dims[k];
+      }
+      gpu::affine(s, t, x, y, gy.numel(), channels, inner, q.scale, q.shift, l.scale.size() > 1,
+                  res, act_of(l.act));
+      break;
+    }
+    case LayerKind::kBinary: {
+      Geom ga = geom(l.inputs[0], n), gb;
+      const void* b = nullptr;
+      if (l.operand) {
+        gb = plain_geom(l.operand->dims);
+        b = q.weight;
+      } else {
+        gb = geom(l.inputs[1], n);
+        b = at(c, l.inputs[1]);
+      }
+      const void* first = x;
+      if (l.operand && l.operand_first) {
+        std::swap(ga, gb);
+        first = b;
+        b = x;
+      }
+      gpu::binary(s, t, first, ga, b, gb, y, gy, static_cast<int>(l.bop), act_of(l.act));
+      break;
+    }
+    case LayerKind::kUnary:
+      gpu::activation(s, t, x, y, gy.numel(), act_of(l.act));
+      break;
+    case LayerKind::kSoftmax: {
+      Geom gx = geom(l.inputs[0], n);
+      Geom rows = gx;
+      int64_t len, stride;
+      if (l.softmax_legacy) {
+        rows.rank = static_cast<int>(l.axis);
+        if (rows.rank == 0) {
+          rows.rank = 1;
+          rows.dims[0] = 1;
+          rows.strides[0] = 0;
+        }
+        len = 1;
+        for (int k = static_cast<int>(l.axis); k < gx.rank; ++k) len *= gx.dims[k];
+        stride = 1;
+      } else {
+        len = gx.dims[l.axis];
+        stride = gx.strides[l.axis];
+        rows.dims[l.axis] = 1;
+      }
+      gpu::softmax(s, t, x, y, rows, len, stride);
+      break;
+    }
+    case LayerKind::kConcat: {
+      int64_t offset = 0;
+      for (int in : l.inputs) {
+        Geom gi = geom(in, n);
         gpu::MapParams mp;
-        gpu::map(s, t, q.weight, plain_geom(l.value->dims), t, y, gy, mp);
-        break;
+        mp.mode = gpu::MapMode::kScatter;
+        mp.axis = static_cast<int>(l.axis);
+        mp.offset = offset;
+        gpu::map(s, t, at(c, in), gi, t, y, gy, mp);
+        offset += gi.dims[l.axis];
       }
+      break;
+    }
+    case LayerKind::kTranspose: {
+      gpu::MapParams mp;
+      mp.mode = gpu::MapMode::kTranspose;
+      for (size_t k = 0; k < l.perm.size(); ++k) mp.perm[k] = l.perm[k];
+      gpu::map(s, t, x, geom(l.inputs[0], n), t, y, gy, mp);
+      break;
+    }
+    case LayerKind::kReshape: {
+      gpu::MapParams mp;
+      gpu::map(s, t, x, geom(l.inputs[0], n), t, y, gy, mp);
+      break;
+    }
+    case LayerKind::kPad: {
+      gpu::MapParams mp;
+      mp.mode = gpu::MapMode::kPad;
+      size_t r = l.pads.size() / 2;
+      for (size_t k = 0; k < r; ++k) mp.pad_begin[k] = l.pads[k];
+      mp.pad_mode = static_cast<int>(l.pad_mode);
+      mp.pad_value = l.pad_value;
+      gpu::map(s, t, x, geom(l.inputs[0], n), t, y, gy, mp);
+      break;
+    }
+    case LayerKind::kConstant: {
+      gpu::MapParams mp;
+      gpu::map(s, t, q.weight, plain_geom(l.value->dims), t, y, gy, mp);
+      break;
     }
   }
+  return fused;
 }
 
 void GpuPlan::Impl::ensure_workspace(Context& c, int64_t n) const {
@@ -789,26 +915,85 @@ void GpuPlan::Impl::ensure_workspace(Context& c, int64_t n) const {
   c.workspace = std::move(grown);
 }
 
+void GpuPlan::Impl::profile(Context& c, int64_t n) const {
+  constexpr int kReps = 10, kLaunches = 5;
+  cudaStream_t s = c.own->get();
+  const size_t descs = c.descs.size();
+  enqueue(c, s, n);  // every layer once: lazy initialisation out of the way
+  CUDAGO_CUDA_TRY(cudaStreamSynchronize(s));
+  Event e0(o.device, Event::kDefault), e1(o.device, Event::kDefault);
+  struct Row {
+    size_t layer;
+    double ms;
+    bool fused;
+  };
+  std::vector<Row> rows;
+  double total = 0;
+  std::map<std::string, double> by_kind;
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    bool fused = false;
+    CUDAGO_CUDA_TRY(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+    try {
+      for (int r = 0; r < kReps; ++r) fused = enqueue_layer(c, s, n, i);
+    } catch (...) {
+      abandon_capture(s);
+      throw;
+    }
+    std::unique_ptr<CUgraphExec_st, cudaError_t (*)(cudaGraphExec_t)> exec(end_capture(s),
+                                                                           cudaGraphExecDestroy);
+    CUDAGO_CUDA_TRY(cudaGraphLaunch(exec.get(), s));
+    CUDAGO_CUDA_TRY(cudaEventRecord(e0.get(), s));
+    for (int k = 0; k < kLaunches; ++k) CUDAGO_CUDA_TRY(cudaGraphLaunch(exec.get(), s));
+    CUDAGO_CUDA_TRY(cudaEventRecord(e1.get(), s));
+    CUDAGO_CUDA_TRY(cudaStreamSynchronize(s));
+    double ms = Event::elapsed_ms(e0, e1) / (kReps * kLaunches);
+    rows.push_back({i, ms, fused});
+    total += ms;
+    by_kind[layer_kind_name(p.layers[i].kind)] += ms;
+  }
+  c.descs.resize(descs);
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.ms > b.ms; });
+  static const char* kPrec[] = {"fp16", "bf16", "fp32"};
+  std::fprintf(stderr,
+               "cudago nn profile: batch %lld, %s, %zu layers, %.4f ms in all (each layer alone, "
+               "replayed in a graph; the model's own graph has no gaps between them)\n",
+               static_cast<long long>(n), kPrec[static_cast<int>(t) % 3], p.layers.size(), total);
+  for (const auto& [kind, ms] : by_kind) {
+    std::fprintf(stderr, "  %-10s %8.4f ms %5.1f%%\n", kind.c_str(), ms, 100 * ms / total);
+  }
+  for (const Row& r : rows) {
+    const Layer& l = p.layers[r.layer];
+    std::string how;
+    if (l.kind == LayerKind::kConv) {
+      const ConvAlgo& a = lp[r.layer].algo[n == 1 ? 0 : 1];
+      how = " [algo " + std::to_string(static_cast<int>(a.algo)) + ", math " +
+            std::to_string(static_cast<int>(a.math)) +
+            (r.fused ? (a.fuse == Fuse::kIdentity ? ", fused identity]" : ", fused]")
+                     : ", epilogue]") +
+            " c" + std::to_string(l.c) + " k" + std::to_string(l.k) + " " + std::to_string(l.r) +
+            "x" + std::to_string(l.s) + " /" + std::to_string(l.stride[0]);
+    }
+    std::fprintf(stderr, "  %3zu %8.4f ms %5.1f%%  %s (%s)%s\n", r.layer, r.ms, 100 * r.ms / total,
+                 l.name.c_str(), l.ops.c_str(), how.c_str());
+  }
+}
+
 cudaGraphExec_t GpuPlan::Impl::graph_for(Context& c, int64_t n) const {
   auto it = c.graphs.find(n);
   if (it != c.graphs.end()) return it->second;
   ensure_workspace(c, n);
   cudaStream_t s = c.own->get();
+  if (const char* env = std::getenv("CUDAGO_NN_PROFILE"); env && std::strcmp(env, "1") == 0) {
+    profile(c, n);
+  }
   CUDAGO_CUDA_TRY(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
   try {
     enqueue(c, s, n);
   } catch (...) {
-    cudaGraph_t broken = nullptr;
-    cudaStreamEndCapture(s, &broken);
-    if (broken) cudaGraphDestroy(broken);
+    abandon_capture(s);
     throw;
   }
-  cudaGraph_t graph = nullptr;
-  CUDAGO_CUDA_TRY(cudaStreamEndCapture(s, &graph));
-  cudaGraphExec_t exec = nullptr;
-  cudaError_t err = cudaGraphInstantiate(&exec, graph, 0);
-  cudaGraphDestroy(graph);
-  CUDAGO_CUDA_TRY(err);
+  cudaGraphExec_t exec = end_capture(s);
   c.graphs[n] = exec;
   return exec;
 }

@@ -6,6 +6,9 @@
 //
 //   bench_nn MODEL.onnx [PRECISIONS] [BATCHES]     e.g. bench_nn resnet50_pt.onnx fp16,bf16 1,256
 //
+// A precision with the suffix "u8" (fp16u8) takes the images as uint8 NHWC (the runtime's fused
+// normalisation kernel in place of the float input's layout conversion).
+//
 // Timing: events around `reps` back-to-back runs after warm-up (which includes the first run of
 // each batch size: its graph capture); the median of 5 such rounds.
 #define CUDAGO_EXPERIMENTAL 1
@@ -75,9 +78,17 @@ int main(int argc, char** argv) {
     cudago_nn_options_t o;
     cudago_nn_options_init(&o);
     o.backend = CUDAGO_NN_BACKEND_GPU;
-    o.precision = prec == "fp16"   ? CUDAGO_NN_PRECISION_FP16
-                  : prec == "bf16" ? CUDAGO_NN_PRECISION_BF16
-                                   : CUDAGO_NN_PRECISION_FP32;
+    const bool u8 = prec.size() > 2 && prec.compare(prec.size() - 2, 2, "u8") == 0;
+    const std::string p = u8 ? prec.substr(0, prec.size() - 2) : prec;
+    if (p != "fp16" && p != "bf16" && p != "fp32") {
+      std::fprintf(stderr, "bench_nn: precision %s: want fp16, bf16 or fp32 (u8 suffix optional)\n",
+                   prec.c_str());
+      return 2;
+    }
+    o.precision = p == "fp16"   ? CUDAGO_NN_PRECISION_FP16
+                  : p == "bf16" ? CUDAGO_NN_PRECISION_BF16
+                                : CUDAGO_NN_PRECISION_FP32;
+    if (u8) o.input_format = CUDAGO_NN_INPUT_UINT8_NHWC;
     o.max_batch = max_batch;
     o.cache_dir = cache;
     uint64_t free0 = 0, total = 0, free1 = 0;

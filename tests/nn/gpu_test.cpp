@@ -12,9 +12,11 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <random>
 #include <thread>
+#include <utility>
 
 #include "../capi/capi_util.hpp"
 #include "cudago.h"
@@ -164,7 +166,9 @@ TEST_F(GpuModels, Fp16MatchesOnnxruntime) { check_all(cases_, CUDAGO_NN_PRECISIO
 TEST_F(GpuModels, Bf16MatchesOnnxruntime) { check_all(cases_, CUDAGO_NN_PRECISION_BF16); }
 
 // Device buffers on a stream: batch 1 and the manifest's batch (one graph each), twice each (the
-// replay), on two streams from two threads at once; all equal to run_host's result.
+// replay), on two streams from two threads at once; all equal to run_host's result at the same
+// batch size (which runs the same algorithms: fp16 results of another batch size's algorithms
+// differ in the last bits, by more than this test's bound under compute-sanitizer's timing).
 TEST_F(GpuModels, StreamsAndGraphs) {
   const nn_test::Case* c = find("mobilenetv2_pt");
   ASSERT_NE(c, nullptr);
@@ -177,6 +181,16 @@ TEST_F(GpuModels, StreamsAndGraphs) {
   std::vector<float> x = r.inputs[0].read();
   int64_t batch = r.batch(), per_in = static_cast<int64_t>(x.size()) / batch,
           per_out = r.outputs[0].numel() / batch;
+  std::map<int64_t, std::vector<float>> want_at;  // run_host's output at batch 1 and at batch
+  want_at[batch] = want[0];
+  {
+    std::vector<float> y1(static_cast<size_t>(per_out), std::nanf(""));
+    const void* ip = x.data();
+    void* op = y1.data();
+    uint64_t ib = static_cast<uint64_t>(per_in) * 4, ob = y1.size() * 4;
+    CG_OK(cudago_nn_model_run_host(m.get(), &ip, &ib, 1, &op, &ob, 1, 1));
+    want_at[1] = y1;
+  }
 
   auto worker = [&](int id, std::string* failure) {
     cudago_stream_t st = nullptr;
@@ -207,11 +221,12 @@ TEST_F(GpuModels, StreamsAndGraphs) {
           *failure = "thread " + std::to_string(id) + ": " + last_error_text();
           return;
         }
+        const std::vector<float>& w = std::as_const(want_at).at(nb);
         for (size_t i = 0; i < y.size(); ++i) {
-          if (!(std::fabs(y[i] - want[0][i]) <= 1e-3 * (1 + std::fabs(want[0][i])))) {
+          if (!(std::fabs(y[i] - w[i]) <= 1e-3 * (1 + std::fabs(w[i])))) {
             *failure = "thread " + std::to_string(id) + " batch " + std::to_string(nb) +
                        " element " + std::to_string(i) + ": " + std::to_string(y[i]) + " vs " +
-                       std::to_string(want[0][i]);
+                       std::to_string(w[i]);
             return;
           }
         }
