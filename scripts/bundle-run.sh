@@ -241,6 +241,10 @@ if [ "${RUN_BENCH:-1}" != 0 ]; then
   # or saves, batch 1 in particular); its rows are named resnet50_pt_*_nofusion.
   step bench_nn_nofusion 300 bench-nn-nofusion.jsonl env CUDAGO_NN_NO_CUDNN_FUSION=1 \
     "$bin/bench_nn" "$models/resnet50_pt.onnx"
+  # Where batch 1's (and 128's) time goes: CUDAGO_NN_PROFILE=1 times every layer alone before
+  # the graph of a batch size is captured and writes the table (to nn-profile.txt).
+  step bench_nn_profile 200 nn-profile.txt env CUDAGO_NN_PROFILE=1 bash -c '"$0" "$@" 2>&1' \
+    "$bin/bench_nn" "$models/resnet50_pt.onnx" fp16 1,128
   step peers_resnet50 300 +peers.jsonl python3 "$bundle/peers/peers.py" resnet50
   # Serving ResNet-50 fp16 (max batch 128, 2 ms queue delay): the batcher in-process, a sweep of
   # closed-loop concurrencies (saturation against bench_nn's offline batch-128 figure), then the
@@ -249,6 +253,17 @@ if [ "${RUN_BENCH:-1}" != 0 ]; then
     -backend gpu -precision fp16 -max-batch 128 -max-queue-delay 2ms -sweep 1,16,64,256,512 \
     -duration 6s -warmup 3s -json "$out/serve-inproc.json" -png "$out/serve-inproc.png" \
     -scrape-interval 500ms -timeseries-png "$out/serve-inproc-ts"
+  # Saturation (512 clients) three more ways: uint8 NHWC images (a quarter of the bytes), the
+  # instances' computes side by side (-concurrent-compute) and three instances; each prints its
+  # mean per-batch stage times. bench_nn_sat: the offline batch-128 figures (float and uint8
+  # input) to hold them against, in the same call.
+  step bench_nn_sat 120 +bench-nn.jsonl "$bin/bench_nn" "$models/resnet50_pt.onnx" fp16,fp16u8 128
+  for variant in "u8:-uint8" "concurrent:-concurrent-compute" "i3:-instances=3"; do
+    step "serve_inproc_${variant%%:*}" 60 "+serve-inproc.txt" "$bin/loadgen" -mode inproc \
+      -model "$models/resnet50_pt.onnx" -backend gpu -precision fp16 -max-batch 128 \
+      -max-queue-delay 2ms -concurrency 512 -duration 6s -warmup 3s -scrape-interval 500ms \
+      "${variant#*:}"
+  done
   step serve_http 150 serve-http.txt bash "$bundle/serve-http.sh" "$bin" "$models/resnet50_pt.onnx" \
     "$out" -concurrency 256 -duration 15s -warmup 3s -json "$out/serve-http.json" \
     -scrape-interval 1s -timeseries-png "$out/serve-http-ts"

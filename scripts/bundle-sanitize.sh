@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bundle/sanitize.sh (source: scripts/bundle-sanitize.sh, copied by scripts/gpu-bundle.sh).
 #
-# Runs NVIDIA compute-sanitizer over the bundle's C++ suites, the C99 program and a subset of the
-# Go tests, on a GPU machine, from the repository root:
+# Runs NVIDIA compute-sanitizer over the bundle's C++ suites (nn_test included, over the test
+# models it generates first), the C99 program and a subset of the Go tests, on a GPU machine, from the repository root:
 #   bash bundle/sanitize.sh [TOOL...]        # default: memcheck racecheck synccheck initcheck
 # Every (tool, program) pair runs as its own process, all of them at once (the sanitizers are
 # CPU-bound on the host side; one GPU takes them all), each under SANITIZE_TIMEOUT_S seconds
@@ -84,10 +84,27 @@ run_one() { # run_one TOOL NAME CMD...
   echo "$rc $((SECONDS - t0))" >"$logs/$tool-$name.rc"
 }
 
+# nn_test needs the CNN runtime's test models: generated here as bundle/run.sh does (PyTorch and
+# onnx), with the carried onnxruntime references; without them its pairs fail, saying why.
+models="$(mktemp -d)/models"
+if python3 "$bundle/nn/gen-models.py" --out "$models" --no-refs >"$logs/gen-models.txt" 2>&1 &&
+  cp "$bundle"/nn/refs/* "$models/"; then
+  export CUDAGO_MODELS_DIR="$models"
+else
+  models=""
+fi
+
 pids=()
 for tool in "${tools[@]}"; do
   run_one "$tool" core_test "$bin/core_test" "$gtest_filter" &
   pids+=($!)
+  if [ -n "$models" ]; then
+    run_one "$tool" nn_test "$bin/nn_test" "$gtest_filter" &
+    pids+=($!)
+  else
+    { echo "no test models: gen-models.py failed:"; cat "$logs/gen-models.txt"; } >"$logs/$tool-nn_test.log"
+    echo "1 0" >"$logs/$tool-nn_test.rc"
+  fi
   case $tool in
     memcheck)
       # NCCL keeps two 4-byte pinned host allocations of ncclCommInitRankConfig after the
