@@ -264,6 +264,13 @@ if [ "${RUN_BENCH:-1}" != 0 ]; then
       -max-queue-delay 2ms -concurrency 512 -duration 6s -warmup 3s -scrape-interval 500ms \
       "${variant#*:}"
   done
+  # Overload: Poisson arrivals at 40,000 requests/s (above what one GPU serves), a 20 ms deadline
+  # each: every request accounted for (ok, queue full, timeout), and how late past its deadline
+  # each timed-out one was answered.
+  step serve_overload 60 "+serve-inproc.txt" "$bin/loadgen" -mode inproc \
+    -model "$models/resnet50_pt.onnx" -backend gpu -precision fp16 -max-batch 128 \
+    -max-queue-delay 2ms -rate 40000 -timeout 20ms -max-outstanding 20000 -duration 6s \
+    -warmup 2s -scrape-interval 500ms
   step serve_http 150 serve-http.txt bash "$bundle/serve-http.sh" "$bin" "$models/resnet50_pt.onnx" \
     "$out" -concurrency 256 -duration 15s -warmup 3s -json "$out/serve-http.json" \
     -scrape-interval 1s -timeseries-png "$out/serve-http-ts"

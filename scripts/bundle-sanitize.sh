@@ -7,7 +7,8 @@
 # Every (tool, program) pair runs as its own process, all of them at once (the sanitizers are
 # CPU-bound on the host side; one GPU takes them all), each under SANITIZE_TIMEOUT_S seconds
 # (default 480), printing up to SANITIZE_PRINT_LIMIT errors (default 10000, so that every test
-# with an error is named). Output goes to $OUT (a temporary folder when OUT is unset):
+# with an error is named); SANITIZE_ONLY=REGEX runs only the programs whose name matches.
+# Output goes to $OUT (a temporary folder when OUT is unset):
 #   sanitize.txt      one "PASS|FAIL tool program (seconds, N errors)" line per pair, then for
 #                     each failed pair its errors counted by test, the first errors and the tail
 #   sanitize-logs.tgz every pair's full log
@@ -72,6 +73,8 @@ go_run='Buffer|Copy|Host|Pool|Elementwise|Reduce|Transpose|GEMM|GEMV|FFT|Graph|L
 run_one() { # run_one TOOL NAME CMD...
   local tool=$1 name=$2
   shift 2
+  # SANITIZE_ONLY=REGEX: only the programs whose name matches (e.g. 'nn_test|abi_c99').
+  if [ -n "${SANITIZE_ONLY:-}" ] && ! [[ $name =~ ^(${SANITIZE_ONLY})$ ]]; then return; fi
   local extra=(--tool "$tool" --error-exitcode 99 --report-api-errors no
     --print-limit "${SANITIZE_PRINT_LIMIT:-10000}")
   if [ "$tool" = memcheck ] && [ -z "${SANITIZE_NO_LEAK_CHECK:-}" ]; then

@@ -272,6 +272,48 @@ func TestDeadlines(t *testing.T) {
 	}
 }
 
+// TestDeadlinesBehindALongBatch: while the one instance runs a batch of about 40 ms (SqueezeNet
+// on the reference executor), queued requests whose context deadline passes fail with
+// ErrTimeout (matching context.DeadlineExceeded), never ErrCancelled: the context's deadline is
+// the core's, and the core answers at it.
+func TestDeadlinesBehindALongBatch(t *testing.T) {
+	m := loadModel(t, "squeezenet_pt.onnx", nn.Reference, 1)
+	srv, err := serve.New(m, serve.Config{InstancesPerDevice: 1})
+	testutil.Must(t, "serve.New", err)
+	defer srv.Close()
+	x := make([]float32, m.Inputs()[0].Len(1))
+	long := srv.Submit(context.Background(), &serve.Request{Inputs: []any{x}})
+	time.Sleep(5 * time.Millisecond) // the long one runs
+	const n = 16
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+			defer cancel()
+			_, err := srv.Infer(ctx, x)
+			errs <- err
+		}()
+	}
+	timeouts := 0
+	for range n {
+		err := <-errs
+		switch {
+		case err == nil:
+			// Sent before the long batch started, or right after it: fine.
+		case errors.Is(err, cudago.ErrTimeout) && errors.Is(err, context.DeadlineExceeded):
+			timeouts++
+		default:
+			t.Errorf("a request whose deadline passed in the queue: %v, want ErrTimeout", err)
+		}
+	}
+	if r := <-long; r.Err != nil {
+		t.Errorf("the long request: %v", r.Err)
+	}
+	if timeouts == 0 {
+		t.Errorf("no request timed out behind a 40 ms batch with a 5 ms deadline")
+	}
+}
+
 // TestCancel: cancelling the context of a queued request fails it with ErrCancelled (matching
 // context.Canceled) at once.
 func TestCancel(t *testing.T) {

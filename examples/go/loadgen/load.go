@@ -69,11 +69,15 @@ type runResult struct {
 	RequestsPerSec float64           `json:"requests_per_sec"` // successful
 	ItemsPerSec    float64           `json:"items_per_sec"`
 	Latency        latency           `json:"latency"`
-	Batches        uint64            `json:"batches"`
-	MeanBatch      float64           `json:"mean_batch_size"`
-	BatchHistogram []uint64          `json:"batch_histogram"`  // [b]: batches of b items in this run; null: not reported
-	Scrape         *scrapeSeries     `json:"scrape,omitempty"` // the server's metrics over the run; absent: -scrape-interval 0
-	started        time.Time         // when the load began
+	// With -timeout: how long after its deadline each timed-out request was answered (the time
+	// from its send to its answer, less the timeout; the deadline is set a few microseconds
+	// after the send starts, so this bounds the lateness from above). Absent without timeouts.
+	TimeoutLateness *latency      `json:"timeout_lateness,omitempty"`
+	Batches         uint64        `json:"batches"`
+	MeanBatch       float64       `json:"mean_batch_size"`
+	BatchHistogram  []uint64      `json:"batch_histogram"`  // [b]: batches of b items in this run; null: not reported
+	Scrape          *scrapeSeries `json:"scrape,omitempty"` // the server's metrics over the run; absent: -scrape-interval 0
+	started         time.Time     // when the load began
 }
 
 // recorder collects the outcomes of a run's requests.
@@ -83,6 +87,8 @@ type recorder struct {
 	counts    [numKinds]uint64
 	first     [numKinds]string
 	lat       []time.Duration
+	timeout   time.Duration   // the requests' deadline (-timeout; 0: none)
+	late      []time.Duration // timed-out requests: time in flight - timeout
 }
 
 func (r *recorder) sent() {
@@ -91,15 +97,31 @@ func (r *recorder) sent() {
 	r.mu.Unlock()
 }
 
-func (r *recorder) done(k kind, err error, d time.Duration) {
+// done records a request's outcome: d its latency (from its scheduled arrival), inFlight the
+// time from its send to its answer.
+func (r *recorder) done(k kind, err error, d, inFlight time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.counts[k]++
 	if k == kindOK {
 		r.lat = append(r.lat, d)
-	} else if r.first[k] == "" && err != nil {
+	} else if k == kindTimeout && r.timeout > 0 {
+		r.late = append(r.late, inFlight-r.timeout)
+	}
+	if k != kindOK && r.first[k] == "" && err != nil {
 		r.first[k] = err.Error()
 	}
+}
+
+// summarize sorts ds (not empty) and returns their percentiles, maximum and mean in ms.
+func summarize(ds []time.Duration) latency {
+	slices.Sort(ds)
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return latency{P50: percentile(ds, 50), P90: percentile(ds, 90), P99: percentile(ds, 99),
+		Max: float64(ds[len(ds)-1]) / 1e6, Mean: float64(sum) / float64(len(ds)) / 1e6}
 }
 
 // percentile is the p-th percentile (nearest rank) of sorted durations, in milliseconds.
@@ -119,10 +141,12 @@ func runLoad(tg target, c config, lv float64, duration time.Duration, seed uint6
 	if err != nil {
 		return runResult{}, fmt.Errorf("batch statistics: %w", err)
 	}
-	rec := &recorder{}
+	rec := &recorder{timeout: c.timeout}
 	one := func(scheduled time.Time) {
+		sent := time.Now() // the request's deadline is -timeout from about now
 		k, err := tg.send(context.Background())
-		rec.done(k, err, time.Since(scheduled))
+		now := time.Now()
+		rec.done(k, err, now.Sub(scheduled), now.Sub(sent))
 	}
 	res := runResult{}
 	var sc *scraper
@@ -206,14 +230,11 @@ func runLoad(tg target, c config, lv float64, duration time.Duration, seed uint6
 	res.RequestsPerSec = float64(res.OK) / res.Seconds
 	res.ItemsPerSec = res.RequestsPerSec * float64(c.items)
 	if len(rec.lat) > 0 {
-		slices.Sort(rec.lat)
-		var sum time.Duration
-		for _, d := range rec.lat {
-			sum += d
-		}
-		res.Latency = latency{P50: percentile(rec.lat, 50), P90: percentile(rec.lat, 90),
-			P99: percentile(rec.lat, 99), Max: float64(rec.lat[len(rec.lat)-1]) / 1e6,
-			Mean: float64(sum) / float64(len(rec.lat)) / 1e6}
+		res.Latency = summarize(rec.lat)
+	}
+	if len(rec.late) > 0 {
+		l := summarize(rec.late)
+		res.TimeoutLateness = &l
 	}
 	if after != nil {
 		res.BatchHistogram = make([]uint64, len(after))

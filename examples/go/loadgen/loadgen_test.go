@@ -127,6 +127,30 @@ func TestInprocErrors(t *testing.T) {
 	if r.Timeout == 0 || r.Other != 0 {
 		t.Errorf("1 ns timeout: %+v", r)
 	}
+	if l := r.TimeoutLateness; l == nil || !(l.P50 <= l.P99 && l.P99 <= l.Max) {
+		t.Errorf("1 ns timeout: lateness %+v", l)
+	}
+
+	// Deadlines pass in the queue while the one instance runs a batch of about 40 ms (SqueezeNet
+	// on the reference executor): each queued request is answered at its 5 ms deadline by the
+	// reaper, not when the instance is free again (which would make it at least 30 ms late).
+	out, rep := runJSON(t, "-mode", "inproc", "-model", modelPath(t, "squeezenet_pt.onnx"), "-backend", "reference",
+		"-duration", "300ms", "-concurrency", "4", "-max-batch", "1", "-instances", "1", "-timeout", "5ms")
+	r = rep.Runs[0]
+	checkAccounting(t, "5 ms timeout", r)
+	if l := r.TimeoutLateness; r.Timeout == 0 || l == nil || l.Max >= 30 {
+		t.Errorf("5 ms deadlines behind a long batch: %+v, lateness %+v", r, l)
+	} else {
+		t.Logf("5 ms deadlines behind a long batch: %d ok, %d timeouts, lateness p50 %.3f ms, max %.3f ms", r.OK, r.Timeout, l.P50, l.Max)
+	}
+	if !strings.Contains(out, "timed-out requests answered after their deadline by: p50 ") {
+		t.Errorf("output lacks the lateness:\n%s", out)
+	}
+	// No timeouts: no lateness.
+	if _, rep := runJSON(t, "-mode", "inproc", "-model", model, "-backend", "reference", "-duration", "100ms",
+		"-concurrency", "1"); rep.Runs[0].TimeoutLateness != nil {
+		t.Errorf("no timeouts, lateness %+v", rep.Runs[0].TimeoutLateness)
+	}
 }
 
 func TestInprocOpenLoopSweep(t *testing.T) {

@@ -14,6 +14,7 @@ import "C"
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -608,7 +609,14 @@ func (s *NNServer) submit(ctx context.Context, req *NNServeRequest) (*pending, e
 		rid := uint64(sc.id)
 		s.mu.Lock()
 		if !p.done {
-			p.stop = context.AfterFunc(ctx, func() { s.cancel(rid) })
+			// At the deadline the core fails the request itself (ErrTimeout; the core's deadline
+			// is the context's), so only a cancellation cancels: cancelling at the deadline raced
+			// the core's reaper and turned timeouts into ErrCancelled (seen under overload).
+			p.stop = context.AfterFunc(ctx, func() {
+				if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					s.cancel(rid)
+				}
+			})
 		}
 		s.mu.Unlock()
 	}
