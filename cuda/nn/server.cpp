@@ -485,6 +485,7 @@ struct Server::Impl {
 
   // Metrics: histograms observed lock-free; per-request stage sums for Triton's counters.
   std::unique_ptr<metrics::Histogram> h_request, h_queue, h_h2d, h_compute, h_d2h, h_batch;
+  std::unique_ptr<metrics::Histogram> h_late;  // timed-out requests: result ready − deadline
   std::atomic<uint64_t> sum_h2d_ns{0}, sum_compute_ns{0}, sum_d2h_ns{0};
   metrics::Registry::Token metrics_token;
   void render(metrics::Writer& w, const metrics::RenderOptions& ro) const;
@@ -1115,6 +1116,11 @@ void Server::Impl::reaper_loop() {
 
 void Server::Impl::finish(Req* r) {
   const ServeResult& res = r->result;
+  if (res.status == Status::kTimeout && r->has_deadline) {
+    h_late->observe(
+        static_cast<double>(std::max<int64_t>(0, ns_between(r->deadline, ServeClock::now()))) *
+        1e-9);
+  }
   h_request->observe(static_cast<double>(res.total_ns) * 1e-9);
   h_queue->observe(static_cast<double>(res.queue_ns) * 1e-9);
   sum_h2d_ns.fetch_add(static_cast<uint64_t>(res.h2d_ns), std::memory_order_relaxed);
@@ -1245,6 +1251,10 @@ void Server::Impl::render(metrics::Writer& w, const metrics::RenderOptions& ro) 
   w.histogram("cudago_queue_wait_seconds",
               "Requests' time in the queue (to dispatch, or to failure for one that never ran).",
               {{"model", m}}, h_queue->snapshot());
+  w.histogram("cudago_timeout_lateness_seconds",
+              "Requests that timed out in the queue: from the deadline to the result being ready "
+              "(delivered to the callback or queued for poll).",
+              {{"model", m}}, h_late->snapshot());
   const char* stage_help =
       "Batches' stages: host-to-device copies, compute, device-to-host copies (CUDA events on a "
       "GPU).";
@@ -1406,7 +1416,7 @@ std::unique_ptr<Server> Server::create(std::shared_ptr<ServeBackend> backend,
   s.staging =
       std::make_unique<Staging>(backend->gpu(), std::max(devices[0], 0), s.o.max_staging_bytes);
   s.st.batch_histogram.assign(static_cast<size_t>(s.max_batch + 1), 0);
-  for (auto* h : {&s.h_request, &s.h_queue, &s.h_h2d, &s.h_compute, &s.h_d2h}) {
+  for (auto* h : {&s.h_request, &s.h_queue, &s.h_h2d, &s.h_compute, &s.h_d2h, &s.h_late}) {
     *h = std::make_unique<metrics::Histogram>(metrics::latency_buckets());
   }
   s.h_batch = std::make_unique<metrics::Histogram>(metrics::batch_size_buckets(s.max_batch));

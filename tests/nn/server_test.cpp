@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "cudago/error.hpp"
+#include "cudago/metrics.hpp"
 #include "cudago/nn/model.hpp"
 #include "manifest.hpp"
 #include "serve_util.hpp"
@@ -866,7 +867,9 @@ TEST_F(ServeOrdering, PreservedInPollMode) {
 // While the only instance is held, a queued request with a 20 ms timeout fails with kTimeout
 // within a few ms of its deadline (a timer, not a check at dispatch).
 TEST_F(ServeDeadline, ExpiresWhileTheBatchRuns) {
-  Rig rig(kRelu, options(8, 0), false);
+  nn::ServerOptions o = options(8, 0);
+  o.name = "expires_while_the_batch_runs";
+  Rig rig(kRelu, o, false);
   Rig::Sent blocker = rig.send(1, 1);
   ASSERT_TRUE(rig.gate->wait_entered(1));
   nn::RequestOptions ro;
@@ -892,6 +895,18 @@ TEST_F(ServeDeadline, ExpiresWhileTheBatchRuns) {
   nn::ServerStats st = rig.server->stats();
   EXPECT_EQ(st.timed_out, 1);
   EXPECT_EQ(st.succeeded, 1);
+  // The metrics hold the lateness: one observation, no later than what the test saw.
+  std::string text = cudago::metrics::Registry::global().render(cudago::metrics::RenderOptions{});
+  const std::string label = "{model=\"" + o.name + "\"}";
+  auto value = [&](const std::string& series) {
+    size_t at = text.find(series + label + " ");
+    if (at == std::string::npos) return -1.0;
+    return std::strtod(text.c_str() + at + series.size() + label.size() + 1, nullptr);
+  };
+  EXPECT_EQ(value("cudago_timeout_lateness_seconds_count"), 1.0) << text;
+  double late_s = value("cudago_timeout_lateness_seconds_sum");
+  EXPECT_GE(late_s, 0.0);
+  EXPECT_LE(late_s * 1e3, std::max(late_ms, 0.0) + 1.0);
 }
 
 // A request that runs before its deadline succeeds; the server's default timeout applies to a

@@ -143,6 +143,14 @@ func TestInprocErrors(t *testing.T) {
 	} else {
 		t.Logf("5 ms deadlines behind a long batch: %d ok, %d timeouts, lateness p50 %.3f ms, max %.3f ms", r.OK, r.Timeout, l.P50, l.Max)
 	}
+	// The server's own lateness (from its metrics) is there, and no later than the client saw.
+	if r.Scrape == nil || !r.Scrape.Stages.TimeoutLate.ok() || !r.Scrape.Stages.TimeoutLateP99.ok() ||
+		(r.TimeoutLateness != nil && float64(r.Scrape.Stages.TimeoutLate) > r.TimeoutLateness.Max+1) {
+		t.Errorf("server-side timeout lateness: %+v", r.Scrape)
+	}
+	if !strings.Contains(out, "server side: timed-out requests' results ready after their deadline by: mean ") {
+		t.Errorf("output lacks the server-side lateness:\n%s", out)
+	}
 	if !strings.Contains(out, "timed-out requests answered after their deadline by: p50 ") {
 		t.Errorf("output lacks the lateness:\n%s", out)
 	}

@@ -393,6 +393,10 @@ func printScrapes(w io.Writer, s *scrapeSeries) {
 		fmt.Fprintf(w, "mean ms over the run: queue wait %s per request; per batch h2d %s, compute %s, d2h %s\n",
 			f(st.Queue, 3), f(st.H2D, 3), f(st.Compute, 3), f(st.D2H, 3))
 	}
+	if st := s.Stages; st.TimeoutLate.ok() {
+		fmt.Fprintf(w, "server side: timed-out requests' results ready after their deadline by: mean %s ms, p99 %s ms\n",
+			f(st.TimeoutLate, 3), f(st.TimeoutLateP99, 3))
+	}
 	if s.SMActiveNote != "" {
 		fmt.Fprintf(w, "sm-active: %s\n", s.SMActiveNote)
 	}

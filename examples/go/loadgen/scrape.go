@@ -25,6 +25,7 @@ const (
 	seriesSMActive   = "cudago_gpu_sm_active_ratio"      // gauge {device, uuid, name}
 	seriesQueueWait  = "cudago_queue_wait_seconds"       // histogram {model}
 	seriesStage      = "cudago_stage_duration_seconds"   // histogram {model, stage}
+	seriesLate       = "cudago_timeout_lateness_seconds" // histogram {model}
 	seriesNVML       = "cudago_nvml_available"           // gauge
 )
 
@@ -276,6 +277,10 @@ type stageMeans struct {
 	H2D     maybe `json:"h2d"`
 	Compute maybe `json:"compute"`
 	D2H     maybe `json:"d2h"`
+	// Requests that timed out in the queue: from the deadline to the server having the result
+	// (the server's own promptness, before delivery to the client), mean and p99.
+	TimeoutLate    maybe `json:"timeout_lateness"`
+	TimeoutLateP99 maybe `json:"timeout_lateness_p99"`
 }
 
 // histogramMean is Δ name_sum / Δ name_count between two scrapes, in ms.
@@ -300,7 +305,7 @@ func histogramMean(prev, cur *metrics.Snapshot, name string, match map[string]st
 // starts), start being the run's start.
 func seriesFrom(scrapes []scrapeSample, model string, start time.Time, every time.Duration) *scrapeSeries {
 	s := &scrapeSeries{Every: every.Seconds(), Model: model, Points: []scrapePoint{},
-		Stages: stageMeans{none, none, none, none}}
+		Stages: stageMeans{none, none, none, none, none, none}}
 	for i := 1; i < len(scrapes); i++ {
 		s.Points = append(s.Points, scrapeInterval(scrapes[i-1], scrapes[i], model, scrapes[i].at.Sub(start).Seconds()))
 	}
@@ -312,8 +317,13 @@ func seriesFrom(scrapes []scrapeSample, model string, start time.Time, every tim
 		stage := func(name string) maybe {
 			return histogramMean(first, last, seriesStage, map[string]string{"model": model, "stage": name})
 		}
-		s.Stages = stageMeans{histogramMean(first, last, seriesQueueWait, map[string]string{"model": model}),
-			stage("h2d"), stage("compute"), stage("d2h")}
+		m := map[string]string{"model": model}
+		s.Stages = stageMeans{histogramMean(first, last, seriesQueueWait, m),
+			stage("h2d"), stage("compute"), stage("d2h"), histogramMean(first, last, seriesLate, m), none}
+		if s.Stages.TimeoutLate.ok() {
+			d := bucketDeltas(histogramBuckets(first, seriesLate, m), histogramBuckets(last, seriesLate, m))
+			s.Stages.TimeoutLateP99 = maybe(histogramQuantile(0.99, d) * 1e3)
+		}
 	}
 	found, sm := false, false
 	for _, sc := range scrapes {

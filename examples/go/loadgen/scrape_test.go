@@ -206,6 +206,9 @@ func TestStageMeans(t *testing.T) {
 	if !near(float64(st.Queue), 2) || !near(float64(st.H2D), 1.5) || !near(float64(st.Compute), 6) || !near(float64(st.D2H), 0.25) {
 		t.Errorf("stage means %+v, want 2, 1.5, 6, 0.25 ms", st)
 	}
+	if st.TimeoutLate.ok() || st.TimeoutLateP99.ok() {
+		t.Errorf("timeout lateness %v, %v without the series", st.TimeoutLate, st.TimeoutLateP99)
+	}
 	// Nothing ran between the scrapes, or another model: null.
 	for _, c := range []struct {
 		model string
