@@ -205,6 +205,11 @@ struct GpuPlan::Impl {
   // Milliseconds per run of layer i at batch n with choice a, timed as a graph replays it;
   // negative where cuDNN refuses the choice.
   double time_conv(Context& c, size_t i, int64_t n, const ConvAlgo& a) const;
+  // Milliseconds per run of layer i at batch n (a: the convolution's choice, null: the plan's):
+  // `reps` runs captured in a graph, replayed once to warm up and `launches` times timed.
+  // *fused: whether the last run was cuDNN's fused call.
+  double time_layer(Context& c, size_t i, int64_t n, const ConvAlgo* a, int reps, int launches,
+                    bool* fused) const;
   // CUDAGO_NN_PROFILE=1: before batch n's graph is captured, times every layer on its own
   // (a graph of repeated runs of that layer alone) and writes a table to stderr.
   void profile(Context& c, int64_t n) const;
@@ -514,8 +519,8 @@ std::vector<Fuse> GpuPlan::Impl::fusions(const Layer& l, cudnnConvolutionFwdAlgo
   return f;
 }
 
-double GpuPlan::Impl::time_conv(Context& c, size_t i, int64_t n, const ConvAlgo& a) const {
-  constexpr int kReps = 4, kLaunches = 3;
+double GpuPlan::Impl::time_layer(Context& c, size_t i, int64_t n, const ConvAlgo* a, int reps,
+                                 int launches, bool* fused) const {
   cudaStream_t s = c.own->get();
   const size_t descs = c.descs.size();
   struct Trim {  // the descriptors of these runs go with them
@@ -523,18 +528,9 @@ double GpuPlan::Impl::time_conv(Context& c, size_t i, int64_t n, const ConvAlgo&
     size_t n;
     ~Trim() { c.descs.resize(n); }
   } trim{c, descs};
-  // Once eagerly: cuDNN refuses a fused case here (not inside a capture), and loads its kernel.
-  try {
-    bool fused = enqueue_layer(c, s, n, i, &a);
-    if (a.fuse != Fuse::kNone && !fused) return -1;
-    CUDAGO_CUDA_TRY(cudaStreamSynchronize(s));
-  } catch (const Error&) {
-    (void)cudaGetLastError();
-    return -1;
-  }
   CUDAGO_CUDA_TRY(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
   try {
-    for (int r = 0; r < kReps; ++r) enqueue_layer(c, s, n, i, &a);
+    for (int r = 0; r < reps; ++r) *fused = enqueue_layer(c, s, n, i, a);
   } catch (...) {
     abandon_capture(s);
     throw;
@@ -542,12 +538,33 @@ double GpuPlan::Impl::time_conv(Context& c, size_t i, int64_t n, const ConvAlgo&
   std::unique_ptr<CUgraphExec_st, cudaError_t (*)(cudaGraphExec_t)> exec(end_capture(s),
                                                                          cudaGraphExecDestroy);
   Event e0(o.device, Event::kDefault), e1(o.device, Event::kDefault);
-  CUDAGO_CUDA_TRY(cudaGraphLaunch(exec.get(), s));
+  CUDAGO_CUDA_TRY(cudaGraphLaunch(exec.get(), s));  // warm-up
   CUDAGO_CUDA_TRY(cudaEventRecord(e0.get(), s));
-  for (int k = 0; k < kLaunches; ++k) CUDAGO_CUDA_TRY(cudaGraphLaunch(exec.get(), s));
+  for (int k = 0; k < launches; ++k) CUDAGO_CUDA_TRY(cudaGraphLaunch(exec.get(), s));
   CUDAGO_CUDA_TRY(cudaEventRecord(e1.get(), s));
   CUDAGO_CUDA_TRY(cudaStreamSynchronize(s));
-  return Event::elapsed_ms(e0, e1) / (kReps * kLaunches);
+  return Event::elapsed_ms(e0, e1) / (reps * launches);
+}
+
+double GpuPlan::Impl::time_conv(Context& c, size_t i, int64_t n, const ConvAlgo& a) const {
+  cudaStream_t s = c.own->get();
+  // Once eagerly: cuDNN refuses a fused case here (not inside a capture), and loads its kernel.
+  {
+    const size_t descs = c.descs.size();
+    bool fused = false;
+    try {
+      fused = enqueue_layer(c, s, n, i, &a);
+      CUDAGO_CUDA_TRY(cudaStreamSynchronize(s));
+    } catch (const Error&) {
+      (void)cudaGetLastError();
+      c.descs.resize(descs);
+      return -1;
+    }
+    c.descs.resize(descs);
+    if (a.fuse != Fuse::kNone && !fused) return -1;
+  }
+  bool fused = false;
+  return time_layer(c, i, n, &a, 4, 3, &fused);
 }
 
 void GpuPlan::Impl::tune(Context& c) {
@@ -921,7 +938,7 @@ void GpuPlan::Impl::profile(Context& c, int64_t n) const {
   const size_t descs = c.descs.size();
   enqueue(c, s, n);  // every layer once: lazy initialisation out of the way
   CUDAGO_CUDA_TRY(cudaStreamSynchronize(s));
-  Event e0(o.device, Event::kDefault), e1(o.device, Event::kDefault);
+  c.descs.resize(descs);
   struct Row {
     size_t layer;
     double ms;
@@ -932,26 +949,11 @@ void GpuPlan::Impl::profile(Context& c, int64_t n) const {
   std::map<std::string, double> by_kind;
   for (size_t i = 0; i < p.layers.size(); ++i) {
     bool fused = false;
-    CUDAGO_CUDA_TRY(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
-    try {
-      for (int r = 0; r < kReps; ++r) fused = enqueue_layer(c, s, n, i);
-    } catch (...) {
-      abandon_capture(s);
-      throw;
-    }
-    std::unique_ptr<CUgraphExec_st, cudaError_t (*)(cudaGraphExec_t)> exec(end_capture(s),
-                                                                           cudaGraphExecDestroy);
-    CUDAGO_CUDA_TRY(cudaGraphLaunch(exec.get(), s));
-    CUDAGO_CUDA_TRY(cudaEventRecord(e0.get(), s));
-    for (int k = 0; k < kLaunches; ++k) CUDAGO_CUDA_TRY(cudaGraphLaunch(exec.get(), s));
-    CUDAGO_CUDA_TRY(cudaEventRecord(e1.get(), s));
-    CUDAGO_CUDA_TRY(cudaStreamSynchronize(s));
-    double ms = Event::elapsed_ms(e0, e1) / (kReps * kLaunches);
+    double ms = time_layer(c, i, n, nullptr, kReps, kLaunches, &fused);
     rows.push_back({i, ms, fused});
     total += ms;
     by_kind[layer_kind_name(p.layers[i].kind)] += ms;
   }
-  c.descs.resize(descs);
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.ms > b.ms; });
   static const char* kPrec[] = {"fp16", "bf16", "fp32"};
   std::fprintf(stderr,
