@@ -9,7 +9,8 @@
 # small. bundle/ holds:
 #   lib/    libcudago.so*
 #   bin.tar.xz: bin/ packed with xz (run.sh and sanitize.sh unpack it), where bin/ holds
-#           core_test capi_test peer_test abi_c99 bench_capi vector_add_c nn_test (meson), cudago.test and
+#           core_test capi_test peer_test abi_c99 bench_capi vector_add_c nn_test bench_nn
+#           bench_serve (meson), cudago.test and
 #           cudago-race.test (go test -c -tags gpu of go/internal/capi: the Go test suite and
 #           benchmarks), pkg-<name>.test (go test -c -tags gpu of each public package with tests,
 #           go/<name>: the examples that check the public API, GPU ones included), serve and
@@ -66,7 +67,7 @@ for f in "$build"/capi/libcudago.so*; do
   [ -d "$f" ] || cp -a "$f" "$bundle/lib/" # the library and its SONAME links, not the .p folder
 done
 for exe in tests/core_test tests/capi_test tests/peer_test tests/c99/abi_c99 tests/bench/bench_capi \
-  examples/vector_add_c tests/nn/nn_test tests/bench/bench_nn; do
+  examples/vector_add_c tests/nn/nn_test tests/bench/bench_nn tests/bench/bench_serve; do
   [ -x "$build/$exe" ] || die "missing $build/$exe"
   cp "$build/$exe" "$bundle/bin/"
 done

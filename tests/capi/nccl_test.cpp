@@ -465,6 +465,9 @@ TEST(NcclOneRank, Validation) {
   Comm comm(c);
   Stream s = make_stream(0);
   Buffer a = make_buffer(64 * 4, 0), b = make_buffer(64 * 4, 0);
+  // Zeroed: the valid calls below read them (compute-sanitizer's initcheck).
+  CG_OK(cudago_memset(0, a.get(), 0, 64 * 4));
+  CG_OK(cudago_memset(0, b.get(), 0, 64 * 4));
   const auto F32 = CUDAGO_DTYPE_F32;
   const auto SUM = CUDAGO_NCCL_SUM;
   // 0, and counts above INT64_MAX (what -1 and INT64_MIN were as int64_t counts).

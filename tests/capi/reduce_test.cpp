@@ -332,6 +332,9 @@ TEST(ReduceArgs, BadArgumentsAreRefused) {
   NEED_GPU();
   Stream s = make_stream();
   Buffer x = make_buffer(400), y = make_buffer(400), out = make_buffer(16);
+  // Zeroed: the valid calls below read them (compute-sanitizer's initcheck).
+  CG_OK(cudago_memset(0, x.get(), 0, 400));
+  CG_OK(cudago_memset(0, y.get(), 0, 400));
   const cudago_dtype_t F32 = CUDAGO_DTYPE_F32;
   const cudago_reduce_op_t SUM = CUDAGO_REDUCE_SUM;
   // Offsets are in bytes: out's last F32 element starts at byte 12.

@@ -1,0 +1,195 @@
+// The batcher's CPU cost per request (not a test): C threads submit 1-item requests to a server
+// over a model, closed loop, while one thread polls the results (releasing them in the next
+// poll), for a few seconds; the process's CPU time (user + system, getrusage) divided by the
+// requests answered is the cost per request of everything on the host: the clients' submits
+// (their input copied into staging), batch formation, the instances' hand-offs, the poller, and
+// the model's run where it runs on the CPU (the reference executor: give a tiny model, e.g.
+// relu_c13_13x11.onnx; on a GPU the run is the GPU's and the CPU only waits for it).
+//
+//   bench_serve MODEL.onnx [clients] [seconds] [max_batch] [queue_delay_us] [backend]
+//
+// backend: auto (the GPU where there is one), gpu or reference. One JSON line per run.
+#define CUDAGO_EXPERIMENTAL 1
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cudago.h"
+
+namespace {
+
+[[noreturn]] void die(const char* what) {
+  cudago_error_info_t e = CUDAGO_ERROR_INFO_INIT;
+  cudago_error_last(&e);
+  std::fprintf(stderr, "bench_serve: %s failed: %s: %s\n", what, e.operation, e.message);
+  std::exit(1);
+}
+#define CG(call)                              \
+  do {                                        \
+    if ((call) != CUDAGO_SUCCESS) die(#call); \
+  } while (0)
+
+double cpu_seconds() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+uint64_t arg(int argc, char** argv, int i, uint64_t def) {
+  return argc > i ? std::strtoull(argv[i], nullptr, 10) : def;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr,
+                 "usage: bench_serve MODEL.onnx [clients=8] [seconds=3] [max_batch=32] "
+                 "[queue_delay_us=100] [auto|gpu|reference]\n");
+    return 2;
+  }
+  const uint64_t clients = arg(argc, argv, 2, 8), seconds = arg(argc, argv, 3, 3),
+                 max_batch = arg(argc, argv, 4, 32), delay_us = arg(argc, argv, 5, 100);
+  const std::string backend = argc > 6 ? argv[6] : "auto";
+  if (clients < 1 || clients > 4096 || seconds < 1 || seconds > 600 || max_batch < 1) {
+    std::fprintf(stderr, "bench_serve: clients 1 to 4096, seconds 1 to 600, max_batch ≥ 1\n");
+    return 2;
+  }
+
+  cudago_nn_options_t o;
+  cudago_nn_options_init(&o);
+  o.backend = backend == "gpu"         ? CUDAGO_NN_BACKEND_GPU
+              : backend == "reference" ? CUDAGO_NN_BACKEND_REFERENCE
+                                       : CUDAGO_NN_BACKEND_AUTO;
+  o.precision = CUDAGO_NN_PRECISION_FP16;
+  o.max_batch = max_batch;
+  cudago_nn_model_t m = nullptr;
+  CG(cudago_nn_model_load(&m, argv[1], &o));
+  cudago_nn_model_info_t info;
+  cudago_nn_model_info_init(&info);
+  CG(cudago_nn_model_info(m, &info));
+  cudago_nn_tensor_info_t ti;
+  cudago_nn_tensor_info_init(&ti);
+  CG(cudago_nn_model_input(m, 0, &ti));
+  if (info.num_inputs != 1 || ti.batch_axis != 0) {
+    std::fprintf(stderr, "bench_serve: give a model of one input with its batch axis first\n");
+    return 2;
+  }
+
+  cudago_server_options_t so;
+  cudago_server_options_init(&so);
+  so.max_batch_size = max_batch;
+  so.max_queue_delay_ns = delay_us * 1000;
+  so.max_queue_size = clients * 2;
+  so.name = "bench_serve";
+  cudago_server_t srv = nullptr;
+  CG(cudago_server_create(&srv, m, &so));
+
+  std::vector<uint8_t> item(ti.bytes_per_item);
+  for (size_t i = 0; i < item.size(); ++i) item[i] = static_cast<uint8_t>(i * 7);
+  if (ti.dtype == CUDAGO_DTYPE_F32) {
+    auto* f = reinterpret_cast<float*>(item.data());
+    for (size_t i = 0; i < item.size() / 4; ++i) f[i] = static_cast<float>(i % 13) * 0.25f - 1.0f;
+  }
+  cudago_serve_tensor_t in;
+  cudago_serve_tensor_init(&in);
+  in.dtype = ti.dtype;
+  in.rank = ti.rank;
+  for (uint64_t k = 0; k < ti.rank; ++k) in.dims[k] = ti.dims[k];
+  in.dims[0] = 1;
+  in.memory = CUDAGO_SERVE_MEMORY_HOST;
+  in.host = item.data();
+  in.bytes = item.size();
+
+  // Closed loop: each client keeps one request in flight and sleeps until the poller hands its
+  // result back (through the tag, the client's index): no spinning to count as CPU time.
+  struct Slot {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool ready = true;
+  };
+  std::vector<Slot> ready(clients);
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> done{0}, failed{0};
+  std::thread poller([&] {
+    std::vector<cudago_serve_result_t> res(256);
+    std::vector<uint64_t> release;
+    for (;;) {
+      for (auto& r : res) cudago_serve_result_init(&r);
+      uint64_t n = 0;
+      cudago_status_t st = cudago_server_poll(srv, release.data(), release.size(), 50 * 1000 * 1000,
+                                              res.data(), res.size(), &n);
+      release.clear();
+      if (st == CUDAGO_ERROR_UNAVAILABLE) return;
+      if (st != CUDAGO_SUCCESS) die("cudago_server_poll");
+      for (uint64_t i = 0; i < n; ++i) {
+        release.push_back(res[i].id);
+        (res[i].status == CUDAGO_SUCCESS ? done : failed).fetch_add(1);
+        Slot& sl = ready[res[i].tag];
+        {
+          std::lock_guard<std::mutex> lock(sl.mu);
+          sl.ready = true;
+        }
+        sl.cv.notify_one();
+      }
+    }
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = cpu_seconds();
+  std::vector<std::thread> th;
+  for (uint64_t c = 0; c < clients; ++c) {
+    th.emplace_back([&, c] {
+      cudago_serve_request_options_t ro;
+      cudago_serve_request_options_init(&ro);
+      ro.tag = c;
+      Slot& sl = ready[c];
+      while (!stop.load(std::memory_order_relaxed)) {
+        {
+          std::unique_lock<std::mutex> lock(sl.mu);
+          sl.cv.wait(lock, [&] { return sl.ready; });
+          sl.ready = false;
+        }
+        if (stop.load(std::memory_order_relaxed)) break;
+        uint64_t id = 0;
+        if (cudago_server_submit(srv, &in, 1, nullptr, 0, &ro, &id) != CUDAGO_SUCCESS) {
+          die("cudago_server_submit");
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  stop.store(true);
+  for (auto& t : th) t.join();
+  CG(cudago_server_shutdown(srv, 0));  // every accepted request answered
+  poller.join();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = cpu_seconds() - cpu0;
+  cudago_server_stats_t st;
+  cudago_server_stats_init(&st);
+  CG(cudago_server_stats(srv, &st));
+  const uint64_t n = done.load() + failed.load();
+  std::printf(
+      "{\"op\": \"serve_cpu_per_request\", \"model\": \"%s\", \"executor\": \"%s\", \"clients\": "
+      "%llu, \"max_batch\": %llu, \"queue_delay_us\": %llu, \"requests\": %llu, \"failed\": %llu, "
+      "\"req_per_s\": %.0f, \"mean_batch\": %.2f, \"cpu_us_per_request\": %.2f, "
+      "\"cores_busy\": %.2f}\n",
+      argv[1], info.backend == CUDAGO_NN_BACKEND_GPU ? "gpu" : "reference",
+      static_cast<unsigned long long>(clients), static_cast<unsigned long long>(max_batch),
+      static_cast<unsigned long long>(delay_us), static_cast<unsigned long long>(n),
+      static_cast<unsigned long long>(failed.load()), static_cast<double>(n) / wall,
+      st.batches ? static_cast<double>(st.inferences) / static_cast<double>(st.batches) : 0.0,
+      n ? cpu / static_cast<double>(n) * 1e6 : 0.0, cpu / wall);
+  CG(cudago_server_destroy(srv));
+  cudago_nn_model_destroy(m);
+  return failed.load() == 0 ? 0 : 1;
+}
