@@ -12,6 +12,7 @@
 // Timing: events around `reps` back-to-back runs after warm-up (which includes the first run of
 // each batch size: its graph capture); the median of 5 such rounds.
 #define CUDAGO_EXPERIMENTAL 1
+#define BENCH_NAME "bench_nn"
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -20,20 +21,10 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "cudago.h"
 
 namespace {
-
-[[noreturn]] void die(const char* what) {
-  cudago_error_info_t e = CUDAGO_ERROR_INFO_INIT;
-  cudago_error_last(&e);
-  std::fprintf(stderr, "bench_nn: %s failed: %s: %s\n", what, e.operation, e.message);
-  std::exit(1);
-}
-#define CG(call)                              \
-  do {                                        \
-    if ((call) != CUDAGO_SUCCESS) die(#call); \
-  } while (0)
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> r;

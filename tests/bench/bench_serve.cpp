@@ -10,6 +10,7 @@
 //
 // backend: auto (the GPU where there is one), gpu or reference. One JSON line per run.
 #define CUDAGO_EXPERIMENTAL 1
+#define BENCH_NAME "bench_serve"
 #include <sys/resource.h>
 
 #include <atomic>
@@ -23,20 +24,10 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "cudago.h"
 
 namespace {
-
-[[noreturn]] void die(const char* what) {
-  cudago_error_info_t e = CUDAGO_ERROR_INFO_INIT;
-  cudago_error_last(&e);
-  std::fprintf(stderr, "bench_serve: %s failed: %s: %s\n", what, e.operation, e.message);
-  std::exit(1);
-}
-#define CG(call)                              \
-  do {                                        \
-    if ((call) != CUDAGO_SUCCESS) die(#call); \
-  } while (0)
 
 double cpu_seconds() {
   rusage u;
@@ -131,7 +122,7 @@ int main(int argc, char** argv) {
                                               res.data(), res.size(), &n);
       release.clear();
       if (st == CUDAGO_ERROR_UNAVAILABLE) return;
-      if (st != CUDAGO_SUCCESS) die("cudago_server_poll");
+      if (st != CUDAGO_SUCCESS) bench::die(BENCH_NAME, "cudago_server_poll");
       for (uint64_t i = 0; i < n; ++i) {
         release.push_back(res[i].id);
         (res[i].status == CUDAGO_SUCCESS ? done : failed).fetch_add(1);
@@ -162,7 +153,7 @@ int main(int argc, char** argv) {
         if (stop.load(std::memory_order_relaxed)) break;
         uint64_t id = 0;
         if (cudago_server_submit(srv, &in, 1, nullptr, 0, &ro, &id) != CUDAGO_SUCCESS) {
-          die("cudago_server_submit");
+          bench::die(BENCH_NAME, "cudago_server_submit");
         }
       }
     });
