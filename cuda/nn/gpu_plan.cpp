@@ -131,6 +131,15 @@ struct Descs {
   }
 };
 
+// Drops the cuDNN descriptors a timing run added to a context when it goes out of scope (their
+// graphs are gone by then; the model's own graphs keep theirs).
+struct DescsMark {
+  std::vector<std::unique_ptr<Descs>>& descs;
+  size_t n;
+  explicit DescsMark(std::vector<std::unique_ptr<Descs>>& d) : descs(d), n(d.size()) {}
+  ~DescsMark() { descs.resize(n); }
+};
+
 struct Context {
   std::mutex mu;
   StreamPtr own;  // captures run here; run_host runs here
@@ -522,12 +531,7 @@ std::vector<Fuse> GpuPlan::Impl::fusions(const Layer& l, cudnnConvolutionFwdAlgo
 double GpuPlan::Impl::time_layer(Context& c, size_t i, int64_t n, const ConvAlgo* a, int reps,
                                  int launches, bool* fused) const {
   cudaStream_t s = c.own->get();
-  const size_t descs = c.descs.size();
-  struct Trim {  // the descriptors of these runs go with them
-    Context& c;
-    size_t n;
-    ~Trim() { c.descs.resize(n); }
-  } trim{c, descs};
+  DescsMark mark(c.descs);
   CUDAGO_CUDA_TRY(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
   try {
     for (int r = 0; r < reps; ++r) *fused = enqueue_layer(c, s, n, i, a);
@@ -550,17 +554,15 @@ double GpuPlan::Impl::time_conv(Context& c, size_t i, int64_t n, const ConvAlgo&
   cudaStream_t s = c.own->get();
   // Once eagerly: cuDNN refuses a fused case here (not inside a capture), and loads its kernel.
   {
-    const size_t descs = c.descs.size();
+    DescsMark mark(c.descs);
     bool fused = false;
     try {
       fused = enqueue_layer(c, s, n, i, &a);
       CUDAGO_CUDA_TRY(cudaStreamSynchronize(s));
     } catch (const Error&) {
       (void)cudaGetLastError();
-      c.descs.resize(descs);
       return -1;
     }
-    c.descs.resize(descs);
     if (a.fuse != Fuse::kNone && !fused) return -1;
   }
   bool fused = false;
@@ -935,10 +937,11 @@ void GpuPlan::Impl::ensure_workspace(Context& c, int64_t n) const {
 void GpuPlan::Impl::profile(Context& c, int64_t n) const {
   constexpr int kReps = 10, kLaunches = 5;
   cudaStream_t s = c.own->get();
-  const size_t descs = c.descs.size();
-  enqueue(c, s, n);  // every layer once: lazy initialisation out of the way
-  CUDAGO_CUDA_TRY(cudaStreamSynchronize(s));
-  c.descs.resize(descs);
+  {
+    DescsMark mark(c.descs);
+    enqueue(c, s, n);  // every layer once: lazy initialisation out of the way
+    CUDAGO_CUDA_TRY(cudaStreamSynchronize(s));
+  }
   struct Row {
     size_t layer;
     double ms;

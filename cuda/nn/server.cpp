@@ -198,12 +198,13 @@ class GpuInstance : public ServeBackend::Instance {
     for (const TensorDesc& d : m_->outputs()) {
       out_.push_back(DeviceBuffer::allocate(device, static_cast<uint64_t>(d.bytes_at(max_batch))));
     }
+    for (const auto& d : in_) in_ptrs_.push_back(d->data());
+    for (const auto& d : out_) out_ptrs_.push_back(d->data());
   }
   void execute(ServeBackend::Batch& b) override {
     DeviceGuard guard(device_);
     cudaStream_t s = stream_->get();
     e0_.record(*stream_);
-    std::vector<const void*> in(in_.size());
     copies_.clear();
     for (size_t i = 0; i < in_.size(); ++i) {
       char* dst = static_cast<char*>(in_[i]->data());
@@ -211,15 +212,12 @@ class GpuInstance : public ServeBackend::Instance {
         copies_.add(dst, r.in[i], r.in_bytes[i]);
         dst += r.in_bytes[i];
       }
-      in[i] = in_[i]->data();
     }
     copies_.enqueue(s);
     e1_.record(*stream_);
-    std::vector<void*> out(out_.size());
-    for (size_t j = 0; j < out_.size(); ++j) out[j] = out_[j]->data();
     auto compute = [&] {
       ec_.record(*stream_);
-      m_->run(stream_, b.items, in, out);
+      m_->run(stream_, b.items, in_ptrs_, out_ptrs_);
       e2_.record(*stream_);
     };
     if (chain_) {
@@ -251,6 +249,8 @@ class GpuInstance : public ServeBackend::Instance {
   StreamPtr stream_;
   Event e0_, e1_, ec_, e2_, e3_;
   std::vector<std::unique_ptr<DeviceBuffer>> in_, out_;
+  std::vector<const void*> in_ptrs_;  // in_ and out_'s device pointers, as the model takes them
+  std::vector<void*> out_ptrs_;
   CopyList copies_;
 };
 

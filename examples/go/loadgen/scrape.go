@@ -256,18 +256,7 @@ func scrapeInterval(prev, cur scrapeSample, model string, t float64) scrapePoint
 	if cb := histogramBuckets(cur.snap, seriesDuration, m); cb != nil {
 		p.P99 = maybe(histogramQuantile(0.99, bucketDeltas(histogramBuckets(prev.snap, seriesDuration, m), cb)) * 1e3)
 	}
-	cs, ok1 := sumOf(cur.snap, seriesBatchSize+"_sum", m)
-	cc, ok2 := sumOf(cur.snap, seriesBatchSize+"_count", m)
-	if ok1 && ok2 {
-		ps, _ := sumOf(prev.snap, seriesBatchSize+"_sum", m)
-		pc, _ := sumOf(prev.snap, seriesBatchSize+"_count", m)
-		if cc < pc || cs < ps { // a reset
-			ps, pc = 0, 0
-		}
-		if cc > pc {
-			p.MeanBatch = maybe((cs - ps) / (cc - pc))
-		}
-	}
+	p.MeanBatch = histogramMean(prev.snap, cur.snap, seriesBatchSize, m)
 	return p
 }
 
@@ -283,7 +272,8 @@ type stageMeans struct {
 	TimeoutLateP99 maybe `json:"timeout_lateness_p99"`
 }
 
-// histogramMean is Δ name_sum / Δ name_count between two scrapes, in ms.
+// histogramMean is Δ name_sum / Δ name_count between two scrapes (none where nothing was
+// observed between them; a counter reset counts from 0).
 func histogramMean(prev, cur *metrics.Snapshot, name string, match map[string]string) maybe {
 	cs, ok1 := sumOf(cur, name+"_sum", match)
 	cc, ok2 := sumOf(cur, name+"_count", match)
@@ -298,7 +288,12 @@ func histogramMean(prev, cur *metrics.Snapshot, name string, match map[string]st
 	if cc <= pc {
 		return none
 	}
-	return maybe((cs - ps) / (cc - pc) * 1e3)
+	return maybe((cs - ps) / (cc - pc))
+}
+
+// msMean is histogramMean of a histogram in seconds, in ms.
+func msMean(prev, cur *metrics.Snapshot, name string, match map[string]string) maybe {
+	return histogramMean(prev, cur, name, match) * 1e3
 }
 
 // seriesFrom computes a run's scrape series from its scrapes (the first taken as the run
@@ -315,11 +310,11 @@ func seriesFrom(scrapes []scrapeSample, model string, start time.Time, every tim
 	if n := len(scrapes); n > 1 {
 		first, last := scrapes[0].snap, scrapes[n-1].snap
 		stage := func(name string) maybe {
-			return histogramMean(first, last, seriesStage, map[string]string{"model": model, "stage": name})
+			return msMean(first, last, seriesStage, map[string]string{"model": model, "stage": name})
 		}
 		m := map[string]string{"model": model}
-		s.Stages = stageMeans{histogramMean(first, last, seriesQueueWait, m),
-			stage("h2d"), stage("compute"), stage("d2h"), histogramMean(first, last, seriesLate, m), none}
+		s.Stages = stageMeans{msMean(first, last, seriesQueueWait, m),
+			stage("h2d"), stage("compute"), stage("d2h"), msMean(first, last, seriesLate, m), none}
 		if s.Stages.TimeoutLate.ok() {
 			d := bucketDeltas(histogramBuckets(first, seriesLate, m), histogramBuckets(last, seriesLate, m))
 			s.Stages.TimeoutLateP99 = maybe(histogramQuantile(0.99, d) * 1e3)

@@ -37,25 +37,27 @@ func Main(name, usage string, run func() error) {
 // BackendFlag defines -backend (auto|gpu|reference) on fs, stored in *b. prefix starts its help
 // text ("inproc: ", or "").
 func BackendFlag(fs *flag.FlagSet, b *nn.Backend, prefix string) {
-	fs.Func("backend", prefix+"the executor, one of `auto|gpu|reference`: auto takes the GPU where one is usable, else the CPU reference executor (default auto)", func(s string) error {
-		v, ok := map[string]nn.Backend{"auto": nn.Auto, "gpu": nn.GPU, "reference": nn.Reference}[s]
-		if !ok {
-			return fmt.Errorf("%q is not auto, gpu or reference", s)
-		}
-		*b = v
-		return nil
-	})
+	choiceFlag(fs, "backend", prefix+"the executor, one of `auto|gpu|reference`: auto takes the GPU where one is usable, else the CPU reference executor (default auto)",
+		b, []string{"auto", "gpu", "reference"}, []nn.Backend{nn.Auto, nn.GPU, nn.Reference})
 }
 
 // PrecisionFlag defines -precision (fp16|bf16|fp32) on fs, stored in *p.
 func PrecisionFlag(fs *flag.FlagSet, p *nn.Precision, prefix string) {
-	fs.Func("precision", prefix+"the GPU's arithmetic, one of `fp16|bf16|fp32` (default fp16 on the GPU; the reference executor computes in fp32 only)", func(s string) error {
-		v, ok := map[string]nn.Precision{"fp16": nn.FP16, "bf16": nn.BF16, "fp32": nn.FP32}[s]
-		if !ok {
-			return fmt.Errorf("%q is not fp16, bf16 or fp32", s)
+	choiceFlag(fs, "precision", prefix+"the GPU's arithmetic, one of `fp16|bf16|fp32` (default fp16 on the GPU; the reference executor computes in fp32 only)",
+		p, []string{"fp16", "bf16", "fp32"}, []nn.Precision{nn.FP16, nn.BF16, nn.FP32})
+}
+
+// choiceFlag defines -name on fs taking one of names, storing the matching value in *v.
+func choiceFlag[T any](fs *flag.FlagSet, name, usage string, v *T, names []string, values []T) {
+	fs.Func(name, usage, func(s string) error {
+		for i, n := range names {
+			if s == n {
+				*v = values[i]
+				return nil
+			}
 		}
-		*p = v
-		return nil
+		last := len(names) - 1
+		return fmt.Errorf("%q is not %s or %s", s, strings.Join(names[:last], ", "), names[last])
 	})
 }
 
