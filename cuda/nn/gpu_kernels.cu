@@ -401,6 +401,72 @@ __global__ void input_u8_kernel(const uint8_t* x, T* y, int64_t n, int64_t c, in
   }
 }
 
+// The input conversion where a pixel has at most kMaxPixelChannels physical channels (the padded
+// stem, small images): one thread per pixel, 32- or 64-bit indices (I), reading the pixel's
+// channels (NCHW planes: consecutive threads read consecutive floats of each plane; uint8 NHWC:
+// consecutive bytes) and writing its cp values with 16- or 8-byte stores where vw (bytes per
+// store) allows, else one by one.
+constexpr int kMaxPixelChannels = 8;
+
+template <class T, class I, bool kU8>
+__global__ void input_pixel_kernel(const void* xv, T* y, I pixels, I hw, int c, int cp, int vw,
+                                   Norm norm) {
+  const I step = static_cast<I>(blockDim.x) * static_cast<I>(gridDim.x);
+  for (I p = static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x);
+       p < pixels; p += step) {
+    alignas(16) T out[kMaxPixelChannels];
+    const I b = p / hw, pix = p - b * hw;
+#pragma unroll
+    for (int ch = 0; ch < kMaxPixelChannels; ++ch) {
+      float v = 0.f;
+      if (ch < c) {
+        if constexpr (kU8) {
+          if (ch < 4) {
+            v = static_cast<float>(static_cast<const uint8_t*>(xv)[p * c + ch]) * norm.scale[ch] -
+                norm.shift[ch];
+          }
+        } else {
+          v = static_cast<const float*>(xv)[(b * c + ch) * hw + pix];
+        }
+      }
+      out[ch] = Cv<T>::store(v);
+    }
+    T* dst = y + p * cp;
+    if (vw == 16) {
+      for (int k = 0; k < cp * static_cast<int>(sizeof(T)) / 16; ++k) {
+        reinterpret_cast<uint4*>(dst)[k] = reinterpret_cast<const uint4*>(out)[k];
+      }
+    } else if (vw == 8) {
+      for (int k = 0; k < cp * static_cast<int>(sizeof(T)) / 8; ++k) {
+        reinterpret_cast<uint2*>(dst)[k] = reinterpret_cast<const uint2*>(out)[k];
+      }
+    } else {
+      for (int ch = 0; ch < cp; ++ch) dst[ch] = out[ch];
+    }
+  }
+}
+
+// Launches input_pixel_kernel; false where cp is past kMaxPixelChannels (the caller then runs the
+// element-wise kernel).
+template <class T, bool kU8>
+bool input_pixels(cudaStream_t s, const void* x, T* y, int64_t n, int64_t c, int64_t h, int64_t w,
+                  int64_t cp, const Norm& norm) {
+  if (cp > kMaxPixelChannels || c > cp) return false;
+  const int64_t pixels = n * h * w;
+  const int64_t row = cp * static_cast<int64_t>(sizeof(T));
+  const auto addr = reinterpret_cast<uintptr_t>(y);
+  const int vw = row % 16 == 0 && addr % 16 == 0 ? 16 : row % 8 == 0 && addr % 8 == 0 ? 8 : 0;
+  const int ci = static_cast<int>(c), cpi = static_cast<int>(cp);
+  if (fits32(pixels * cp) && fits32(n * c * h * w)) {
+    input_pixel_kernel<T, int32_t, kU8><<<blocks_for(pixels), kThreads, 0, s>>>(
+        x, y, static_cast<int32_t>(pixels), static_cast<int32_t>(h * w), ci, cpi, vw, norm);
+  } else {
+    input_pixel_kernel<T, int64_t, kU8>
+        <<<blocks_for(pixels), kThreads, 0, s>>>(x, y, pixels, h * w, ci, cpi, vw, norm);
+  }
+  return true;
+}
+
 template <class Ti, class To>
 __global__ void convert_kernel(const Ti* in, To* out, int64_t n) {
   GRID_STRIDE(i, n) { out[i] = Cv<To>::store(Cv<Ti>::load(in[i])); }
@@ -517,6 +583,7 @@ void input_nchw(cudaStream_t s, DType t, const float* x, void* y, int64_t n, int
                 int64_t w, int64_t cp) {
   dispatch(t, [&](auto tag) {
     using T = decltype(tag);
+    if (input_pixels<T, false>(s, x, static_cast<T*>(y), n, c, h, w, cp, Norm{})) return;
     input_nchw_kernel<T>
         <<<blocks_for(n * h * w * cp), kThreads, 0, s>>>(x, static_cast<T*>(y), n, c, h, w, cp);
   });
@@ -532,6 +599,7 @@ void input_u8_nhwc(cudaStream_t s, DType t, const uint8_t* x, void* y, int64_t n
   }
   dispatch(t, [&](auto tag) {
     using T = decltype(tag);
+    if (input_pixels<T, true>(s, x, static_cast<T*>(y), n, c, h, w, cp, norm)) return;
     input_u8_kernel<T><<<blocks_for(n * h * w * cp), kThreads, 0, s>>>(x, static_cast<T*>(y), n, c,
                                                                        h, w, cp, norm);
   });
