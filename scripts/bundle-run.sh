@@ -248,9 +248,12 @@ if [ "${RUN_BENCH:-1}" != 0 ]; then
   step peers_resnet50 300 +peers.jsonl python3 "$bundle/peers/peers.py" resnet50
   # Serving ResNet-50 fp16 (max batch 128, 2 ms queue delay): the batcher in-process, a sweep of
   # closed-loop concurrencies (saturation against bench_nn's offline batch-128 figure), then the
-  # example HTTP server driven over HTTP with /metrics scraped beside nvidia-smi.
+  # example HTTP server driven over HTTP with /metrics scraped beside nvidia-smi. The sweep's
+  # server captures every batch size's graph at start (-capture-all-sizes): no capture in a
+  # request's latency.
   step serve_inproc 240 serve-inproc.txt "$bin/loadgen" -mode inproc -model "$models/resnet50_pt.onnx" \
     -backend gpu -precision fp16 -max-batch 128 -max-queue-delay 2ms -sweep 1,16,64,256,512 \
+    -capture-all-sizes \
     -duration 6s -warmup 3s -json "$out/serve-inproc.json" -png "$out/serve-inproc.png" \
     -scrape-interval 500ms -timeseries-png "$out/serve-inproc-ts"
   # Saturation (512 clients) three more ways: uint8 NHWC images (a quarter of the bytes), the
@@ -270,7 +273,7 @@ if [ "${RUN_BENCH:-1}" != 0 ]; then
   step serve_overload 60 "+serve-inproc.txt" "$bin/loadgen" -mode inproc \
     -model "$models/resnet50_pt.onnx" -backend gpu -precision fp16 -max-batch 128 \
     -max-queue-delay 2ms -rate 40000 -timeout 20ms -max-outstanding 20000 -duration 6s \
-    -warmup 2s -scrape-interval 500ms
+    -warmup 2s -scrape-interval 500ms -capture-all-sizes
   # The batcher's CPU cost per request (target ≤ 10 µs): C threads closed loop on a tiny model on
   # the GPU (its run costs the CPU nothing but the wait), 64 and 512 clients.
   for clients in 64 512; do

@@ -5,6 +5,9 @@
 // (their input copied into staging), batch formation, the instances' hand-offs, the poller, and
 // the model's run where it runs on the CPU (the reference executor: give a tiny model, e.g.
 // relu_c13_13x11.onnx; on a GPU the run is the GPU's and the CPU only waits for it).
+// library_cpu_us_per_request leaves out the harness's own work: what the client threads do
+// outside cudago_server_submit (their wake-ups) and the poller outside cudago_server_poll (waking
+// the clients), each thread's CPU time read with CLOCK_THREAD_CPUTIME_ID.
 //
 //   bench_serve MODEL.onnx [clients] [seconds] [max_batch] [queue_delay_us] [backend]
 //
@@ -19,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -28,6 +32,17 @@
 #include "cudago.h"
 
 namespace {
+
+double thread_cpu_seconds() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+// CPU seconds of a harness thread: all of it, and the part inside cudago calls.
+struct ThreadCpu {
+  double total = 0, in_library = 0;
+};
 
 double cpu_seconds() {
   rusage u;
@@ -112,16 +127,25 @@ int main(int argc, char** argv) {
   std::vector<Slot> ready(clients);
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> done{0}, failed{0};
+  std::vector<ThreadCpu> client_cpu(clients);
+  ThreadCpu poller_cpu;
   std::thread poller([&] {
+    const double start = thread_cpu_seconds();
     std::vector<cudago_serve_result_t> res(256);
     std::vector<uint64_t> release;
     for (;;) {
       for (auto& r : res) cudago_serve_result_init(&r);
       uint64_t n = 0;
+      const double c0 = thread_cpu_seconds();
       cudago_status_t st = cudago_server_poll(srv, release.data(), release.size(), 50 * 1000 * 1000,
                                               res.data(), res.size(), &n);
+      const double c1 = thread_cpu_seconds();
+      poller_cpu.in_library += c1 - c0;
       release.clear();
-      if (st == CUDAGO_ERROR_UNAVAILABLE) return;
+      if (st == CUDAGO_ERROR_UNAVAILABLE) {
+        poller_cpu.total = c1 - start;
+        return;
+      }
       if (st != CUDAGO_SUCCESS) bench::die(BENCH_NAME, "cudago_server_poll");
       for (uint64_t i = 0; i < n; ++i) {
         release.push_back(res[i].id);
@@ -144,6 +168,8 @@ int main(int argc, char** argv) {
       cudago_serve_request_options_init(&ro);
       ro.tag = c;
       Slot& sl = ready[c];
+      ThreadCpu& tc = client_cpu[c];
+      const double start = thread_cpu_seconds();
       while (!stop.load(std::memory_order_relaxed)) {
         {
           std::unique_lock<std::mutex> lock(sl.mu);
@@ -152,10 +178,13 @@ int main(int argc, char** argv) {
         }
         if (stop.load(std::memory_order_relaxed)) break;
         uint64_t id = 0;
+        const double c0 = thread_cpu_seconds();
         if (cudago_server_submit(srv, &in, 1, nullptr, 0, &ro, &id) != CUDAGO_SUCCESS) {
           bench::die(BENCH_NAME, "cudago_server_submit");
         }
+        tc.in_library += thread_cpu_seconds() - c0;
       }
+      tc.total = thread_cpu_seconds() - start;
     });
   }
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
@@ -165,6 +194,8 @@ int main(int argc, char** argv) {
   poller.join();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = cpu_seconds() - cpu0;
+  double harness = poller_cpu.total - poller_cpu.in_library;
+  for (const ThreadCpu& t : client_cpu) harness += t.total - t.in_library;
   cudago_server_stats_t st;
   cudago_server_stats_init(&st);
   CG(cudago_server_stats(srv, &st));
@@ -173,13 +204,14 @@ int main(int argc, char** argv) {
       "{\"op\": \"serve_cpu_per_request\", \"model\": \"%s\", \"executor\": \"%s\", \"clients\": "
       "%llu, \"max_batch\": %llu, \"queue_delay_us\": %llu, \"requests\": %llu, \"failed\": %llu, "
       "\"req_per_s\": %.0f, \"mean_batch\": %.2f, \"cpu_us_per_request\": %.2f, "
-      "\"cores_busy\": %.2f}\n",
+      "\"library_cpu_us_per_request\": %.2f, \"cores_busy\": %.2f}\n",
       argv[1], info.backend == CUDAGO_NN_BACKEND_GPU ? "gpu" : "reference",
       static_cast<unsigned long long>(clients), static_cast<unsigned long long>(max_batch),
       static_cast<unsigned long long>(delay_us), static_cast<unsigned long long>(n),
       static_cast<unsigned long long>(failed.load()), static_cast<double>(n) / wall,
       st.batches ? static_cast<double>(st.inferences) / static_cast<double>(st.batches) : 0.0,
-      n ? cpu / static_cast<double>(n) * 1e6 : 0.0, cpu / wall);
+      n ? cpu / static_cast<double>(n) * 1e6 : 0.0,
+      n ? (cpu - harness) / static_cast<double>(n) * 1e6 : 0.0, cpu / wall);
   CG(cudago_server_destroy(srv));
   cudago_nn_model_destroy(m);
   return failed.load() == 0 ? 0 : 1;

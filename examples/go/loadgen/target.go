@@ -54,11 +54,13 @@ func newInprocTarget(c config) (*inprocTarget, error) {
 	if c.batcher.Name == "" {
 		c.batcher.Name = defaultInprocName
 	}
+	t0 := time.Now()
 	srv, err := serve.New(m, c.batcher)
 	if err != nil {
 		m.Close()
 		return nil, fmt.Errorf("batcher: %w", err)
 	}
+	started := time.Since(t0)
 	t := &inprocTarget{timeout: c.timeout, m: m, srv: srv, name: strings.TrimSuffix(filepath.Base(c.model), ".onnx"),
 		label: c.batcher.Name}
 	if c.items > srv.MaxBatchSize() {
@@ -97,6 +99,10 @@ func newInprocTarget(c config) (*inprocTarget, error) {
 	}
 	t.desc = fmt.Sprintf("in-process serve.Server, model %s on the %s; max batch %d, max queue delay %v, preferred %v",
 		c.model, backend, srv.MaxBatchSize(), c.batcher.MaxQueueDelay, c.batcher.PreferredBatchSizes)
+	if graphs, took, err := m.Graphs(); err == nil && info.Backend == nn.GPU {
+		t.desc += fmt.Sprintf("; started in %v, %d CUDA graphs captured at start (%v)",
+			started.Round(time.Millisecond), graphs, took.Round(time.Millisecond))
+	}
 	return t, nil
 }
 
