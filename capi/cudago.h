@@ -1370,6 +1370,9 @@ typedef struct cudago_nn_model_info {
                                  is CUDAGO_ERROR_OUT_OF_MEMORY before it allocates) */
   uint64_t arena_lower_bound; /* the liveness bound it is measured against */
   double parse_seconds, lower_seconds, plan_seconds, tune_seconds; /* load time, by stage */
+  uint64_t graphs;        /* CUDA graphs captured so far: one per batch size and stream run on
+                             (or prepared); 0 on the reference executor */
+  double capture_seconds; /* the time spent capturing and instantiating them */
 } cudago_nn_model_info_t;
 
 static inline void cudago_nn_model_info_init(cudago_nn_model_info_t *p) { CUDAGO_SIZED_INIT_(p); }
@@ -1405,6 +1408,15 @@ CUDAGO_API cudago_status_t cudago_nn_model_run_host(cudago_nn_model_t model,
                                                     uint64_t num_inputs, void *const *outputs,
                                                     const uint64_t *output_bytes,
                                                     uint64_t num_outputs, uint64_t batch);
+/* Captures the GPU plan's CUDA graphs for the given batch sizes now, for runs on stream (NULL:
+ * for cudago_nn_model_run_host), instead of at the first run of each size: a server that knows
+ * its batch sizes pays for the capture (milliseconds per size for a ResNet) before its first
+ * request, not in it. Creates the stream's execution context (its activation arena) where it has
+ * none. Every size must be a valid batch (1 to max_batch; 1 for a fixed-batch model) and count
+ * at most 2^20; everything is checked before anything is captured. Returns when done. The
+ * reference executor has nothing to capture: valid arguments succeed and do nothing. */
+CUDAGO_API cudago_status_t cudago_nn_model_prepare(cudago_nn_model_t model, cudago_stream_t stream,
+                                                   const uint64_t *batch_sizes, uint64_t count);
 /* Queues a run on stream with device buffers (of the model's device) and byte offsets, in the
  * model's input and output order; each range must hold the tensor at that batch size. Outputs
  * may not overlap one another; they may overlap inputs (every input is read before any output
@@ -1471,6 +1483,10 @@ typedef void (*cudago_serve_callback_t)(void *user, const cudago_serve_result_t 
 /* A GPU's instances run their batches side by side; without it they compute one batch at a
  * time (in the order enqueued) while the others copy, which keeps large batches at full speed. */
 #define CUDAGO_SERVER_CONCURRENT_COMPUTE 0x2u
+/* Every instance captures the model's graph for every batch size (1 to max_batch_size) when the
+ * server is created. Without it, the preferred batch sizes and max_batch_size are captured at
+ * create and any other size at its first batch (which then takes milliseconds longer). */
+#define CUDAGO_SERVER_CAPTURE_ALL_SIZES 0x4u
 
 typedef struct cudago_server_options {
   uint32_t struct_size;        /* sizeof(cudago_server_options_t), set by its _init */

@@ -188,6 +188,8 @@ extern "C" cudago_status_t cudago_nn_model_info(cudago_nn_model_t model,
     info.lower_seconds = s.lower_seconds;
     info.plan_seconds = s.plan_seconds;
     info.tune_seconds = s.tune_seconds;
+    info.graphs = static_cast<uint64_t>(m.graphs_captured());
+    info.capture_seconds = m.capture_seconds();
     write_sized(out, "out", info);
   });
 }
@@ -237,6 +239,41 @@ extern "C" cudago_status_t cudago_nn_model_run_host(cudago_nn_model_t model,
     std::vector<void*> out(outputs, outputs + num_outputs);
     std::vector<uint64_t> outb(output_bytes, output_bytes + num_outputs);
     m.run_host(n, in, inb, out, outb);
+  });
+}
+
+extern "C" cudago_status_t cudago_nn_model_prepare(cudago_nn_model_t model, cudago_stream_t stream,
+                                                   const uint64_t* batch_sizes, uint64_t count) {
+  return guard("cudago_nn_model_prepare", [&] {
+    const nn::Model& m = *handle(model, "model").impl;
+    if (count > (uint64_t{1} << 20)) {
+      throw Error(Status::kInvalidArgument,
+                  "count " + std::to_string(count) + " is past 2^20 batch sizes");
+    }
+    if (count > 0 && batch_sizes == nullptr) {
+      throw Error(Status::kInvalidArgument,
+                  "batch_sizes is NULL with count " + std::to_string(count));
+    }
+    std::vector<int64_t> sizes;
+    sizes.reserve(static_cast<size_t>(count));
+    for (uint64_t i = 0; i < count; ++i) {
+      std::string name = "batch_sizes[" + std::to_string(i) + "]";
+      int64_t n = cudago::capi::signed_count(batch_sizes[i], name.c_str());
+      try {
+        m.check_batch(n);
+      } catch (const Error& e) {
+        throw Error(e.status(), name + ": " + e.what());
+      }
+      sizes.push_back(n);
+    }
+    cudago::StreamPtr s;
+    if (stream != nullptr) {
+      s = handle(stream, "stream").impl;
+      if (m.backend() == nn::Backend::kGpu) {
+        cudago::detail::check_device_of_stream(s->device(), m.device(), "cudago_nn_model_prepare");
+      }
+    }
+    m.prepare(s, sizes);
   });
 }
 

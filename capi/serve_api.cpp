@@ -35,7 +35,8 @@ nn::ServerOptions translate(const cudago_server_options_t* in, nn::Server::Callb
   } else {
     o = read_sized(in, "opts");
   }
-  constexpr uint32_t known = CUDAGO_SERVER_PRESERVE_ORDERING | CUDAGO_SERVER_CONCURRENT_COMPUTE;
+  constexpr uint32_t known = CUDAGO_SERVER_PRESERVE_ORDERING | CUDAGO_SERVER_CONCURRENT_COMPUTE |
+                             CUDAGO_SERVER_CAPTURE_ALL_SIZES;
   if ((o.flags & ~known) != 0) {
     throw Error(Status::kInvalidArgument,
                 "opts->flags has unknown bits " + std::to_string(o.flags & ~known));
@@ -43,6 +44,7 @@ nn::ServerOptions translate(const cudago_server_options_t* in, nn::Server::Callb
   nn::ServerOptions s;
   s.preserve_ordering = (o.flags & CUDAGO_SERVER_PRESERVE_ORDERING) != 0;
   s.concurrent_compute = (o.flags & CUDAGO_SERVER_CONCURRENT_COMPUTE) != 0;
+  s.capture_all_sizes = (o.flags & CUDAGO_SERVER_CAPTURE_ALL_SIZES) != 0;
   auto count = [](uint64_t v, const char* name, uint64_t limit) {
     if (v > limit) {
       throw Error(Status::kInvalidArgument, std::string("opts->") + name + " = " +

@@ -1,7 +1,7 @@
 // capi_fuzz.cpp: a libFuzzer harness for the whole C ABI of libcudago (capi/cudago.h).
 //
 // What it fuzzes
-//   Every CUDAGO_API entry point of capi/cudago.h (134 of them, the 19 of the experimental CNN
+//   Every CUDAGO_API entry point of capi/cudago.h (135 of them, the 20 of the experimental CNN
 //   runtime, its server and the metrics included: the harness defines CUDAGO_EXPERIMENTAL; the
 //   table kOps below has one row per function, named after it). An input is a program: up to
 //   kStepsPerInput calls, each an index into kOps (ConsumeIntegralInRange) followed by that call's
@@ -3569,6 +3569,9 @@ OPFN(nn_model_info) {
       out.weight_bytes != r->weight_bytes || out.num_layers != r->num_layers) {
     c.Fail("reports another model than the one described after the load");
   }
+  if (!r->gpu && (out.graphs != 0 || out.capture_seconds != 0)) {
+    c.Fail("a model on the reference executor reports %" PRIu64 " CUDA graphs", out.graphs);
+  }
 }
 
 void NnDescribeOp(Ctx& c, bool input) {
@@ -3881,6 +3884,64 @@ OPFN(nn_model_run) {
   }
 }
 
+OPFN(nn_model_prepare) {
+  const int mi = c.PickIndex(c.models, "model");
+  const NnRec* r = mi < 0 ? nullptr : &c.models[static_cast<size_t>(mi)];
+  const cudago_stream_t s = c.Bool() ? nullptr : c.Stream();  // NULL: run_host's context
+  const uint64_t mb = r ? r->max_batch : 1;
+  uint64_t sizes[4];
+  bool sizes_ok = true;
+  const uint64_t given = static_cast<uint64_t>(c.Range(0, 4));
+  for (uint64_t i = 0; i < given; ++i) {
+    switch (c.Range(0, 5)) {
+      case 0:
+        sizes[i] = 0;
+        break;
+      case 1:
+        sizes[i] = mb + 1;
+        break;
+      case 2:
+        sizes[i] = c.RawU64();
+        break;
+      default:
+        sizes[i] = c.Bool() ? 1 : mb;
+    }
+    if (r != nullptr && (sizes[i] < 1 || sizes[i] > mb || (!r->dynamic && sizes[i] != 1))) {
+      sizes_ok = false;
+    }
+  }
+  uint64_t count = given;
+  bool null = false;
+  switch (c.Range(0, 7)) {
+    case 0:
+      null = true;  // NULL with the count: refused unless the count is 0
+      break;
+    case 1:
+      count = (uint64_t{1} << 20) + 1 + static_cast<uint64_t>(c.Range(0, 3));
+      break;
+    case 2:
+      count = c.RawU64() | (uint64_t{1} << 21);  // past 2^20 whatever the draw
+      break;
+    default:
+      break;
+  }
+  const bool count_ok = count <= (uint64_t{1} << 20) && (!null || count == 0);
+  c.Log("sizes=%" PRIu64 " count=%" PRIu64 "%s", given, count, null ? " NULL" : "");
+  const cudago_status_t st =
+      cudago_nn_model_prepare(r ? r->h : nullptr, s, null ? nullptr : sizes, count);
+  c.Check(st);
+  NnNotInternal(c, st);
+  c.MustFail(st, r == nullptr, "model is NULL");
+  c.MustFail(st, !count_ok, "count is past 2^20, or the array is NULL with a count");
+  c.MustFail(st, count_ok && !null && !sizes_ok,
+             "a batch size is 0, past max_batch, or not 1 for "
+             "a fixed-batch model");
+  // On the reference executor there is nothing to capture: valid arguments succeed.
+  if (r != nullptr && !r->gpu && count_ok && (null || sizes_ok) && st != CUDAGO_SUCCESS) {
+    c.Fail("a reference model with valid sizes gave %d", static_cast<int>(st));
+  }
+}
+
 // ---- servers (cudago_server_*) ----
 
 // A failure seen on a server thread (a callback): printed as the harness's failures are, then a
@@ -4144,7 +4205,8 @@ OPFN(server_create) {
   int32_t devices[2] = {-1, 0};
   if (given) {
     o.struct_size = c.StructSize(sizeof o, "opts.struct_size");
-    constexpr uint32_t known = CUDAGO_SERVER_PRESERVE_ORDERING | CUDAGO_SERVER_CONCURRENT_COMPUTE;
+    constexpr uint32_t known = CUDAGO_SERVER_PRESERVE_ORDERING | CUDAGO_SERVER_CONCURRENT_COMPUTE |
+                               CUDAGO_SERVER_CAPTURE_ALL_SIZES;
     o.flags = c.Range(0, 3) == 0 ? c.Flags("opts.flags", known)
                                  : (c.Bool() ? CUDAGO_SERVER_PRESERVE_ORDERING : 0u) |
                                        (c.Bool() ? CUDAGO_SERVER_CONCURRENT_COMPUTE : 0u);
@@ -5191,6 +5253,7 @@ const Op kOps[] = {
     OP(nn_model_output),
     OP(nn_model_run_host),
     OP(nn_model_run),
+    OP(nn_model_prepare),
     // the CNN runtime's server (CUDAGO_EXPERIMENTAL)
     OP(server_create),
     OP(server_destroy),
@@ -5206,7 +5269,7 @@ const Op kOps[] = {
 };
 #undef OP
 constexpr size_t kNumOps = sizeof kOps / sizeof kOps[0];
-static_assert(kNumOps == 134,
+static_assert(kNumOps == 135,
               "one row per CUDAGO_API function of capi/cudago.h (CUDAGO_EXPERIMENTAL included)");
 static_assert(kNumOps < kNumOpSlots, "a feedback slot per entry point, and one for the harness");
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -180,6 +181,7 @@ struct GpuPlan::Impl {
   int64_t workspace_bytes = 0;
   mutable std::mutex contexts_mu;
   mutable std::map<const void*, std::unique_ptr<Context>> contexts;
+  mutable std::atomic<int64_t> graphs_captured{0}, capture_ns{0};
 
   explicit Impl(const Program& prog) : p(prog) {}
 
@@ -991,6 +993,7 @@ cudaGraphExec_t GpuPlan::Impl::graph_for(Context& c, int64_t n) const {
   if (const char* env = std::getenv("CUDAGO_NN_PROFILE"); env && std::strcmp(env, "1") == 0) {
     profile(c, n);
   }
+  auto t0 = std::chrono::steady_clock::now();
   CUDAGO_CUDA_TRY(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
   try {
     enqueue(c, s, n);
@@ -1000,6 +1003,8 @@ cudaGraphExec_t GpuPlan::Impl::graph_for(Context& c, int64_t n) const {
   }
   cudaGraphExec_t exec = end_capture(s);
   c.graphs[n] = exec;
+  graphs_captured.fetch_add(1, std::memory_order_relaxed);
+  capture_ns.fetch_add(static_cast<int64_t>(since(t0) * 1e9), std::memory_order_relaxed);
   return exec;
 }
 
@@ -1089,6 +1094,21 @@ void GpuPlan::run(const StreamPtr& stream, int64_t n, const std::vector<const vo
   c.arena->used_on(stream);
   c.workspace->used_on(stream);
   impl_->weights->used_on(stream);
+}
+
+void GpuPlan::prepare(const StreamPtr& stream, const std::vector<int64_t>& sizes) const {
+  DeviceGuard guard(impl_->o.device);
+  Context& c = impl_->context_for(stream.get());
+  std::lock_guard<std::mutex> lock(c.mu);
+  for (int64_t n : sizes) impl_->graph_for(c, n);
+}
+
+int64_t GpuPlan::graphs_captured() const {
+  return impl_->graphs_captured.load(std::memory_order_relaxed);
+}
+
+double GpuPlan::capture_seconds() const {
+  return static_cast<double>(impl_->capture_ns.load(std::memory_order_relaxed)) * 1e-9;
 }
 
 void GpuPlan::run_host(int64_t n, const std::vector<const void*>& in,

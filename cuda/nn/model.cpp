@@ -216,6 +216,11 @@ void Model::run(const StreamPtr& stream, int64_t n, const std::vector<const void
   gpu_->run(stream, n, in, out);
 }
 
+void Model::prepare(const StreamPtr& stream, const std::vector<int64_t>& sizes) const {
+  for (int64_t n : sizes) check_batch(n);
+  if (gpu_) gpu_->prepare(stream, sizes);
+}
+
 void uint8_nhwc_to_nchw(const uint8_t* src, int64_t n, int64_t h, int64_t w, int64_t c,
                         const ModelOptions& opts, float* dst) {
   for (int64_t b = 0; b < n; ++b) {

@@ -182,7 +182,7 @@ class CopyList {
 class GpuInstance : public ServeBackend::Instance {
  public:
   GpuInstance(std::shared_ptr<const Model> m, int32_t device, int64_t max_batch,
-              std::shared_ptr<ComputeChain> chain)
+              std::shared_ptr<ComputeChain> chain, const std::vector<int64_t>& capture)
       : m_(std::move(m)),
         device_(device),
         chain_(std::move(chain)),
@@ -191,7 +191,9 @@ class GpuInstance : public ServeBackend::Instance {
         e1_(device, Event::kDefault),
         ec_(device, Event::kDefault),
         e2_(device, Event::kDefault),
-        e3_(device, Event::kDefault) {
+        // The instance's thread waits for e3_ asleep: a spinning wait (the runtime's choice on a
+        // host with more cores than GPUs) costs a core per instance for the whole compute.
+        e3_(device, Event::kBlockingSync) {
     for (const TensorDesc& d : m_->inputs()) {
       in_.push_back(DeviceBuffer::allocate(device, static_cast<uint64_t>(d.bytes_at(max_batch))));
     }
@@ -200,6 +202,8 @@ class GpuInstance : public ServeBackend::Instance {
     }
     for (const auto& d : in_) in_ptrs_.push_back(d->data());
     for (const auto& d : out_) out_ptrs_.push_back(d->data());
+    // The first batch of these sizes then costs one graph launch, not a capture.
+    m_->prepare(stream_, capture);
   }
   void execute(ServeBackend::Batch& b) override {
     DeviceGuard guard(device_);
@@ -308,7 +312,16 @@ class ModelBackend : public ServeBackend {
         chain = c;
       }
     }
-    return std::make_unique<GpuInstance>(m, device, max_batch, std::move(chain));
+    std::vector<int64_t> capture;
+    if (o.capture_all_sizes) {
+      for (int64_t n = 1; n <= max_batch; ++n) capture.push_back(n);
+    } else {
+      capture = o.preferred;
+      capture.push_back(max_batch);
+      std::sort(capture.begin(), capture.end());
+      capture.erase(std::unique(capture.begin(), capture.end()), capture.end());
+    }
+    return std::make_unique<GpuInstance>(m, device, max_batch, std::move(chain), capture);
   }
 
  private:

@@ -195,6 +195,23 @@ func (m *Model) RunHost(batch int, inputs []any, outputs [][]float32) error {
 // element where the tensor starts. Make one with [At].
 type DeviceTensor capi.NNDeviceTensor
 
+// Prepare captures the GPU plan's CUDA graphs for the given batch sizes now, for runs on s (nil:
+// for RunHost), instead of at the first run of each size (which then costs one graph launch, not
+// a capture of milliseconds); it returns when done. A server that knows its batch sizes prepares
+// them before its first request. Every size must be a valid batch ([cudago.ErrInvalidArgument]
+// otherwise, before anything is captured); s must be on the model's device. On the reference
+// executor there is nothing to capture.
+func (m *Model) Prepare(s *cudago.Stream, sizes ...int) error {
+	return (*capi.NNModel)(m).Prepare((*capi.Stream)(s), sizes...)
+}
+
+// Graphs returns how many CUDA graphs the model has captured so far (one per batch size and
+// stream it ran on or was prepared for; 0 on the reference executor) and the time spent
+// capturing and instantiating them.
+func (m *Model) Graphs() (n int, capture time.Duration, err error) {
+	return (*capi.NNModel)(m).Graphs()
+}
+
 // At names the tensor that starts at element off of b, for Run: a float32 buffer for float32
 // tensors, a uint8 buffer for image inputs taken as Uint8NHWC.
 func At[T ~float32 | ~uint8](b *cudago.DeviceBuffer[T], off int) DeviceTensor {

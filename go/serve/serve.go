@@ -44,6 +44,11 @@ type Config struct {
 	// copy inputs and outputs: large batches then keep the whole GPU and the copies hide
 	// behind them.
 	ConcurrentCompute bool
+	// CaptureAllSizes makes every GPU instance capture the model's CUDA graph for every batch
+	// size from 1 to MaxBatchSize when the server starts. Without it, the preferred sizes and
+	// MaxBatchSize are captured at start and any other size at its first batch, which then
+	// takes milliseconds longer.
+	CaptureAllSizes bool
 	// Name is the model's name in the metrics (the "model" label; "" means "model").
 	Name string
 }

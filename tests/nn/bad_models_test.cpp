@@ -510,6 +510,36 @@ TEST(NnArguments, Run) {
   CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_nn_model_info(nullptr, &info));
 }
 
+// cudago_nn_model_prepare on the reference executor: nothing to capture, but every argument is
+// checked as on the GPU.
+TEST(NnArguments, PrepareOnReference) {
+  std::string bytes = good_bytes();
+  cudago_nn_options_t o;
+  cudago_nn_options_init(&o);
+  o.backend = CUDAGO_NN_BACKEND_REFERENCE;
+  o.max_batch = 3;
+  cudago_nn_model_t raw = nullptr;
+  CG_OK(cudago_nn_model_load_bytes(&raw, bytes.data(), bytes.size(), &o));
+  Model m(raw);
+  const uint64_t good[] = {1, 3, 2, 3}, zero[] = {2, 0}, past[] = {4}, huge[] = {UINT64_MAX};
+  CG_OK(cudago_nn_model_prepare(m.get(), nullptr, good, 4));
+  CG_OK(cudago_nn_model_prepare(m.get(), nullptr, nullptr, 0));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_nn_model_prepare(m.get(), nullptr, zero, 2));
+  EXPECT_NE(last_error_text().find("batch_sizes[1]"), std::string::npos) << last_error_text();
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_nn_model_prepare(m.get(), nullptr, past, 1));
+  EXPECT_NE(last_error_text().find("max_batch 3"), std::string::npos) << last_error_text();
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_nn_model_prepare(m.get(), nullptr, huge, 1));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_nn_model_prepare(m.get(), nullptr, nullptr, 2));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_nn_model_prepare(m.get(), nullptr, good, (uint64_t{1} << 20) + 1));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_nn_model_prepare(nullptr, nullptr, good, 1));
+  cudago_nn_model_info_t info;
+  cudago_nn_model_info_init(&info);
+  CG_OK(cudago_nn_model_info(m.get(), &info));
+  EXPECT_EQ(info.graphs, 0u);
+  EXPECT_EQ(info.capture_seconds, 0.0);
+}
+
 // A model whose inputs have fixed dimensions runs at batch 1 only.
 TEST(NnArguments, FixedBatch) {
   ModelProto mp = good_model();

@@ -241,6 +241,83 @@ TEST_F(GpuModels, StreamsAndGraphs) {
   EXPECT_EQ(f2, "");
 }
 
+uint64_t graphs_of(cudago_nn_model_t m, double* capture_seconds = nullptr) {
+  cudago_nn_model_info_t info;
+  cudago_nn_model_info_init(&info);
+  EXPECT_EQ(cudago_nn_model_info(m, &info), CUDAGO_SUCCESS) << last_error_text();
+  if (capture_seconds) *capture_seconds = info.capture_seconds;
+  return info.graphs;
+}
+
+// Graphs captured ahead (cudago_nn_model_prepare) for run_host's context and a stream's: later
+// runs at those sizes capture nothing more and give run_host's results; another size is captured
+// at its first run; bad arguments capture nothing.
+TEST_F(GpuModels, PrepareAhead) {
+  const nn_test::Case* c = find("mobilenetv2_pt");
+  ASSERT_NE(c, nullptr);
+  Model m = load_gpu(*c, CUDAGO_NN_PRECISION_FP16);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(graphs_of(m.get()), 0u) << "tuning's graphs are not the model's";
+  const nn_test::Run& r = c->runs[0];
+  const uint64_t batch = static_cast<uint64_t>(r.batch());
+  ASSERT_GE(batch, 2u);
+  const uint64_t host_sizes[] = {1, batch};
+  CG_OK(cudago_nn_model_prepare(m.get(), nullptr, host_sizes, 2));
+  double secs = 0;
+  EXPECT_EQ(graphs_of(m.get(), &secs), 2u);
+  EXPECT_GT(secs, 0.0);
+  cudago_status_t s;
+  auto want = run_host(m.get(), r, &s);  // at batch: prepared, nothing captured
+  ASSERT_EQ(s, CUDAGO_SUCCESS) << last_error_text();
+  EXPECT_EQ(graphs_of(m.get()), 2u);
+
+  cudago_stream_t st = nullptr;
+  CG_OK(cudago_stream_create(&st, 0, 0, 0));
+  Stream stream(st);
+  const uint64_t sizes[] = {batch, 1, batch};  // a repeat captures once
+  CG_OK(cudago_nn_model_prepare(m.get(), st, sizes, 3));
+  EXPECT_EQ(graphs_of(m.get()), 4u);
+  CG_OK(cudago_nn_model_prepare(m.get(), st, sizes, 3));
+  EXPECT_EQ(graphs_of(m.get()), 4u);
+  CG_OK(cudago_nn_model_prepare(m.get(), st, nullptr, 0));
+
+  std::vector<float> x = r.inputs[0].read();
+  const uint64_t in_bytes = x.size() * 4,
+                 out_bytes = static_cast<uint64_t>(r.outputs[0].numel()) * 4;
+  cudago_buffer_t bx = nullptr, by = nullptr;
+  CG_OK(cudago_buffer_alloc(&bx, 0, in_bytes));
+  Buffer kx(bx);
+  CG_OK(cudago_buffer_alloc(&by, 0, out_bytes));
+  Buffer ky(by);
+  CG_OK(cudago_copy_h2d(x.data(), bx, 0, in_bytes));
+  uint64_t zero = 0;
+  CG_OK(cudago_nn_model_run(m.get(), st, &bx, &zero, 1, &by, &zero, 1, batch));
+  CG_OK(cudago_stream_synchronize(st));
+  EXPECT_EQ(graphs_of(m.get()), 4u) << "a prepared size was captured again";
+  std::vector<float> y(out_bytes / 4);
+  CG_OK(cudago_copy_d2h(by, 0, y.data(), out_bytes));
+  for (size_t i = 0; i < y.size(); ++i) {
+    ASSERT_LE(std::fabs(y[i] - want[0][i]), 1e-3 * (1 + std::fabs(want[0][i]))) << i;
+  }
+  // A size not prepared: captured at its first run.
+  CG_OK(cudago_nn_model_run(m.get(), st, &bx, &zero, 1, &by, &zero, 1, batch - 1));
+  CG_OK(cudago_stream_synchronize(st));
+  EXPECT_EQ(graphs_of(m.get()), 5u);
+
+  // Bad arguments: refused before anything is captured.
+  const uint64_t zero_size[] = {1, 0}, past[] = {static_cast<uint64_t>(c->max_batch) + 1},
+                 huge[] = {UINT64_MAX};
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_nn_model_prepare(m.get(), st, zero_size, 2));
+  EXPECT_NE(last_error_text().find("batch_sizes[1]"), std::string::npos) << last_error_text();
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_nn_model_prepare(m.get(), st, past, 1));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_nn_model_prepare(m.get(), st, huge, 1));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT, cudago_nn_model_prepare(m.get(), st, nullptr, 1));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_ARGUMENT,
+            cudago_nn_model_prepare(m.get(), st, sizes, (uint64_t{1} << 20) + 1));
+  CG_EXPECT(CUDAGO_ERROR_INVALID_HANDLE, cudago_nn_model_prepare(nullptr, st, sizes, 1));
+  EXPECT_EQ(graphs_of(m.get()), 5u);
+}
+
 TEST_F(GpuModels, RunArguments) {
   const nn_test::Case* c = find("conv_k3_d2_p2_c13_13x11");
   ASSERT_NE(c, nullptr);

@@ -224,7 +224,7 @@ TEST_F(ServeCapi, CreateValidation) {
   static const uint64_t kPreferred[2] = {2, 9};
   static const int32_t kDevices[1] = {0};
   std::vector<Bad> bad = {
-      {"flags", [](auto& x) { x.flags = 0x4; }, CUDAGO_ERROR_INVALID_ARGUMENT, "unknown bits 4"},
+      {"flags", [](auto& x) { x.flags = 0x8; }, CUDAGO_ERROR_INVALID_ARGUMENT, "unknown bits 8"},
       {"flags high", [](auto& x) { x.flags = 0x80000001u; }, CUDAGO_ERROR_INVALID_ARGUMENT,
        "opts->flags has unknown bits"},
       {"max batch", [](auto& x) { x.max_batch_size = 9; }, CUDAGO_ERROR_INVALID_ARGUMENT,
@@ -902,6 +902,13 @@ TEST_F(ServeCapiGpu, PinnedRanges) {
 // A GPU model (fp32) served with two instances (their computes chained, or side by side with
 // CUDAGO_SERVER_CONCURRENT_COMPUTE): PINNED and DEVICE inputs and outputs, and HOST ones, from
 // two threads; every output against the reference executor.
+uint64_t graphs_of(cudago_nn_model_t m) {
+  cudago_nn_model_info_t info;
+  cudago_nn_model_info_init(&info);
+  EXPECT_EQ(cudago_nn_model_info(m, &info), CUDAGO_SUCCESS) << last_error_text();
+  return info.graphs;
+}
+
 void two_instances_pinned_and_device(uint32_t flags) {
   const nn_test::Case c = nn_test::read_case(nn_test::models_dir(), "conv_bn_k3_c13_13x11.test");
   Model gpu = load("conv_bn_k3_c13_13x11", CUDAGO_NN_BACKEND_GPU);
@@ -915,9 +922,17 @@ void two_instances_pinned_and_device(uint32_t flags) {
   o.max_queue_delay_ns = 500 * 1000;
   o.callback = &Collector::callback;
   o.callback_user = &col;
+  const uint64_t preferred = 2;
+  o.preferred_batch_sizes = &preferred;
+  o.num_preferred_batch_sizes = 1;
+  ASSERT_EQ(graphs_of(gpu.get()), 0u);
   cudago_server_t raw = nullptr;
   CG_OK(cudago_server_create(&raw, gpu.get(), &o));
   Server s(raw);
+  // Each instance captured its graphs at create: every size (8) with CAPTURE_ALL_SIZES, else the
+  // preferred size and the max batch (2).
+  const uint64_t per_instance = (flags & CUDAGO_SERVER_CAPTURE_ALL_SIZES) ? 8 : 2;
+  EXPECT_EQ(graphs_of(gpu.get()), 2 * per_instance);
   constexpr int kRequests = 24;
   constexpr uint64_t kMaxItems = 3;
   const uint64_t slot = kMaxItems * kItem * 4;
@@ -1027,6 +1042,11 @@ void two_instances_pinned_and_device(uint32_t flags) {
   CG_OK(cudago_server_stats(s.get(), &st));
   EXPECT_EQ(st.succeeded, static_cast<uint64_t>(kRequests));
   EXPECT_GT(st.staging_bytes, 0u);
+  // Batches of other sizes were captured as they formed; with every size captured, none was.
+  if (flags & CUDAGO_SERVER_CAPTURE_ALL_SIZES) {
+    EXPECT_EQ(graphs_of(gpu.get()), 16u);
+  }
+  EXPECT_LE(graphs_of(gpu.get()), 16u);
 }
 
 TEST_F(ServeCapiGpu, TwoInstancesPinnedAndDevice) {
@@ -1037,6 +1057,11 @@ TEST_F(ServeCapiGpu, TwoInstancesPinnedAndDevice) {
 TEST_F(ServeCapiGpu, TwoInstancesConcurrentCompute) {
   NEED_GPU();
   two_instances_pinned_and_device(CUDAGO_SERVER_CONCURRENT_COMPUTE);
+}
+
+TEST_F(ServeCapiGpu, TwoInstancesCaptureAllSizes) {
+  NEED_GPU();
+  two_instances_pinned_and_device(CUDAGO_SERVER_CAPTURE_ALL_SIZES);
 }
 
 }  // namespace

@@ -771,6 +771,61 @@ func (m *NNModel) Run(s *Stream, batch int, inputs, outputs []NNDeviceTensor) er
 		outO, C.uint64_t(len(outputs)), C.uint64_t(batch)))
 }
 
+// Prepare captures the GPU plan's CUDA graphs for the given batch sizes now, for runs on s (nil:
+// for RunHost), instead of at the first run of each size; it returns when done. Every size must
+// be a valid batch (ErrInvalidArgument otherwise, before anything is captured). On the reference
+// executor there is nothing to capture.
+func (m *NNModel) Prepare(s *Stream, sizes ...int) error {
+	const op = "nn model prepare"
+	if s == nil {
+		if err := useAll(op, m); err != nil {
+			return err
+		}
+		defer dropAll(m)
+	} else {
+		if err := useAll(op, m, s); err != nil {
+			return err
+		}
+		defer dropAll(m, s)
+		if m.info.Backend == NNBackendGPU && int(s.dev) != m.info.Device {
+			return &Error{Status: StatusDeviceMismatch, Op: op, Msg: "the stream is on device " +
+				strconv.Itoa(int(s.dev)) + ", the model on device " + strconv.Itoa(m.info.Device)}
+		}
+	}
+	cs := make([]C.uint64_t, len(sizes))
+	for i, n := range sizes {
+		if err := m.checkBatch(op, n); err != nil {
+			return err
+		}
+		cs[i] = C.uint64_t(n)
+	}
+	var p *C.uint64_t
+	if len(cs) > 0 {
+		p = &cs[0]
+	}
+	var sh C.cudago_stream_t
+	if s != nil {
+		sh = s.x.h
+	}
+	return errorFrom(op, C.cg_nn_model_prepare(m.x.h, sh, p, C.uint64_t(len(cs))))
+}
+
+// Graphs returns how many CUDA graphs the model has captured so far (one per batch size and
+// stream it ran on or was prepared for; 0 on the reference executor) and the time spent
+// capturing them.
+func (m *NNModel) Graphs() (int, time.Duration, error) {
+	const op = "nn model graphs"
+	if err := useAll(op, m); err != nil {
+		return 0, 0, err
+	}
+	defer dropAll(m)
+	var info C.cudago_nn_model_info_t
+	if err := errorFrom(op, C.cg_nn_model_info(m.x.h, &info)); err != nil {
+		return 0, 0, err
+	}
+	return int(info.graphs), seconds(info.capture_seconds), nil
+}
+
 // nnTensorAt returns tensor k of a run (inputs first), its description and its name for errors.
 func nnTensorAt(m *NNModel, inputs, outputs []NNDeviceTensor,
 	k int) (NNDeviceTensor, *NNTensorInfo, string) {

@@ -916,8 +916,21 @@ func TestNNRunGPU(t *testing.T) {
 				}
 			}
 		}
+		// The graphs of RunHost's and s's batch size, captured ahead: the runs capture none.
+		must(t, name+": Prepare", m.Prepare(nil, batch))
+		must(t, name+": Prepare", m.Prepare(s, batch, batch))
+		wantGraphs := func(how string, want int) {
+			t.Helper()
+			n, took, err := m.Graphs()
+			must(t, "Graphs", err)
+			if n != want || took <= 0 {
+				t.Errorf("%s %s: %d graphs captured in %v; want %d, in a positive time", name, how, n, took, want)
+			}
+		}
+		wantGraphs("after Prepare", 2)
 		must(t, name+": RunHost", m.RunHost(batch, inputs, got))
 		check("RunHost")
+		wantGraphs("after RunHost", 2)
 
 		// Run: each tensor 3 elements into a buffer of its own.
 		const pad = 3
@@ -945,5 +958,41 @@ func TestNNRunGPU(t *testing.T) {
 			must(t, "copy out", b.CopyToHostAt(got[j], pad))
 		}
 		check("Run")
+		wantGraphs("after Run", 2)
 	}
+}
+
+// Prepare on the reference executor captures nothing but checks its arguments as on the GPU.
+func TestNNPrepareArguments(t *testing.T) {
+	c := nnCaseNamed(t, "add_same_c13_13x11")
+	m := nnLoadCase(t, c, NNOptions{Backend: NNBackendReference, MaxBatch: 4})
+	const op = "nn model prepare"
+	must(t, "Prepare", m.Prepare(nil, 1, 4, 2, 4))
+	must(t, "Prepare none", m.Prepare(nil))
+	for _, tc := range []struct {
+		what  string
+		sizes []int
+		msg   string
+	}{
+		{"batch 0", []int{1, 0}, "batch 0 is out of range"},
+		{"past max batch", []int{5}, "batch 5 is out of range (1 to the model's max batch 4)"},
+		{"negative", []int{-1}, "batch -1 is out of range"},
+	} {
+		err := m.Prepare(nil, tc.sizes...)
+		wantErr(t, tc.what, err, ErrInvalidArgument)
+		var e *Error
+		if errors.As(err, &e) && (e.Op != op || !strings.Contains(e.Msg, tc.msg)) {
+			t.Errorf("%s: %v; want %q in the message", tc.what, err, tc.msg)
+		}
+	}
+	n, took, err := m.Graphs()
+	if err != nil || n != 0 || took != 0 {
+		t.Errorf("Graphs on the reference executor: %d, %v, %v; want 0, 0, nil", n, took, err)
+	}
+	var none *NNModel
+	wantErr(t, "nil model", none.Prepare(nil, 1), ErrInvalidHandle)
+	must(t, "Close", m.Close())
+	wantErr(t, "closed model", m.Prepare(nil, 1), ErrClosed)
+	_, _, err = m.Graphs()
+	wantErr(t, "closed model Graphs", err, ErrClosed)
 }

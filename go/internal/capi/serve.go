@@ -42,6 +42,7 @@ type NNServerConfig struct {
 	Devices             []int
 	InstancesPerDevice  int
 	ConcurrentCompute   bool
+	CaptureAllSizes     bool
 	Name                string
 }
 
@@ -184,6 +185,9 @@ func NewNNServer(m *NNModel, cfg NNServerConfig) (*NNServer, error) {
 	}
 	if cfg.ConcurrentCompute {
 		o.flags |= C.CUDAGO_SERVER_CONCURRENT_COMPUTE
+	}
+	if cfg.CaptureAllSizes {
+		o.flags |= C.CUDAGO_SERVER_CAPTURE_ALL_SIZES
 	}
 	o.max_batch_size = C.uint64_t(cfg.MaxBatchSize)
 	o.max_queue_delay_ns = C.uint64_t(cfg.MaxQueueDelay)

@@ -66,3 +66,13 @@ cg_err_t *cg_nn_model_run(cudago_nn_model_t m, cudago_stream_t s, const cudago_b
   return cg_err(cudago_nn_model_run(m, s, inputs, input_offsets, num_inputs, outputs,
                                     output_offsets, num_outputs, batch));
 }
+
+cg_err_t *cg_nn_model_prepare(cudago_nn_model_t m, cudago_stream_t s, const uint64_t *sizes,
+                              uint64_t count) {
+  return cg_err(cudago_nn_model_prepare(m, s, sizes, count));
+}
+
+cg_err_t *cg_nn_model_info(cudago_nn_model_t m, cudago_nn_model_info_t *out) {
+  cudago_nn_model_info_init(out);
+  return cg_err(cudago_nn_model_info(m, out));
+}

@@ -48,5 +48,9 @@ cg_err_t *cg_nn_model_run(cudago_nn_model_t m, cudago_stream_t s, const cudago_b
                           const uint64_t *input_offsets, uint64_t num_inputs,
                           const cudago_buffer_t *outputs, const uint64_t *output_offsets,
                           uint64_t num_outputs, uint64_t batch);
+cg_err_t *cg_nn_model_prepare(cudago_nn_model_t m, cudago_stream_t s, const uint64_t *sizes,
+                              uint64_t count);
+/* The model's info as it is now (the graph counters change as runs capture). */
+cg_err_t *cg_nn_model_info(cudago_nn_model_t m, cudago_nn_model_info_t *out);
 
 #endif /* CUDAGO_GO_SHIM_NN_H */

@@ -2,7 +2,7 @@
 // convolutions through cuDNN (the algorithm of each chosen by timing at load, cached on disk),
 // GEMMs through cuBLAS, everything else in cudago's kernels (gpu_kernels.hpp); all activations in
 // one arena sized by liveness; a CUDA graph per batch size and execution context, captured on the
-// first run of that size.
+// first run of that size or ahead of it (prepare).
 #pragma once
 
 #include <array>
@@ -49,6 +49,17 @@ class GpuPlan {
   // serialised.
   void run(const StreamPtr& stream, int64_t n, const std::vector<const void*>& in,
            const std::vector<void*>& out) const;
+
+  // Captures the graphs of the given batch sizes (each 1..max batch, checked by the caller) for
+  // runs on `stream` (null: run_host's), so the first run at each of them costs one launch:
+  // creates the stream's execution context (its arena) where it has none. Returns when done;
+  // safe beside runs on other streams (a run on `stream` itself waits for it).
+  void prepare(const StreamPtr& stream, const std::vector<int64_t>& sizes) const;
+
+  // CUDA graphs captured so far (every context, every batch size) and the time spent capturing
+  // and instantiating them.
+  int64_t graphs_captured() const;
+  double capture_seconds() const;
 
   // Synchronous run on host memory: staged through device buffers on a stream of the plan's.
   void run_host(int64_t n, const std::vector<const void*>& in, const std::vector<int64_t>& in_bytes,

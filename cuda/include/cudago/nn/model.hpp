@@ -83,6 +83,15 @@ class Model {
   void run(const StreamPtr& stream, int64_t n, const std::vector<const void*>& in,
            const std::vector<void*>& out) const;
 
+  // Captures the GPU plan's graphs for the given batch sizes on `stream` (null: run_host's) now,
+  // so that the first run at each of them costs one launch; every size is checked first. The
+  // reference executor has nothing to prepare (the sizes are checked all the same).
+  void prepare(const StreamPtr& stream, const std::vector<int64_t>& sizes) const;
+
+  // CUDA graphs captured so far and the seconds spent capturing them (0 on the reference).
+  int64_t graphs_captured() const { return gpu_ ? gpu_->graphs_captured() : 0; }
+  double capture_seconds() const { return gpu_ ? gpu_->capture_seconds() : 0; }
+
   // Checks a batch size against the model (1..max_batch; exactly 1 for a fixed-batch model).
   void check_batch(int64_t n) const;
 

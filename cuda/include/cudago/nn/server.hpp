@@ -64,6 +64,9 @@ struct ServerOptions {
   // runs were enqueued, while the others copy (their copies overlap that compute); true: their
   // runs go to the GPU side by side.
   bool concurrent_compute = false;
+  // The batch sizes whose graphs each GPU instance captures at create: false, the preferred
+  // sizes and max_batch (any other at its first batch); true, every size from 1 to max_batch.
+  bool capture_all_sizes = false;
   int64_t max_staging_bytes = 0;     // 0: kDefaultStagingBytes
   std::vector<int32_t> devices;      // empty: the model's device
   int32_t instances_per_device = 0;  // 0: 2 on a GPU, 1 on the reference executor

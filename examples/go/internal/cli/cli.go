@@ -73,6 +73,7 @@ func BatcherFlags(fs *flag.FlagSet, cfg *serve.Config, maxBatch *int, prefix str
 	fs.IntVar(&cfg.MaxQueueSize, "max-queue-size", 0, prefix+"the most `requests` that may wait; past it a request is refused as the queue is full (0: 1024)")
 	fs.IntVar(&cfg.InstancesPerDevice, "instances", 0, prefix+"execution `instances` per GPU (0: 2 on a GPU, 1 on the reference executor)")
 	fs.BoolVar(&cfg.ConcurrentCompute, "concurrent-compute", false, prefix+"let a GPU's instances compute side by side (default: one batch at a time, the others copying meanwhile)")
+	fs.BoolVar(&cfg.CaptureAllSizes, "capture-all-sizes", false, prefix+"capture the model's CUDA graph for every batch size at start (default: the preferred sizes and the max batch; others at first use)")
 }
 
 // Uint8Flag defines -uint8 on fs, stored in *on: see ImageInputs.
