@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   o.backend = backend == "gpu"         ? CUDAGO_NN_BACKEND_GPU
               : backend == "reference" ? CUDAGO_NN_BACKEND_REFERENCE
                                        : CUDAGO_NN_BACKEND_AUTO;
-  o.precision = CUDAGO_NN_PRECISION_FP16;
+  o.precision = CUDAGO_NN_PRECISION_DEFAULT;  // fp16 on the GPU, fp32 on the reference
   o.max_batch = max_batch;
   cudago_nn_model_t m = nullptr;
   CG(cudago_nn_model_load(&m, argv[1], &o));
