@@ -3,6 +3,8 @@
 // batches run, staging memory in size classes, and delivery by callback or completion queue.
 #include "cudago/nn/server.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -1003,9 +1005,18 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
   return id;
 }
 
+namespace {
+// Names the calling thread (at most 15 bytes shown) for top, perf and /proc/self/task.
+void name_thread(const std::string& name) {
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+}
+}  // namespace
+
 void Server::Impl::instance_loop(size_t i) {
   ServeBackend::Instance& inst = *instances[i];
   auto [device, index] = instance_ids[i];
+  name_thread(device < 0 ? "cudago-cpu" + std::to_string(index)
+                         : "cudago-gpu" + std::to_string(device) + "." + std::to_string(index));
   ServeBackend::Batch b;
   for (;;) {
     Formed f;
@@ -1102,6 +1113,7 @@ void Server::Impl::reaper_loop() {
   // Every request whose deadline has passed is taken out of the queue in one hold of the lock,
   // and their results are delivered after it: under overload thousands expire each second, and
   // a lock round trip each (against submits and dispatch) made the last of a burst late.
+  name_thread("cudago-reaper");
   std::vector<Req*> expired;
   std::unique_lock<std::mutex> lock(mu);
   for (;;) {

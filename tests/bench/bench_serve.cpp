@@ -14,7 +14,10 @@
 // backend: auto (the GPU where there is one), gpu or reference. One JSON line per run.
 #define CUDAGO_EXPERIMENTAL 1
 #define BENCH_NAME "bench_serve"
+#include <dirent.h>
+#include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -23,7 +26,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fstream>
+#include <map>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +49,34 @@ double thread_cpu_seconds() {
 struct ThreadCpu {
   double total = 0, in_library = 0;
 };
+
+// CPU seconds of every thread of the process, summed by thread name (/proc/self/task/*/stat:
+// the server names its threads cudago-gpuD.K, cudago-reaper; the CUDA runtime's have theirs).
+std::map<std::string, double> cpu_by_thread_name() {
+  std::map<std::string, double> out;
+  const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  DIR* d = opendir("/proc/self/task");
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream f(std::string("/proc/self/task/") + e->d_name + "/stat");
+    std::string line;
+    if (!std::getline(f, line)) continue;
+    const size_t open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close < open) continue;
+    std::string name = line.substr(open + 1, close - open - 1);
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int k = 3; k <= 15 && rest >> field; ++k) {  // fields 14 and 15: utime, stime
+      if (k == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+      if (k == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+    }
+    out[name] += static_cast<double>(utime + stime) * tick;
+  }
+  closedir(d);
+  return out;
+}
 
 double cpu_seconds() {
   rusage u;
@@ -130,6 +164,7 @@ int main(int argc, char** argv) {
   std::vector<ThreadCpu> client_cpu(clients);
   ThreadCpu poller_cpu;
   std::thread poller([&] {
+    pthread_setname_np(pthread_self(), "bench-poller");
     const double start = thread_cpu_seconds();
     std::vector<cudago_serve_result_t> res(256);
     std::vector<uint64_t> release;
@@ -169,6 +204,7 @@ int main(int argc, char** argv) {
       ro.tag = c;
       Slot& sl = ready[c];
       ThreadCpu& tc = client_cpu[c];
+      pthread_setname_np(pthread_self(), "bench-client");
       const double start = thread_cpu_seconds();
       while (!stop.load(std::memory_order_relaxed)) {
         {
@@ -187,7 +223,11 @@ int main(int argc, char** argv) {
       tc.total = thread_cpu_seconds() - start;
     });
   }
+  const std::map<std::string, double> threads0 = cpu_by_thread_name();
+  const uint64_t done0 = done.load();
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  const std::map<std::string, double> threads1 = cpu_by_thread_name();
+  const uint64_t in_window = done.load() - done0;
   stop.store(true);
   for (auto& t : th) t.join();
   CG(cudago_server_shutdown(srv, 0));  // every accepted request answered
@@ -200,18 +240,30 @@ int main(int argc, char** argv) {
   cudago_server_stats_init(&st);
   CG(cudago_server_stats(srv, &st));
   const uint64_t n = done.load() + failed.load();
+  // Per thread name over the timed window (the clients' threads carry the program's name).
+  std::string by_thread;
+  for (const auto& [name, secs] : threads1) {
+    auto it = threads0.find(name);
+    const double d = secs - (it == threads0.end() ? 0.0 : it->second);
+    if (d <= 0 || in_window == 0) continue;
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%s\"%s\": %.2f", by_thread.empty() ? "" : ", ", name.c_str(),
+                  d / static_cast<double>(in_window) * 1e6);
+    by_thread += buf;
+  }
   std::printf(
       "{\"op\": \"serve_cpu_per_request\", \"model\": \"%s\", \"executor\": \"%s\", \"clients\": "
       "%llu, \"max_batch\": %llu, \"queue_delay_us\": %llu, \"requests\": %llu, \"failed\": %llu, "
       "\"req_per_s\": %.0f, \"mean_batch\": %.2f, \"cpu_us_per_request\": %.2f, "
-      "\"library_cpu_us_per_request\": %.2f, \"cores_busy\": %.2f}\n",
+      "\"library_cpu_us_per_request\": %.2f, \"cores_busy\": %.2f, \"threads_us_per_request\": "
+      "{%s}}\n",
       argv[1], info.backend == CUDAGO_NN_BACKEND_GPU ? "gpu" : "reference",
       static_cast<unsigned long long>(clients), static_cast<unsigned long long>(max_batch),
       static_cast<unsigned long long>(delay_us), static_cast<unsigned long long>(n),
       static_cast<unsigned long long>(failed.load()), static_cast<double>(n) / wall,
       st.batches ? static_cast<double>(st.inferences) / static_cast<double>(st.batches) : 0.0,
       n ? cpu / static_cast<double>(n) * 1e6 : 0.0,
-      n ? (cpu - harness) / static_cast<double>(n) * 1e6 : 0.0, cpu / wall);
+      n ? (cpu - harness) / static_cast<double>(n) * 1e6 : 0.0, cpu / wall, by_thread.c_str());
   CG(cudago_server_destroy(srv));
   cudago_nn_model_destroy(m);
   return failed.load() == 0 ? 0 : 1;
