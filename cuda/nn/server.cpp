@@ -481,6 +481,8 @@ struct Server::Impl {
                       std::greater<std::pair<ServeClock::time_point, uint64_t>>>
       deadlines;
   int64_t queued = 0, reserved = 0, in_flight = 0, outstanding = 0;
+  int64_t queued_items = 0;  // the batch items of the queued requests
+  int idle_waiters = 0;      // instances waiting with no wake-up time (they saw an empty queue)
   uint64_t next_seq = 0;
   bool stopping = false, exiting = false;
   ServerStats st;
@@ -666,20 +668,19 @@ struct Server::Impl {
     for (Req* r : cand) f.items += r->items;
     f.reqs = std::move(cand);
     f.reason = reason;
-    // Out of the queue.
-    for (auto& q : levels) {
-      q.erase(std::remove_if(q.begin(), q.end(),
-                             [&](Req* r) {
-                               return std::find(f.reqs.begin(), f.reqs.end(), r) != f.reqs.end();
-                             }),
-              q.end());
-    }
-    queued -= static_cast<int64_t>(f.reqs.size());
-    in_flight += static_cast<int64_t>(f.reqs.size());
+    // Out of the queue: marked running, then every level filtered once.
     for (Req* r : f.reqs) {
       r->state = State::kRunning;
       r->dispatched = now;
     }
+    for (auto& q : levels) {
+      q.erase(std::remove_if(q.begin(), q.end(),
+                             [](const Req* r) { return r->state == State::kRunning; }),
+              q.end());
+    }
+    queued -= static_cast<int64_t>(f.reqs.size());
+    queued_items -= f.items;
+    in_flight += static_cast<int64_t>(f.reqs.size());
     return f;
   }
 
@@ -702,6 +703,7 @@ struct Server::Impl {
     auto& q = levels[static_cast<size_t>(r->level)];
     q.erase(std::find(q.begin(), q.end(), r));
     --queued;
+    queued_items -= r->items;
   }
 
   // Fills a failed result (under mu).
@@ -956,6 +958,7 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
   r->timeout_ns = ro.timeout_ns != 0 ? ro.timeout_ns : o.default_timeout_ns;
 
   uint64_t id;
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu);
     --reserved;
@@ -996,12 +999,21 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
     }
     levels[static_cast<size_t>(r->level)].push_back(r);
     ++queued;
+    queued_items += r->items;
     ++outstanding;
     st.submitted++;
     id = r->id();
     res.id = id;
+    // An instance is woken only where this request may let a batch go sooner than the instances
+    // already planned: one waits on an empty queue, or the batch may be full, make a preferred
+    // size, be due at once or be due before a deadline. Otherwise the instances waiting for the
+    // oldest request's delay to end (or busy running a batch: they look at the queue when it
+    // ends) need no wake-up, which under load would be one per request, each taking the lock to
+    // find nothing to send.
+    wake = idle_waiters > 0 || o.max_queue_delay_ns == 0 || !preferred.empty() || r->has_deadline ||
+           queued_items >= max_batch;
   }
-  work_cv.notify_one();
+  if (wake) work_cv.notify_one();
   return id;
 }
 
@@ -1027,7 +1039,9 @@ void Server::Impl::instance_loop(size_t i) {
         f = form(ServeClock::now());
         if (!f.reqs.empty()) break;
         if (f.wake == ServeClock::time_point::max()) {
+          ++idle_waiters;
           work_cv.wait(lock);
+          --idle_waiters;
         } else {
           work_cv.wait_until(lock, f.wake);
         }
@@ -1583,6 +1597,7 @@ void Server::shutdown(bool cancel_queued) {
         q.clear();
       }
       s.queued = 0;
+      s.queued_items = 0;
     }
   }
   s.work_cv.notify_all();
