@@ -759,15 +759,16 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
   for (size_t i = 0; i < ins.size(); ++i) {
     const auto& s = ins[i];
     const RequestTensor& t = inputs[i];
-    std::string what = "input " + std::to_string(i) + " ('" + s.name + "')";
+    // Named only for an error message: no string is built for a good request.
+    auto what = [&] { return "input " + std::to_string(i) + " ('" + s.name + "')"; };
     if (t.type != s.type) {
       reject(Status::kInvalidArgument,
-             what + " has element type " + (t.type == ElemType::kU8 ? "uint8" : "float32") +
+             what() + " has element type " + (t.type == ElemType::kU8 ? "uint8" : "float32") +
                  "; the model takes " + (s.type == ElemType::kU8 ? "uint8" : "float32"));
     }
     size_t rank = s.item_dims.size() + (s.batch_axis >= 0 ? 1 : 0);
     if (t.dims.size() != rank) {
-      reject(Status::kInvalidArgument, what + " has rank " + std::to_string(t.dims.size()) +
+      reject(Status::kInvalidArgument, what() + " has rank " + std::to_string(t.dims.size()) +
                                            "; the model takes rank " + std::to_string(rank));
     }
     int64_t count = 1;
@@ -776,7 +777,7 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
       int64_t v = t.dims[d];
       if (v < 1 || v > (int64_t{1} << 40)) {
         reject(Status::kInvalidArgument,
-               what + " has dimension " + std::to_string(d) + " = " + std::to_string(v));
+               what() + " has dimension " + std::to_string(d) + " = " + std::to_string(v));
       }
       if (static_cast<int>(d) == s.batch_axis) {
         k = v;
@@ -784,25 +785,25 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
         item_dims[i].push_back(v);
       }
       if (count > (int64_t{1} << 40) / v) {
-        reject(Status::kInvalidArgument, what + " has too many elements");
+        reject(Status::kInvalidArgument, what() + " has too many elements");
       }
       count *= v;
     }
     if (items >= 0 && k != items) {
-      reject(Status::kInvalidArgument, what + " has " + std::to_string(k) +
+      reject(Status::kInvalidArgument, what() + " has " + std::to_string(k) +
                                            " batch items; an earlier input has " +
                                            std::to_string(items));
     }
     items = k;
     if (t.bytes != static_cast<uint64_t>(count * elem_size(s.type))) {
-      reject(Status::kInvalidArgument, what + " has " + std::to_string(t.bytes) +
+      reject(Status::kInvalidArgument, what() + " has " + std::to_string(t.bytes) +
                                            " bytes; its shape needs " +
                                            std::to_string(count * elem_size(s.type)));
     }
-    if (t.data == nullptr) reject(Status::kInvalidArgument, what + " has no data (NULL)");
+    if (t.data == nullptr) reject(Status::kInvalidArgument, what() + " has no data (NULL)");
     if (t.kind == MemoryKind::kDevice && !backend->gpu()) {
       reject(Status::kNotSupported,
-             what + " is in device memory; the model runs on the CPU reference executor");
+             what() + " is in device memory; the model runs on the CPU reference executor");
     }
   }
   if (items < 1) items = 1;
@@ -834,23 +835,23 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
                                                                  : outs[j].item_bytes);
     if (outputs.empty()) continue;
     const RequestTensor& t = outputs[j];
-    std::string what = "output " + std::to_string(j) + " ('" + outs[j].name + "')";
+    auto what = [&] { return "output " + std::to_string(j) + " ('" + outs[j].name + "')"; };
     if (t.kind == MemoryKind::kHost) {
       if (t.data != nullptr) {
         reject(Status::kInvalidArgument,
-               what +
+               what() +
                    ": a HOST output is written to staging and given in the result; pass data "
                    "NULL, or PINNED or DEVICE memory to receive it in place");
       }
       continue;
     }
-    if (t.data == nullptr) reject(Status::kInvalidArgument, what + " has no data (NULL)");
+    if (t.data == nullptr) reject(Status::kInvalidArgument, what() + " has no data (NULL)");
     if (t.kind == MemoryKind::kDevice && !backend->gpu()) {
       reject(Status::kNotSupported,
-             what + " is in device memory; the model runs on the CPU reference executor");
+             what() + " is in device memory; the model runs on the CPU reference executor");
     }
     if (t.bytes != out_bytes[j]) {
-      reject(Status::kInvalidArgument, what + " has " + std::to_string(t.bytes) + " bytes; at " +
+      reject(Status::kInvalidArgument, what() + " has " + std::to_string(t.bytes) + " bytes; at " +
                                            std::to_string(items) + " batch items it needs " +
                                            std::to_string(out_bytes[j]));
     }
