@@ -39,6 +39,11 @@
 // and queues the run on a [cudago.Stream] without waiting, for pipelines that keep their data on
 // the GPU; it needs the GPU plan.
 //
+// On the GPU plan, each stream a model runs on captures the run at a batch size as a CUDA graph
+// the first time that size is used (milliseconds for a ResNet), then replays it. [Model.Prepare]
+// captures given sizes ahead, for a stream or (nil) for RunHost, so that no request pays for a
+// capture; [Model.Graphs] counts the graphs captured and the time they took.
+//
 // # Executors
 //
 // A model runs on the CPU reference executor (plain fp32, obviously correct, slow: the oracle

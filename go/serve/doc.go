@@ -2,7 +2,8 @@
 // dynamic batcher and request queue, with Triton's knobs (max batch size, max queue delay,
 // preferred batch sizes, max queue size, priority levels, timeouts, ordering), execution
 // instances per GPU (a stream and pinned staging each, so copies and compute of successive
-// batches overlap), and results handed to Go by one goroutine that blocks in a single C call
+// batches overlap; each captures the model's CUDA graphs for its batch sizes when the server
+// starts: see Config.CaptureAllSizes), and results handed to Go by one goroutine that blocks in a single C call
 // and takes many results per crossing (nothing on a core or CUDA thread calls into Go).
 //
 //	m, _ := nn.Load("resnet50.onnx", nn.Options{MaxBatch: 64})
