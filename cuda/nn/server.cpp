@@ -1138,8 +1138,11 @@ void Server::Impl::reaper_loop() {
       continue;
     }
     auto now = ServeClock::now();
-    if (deadlines.top().first > now) {
-      reap_cv.wait_until(lock, deadlines.top().first);
+    // A copy: wait_until reads its argument after the lock is released and retaken, when a
+    // submit may have moved the queue's storage.
+    const ServeClock::time_point next = deadlines.top().first;
+    if (next > now) {
+      reap_cv.wait_until(lock, next);
       continue;
     }
     while (!deadlines.empty() && deadlines.top().first <= now) {
