@@ -543,6 +543,15 @@ func (m *NNModel) checkBatch(op string, batch int) error {
 	return nil
 }
 
+// checkStreamDevice refuses a stream on another device than a GPU model's.
+func (m *NNModel) checkStreamDevice(op string, s *Stream) error {
+	if m.info.Backend == NNBackendGPU && int(s.dev) != m.info.Device {
+		return &Error{Status: StatusDeviceMismatch, Op: op, Msg: "the stream is on device " +
+			strconv.Itoa(int(s.dev)) + ", the model on device " + strconv.Itoa(m.info.Device)}
+	}
+	return nil
+}
+
 // checkCounts refuses input and output lists of the wrong length, naming what the model has.
 func (m *NNModel) checkCounts(op string, nin, nout int) error {
 	names := func(ts []NNTensorInfo) string {
@@ -717,9 +726,8 @@ func (m *NNModel) Run(s *Stream, batch int, inputs, outputs []NNDeviceTensor) er
 	if err := m.checkCounts(op, len(inputs), len(outputs)); err != nil {
 		return err
 	}
-	if m.info.Backend == NNBackendGPU && int(s.dev) != m.info.Device {
-		return &Error{Status: StatusDeviceMismatch, Op: op, Msg: "the stream is on device " +
-			strconv.Itoa(int(s.dev)) + ", the model on device " + strconv.Itoa(m.info.Device)}
+	if err := m.checkStreamDevice(op, s); err != nil {
+		return err
 	}
 	n := len(inputs) + len(outputs)
 	hs := make([]C.cudago_buffer_t, n)
@@ -787,9 +795,8 @@ func (m *NNModel) Prepare(s *Stream, sizes ...int) error {
 			return err
 		}
 		defer dropAll(m, s)
-		if m.info.Backend == NNBackendGPU && int(s.dev) != m.info.Device {
-			return &Error{Status: StatusDeviceMismatch, Op: op, Msg: "the stream is on device " +
-				strconv.Itoa(int(s.dev)) + ", the model on device " + strconv.Itoa(m.info.Device)}
+		if err := m.checkStreamDevice(op, s); err != nil {
+			return err
 		}
 	}
 	cs := make([]C.uint64_t, len(sizes))
