@@ -146,8 +146,15 @@ class CopyList {
     src_.clear();
     size_.clear();
   }
+  // Adjacent copies (the next bytes of both the last copy's source and destination) merge into
+  // one: a batch gathered in host memory goes as one copy.
   void add(void* dst, const void* src, uint64_t bytes) {
     if (bytes == 0) return;
+    if (!dst_.empty() && static_cast<char*>(dst_.back()) + size_.back() == dst &&
+        static_cast<const char*>(src_.back()) + size_.back() == src) {
+      size_.back() += static_cast<size_t>(bytes);
+      return;
+    }
     dst_.push_back(dst);
     src_.push_back(src);
     size_.push_back(static_cast<size_t>(bytes));
@@ -181,6 +188,14 @@ class CopyList {
   bool batched_ = true;
 };
 
+// Requests' inputs and outputs of at most this many bytes per batch item are gathered (and
+// scattered) in pinned host memory by the instance, so that a batch moves as one copy each way:
+// the copy engines' per-copy cost (a few microseconds of the instance's thread each, one per
+// request and tensor) would otherwise outweigh a small item's bytes. Larger items are copied
+// from (to) each request's memory directly, where the host copy would cost more than it saves.
+constexpr int64_t kGatherMaxItemBytes = int64_t{32} << 10;
+constexpr int64_t kGatherMaxBytes = int64_t{16} << 20;  // per tensor, at the max batch
+
 class GpuInstance : public ServeBackend::Instance {
  public:
   GpuInstance(std::shared_ptr<const Model> m, int32_t device, int64_t max_batch,
@@ -196,29 +211,57 @@ class GpuInstance : public ServeBackend::Instance {
         // The instance's thread waits for e3_ asleep: a spinning wait (the runtime's choice on a
         // host with more cores than GPUs) costs a core per instance for the whole compute.
         e3_(device, Event::kBlockingSync) {
+    auto host = [&](const TensorDesc& d) -> std::shared_ptr<HostBuffer> {
+      const int64_t all = d.bytes_at(max_batch);
+      if (d.bytes_at(1) > kGatherMaxItemBytes || all > kGatherMaxBytes) return nullptr;
+      return HostBuffer::allocate(device, static_cast<uint64_t>(all), HostBuffer::kPinned);
+    };
     for (const TensorDesc& d : m_->inputs()) {
       in_.push_back(DeviceBuffer::allocate(device, static_cast<uint64_t>(d.bytes_at(max_batch))));
+      host_in_.push_back(host(d));
     }
     for (const TensorDesc& d : m_->outputs()) {
       out_.push_back(DeviceBuffer::allocate(device, static_cast<uint64_t>(d.bytes_at(max_batch))));
+      host_out_.push_back(host(d));
     }
     for (const auto& d : in_) in_ptrs_.push_back(d->data());
     for (const auto& d : out_) out_ptrs_.push_back(d->data());
     // The first batch of these sizes then costs one graph launch, not a capture.
     m_->prepare(stream_, capture);
   }
+  ~GpuInstance() override {
+    // A batch that failed may have left copies from (to) the gather buffers queued.
+    if (pending_) cudaStreamSynchronize(stream_->get());
+  }
   void execute(ServeBackend::Batch& b) override {
     DeviceGuard guard(device_);
     cudaStream_t s = stream_->get();
-    e0_.record(*stream_);
+    if (pending_) {
+      // The last batch failed before its copies were waited for: they may still read (write)
+      // the gather buffers this batch is about to fill.
+      (void)cudaStreamSynchronize(s);
+      (void)cudaGetLastError();
+      pending_ = false;
+    }
+    // Inputs: small items gathered here, in host memory, at their place in the batch (one copy
+    // for the run of them); device inputs copied on the device.
     copies_.clear();
     for (size_t i = 0; i < in_.size(); ++i) {
       char* dst = static_cast<char*>(in_[i]->data());
+      char* gather = host_in_[i] ? static_cast<char*>(host_in_[i]->host()) : nullptr;
       for (const auto& r : b.requests) {
-        copies_.add(dst, r.in[i], r.in_bytes[i]);
+        if (gather != nullptr && r.in_kind[i] != MemoryKind::kDevice) {
+          std::memcpy(gather, r.in[i], r.in_bytes[i]);
+          copies_.add(dst, gather, r.in_bytes[i]);
+        } else {
+          copies_.add(dst, r.in[i], r.in_bytes[i]);
+        }
         dst += r.in_bytes[i];
+        if (gather != nullptr) gather += r.in_bytes[i];
       }
     }
+    pending_ = true;
+    e0_.record(*stream_);
     copies_.enqueue(s);
     e1_.record(*stream_);
     auto compute = [&] {
@@ -231,18 +274,39 @@ class GpuInstance : public ServeBackend::Instance {
     } else {
       compute();
     }
+    // Outputs: small items into the gather buffer (one copy), scattered after the wait.
     copies_.clear();
     for (size_t j = 0; j < out_.size(); ++j) {
       const char* src = static_cast<const char*>(out_[j]->data());
+      char* gather = host_out_[j] ? static_cast<char*>(host_out_[j]->host()) : nullptr;
       bool batched = m_->outputs()[j].batch_axis == 0;  // else the same for every request
+      bool gathered = false;
       for (const auto& r : b.requests) {
-        copies_.add(r.out[j], src, r.out_bytes[j]);
-        if (batched) src += r.out_bytes[j];
+        if (gather != nullptr && r.out_kind[j] != MemoryKind::kDevice) {
+          if (batched || !gathered) copies_.add(gather, src, r.out_bytes[j]);
+          gathered = true;
+        } else {
+          copies_.add(r.out[j], src, r.out_bytes[j]);
+        }
+        if (batched) {
+          src += r.out_bytes[j];
+          if (gather != nullptr) gather += r.out_bytes[j];
+        }
       }
     }
     copies_.enqueue(s);
     e3_.record(*stream_);
     e3_.synchronize();
+    pending_ = false;
+    for (size_t j = 0; j < out_.size(); ++j) {
+      if (!host_out_[j]) continue;
+      const char* gather = static_cast<const char*>(host_out_[j]->host());
+      bool batched = m_->outputs()[j].batch_axis == 0;
+      for (const auto& r : b.requests) {
+        if (r.out_kind[j] != MemoryKind::kDevice) std::memcpy(r.out[j], gather, r.out_bytes[j]);
+        if (batched) gather += r.out_bytes[j];
+      }
+    }
     b.h2d_ns = static_cast<int64_t>(Event::elapsed_ms(e0_, e1_) * 1e6);
     b.compute_ns = static_cast<int64_t>(Event::elapsed_ms(ec_, e2_) * 1e6);
     b.d2h_ns = static_cast<int64_t>(Event::elapsed_ms(e2_, e3_) * 1e6);
@@ -255,9 +319,12 @@ class GpuInstance : public ServeBackend::Instance {
   StreamPtr stream_;
   Event e0_, e1_, ec_, e2_, e3_;
   std::vector<std::unique_ptr<DeviceBuffer>> in_, out_;
+  // Pinned gather buffers, one per tensor whose items are small (null for the others).
+  std::vector<std::shared_ptr<HostBuffer>> host_in_, host_out_;
   std::vector<const void*> in_ptrs_;  // in_ and out_'s device pointers, as the model takes them
   std::vector<void*> out_ptrs_;
   CopyList copies_;
+  bool pending_ = false;  // copies queued and not yet waited for
 };
 
 class ModelBackend : public ServeBackend {
@@ -706,19 +773,42 @@ struct Server::Impl {
     queued_items -= r->items;
   }
 
-  // Fills a failed result (under mu).
+  // Counts a finished request's outcome (under mu, where its result is filled in: the counts
+  // are up to date before the result is delivered).
+  void count_outcome(Status s) {
+    st.completed++;
+    switch (s) {
+      case Status::kSuccess:
+        st.succeeded++;
+        break;
+      case Status::kTimeout:
+        st.timed_out++;
+        break;
+      case Status::kCancelled:
+        st.cancelled++;
+        break;
+      default:
+        st.failed++;
+        break;
+    }
+  }
+
+  // Fills a failed result and counts it (under mu).
   void fail(Req* r, Status s, std::string msg, ServeClock::time_point now) {
     r->result.status = s;
     r->result.message = std::move(msg);
     r->result.total_ns = ns_between(r->enqueued, now);
     r->result.queue_ns = r->result.total_ns;
     r->state = State::kDone;
+    count_outcome(s);
   }
 
-  // Counts a finished request and hands it to delivery (not under mu).
-  void finish(Req* r);
+  // Observes finished requests (counted already) and hands them to delivery (not under mu): a
+  // batch's requests together, one lock round trip for all of them where the order is free.
+  void finish(Req* const* rs, size_t n);
+  void finish(Req* r) { finish(&r, 1); }
   void deliver(Req* r);
-  void release_delivered(Req* r);
+  void deliver_in_order(Req* r);
 };
 
 uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
@@ -1118,9 +1208,10 @@ void Server::Impl::instance_loop(size_t i) {
         res.d2h_ns = b.d2h_ns;
         res.total_ns = ns_between(r->enqueued, t1);
         r->state = State::kDone;
+        count_outcome(status);
       }
     }
-    for (Req* r : f.reqs) finish(r);
+    finish(f.reqs.data(), f.reqs.size());
   }
 }
 
@@ -1160,46 +1251,53 @@ void Server::Impl::reaper_loop() {
     }
     if (expired.empty()) continue;
     lock.unlock();
-    for (Req* r : expired) finish(r);
+    finish(expired.data(), expired.size());
     expired.clear();
     lock.lock();
   }
 }
 
-void Server::Impl::finish(Req* r) {
-  const ServeResult& res = r->result;
-  if (res.status == Status::kTimeout && r->has_deadline) {
-    h_late->observe(
-        static_cast<double>(std::max<int64_t>(0, ns_between(r->deadline, ServeClock::now()))) *
-        1e-9);
-  }
-  h_request->observe(static_cast<double>(res.total_ns) * 1e-9);
-  h_queue->observe(static_cast<double>(res.queue_ns) * 1e-9);
-  sum_h2d_ns.fetch_add(static_cast<uint64_t>(res.h2d_ns), std::memory_order_relaxed);
-  sum_compute_ns.fetch_add(static_cast<uint64_t>(res.compute_ns), std::memory_order_relaxed);
-  sum_d2h_ns.fetch_add(static_cast<uint64_t>(res.d2h_ns), std::memory_order_relaxed);
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    st.completed++;
-    switch (r->result.status) {
-      case Status::kSuccess:
-        st.succeeded++;
-        break;
-      case Status::kTimeout:
-        st.timed_out++;
-        break;
-      case Status::kCancelled:
-        st.cancelled++;
-        break;
-      default:
-        st.failed++;
-        break;
+void Server::Impl::finish(Req* const* rs, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const Req* r = rs[i];
+    const ServeResult& res = r->result;
+    if (res.status == Status::kTimeout && r->has_deadline) {
+      h_late->observe(
+          static_cast<double>(std::max<int64_t>(0, ns_between(r->deadline, ServeClock::now()))) *
+          1e-9);
     }
+    h_request->observe(static_cast<double>(res.total_ns) * 1e-9);
+    h_queue->observe(static_cast<double>(res.queue_ns) * 1e-9);
+    sum_h2d_ns.fetch_add(static_cast<uint64_t>(res.h2d_ns), std::memory_order_relaxed);
+    sum_compute_ns.fetch_add(static_cast<uint64_t>(res.compute_ns), std::memory_order_relaxed);
+    sum_d2h_ns.fetch_add(static_cast<uint64_t>(res.d2h_ns), std::memory_order_relaxed);
   }
-  if (!o.preserve_ordering) {
-    deliver(r);
+  if (o.preserve_ordering) {
+    for (size_t i = 0; i < n; ++i) deliver_in_order(rs[i]);
     return;
   }
+  if (cb) {
+    for (size_t i = 0; i < n; ++i) deliver(rs[i]);
+    return;
+  }
+  // The completion queue: every result in one hold of done_mu and one wake-up, then one hold of
+  // mu to count them out (after they are in the queue: a poller that sees a stopped server with
+  // nothing outstanding finds every result already queued).
+  {
+    std::lock_guard<std::mutex> lock(done_mu);
+    done.insert(done.end(), rs, rs + n);
+  }
+  if (n > 1) {
+    done_cv.notify_all();
+  } else {
+    done_cv.notify_one();
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  outstanding -= static_cast<int64_t>(n);
+  if (outstanding == 0) idle_cv.notify_all();
+}
+
+void Server::Impl::deliver_in_order(Req* r) {
   // One thread delivers at a time, in sequence order, and not under order_mu: a callback may
   // cancel (finishing another request on this very thread) or submit. What finishes while a
   // thread delivers is delivered by that thread.
@@ -1607,7 +1705,7 @@ void Server::shutdown(bool cancel_queued) {
   s.work_cv.notify_all();
   std::sort(cancelled.begin(), cancelled.end(),
             [](const Impl::Req* a, const Impl::Req* b) { return a->seq < b->seq; });
-  for (Impl::Req* r : cancelled) s.finish(r);
+  s.finish(cancelled.data(), cancelled.size());
   {
     std::unique_lock<std::mutex> lock(s.mu);
     s.idle_cv.wait(lock, [&] { return s.outstanding == 0 && s.reserved == 0; });
