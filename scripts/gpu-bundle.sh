@@ -105,7 +105,7 @@ in_devenv go go test -c -race -tags gpu -ldflags='-s -w' -o "$bundle/bin/cudago-
   ./internal/capi >"$log" 2>&1 || die "go test -c -race ./internal/capi failed" "$log"
 # One binary per public package (go/cudago, go/blas, go/fft, ...: every folder of go/ but
 # internal/), pkg-<name>.test, for its examples; bundle/run.sh runs each in go/<name>. go test -c
-# writes nothing, successfully, for a package without tests (go/nccl today): it is skipped.
+# writes nothing, successfully, for a package without tests: it is skipped.
 pkg_tests=()
 for dir in "$root"/go/*/; do
   pkg=$(basename "$dir")
