@@ -31,7 +31,9 @@ var kindNames = [numKinds]string{"ok", "queue_full", "timeout", "other"}
 type target interface {
 	// send sends one request, with -timeout as its deadline, and returns its outcome (and the
 	// error, for kinds other than ok).
-	send(ctx context.Context) (kind, error)
+	// send sends one request and waits for its answer; server is the server's own time for it
+	// (submission to result ready, from the result), or 0 where the target does not report it.
+	send(ctx context.Context) (k kind, server time.Duration, err error)
 	// batchHistogram returns the server's batch-size histogram so far ([b]: batches of b
 	// items), or nil where the server does not report it.
 	batchHistogram() ([]uint64, error)
@@ -72,12 +74,16 @@ type runResult struct {
 	// With -timeout: how long after its deadline each timed-out request was answered (the time
 	// from its send to its answer, less the timeout; the deadline is set a few microseconds
 	// after the send starts, so this bounds the lateness from above). Absent without timeouts.
-	TimeoutLateness *latency      `json:"timeout_lateness,omitempty"`
-	Batches         uint64        `json:"batches"`
-	MeanBatch       float64       `json:"mean_batch_size"`
-	BatchHistogram  []uint64      `json:"batch_histogram"`  // [b]: batches of b items in this run; null: not reported
-	Scrape          *scrapeSeries `json:"scrape,omitempty"` // the server's metrics over the run; absent: -scrape-interval 0
-	started         time.Time     // when the load began
+	TimeoutLateness *latency `json:"timeout_lateness,omitempty"`
+	// The server's own time for each successful request (submission to result ready, from its
+	// result): the latency less the client's side (its goroutine's scheduling, the Go hand-off).
+	// In-process only; absent over HTTP.
+	ServerLatency  *latency      `json:"server_latency,omitempty"`
+	Batches        uint64        `json:"batches"`
+	MeanBatch      float64       `json:"mean_batch_size"`
+	BatchHistogram []uint64      `json:"batch_histogram"`  // [b]: batches of b items in this run; null: not reported
+	Scrape         *scrapeSeries `json:"scrape,omitempty"` // the server's metrics over the run; absent: -scrape-interval 0
+	started        time.Time     // when the load began
 }
 
 // recorder collects the outcomes of a run's requests.
@@ -87,6 +93,7 @@ type recorder struct {
 	counts    [numKinds]uint64
 	first     [numKinds]string
 	lat       []time.Duration
+	server    []time.Duration // the server's own time of the successful requests that report it
 	timeout   time.Duration   // the requests' deadline (-timeout; 0: none)
 	late      []time.Duration // timed-out requests: time in flight - timeout
 }
@@ -99,12 +106,15 @@ func (r *recorder) sent() {
 
 // done records a request's outcome: d its latency (from its scheduled arrival), inFlight the
 // time from its send to its answer.
-func (r *recorder) done(k kind, err error, d, inFlight time.Duration) {
+func (r *recorder) done(k kind, err error, d, inFlight, server time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.counts[k]++
 	if k == kindOK {
 		r.lat = append(r.lat, d)
+		if server > 0 {
+			r.server = append(r.server, server)
+		}
 	} else if k == kindTimeout && r.timeout > 0 {
 		r.late = append(r.late, inFlight-r.timeout)
 	}
@@ -144,9 +154,9 @@ func runLoad(tg target, c config, lv float64, duration time.Duration, seed uint6
 	rec := &recorder{timeout: c.timeout}
 	one := func(scheduled time.Time) {
 		sent := time.Now() // the request's deadline is -timeout from about now
-		k, err := tg.send(context.Background())
+		k, server, err := tg.send(context.Background())
 		now := time.Now()
-		rec.done(k, err, now.Sub(scheduled), now.Sub(sent))
+		rec.done(k, err, now.Sub(scheduled), now.Sub(sent), server)
 	}
 	res := runResult{}
 	var sc *scraper
@@ -235,6 +245,10 @@ func runLoad(tg target, c config, lv float64, duration time.Duration, seed uint6
 	if len(rec.late) > 0 {
 		l := summarize(rec.late)
 		res.TimeoutLateness = &l
+	}
+	if len(rec.server) > 0 {
+		l := summarize(rec.server)
+		res.ServerLatency = &l
 	}
 	if after != nil {
 		res.BatchHistogram = make([]uint64, len(after))

@@ -328,6 +328,10 @@ func printRun(w io.Writer, r runResult) {
 	if r.OK > 0 {
 		fmt.Fprintf(w, "latency: p50 %s, p90 %s, p99 %s, max %s, mean %s\n", ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max), ms(l.Mean))
 	}
+	if l := r.ServerLatency; l != nil {
+		fmt.Fprintf(w, "server's own time (submission to result): p50 %s, p90 %s, p99 %s, max %s, mean %s\n",
+			ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max), ms(l.Mean))
+	}
 	if t := r.TimeoutLateness; t != nil {
 		fmt.Fprintf(w, "timed-out requests answered after their deadline by: p50 %s, p99 %s, max %s\n", ms(t.P50), ms(t.P99), ms(t.Max))
 	}

@@ -106,22 +106,22 @@ func newInprocTarget(c config) (*inprocTarget, error) {
 	return t, nil
 }
 
-func (t *inprocTarget) send(ctx context.Context) (kind, error) {
+func (t *inprocTarget) send(ctx context.Context) (kind, time.Duration, error) {
 	if t.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t.timeout)
 		defer cancel()
 	}
-	_, err := t.srv.Do(ctx, &serve.Request{Inputs: t.inputs})
+	res, err := t.srv.Do(ctx, &serve.Request{Inputs: t.inputs})
 	switch {
 	case err == nil:
-		return kindOK, nil
+		return kindOK, res.Stats.Total, nil
 	case errors.Is(err, cudago.ErrQueueFull):
-		return kindQueueFull, err
+		return kindQueueFull, 0, err
 	case errors.Is(err, cudago.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		return kindTimeout, err
+		return kindTimeout, 0, err
 	}
-	return kindOther, err
+	return kindOther, 0, err
 }
 
 func (t *inprocTarget) batchHistogram() ([]uint64, error) {
@@ -305,7 +305,13 @@ func (t *httpTarget) getJSON(url string, v any) error {
 // answers is a timeout, not a hang.
 const noTimeoutGuard = time.Minute
 
-func (t *httpTarget) send(ctx context.Context) (kind, error) {
+// send reports no server time: the HTTP response carries none.
+func (t *httpTarget) send(ctx context.Context) (kind, time.Duration, error) {
+	k, err := t.post(ctx)
+	return k, 0, err
+}
+
+func (t *httpTarget) post(ctx context.Context) (kind, error) {
 	// The server's own deadline is the "timeout" parameter: give its 504 time to come back
 	// before the client gives up.
 	limit := noTimeoutGuard
