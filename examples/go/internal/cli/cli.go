@@ -62,8 +62,9 @@ func choiceFlag[T any](fs *flag.FlagSet, name, usage string, v *T, names []strin
 }
 
 // BatcherFlags defines the batcher's flags shared by the serving commands on fs: -max-batch
-// (into *maxBatch, the model's max batch too), -max-queue-delay, -preferred, -max-queue-size and
-// -instances (into cfg). prefix starts their help texts.
+// (into *maxBatch, the model's max batch too), -max-queue-delay, -preferred, -max-queue-size,
+// -devices, -instances, -concurrent-compute and -capture-all-sizes (into cfg). prefix starts their
+// help texts.
 func BatcherFlags(fs *flag.FlagSet, cfg *serve.Config, maxBatch *int, prefix string) {
 	fs.IntVar(maxBatch, "max-batch", 8, prefix+"the most batch `items` one batch (and one request) holds; a model without a dynamic batch dimension runs at batch 1")
 	fs.DurationVar(&cfg.MaxQueueDelay, "max-queue-delay", 0, prefix+"how long the oldest queued request may wait for others to join its batch (`duration`, e.g. 500us)")
@@ -71,6 +72,9 @@ func BatcherFlags(fs *flag.FlagSet, cfg *serve.Config, maxBatch *int, prefix str
 		return Ints(s, &cfg.PreferredBatchSizes, 1)
 	})
 	fs.IntVar(&cfg.MaxQueueSize, "max-queue-size", 0, prefix+"the most `requests` that may wait; past it a request is refused as the queue is full (0: 1024)")
+	fs.Func("devices", prefix+"the GPUs to run on, comma-separated `ordinals` (default: the model's), each with -instances instances", func(s string) error {
+		return Ints(s, &cfg.Devices, 0)
+	})
 	fs.IntVar(&cfg.InstancesPerDevice, "instances", 0, prefix+"execution `instances` per GPU (0: 2 on a GPU, 1 on the reference executor)")
 	fs.BoolVar(&cfg.ConcurrentCompute, "concurrent-compute", false, prefix+"let a GPU's instances compute side by side (default: one batch at a time, the others copying meanwhile)")
 	fs.BoolVar(&cfg.CaptureAllSizes, "capture-all-sizes", false, prefix+"capture the model's CUDA graph for every batch size at start (default: the preferred sizes and the max batch; others at first use)")

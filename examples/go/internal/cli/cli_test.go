@@ -6,8 +6,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cudago/cudago/go/nn"
+	"github.com/cudago/cudago/go/serve"
 )
 
 func TestFlags(t *testing.T) {
@@ -46,5 +48,29 @@ func TestDescribeBackend(t *testing.T) {
 	s := DescribeBackend(nn.Info{Backend: nn.Reference, Precision: nn.FP32}, nn.Reference)
 	if !strings.Contains(s, "reference executor") || !strings.Contains(s, "-backend reference") {
 		t.Errorf("%q", s)
+	}
+}
+
+func TestBatcherFlags(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var cfg serve.Config
+	maxBatch := 0
+	BatcherFlags(fs, &cfg, &maxBatch, "")
+	args := []string{"-max-batch", "64", "-max-queue-delay", "2ms", "-preferred", "16,32",
+		"-devices", "0,1", "-instances", "3", "-capture-all-sizes"}
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	if maxBatch != 64 || cfg.MaxQueueDelay != 2*time.Millisecond ||
+		!reflect.DeepEqual(cfg.PreferredBatchSizes, []int{16, 32}) ||
+		!reflect.DeepEqual(cfg.Devices, []int{0, 1}) || cfg.InstancesPerDevice != 3 ||
+		!cfg.CaptureAllSizes {
+		t.Errorf("max batch %d, config %+v", maxBatch, cfg)
+	}
+	for _, bad := range []string{"-1", "0,x", ""} {
+		if err := fs.Parse([]string{"-devices", bad}); err == nil {
+			t.Errorf("-devices %q parsed", bad)
+		}
 	}
 }
