@@ -270,6 +270,19 @@ if [ "${RUN_BENCH:-1}" != 0 ]; then
       -max-queue-delay 2ms -concurrency 512 -duration 6s -warmup 3s -scrape-interval 500ms \
       "${variant#*:}"
   done
+  # Two GPUs (issue: serving across two GPUs): saturation with the instances on device 0 alone,
+  # then on devices 0 and 1, in the same step (the ratio is the target, >= 1.8x); metrics scraped.
+  ngpu=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ')
+  if [ "${ngpu:-0}" -ge 2 ]; then
+    for devs in 0 0,1; do
+      step "serve_inproc_gpus_${devs/,/_}" 90 "+serve-inproc.txt" "$bin/loadgen" -mode inproc \
+        -model "$models/resnet50_pt.onnx" -backend gpu -precision fp16 -max-batch 128 \
+        -max-queue-delay 2ms -concurrency 1024 -duration 8s -warmup 3s -scrape-interval 500ms \
+        -capture-all-sizes -devices "$devs"
+    done
+  else
+    say "==> serve_inproc_gpus_*: SKIP (one GPU: needs two)"
+  fi
   # Overload: Poisson arrivals at 40,000 requests/s (above what one GPU serves), a 20 ms deadline
   # each: every request accounted for (ok, queue full, timeout), and how late past its deadline
   # each timed-out one was answered.
