@@ -94,9 +94,6 @@ func newFlags(c *config) *flag.FlagSet {
 	cli.BatcherFlags(fs, &c.batcher, &c.maxBatch, "")
 	fs.IntVar(&c.batcher.PriorityLevels, "priority-levels", 0, "priority `levels` a request may pick with its \"priority\" parameter (0: one)")
 	fs.DurationVar(&c.batcher.DefaultTimeout, "timeout", 0, "the deadline of a request that gives no \"timeout\" parameter (`duration`; 0: none): past it in the queue, 504")
-	fs.Func("devices", "the GPUs to run on, comma-separated `ids` (default: the model's)", func(s string) error {
-		return cli.Ints(s, &c.batcher.Devices, 0)
-	})
 	cli.Uint8Flag(fs, &c.uint8, "")
 	fs.Int64Var(&c.maxBody, "max-body-bytes", 64<<20, "the largest infer request body in `bytes` (after decompression); past it, 413")
 	fs.BoolVar(&c.tritonMetrics, "triton-metrics", false, "add Triton's metric names (nv_inference_*, microseconds) to /metrics, for dashboards built for Triton")
