@@ -576,6 +576,11 @@ struct Server::Impl {
 
   std::vector<std::unique_ptr<ServeBackend::Instance>> instances;
   std::vector<std::pair<int32_t, int32_t>> instance_ids;  // (device, index)
+  // Per instance (under mu): batches run and their items, for the per-device series.
+  struct InstanceCount {
+    int64_t batches = 0, inferences = 0;
+  };
+  std::vector<InstanceCount> per_instance;
   std::vector<std::thread> threads;
 
   ~Impl() {
@@ -1170,6 +1175,8 @@ void Server::Impl::instance_loop(size_t i) {
       if (status == Status::kSuccess) learn(f.items, ns_between(t0, t1));
       st.batches++;
       st.inferences += f.items;
+      per_instance[i].batches++;
+      per_instance[i].inferences += f.items;
       if (static_cast<size_t>(f.items) < st.batch_histogram.size()) {
         st.batch_histogram[static_cast<size_t>(f.items)]++;
       }
@@ -1347,11 +1354,13 @@ void Server::Impl::deliver(Req* r) {
 void Server::Impl::render(metrics::Writer& w, const metrics::RenderOptions& ro) const {
   ServerStats s;
   int64_t q, fl, staged;
+  std::vector<InstanceCount> inst;
   {
     std::lock_guard<std::mutex> lock(mu);
     s = st;
     q = queued;
     fl = in_flight;
+    inst = per_instance;
   }
   staged = staging->held();
   const std::string& m = o.name;
@@ -1389,6 +1398,22 @@ void Server::Impl::render(metrics::Writer& w, const metrics::RenderOptions& ro) 
             d(s.closed_deadline));
   w.counter("cudago_batch_close_total", close_help, {{"model", m}, {"reason", "shutdown"}},
             d(s.closed_shutdown));
+  // Per execution instance: how a server's batches spread over its GPUs (device "cpu": the
+  // reference executor's workers).
+  auto inst_labels = [&](size_t i) {
+    const auto [dev, index] = instance_ids[i];
+    return metrics::Labels{{"model", m},
+                           {"device", dev < 0 ? std::string("cpu") : std::to_string(dev)},
+                           {"instance", std::to_string(index)}};
+  };
+  for (size_t i = 0; i < inst.size(); ++i) {
+    w.counter("cudago_instance_inferences_total", "Batch items run by each execution instance.",
+              inst_labels(i), d(inst[i].inferences));
+  }
+  for (size_t i = 0; i < inst.size(); ++i) {
+    w.counter("cudago_instance_batch_executions_total", "Batches run by each execution instance.",
+              inst_labels(i), d(inst[i].batches));
+  }
   w.gauge("cudago_queue_depth", "Requests waiting in the queue.", {{"model", m}}, d(q));
   w.gauge("cudago_requests_in_flight", "Requests in a running batch.", {{"model", m}}, d(fl));
   w.gauge("cudago_staging_bytes",
@@ -1582,6 +1607,7 @@ std::unique_ptr<Server> Server::create(std::shared_ptr<ServeBackend> backend,
       s.instance_ids.emplace_back(d, k);
     }
   }
+  s.per_instance.resize(s.instances.size());
   Impl* p = impl.get();
   s.metrics_token = metrics::Registry::global().add(
       [p](metrics::Writer& w, const metrics::RenderOptions& ro) { p->render(w, ro); });

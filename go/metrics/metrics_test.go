@@ -187,11 +187,18 @@ func TestConsistencyUnderLoad(t *testing.T) {
 	if inf != bsum || int(inf) != items {
 		t.Errorf("cudago_inferences_total %v, batch size histogram sum %v, items run %d", inf, bsum, items)
 	}
+	// The per-instance series (device "cpu" on the reference executor) add up to the server's.
+	if per := snap.Sum("cudago_instance_inferences_total", map[string]string{"model": "relu-load", "device": "cpu"}); per != inf {
+		t.Errorf("cudago_instance_inferences_total{device=\"cpu\"} sums to %v; cudago_inferences_total %v", per, inf)
+	}
 	execs, _ := snap.Value("cudago_batch_executions_total", lbl)
 	bcount, _ := snap.Value("cudago_batch_size_count", lbl)
 	closes := snap.Sum("cudago_batch_close_total", lbl)
 	if execs != bcount || execs != closes || execs == 0 {
 		t.Errorf("batch executions %v, batch size count %v, close reasons %v", execs, bcount, closes)
+	}
+	if per := snap.Sum("cudago_instance_batch_executions_total", lbl); per != execs {
+		t.Errorf("cudago_instance_batch_executions_total sums to %v; batch executions %v", per, execs)
 	}
 	if q, _ := snap.Value("cudago_queue_depth", lbl); q != 0 {
 		t.Errorf("queue depth %v after the load", q)
