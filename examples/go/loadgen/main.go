@@ -50,6 +50,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -396,6 +397,25 @@ func printScrapes(w io.Writer, s *scrapeSeries) {
 	if st := s.Stages; st.Queue.ok() || st.Compute.ok() {
 		fmt.Fprintf(w, "mean ms over the run: queue wait %s per request; per batch h2d %s, compute %s, d2h %s\n",
 			f(st.Queue, 3), f(st.H2D, 3), f(st.Compute, 3), f(st.D2H, 3))
+	}
+	if len(s.ItemsPerDevice) > 0 {
+		devs := make([]string, 0, len(s.ItemsPerDevice))
+		total := 0.0
+		for d, n := range s.ItemsPerDevice {
+			devs = append(devs, d)
+			total += n
+		}
+		sort.Strings(devs)
+		fmt.Fprint(w, "items per device over the run:")
+		for _, d := range devs {
+			n := s.ItemsPerDevice[d]
+			share := 0.0
+			if total > 0 {
+				share = 100 * n / total
+			}
+			fmt.Fprintf(w, " %s: %.0f (%.1f%%)", d, n, share)
+		}
+		fmt.Fprintln(w)
 	}
 	if st := s.Stages; st.TimeoutLate.ok() {
 		fmt.Fprintf(w, "server side: timed-out requests' results ready after their deadline by: mean %s ms, p99 %s ms\n",

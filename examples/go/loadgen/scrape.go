@@ -18,15 +18,16 @@ import (
 
 // The series the scrape series are computed from (docs/METRICS.md).
 const (
-	seriesRequests   = "cudago_requests_total"           // {model, outcome, reason}
-	seriesInferences = "cudago_inferences_total"         // {model}
-	seriesBatchSize  = "cudago_batch_size"               // histogram {model}
-	seriesDuration   = "cudago_request_duration_seconds" // histogram {model}
-	seriesSMActive   = "cudago_gpu_sm_active_ratio"      // gauge {device, uuid, name}
-	seriesQueueWait  = "cudago_queue_wait_seconds"       // histogram {model}
-	seriesStage      = "cudago_stage_duration_seconds"   // histogram {model, stage}
-	seriesLate       = "cudago_timeout_lateness_seconds" // histogram {model}
-	seriesNVML       = "cudago_nvml_available"           // gauge
+	seriesRequests   = "cudago_requests_total"            // {model, outcome, reason}
+	seriesInferences = "cudago_inferences_total"          // {model}
+	seriesBatchSize  = "cudago_batch_size"                // histogram {model}
+	seriesDuration   = "cudago_request_duration_seconds"  // histogram {model}
+	seriesSMActive   = "cudago_gpu_sm_active_ratio"       // gauge {device, uuid, name}
+	seriesQueueWait  = "cudago_queue_wait_seconds"        // histogram {model}
+	seriesStage      = "cudago_stage_duration_seconds"    // histogram {model, stage}
+	seriesLate       = "cudago_timeout_lateness_seconds"  // histogram {model}
+	seriesNVML       = "cudago_nvml_available"            // gauge
+	seriesInstance   = "cudago_instance_inferences_total" // {model, device, instance}
 )
 
 // maybe is a figure that may be missing (NaN), written as null in JSON: the p99 of an interval
@@ -75,10 +76,13 @@ type scrapeSeries struct {
 	Points []scrapePoint `json:"points"`
 	// The run's mean time per request in the queue and per batch in each stage (host-to-device
 	// copy, compute, device-to-host copy), in ms, from the first scrape to the last.
-	Stages       stageMeans `json:"stage_mean_ms"`
-	SMActiveNote string     `json:"sm_active_note,omitempty"` // why there is no SM activity
-	Note         string     `json:"note,omitempty"`           // e.g. that no scrape had the model's series
-	Error        string     `json:"error,omitempty"`          // the scrape that failed, ending the series
+	Stages stageMeans `json:"stage_mean_ms"`
+	// Batch items each device ran from the first scrape to the last (the device label: a GPU
+	// ordinal, or "cpu"): how the load spread over the server's GPUs.
+	ItemsPerDevice map[string]float64 `json:"items_per_device,omitempty"`
+	SMActiveNote   string             `json:"sm_active_note,omitempty"` // why there is no SM activity
+	Note           string             `json:"note,omitempty"`           // e.g. that no scrape had the model's series
+	Error          string             `json:"error,omitempty"`          // the scrape that failed, ending the series
 }
 
 // scrapeSample is one scrape and when it was taken.
@@ -319,6 +323,7 @@ func seriesFrom(scrapes []scrapeSample, model string, start time.Time, every tim
 			d := bucketDeltas(histogramBuckets(first, seriesLate, m), histogramBuckets(last, seriesLate, m))
 			s.Stages.TimeoutLateP99 = maybe(histogramQuantile(0.99, d) * 1e3)
 		}
+		s.ItemsPerDevice = itemsPerDevice(first, last, model)
 	}
 	found, sm := false, false
 	for _, sc := range scrapes {
@@ -424,4 +429,23 @@ func (sc *scraper) finish(model string) *scrapeSeries {
 		s.Error = sc.err.Error()
 	}
 	return s
+}
+
+// itemsPerDevice sums, by device, the growth of the model's per-instance item counters between
+// two scrapes (nil when the server reports none).
+func itemsPerDevice(first, last *metrics.Snapshot, model string) map[string]float64 {
+	out := map[string]float64{}
+	for _, f := range last.Families {
+		for _, smp := range f.Samples {
+			if smp.Name != seriesInstance || smp.Labels["model"] != model {
+				continue
+			}
+			before, _ := first.Value(seriesInstance, smp.Labels)
+			out[smp.Labels["device"]] += smp.Value - before
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }

@@ -525,3 +525,26 @@ func TestTimeseriesCharts(t *testing.T) {
 	}
 	checkPNGs(t, prefix, 300, 200)
 }
+
+func TestItemsPerDevice(t *testing.T) {
+	expo := func(a0, a1, b0 int) *metrics.Snapshot {
+		text := "# HELP cudago_instance_inferences_total Batch items run by each execution instance.\n" +
+			"# TYPE cudago_instance_inferences_total counter\n" +
+			fmt.Sprintf("cudago_instance_inferences_total{model=\"m\",device=\"0\",instance=\"0\"} %d\n", a0) +
+			fmt.Sprintf("cudago_instance_inferences_total{model=\"m\",device=\"0\",instance=\"1\"} %d\n", a1) +
+			fmt.Sprintf("cudago_instance_inferences_total{model=\"m\",device=\"1\",instance=\"0\"} %d\n", b0) +
+			"cudago_instance_inferences_total{model=\"other\",device=\"1\",instance=\"0\"} 1000\n"
+		s, err := metrics.Parse([]byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	got := itemsPerDevice(expo(10, 20, 5), expo(110, 70, 105), "m")
+	if len(got) != 2 || got["0"] != 150 || got["1"] != 100 {
+		t.Errorf("itemsPerDevice = %v, want map[0:150 1:100]", got)
+	}
+	if got := itemsPerDevice(expo(1, 1, 1), expo(1, 1, 1), "absent"); got != nil {
+		t.Errorf("another model's series: %v, want nil", got)
+	}
+}
