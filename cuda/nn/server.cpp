@@ -814,6 +814,8 @@ struct Server::Impl {
   void finish(Req* r) { finish(&r, 1); }
   void deliver(Req* r);
   void deliver_in_order(Req* r);
+  // Puts results in the completion queue (servers without a callback).
+  void queue_done(Req* const* rs, size_t n);
 };
 
 uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
@@ -1265,13 +1267,13 @@ void Server::Impl::reaper_loop() {
 }
 
 void Server::Impl::finish(Req* const* rs, size_t n) {
+  const ServeClock::time_point now = ServeClock::now();  // the results are ready
   for (size_t i = 0; i < n; ++i) {
     const Req* r = rs[i];
     const ServeResult& res = r->result;
     if (res.status == Status::kTimeout && r->has_deadline) {
-      h_late->observe(
-          static_cast<double>(std::max<int64_t>(0, ns_between(r->deadline, ServeClock::now()))) *
-          1e-9);
+      h_late->observe(static_cast<double>(std::max<int64_t>(0, ns_between(r->deadline, now))) *
+                      1e-9);
     }
     h_request->observe(static_cast<double>(res.total_ns) * 1e-9);
     h_queue->observe(static_cast<double>(res.queue_ns) * 1e-9);
@@ -1287,21 +1289,7 @@ void Server::Impl::finish(Req* const* rs, size_t n) {
     for (size_t i = 0; i < n; ++i) deliver(rs[i]);
     return;
   }
-  // The completion queue: every result in one hold of done_mu and one wake-up, then one hold of
-  // mu to count them out (after they are in the queue: a poller that sees a stopped server with
-  // nothing outstanding finds every result already queued).
-  {
-    std::lock_guard<std::mutex> lock(done_mu);
-    done.insert(done.end(), rs, rs + n);
-  }
-  if (n > 1) {
-    done_cv.notify_all();
-  } else {
-    done_cv.notify_one();
-  }
-  std::lock_guard<std::mutex> lock(mu);
-  outstanding -= static_cast<int64_t>(n);
-  if (outstanding == 0) idle_cv.notify_all();
+  queue_done(rs, n);  // the completion queue: the batch's results together
 }
 
 void Server::Impl::deliver_in_order(Req* r) {
@@ -1342,13 +1330,25 @@ void Server::Impl::deliver(Req* r) {
     if (--outstanding == 0) idle_cv.notify_all();
     return;
   }
+  queue_done(&r, 1);
+}
+
+void Server::Impl::queue_done(Req* const* rs, size_t n) {
+  // Every result in one hold of done_mu and one wake-up, then one hold of mu to count them out
+  // (after they are in the queue: a poller that sees a stopped server with nothing outstanding
+  // finds every result already queued).
   {
     std::lock_guard<std::mutex> lock(done_mu);
-    done.push_back(r);
+    done.insert(done.end(), rs, rs + n);
   }
-  done_cv.notify_one();
+  if (n > 1) {
+    done_cv.notify_all();
+  } else {
+    done_cv.notify_one();
+  }
   std::lock_guard<std::mutex> lock(mu);
-  if (--outstanding == 0) idle_cv.notify_all();
+  outstanding -= static_cast<int64_t>(n);
+  if (outstanding == 0) idle_cv.notify_all();
 }
 
 void Server::Impl::render(metrics::Writer& w, const metrics::RenderOptions& ro) const {
