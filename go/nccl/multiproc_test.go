@@ -210,13 +210,7 @@ func mpStart(t *testing.T, test string, budget time.Duration) *mpRun {
 	t.Helper()
 	exe, err := os.Executable()
 	testutil.Must(t, "os.Executable", err)
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv(mpSeedEnv); v != "" {
-		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
-			t.Fatalf("%s=%q: %v", mpSeedEnv, v, err)
-		}
-	}
-	t.Logf("random seed %d (replay with %s=%d)", seed, mpSeedEnv, seed)
+	seed := testutil.Seed(t) // mpSeedEnv: the children get this one
 	dir := t.TempDir()
 	run := &mpRun{exited: make(chan *mpChild, 2)}
 	for r := range run.children {

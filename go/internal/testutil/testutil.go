@@ -78,9 +78,9 @@ func RequireGPU(t testing.TB) cudago.Device {
 	return dev
 }
 
-// Rand returns a generator seeded from the clock, or from CUDAGO_TEST_SEED; the seed is logged,
-// so that a failure can be replayed.
-func Rand(t testing.TB) *rand.Rand {
+// Seed returns a test's random seed: from the clock, or from CUDAGO_TEST_SEED. It is logged, so
+// that a failure can be replayed.
+func Seed(t testing.TB) uint64 {
 	t.Helper()
 	seed := uint64(time.Now().UnixNano())
 	if v := os.Getenv("CUDAGO_TEST_SEED"); v != "" {
@@ -90,5 +90,11 @@ func Rand(t testing.TB) *rand.Rand {
 		}
 	}
 	t.Logf("random seed %d (replay with CUDAGO_TEST_SEED=%d)", seed, seed)
-	return rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	return seed
+}
+
+// Rand returns a generator seeded with [Seed].
+func Rand(t testing.TB) *rand.Rand {
+	t.Helper()
+	return rand.New(rand.NewPCG(Seed(t), 0x9e3779b97f4a7c15))
 }
