@@ -76,9 +76,9 @@ class RefInstance : public ServeBackend::Instance {
     std::vector<uint64_t> in_bytes(in_.size());
     for (size_t i = 0; i < in_.size(); ++i) {
       uint64_t off = 0;
-      for (const auto& r : b.requests) {
-        std::memcpy(in_[i].data() + off, r.in[i], r.in_bytes[i]);
-        off += r.in_bytes[i];
+      for (const auto* r : b.requests) {
+        std::memcpy(in_[i].data() + off, r->in[i], r->in_bytes[i]);
+        off += r->in_bytes[i];
       }
       in[i] = in_[i].data();
       in_bytes[i] = off;
@@ -96,9 +96,9 @@ class RefInstance : public ServeBackend::Instance {
       uint64_t off = 0;
       // An output without a batch dimension is the same for every request.
       bool batched = m_->outputs()[j].batch_axis == 0;
-      for (const auto& r : b.requests) {
-        std::memcpy(r.out[j], out_[j].data() + off, r.out_bytes[j]);
-        if (batched) off += r.out_bytes[j];
+      for (const auto* r : b.requests) {
+        std::memcpy(r->out[j], out_[j].data() + off, r->out_bytes[j]);
+        if (batched) off += r->out_bytes[j];
       }
     }
     auto t3 = ServeClock::now();
@@ -249,15 +249,15 @@ class GpuInstance : public ServeBackend::Instance {
     for (size_t i = 0; i < in_.size(); ++i) {
       char* dst = static_cast<char*>(in_[i]->data());
       char* gather = host_in_[i] ? static_cast<char*>(host_in_[i]->host()) : nullptr;
-      for (const auto& r : b.requests) {
-        if (gather != nullptr && r.in_kind[i] != MemoryKind::kDevice) {
-          std::memcpy(gather, r.in[i], r.in_bytes[i]);
-          copies_.add(dst, gather, r.in_bytes[i]);
+      for (const auto* r : b.requests) {
+        if (gather != nullptr && r->in_kind[i] != MemoryKind::kDevice) {
+          std::memcpy(gather, r->in[i], r->in_bytes[i]);
+          copies_.add(dst, gather, r->in_bytes[i]);
         } else {
-          copies_.add(dst, r.in[i], r.in_bytes[i]);
+          copies_.add(dst, r->in[i], r->in_bytes[i]);
         }
-        dst += r.in_bytes[i];
-        if (gather != nullptr) gather += r.in_bytes[i];
+        dst += r->in_bytes[i];
+        if (gather != nullptr) gather += r->in_bytes[i];
       }
     }
     pending_ = true;
@@ -281,16 +281,16 @@ class GpuInstance : public ServeBackend::Instance {
       char* gather = host_out_[j] ? static_cast<char*>(host_out_[j]->host()) : nullptr;
       bool batched = m_->outputs()[j].batch_axis == 0;  // else the same for every request
       bool gathered = false;
-      for (const auto& r : b.requests) {
-        if (gather != nullptr && r.out_kind[j] != MemoryKind::kDevice) {
-          if (batched || !gathered) copies_.add(gather, src, r.out_bytes[j]);
+      for (const auto* r : b.requests) {
+        if (gather != nullptr && r->out_kind[j] != MemoryKind::kDevice) {
+          if (batched || !gathered) copies_.add(gather, src, r->out_bytes[j]);
           gathered = true;
         } else {
-          copies_.add(r.out[j], src, r.out_bytes[j]);
+          copies_.add(r->out[j], src, r->out_bytes[j]);
         }
         if (batched) {
-          src += r.out_bytes[j];
-          if (gather != nullptr) gather += r.out_bytes[j];
+          src += r->out_bytes[j];
+          if (gather != nullptr) gather += r->out_bytes[j];
         }
       }
     }
@@ -302,9 +302,9 @@ class GpuInstance : public ServeBackend::Instance {
       if (!host_out_[j]) continue;
       const char* gather = static_cast<const char*>(host_out_[j]->host());
       bool batched = m_->outputs()[j].batch_axis == 0;
-      for (const auto& r : b.requests) {
-        if (r.out_kind[j] != MemoryKind::kDevice) std::memcpy(r.out[j], gather, r.out_bytes[j]);
-        if (batched) gather += r.out_bytes[j];
+      for (const auto* r : b.requests) {
+        if (r->out_kind[j] != MemoryKind::kDevice) std::memcpy(r->out[j], gather, r->out_bytes[j]);
+        if (batched) gather += r->out_bytes[j];
       }
     }
     b.h2d_ns = static_cast<int64_t>(Event::elapsed_ms(e0_, e1_) * 1e6);
@@ -508,8 +508,9 @@ thread_local const void* tl_in_callback = nullptr;
 // ------------------------------------------------------------------------------------------------
 
 struct Server::Impl {
-  // kStaging: accepted, its inputs being copied, not yet in a level.
-  enum class State { kFree, kStaging, kQueued, kRunning, kDone, kPolled };
+  // kFree also covers a request being accepted (its inputs copied, not yet in a level): its id
+  // is not out yet.
+  enum class State { kFree, kQueued, kRunning, kDone, kPolled };
 
   struct Req {
     uint32_t index = 0;
@@ -522,8 +523,10 @@ struct Server::Impl {
     ServeClock::time_point enqueued{}, deadline{}, dispatched{};
     bool has_deadline = false;
     int64_t timeout_ns = 0;
-    void* slot = nullptr;
+    std::atomic<uint32_t> next_free{0};  // the free stack's link: an index + 1 (0: the bottom)
+    void* slot = nullptr;  // its staging, kept while free for the next request of its class
     int64_t slot_cls = 0;
+    std::vector<std::vector<int64_t>> item_dims;  // its inputs' (for its key, at enqueue)
     ServeBackend::Batch::Item io;
     std::vector<std::shared_ptr<const void>> keep;
     ServeResult result;
@@ -540,18 +543,44 @@ struct Server::Impl {
   mutable std::mutex mu;  // queue, requests, stats
   std::condition_variable work_cv, reap_cv, idle_cv;
   std::vector<std::deque<Req*>> levels;
-  std::vector<std::unique_ptr<Req>> reqs;
-  std::vector<uint32_t> free_reqs;
+  // The requests, in chunks that never move: lookup reads them under mu while a submit takes a
+  // free one from a lock-free stack (a submit takes mu once, to enqueue).
+  static constexpr uint32_t kChunkBits = 8;
+  static constexpr uint32_t kChunk = 1u << kChunkBits;
+  static constexpr uint32_t kMaxChunks = 16384;  // 4,194,304 requests outstanding at most
+  std::unique_ptr<std::atomic<Req*>[]> chunks { new std::atomic<Req*>[ kMaxChunks ]() };
+  std::atomic<uint32_t> num_reqs{0};
+  // The free stack's head: a tag changed by every update (against ABA) in the high 32 bits, the
+  // top request's index + 1 in the low (0: empty).
+  std::atomic<uint64_t> free_head{0};
+  std::mutex grow_mu;  // the growth of the chunks, and the reclaim of free requests' slots
   std::vector<std::vector<std::vector<int64_t>>> keys;  // distinct item-dims sets seen
   std::priority_queue<std::pair<ServeClock::time_point, uint64_t>,
                       std::vector<std::pair<ServeClock::time_point, uint64_t>>,
                       std::greater<std::pair<ServeClock::time_point, uint64_t>>>
       deadlines;
-  int64_t queued = 0, reserved = 0, in_flight = 0, outstanding = 0;
+  int64_t queued = 0, in_flight = 0;
+  // Accepted and not yet delivered (a submit counts it in without mu, in the intake).
+  std::atomic<int64_t> outstanding{0};
+  // Submits between their reservation and their enqueue (a shutdown waits for them), and the
+  // requests reserved or queued (against max_queue_size): counted without mu.
+  std::atomic<int64_t> reserved{0}, admitted{0};
   int64_t queued_items = 0;  // the batch items of the queued requests
-  int idle_waiters = 0;      // instances waiting with no wake-up time (they saw an empty queue)
-  uint64_t next_seq = 0;
-  bool stopping = false, exiting = false;
+  // Instances waiting with no wake-up time (they saw an empty queue), and until a time (the
+  // oldest request's delay, or a deadline): read by a submit without mu.
+  std::atomic<int> idle_waiters{0}, timed_waiters{0};
+
+  // The intake: requests accepted without mu (no deadline, a queue delay and no preferred
+  // sizes: none of them needs an instance at once), moved into the levels under mu by whoever
+  // takes it next to look at the queue (drain_intake). A submit holds in_mu only to append.
+  std::mutex in_mu;
+  std::vector<Req*> intake;      // under in_mu
+  uint64_t next_seq = 0;         // under in_mu
+  std::vector<Req*> intake_out;  // under mu: the intake being moved
+  // The batch items queued or in the intake: a submit that fills a batch wakes an instance.
+  std::atomic<int64_t> pending_items{0};
+  std::atomic<bool> stopping{false};  // written under mu; a submit refuses early without it
+  bool exiting = false;
   ServerStats st;
   // Execution time estimate per batch size bucket (log2), for deadline-aware dispatch.
   std::vector<int64_t> est_ns;
@@ -572,7 +601,7 @@ struct Server::Impl {
   std::unique_ptr<metrics::Histogram> h_late;  // timed-out requests: result ready − deadline
   std::atomic<uint64_t> sum_h2d_ns{0}, sum_compute_ns{0}, sum_d2h_ns{0};
   metrics::Registry::Token metrics_token;
-  void render(metrics::Writer& w, const metrics::RenderOptions& ro) const;
+  void render(metrics::Writer& w, const metrics::RenderOptions& ro);  // drains the intake
 
   std::vector<std::unique_ptr<ServeBackend::Instance>> instances;
   std::vector<std::pair<int32_t, int32_t>> instance_ids;  // (device, index)
@@ -594,39 +623,105 @@ struct Server::Impl {
     for (auto& t : threads) {
       if (t.joinable()) t.join();
     }
-    for (auto& r : reqs) {
-      if (r->slot != nullptr) staging->give_back(r->slot, r->slot_cls);
+    const uint32_t n = num_reqs.load(std::memory_order_acquire);
+    for (uint32_t c = 0; c < n / kChunk; ++c) {
+      Req* chunk = chunks[c].load(std::memory_order_acquire);
+      for (uint32_t k = 0; k < kChunk; ++k) {
+        if (chunk[k].slot != nullptr) staging->give_back(chunk[k].slot, chunk[k].slot_cls);
+      }
+      delete[] chunk;
     }
+  }
+
+  Req* req_at(uint32_t index) const {
+    return chunks[index >> kChunkBits].load(std::memory_order_acquire) + (index & (kChunk - 1));
   }
 
   Req* lookup(uint64_t id) const {
     uint32_t index = static_cast<uint32_t>(id & 0xffffffffu);
     uint32_t gen = static_cast<uint32_t>(id >> 32);
-    if (index >= reqs.size()) return nullptr;
-    Req* r = reqs[index].get();
+    if (index >= num_reqs.load(std::memory_order_acquire)) return nullptr;
+    Req* r = req_at(index);
     return r->gen == gen && r->state != State::kFree ? r : nullptr;
   }
 
-  Req* new_req() {  // under mu
-    if (free_reqs.empty()) {
-      reqs.push_back(std::make_unique<Req>());
-      reqs.back()->index = static_cast<uint32_t>(reqs.size() - 1);
-      free_reqs.push_back(reqs.back()->index);
+  void push_free(Req* r) {
+    uint64_t h = free_head.load(std::memory_order_relaxed);
+    uint64_t nh;
+    do {
+      r->next_free.store(static_cast<uint32_t>(h), std::memory_order_relaxed);
+      nh = (((h >> 32) + 1) << 32) | (r->index + 1);
+    } while (!free_head.compare_exchange_weak(h, nh, std::memory_order_release,
+                                              std::memory_order_relaxed));
+  }
+  Req* pop_free() {
+    uint64_t h = free_head.load(std::memory_order_acquire);
+    while (static_cast<uint32_t>(h) != 0) {
+      Req* r = req_at(static_cast<uint32_t>(h) - 1);
+      const uint64_t nh = (((h >> 32) + 1) << 32) | r->next_free.load(std::memory_order_relaxed);
+      if (free_head.compare_exchange_weak(h, nh, std::memory_order_acquire,
+                                          std::memory_order_acquire)) {
+        return r;
+      }
     }
-    Req* r = reqs[free_reqs.back()].get();
-    free_reqs.pop_back();
-    r->gen++;
-    return r;
+    return nullptr;
   }
 
-  void free_req(Req* r) {  // under mu
+  // A free request (state kFree, its gen that of its next id), or nullptr at kMaxChunks chunks.
+  Req* new_req() {
+    if (Req* r = pop_free()) return r;
+    std::lock_guard<std::mutex> lock(grow_mu);
+    if (Req* r = pop_free()) return r;  // freed, or grown by another submit, meanwhile
+    const uint32_t n = num_reqs.load(std::memory_order_relaxed);
+    if (n / kChunk >= kMaxChunks) return nullptr;
+    Req* chunk = new Req[kChunk];
+    for (uint32_t k = 0; k < kChunk; ++k) chunk[k].index = n + k;
+    chunks[n / kChunk].store(chunk, std::memory_order_release);
+    num_reqs.store(n + kChunk, std::memory_order_release);
+    for (uint32_t k = kChunk; k-- > 1;) push_free(&chunk[k]);
+    return &chunk[0];
+  }
+
+  // Back to the pool, with its staging slot (under mu for a request whose id went out: its id is
+  // stale from here on).
+  void free_req(Req* r) {
+    r->keep.clear();
+    if (r->state != State::kFree) {
+      r->state = State::kFree;
+      r->gen++;
+    }
+    push_free(r);
+  }
+
+  // A staging slot of `bytes` for r, its own where the class matches. Where the cap leaves no
+  // room, the slots kept by free requests are given back (Staging then drops cached slots of
+  // other classes) and it is tried once more; nullptr when it still does not fit.
+  void* take_slot(Req* r, int64_t bytes) {
+    const int64_t cls = Staging::class_of(bytes);
+    if (r->slot != nullptr && r->slot_cls == cls) return r->slot;
     if (r->slot != nullptr) {
       staging->give_back(r->slot, r->slot_cls);
       r->slot = nullptr;
     }
-    r->keep.clear();
-    r->state = State::kFree;
-    free_reqs.push_back(r->index);
+    r->slot = staging->acquire(bytes, &r->slot_cls);
+    if (r->slot != nullptr) return r->slot;
+    {
+      // Every free request taken off the stack (each then this thread's alone), stripped of
+      // its slot and put back. Under grow_mu: a submit finding the stack empty meanwhile waits
+      // here rather than grow the chunks.
+      std::lock_guard<std::mutex> lock(grow_mu);
+      std::vector<Req*> all;
+      while (Req* f = pop_free()) all.push_back(f);
+      for (Req* f : all) {
+        if (f->slot != nullptr) {
+          staging->give_back(f->slot, f->slot_cls);
+          f->slot = nullptr;
+        }
+        push_free(f);
+      }
+    }
+    r->slot = staging->acquire(bytes, &r->slot_cls);
+    return r->slot;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -751,9 +846,45 @@ struct Server::Impl {
               q.end());
     }
     queued -= static_cast<int64_t>(f.reqs.size());
+    admitted.fetch_sub(static_cast<int64_t>(f.reqs.size()));
+    pending_items.fetch_sub(f.items);
     queued_items -= f.items;
     in_flight += static_cast<int64_t>(f.reqs.size());
     return f;
+  }
+
+  // Puts an accepted request in its level (under mu): its key (the index of its item dims
+  // among those seen), counted as queued and submitted.
+  void enqueue_locked(Req* r) {
+    int key = -1;
+    for (size_t k = 0; k < keys.size() && key < 0; ++k) {
+      if (keys[k] == r->item_dims) key = static_cast<int>(k);
+    }
+    if (key < 0) {
+      keys.push_back(r->item_dims);
+      key = static_cast<int>(keys.size() - 1);
+    }
+    r->key = key;
+    r->state = State::kQueued;
+    levels[static_cast<size_t>(r->level)].push_back(r);
+    ++queued;
+    queued_items += r->items;
+    st.submitted++;
+  }
+  // Moves the intake into the levels, in the order of submission (under mu). Everything under mu
+  // that looks at the queue or the requests by id calls it first.
+  void drain_intake() {
+    {
+      std::lock_guard<std::mutex> lock(in_mu);
+      if (intake.empty()) return;
+      intake_out.swap(intake);
+    }
+    for (Req* r : intake_out) enqueue_locked(r);
+    intake_out.clear();
+  }
+  bool intake_empty() {
+    std::lock_guard<std::mutex> lock(in_mu);
+    return intake.empty();
   }
 
   void instance_loop(size_t i);
@@ -775,6 +906,8 @@ struct Server::Impl {
     auto& q = levels[static_cast<size_t>(r->level)];
     q.erase(std::find(q.begin(), q.end(), r));
     --queued;
+    admitted.fetch_sub(1);
+    pending_items.fetch_sub(r->items);
     queued_items -= r->items;
   }
 
@@ -850,12 +983,15 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
     reject(Status::kInvalidArgument,
            "timeout " + std::to_string(ro.timeout_ns) + " ns is negative");
   }
-  // Shapes: every input's rank and item dims, one item count for all.
+  // Shapes: every input's rank and item dims, one item count for all. The item dims go in this
+  // thread's scratch (no allocation once it has seen the model's ranks).
+  thread_local std::vector<std::vector<int64_t>> item_dims;
+  item_dims.resize(ins.size());
   int64_t items = -1;
-  std::vector<std::vector<int64_t>> item_dims(ins.size());
   for (size_t i = 0; i < ins.size(); ++i) {
     const auto& s = ins[i];
     const RequestTensor& t = inputs[i];
+    item_dims[i].clear();
     // Named only for an error message: no string is built for a good request.
     auto what = [&] { return "input " + std::to_string(i) + " ('" + s.name + "')"; };
     if (t.type != s.type) {
@@ -926,11 +1062,11 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
     reject(Status::kInvalidArgument, msg);
   }
   // Outputs: their sizes at this item count.
-  std::vector<uint64_t> out_bytes(outs.size());
-  for (size_t j = 0; j < outs.size(); ++j) {
-    out_bytes[j] = static_cast<uint64_t>(outs[j].batch_axis >= 0 ? outs[j].item_bytes * items
-                                                                 : outs[j].item_bytes);
-    if (outputs.empty()) continue;
+  auto out_bytes = [&](size_t j) {
+    return static_cast<uint64_t>(outs[j].batch_axis >= 0 ? outs[j].item_bytes * items
+                                                         : outs[j].item_bytes);
+  };
+  for (size_t j = 0; j < outs.size() && !outputs.empty(); ++j) {
     const RequestTensor& t = outputs[j];
     auto what = [&] { return "output " + std::to_string(j) + " ('" + outs[j].name + "')"; };
     if (t.kind == MemoryKind::kHost) {
@@ -947,10 +1083,10 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
       reject(Status::kNotSupported,
              what() + " is in device memory; the model runs on the CPU reference executor");
     }
-    if (t.bytes != out_bytes[j]) {
+    if (t.bytes != out_bytes(j)) {
       reject(Status::kInvalidArgument, what() + " has " + std::to_string(t.bytes) + " bytes; at " +
                                            std::to_string(items) + " batch items it needs " +
-                                           std::to_string(out_bytes[j]));
+                                           std::to_string(out_bytes(j)));
     }
   }
   // Staging: HOST inputs and staged outputs, each 256-byte aligned.
@@ -960,45 +1096,42 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
     if (inputs[i].kind == MemoryKind::kHost) slot_bytes += align(inputs[i].bytes);
   }
   for (size_t j = 0; j < outs.size(); ++j) {
-    if (outputs.empty() || outputs[j].kind == MemoryKind::kHost) slot_bytes += align(out_bytes[j]);
+    if (outputs.empty() || outputs[j].kind == MemoryKind::kHost) slot_bytes += align(out_bytes(j));
   }
 
-  // A place in the queue, then staging (allocated outside the lock), then the copy.
-  Req* r = nullptr;
-  {
+  // A place in the queue, counted without mu (reserved: a shutdown waits for this submit;
+  // admitted: against max_queue_size), a free request and its staging, the copy, and then one
+  // hold of mu to enqueue it.
+  reserved.fetch_add(1);
+  // Ends a refused reservation: counted, and a shutdown waiting for it told (under mu, where it
+  // checks).
+  auto refuse = [&](int64_t ServerStats::*which, bool holds_place, Req* r) {
+    if (holds_place) admitted.fetch_sub(1);
+    if (r != nullptr) free_req(r);
     std::lock_guard<std::mutex> lock(mu);
-    if (stopping) {
-      st.rejected++;
-      st.rejected_unavailable++;
-      throw Error(Status::kUnavailable, "the server is shut down: it takes no new requests");
-    }
-    if (queued + reserved >= o.max_queue_size) {
-      st.rejected++;
-      st.rejected_queue_full++;
-      throw Error(Status::kQueueFull, "the queue is full (" + std::to_string(o.max_queue_size) +
-                                          " requests waiting); retry later");
-    }
-    ++reserved;
-    r = new_req();
-    r->state = State::kStaging;
-  }
-  auto unreserve = [&] {
-    std::lock_guard<std::mutex> lock(mu);
-    --reserved;
     st.rejected++;
-    st.rejected_queue_full++;
-    free_req(r);
-    if (reserved == 0 && outstanding == 0) idle_cv.notify_all();  // a shutdown may wait for it
+    st.*which += 1;
+    if (reserved.fetch_sub(1) == 1 && outstanding == 0) idle_cv.notify_all();
   };
-  if (slot_bytes > 0) {
-    try {
-      r->slot = staging->acquire(static_cast<int64_t>(slot_bytes), &r->slot_cls);
-    } catch (...) {
-      unreserve();
-      throw;
+  if (stopping.load()) {
+    refuse(&ServerStats::rejected_unavailable, false, nullptr);
+    throw Error(Status::kUnavailable, "the server is shut down: it takes no new requests");
+  }
+  if (admitted.fetch_add(1) >= o.max_queue_size) {
+    refuse(&ServerStats::rejected_queue_full, true, nullptr);
+    throw Error(Status::kQueueFull, "the queue is full (" + std::to_string(o.max_queue_size) +
+                                        " requests waiting); retry later");
+  }
+  Req* r = nullptr;
+  try {
+    r = new_req();
+    if (r == nullptr) {
+      throw Error(Status::kQueueFull,
+                  std::to_string(uint64_t{kChunk} * kMaxChunks) +
+                      " requests are outstanding (queued, running, or results not released): "
+                      "release results, or retry later");
     }
-    if (r->slot == nullptr) {
-      unreserve();
+    if (slot_bytes > 0 && take_slot(r, static_cast<int64_t>(slot_bytes)) == nullptr) {
       const int64_t cls = Staging::class_of(static_cast<int64_t>(slot_bytes));
       if (cls > o.max_staging_bytes) {
         throw Error(Status::kQueueFull,
@@ -1012,6 +1145,9 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
                   "the staging memory is full (" + std::to_string(o.max_staging_bytes) +
                       " bytes held by requests waiting or running); retry later");
     }
+  } catch (...) {
+    refuse(&ServerStats::rejected_queue_full, true, r);
+    throw;
   }
   char* slot = static_cast<char*>(r->slot);
   auto& io = r->io;
@@ -1021,7 +1157,8 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
   io.in_bytes.assign(ins.size(), 0);
   io.out.assign(outs.size(), nullptr);
   io.out_kind.assign(outs.size(), MemoryKind::kHost);
-  io.out_bytes = out_bytes;
+  io.out_bytes.resize(outs.size());
+  for (size_t j = 0; j < outs.size(); ++j) io.out_bytes[j] = out_bytes(j);
   r->keep.clear();
   for (size_t i = 0; i < ins.size(); ++i) {
     io.in_kind[i] = inputs[i].kind;
@@ -1038,56 +1175,101 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
   for (size_t j = 0; j < outs.size(); ++j) {
     if (outputs.empty() || outputs[j].kind == MemoryKind::kHost) {
       io.out[j] = slot;
-      slot += align(out_bytes[j]);
+      slot += align(io.out_bytes[j]);
     } else {
       io.out_kind[j] = outputs[j].kind;
       io.out[j] = const_cast<void*>(outputs[j].data);
       if (outputs[j].keep) r->keep.push_back(outputs[j].keep);
     }
   }
+  // A fresh result that keeps the last one's vectors and message (their memory reused).
   ServeResult& res = r->result;
-  res = ServeResult();
-  res.tag = ro.tag;
-  res.items = items;
-  res.outputs.assign(io.out.begin(), io.out.end());
-  res.output_bytes = out_bytes;
+  ServeResult fresh;
+  fresh.outputs = std::move(res.outputs);
+  fresh.outputs.assign(io.out.begin(), io.out.end());
+  fresh.output_bytes = std::move(res.output_bytes);
+  fresh.output_bytes.assign(io.out_bytes.begin(), io.out_bytes.end());
+  fresh.message = std::move(res.message);
+  fresh.message.clear();
+  fresh.tag = ro.tag;
+  fresh.items = items;
+  res = std::move(fresh);
   r->items = items;
   r->level = (ro.priority == 0 ? o.default_priority : ro.priority) - 1;
   r->timeout_ns = ro.timeout_ns != 0 ? ro.timeout_ns : o.default_timeout_ns;
 
-  uint64_t id;
+  r->item_dims = item_dims;  // copied into the request's own vectors (their memory reused)
+  r->enqueued = ServeClock::now();
+  // A timeout past what the clock can represent (enqueued + timeout would overflow) is none.
+  r->has_deadline = r->timeout_ns > 0 && std::chrono::nanoseconds(r->timeout_ns) <
+                                             ServeClock::time_point::max() - r->enqueued;
+  if (r->has_deadline) r->deadline = r->enqueued + std::chrono::nanoseconds(r->timeout_ns);
+  const uint64_t id = r->id();
+  res.id = id;
+  const int64_t pending = pending_items.fetch_add(items) + items;
+
+  // The intake, without mu, where no instance needs to look at this request before the ones
+  // already queued make it (no deadline, a queue delay, no preferred sizes): an instance is
+  // woken only where one waits on an empty queue, or waits for a delay while this fills a batch.
+  if (!r->has_deadline && o.max_queue_delay_ns > 0 && preferred.empty()) {
+    bool refused;
+    {
+      std::lock_guard<std::mutex> lock(in_mu);
+      refused = stopping.load();
+      if (!refused) {
+        r->seq = next_seq++;
+        intake.push_back(r);
+        outstanding.fetch_add(1);
+      }
+    }
+    if (refused) {
+      pending_items.fetch_sub(items);
+      refuse(&ServerStats::rejected_unavailable, true, r);
+      throw Error(Status::kUnavailable, "the server is shut down: it takes no new requests");
+    }
+    // A shutdown waiting for this submit is told under mu, where it checks (it set stopping
+    // before it looked at reserved: one of the two sees the other).
+    if (reserved.fetch_sub(1) == 1 && stopping.load()) {
+      std::lock_guard<std::mutex> lock(mu);
+      idle_cv.notify_all();
+    }
+    // An instance counts itself waiting, then looks at the intake, then waits (under mu): it
+    // saw this request, or this sees it waiting and wakes it through mu (which it holds until
+    // it waits).
+    if (idle_waiters.load() > 0 || (pending >= max_batch && timed_waiters.load() > 0)) {
+      { std::lock_guard<std::mutex> lock(mu); }
+      work_cv.notify_one();
+    }
+    return id;
+  }
+
+  // Otherwise under mu, after the intake (the order of submission kept).
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu);
-    --reserved;
-    if (stopping) {
+    reserved.fetch_sub(1);
+    if (stopping.load()) {
+      admitted.fetch_sub(1);
+      pending_items.fetch_sub(items);
       st.rejected++;
       st.rejected_unavailable++;
       free_req(r);
       // The shutdown that stopped it waits for every reservation to end.
-      if (reserved == 0 && outstanding == 0) idle_cv.notify_all();
+      if (reserved.load() == 0 && outstanding == 0) idle_cv.notify_all();
       throw Error(Status::kUnavailable, "the server is shut down: it takes no new requests");
     }
-    // The key: the index of its item dims among those seen.
-    int key = -1;
-    for (size_t k = 0; k < keys.size(); ++k) {
-      if (keys[k] == item_dims) key = static_cast<int>(k);
+    {
+      std::lock_guard<std::mutex> l2(in_mu);
+      r->seq = next_seq++;
+      intake_out.swap(intake);
     }
-    if (key < 0) {
-      keys.push_back(item_dims);
-      key = static_cast<int>(keys.size() - 1);
-    }
-    r->key = key;
-    r->enqueued = ServeClock::now();
-    // A timeout past what the clock can represent (enqueued + timeout would overflow) is none.
-    r->has_deadline = r->timeout_ns > 0 && std::chrono::nanoseconds(r->timeout_ns) <
-                                               ServeClock::time_point::max() - r->enqueued;
-    r->seq = next_seq++;
-    r->state = State::kQueued;
+    for (Req* q : intake_out) enqueue_locked(q);
+    intake_out.clear();
+    enqueue_locked(r);
+    ++outstanding;
     if (r->has_deadline) {
-      r->deadline = r->enqueued + std::chrono::nanoseconds(r->timeout_ns);
       bool earliest = deadlines.empty() || r->deadline < deadlines.top().first;
-      deadlines.emplace(r->deadline, r->id());
+      deadlines.emplace(r->deadline, id);
       if (earliest) reap_cv.notify_one();
       // Entries of requests that ran or were cancelled stay until their deadline; with long
       // timeouts they would pile up (one per request), so they are dropped now and then.
@@ -1095,21 +1277,14 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
         prune_deadlines();
       }
     }
-    levels[static_cast<size_t>(r->level)].push_back(r);
-    ++queued;
-    queued_items += r->items;
-    ++outstanding;
-    st.submitted++;
-    id = r->id();
-    res.id = id;
     // An instance is woken only where this request may let a batch go sooner than the instances
     // already planned: one waits on an empty queue, or the batch may be full, make a preferred
     // size, be due at once or be due before a deadline. Otherwise the instances waiting for the
     // oldest request's delay to end (or busy running a batch: they look at the queue when it
     // ends) need no wake-up, which under load would be one per request, each taking the lock to
     // find nothing to send.
-    wake = idle_waiters > 0 || o.max_queue_delay_ns == 0 || !preferred.empty() || r->has_deadline ||
-           queued_items >= max_batch;
+    wake = idle_waiters.load() > 0 || o.max_queue_delay_ns == 0 || !preferred.empty() ||
+           r->has_deadline || queued_items >= max_batch;
   }
   if (wake) work_cv.notify_one();
   return id;
@@ -1134,22 +1309,32 @@ void Server::Impl::instance_loop(size_t i) {
       std::unique_lock<std::mutex> lock(mu);
       for (;;) {
         if (exiting) return;
+        drain_intake();
         f = form(ServeClock::now());
         if (!f.reqs.empty()) break;
-        if (f.wake == ServeClock::time_point::max()) {
-          ++idle_waiters;
+        // Counted as waiting before the last look at the intake (a submit appends to it, then
+        // looks at the counts): a request that came meanwhile is formed now, or wakes this.
+        const bool idle = f.wake == ServeClock::time_point::max();
+        std::atomic<int>& waiting = idle ? idle_waiters : timed_waiters;
+        waiting.fetch_add(1);
+        if (!intake_empty()) {
+          waiting.fetch_sub(1);
+          continue;
+        }
+        if (idle) {
           work_cv.wait(lock);
-          --idle_waiters;
         } else {
           work_cv.wait_until(lock, f.wake);
         }
+        waiting.fetch_sub(1);
       }
-      if (queued > 0) work_cv.notify_one();  // another instance may form the next batch now
+      // Another instance may form the next batch now.
+      if (queued > 0 || pending_items.load() > 0) work_cv.notify_one();
     }
     b.requests.clear();
     b.items = f.items;
     b.h2d_ns = b.compute_ns = b.d2h_ns = 0;
-    for (Req* r : f.reqs) b.requests.push_back(r->io);
+    for (Req* r : f.reqs) b.requests.push_back(&r->io);
     Status status = Status::kSuccess;
     std::string message;
     auto t0 = ServeClock::now();
@@ -1171,6 +1356,23 @@ void Server::Impl::instance_loop(size_t i) {
       h_h2d->observe(static_cast<double>(b.h2d_ns) * 1e-9);
       h_compute->observe(static_cast<double>(b.compute_ns) * 1e-9);
       h_d2h->observe(static_cast<double>(b.d2h_ns) * 1e-9);
+    }
+    // The results, filled before the lock: a running request is this thread's alone (cancel,
+    // the reaper and shutdown touch queued ones; lookup reads only the id and state).
+    for (Req* r : f.reqs) {
+      ServeResult& res = r->result;
+      res.status = status;
+      res.message = message;
+      res.reason = f.reason;
+      res.device = device;
+      res.instance = index;
+      res.batch_items = f.items;
+      res.batch_requests = static_cast<int64_t>(f.reqs.size());
+      res.queue_ns = ns_between(r->enqueued, r->dispatched);
+      res.h2d_ns = b.h2d_ns;
+      res.compute_ns = b.compute_ns;
+      res.d2h_ns = b.d2h_ns;
+      res.total_ns = ns_between(r->enqueued, t1);
     }
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -1203,19 +1405,6 @@ void Server::Impl::instance_loop(size_t i) {
       }
       in_flight -= static_cast<int64_t>(f.reqs.size());
       for (Req* r : f.reqs) {
-        ServeResult& res = r->result;
-        res.status = status;
-        res.message = message;
-        res.reason = f.reason;
-        res.device = device;
-        res.instance = index;
-        res.batch_items = f.items;
-        res.batch_requests = static_cast<int64_t>(f.reqs.size());
-        res.queue_ns = ns_between(r->enqueued, r->dispatched);
-        res.h2d_ns = b.h2d_ns;
-        res.compute_ns = b.compute_ns;
-        res.d2h_ns = b.d2h_ns;
-        res.total_ns = ns_between(r->enqueued, t1);
         r->state = State::kDone;
         count_outcome(status);
       }
@@ -1351,12 +1540,13 @@ void Server::Impl::queue_done(Req* const* rs, size_t n) {
   if (outstanding == 0) idle_cv.notify_all();
 }
 
-void Server::Impl::render(metrics::Writer& w, const metrics::RenderOptions& ro) const {
+void Server::Impl::render(metrics::Writer& w, const metrics::RenderOptions& ro) {
   ServerStats s;
   int64_t q, fl, staged;
   std::vector<InstanceCount> inst;
   {
     std::lock_guard<std::mutex> lock(mu);
+    drain_intake();  // the requests accepted so far counted
     s = st;
     q = queued;
     fl = in_flight;
@@ -1632,6 +1822,7 @@ bool Server::cancel(uint64_t id) {
   Impl::Req* r;
   {
     std::lock_guard<std::mutex> lock(s.mu);
+    s.drain_intake();
     r = s.lookup(id);
     if (r == nullptr || r->state != Impl::State::kQueued) return false;
     s.unqueue(r);
@@ -1714,7 +1905,13 @@ void Server::shutdown(bool cancel_queued) {
   std::vector<Impl::Req*> cancelled;
   {
     std::lock_guard<std::mutex> lock(s.mu);
-    s.stopping = true;
+    {
+      // Under in_mu too: a submit appending to the intake sees it, or is in the intake drained
+      // here.
+      std::lock_guard<std::mutex> l2(s.in_mu);
+      s.stopping = true;
+    }
+    s.drain_intake();
     if (cancel_queued) {
       auto now = ServeClock::now();
       for (auto& q : s.levels) {
@@ -1724,6 +1921,8 @@ void Server::shutdown(bool cancel_queued) {
         }
         q.clear();
       }
+      s.admitted.fetch_sub(s.queued);
+      s.pending_items.fetch_sub(s.queued_items);
       s.queued = 0;
       s.queued_items = 0;
     }
@@ -1734,7 +1933,7 @@ void Server::shutdown(bool cancel_queued) {
   s.finish(cancelled.data(), cancelled.size());
   {
     std::unique_lock<std::mutex> lock(s.mu);
-    s.idle_cv.wait(lock, [&] { return s.outstanding == 0 && s.reserved == 0; });
+    s.idle_cv.wait(lock, [&] { return s.outstanding == 0 && s.reserved.load() == 0; });
   }
   // Pollers waiting see the end. Under done_mu: a poller holds it from its check of `stopping`
   // to its wait, so the notification cannot fall between the two.
@@ -1744,6 +1943,7 @@ void Server::shutdown(bool cancel_queued) {
 
 ServerStats Server::stats() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->drain_intake();  // the requests accepted so far counted
   ServerStats st = impl_->st;
   st.queued = impl_->queued;
   st.in_flight = impl_->in_flight;

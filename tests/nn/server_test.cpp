@@ -166,12 +166,12 @@ class Gate {
     BatchRecord rec;
     rec.instance = instance;
     rec.items = b.items;
-    for (const auto& r : b.requests) {
+    for (const auto* r : b.requests) {
       float m = 0;
-      std::memcpy(&m, r.in[0], sizeof m);
+      std::memcpy(&m, r->in[0], sizeof m);
       rec.markers.push_back(m);
-      rec.req_items.push_back(r.items);
-      rec.in_bytes.push_back(r.in_bytes[0]);
+      rec.req_items.push_back(r->items);
+      rec.in_bytes.push_back(r->in_bytes[0]);
     }
     rec.entered = Clock::now();
     Failure failure = kNoFailure;
@@ -1190,9 +1190,9 @@ class BigBackend : public nn::ServeBackend {
   class Inst : public Instance {
    public:
     void execute(Batch& b) override {
-      for (auto& r : b.requests) {
-        float v = static_cast<const float*>(r.in[0])[kFloats - 1];
-        std::memcpy(r.out[0], &v, 4);
+      for (const auto* r : b.requests) {
+        float v = static_cast<const float*>(r->in[0])[kFloats - 1];
+        std::memcpy(r->out[0], &v, 4);
       }
     }
   };
@@ -1800,194 +1800,204 @@ TEST_F(ServeOptions, Validation) {
 // staging memory stays bounded (no growth across rounds).
 
 TEST_F(ServeLoad, StatsAddUpAndNothingGrows) {
-  auto model = load(kRelu);
-  constexpr int kThreads = 4, kPerThread = 1000, kRounds = 3, kWindow = 16;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::map<uint64_t, int> results;  // id -> count
-  std::atomic<int64_t> in_window[kThreads] = {};
-  std::atomic<int64_t> bad_outputs{0}, ran_items{0};
-  // Inputs are regenerated from the tag: (thread << 32) | index, items = 1 + index % 3.
-  auto input_of = [](uint64_t tag) {
-    int64_t items = 1 + static_cast<int64_t>(tag & 0xffffffffu) % 3;
-    return make_input(items * kItem, static_cast<uint32_t>(tag * 31 + 7), 1.0f);
-  };
-  nn::ServerOptions o = options(8, 0);
-  o.instances_per_device = 2;
-  o.priority_levels = 2;
-  auto server = nn::Server::create(nn::model_backend(model), o, [&](const nn::ServeResult& r) {
-    if (r.status == Status::kSuccess) {
-      ran_items += r.items;
-      std::vector<float> x = input_of(r.tag);
-      const float* y = static_cast<const float*>(r.outputs[0]);
-      if (r.output_bytes[0] != x.size() * 4) {
-        bad_outputs++;
-      } else {
-        for (size_t k = 0; k < x.size(); ++k) {
-          if (y[k] != std::max(x[k], 0.0f)) {
-            bad_outputs++;
-            break;
+  // Without a queue delay every submit enqueues under the server's lock; with one, requests
+  // without a deadline go through the intake (and those with one under the lock, mixed).
+  for (int64_t delay_ns : {int64_t{0}, int64_t{50} * 1000}) {
+    SCOPED_TRACE("max_queue_delay_ns " + std::to_string(delay_ns));
+    auto model = load(kRelu);
+    constexpr int kThreads = 4, kPerThread = 1000, kRounds = 3, kWindow = 16;
+    std::mutex mu;
+    std::condition_variable cv;
+    std::map<uint64_t, int> results;  // id -> count
+    std::atomic<int64_t> in_window[kThreads] = {};
+    std::atomic<int64_t> bad_outputs{0}, ran_items{0};
+    // Inputs are regenerated from the tag: (thread << 32) | index, items = 1 + index % 3.
+    auto input_of = [](uint64_t tag) {
+      int64_t items = 1 + static_cast<int64_t>(tag & 0xffffffffu) % 3;
+      return make_input(items * kItem, static_cast<uint32_t>(tag * 31 + 7), 1.0f);
+    };
+    nn::ServerOptions o = options(8, delay_ns);
+    o.instances_per_device = 2;
+    o.priority_levels = 2;
+    auto server = nn::Server::create(nn::model_backend(model), o, [&](const nn::ServeResult& r) {
+      if (r.status == Status::kSuccess) {
+        ran_items += r.items;
+        std::vector<float> x = input_of(r.tag);
+        const float* y = static_cast<const float*>(r.outputs[0]);
+        if (r.output_bytes[0] != x.size() * 4) {
+          bad_outputs++;
+        } else {
+          for (size_t k = 0; k < x.size(); ++k) {
+            if (y[k] != std::max(x[k], 0.0f)) {
+              bad_outputs++;
+              break;
+            }
           }
         }
       }
-    }
-    in_window[r.tag >> 32]--;
-    std::lock_guard<std::mutex> lock(mu);
-    results[r.id]++;
-    cv.notify_all();
-  });
-  int64_t accepted = 0, staging_first = -1;
-  std::atomic<int64_t> accepted_round{0}, rejected_full{0};
-  for (int round = 0; round < kRounds; ++round) {
-    auto t0 = Clock::now();
-    accepted_round = 0;
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t] {
-        uint64_t last = 0;
-        for (int i = 0; i < kPerThread; ++i) {
-          while (in_window[t].load() >= kWindow) std::this_thread::yield();
-          uint64_t tag =
-              (static_cast<uint64_t>(t) << 32) | static_cast<uint64_t>(round * kPerThread + i);
-          std::vector<float> x = input_of(tag);
-          nn::RequestTensor in;
-          in.dims = {static_cast<int64_t>(x.size()) / kItem, 13, 13, 11};
-          in.data = x.data();
-          in.bytes = x.size() * 4;
-          nn::RequestOptions ro;
-          ro.tag = tag;
-          ro.priority = 1 + i % 2;
-          if (i % 97 == 0) ro.timeout_ns = 1;  // times out, or runs first
-          in_window[t]++;
-          try {
-            last = server->submit({in}, {}, ro);
-            accepted_round++;
-          } catch (const Error& e) {
-            in_window[t]--;
-            if (e.status() == Status::kQueueFull) {
-              rejected_full++;
-            } else {
-              ADD_FAILURE() << e.what();
+      in_window[r.tag >> 32]--;
+      std::lock_guard<std::mutex> lock(mu);
+      results[r.id]++;
+      cv.notify_all();
+    });
+    int64_t accepted = 0, staging_first = -1;
+    std::atomic<int64_t> accepted_round{0}, rejected_full{0};
+    for (int round = 0; round < kRounds; ++round) {
+      auto t0 = Clock::now();
+      accepted_round = 0;
+      std::vector<std::thread> threads;
+      for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+          uint64_t last = 0;
+          for (int i = 0; i < kPerThread; ++i) {
+            while (in_window[t].load() >= kWindow) std::this_thread::yield();
+            uint64_t tag =
+                (static_cast<uint64_t>(t) << 32) | static_cast<uint64_t>(round * kPerThread + i);
+            std::vector<float> x = input_of(tag);
+            nn::RequestTensor in;
+            in.dims = {static_cast<int64_t>(x.size()) / kItem, 13, 13, 11};
+            in.data = x.data();
+            in.bytes = x.size() * 4;
+            nn::RequestOptions ro;
+            ro.tag = tag;
+            ro.priority = 1 + i % 2;
+            if (i % 97 == 0) ro.timeout_ns = 1;  // times out, or runs first
+            in_window[t]++;
+            try {
+              last = server->submit({in}, {}, ro);
+              accepted_round++;
+            } catch (const Error& e) {
+              in_window[t]--;
+              if (e.status() == Status::kQueueFull) {
+                rejected_full++;
+              } else {
+                ADD_FAILURE() << e.what();
+              }
             }
+            if (i % 53 == 0 && last != 0) server->cancel(last);  // queued or not
           }
-          if (i % 53 == 0 && last != 0) server->cancel(last);  // queued or not
-        }
-      });
+        });
+      }
+      for (auto& th : threads) th.join();
+      accepted += accepted_round;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        ASSERT_TRUE(cv.wait_for(lock, milliseconds(30000),
+                                [&] { return static_cast<int64_t>(results.size()) == accepted; }))
+            << results.size() << " results for " << accepted << " accepted requests";
+      }
+      // The last callback may still be returning: wait for the stats to settle.
+      nn::ServerStats st;
+      for (auto t1 = Clock::now(); ms_since(t1) < 5000;) {
+        st = server->stats();
+        if (st.completed == accepted && st.in_flight == 0 && st.queued == 0) break;
+        std::this_thread::sleep_for(milliseconds(1));
+      }
+      EXPECT_EQ(st.submitted, accepted);
+      EXPECT_EQ(st.completed, accepted);
+      EXPECT_EQ(st.succeeded + st.failed + st.timed_out + st.cancelled, st.completed);
+      EXPECT_EQ(st.failed, 0);
+      EXPECT_EQ(st.queued, 0);
+      EXPECT_EQ(st.in_flight, 0);
+      EXPECT_EQ(st.rejected, rejected_full.load());
+      int64_t hist_items = 0, hist_batches = 0;
+      for (size_t b = 0; b < st.batch_histogram.size(); ++b) {
+        hist_items += st.batch_histogram[b] * static_cast<int64_t>(b);
+        hist_batches += st.batch_histogram[b];
+      }
+      EXPECT_EQ(hist_items, st.inferences);
+      EXPECT_EQ(hist_batches, st.batches);
+      EXPECT_EQ(st.inferences, ran_items.load());
+      EXPECT_EQ(st.closed_full + st.closed_preferred + st.closed_delay + st.closed_deadline +
+                    st.closed_shutdown,
+                st.batches);
+      EXPECT_EQ(bad_outputs.load(), 0);
+      // At most kThreads * kWindow requests hold staging at once, of the 48 KiB class at most.
+      // (cached slots of each of the three size classes included).
+      EXPECT_LE(st.staging_bytes, int64_t{kThreads * kWindow + 8} * (16384 + 32768 + 49152));
+      if (staging_first < 0) staging_first = st.staging_bytes;
+      // Every round reaches the same peak (the submitters' windows): the cache does not grow.
+      EXPECT_LE(st.staging_bytes, 2 * staging_first) << "round " << round;
+      std::printf(
+          "[ ServeLoad ] round %d: %lld requests in %.0f ms, %lld batches, staging %lld B\n", round,
+          static_cast<long long>(accepted_round.load()), ms_since(t0),
+          static_cast<long long>(st.batches), static_cast<long long>(st.staging_bytes));
     }
-    for (auto& th : threads) th.join();
-    accepted += accepted_round;
-    {
-      std::unique_lock<std::mutex> lock(mu);
-      ASSERT_TRUE(cv.wait_for(lock, milliseconds(30000),
-                              [&] { return static_cast<int64_t>(results.size()) == accepted; }))
-          << results.size() << " results for " << accepted << " accepted requests";
-    }
-    // The last callback may still be returning: wait for the stats to settle.
-    nn::ServerStats st;
-    for (auto t1 = Clock::now(); ms_since(t1) < 5000;) {
-      st = server->stats();
-      if (st.completed == accepted && st.in_flight == 0 && st.queued == 0) break;
-      std::this_thread::sleep_for(milliseconds(1));
-    }
-    EXPECT_EQ(st.submitted, accepted);
-    EXPECT_EQ(st.completed, accepted);
-    EXPECT_EQ(st.succeeded + st.failed + st.timed_out + st.cancelled, st.completed);
-    EXPECT_EQ(st.failed, 0);
-    EXPECT_EQ(st.queued, 0);
-    EXPECT_EQ(st.in_flight, 0);
-    EXPECT_EQ(st.rejected, rejected_full.load());
-    int64_t hist_items = 0, hist_batches = 0;
-    for (size_t b = 0; b < st.batch_histogram.size(); ++b) {
-      hist_items += st.batch_histogram[b] * static_cast<int64_t>(b);
-      hist_batches += st.batch_histogram[b];
-    }
-    EXPECT_EQ(hist_items, st.inferences);
-    EXPECT_EQ(hist_batches, st.batches);
-    EXPECT_EQ(st.inferences, ran_items.load());
-    EXPECT_EQ(st.closed_full + st.closed_preferred + st.closed_delay + st.closed_deadline +
-                  st.closed_shutdown,
-              st.batches);
-    EXPECT_EQ(bad_outputs.load(), 0);
-    // At most kThreads * kWindow requests hold staging at once, of the 48 KiB class at most.
-    // (cached slots of each of the three size classes included).
-    EXPECT_LE(st.staging_bytes, int64_t{kThreads * kWindow + 8} * (16384 + 32768 + 49152));
-    if (staging_first < 0) staging_first = st.staging_bytes;
-    // Every round reaches the same peak (the submitters' windows): the cache does not grow.
-    EXPECT_LE(st.staging_bytes, 2 * staging_first) << "round " << round;
-    std::printf("[ ServeLoad ] round %d: %lld requests in %.0f ms, %lld batches, staging %lld B\n",
-                round, static_cast<long long>(accepted_round.load()), ms_since(t0),
-                static_cast<long long>(st.batches), static_cast<long long>(st.staging_bytes));
+    for (const auto& [id, n] : results) ASSERT_EQ(n, 1) << "id " << id << " delivered " << n;
+    server->shutdown(false);
   }
-  for (const auto& [id, n] : results) ASSERT_EQ(n, 1) << "id " << id << " delivered " << n;
-  server->shutdown(false);
 }
 
 // The same in poll mode: one poller thread releases what it polled on its next poll.
 TEST_F(ServeLoad, PollModeUnderLoad) {
-  auto model = load(kRelu);
-  nn::ServerOptions o = options(8, 0);
-  o.instances_per_device = 2;
-  o.max_queue_size = 64;
-  o.max_staging_bytes = 4 << 20;  // results not yet polled hold staging: this bounds them
-  auto server = nn::Server::create(nn::model_backend(model), o, nullptr);
-  constexpr int kThreads = 2, kPerThread = 1500;
-  std::atomic<int64_t> accepted{0}, polled{0}, wrong{0};
-  std::atomic<bool> stop{false};
-  std::thread poller([&] {
-    const nn::ServeResult* out[32];
-    std::vector<uint64_t> rel;
-    for (;;) {
-      size_t n = 0;
-      try {
-        n = server->poll(rel.data(), rel.size(), 5 * 1000 * 1000, out, 32);
-      } catch (const Error& e) {
-        if (e.status() != Status::kUnavailable) ADD_FAILURE() << e.what();
-        return;
-      }
-      rel.clear();
-      for (size_t i = 0; i < n; ++i) {
-        if (out[i]->status != Status::kSuccess) wrong++;
-        const float* y = static_cast<const float*>(out[i]->outputs[0]);
-        if (y[1] != std::max(make_input(2, static_cast<uint32_t>(out[i]->tag), 0)[1], 0.0f)) {
-          wrong++;
+  // Without a queue delay, and with one (the intake).
+  for (int64_t delay_ns : {int64_t{0}, int64_t{50} * 1000}) {
+    SCOPED_TRACE("max_queue_delay_ns " + std::to_string(delay_ns));
+    auto model = load(kRelu);
+    nn::ServerOptions o = options(8, delay_ns);
+    o.instances_per_device = 2;
+    o.max_queue_size = 64;
+    o.max_staging_bytes = 4 << 20;  // results not yet polled hold staging: this bounds them
+    auto server = nn::Server::create(nn::model_backend(model), o, nullptr);
+    constexpr int kThreads = 2, kPerThread = 1500;
+    std::atomic<int64_t> accepted{0}, polled{0}, wrong{0};
+    std::atomic<bool> stop{false};
+    std::thread poller([&] {
+      const nn::ServeResult* out[32];
+      std::vector<uint64_t> rel;
+      for (;;) {
+        size_t n = 0;
+        try {
+          n = server->poll(rel.data(), rel.size(), 5 * 1000 * 1000, out, 32);
+        } catch (const Error& e) {
+          if (e.status() != Status::kUnavailable) ADD_FAILURE() << e.what();
+          return;
         }
-        rel.push_back(out[i]->id);
-      }
-      polled += static_cast<int64_t>(n);
-    }
-  });
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i) {
-        uint32_t seed = static_cast<uint32_t>(t * 100000 + i);
-        std::vector<float> x = make_input(kItem, seed, 0);
-        nn::RequestTensor in;
-        in.dims = {1, 13, 13, 11};
-        in.data = x.data();
-        in.bytes = x.size() * 4;
-        nn::RequestOptions ro;
-        ro.tag = seed;
-        for (;;) {
-          Outcome r = outcome([&] { server->submit({in}, {}, ro); });
-          if (r.status == Status::kSuccess) break;
-          ASSERT_EQ(r.status, Status::kQueueFull) << r.message;
-          std::this_thread::sleep_for(std::chrono::microseconds(100));
+        rel.clear();
+        for (size_t i = 0; i < n; ++i) {
+          if (out[i]->status != Status::kSuccess) wrong++;
+          const float* y = static_cast<const float*>(out[i]->outputs[0]);
+          if (y[1] != std::max(make_input(2, static_cast<uint32_t>(out[i]->tag), 0)[1], 0.0f)) {
+            wrong++;
+          }
+          rel.push_back(out[i]->id);
         }
-        accepted++;
+        polled += static_cast<int64_t>(n);
       }
     });
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          uint32_t seed = static_cast<uint32_t>(t * 100000 + i);
+          std::vector<float> x = make_input(kItem, seed, 0);
+          nn::RequestTensor in;
+          in.dims = {1, 13, 13, 11};
+          in.data = x.data();
+          in.bytes = x.size() * 4;
+          nn::RequestOptions ro;
+          ro.tag = seed;
+          for (;;) {
+            Outcome r = outcome([&] { server->submit({in}, {}, ro); });
+            if (r.status == Status::kSuccess) break;
+            ASSERT_EQ(r.status, Status::kQueueFull) << r.message;
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+          }
+          accepted++;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    server->shutdown(false);
+    poller.join();
+    (void)stop;
+    EXPECT_EQ(polled.load(), accepted.load());
+    EXPECT_EQ(wrong.load(), 0);
+    nn::ServerStats st = server->stats();
+    EXPECT_EQ(st.completed, accepted.load());
+    EXPECT_EQ(st.succeeded, accepted.load());
+    EXPECT_LE(st.staging_bytes, int64_t{4} << 20);
   }
-  for (auto& t : threads) t.join();
-  server->shutdown(false);
-  poller.join();
-  (void)stop;
-  EXPECT_EQ(polled.load(), accepted.load());
-  EXPECT_EQ(wrong.load(), 0);
-  nn::ServerStats st = server->stats();
-  EXPECT_EQ(st.completed, accepted.load());
-  EXPECT_EQ(st.succeeded, accepted.load());
-  EXPECT_LE(st.staging_bytes, int64_t{4} << 20);
 }
 
 }  // namespace

@@ -124,7 +124,7 @@ class ServeBackend {
       std::vector<void*> out;
       std::vector<uint64_t> in_bytes, out_bytes;
     };
-    std::vector<Item> requests;
+    std::vector<const Item*> requests;  // the server's, valid during execute
     int64_t items = 0;
     // Filled by the instance.
     int64_t h2d_ns = 0, compute_ns = 0, d2h_ns = 0;
