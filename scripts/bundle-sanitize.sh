@@ -21,6 +21,12 @@
 # memcheck also checks for device-memory leaks at exit (--leak-check full); capi_test releases
 # the library's caches at exit (tests/capi/environment.cpp), as a leak-checked program would.
 # racecheck and initcheck run capi_test in four shards at once (GTEST_TOTAL_SHARDS).
+# nn_test runs as nn_test_models0..N-1 (the models against onnxruntime in fp32, fp16 and bf16,
+# split by model: CUDAGO_NN_TEST_SHARD; N = SANITIZE_NN_SHARDS, default 4) and nn_test_rest:
+# under a sanitizer the models take about 300 s per precision on an H100, more than one pair's
+# time in one process. All tools at once put some 50 processes on the machine's cores; the CNN
+# suite fits one call of its own, two tools at a time:
+#   SANITIZE_ONLY='nn_test.*' bash bundle/sanitize.sh memcheck initcheck
 set -uo pipefail
 
 bundle=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -73,7 +79,7 @@ go_run='Buffer|Copy|Host|Pool|Elementwise|Reduce|Transpose|GEMM|GEMV|FFT|Graph|L
 run_one() { # run_one TOOL NAME CMD...
   local tool=$1 name=$2
   shift 2
-  # SANITIZE_ONLY=REGEX: only the programs whose name matches (e.g. 'nn_test|abi_c99').
+  # SANITIZE_ONLY=REGEX: only the programs whose name matches (e.g. 'nn_test.*|abi_c99').
   if [ -n "${SANITIZE_ONLY:-}" ] && ! [[ $name =~ ^(${SANITIZE_ONLY})$ ]]; then return; fi
   local extra=(--tool "$tool" --error-exitcode 99 --report-api-errors no
     --print-limit "${SANITIZE_PRINT_LIMIT:-10000}")
@@ -102,7 +108,14 @@ for tool in "${tools[@]}"; do
   run_one "$tool" core_test "$bin/core_test" "$gtest_filter" &
   pids+=($!)
   if [ -n "$models" ]; then
-    run_one "$tool" nn_test "$bin/nn_test" "$gtest_filter" &
+    # The models against onnxruntime in every precision, the slowest under every tool: split
+    # by model over SANITIZE_NN_SHARDS processes (CUDAGO_NN_TEST_SHARD); the rest in one more.
+    for ((k = 0; k < ${SANITIZE_NN_SHARDS:-4}; k++)); do
+      CUDAGO_NN_TEST_SHARD=$k/${SANITIZE_NN_SHARDS:-4} run_one "$tool" "nn_test_models$k" \
+        "$bin/nn_test" '--gtest_filter=GpuModels.*MatchesOnnxruntime' &
+      pids+=($!)
+    done
+    run_one "$tool" nn_test_rest "$bin/nn_test" "$gtest_filter:GpuModels.*MatchesOnnxruntime" &
     pids+=($!)
   else
     { echo "no test models: gen-models.py failed:"; cat "$logs/gen-models.txt"; } >"$logs/$tool-nn_test.log"

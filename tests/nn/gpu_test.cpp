@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -133,8 +134,33 @@ class GpuModels : public ::testing::Test {
   std::vector<nn_test::Case> cases_;
 };
 
+// CUDAGO_NN_TEST_SHARD=K/N: the *MatchesOnnxruntime tests check only the models whose place in
+// the manifest is K modulo N. compute-sanitizer multiplies their time (about 300 s per precision
+// on an H100), so bundle/sanitize.sh splits them over N processes; unset, every model.
+bool model_shard(size_t* k, size_t* n) {
+  *k = 0;
+  *n = 1;
+  const char* v = std::getenv("CUDAGO_NN_TEST_SHARD");
+  if (v == nullptr || *v == '\0') return true;
+  char* end = nullptr;
+  unsigned long kk = std::strtoul(v, &end, 10);
+  if (end == v || *end != '/') return false;
+  const char* rest = end + 1;
+  unsigned long nn = std::strtoul(rest, &end, 10);
+  if (end == rest || *end != '\0' || nn == 0 || nn > 1000 || kk >= nn) return false;
+  *k = kk;
+  *n = nn;
+  return true;
+}
+
 void check_all(const std::vector<nn_test::Case>& cases, cudago_nn_precision_t prec) {
-  for (const auto& c : cases) {
+  size_t shard = 0, shards = 1;
+  ASSERT_TRUE(model_shard(&shard, &shards))
+      << "CUDAGO_NN_TEST_SHARD=" << std::getenv("CUDAGO_NN_TEST_SHARD")
+      << ": want K/N with 0 <= K < N <= 1000";
+  for (size_t idx = 0; idx < cases.size(); ++idx) {
+    if (idx % shards != shard) continue;
+    const nn_test::Case& c = cases[idx];
     SCOPED_TRACE(c.name);
     Model m = load_gpu(c, prec);
     if (!m) continue;
@@ -159,6 +185,34 @@ void check_all(const std::vector<nn_test::Case>& cases, cudago_nn_precision_t pr
       }
     }
   }
+}
+
+// The shard variable's parsing (no GPU needed): a bad value fails the tests rather than run
+// every model or none.
+TEST(GpuModelsShard, ParsesKOverN) {
+  const char* old = std::getenv("CUDAGO_NN_TEST_SHARD");
+  const std::string saved = old != nullptr ? old : "";
+  size_t k = 9, n = 9;
+  struct Case {
+    const char* v;
+    bool ok;
+    size_t k, n;
+  };
+  for (const Case& c : {Case{"", true, 0, 1}, Case{"0/1", true, 0, 1}, Case{"2/3", true, 2, 3},
+                        Case{"3/3", false, 0, 0}, Case{"1/0", false, 0, 0},
+                        Case{"x/2", false, 0, 0}, Case{"1/2x", false, 0, 0}, Case{"1", false, 0, 0},
+                        Case{"/2", false, 0, 0}, Case{"1/1001", false, 0, 0}}) {
+    setenv("CUDAGO_NN_TEST_SHARD", c.v, 1);
+    EXPECT_EQ(model_shard(&k, &n), c.ok) << c.v;
+    if (c.ok) {
+      EXPECT_EQ(k, c.k) << c.v;
+      EXPECT_EQ(n, c.n) << c.v;
+    }
+  }
+  unsetenv("CUDAGO_NN_TEST_SHARD");
+  EXPECT_TRUE(model_shard(&k, &n));
+  EXPECT_EQ(n, 1u);
+  if (old != nullptr) setenv("CUDAGO_NN_TEST_SHARD", saved.c_str(), 1);
 }
 
 TEST_F(GpuModels, Fp32MatchesOnnxruntime) { check_all(cases_, CUDAGO_NN_PRECISION_FP32); }
