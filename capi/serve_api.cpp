@@ -161,10 +161,16 @@ T read_element(const T* array, uint64_t i, const char* name) {
   return read_sized(p, elem.c_str());
 }
 
-nn::RequestTensor tensor(const cudago_serve_tensor_t& t, bool input, uint64_t i,
-                         const nn::ServeBackend& backend) {
+// Fills r from t (r's dims keep their memory: the submit's per-thread scratch).
+void tensor(const cudago_serve_tensor_t& t, bool input, uint64_t i, const nn::ServeBackend& backend,
+            nn::RequestTensor& r) {
   std::string name = std::string(input ? "inputs[" : "outputs[") + std::to_string(i) + "]";
-  nn::RequestTensor r;
+  r.type = nn::ElemType::kF32;
+  r.dims.clear();
+  r.kind = nn::MemoryKind::kHost;
+  r.data = nullptr;
+  r.bytes = 0;
+  r.keep.reset();
   if (input) {
     if (t.dtype == CUDAGO_DTYPE_F32) {
       r.type = nn::ElemType::kF32;
@@ -227,7 +233,6 @@ nn::RequestTensor tensor(const cudago_serve_tensor_t& t, bool input, uint64_t i,
                   name + ".memory = " + std::to_string(static_cast<int32_t>(t.memory)) +
                       " is not a cudago_serve_memory_t");
   }
-  return r;
 }
 
 }  // namespace
@@ -279,14 +284,22 @@ extern "C" cudago_status_t cudago_server_submit(
     if (num_outputs > 0 && outputs == nullptr) {
       throw Error(Status::kInvalidArgument, "outputs is NULL");
     }
-    std::vector<nn::RequestTensor> in, out;
-    in.reserve(static_cast<size_t>(num_inputs));
-    out.reserve(static_cast<size_t>(num_outputs));
+    // This thread's scratch (sized by the model, checked above): no allocation per request once
+    // warm. The buffers it keeps alive are dropped when the submit returns.
+    thread_local std::vector<nn::RequestTensor> in, out;
+    struct Drop {
+      ~Drop() {
+        for (auto& t : in) t.keep.reset();
+        for (auto& t : out) t.keep.reset();
+      }
+    } drop;
+    in.resize(static_cast<size_t>(num_inputs));
+    out.resize(static_cast<size_t>(num_outputs));
     for (uint64_t i = 0; i < num_inputs; ++i) {
-      in.push_back(tensor(read_element(inputs, i, "inputs"), true, i, be));
+      tensor(read_element(inputs, i, "inputs"), true, i, be, in[i]);
     }
     for (uint64_t i = 0; i < num_outputs; ++i) {
-      out.push_back(tensor(read_element(outputs, i, "outputs"), false, i, be));
+      tensor(read_element(outputs, i, "outputs"), false, i, be, out[i]);
     }
     nn::RequestOptions ro;
     if (opts != nullptr) {

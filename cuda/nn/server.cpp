@@ -510,7 +510,8 @@ thread_local const void* tl_in_callback = nullptr;
 struct Server::Impl {
   // kFree also covers a request being accepted (its inputs copied, not yet in a level): its id
   // is not out yet.
-  enum class State { kFree, kQueued, kRunning, kDone, kPolled };
+  // kReleasing: listed in a poll's release array being checked.
+  enum class State { kFree, kQueued, kRunning, kDone, kPolled, kReleasing };
 
   struct Req {
     uint32_t index = 0;
@@ -1840,22 +1841,28 @@ size_t Server::poll(const uint64_t* release, size_t num_release, int64_t timeout
                 "the server delivers results to its callback; poll is for servers without one");
   }
   if (num_release > 0) {
+    // Every id checked before any is released, in one pass: each is marked kReleasing as it
+    // passes (a second mention of it then fails), and the marks are undone on a failure.
     std::lock_guard<std::mutex> lock(s.mu);
-    for (size_t i = 0; i < num_release; ++i) {
-      Impl::Req* r = s.lookup(release[i]);
-      if (r == nullptr || r->state != Impl::State::kPolled) {
-        throw Error(Status::kInvalidArgument,
-                    "release[" + std::to_string(i) + "] = " + std::to_string(release[i]) +
-                        " is not a result poll returned and not yet released");
-      }
-      for (size_t j = 0; j < i; ++j) {
-        if (release[j] == release[i]) {
-          throw Error(Status::kInvalidArgument,
-                      "release lists " + std::to_string(release[i]) + " twice");
-        }
-      }
+    size_t i = 0;
+    Impl::Req* bad = nullptr;
+    for (; i < num_release; ++i) {
+      bad = s.lookup(release[i]);
+      if (bad == nullptr || bad->state != Impl::State::kPolled) break;
+      bad->state = Impl::State::kReleasing;
     }
-    for (size_t i = 0; i < num_release; ++i) s.free_req(s.lookup(release[i]));
+    if (i < num_release) {
+      const bool twice = bad != nullptr && bad->state == Impl::State::kReleasing;
+      for (size_t j = 0; j < i; ++j) s.lookup(release[j])->state = Impl::State::kPolled;
+      if (twice) {
+        throw Error(Status::kInvalidArgument,
+                    "release lists " + std::to_string(release[i]) + " twice");
+      }
+      throw Error(Status::kInvalidArgument,
+                  "release[" + std::to_string(i) + "] = " + std::to_string(release[i]) +
+                      " is not a result poll returned and not yet released");
+    }
+    for (i = 0; i < num_release; ++i) s.free_req(s.lookup(release[i]));
   }
   if (cap == 0) return 0;
   std::unique_lock<std::mutex> lock(s.done_mu);

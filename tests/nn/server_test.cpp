@@ -1556,6 +1556,10 @@ TEST_F(ServePoll, RoundTripWithReleases) {
   o = outcome([&] { rig.server->poll(twice, 2, 0, out, 0); });
   EXPECT_EQ(o.status, Status::kInvalidArgument);
   EXPECT_NE(o.message.find("twice"), std::string::npos) << o.message;
+  uint64_t apart[3] = {first, second, first};  // not side by side
+  o = outcome([&] { rig.server->poll(apart, 3, 0, out, 0); });
+  EXPECT_EQ(o.status, Status::kInvalidArgument);
+  EXPECT_NE(o.message.find("twice"), std::string::npos) << o.message;
   EXPECT_EQ(rig.server->poll(&first, 1, 0, out, 0), 0u);  // first was not released above
   o = outcome([&] { rig.server->poll(&first, 1, 0, out, 0); });
   EXPECT_EQ(o.status, Status::kInvalidArgument) << "released twice";
