@@ -1594,7 +1594,7 @@ CUDAGO_API cudago_status_t cudago_server_create(cudago_server_t *out, cudago_nn_
 CUDAGO_API cudago_status_t cudago_server_destroy(cudago_server_t server);
 /* Submits a request: num_inputs inputs in the model's order; outputs NULL (num_outputs 0:
  * every output in staging) or one per model output; opts may be NULL. Writes its id to *id
- * (for cancel; the result carries it). A bad request is CUDAGO_ERROR_INVALID_ARGUMENT (the
+ * (never 0; for cancel; the result carries it). A bad request is CUDAGO_ERROR_INVALID_ARGUMENT (the
  * message names the input and what is wrong: count, rank, shape, element type, byte size) and
  * touches nothing queued; a full queue or staging memory is CUDAGO_ERROR_QUEUE_FULL; a server
  * shut down is CUDAGO_ERROR_UNAVAILABLE. */

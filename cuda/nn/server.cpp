@@ -515,7 +515,7 @@ struct Server::Impl {
 
   struct Req {
     uint32_t index = 0;
-    uint32_t gen = 0;
+    uint32_t gen = 1;  // never 0: no id is 0
     State state = State::kFree;
     uint64_t seq = 0;
     int level = 0;
@@ -689,7 +689,7 @@ struct Server::Impl {
     r->keep.clear();
     if (r->state != State::kFree) {
       r->state = State::kFree;
-      r->gen++;
+      if (++r->gen == 0) r->gen = 1;
     }
     push_free(r);
   }

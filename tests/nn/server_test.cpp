@@ -599,6 +599,7 @@ TEST_F(ServeBatching, FullBatchClosesAtOnce) {
   auto t0 = Clock::now();
   std::vector<Rig::Sent> s;
   for (int i = 0; i < 4; ++i) s.push_back(rig.send(1, 10.0f + static_cast<float>(i)));
+  for (const auto& r : s) EXPECT_NE(r.id, 0u) << "no id is 0";
   ASSERT_TRUE(rig.col.wait(4, milliseconds(5000))) << "a full batch waited for the queue delay";
   EXPECT_LT(ms_since(t0), 5000.0);
   for (const auto& r : s) {
