@@ -1933,6 +1933,53 @@ TEST_F(ServeLoad, StatsAddUpAndNothingGrows) {
   }
 }
 
+// A lone request on an idle server (no deadline, a queue delay: the intake, without the server's
+// lock) goes after its delay, never waiting for a next request: thousands in a row from one
+// thread, each waited for before the next, so that an instance is often just going to sleep as
+// the next arrives (it counts itself waiting, then looks at the intake once more; the submit
+// wakes it through the lock). A lost wake-up would leave a request queued until the 2 s limit.
+TEST_F(ServeLoad, LoneRequestsNeverWaitForANextOne) {
+  auto model = load(kRelu);
+  for (int instances : {1, 2}) {
+    SCOPED_TRACE("instances " + std::to_string(instances));
+    nn::ServerOptions o = options(8, 20 * 1000);  // 20 µs
+    o.instances_per_device = instances;
+    std::mutex mu;
+    std::condition_variable cv;
+    uint64_t got = 0;
+    Status last = Status::kSuccess;
+    auto server = nn::Server::create(nn::model_backend(model), o, [&](const nn::ServeResult& r) {
+      std::lock_guard<std::mutex> lock(mu);
+      got = r.tag;
+      last = r.status;
+      cv.notify_all();
+    });
+    std::vector<float> x = make_input(kItem, 5, 0);
+    nn::RequestTensor in;
+    in.dims = {1, 13, 13, 11};
+    in.data = x.data();
+    in.bytes = x.size() * 4;
+    double worst_ms = 0;
+    for (uint64_t i = 1; i <= 3000; ++i) {
+      nn::RequestOptions ro;
+      ro.tag = i;
+      auto t0 = Clock::now();
+      server->submit({in}, {}, ro);
+      std::unique_lock<std::mutex> lock(mu);
+      ASSERT_TRUE(cv.wait_for(lock, milliseconds(2000), [&] { return got == i; }))
+          << "request " << i << " waited 2 s: no instance took it";
+      ASSERT_EQ(last, Status::kSuccess);
+      worst_ms = std::max(worst_ms, ms_since(t0));
+    }
+    std::printf("[ ServeLoad ] %d instance(s): 3000 lone requests, the slowest %.2f ms\n",
+                instances, worst_ms);
+    nn::ServerStats st = server->stats();
+    EXPECT_EQ(st.submitted, 3000);
+    EXPECT_EQ(st.batches, 3000);  // each alone in its batch
+    EXPECT_EQ(st.closed_delay, 3000);
+  }
+}
+
 // The same in poll mode: one poller thread releases what it polled on its next poll.
 TEST_F(ServeLoad, PollModeUnderLoad) {
   // Without a queue delay, and with one (the intake).
