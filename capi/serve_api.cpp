@@ -165,12 +165,10 @@ T read_element(const T* array, uint64_t i, const char* name) {
 void tensor(const cudago_serve_tensor_t& t, bool input, uint64_t i, const nn::ServeBackend& backend,
             nn::RequestTensor& r) {
   std::string name = std::string(input ? "inputs[" : "outputs[") + std::to_string(i) + "]";
-  r.type = nn::ElemType::kF32;
+  std::vector<int64_t> dims = std::move(r.dims);  // a fresh tensor that keeps their memory
+  r = nn::RequestTensor();
+  r.dims = std::move(dims);
   r.dims.clear();
-  r.kind = nn::MemoryKind::kHost;
-  r.data = nullptr;
-  r.bytes = 0;
-  r.keep.reset();
   if (input) {
     if (t.dtype == CUDAGO_DTYPE_F32) {
       r.type = nn::ElemType::kF32;

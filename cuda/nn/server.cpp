@@ -549,7 +549,7 @@ struct Server::Impl {
   static constexpr uint32_t kChunkBits = 8;
   static constexpr uint32_t kChunk = 1u << kChunkBits;
   static constexpr uint32_t kMaxChunks = 16384;  // 4,194,304 requests outstanding at most
-  std::unique_ptr<std::atomic<Req*>[]> chunks { new std::atomic<Req*>[ kMaxChunks ]() };
+  std::unique_ptr<std::atomic<Req*>[]> chunks = std::make_unique<std::atomic<Req*>[]>(kMaxChunks);
   std::atomic<uint32_t> num_reqs{0};
   // The free stack's head: a tag changed by every update (against ABA) in the high 32 bits, the
   // top request's index + 1 in the low (0: empty).
@@ -571,9 +571,9 @@ struct Server::Impl {
   // oldest request's delay, or a deadline): read by a submit without mu.
   std::atomic<int> idle_waiters{0}, timed_waiters{0};
 
-  // The intake: requests accepted without mu (no deadline, a queue delay and no preferred
-  // sizes: none of them needs an instance at once), moved into the levels under mu by whoever
-  // takes it next to look at the queue (drain_intake). A submit holds in_mu only to append.
+  // The intake: every accepted request goes in under in_mu alone (held only to append), and
+  // moves into the levels under mu with whoever next looks at the queue (drain_intake): at once
+  // by its own submit where it has a deadline or may be sent at once, else by an instance.
   std::mutex in_mu;
   std::vector<Req*> intake;      // under in_mu
   uint64_t next_seq = 0;         // under in_mu
@@ -1101,8 +1101,8 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
   }
 
   // A place in the queue, counted without mu (reserved: a shutdown waits for this submit;
-  // admitted: against max_queue_size), a free request and its staging, the copy, and then one
-  // hold of mu to enqueue it.
+  // admitted: against max_queue_size), a free request and its staging, the copy, and then the
+  // intake.
   reserved.fetch_add(1);
   // Ends a refused reservation: counted, and a shutdown waiting for it told (under mu, where it
   // checks).
@@ -1208,35 +1208,39 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
   const uint64_t id = r->id();
   res.id = id;
   const int64_t pending = pending_items.fetch_add(items) + items;
+  // Read before it goes in: from then on it may run, be released and be reused at any time.
+  const bool has_deadline = r->has_deadline;
+  const ServeClock::time_point deadline = r->deadline;
 
-  // The intake, without mu, where no instance needs to look at this request before the ones
-  // already queued make it (no deadline, a queue delay, no preferred sizes): an instance is
-  // woken only where one waits on an empty queue, or waits for a delay while this fills a batch.
-  if (!r->has_deadline && o.max_queue_delay_ns > 0 && preferred.empty()) {
-    bool refused;
-    {
-      std::lock_guard<std::mutex> lock(in_mu);
-      refused = stopping.load();
-      if (!refused) {
-        r->seq = next_seq++;
-        intake.push_back(r);
-        outstanding.fetch_add(1);
-      }
+  // Into the intake, under in_mu only (a shutdown stops intake under it too).
+  bool refused;
+  {
+    std::lock_guard<std::mutex> lock(in_mu);
+    refused = stopping.load();
+    if (!refused) {
+      r->seq = next_seq++;
+      intake.push_back(r);
+      outstanding.fetch_add(1);
     }
-    if (refused) {
-      pending_items.fetch_sub(items);
-      refuse(&ServerStats::rejected_unavailable, true, r);
-      throw Error(Status::kUnavailable, "the server is shut down: it takes no new requests");
-    }
-    // A shutdown waiting for this submit is told under mu, where it checks (it set stopping
-    // before it looked at reserved: one of the two sees the other).
-    if (reserved.fetch_sub(1) == 1 && stopping.load()) {
-      std::lock_guard<std::mutex> lock(mu);
-      idle_cv.notify_all();
-    }
-    // An instance counts itself waiting, then looks at the intake, then waits (under mu): it
-    // saw this request, or this sees it waiting and wakes it through mu (which it holds until
-    // it waits).
+  }
+  if (refused) {
+    pending_items.fetch_sub(items);
+    refuse(&ServerStats::rejected_unavailable, true, r);
+    throw Error(Status::kUnavailable, "the server is shut down: it takes no new requests");
+  }
+  // A shutdown waiting for this submit is told under mu, where it checks (it set stopping
+  // before it looked at reserved: one of the two sees the other).
+  if (reserved.fetch_sub(1) == 1 && stopping.load()) {
+    std::lock_guard<std::mutex> lock(mu);
+    idle_cv.notify_all();
+  }
+
+  // No deadline, a queue delay, no preferred sizes: no instance needs to look at it before the
+  // requests already queued make it go, and the next look at the queue moves it in. An instance
+  // is woken only where one waits on an empty queue, or waits for a delay while this fills a
+  // batch. (An instance counts itself waiting, then looks at the intake, then waits under mu: it
+  // saw this request, or this sees it waiting and wakes it through mu.)
+  if (!has_deadline && o.max_queue_delay_ns > 0 && preferred.empty()) {
     if (idle_waiters.load() > 0 || (pending >= max_batch && timed_waiters.load() > 0)) {
       { std::lock_guard<std::mutex> lock(mu); }
       work_cv.notify_one();
@@ -1244,33 +1248,18 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
     return id;
   }
 
-  // Otherwise under mu, after the intake (the order of submission kept).
+  // Otherwise moved in at once, under mu: its deadline for the reaper, and an instance woken
+  // where this request may let a batch go sooner than the instances already planned (the batch
+  // may be full, make a preferred size, be due at once or before a deadline). Without that
+  // condition every request would wake an instance, each taking the lock to find nothing to
+  // send.
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu);
-    reserved.fetch_sub(1);
-    if (stopping.load()) {
-      admitted.fetch_sub(1);
-      pending_items.fetch_sub(items);
-      st.rejected++;
-      st.rejected_unavailable++;
-      free_req(r);
-      // The shutdown that stopped it waits for every reservation to end.
-      if (reserved.load() == 0 && outstanding == 0) idle_cv.notify_all();
-      throw Error(Status::kUnavailable, "the server is shut down: it takes no new requests");
-    }
-    {
-      std::lock_guard<std::mutex> l2(in_mu);
-      r->seq = next_seq++;
-      intake_out.swap(intake);
-    }
-    for (Req* q : intake_out) enqueue_locked(q);
-    intake_out.clear();
-    enqueue_locked(r);
-    ++outstanding;
-    if (r->has_deadline) {
-      bool earliest = deadlines.empty() || r->deadline < deadlines.top().first;
-      deadlines.emplace(r->deadline, id);
+    drain_intake();
+    if (has_deadline) {
+      bool earliest = deadlines.empty() || deadline < deadlines.top().first;
+      deadlines.emplace(deadline, id);  // stale once the request ran: the reaper skips it
       if (earliest) reap_cv.notify_one();
       // Entries of requests that ran or were cancelled stay until their deadline; with long
       // timeouts they would pile up (one per request), so they are dropped now and then.
@@ -1278,14 +1267,8 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
         prune_deadlines();
       }
     }
-    // An instance is woken only where this request may let a batch go sooner than the instances
-    // already planned: one waits on an empty queue, or the batch may be full, make a preferred
-    // size, be due at once or be due before a deadline. Otherwise the instances waiting for the
-    // oldest request's delay to end (or busy running a batch: they look at the queue when it
-    // ends) need no wake-up, which under load would be one per request, each taking the lock to
-    // find nothing to send.
     wake = idle_waiters.load() > 0 || o.max_queue_delay_ns == 0 || !preferred.empty() ||
-           r->has_deadline || queued_items >= max_batch;
+           has_deadline || queued_items >= max_batch;
   }
   if (wake) work_cv.notify_one();
   return id;
