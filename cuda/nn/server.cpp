@@ -542,7 +542,7 @@ struct Server::Impl {
   std::unique_ptr<Staging> staging;
 
   mutable std::mutex mu;  // queue, requests, stats
-  std::condition_variable work_cv, reap_cv, idle_cv;
+  std::condition_variable reap_cv, idle_cv;
   std::vector<std::deque<Req*>> levels;
   // The requests, in chunks that never move: lookup reads them under mu while a submit takes a
   // free one from a lock-free stack (a submit takes mu once, to enqueue).
@@ -567,9 +567,24 @@ struct Server::Impl {
   // requests reserved or queued (against max_queue_size): counted without mu.
   std::atomic<int64_t> reserved{0}, admitted{0};
   int64_t queued_items = 0;  // the batch items of the queued requests
-  // Instances waiting with no wake-up time (they saw an empty queue), and until a time (the
-  // oldest request's delay, or a deadline): read by a submit without mu.
-  std::atomic<int> idle_waiters{0}, timed_waiters{0};
+  // The instances' waits. Each instance waits on a condition variable of its own, so that a
+  // wake-up reaches the instance it is meant for. At most one instance (the timer) waits until
+  // the time the queue's batch is due (the oldest request's delay, or a deadline); the others
+  // wait with nothing to time (idle), whether the queue is empty or the timer covers it. A
+  // shared condition variable woke whichever waiter the runtime picked: a submit meant for an
+  // idle instance woke the timer, which found nothing due and waited again, about ten times a
+  // batch at 64 clients.
+  struct Waiter {
+    std::condition_variable cv;
+    bool woken = false;  // under mu: set by whoever wakes it
+  };
+  std::vector<std::unique_ptr<Waiter>> waiters;  // one per instance
+  std::vector<size_t> idle;                      // under mu: the idle instances
+  int64_t timer = -1;                            // under mu: the timing instance, or -1
+  ServeClock::time_point timer_at;               // under mu: when the timer wakes
+  // idle.size() and timer >= 0, read by a submit without mu.
+  std::atomic<int> idle_waiters{0};
+  std::atomic<bool> timer_armed{false};
 
   // The intake: every accepted request goes in under in_mu alone (held only to append), and
   // moves into the levels under mu with whoever next looks at the queue (drain_intake): at once
@@ -618,8 +633,9 @@ struct Server::Impl {
     {
       std::lock_guard<std::mutex> lock(mu);
       exiting = true;
+      wake_all_locked();
     }
-    work_cv.notify_all();
+    notify_all_waiters();
     reap_cv.notify_all();
     for (auto& t : threads) {
       if (t.joinable()) t.join();
@@ -886,6 +902,42 @@ struct Server::Impl {
   bool intake_empty() {
     std::lock_guard<std::mutex> lock(in_mu);
     return intake.empty();
+  }
+  // Under mu: picks the instance a wake-up goes to (an idle one first, else the timer) and marks
+  // it woken; the caller notifies the returned condition variable (null: every instance is busy
+  // and looks at the queue when its batch is done).
+  std::condition_variable* wake_locked() {
+    size_t w;
+    if (!idle.empty()) {
+      w = idle.back();
+      idle.pop_back();
+      idle_waiters.fetch_sub(1);
+    } else if (timer >= 0) {
+      w = static_cast<size_t>(timer);
+    } else {
+      return nullptr;
+    }
+    waiters[w]->woken = true;
+    return &waiters[w]->cv;
+  }
+  // Under mu: every waiting instance woken (shutdown, destruction); notified after the lock.
+  void wake_all_locked() {
+    for (auto& w : waiters) w->woken = true;
+  }
+  void notify_all_waiters() {
+    for (auto& w : waiters) w->cv.notify_all();
+  }
+  // Under mu: instance i no longer waits (it was woken, timed out, or saw the intake).
+  void leave_wait(size_t i) {
+    if (timer == static_cast<int64_t>(i)) {
+      timer = -1;
+      timer_armed.store(false);
+    }
+    auto it = std::find(idle.begin(), idle.end(), i);
+    if (it != idle.end()) {
+      idle.erase(it);
+      idle_waiters.fetch_sub(1);
+    }
   }
 
   void instance_loop(size_t i);
@@ -1237,13 +1289,22 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
 
   // No deadline, a queue delay, no preferred sizes: no instance needs to look at it before the
   // requests already queued make it go, and the next look at the queue moves it in. An instance
-  // is woken only where one waits on an empty queue, or waits for a delay while this fills a
-  // batch. (An instance counts itself waiting, then looks at the intake, then waits under mu: it
-  // saw this request, or this sees it waiting and wakes it through mu.)
+  // is woken only where no instance times the queue and one waits idle (this request starts a
+  // delay), or where this request fills a batch and one waits. (An instance counts itself
+  // waiting, then looks at the intake, then waits under mu: it saw this request, or this sees
+  // it waiting and wakes it through mu. An instance that stops timing clears timer_armed before
+  // it reads pending_items to decide whether to wake another.)
   if (!has_deadline && o.max_queue_delay_ns > 0 && preferred.empty()) {
-    if (idle_waiters.load() > 0 || (pending >= max_batch && timed_waiters.load() > 0)) {
-      { std::lock_guard<std::mutex> lock(mu); }
-      work_cv.notify_one();
+    const bool full = pending >= max_batch;
+    if ((!timer_armed.load() && idle_waiters.load() > 0) ||
+        (full && (timer_armed.load() || idle_waiters.load() > 0))) {
+      std::condition_variable* cv = nullptr;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        // Checked again under mu: of many submits that saw an idle instance, one wakes it.
+        if ((timer < 0 && !idle.empty()) || full) cv = wake_locked();
+      }
+      if (cv != nullptr) cv->notify_one();
     }
     return id;
   }
@@ -1253,7 +1314,7 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
   // may be full, make a preferred size, be due at once or before a deadline). Without that
   // condition every request would wake an instance, each taking the lock to find nothing to
   // send.
-  bool wake = false;
+  std::condition_variable* cv = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu);
     drain_intake();
@@ -1267,10 +1328,18 @@ uint64_t Server::Impl::submit(const std::vector<RequestTensor>& inputs,
         prune_deadlines();
       }
     }
-    wake = idle_waiters.load() > 0 || o.max_queue_delay_ns == 0 || !preferred.empty() ||
-           has_deadline || queued_items >= max_batch;
+    // A deadline matters where no instance times the queue, or where the batch may have to go
+    // before the timer wakes (the deadline's slack: the largest batch's estimate and 1 ms).
+    const bool deadline_first =
+        has_deadline && (timer < 0 || deadline - std::chrono::nanoseconds(estimate(max_batch)) -
+                                              std::chrono::milliseconds(1) <
+                                          timer_at);
+    if ((timer < 0 && !idle.empty()) || o.max_queue_delay_ns == 0 || !preferred.empty() ||
+        deadline_first || queued_items >= max_batch) {
+      cv = wake_locked();
+    }
   }
-  if (wake) work_cv.notify_one();
+  if (cv != nullptr) cv->notify_one();
   return id;
 }
 
@@ -1287,8 +1356,10 @@ void Server::Impl::instance_loop(size_t i) {
   name_thread(device < 0 ? "cudago-cpu" + std::to_string(index)
                          : "cudago-gpu" + std::to_string(device) + "." + std::to_string(index));
   ServeBackend::Batch b;
+  Waiter& me = *waiters[i];
   for (;;) {
     Formed f;
+    std::condition_variable* next = nullptr;
     {
       std::unique_lock<std::mutex> lock(mu);
       for (;;) {
@@ -1296,25 +1367,41 @@ void Server::Impl::instance_loop(size_t i) {
         drain_intake();
         f = form(ServeClock::now());
         if (!f.reqs.empty()) break;
+        // Idle where nothing is due or the timer wakes in time for it; else this times the
+        // queue (an instance timing it until later is woken, and goes idle).
+        const bool timed = f.wake != ServeClock::time_point::max() &&
+                           (timer < 0 || timer == static_cast<int64_t>(i) || f.wake < timer_at);
+        me.woken = false;
+        if (timed) {
+          if (timer >= 0 && timer != static_cast<int64_t>(i)) {
+            waiters[static_cast<size_t>(timer)]->woken = true;
+            waiters[static_cast<size_t>(timer)]->cv.notify_one();
+          }
+          timer = static_cast<int64_t>(i);
+          timer_at = f.wake;
+          timer_armed.store(true);
+        } else {
+          idle.push_back(i);
+          idle_waiters.fetch_add(1);
+        }
         // Counted as waiting before the last look at the intake (a submit appends to it, then
         // looks at the counts): a request that came meanwhile is formed now, or wakes this.
-        const bool idle = f.wake == ServeClock::time_point::max();
-        std::atomic<int>& waiting = idle ? idle_waiters : timed_waiters;
-        waiting.fetch_add(1);
         if (!intake_empty()) {
-          waiting.fetch_sub(1);
+          leave_wait(i);
           continue;
         }
-        if (idle) {
-          work_cv.wait(lock);
+        auto woken = [&] { return me.woken || exiting; };
+        if (timed) {
+          me.cv.wait_until(lock, f.wake, woken);
         } else {
-          work_cv.wait_until(lock, f.wake);
+          me.cv.wait(lock, woken);
         }
-        waiting.fetch_sub(1);
+        leave_wait(i);
       }
-      // Another instance may form the next batch now.
-      if (queued > 0 || pending_items.load() > 0) work_cv.notify_one();
+      // Another instance may form the next batch now, where none times the queue.
+      if (timer < 0 && (queued > 0 || pending_items.load() > 0)) next = wake_locked();
     }
+    if (next != nullptr) next->notify_one();
     b.requests.clear();
     b.items = f.items;
     b.h2d_ns = b.compute_ns = b.d2h_ns = 0;
@@ -1782,6 +1869,8 @@ std::unique_ptr<Server> Server::create(std::shared_ptr<ServeBackend> backend,
     }
   }
   s.per_instance.resize(s.instances.size());
+  for (size_t i = 0; i < s.instances.size(); ++i)
+    s.waiters.push_back(std::make_unique<Impl::Waiter>());
   Impl* p = impl.get();
   s.metrics_token = metrics::Registry::global().add(
       [p](metrics::Writer& w, const metrics::RenderOptions& ro) { p->render(w, ro); });
@@ -1902,6 +1991,7 @@ void Server::shutdown(bool cancel_queued) {
       s.stopping = true;
     }
     s.drain_intake();
+    s.wake_all_locked();  // every instance looks at the queue again: its batches go at once
     if (cancel_queued) {
       auto now = ServeClock::now();
       for (auto& q : s.levels) {
@@ -1917,7 +2007,7 @@ void Server::shutdown(bool cancel_queued) {
       s.queued_items = 0;
     }
   }
-  s.work_cv.notify_all();
+  s.notify_all_waiters();
   std::sort(cancelled.begin(), cancelled.end(),
             [](const Impl::Req* a, const Impl::Req* b) { return a->seq < b->seq; });
   s.finish(cancelled.data(), cancelled.size());

@@ -1302,6 +1302,69 @@ TEST_F(ServeShapes, DifferentShapesNeverShareABatch) {
       << o.message;
 }
 
+// The instance timing the queue hands over where it must (one and two instances):
+// - a request with a deadline that comes while an instance times a long delay makes the batch go
+//   in time for it (kDeadline), with the request already waiting;
+// - a request of another shape, queued while the first shape's batch waits for its delay, goes
+//   after its own delay, while that batch runs: an instance times it, though none was woken for
+//   it (no deadline, the queue already timed).
+TEST_F(ServeShapes, TheTimerHandsOver) {
+  const nn_test::Case c = manifest(kRelu);
+  const std::vector<int64_t> kA = {13, 13, 11}, kB = {11, 13, 13};
+  std::vector<std::vector<std::vector<int64_t>>> also;
+  also.push_back({kB});
+  for (int instances : {1, 2}) {
+    SCOPED_TRACE("instances " + std::to_string(instances));
+    {
+      nn::ServerOptions o = options(8, int64_t{1000} * 1000 * 1000);  // a 1 s delay
+      o.instances_per_device = instances;
+      Rig rig(kRelu, o, true, true, also);
+      Rig::Sent first = rig.send(1, 1);
+      std::this_thread::sleep_for(milliseconds(30));  // an instance times the delay now
+      nn::RequestOptions ro;
+      ro.timeout_ns = int64_t{150} * 1000 * 1000;
+      auto t0 = Clock::now();
+      Rig::Sent due = rig.send(1, 2, ro);
+      ASSERT_TRUE(rig.col.wait_id(due.id, milliseconds(5000)));
+      const double waited = ms_since(t0);
+      Got g = rig.col.get(due.id);
+      ASSERT_EQ(g.r.status, Status::kSuccess) << g.r.message;
+      EXPECT_EQ(g.r.reason, nn::CloseReason::kDeadline);
+      EXPECT_EQ(g.r.batch_requests, 2) << "the waiting request went with it";
+      EXPECT_LT(waited, 600) << "the batch went at the timer, not for the deadline";
+      ASSERT_TRUE(rig.col.wait_id(first.id, milliseconds(100)));
+      rig.expect_right(first, c);
+      rig.expect_right(due, c);
+    }
+    {
+      constexpr int64_t kDelayMs = 150;
+      nn::ServerOptions o = options(8, kDelayMs * 1000 * 1000);
+      o.instances_per_device = instances;
+      Rig rig(kRelu, o, true, true, also);
+      // With two instances, A's batch runs long: only the other instance can time B.
+      if (instances == 2) rig.gate->set_sleep(milliseconds(400));
+      auto t0 = Clock::now();
+      Rig::Sent a = rig.send(1, 1, {}, kA);
+      std::this_thread::sleep_for(milliseconds(50));
+      Rig::Sent b = rig.send(1, 2, {}, kB);
+      ASSERT_TRUE(rig.col.wait(2, milliseconds(5000)));
+      const double all = ms_since(t0);
+      Got ga = rig.col.get(a.id), gb = rig.col.get(b.id);
+      EXPECT_EQ(ga.r.reason, nn::CloseReason::kDelay);
+      EXPECT_EQ(gb.r.reason, nn::CloseReason::kDelay);
+      EXPECT_EQ(ga.r.batch_requests, 1);
+      EXPECT_EQ(gb.r.batch_requests, 1);
+      EXPECT_GE(gb.r.queue_ns, (kDelayMs - 1) * 1000 * 1000);
+      // Its own delay after it came: not left until A's instance is free again (two instances),
+      // or until a next request that never comes (the wait above would fail).
+      EXPECT_LT(gb.r.queue_ns, (kDelayMs + 150) * 1000 * 1000) << "B waited past its delay";
+      EXPECT_LT(all, 50 + kDelayMs + (instances == 2 ? 400 : 0) + 400);
+      rig.expect_right(a, c);
+      rig.expect_right(b, c);
+    }
+  }
+}
+
 // ------------------------------------------------------------------------------------------------
 // Bad requests.
 
