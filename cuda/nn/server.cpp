@@ -138,7 +138,10 @@ class ComputeChain {
 
 // The copies of a batch's requests as one cudaMemcpyBatchAsync (one driver call and one
 // submission for the whole batch instead of one per request); a driver without it gets one
-// cudaMemcpyAsync per copy.
+// cudaMemcpyAsync per copy, and so does a server created with CUDAGO_NO_BATCH_MEMCPY set in the
+// environment: compute-sanitizer's initcheck (2025.3.1) does not follow cudaMemcpyBatchAsync and
+// reports every byte it wrote as uninitialised when a kernel reads it (bundle/sanitize.sh sets
+// it for initcheck).
 class CopyList {
  public:
   void clear() {
@@ -185,7 +188,7 @@ class CopyList {
   std::vector<void*> dst_;
   std::vector<const void*> src_;
   std::vector<size_t> size_;
-  bool batched_ = true;
+  bool batched_ = std::getenv("CUDAGO_NO_BATCH_MEMCPY") == nullptr;
 };
 
 // Requests' inputs and outputs of at most this many bytes per batch item are gathered (and

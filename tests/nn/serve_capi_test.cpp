@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -1051,6 +1052,17 @@ void two_instances_pinned_and_device(uint32_t flags) {
 
 TEST_F(ServeCapiGpu, TwoInstancesPinnedAndDevice) {
   NEED_GPU();
+  two_instances_pinned_and_device(0);
+}
+
+// The copies one by one (cudaMemcpyAsync each, as on a driver without cudaMemcpyBatchAsync, and
+// under initcheck: CUDAGO_NO_BATCH_MEMCPY, read when the server is created).
+TEST_F(ServeCapiGpu, TwoInstancesCopiesOneByOne) {
+  NEED_GPU();
+  struct Unset {
+    ~Unset() { unsetenv("CUDAGO_NO_BATCH_MEMCPY"); }  // also where an assertion returns early
+  } unset;
+  ASSERT_EQ(setenv("CUDAGO_NO_BATCH_MEMCPY", "1", 1), 0);
   two_instances_pinned_and_device(0);
 }
 
