@@ -28,8 +28,11 @@
 # suite fits one call of its own, two tools at a time:
 #   SANITIZE_ONLY='nn_test.*' bash bundle/sanitize.sh memcheck initcheck
 # (On an H100 that pair took 180 to 377 s per process. racecheck and synccheck over nn_test did
-# not finish in 480 s, ten processes at once: give them a call each, with more shards, e.g.
-#   SANITIZE_ONLY='nn_test.*' SANITIZE_NN_SHARDS=8 SANITIZE_TIMEOUT_S=560 bash bundle/sanitize.sh racecheck)
+# not finish in 480 s, ten processes at once; they instrument cuDNN's and cuBLAS's kernels too.
+# Give them a call each, more shards, and cudago's kernels only (SANITIZE_KERNELS, not yet
+# tried), e.g.
+#   SANITIZE_ONLY='nn_test.*' SANITIZE_NN_SHARDS=8 SANITIZE_KERNELS=cudago \
+#     SANITIZE_TIMEOUT_S=560 bash bundle/sanitize.sh racecheck)
 set -uo pipefail
 
 bundle=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -89,6 +92,9 @@ run_one() { # run_one TOOL NAME CMD...
   if [ "$tool" = memcheck ] && [ -z "${SANITIZE_NO_LEAK_CHECK:-}" ]; then
     extra+=(--leak-check full)
   fi
+  # SANITIZE_KERNELS=SUBSTRING: only the kernels whose name holds it are checked (e.g. cudago:
+  # cudago's own, not cuDNN's or cuBLAS's, which nobody here can fix).
+  if [ -n "${SANITIZE_KERNELS:-}" ]; then extra+=(--kernel-name "kns=$SANITIZE_KERNELS"); fi
   local t0=$SECONDS rc
   # Where initcheck does not follow cudaMemcpyBatchAsync (the probe below), the server copies
   # one by one under it (CUDAGO_NO_BATCH_MEMCPY); the other tools check the batched copies.
