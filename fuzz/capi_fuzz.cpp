@@ -4340,8 +4340,8 @@ OPFN(server_create) {
         bad |= m != nullptr && (!m->gpu || o.num_devices == 2);
         break;
       case 2:
-        o.num_devices = c.Bool() ? 1 : c.RawU64();  // with NULL
-        bad = true;
+        o.num_devices = c.Bool() ? 1 : c.RawU64();  // with NULL (0 of them: none given)
+        bad |= o.num_devices != 0;
         break;
       default:
         break;
