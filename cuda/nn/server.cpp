@@ -910,18 +910,18 @@ struct Server::Impl {
   // it woken; the caller notifies the returned condition variable (null: every instance is busy
   // and looks at the queue when its batch is done).
   std::condition_variable* wake_locked() {
-    size_t w;
     if (!idle.empty()) {
-      w = idle.back();
+      const size_t w = idle.back();
       idle.pop_back();
       idle_waiters.fetch_sub(1);
-    } else if (timer >= 0) {
-      w = static_cast<size_t>(timer);
-    } else {
-      return nullptr;
+      return &mark_woken(w);
     }
+    return timer >= 0 ? &mark_woken(static_cast<size_t>(timer)) : nullptr;
+  }
+  // Under mu: instance w, waiting, is woken by whoever notifies the returned variable.
+  std::condition_variable& mark_woken(size_t w) {
     waiters[w]->woken = true;
-    return &waiters[w]->cv;
+    return waiters[w]->cv;
   }
   // Under mu: every waiting instance woken (shutdown, destruction); notified after the lock.
   void wake_all_locked() {
@@ -1371,15 +1371,13 @@ void Server::Impl::instance_loop(size_t i) {
         f = form(ServeClock::now());
         if (!f.reqs.empty()) break;
         // Idle where nothing is due or the timer wakes in time for it; else this times the
-        // queue (an instance timing it until later is woken, and goes idle).
-        const bool timed = f.wake != ServeClock::time_point::max() &&
-                           (timer < 0 || timer == static_cast<int64_t>(i) || f.wake < timer_at);
+        // queue (an instance timing it until later is woken, and goes idle). This instance is
+        // not the timer here: it stopped timing when its wait ended (leave_wait).
+        const bool timed =
+            f.wake != ServeClock::time_point::max() && (timer < 0 || f.wake < timer_at);
         me.woken = false;
         if (timed) {
-          if (timer >= 0 && timer != static_cast<int64_t>(i)) {
-            waiters[static_cast<size_t>(timer)]->woken = true;
-            waiters[static_cast<size_t>(timer)]->cv.notify_one();
-          }
+          if (timer >= 0) mark_woken(static_cast<size_t>(timer)).notify_one();
           timer = static_cast<int64_t>(i);
           timer_at = f.wake;
           timer_armed.store(true);
