@@ -1059,9 +1059,24 @@ TEST_F(ServeCapiGpu, TwoInstancesPinnedAndDevice) {
 // under initcheck: CUDAGO_NO_BATCH_MEMCPY, read when the server is created).
 TEST_F(ServeCapiGpu, TwoInstancesCopiesOneByOne) {
   NEED_GPU();
-  struct Unset {
-    ~Unset() { unsetenv("CUDAGO_NO_BATCH_MEMCPY"); }  // also where an assertion returns early
-  } unset;
+  // The variable as it was is put back (also where an assertion returns early): under
+  // bundle/sanitize.sh's initcheck it is set for the whole process, and the tests after this one
+  // must keep it (unset, their batched copies drew initcheck's false reports: H100, 2026-12-06).
+  struct Restore {
+    bool had = false;
+    std::string value;
+    ~Restore() {
+      if (had) {
+        setenv("CUDAGO_NO_BATCH_MEMCPY", value.c_str(), 1);
+      } else {
+        unsetenv("CUDAGO_NO_BATCH_MEMCPY");
+      }
+    }
+  } restore;
+  if (const char* v = std::getenv("CUDAGO_NO_BATCH_MEMCPY")) {
+    restore.had = true;
+    restore.value = v;
+  }
   ASSERT_EQ(setenv("CUDAGO_NO_BATCH_MEMCPY", "1", 1), 0);
   two_instances_pinned_and_device(0);
 }
