@@ -140,6 +140,22 @@ if [[ " ${tools[*]} " == *" initcheck "* ]] && [ -x "$bin/batch_copy_probe" ]; t
     probe_note="batch_copy_probe under initcheck: $batch errors batched, $plain plain: the server's batched copies stay on"
   fi
 fi
+# initcheck and memory a pool hands between streams: capi_test's
+# Concurrency.SixtyFourThreadsShareFourStreams drew initcheck reports under load (H200 and H100,
+# 2026-12-05 and 06) with every sum right. pool_reuse_probe repeats its pattern in raw CUDA three
+# ways (docs/RELIABILITY.md); its counts go into sanitize.txt as a note, deciding nothing.
+if [[ " ${tools[*]} " == *" initcheck "* ]] && [ -x "$bin/pool_reuse_probe" ]; then
+  pool_note="pool_reuse_probe under initcheck (errors, exit status):"
+  for mode in cudago onstream noopportunistic; do
+    "$cs" --tool initcheck --print-limit 1 "$bin/pool_reuse_probe" "$mode" >"$logs/pool_reuse_probe-$mode.txt" 2>&1
+    prc=$?
+    perr=$(awk '/ERROR SUMMARY: [0-9]+ error/ && n == "" {n = $4} END {print (n == "" ? "?" : n)}' \
+      "$logs/pool_reuse_probe-$mode.txt")
+    pool_note="$pool_note $mode $perr, $prc;"
+  done
+  probe_note="${probe_note:+$probe_note
+}$pool_note"
+fi
 
 pids=()
 for tool in "${tools[@]}"; do

@@ -68,7 +68,7 @@ for f in "$build"/capi/libcudago.so*; do
 done
 for exe in tests/core_test tests/capi_test tests/peer_test tests/c99/abi_c99 tests/bench/bench_capi \
   examples/vector_add_c tests/nn/nn_test tests/bench/bench_nn tests/bench/bench_serve \
-  tests/batch_copy_probe; do
+  tests/batch_copy_probe tests/pool_reuse_probe; do
   [ -x "$build/$exe" ] || die "missing $build/$exe"
   cp "$build/$exe" "$bundle/bin/"
 done
