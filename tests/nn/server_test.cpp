@@ -1319,6 +1319,14 @@ TEST_F(ServeShapes, TheTimerHandsOver) {
       nn::ServerOptions o = options(8, int64_t{1000} * 1000 * 1000);  // a 1 s delay
       o.instances_per_device = instances;
       Rig rig(kRelu, o, true, true, also);
+      // A batch of two items first, run 40 ms long: the estimate the deadline's slack takes for
+      // two items (the batch below). Without it the slack is 1 ms, which a busy machine's
+      // scheduler overshot (the sanitizer build on two cores): the reaper then expired the
+      // request at its deadline, as it would have with no hand-over at all.
+      rig.gate->set_sleep(milliseconds(40));
+      Rig::Sent prime = rig.send(2, 3);
+      ASSERT_TRUE(rig.col.wait_id(prime.id, milliseconds(5000)));  // after the 1 s delay
+      rig.gate->set_sleep(milliseconds(0));
       Rig::Sent first = rig.send(1, 1);
       std::this_thread::sleep_for(milliseconds(30));  // an instance times the delay now
       nn::RequestOptions ro;
@@ -1331,8 +1339,10 @@ TEST_F(ServeShapes, TheTimerHandsOver) {
       ASSERT_EQ(g.r.status, Status::kSuccess) << g.r.message;
       EXPECT_EQ(g.r.reason, nn::CloseReason::kDeadline);
       EXPECT_EQ(g.r.batch_requests, 2) << "the waiting request went with it";
+      EXPECT_LT(g.r.queue_ns, int64_t{140} * 1000 * 1000) << "sent later than its slack allows";
       EXPECT_LT(waited, 600) << "the batch went at the timer, not for the deadline";
       ASSERT_TRUE(rig.col.wait_id(first.id, milliseconds(100)));
+      rig.expect_right(prime, c);
       rig.expect_right(first, c);
       rig.expect_right(due, c);
     }
