@@ -142,19 +142,12 @@ if [[ " ${tools[*]} " == *" initcheck "* ]] && [ -x "$bin/batch_copy_probe" ]; t
 fi
 # initcheck and memory a pool hands between streams: capi_test's
 # Concurrency.SixtyFourThreadsShareFourStreams drew initcheck reports under load (H200 and H100,
-# 2026-12-05 and 06) with every sum right. pool_reuse_probe repeats its pattern in raw CUDA three
-# ways (docs/RELIABILITY.md); its counts go into sanitize.txt as a note, deciding nothing.
+# 2026-12-05 and 06) with every sum right, and none alone. pool_reuse_probe repeats its pattern in
+# raw CUDA three ways (docs/RELIABILITY.md), beside the pairs below (under the same load); its
+# counts go into sanitize.txt as a note, deciding nothing.
+pool_modes=()
 if [[ " ${tools[*]} " == *" initcheck "* ]] && [ -x "$bin/pool_reuse_probe" ]; then
-  pool_note="pool_reuse_probe under initcheck (errors, exit status):"
-  for mode in cudago onstream noopportunistic; do
-    "$cs" --tool initcheck --print-limit 1 "$bin/pool_reuse_probe" "$mode" >"$logs/pool_reuse_probe-$mode.txt" 2>&1
-    prc=$?
-    perr=$(awk '/ERROR SUMMARY: [0-9]+ error/ && n == "" {n = $4} END {print (n == "" ? "?" : n)}' \
-      "$logs/pool_reuse_probe-$mode.txt")
-    pool_note="$pool_note $mode $perr, $prc;"
-  done
-  probe_note="${probe_note:+$probe_note
-}$pool_note"
+  pool_modes=(cudago onstream noopportunistic)
 fi
 
 pids=()
@@ -217,7 +210,25 @@ for tool in "${tools[@]}"; do
     pids+=($!)
   fi
 done
+for mode in "${pool_modes[@]}"; do
+  (
+    timeout -k 10 "$limit" "$cs" --tool initcheck --print-limit 1 "$bin/pool_reuse_probe" "$mode" \
+      >"$logs/pool_reuse_probe-$mode.txt" 2>&1
+    echo "$?" >"$logs/pool_reuse_probe-$mode.status"
+  ) &
+  pids+=($!)
+done
 wait "${pids[@]}"
+if [ ${#pool_modes[@]} -gt 0 ]; then
+  pool_note="pool_reuse_probe under initcheck (errors, exit status):"
+  for mode in "${pool_modes[@]}"; do
+    perr=$(awk '/ERROR SUMMARY: [0-9]+ error/ && n == "" {n = $4} END {print (n == "" ? "?" : n)}' \
+      "$logs/pool_reuse_probe-$mode.txt")
+    pool_note="$pool_note $mode $perr, $(cat "$logs/pool_reuse_probe-$mode.status" 2>/dev/null || echo '?');"
+  done
+  probe_note="${probe_note:+$probe_note
+}$pool_note"
+fi
 
 : >"$out/sanitize.txt"
 if [ -n "$probe_note" ]; then echo "$probe_note" >>"$out/sanitize.txt"; fi

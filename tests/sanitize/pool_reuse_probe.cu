@@ -5,9 +5,10 @@
 // private stream, synchronised) and two on its shared stream, fills them by synchronous copies
 // ordered after their stream, adds them on the shared stream and reads the sum back; the first
 // buffer is then freed on a reclaim stream that waits for the shared one and that nobody
-// synchronises, the other two on the shared stream. The pool has no internal dependencies, so
-// memory freed on the reclaim stream goes to another stream only once the driver has seen the
-// free complete (opportunistic reuse). Every read is ordered after the copy that wrote it.
+// synchronises, the other two on the shared stream. The pool holds 64 MiB from the start and has
+// no internal dependencies, so memory freed on the reclaim stream goes to another stream only
+// once the driver has seen the free complete (opportunistic reuse). Every read is ordered after
+// the copy that wrote it.
 //
 //   pool_reuse_probe cudago|onstream|noopportunistic
 //     cudago           as described (cudago's own pattern)
@@ -166,6 +167,15 @@ int main(int argc, char** argv) {
   }
   for (cudaStream_t& s : sh.streams) {
     if (!check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreate")) return 1;
+  }
+  // 64 MiB reserved first (allocated and freed), as capi_test's Pools.ConfigureReserveAndStats
+  // leaves the pool before the sixty-four-thread test in its shard: the buffers below are then
+  // carved out of memory the pool already holds.
+  void* reserve = nullptr;
+  if (!check(cudaMallocFromPoolAsync(&reserve, size_t{64} << 20, sh.pool, sh.reclaim), "reserve") ||
+      !check(cudaFreeAsync(reserve, sh.reclaim), "free the reserve") ||
+      !check(cudaStreamSynchronize(sh.reclaim), "sync the reserve")) {
+    return 1;
   }
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) threads.emplace_back(worker, std::ref(sh), t);
