@@ -123,13 +123,22 @@ fi
 # host-to-device and device-to-device, one entry or two) while the kernel summed them right, and
 # no error after cudaMemcpyAsync. batch_copy_probe checks the tool at hand: where "batch" draws
 # errors and "plain" none, the server's batched copies would only add false reports.
+# error_count [FILE]: a sanitizer's error count in its output (FILE, else standard input): the
+# first "ERROR SUMMARY: N errors" line (a second one, past the print limit, counts those not
+# printed), or racecheck's "RACECHECK SUMMARY: H hazards displayed (N errors, W warnings)"; "?"
+# where there is none.
+error_count() {
+  awk '/ERROR SUMMARY: [0-9]+ error/ && n == "" {n = $4}
+    /RACECHECK SUMMARY: / && n == "" {if (match($0, /\([0-9]+ error/)) n = substr($0, RSTART + 1, RLENGTH - 7)}
+    END {print (n == "" ? "?" : n)}' "$@"
+}
+has_initcheck=""
+if [[ " ${tools[*]} " == *" initcheck "* ]]; then has_initcheck=1; fi
 initcheck_no_batch=""
 probe_note=""
-if [[ " ${tools[*]} " == *" initcheck "* ]] && [ -x "$bin/batch_copy_probe" ]; then
+if [ -n "$has_initcheck" ] && [ -x "$bin/batch_copy_probe" ]; then
   probe_errors() { # probe_errors MODE: initcheck's error count over batch_copy_probe MODE
-    # The first summary line ("ERROR SUMMARY: N errors"; a second one counts those not printed).
-    "$cs" --tool initcheck --print-limit 1 "$bin/batch_copy_probe" "$1" 2>&1 |
-      awk '/ERROR SUMMARY: [0-9]+ error/ && n == "" {n = $4} END {print (n == "" ? "?" : n)}'
+    "$cs" --tool initcheck --print-limit 1 "$bin/batch_copy_probe" "$1" 2>&1 | error_count
   }
   plain=$(probe_errors plain)
   batch=$(probe_errors batch)
@@ -146,7 +155,7 @@ fi
 # raw CUDA three ways (docs/RELIABILITY.md), beside the pairs below (under the same load); its
 # counts go into sanitize.txt as a note, deciding nothing.
 pool_modes=()
-if [[ " ${tools[*]} " == *" initcheck "* ]] && [ -x "$bin/pool_reuse_probe" ]; then
+if [ -n "$has_initcheck" ] && [ -x "$bin/pool_reuse_probe" ]; then
   pool_modes=(cudago onstream noopportunistic)
 fi
 
@@ -222,8 +231,7 @@ wait "${pids[@]}"
 if [ ${#pool_modes[@]} -gt 0 ]; then
   pool_note="pool_reuse_probe under initcheck (errors, exit status):"
   for mode in "${pool_modes[@]}"; do
-    perr=$(awk '/ERROR SUMMARY: [0-9]+ error/ && n == "" {n = $4} END {print (n == "" ? "?" : n)}' \
-      "$logs/pool_reuse_probe-$mode.txt")
+    perr=$(error_count "$logs/pool_reuse_probe-$mode.txt")
     pool_note="$pool_note $mode $perr, $(cat "$logs/pool_reuse_probe-$mode.status" 2>/dev/null || echo '?');"
   done
   probe_note="${probe_note:+$probe_note
@@ -237,12 +245,7 @@ for rcf in "$logs"/*.rc; do
   pair=$(basename "$rcf" .rc)
   read -r rc dt <"$rcf"
   log="$logs/$pair.log"
-  # The error count: the first "ERROR SUMMARY: N errors" line (a second one, past the print
-  # limit, counts those not printed), or racecheck's "RACECHECK SUMMARY: H hazards displayed
-  # (N errors, W warnings)".
-  errs=$(awk '/ERROR SUMMARY: [0-9]+ error/ && n == "" {n = $4}
-    /RACECHECK SUMMARY: / && n == "" {if (match($0, /\([0-9]+ error/)) n = substr($0, RSTART + 1, RLENGTH - 7)}
-    END {print n}' "$log")
+  errs=$(error_count "$log")
   if [ "$rc" -eq 0 ]; then
     res=PASS
   else
@@ -251,7 +254,7 @@ for rcf in "$logs"/*.rc; do
   fi
   why=""
   if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then why=", timed out"; fi
-  echo "$res ${pair/-/ } (${dt}s, ${errs:-?} errors, rc $rc$why)" >>"$out/sanitize.txt"
+  echo "$res ${pair/-/ } (${dt}s, $errs errors, rc $rc$why)" >>"$out/sanitize.txt"
 done
 for rcf in "$logs"/*.rc; do
   pair=$(basename "$rcf" .rc)
