@@ -1,37 +1,46 @@
 // Whether compute-sanitizer's initcheck follows memory that a stream-ordered pool hands from one
 // stream to another (bundle/sanitize.sh runs it under initcheck and notes the counts). It copies
 // the pattern of capi_test's Concurrency.SixtyFourThreadsShareFourStreams in raw CUDA, without
-// cudago: threads share four streams; each round allocates one buffer outside any stream (on a
-// private stream, synchronised) and two on its shared stream, fills them by synchronous copies
-// ordered after their stream, adds them on the shared stream and reads the sum back; the first
-// buffer is then freed on a reclaim stream that waits for the shared one and that nobody
-// synchronises, the other two on the shared stream. The pool holds 64 MiB from the start and has
-// no internal dependencies, so memory freed on the reclaim stream goes to another stream only
-// once the driver has seen the free complete (opportunistic reuse). Every read is ordered after
-// the copy that wrote it.
+// cudago: 64 threads share four streams; each of their 50 rounds allocates one buffer outside
+// any stream (on a stream of its own, synchronised) and two on its shared stream, fills them by
+// synchronous copies ordered after their stream, adds them on the shared stream and reads the
+// sum back; the first buffer is then freed on a reclaim stream that waits for the shared one and
+// that nobody synchronises, the other two on the shared stream. The pool holds 64 MiB from the
+// start and has no internal dependencies, so memory freed on the reclaim stream goes to another
+// stream only once the driver has seen the free complete (opportunistic reuse). Every read is
+// ordered after the copy that wrote it.
 //
-//   pool_reuse_probe cudago|onstream|noopportunistic
-//     cudago           as described (cudago's own pattern)
-//     onstream         the first buffer freed on the shared stream instead (no reclaim stream)
+//   pool_reuse_probe MODE [THREADS ROUNDS]     (default 64 threads, 50 rounds each)
+//     cudago           as described; each thread's synchronous work on a private stream, each
+//                      wait through a fresh event
+//     onstream         as cudago, the first buffer freed on the shared stream (no reclaim stream)
 //     noopportunistic  as cudago, with the pool's opportunistic reuse turned off
+//     pooled           as cudago does it inside: every synchronous allocation and copy borrows a
+//                      stream from a shared pool (and gives it back after synchronising it), every
+//                      wait takes an event from a shared pool and gives it back at once, and the
+//                      reclaim stream's waits and frees from different threads interleave
+//     pooled-noopportunistic  pooled, with opportunistic reuse turned off
 //
-// The exit status is 0 when every sum is right. Under initcheck, reports in "cudago" and none
-// in the other two would put the reports of the capi_test on the tool's record of the frees.
+// The exit status is 0 when every sum is right. Under initcheck, reports in one mode and none in
+// another put capi_test's reports on what the two differ in; reports in any of them, where every
+// read is ordered after its write, put them on the tool.
 #include <cuda_runtime.h>
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <mutex>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
 namespace {
 
-constexpr int kThreads = 32;
-constexpr int kRounds = 40;
+constexpr int kMaxThreads = 1024;
+constexpr int kMaxRounds = 100000;
 constexpr int kSharedStreams = 4;
 constexpr unsigned kMaxN = 50000;
 
@@ -50,33 +59,98 @@ __global__ void add_kernel(const float* a, const float* b, float* c, unsigned n)
   if (i < n) c[i] = a[i] + b[i];
 }
 
-// `waiter` waits for the work queued on `waited` so far.
-bool wait_for(cudaStream_t waiter, cudaStream_t waited) {
-  cudaEvent_t ev = nullptr;
-  bool ok = check(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming), "cudaEventCreate") &&
-            check(cudaEventRecord(ev, waited), "cudaEventRecord") &&
-            check(cudaStreamWaitEvent(waiter, ev, 0), "cudaStreamWaitEvent");
-  if (ev != nullptr) cudaEventDestroy(ev);
-  return ok;
-}
+struct Options {
+  int threads = 64;
+  int rounds = 50;
+  bool on_stream = false;  // the first buffer freed on the shared stream
+  bool pooled = false;     // pooled streams and events, as cudago
+  bool no_opportunistic = false;
+};
 
 struct Shared {
+  Options opt;
   cudaMemPool_t pool = nullptr;
   cudaStream_t streams[kSharedStreams] = {};
   cudaStream_t reclaim = nullptr;
-  std::mutex reclaim_mu;  // the reclaim stream's wait and free go together
-  bool on_stream = false;
+  std::mutex reclaim_mu;  // without pooling: the reclaim stream's wait and free go together
+  std::mutex pools_mu;    // the idle pooled streams and events
+  std::vector<cudaStream_t> idle_streams;
+  std::vector<cudaEvent_t> idle_events;
 };
+
+// A stream for one synchronous operation: this thread's private one, or one borrowed from the
+// shared pool (created when none is idle) and given back by give_stream.
+cudaStream_t take_stream(Shared& sh, cudaStream_t private_stream) {
+  if (!sh.opt.pooled) return private_stream;
+  {
+    std::lock_guard<std::mutex> lock(sh.pools_mu);
+    if (!sh.idle_streams.empty()) {
+      cudaStream_t s = sh.idle_streams.back();
+      sh.idle_streams.pop_back();
+      return s;
+    }
+  }
+  cudaStream_t s = nullptr;
+  if (!check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreate")) {
+    return nullptr;
+  }
+  return s;
+}
+
+void give_stream(Shared& sh, cudaStream_t s) {
+  if (!sh.opt.pooled || s == nullptr) return;
+  std::lock_guard<std::mutex> lock(sh.pools_mu);
+  sh.idle_streams.push_back(s);
+}
+
+// `waiter` waits for the work queued on `waited` so far, through a fresh event or, pooled, an
+// event taken from the pool and given back as soon as the wait is queued.
+bool wait_for(Shared& sh, cudaStream_t waiter, cudaStream_t waited) {
+  cudaEvent_t ev = nullptr;
+  if (sh.opt.pooled) {
+    std::lock_guard<std::mutex> lock(sh.pools_mu);
+    if (!sh.idle_events.empty()) {
+      ev = sh.idle_events.back();
+      sh.idle_events.pop_back();
+    }
+  }
+  if (ev == nullptr &&
+      !check(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming), "cudaEventCreate")) {
+    return false;
+  }
+  bool ok = check(cudaEventRecord(ev, waited), "cudaEventRecord") &&
+            check(cudaStreamWaitEvent(waiter, ev, 0), "cudaStreamWaitEvent");
+  if (sh.opt.pooled) {
+    std::lock_guard<std::mutex> lock(sh.pools_mu);
+    sh.idle_events.push_back(ev);
+  } else {
+    cudaEventDestroy(ev);
+  }
+  return ok;
+}
+
+// A synchronous host-to-device or device-to-host copy: on a stream that first waits for
+// `after` (when not null), then synchronised.
+bool sync_copy(Shared& sh, cudaStream_t private_stream, void* dst, const void* src, size_t bytes,
+               cudaMemcpyKind kind, cudaStream_t after, const char* what) {
+  cudaStream_t q = take_stream(sh, private_stream);
+  bool ok = q != nullptr && (after == nullptr || wait_for(sh, q, after)) &&
+            check(cudaMemcpyAsync(dst, src, bytes, kind, q), what) &&
+            check(cudaStreamSynchronize(q), what);
+  give_stream(sh, q);
+  return ok;
+}
 
 void worker(Shared& sh, int t) {
   std::mt19937 rng(static_cast<unsigned>(t) * 7919u + 1);
   cudaStream_t s = sh.streams[t % kSharedStreams];
-  cudaStream_t q = nullptr;  // this thread's private stream, for its synchronous work
-  if (!check(cudaStreamCreateWithFlags(&q, cudaStreamNonBlocking), "cudaStreamCreate")) {
+  cudaStream_t own = nullptr;  // this thread's private stream, for its synchronous work
+  if (!sh.opt.pooled &&
+      !check(cudaStreamCreateWithFlags(&own, cudaStreamNonBlocking), "cudaStreamCreate")) {
     ++failures;
     return;
   }
-  for (int r = 0; r < kRounds && failures.load() == 0; ++r) {
+  for (int r = 0; r < sh.opt.rounds && failures.load() == 0; ++r) {
     const unsigned n = 1 + rng() % kMaxN;
     const size_t bytes = size_t{n} * sizeof(float);
     std::vector<float> a(n), b(n), c(n, -1.0f);
@@ -87,23 +161,22 @@ void worker(Shared& sh, int t) {
     void* da = nullptr;
     void* db = nullptr;
     void* dc = nullptr;
-    // da outside any stream: allocated on the private stream and synchronised, as a synchronous
+    // da outside any stream: allocated on a stream of its own and synchronised, as a synchronous
     // allocation; db and dc on the shared stream.
-    bool ok = check(cudaMallocFromPoolAsync(&da, bytes, sh.pool, q), "alloc a") &&
-              check(cudaStreamSynchronize(q), "sync a") &&
-              check(cudaMallocFromPoolAsync(&db, bytes, sh.pool, s), "alloc b") &&
-              check(cudaMallocFromPoolAsync(&dc, bytes, sh.pool, s), "alloc c");
-    // Synchronous copies on the private stream, after the buffer's own stream.
-    ok = ok && check(cudaMemcpyAsync(da, a.data(), bytes, cudaMemcpyHostToDevice, q), "copy a") &&
-         check(cudaStreamSynchronize(q), "sync copy a") && wait_for(q, s) &&
-         check(cudaMemcpyAsync(db, b.data(), bytes, cudaMemcpyHostToDevice, q), "copy b") &&
-         check(cudaStreamSynchronize(q), "sync copy b");
+    cudaStream_t q = take_stream(sh, own);
+    bool ok = q != nullptr && check(cudaMallocFromPoolAsync(&da, bytes, sh.pool, q), "alloc a") &&
+              check(cudaStreamSynchronize(q), "sync a");
+    give_stream(sh, q);
+    ok = ok && check(cudaMallocFromPoolAsync(&db, bytes, sh.pool, s), "alloc b") &&
+         check(cudaMallocFromPoolAsync(&dc, bytes, sh.pool, s), "alloc c");
+    // Synchronous copies, each after the work queued on the buffer's own stream.
+    ok = ok && sync_copy(sh, own, da, a.data(), bytes, cudaMemcpyHostToDevice, nullptr, "copy a") &&
+         sync_copy(sh, own, db, b.data(), bytes, cudaMemcpyHostToDevice, s, "copy b");
     if (ok) {
       add_kernel<<<(n + 255) / 256, 256, 0, s>>>(
           static_cast<const float*>(da), static_cast<const float*>(db), static_cast<float*>(dc), n);
-      ok = check(cudaGetLastError(), "launch") && wait_for(q, s) &&
-           check(cudaMemcpyAsync(c.data(), dc, bytes, cudaMemcpyDeviceToHost, q), "copy c") &&
-           check(cudaStreamSynchronize(q), "sync copy c");
+      ok = check(cudaGetLastError(), "launch") &&
+           sync_copy(sh, own, c.data(), dc, bytes, cudaMemcpyDeviceToHost, s, "copy c");
     }
     if (ok) {
       for (unsigned i = 0; i < n; ++i) {
@@ -118,34 +191,64 @@ void worker(Shared& sh, int t) {
     }
     // da was used on s: freed after it, on the reclaim stream (or on s itself).
     if (da != nullptr) {
-      if (sh.on_stream) {
+      if (sh.opt.on_stream) {
         ok = check(cudaFreeAsync(da, s), "free a") && ok;
+      } else if (sh.opt.pooled) {
+        ok = wait_for(sh, sh.reclaim, s) && check(cudaFreeAsync(da, sh.reclaim), "free a") && ok;
       } else {
         std::lock_guard<std::mutex> lock(sh.reclaim_mu);
-        ok = wait_for(sh.reclaim, s) && check(cudaFreeAsync(da, sh.reclaim), "free a") && ok;
+        ok = wait_for(sh, sh.reclaim, s) && check(cudaFreeAsync(da, sh.reclaim), "free a") && ok;
       }
     }
     if (db != nullptr) ok = check(cudaFreeAsync(db, s), "free b") && ok;
     if (dc != nullptr) ok = check(cudaFreeAsync(dc, s), "free c") && ok;
     if (!ok) ++failures;
   }
-  cudaStreamSynchronize(q);
-  cudaStreamDestroy(q);
+  if (own != nullptr) {
+    cudaStreamSynchronize(own);
+    cudaStreamDestroy(own);
+  }
+}
+
+// A whole number in [lo, hi], or -1.
+int parse_count(const char* text, int lo, int hi) {
+  char* end = nullptr;
+  long v = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || v < lo || v > hi) return -1;
+  return static_cast<int>(v);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const char* mode = argc == 2 ? argv[1] : "";
-  const bool cudago = std::strcmp(mode, "cudago") == 0;
-  const bool onstream = std::strcmp(mode, "onstream") == 0;
-  const bool noopp = std::strcmp(mode, "noopportunistic") == 0;
-  if (!cudago && !onstream && !noopp) {
-    std::fprintf(stderr, "usage: pool_reuse_probe cudago|onstream|noopportunistic\n");
+  const std::string mode = argc >= 2 ? argv[1] : "";
+  Options opt;
+  bool known = true;
+  if (mode == "onstream") {
+    opt.on_stream = true;
+  } else if (mode == "noopportunistic") {
+    opt.no_opportunistic = true;
+  } else if (mode == "pooled") {
+    opt.pooled = true;
+  } else if (mode == "pooled-noopportunistic") {
+    opt.pooled = true;
+    opt.no_opportunistic = true;
+  } else if (mode != "cudago") {
+    known = false;
+  }
+  if (argc == 4) {
+    opt.threads = parse_count(argv[2], 1, kMaxThreads);
+    opt.rounds = parse_count(argv[3], 1, kMaxRounds);
+  }
+  if (!known || (argc != 2 && argc != 4) || opt.threads < 0 || opt.rounds < 0) {
+    std::fprintf(stderr,
+                 "usage: pool_reuse_probe cudago|onstream|noopportunistic|pooled|"
+                 "pooled-noopportunistic [THREADS(1-%d) ROUNDS(1-%d)]\n",
+                 kMaxThreads, kMaxRounds);
     return 2;
   }
   Shared sh;
-  sh.on_stream = onstream;
+  sh.opt = opt;
   cudaMemPoolProps props;
   std::memset(&props, 0, sizeof props);
   props.allocType = cudaMemAllocationTypePinned;
@@ -160,8 +263,9 @@ int main(int argc, char** argv) {
              "release threshold") ||
       !check(cudaMemPoolSetAttribute(sh.pool, cudaMemPoolReuseAllowInternalDependencies, &no),
              "internal dependencies") ||
-      (noopp && !check(cudaMemPoolSetAttribute(sh.pool, cudaMemPoolReuseAllowOpportunistic, &no),
-                       "opportunistic reuse")) ||
+      (opt.no_opportunistic &&
+       !check(cudaMemPoolSetAttribute(sh.pool, cudaMemPoolReuseAllowOpportunistic, &no),
+              "opportunistic reuse")) ||
       !check(cudaStreamCreateWithFlags(&sh.reclaim, cudaStreamNonBlocking), "cudaStreamCreate")) {
     return 1;
   }
@@ -178,13 +282,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) threads.emplace_back(worker, std::ref(sh), t);
+  for (int t = 0; t < opt.threads; ++t) threads.emplace_back(worker, std::ref(sh), t);
   for (auto& th : threads) th.join();
   bool ok = check(cudaDeviceSynchronize(), "cudaDeviceSynchronize") && failures.load() == 0;
   for (cudaStream_t s : sh.streams) cudaStreamDestroy(s);
+  for (cudaStream_t s : sh.idle_streams) cudaStreamDestroy(s);
+  for (cudaEvent_t e : sh.idle_events) cudaEventDestroy(e);
   cudaStreamDestroy(sh.reclaim);
   cudaMemPoolDestroy(sh.pool);
-  std::printf("%s: %d threads x %d rounds, %s\n", mode, kThreads, kRounds,
+  std::printf("%s: %d threads x %d rounds, %s\n", mode.c_str(), opt.threads, opt.rounds,
               ok ? "every sum right" : "FAILED");
   return ok ? 0 : 1;
 }
