@@ -1088,6 +1088,9 @@ TEST(BlasLevel1, BadArguments) {
   NEED_GPU();
   Stream s = make_stream();
   Buffer x = make_buffer(10 * 4), y = make_buffer(10 * 4), r = make_buffer(4);
+  // The calls that fit run: their operands hold zeros (initcheck reports reads of fresh memory).
+  CG_OK(cudago_memset(0, x.get(), 0, 10 * 4));
+  CG_OK(cudago_memset(0, y.get(), 0, 10 * 4));
   const cudago_dtype_t F32 = CUDAGO_DTYPE_F32;
   CG_EXPECT(CUDAGO_ERROR_OUT_OF_RANGE,
             cudago_blas_axpy(s.get(), 1.0, x.get(), 0, y.get(), 0, 11, 1, 1, F32));

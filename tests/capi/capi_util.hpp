@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "cudago.h"
@@ -19,6 +20,14 @@ inline std::string last_error_text() {
   cudago_error_info_t e = CUDAGO_ERROR_INFO_INIT;
   if (cudago_error_last(&e) != CUDAGO_SUCCESS) return "<cudago_error_last failed>";
   return std::string(e.operation) + ": " + e.native_name + ": " + e.message;
+}
+
+// Whether the tests run under compute-sanitizer (bundle/sanitize.sh sets CUDAGO_SANITIZER=1): its
+// tracking takes device memory of its own, and it slows CUDA calls (NCCL's set-up most) many
+// times over.
+inline bool under_sanitizer() {
+  const char* v = std::getenv("CUDAGO_SANITIZER");
+  return v != nullptr && std::string(v) == "1";
 }
 
 #define CG_OK(call) ASSERT_EQ((call), CUDAGO_SUCCESS) << #call << " -> " << last_error_text()

@@ -1,7 +1,6 @@
 // Pools, buffers and copies through the C ABI.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -189,10 +188,9 @@ TEST(Pools, HundredThousandCyclesDoNotGrow) {
   EXPECT_EQ(after.reserved_bytes, before.reserved_bytes);
   EXPECT_EQ(after.used_bytes, before.used_bytes);
   // A leak of one allocation per cycle would be 100 GiB; allow 2 MiB of driver bookkeeping.
-  // Under compute-sanitizer (bundle/sanitize.sh sets CUDAGO_SANITIZER=1) the sanitizer's own
-  // tracking takes device memory as allocations come and go, so only the pool's figures count.
-  const char* sanitizer = std::getenv("CUDAGO_SANITIZER");
-  if (sanitizer == nullptr || std::string(sanitizer) != "1") {
+  // Under compute-sanitizer the sanitizer's own tracking takes device memory as allocations come
+  // and go, so only the pool's figures count.
+  if (!under_sanitizer()) {
     EXPECT_LE(free0 > free1 ? free0 - free1 : 0, 2ull << 20)
         << "free before " << free0 << ", after " << free1;
   }
