@@ -5,6 +5,7 @@ package capi
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"testing"
 )
@@ -92,10 +93,55 @@ func ewFMA32(a, x, y float32) float32 {
 		f := float32(s)
 		other := math.Nextafter32(f, float32(math.Copysign(math.Inf(1), float64(s)-float64(f))))
 		if mid := (float64(f) + float64(other)) / 2; mid == s {
-			s = math.Nextafter(s, s+lo)
+			// Toward the true value, by lo's sign: s+lo may round back to s.
+			s = math.Nextafter(s, math.Copysign(math.Inf(1), lo))
 		}
 	}
 	return float32(s)
+}
+
+// TestEwFMA32IsCorrectlyRounded checks the float32 fma reference (Go has no float32 fma) against
+// exact arithmetic: on the tests' random operands, and where a*x falls exactly on a float32
+// midpoint and y, of either sign, is too small to move the float64 sum (the case that decides
+// the direction). CPU only.
+func TestEwFMA32IsCorrectlyRounded(t *testing.T) {
+	r := newRand(t)
+	exact := func(a, x, y float32) float32 {
+		v := new(big.Float).SetPrec(256).SetFloat64(float64(a))
+		v.Mul(v, new(big.Float).SetPrec(256).SetFloat64(float64(x)))
+		v.Add(v, new(big.Float).SetPrec(256).SetFloat64(float64(y)))
+		f, _ := v.Float32() // nearest, ties to even
+		return f
+	}
+	check := func(a, x, y float32) {
+		t.Helper()
+		if got, want := ewFMA32(a, x, y), exact(a, x, y); math.Float32bits(got) != math.Float32bits(want) {
+			t.Fatalf("ewFMA32(%#x, %#x, %#x) = %#x, want %#x", math.Float32bits(a), math.Float32bits(x),
+				math.Float32bits(y), math.Float32bits(got), math.Float32bits(want))
+		}
+	}
+	a, x, y := ewRandom[float32](r, 200_000), ewRandom[float32](r, 200_000), ewRandom[float32](r, 200_000)
+	for i := range a {
+		check(a[i], x[i], y[i])
+	}
+	// Midpoints: x with a short mantissa makes a*x short enough to be one now and then.
+	midpoints := 0
+	for midpoints < 2000 {
+		av := float32(math.Ldexp(0.5+r.Float64(), r.IntN(41)-20))
+		xv := float32(math.Ldexp(1+float64(r.IntN(16))/16, r.IntN(41)-20))
+		p := float64(av) * float64(xv)
+		f := float32(p)
+		next := math.Nextafter32(f, float32(math.Copysign(math.Inf(1), p-float64(f))))
+		if p == float64(f) || (float64(f)+float64(next))/2 != p {
+			continue
+		}
+		midpoints++
+		tiny := float32(math.Ldexp(math.Abs(p), -60))
+		for _, yv := range []float32{tiny, -tiny, 0, float32(p) / 3, -float32(p) / 3} {
+			check(av, xv, yv)
+			check(-av, xv, yv)
+		}
+	}
 }
 
 // ewBinaryRef is a op b computed as the GPU is documented to: float64 in float64, the others in
