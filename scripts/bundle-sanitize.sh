@@ -20,7 +20,10 @@
 # suites provoke CUDA errors on purpose, e.g. out-of-memory, and check that they surface).
 # memcheck also checks for device-memory leaks at exit (--leak-check full); capi_test releases
 # the library's caches at exit (tests/capi/environment.cpp), as a leak-checked program would.
-# racecheck and initcheck run capi_test in four shards at once (GTEST_TOTAL_SHARDS).
+# racecheck and initcheck run capi_test in four shards at once (GTEST_TOTAL_SHARDS;
+# SANITIZE_CAPI_SHARDS=N for N: other shards put other tests before each test; a read of
+# fresh memory showed only in a shard where no earlier test had used the memory the pool
+# hands out).
 # nn_test runs as nn_test_models0..N-1 (the models against onnxruntime in fp32, fp16 and bf16,
 # split by model: CUDAGO_NN_TEST_SHARD; N = SANITIZE_NN_SHARDS, default 4) and nn_test_rest:
 # under a sanitizer the models take about 300 s per precision on an H100, more than one pair's
@@ -82,11 +85,13 @@ gtest_filter='--gtest_filter=-*DeathTest*'
 # graphs.
 go_run='Buffer|Copy|Host|Pool|Elementwise|Reduce|Transpose|GEMM|GEMV|FFT|Graph|Launch|Event'
 
+# selected NAME: whether SANITIZE_ONLY=REGEX (unset: everything) selects the program NAME.
+selected() { [ -z "${SANITIZE_ONLY:-}" ] || [[ $1 =~ ^(${SANITIZE_ONLY})$ ]]; }
+
 run_one() { # run_one TOOL NAME CMD...
   local tool=$1 name=$2
   shift 2
-  # SANITIZE_ONLY=REGEX: only the programs whose name matches (e.g. 'nn_test.*|abi_c99').
-  if [ -n "${SANITIZE_ONLY:-}" ] && ! [[ $name =~ ^(${SANITIZE_ONLY})$ ]]; then return; fi
+  selected "$name" || return # SANITIZE_ONLY, e.g. 'nn_test.*|abi_c99'
   local extra=(--tool "$tool" --error-exitcode 99 --report-api-errors no
     --print-limit "${SANITIZE_PRINT_LIMIT:-10000}")
   if [ "$tool" = memcheck ] && [ -z "${SANITIZE_NO_LEAK_CHECK:-}" ]; then
@@ -110,8 +115,11 @@ run_one() { # run_one TOOL NAME CMD...
 
 # nn_test needs the CNN runtime's test models: generated here as bundle/run.sh does (PyTorch and
 # onnx), with the carried onnxruntime references; without them its pairs fail, saying why.
+# The Go subset's NN tests read them too. (Not when SANITIZE_ONLY leaves both out.)
 models="$(mktemp -d)/models"
-if python3 "$bundle/nn/gen-models.py" --out "$models" --no-refs >"$logs/gen-models.txt" 2>&1 &&
+if ! selected nn_test_rest && ! selected nn_test_models0 && ! selected go_test; then
+  echo "not generated: SANITIZE_ONLY leaves nn_test and go_test out" >"$logs/gen-models.txt"
+elif python3 "$bundle/nn/gen-models.py" --out "$models" --no-refs >"$logs/gen-models.txt" 2>&1 &&
   cp "$bundle"/nn/refs/* "$models/"; then
   export CUDAGO_MODELS_DIR="$models"
 else
@@ -138,7 +146,8 @@ initcheck_no_batch=""
 probe_note=""
 if [ -n "$has_initcheck" ] && [ -x "$bin/batch_copy_probe" ]; then
   probe_errors() { # probe_errors MODE: initcheck's error count over batch_copy_probe MODE
-    "$cs" --tool initcheck --print-limit 1 "$bin/batch_copy_probe" "$1" 2>&1 | error_count
+    timeout -k 10 120 "$cs" --tool initcheck --print-limit 1 "$bin/batch_copy_probe" "$1" 2>&1 |
+      error_count
   }
   plain=$(probe_errors plain)
   batch=$(probe_errors batch)
@@ -151,12 +160,14 @@ if [ -n "$has_initcheck" ] && [ -x "$bin/batch_copy_probe" ]; then
 fi
 # initcheck and memory a pool hands between streams: capi_test's
 # Concurrency.SixtyFourThreadsShareFourStreams drew initcheck reports under load (H200 and H100,
-# 2026-12-05 and 06) with every sum right, and none alone. pool_reuse_probe repeats its pattern in
-# raw CUDA three ways (docs/RELIABILITY.md), beside the pairs below (under the same load); its
-# counts go into sanitize.txt as a note, deciding nothing.
+# 2026-12-05 and 06), and at times an illegal-address fault, and none alone. pool_reuse_probe
+# repeats its pattern in raw CUDA five ways (docs/RELIABILITY.md), and drew the same with four or
+# more host threads (H100, 2026-12-06; none with one, none without the tool): initcheck runs
+# capi_test without that test (below). The probe runs beside the pairs (under the same load);
+# its counts go into sanitize.txt as a note, deciding nothing, so that a fixed tool shows.
 pool_modes=()
 if [ -n "$has_initcheck" ] && [ -x "$bin/pool_reuse_probe" ]; then
-  pool_modes=(cudago onstream noopportunistic)
+  pool_modes=(cudago onstream noopportunistic pooled pooled-noopportunistic)
 fi
 
 pids=()
@@ -182,7 +193,7 @@ for tool in "${tools[@]}"; do
     done
     run_one "$tool" nn_test_rest "$bin/nn_test" "$rest_filter" &
     pids+=($!)
-  else
+  elif selected nn_test_rest || selected nn_test_models0; then
     { echo "no test models: gen-models.py failed:"; cat "$logs/gen-models.txt"; } >"$logs/$tool-nn_test.log"
     echo "1 0" >"$logs/$tool-nn_test.rc"
   fi
@@ -198,9 +209,16 @@ for tool in "${tools[@]}"; do
       ;;
     racecheck | initcheck)
       # The slowest under these tools: four shards (GoogleTest's sharding), run at once.
-      for i in 0 1 2 3; do
-        GTEST_TOTAL_SHARDS=4 GTEST_SHARD_INDEX=$i run_one "$tool" "capi_test_shard$i" \
-          "$bin/capi_test" "$gtest_filter" &
+      # initcheck leaves out Concurrency.SixtyFourThreadsShareFourStreams: under load, the tool
+      # reports reads of memory that its copy had written, and at times faults a kernel, there
+      # and in pool_reuse_probe's raw CUDA copy of the test alike (every mode, 64 threads), whose
+      # reads are all ordered after their writes and which pass without the tool
+      # (docs/RELIABILITY.md). The probe still runs below; the test runs under the other tools.
+      filter=$gtest_filter
+      if [ "$tool" = initcheck ]; then filter="$gtest_filter:Concurrency.SixtyFourThreadsShareFourStreams"; fi
+      for ((i = 0; i < ${SANITIZE_CAPI_SHARDS:-4}; i++)); do
+        GTEST_TOTAL_SHARDS=${SANITIZE_CAPI_SHARDS:-4} GTEST_SHARD_INDEX=$i run_one "$tool" "capi_test_shard$i" \
+          "$bin/capi_test" "$filter" &
         pids+=($!)
       done
       ;;
