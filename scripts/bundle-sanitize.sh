@@ -20,10 +20,9 @@
 # suites provoke CUDA errors on purpose, e.g. out-of-memory, and check that they surface).
 # memcheck also checks for device-memory leaks at exit (--leak-check full); capi_test releases
 # the library's caches at exit (tests/capi/environment.cpp), as a leak-checked program would.
-# racecheck and initcheck run capi_test in four shards at once (GTEST_TOTAL_SHARDS;
-# SANITIZE_CAPI_SHARDS=N for N: other shards put other tests before each test; a read of
-# fresh memory showed only in a shard where no earlier test had used the memory the pool
-# hands out).
+# racecheck and initcheck run capi_test in four shards at once (GTEST_TOTAL_SHARDS), or in
+# SANITIZE_CAPI_SHARDS: other shard counts put other tests before each test, and a read of fresh
+# memory showed only in a shard where no earlier test had used the memory the pool hands out.
 # nn_test runs as nn_test_models0..N-1 (the models against onnxruntime in fp32, fp16 and bf16,
 # split by model: CUDAGO_NN_TEST_SHARD; N = SANITIZE_NN_SHARDS, default 4) and nn_test_rest:
 # under a sanitizer the models take about 300 s per precision on an H100, more than one pair's
@@ -80,6 +79,15 @@ fi
 tools=("$@")
 if [ ${#tools[@]} -eq 0 ]; then tools=(memcheck racecheck synccheck initcheck); fi
 limit=${SANITIZE_TIMEOUT_S:-480}
+capi_shards=${SANITIZE_CAPI_SHARDS:-4}
+nn_shards=${SANITIZE_NN_SHARDS:-4}
+for setting in "SANITIZE_TIMEOUT_S=$limit" "SANITIZE_CAPI_SHARDS=$capi_shards" \
+  "SANITIZE_NN_SHARDS=$nn_shards"; do
+  if ! [[ ${setting#*=} =~ ^[1-9][0-9]{0,3}$ ]]; then
+    echo "sanitize.sh: $setting: want a whole number from 1 to 9999" | tee "$out/sanitize.txt"
+    exit 2
+  fi
+done
 gtest_filter='--gtest_filter=-*DeathTest*'
 # The Go subset of the internal/capi suite (cudago.test): memory, copies, kernels, BLAS, FFT,
 # graphs.
@@ -186,8 +194,8 @@ for tool in "${tools[@]}"; do
     if [ "$tool" = racecheck ]; then
       models_filter='GpuModels.Fp32MatchesOnnxruntime' rest_filter="$gtest_filter:GpuModels.*"
     fi
-    for ((k = 0; k < ${SANITIZE_NN_SHARDS:-4}; k++)); do
-      CUDAGO_NN_TEST_SHARD=$k/${SANITIZE_NN_SHARDS:-4} run_one "$tool" "nn_test_models$k" \
+    for ((k = 0; k < nn_shards; k++)); do
+      CUDAGO_NN_TEST_SHARD=$k/$nn_shards run_one "$tool" "nn_test_models$k" \
         "$bin/nn_test" "--gtest_filter=$models_filter" &
       pids+=($!)
     done
@@ -208,7 +216,7 @@ for tool in "${tools[@]}"; do
       pids+=($!)
       ;;
     racecheck | initcheck)
-      # The slowest under these tools: four shards (GoogleTest's sharding), run at once.
+      # The slowest under these tools: capi_shards shards (GoogleTest's sharding), run at once.
       # initcheck leaves out Concurrency.SixtyFourThreadsShareFourStreams: under load, the tool
       # reports reads of memory that its copy had written, and at times faults a kernel, there
       # and in pool_reuse_probe's raw CUDA copy of the test alike (every mode, 64 threads), whose
@@ -216,8 +224,8 @@ for tool in "${tools[@]}"; do
       # (docs/RELIABILITY.md). The probe still runs below; the test runs under the other tools.
       filter=$gtest_filter
       if [ "$tool" = initcheck ]; then filter="$gtest_filter:Concurrency.SixtyFourThreadsShareFourStreams"; fi
-      for ((i = 0; i < ${SANITIZE_CAPI_SHARDS:-4}; i++)); do
-        GTEST_TOTAL_SHARDS=${SANITIZE_CAPI_SHARDS:-4} GTEST_SHARD_INDEX=$i run_one "$tool" "capi_test_shard$i" \
+      for ((i = 0; i < capi_shards; i++)); do
+        GTEST_TOTAL_SHARDS=$capi_shards GTEST_SHARD_INDEX=$i run_one "$tool" "capi_test_shard$i" \
           "$bin/capi_test" "$filter" &
         pids+=($!)
       done
