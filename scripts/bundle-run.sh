@@ -20,8 +20,9 @@
 #   The CNN figures alone (bench_nn needs the models that nn_models writes):
 #     RUN_ONLY='nn_models|bench_nn|peers_resnet50' bash bundle/run.sh
 # RUN_COMPILE=1 adds the step peers_resnet50_compile: the torch.compile(mode="max-autotune")
-#   ResNet-50 peer, which compiles for minutes per shape (PEERS_COMPILE_BUDGET_S, default 420,
-#   stops it starting another compile; the step's cap is 540 s). Give it a run of its own, e.g.
+#   ResNet-50 peer, which compiles for minutes per shape (PEERS_COMPILE_BUDGET_S, default 420:
+#   a compile that the longest one so far says would end past it is skipped, with a row; the
+#   step's cap is 540 s). Give it a run of its own, e.g.
 #     RUN_BENCH=1 RUN_COMPILE=1 RUN_ONLY=peers_resnet50_compile bash bundle/run.sh
 #   and put its peers.jsonl rows beside the other run's files for report.py --dir.
 # The last lines are one "PASS|FAIL|SKIP step (seconds)" line per step and
@@ -68,7 +69,8 @@ if [ -z "${CUDAGO_CUDNN_LIBRARY:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'li
   if [ -n "$cudnn_lib" ] && [ -e "$cudnn_lib" ]; then
     export CUDAGO_CUDNN_LIBRARY="$cudnn_lib"
     # libcudnn.so.9 loads its sub-libraries (libcudnn_cnn.so.9, ...) from the library path.
-    export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$(dirname "$cudnn_lib")"
+    cudnn_dir=$(dirname "$cudnn_lib")
+    export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$cudnn_dir"
   fi
 fi
 export CUDAGO_NVML_STUB_DIR="$bundle/lib" # the fake NVML libraries of the metrics tests
@@ -245,7 +247,9 @@ if [ "${RUN_BENCH:-1}" != 0 ]; then
   step bench_nn_nofusion 300 bench-nn-nofusion.jsonl env CUDAGO_NN_NO_CUDNN_FUSION=1 \
     "$bin/bench_nn" "$models/resnet50_pt.onnx"
   # Where batch 1's (and 128's) time goes: CUDAGO_NN_PROFILE=1 times every layer alone before
-  # the graph of a batch size is captured and writes the table (to nn-profile.txt).
+  # the graph of a batch size is captured and writes the table (to nn-profile.txt). bash -c's
+  # "$0" "$@" expand in that shell, not here.
+  # shellcheck disable=SC2016
   step bench_nn_profile 200 nn-profile.txt env CUDAGO_NN_PROFILE=1 bash -c '"$0" "$@" 2>&1' \
     "$bin/bench_nn" "$models/resnet50_pt.onnx" fp16 1,128
   step peers_resnet50 300 +peers.jsonl python3 "$bundle/peers/peers.py" resnet50
