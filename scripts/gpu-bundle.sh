@@ -159,7 +159,7 @@ ls -l "$bundle/lib" "$bundle/bin"
 # The executables travel as one xz archive (Go test binaries shrink to about a third); run.sh and
 # sanitize.sh unpack it into a temporary directory.
 tar -C "$bundle" -cf - bin | xz -T2 -6 >"$bundle/bin.tar.xz" || die "packing bin/ failed"
-rm -rf "$bundle/bin"
+rm -rf "${bundle:?}/bin"
 bytes=$(du -sb "$bundle" | cut -f1)
 mib=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
 echo "bundle: $mib MiB in $bundle"
