@@ -21,8 +21,9 @@
 #     RUN_ONLY='nn_models|bench_nn|peers_resnet50' bash bundle/run.sh
 # RUN_COMPILE=1 adds the step peers_resnet50_compile: the torch.compile(mode="max-autotune")
 #   ResNet-50 peer, which compiles for minutes per shape (PEERS_COMPILE_BUDGET_S, default 420:
-#   a compile that the longest one so far says would end past it is skipped, with a row; the
-#   step's cap is 540 s). Give it a run of its own, e.g.
+#   a compile that the longest one so far says would end past it is skipped, with a row;
+#   PEERS_COMPILE_BATCHES=1 compiles batch 1 alone, default 256,1; the step's cap is 540 s).
+#   Give it a run of its own, e.g.
 #     RUN_BENCH=1 RUN_COMPILE=1 RUN_ONLY=peers_resnet50_compile bash bundle/run.sh
 #   and put its peers.jsonl rows beside the other run's files for report.py --dir.
 # The last lines are one "PASS|FAIL|SKIP step (seconds)" line per step and

@@ -26,7 +26,8 @@ else the same network written below with torch.nn: the header's "resnet50_model"
                     call: tracing, autotuning, code generation). It takes minutes per shape: a
                     compile is skipped (a row with "skip") where the seconds since the group
                     began plus the longest compile so far reach PEERS_COMPILE_BUDGET_S (default
-                    420); PEERS_COMPILE_FREEZING=1
+                    420); PEERS_COMPILE_BATCHES=1 (or 256,1, ...) picks the batch sizes
+                    and their order (default 256,1); PEERS_COMPILE_FREEZING=1
                     also sets torch._inductor.config.freezing (weights folded into the graph,
                     BatchNorm into the convolutions), recorded in params.
 Rows: {"op": "resnet50_<fp16|bf16|fp32>", "peer", "params": {"batch", "layout", ...}, "ms",
@@ -363,8 +364,33 @@ def compile_reset():
         pass
 
 
+def compile_settings():
+    """(budget seconds, batches) from PEERS_COMPILE_BUDGET_S and PEERS_COMPILE_BATCHES; a value
+    that is not one stops the script with status 2, naming the setting."""
+    raw = os.environ.get("PEERS_COMPILE_BUDGET_S", "420")
+    try:
+        budget = float(raw)
+    except ValueError:
+        budget = float("nan")
+    if not 0 < budget < 1e6:  # also refuses nan and inf
+        print(f"peers.py: PEERS_COMPILE_BUDGET_S={raw!r}: want seconds, more than 0",
+              file=sys.stderr)
+        sys.exit(2)
+    raw = os.environ.get("PEERS_COMPILE_BATCHES", "")
+    if not raw:
+        return budget, RESNET_COMPILE_BATCHES
+    batches = []
+    for part in raw.split(","):
+        if not part.isdigit() or not 1 <= int(part) <= 4096 or int(part) in batches:
+            print(f"peers.py: PEERS_COMPILE_BATCHES={raw!r}: want distinct batch sizes from 1 to "
+                  "4096, comma-separated (e.g. 256,1)", file=sys.stderr)
+            sys.exit(2)
+        batches.append(int(part))
+    return budget, tuple(batches)
+
+
 def g_resnet50_compile():
-    budget = float(os.environ.get("PEERS_COMPILE_BUDGET_S", "420"))
+    budget, compile_batches = compile_settings()
     freezing = os.environ.get("PEERS_COMPILE_FREEZING", "0") == "1"
     op, peer = "resnet50_fp16", "torch-compile"
     t0 = time.monotonic()
@@ -375,7 +401,7 @@ def g_resnet50_compile():
         except Exception as e:
             resnet_emit(op, peer, resnet_params(None, "fp16"), error=describe(e))
             return
-        for batch in RESNET_COMPILE_BATCHES:
+        for batch in compile_batches:
             params = resnet_params(batch, "fp16")
             params.update({"mode": "max-autotune", "dynamic": False, "freezing": freezing,
                            "grad": "no_grad"})

@@ -149,6 +149,10 @@ step "scripts/gen-status.py --check (go/internal/capi/status_table.go against cu
 python3 "$root/scripts/gen-status.py" --check >"$work/gen-status.log" 2>&1 ||
   die "go/internal/capi/status_table.go is out of date" "$work/gen-status.log"
 
+step "tests/bench/test_peers_compile.py (scripts/peers.py's torch.compile budget and settings, stand-ins for torch)"
+python3 "$root/tests/bench/test_peers_compile.py" >"$work/peers-compile.log" 2>&1 ||
+  die "tests/bench/test_peers_compile.py" "$work/peers-compile.log"
+
 step "gofmt -l (go)"
 in_devenv go gofmt -l . >"$work/gofmt.log" 2>&1 || die "gofmt -l go" "$work/gofmt.log"
 if [ -s "$work/gofmt.log" ]; then
