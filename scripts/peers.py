@@ -373,7 +373,7 @@ def compile_settings():
     except ValueError:
         budget = float("nan")
     if not 0 < budget < 1e6:  # also refuses nan and inf
-        print(f"peers.py: PEERS_COMPILE_BUDGET_S={raw!r}: want seconds, more than 0",
+        print(f"peers.py: PEERS_COMPILE_BUDGET_S={raw!r}: want seconds, more than 0 and under 1e6",
               file=sys.stderr)
         sys.exit(2)
     raw = os.environ.get("PEERS_COMPILE_BATCHES", "")

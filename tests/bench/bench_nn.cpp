@@ -88,9 +88,8 @@ int main(int argc, char** argv) {
     // after the first reuses the memory the one before freed, and its "gpu_mem_bytes" counts only
     // the growth (on an H100, 2026-12-06: bf16 132 MiB after fp16's 2,202, with an 882 MiB
     // arena). The device synchronise lets the stream-ordered frees of the last model complete.
-    if (cudaDeviceSynchronize() != cudaSuccess) {
-      std::fprintf(stderr, "bench_nn: cudaDeviceSynchronize: %s\n",
-                   cudaGetErrorString(cudaGetLastError()));
+    if (const cudaError_t e = cudaDeviceSynchronize(); e != cudaSuccess) {
+      std::fprintf(stderr, "bench_nn: cudaDeviceSynchronize: %s\n", cudaGetErrorString(e));
       return 1;
     }
     CG(cudago_pool_trim(0, 0));
