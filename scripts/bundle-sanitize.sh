@@ -125,7 +125,8 @@ run_one() { # run_one TOOL NAME CMD...
 # onnx), with the carried onnxruntime references; without them its pairs fail, saying why.
 # The Go subset's NN tests read them too. (Not when SANITIZE_ONLY leaves both out.)
 models="$(mktemp -d)/models"
-if ! selected nn_test_rest && ! selected nn_test_models0 && ! selected go_test; then
+nn_selected() { selected nn_test_rest || selected nn_test_models0; }
+if ! nn_selected && ! selected go_test; then
   echo "not generated: SANITIZE_ONLY leaves nn_test and go_test out" >"$logs/gen-models.txt"
 elif python3 "$bundle/nn/gen-models.py" --out "$models" --no-refs >"$logs/gen-models.txt" 2>&1 &&
   cp "$bundle"/nn/refs/* "$models/"; then
@@ -201,7 +202,7 @@ for tool in "${tools[@]}"; do
     done
     run_one "$tool" nn_test_rest "$bin/nn_test" "$rest_filter" &
     pids+=($!)
-  elif selected nn_test_rest || selected nn_test_models0; then
+  elif nn_selected; then
     { echo "no test models: gen-models.py failed:"; cat "$logs/gen-models.txt"; } >"$logs/$tool-nn_test.log"
     echo "1 0" >"$logs/$tool-nn_test.rc"
   fi

@@ -193,10 +193,10 @@ void worker(Shared& sh, int t) {
     if (da != nullptr) {
       if (sh.opt.on_stream) {
         ok = check(cudaFreeAsync(da, s), "free a") && ok;
-      } else if (sh.opt.pooled) {
-        ok = wait_for(sh, sh.reclaim, s) && check(cudaFreeAsync(da, sh.reclaim), "free a") && ok;
       } else {
-        std::lock_guard<std::mutex> lock(sh.reclaim_mu);
+        // Pooled, waits and frees from different threads interleave, as in cudago.
+        std::unique_lock<std::mutex> lock(sh.reclaim_mu, std::defer_lock);
+        if (!sh.opt.pooled) lock.lock();
         ok = wait_for(sh, sh.reclaim, s) && check(cudaFreeAsync(da, sh.reclaim), "free a") && ok;
       }
     }
