@@ -194,7 +194,8 @@ void worker(Shared& sh, int t) {
       if (sh.opt.on_stream) {
         ok = check(cudaFreeAsync(da, s), "free a") && ok;
       } else {
-        // Pooled, waits and frees from different threads interleave, as in cudago.
+        // The reclaim stream's wait and free: kept together under reclaim_mu without pooling;
+        // pooled, threads interleave them, as cudago does.
         std::unique_lock<std::mutex> lock(sh.reclaim_mu, std::defer_lock);
         if (!sh.opt.pooled) lock.lock();
         ok = wait_for(sh, sh.reclaim, s) && check(cudaFreeAsync(da, sh.reclaim), "free a") && ok;
