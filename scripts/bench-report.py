@@ -243,6 +243,8 @@ def classify_go(name):
     flat = re.sub(r"[^a-z0-9]", "", s)
     if "addongpu" in flat or "cpu" in flat:  # the slice bridge (copies included), CPU loops
         return None
+    if "lockedthread" in flat:  # a diagnostic variant of the round trip: listed with it
+        return None
     if "roundtrip" in flat or "latency" in flat:
         return "roundtrip"
     if "d2d" in flat or "devicetodevice" in flat:
@@ -260,6 +262,25 @@ def classify_go(name):
         if 1 << 28 in n:
             return "vecadd_256m"
     return None
+
+
+def roundtrip_breakdown(rt, go):
+    """Lines splitting the Go round trip's gap to its C++ twin: the cgo transitions it makes
+    (BenchmarkCgoCall, one call into libcudago that does no work) and the same loop on a
+    goroutine locked to its OS thread (BenchmarkRoundTripLockedThread)."""
+    cgo = go.get("BenchmarkCgoCall", {}).get("ns/op")
+    locked = go.get("BenchmarkRoundTripLockedThread", {}).get("ns/op")
+    if rt["go"] is None or rt["cpp"] is None or (cgo is None and locked is None):
+        return []
+    parts = [f"Go over the C++ twin: {rt['go'] - rt['cpp']:+.2f} us "
+             f"({rt['go'] / rt['cpp']:.2f}x)"]
+    if cgo is not None:
+        parts.append(f"the cgo transitions of its two calls (launch, synchronise; "
+                     f"BenchmarkCgoCall {cgo:.0f} ns each): {2 * cgo / 1e3:.2f} us")
+    if locked is not None:
+        parts.append(f"on a goroutine locked to its OS thread: {locked / 1e3:.2f} us "
+                     f"({locked / 1e3 / rt['cpp']:.2f}x the twin)")
+    return ["", "Round trip: " + "; ".join(parts) + "."]
 
 
 def go_figures(go):
@@ -755,6 +776,7 @@ def build_report(go_path, cpp_path, peers_path, nn_path=None):
                  "are likely all the kernel's shared zero page (cache-resident on the host side), "
                  "while cudago and CUDA raw copy written memory; compare pageable figures with "
                  "the CUDA raw column. Host-copy figures vary by several percent between runs.")
+    lines += roundtrip_breakdown(fig["roundtrip"], go)
 
     # Targets. Each measures the Go figure; where no Go figure exists the C++ one stands in,
     # marked as such.

@@ -216,7 +216,7 @@ if [ "${RUN_BENCH:-1}" != 0 ]; then
   # Three 1 s repetitions of each benchmark: the report takes the median (host copies over PCIe
   # vary by several GB/s between runs on the shared machines).
   step bench_go 240 bench-go.txt "$bin/cudago.test" -test.run '^$' \
-    -test.bench '^Benchmark(H2D|D2H|D2D|VectorAdd|RoundTrip|CPUVectorAdd)$' -test.benchtime 1s \
+    -test.bench '^Benchmark(H2D|D2H|D2D|VectorAdd|RoundTrip|RoundTripLockedThread|CgoCall|CPUVectorAdd)$' -test.benchtime 1s \
     -test.count 3 -test.timeout 230s
   # The compute benchmarks (kernels, cuBLAS, cuFFT): one pass each, appended to the same file.
   step bench_go_compute 240 bench-go-compute.txt "$bin/cudago.test" -test.run '^$' \

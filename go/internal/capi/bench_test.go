@@ -4,6 +4,7 @@ package capi
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 )
 
@@ -171,6 +172,43 @@ func BenchmarkRoundTrip(b *testing.B) {
 	b.StopTimer()
 	reportGBps(b, 12)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N), "us/op")
+}
+
+// BenchmarkRoundTripLockedThread is BenchmarkRoundTrip on a goroutine locked to its OS thread,
+// as the C++ twin runs on one thread: if the Go round trip's gap to the twin comes from the
+// goroutine moving between threads (and CPUs), this variant closes it.
+func BenchmarkRoundTripLockedThread(b *testing.B) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	dev := requireGPU(b)
+	s := benchStream(b, dev)
+	x := benchBuffer[float32](b, dev, 1)
+	must(b, "warm-up", Add(s, x, x, x))
+	must(b, "Synchronize", s.Synchronize())
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := Add(s, x, x, x); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Synchronize(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N), "us/op")
+}
+
+// BenchmarkCgoCall times one call from Go into libcudago that does no work (the version
+// number): the fixed cost of a cgo transition on this host, of which a Go round trip pays two
+// more than its C++ twin. It needs no GPU.
+func BenchmarkCgoCall(b *testing.B) {
+	var last uint32
+	for i := 0; i < b.N; i++ {
+		last = libraryVersionNumber()
+	}
+	if last != headerVersionNumber {
+		b.Fatalf("cudago_version_number returned %d, the header says %d", last, headerVersionNumber)
+	}
 }
 
 // The CPU reference: the same addition as a Go loop.

@@ -115,8 +115,14 @@ func CheckVersion() error {
 }
 
 var versionErr = sync.OnceValue(func() error {
-	return versionCompatible(uint32(C.cudago_version_number()), headerVersionNumber)
+	return versionCompatible(libraryVersionNumber(), headerVersionNumber)
 })
+
+// libraryVersionNumber is the loaded library's version number (major*10000 + minor*100 +
+// patch). It is also the cheapest call into libcudago there is, which BenchmarkCgoCall times.
+func libraryVersionNumber() uint32 {
+	return uint32(C.cudago_version_number())
+}
 
 // versionCompatible compares a library version number (major*10000 + minor*100 + patch) with
 // the header's. From 1.0 the library needs the header's major and at least its minor; before
