@@ -137,9 +137,27 @@ __global__ void __launch_bounds__(kThreads)
     // Read nr * cols contiguous elements: element i is (row i / cols, column i % cols).
     const T* src = in + (b * rows + r0) * cols;
     const uint32_t n = nr * cols;
-    for (uint32_t i = threadIdx.x; i < n; i += kThreads) {
-      const uint32_t r = by_cols.div(i);
-      s[r * stride + (i - r * cols)] = src[i];
+    // Each thread issues U loads before its first store to shared memory. The compiler unrolls
+    // the plain loop by 4 too, but then takes the last n / 256 % 4 elements one load at a time,
+    // each waiting out the memory latency (f32, C = 3: 15 per thread, 3 of them alone): on an
+    // H100 the explicit groups moved 256 x 224 x 224 x 3 f32 at 95.6% of a D2D copy against
+    // 92.5%; for 2-byte elements they were 1% slower, so those keep the plain loop (U = 1).
+    constexpr int U = sizeof(T) >= 4 ? 4 : 1;
+    for (uint32_t i0 = threadIdx.x; i0 < n; i0 += kThreads * U) {
+      T v[U];
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        const uint32_t i = i0 + u * kThreads;
+        if (i < n) v[u] = src[i];
+      }
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        const uint32_t i = i0 + u * kThreads;
+        if (i < n) {
+          const uint32_t r = by_cols.div(i);
+          s[r * stride + (i - r * cols)] = v[u];
+        }
+      }
     }
     __syncthreads();
     // Write cols runs of nr elements: output row c holds input column c.

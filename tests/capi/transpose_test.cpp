@@ -149,6 +149,27 @@ TEST(Layout, Transpose2DMatchesTheCpu) {
   check<uint32_t>(s.get(), CUDAGO_DTYPE_I32, Op::k2d, 1, 5003, 4001, 1, rng);  // 80 MB
 }
 
+// The kernel is chosen by rows and cols (narrow rows below 32 rows, narrow columns below 32
+// columns, 64 x 64 tiles otherwise), and the tiles' remainders depend on rows % 64. Rows on both
+// sides of 32 and of multiples of 64 up to 1025, for every element size, with columns that are
+// and are not a multiple of 32.
+TEST(Layout, EveryKernelAtItsThresholds) {
+  NEED_GPU();
+  std::mt19937_64 rng(seed_once());
+  Stream s = make_stream();
+  const uint64_t rows[] = {31,  32,  33,  63,  64,  65,  127,  128,  129, 196,
+                           255, 256, 257, 511, 512, 513, 1023, 1024, 1025};
+  for (uint64_t r : rows) {
+    for (uint64_t c : {uint64_t{32}, uint64_t{33}, uint64_t{97}}) {
+      check<uint32_t>(s.get(), CUDAGO_DTYPE_F32, Op::kNhwcToNchw, 2, r, 1, c, rng);
+      check<uint16_t>(s.get(), CUDAGO_DTYPE_F16, Op::kNhwcToNchw, 2, r, 1, c, rng);
+      check<uint8_t>(s.get(), CUDAGO_DTYPE_U8, Op::kNhwcToNchw, 2, r, 1, c, rng);
+      check<uint64_t>(s.get(), CUDAGO_DTYPE_F64, Op::kNhwcToNchw, 2, r, 1, c, rng);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
 // Byte offsets (multiples of the element size) place each tensor anywhere in its buffer, for
 // every kernel (tiled, narrow columns, narrow rows) and element size.
 TEST(Layout, TensorsAtByteOffsets) {
@@ -158,6 +179,8 @@ TEST(Layout, TensorsAtByteOffsets) {
   const uint64_t offsets[][2] = {{1, 0}, {0, 1}, {3, 5}, {17, 2}};
   for (const auto& o : offsets) {
     check<uint32_t>(s.get(), CUDAGO_DTYPE_F32, Op::k2d, 1, 97, 131, 1, rng, o[0], o[1]);
+    check<uint32_t>(s.get(), CUDAGO_DTYPE_F32, Op::k2d, 1, 128, 131, 1, rng, o[0], o[1]);
+    check<uint64_t>(s.get(), CUDAGO_DTYPE_I64, Op::k2d, 1, 192, 70, 1, rng, o[0], o[1]);
     check<uint16_t>(s.get(), CUDAGO_DTYPE_F16, Op::kNhwcToNchw, 2, 7, 5, 3, rng, o[0], o[1]);
     check<uint8_t>(s.get(), CUDAGO_DTYPE_U8, Op::kNchwToNhwc, 3, 17, 19, 3, rng, o[0], o[1]);
     check<uint64_t>(s.get(), CUDAGO_DTYPE_F64, Op::kNhwcToNchw, 2, 9, 11, 40, rng, o[0], o[1]);
