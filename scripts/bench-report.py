@@ -135,8 +135,8 @@ COMPUTE = [("Benchmark" + c[0], *c[1:]) for c in COMPUTE]
 COMPUTE_NAMES = {c[0] for c in COMPUTE}
 # The compute families bundle-run.sh runs: one not in COMPUTE goes under "Other Go benchmarks",
 # never into the transfer table (a "...Latency" benchmark is no round trip).
-COMPUTE_FAMILY = re.compile(r"^Benchmark(Elementwise|Cast|Reduce|Transpose|NHWC|NCHW|SGEMM|GEMM|"
-                            r"GEMV|BLAS|FFT)")
+COMPUTE_FAMILY = re.compile(r"^Benchmark(Elementwise|Cast|Reduce|Transpose|LayoutCopyBound|NHWC|NCHW|"
+                            r"SGEMM|GEMM|GEMV|BLAS|FFT)")
 # Which peers peers.py runs each op through.
 PEERS_OF = {
     "gemm_fp32": ("torch", "cupy"), "gemm_tf32": ("torch",), "gemm_fp16": ("torch",),
@@ -382,6 +382,26 @@ def compute_targets(cf, d2d_ref):
             targets.append((f"{short} >= 80% of measured D2D copy GB/s", cf[name]["go"], "Go",
                             share(0.8, d2d_ref), ">="))
     return targets
+
+
+def layout_bound_lines(cf, go):
+    """Each f32 layout change beside a D2D copy of its own size (BenchmarkLayoutCopyBound): the
+    1 GiB copy overstates what a tensor about the size of the L2 can reach."""
+    parts = []
+    for name, _, work, _, _ in COMPUTE:
+        m = re.match(r"BenchmarkTranspose/(nhwc_to_nchw|nchw_to_nhwc)_f32_(\d+x\d+x\d+x\d+)$", name)
+        if not m:
+            continue
+        copy = go.get(f"BenchmarkLayoutCopyBound/f32_{m.group(2)}", {}).get("ns/op")
+        t = cf[name]["go"]
+        if copy is None or t is None:
+            continue
+        copy_gbps = work / copy
+        parts.append(f"{m.group(1)} {m.group(2)} {t:,.1f} GB/s, {t / copy_gbps:.2f}x a "
+                     f"{work / 2 / 1e6:.1f} MB copy ({copy_gbps:,.1f} GB/s)")
+    if not parts:
+        return []
+    return ["", "Layout changes against a D2D copy of their own size: " + "; ".join(parts) + "."]
 
 
 def compute_section(cf, warnings, d2d_ref):
@@ -807,6 +827,7 @@ def build_report(go_path, cpp_path, peers_path, nn_path=None):
     if go_compute:
         cf, cf_warnings = compute_figures(go, peer_rows)
         lines += compute_section(cf, cf_warnings, d2d_ref)
+        lines += layout_bound_lines(cf, go)
         lines += targets_table("Targets (compute)", "compute targets", compute_targets(cf, d2d_ref))
     else:
         lines += ["", "## Compute", "", "No figure from the Go compute benchmarks of table COMPUTE "

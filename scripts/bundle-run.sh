@@ -221,7 +221,7 @@ if [ "${RUN_BENCH:-1}" != 0 ]; then
     -test.benchtime 1s -test.count 3 -test.timeout 230s
   # The compute benchmarks (kernels, cuBLAS, cuFFT): one pass each, appended to the same file.
   step bench_go_compute 240 bench-go-compute.txt "$bin/cudago.test" -test.run '^$' \
-    -test.bench '^Benchmark(Elementwise|Cast|Reduce|Transpose|NHWC|NCHW|GEMMLatency|GEMV|BLAS|FFT)' \
+    -test.bench '^Benchmark(Elementwise|Cast|Reduce|Transpose|LayoutCopyBound|NHWC|NCHW|GEMMLatency|GEMV|BLAS|FFT)' \
     -test.benchtime 0.5s -test.timeout 230s
   # The hand-written SGEMM (examples/go/sgemm), appended to the compute figures.
   step bench_sgemm 120 +bench-go-compute.txt "$bin/sgemm.test" -test.run '^$' \

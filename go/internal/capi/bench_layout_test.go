@@ -85,6 +85,25 @@ func BenchmarkTranspose(b *testing.B) {
 	})
 }
 
+// BenchmarkLayoutCopyBound copies (device to device) a tensor of each f32 shape of
+// BenchmarkTranspose: the bound for a layout change of that size. A 51 MB tensor is about the
+// size of the L2 (50 MiB on an H100 or H200), and each launch also writes back what the one
+// before left dirty there, so its copy runs well below the 1 GiB copy of BenchmarkD2D (79% on
+// an H100); bench.md sets each transpose beside the copy of its own size.
+func BenchmarkLayoutCopyBound(b *testing.B) {
+	for _, sh := range [][4]int{{256, 224, 224, 3}, {256, 56, 56, 64}, {64, 14, 14, 1024}} {
+		elems := sh[0] * sh[1] * sh[2] * sh[3]
+		b.Run(fmt.Sprintf("f32_%dx%dx%dx%d", sh[0], sh[1], sh[2], sh[3]), func(b *testing.B) {
+			dev := requireGPU(b)
+			s := benchStream(b, dev)
+			src := benchRandomBuffer(b, dev, elems)
+			dst := benchBuffer[float32](b, dev, elems)
+			runQueued(b, s, 1, func() error { return dst.CopyFromAsync(s, src) })
+			reportGBps(b, 8*float64(elems))
+		})
+	}
+}
+
 // The CPU reference of the layout change, for the table of CPU vs GPU figures.
 func BenchmarkCPUNHWCToNCHW(b *testing.B) {
 	const n, h, w, c = 8, 56, 56, 64
