@@ -51,8 +51,11 @@ func benchLayout[T Numeric](b *testing.B, s *Stream, in, out *DeviceBuffer[T], d
 	reportGBps(b, 2*float64(sizeOf[T]())*float64(n*h*w*c))
 }
 
+// benchLayoutShapes: the NHWC shapes (N, H, W, C) of BenchmarkTranspose and its copy bound.
+var benchLayoutShapes = [][4]int{{256, 224, 224, 3}, {256, 56, 56, 64}, {64, 14, 14, 1024}}
+
 func BenchmarkTranspose(b *testing.B) {
-	for _, sh := range [][4]int{{256, 224, 224, 3}, {256, 56, 56, 64}, {64, 14, 14, 1024}} {
+	for _, sh := range benchLayoutShapes {
 		n, h, w, c := sh[0], sh[1], sh[2], sh[3]
 		elems := n * h * w * c
 		for _, dir := range []string{"nhwc_to_nchw", "nchw_to_nhwc"} {
@@ -91,15 +94,9 @@ func BenchmarkTranspose(b *testing.B) {
 // before left dirty there, so its copy runs well below the 1 GiB copy of BenchmarkD2D (79% on
 // an H100); bench.md sets each transpose beside the copy of its own size.
 func BenchmarkLayoutCopyBound(b *testing.B) {
-	for _, sh := range [][4]int{{256, 224, 224, 3}, {256, 56, 56, 64}, {64, 14, 14, 1024}} {
-		elems := sh[0] * sh[1] * sh[2] * sh[3]
+	for _, sh := range benchLayoutShapes {
 		b.Run(fmt.Sprintf("f32_%dx%dx%dx%d", sh[0], sh[1], sh[2], sh[3]), func(b *testing.B) {
-			dev := requireGPU(b)
-			s := benchStream(b, dev)
-			src := benchRandomBuffer(b, dev, elems)
-			dst := benchBuffer[float32](b, dev, elems)
-			runQueued(b, s, 1, func() error { return dst.CopyFromAsync(s, src) })
-			reportGBps(b, 8*float64(elems))
+			benchCopy(b, sh[0]*sh[1]*sh[2]*sh[3])
 		})
 	}
 }

@@ -126,13 +126,16 @@ func BenchmarkD2H(b *testing.B) {
 	})
 }
 
-func BenchmarkD2D(b *testing.B) {
+func BenchmarkD2D(b *testing.B) { benchCopy(b, d2dElems) }
+
+// benchCopy times device-to-device copies of n float32 and reports GB/s read plus written.
+func benchCopy(b *testing.B, n int) {
 	dev := requireGPU(b)
 	s := benchStream(b, dev)
-	src := benchBuffer[float32](b, dev, d2dElems)
-	dst := benchBuffer[float32](b, dev, d2dElems)
+	src := benchBuffer[float32](b, dev, n)
+	dst := benchBuffer[float32](b, dev, n)
 	runQueued(b, s, 1, func() error { return dst.CopyFromAsync(s, src) })
-	reportGBps(b, 2*4*d2dElems)
+	reportGBps(b, 2*4*float64(n))
 }
 
 func BenchmarkVectorAdd(b *testing.B) {
